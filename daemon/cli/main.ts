@@ -1,0 +1,90 @@
+/**
+ * The `snug` command line. Thin: yargs validates arguments into typed options, then each
+ * command calls into the daemon's code. `main(argv)` resolves to the exit status so tests can
+ * call it without spawning a process.
+ */
+import yargs, { type Argv } from 'yargs';
+import { SnugError } from '../../protocol/errors.js';
+import { NotBuiltError, UsageError } from './errors.js';
+import { defaultHome } from './options.js';
+import { VERSION } from '../version.js';
+
+export interface CliIo {
+  readonly stdout: (line: string) => void;
+  readonly stderr: (line: string) => void;
+}
+
+const processIo: CliIo = {
+  stdout: (line) => process.stdout.write(line + '\n'),
+  stderr: (line) => process.stderr.write(line + '\n'),
+};
+
+/** Tor options accepted by `daemon`, `pub` and `demo`. */
+export function withTorOptions<T>(y: Argv<T>) {
+  return y
+    .option('tor-bin', { type: 'string', describe: 'the tor executable to spawn (default: tor on PATH)' })
+    .option('tor-control', { type: 'string', describe: 'HOST:PORT of a running tor\'s control port (with --tor-socks)' })
+    .option('tor-socks', { type: 'string', describe: 'HOST:PORT of a running tor\'s SOCKS port (with --tor-control)' })
+    .option('tor-config', { type: 'string', describe: 'a file of extra torrc lines (e.g. to join a private network)' });
+}
+
+export type CommandResult = number | void;
+
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let exitCode = 0;
+  const notBuilt = (name: string) => async (): Promise<void> => {
+    throw new NotBuiltError(name);
+  };
+
+  const parser = yargs([...argv])
+    .scriptName('snug')
+    .usage('$0 [command] [options]\n\nTor-routed, end-to-end encrypted group chat.')
+    .version(VERSION)
+    .option('home', {
+      type: 'string',
+      describe: 'the data directory (default: $SNUG_HOME, $XDG_DATA_HOME/snug, ~/.local/share/snug)',
+      default: defaultHome(),
+      defaultDescription: 'see above',
+    })
+    .command(['tui', '$0'], 'open the terminal UI (starts the daemon if none is running)', (y) => y, notBuilt('tui'))
+    .command('daemon', 'run the daemon in the foreground until SIGINT/SIGTERM', (y) => withTorOptions(y), notBuilt('daemon'))
+    .command('pub', 'run a pub: an untrusted message cache served as an onion service', (y) => withTorOptions(y), notBuilt('pub'))
+    .command(
+      'rpc <method> [params]',
+      'call one local API method and print its JSON result',
+      (y) =>
+        y
+          .positional('method', { type: 'string', demandOption: true, describe: 'scope/verb, e.g. daemon/status' })
+          .positional('params', { type: 'string', describe: 'the params as one JSON object' }),
+      notBuilt('rpc'),
+    )
+    .command('demo', 'a whole working setup on one machine: private Tor network, a pub, a second participant', (y) => withTorOptions(y), notBuilt('demo'))
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .exitProcess(false)
+    .showHelpOnFail(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    });
+
+  try {
+    let out = '';
+    await parser.parseAsync([...argv], {}, (_err, _argv, output) => {
+      out = output;
+    });
+    if (out) io.stdout(out);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`snug: ${err.message}`);
+      exitCode = 2;
+    } else if (err instanceof SnugError) {
+      io.stderr(`snug: ${err.message}`);
+      exitCode = 1;
+    } else {
+      io.stderr(`snug: ${err instanceof Error ? err.message : String(err)}`);
+      exitCode = 1;
+    }
+  }
+  return exitCode;
+}

@@ -1,0 +1,27 @@
+/**
+ * The one seam tests may swap: how a WebSocket to a pub or peer is dialled. Production dials
+ * through tor's SOCKS5 port (daemon/transport/tor.ts); tests may also dial directly over
+ * loopback (daemon/transport/direct.ts). Everything above this interface is the same code.
+ */
+import type { WebSocket } from 'ws';
+
+export interface DialOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * Streams dialled with different isolation keys never share a tor circuit. Callers pass a
+   * fresh random key per destination (and per connection where unlinkability matters).
+   */
+  readonly isolationKey?: string;
+  /** Overall time allowed to open the connection, in milliseconds. */
+  readonly timeoutMs?: number;
+}
+
+export interface Dialer {
+  readonly kind: 'direct' | 'tor';
+  /**
+   * Opens a WebSocket to `address`, which is a v3 onion address ("<56 chars>.onion", served on
+   * virtual port 80) for the tor dialer, or "ws://127.0.0.1:PORT" for the direct dialer.
+   * Resolves once the WebSocket is open.
+   */
+  dial(address: string, options?: DialOptions): Promise<WebSocket>;
+}
