@@ -1,0 +1,229 @@
+/**
+ * Fixtures shared by the pub's robustness tests and the benchmarks: a seeded PRNG (so a failing
+ * fuzz run can be replayed), valid opaque blobs, temp homes, and a pub running in a child
+ * process that can be killed with SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BLOB_VERSION } from '../../protocol/constants.js';
+
+/** The repository root, from dist/test/helpers/ (compiled) three levels up. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The `snug` launcher. */
+export const SNUG_BIN = join(REPO_ROOT, 'bin', 'snug.js');
+
+/**
+ * sfc32: a small, fast, seedable PRNG. Not for secrets; for reproducible test input only.
+ */
+export class Prng {
+  #a: number;
+  #b: number;
+  #c: number;
+  #d: number;
+
+  constructor(seed: number) {
+    this.#a = 0x9e3779b9;
+    this.#b = 0x243f6a88;
+    this.#c = 0xb7e15162;
+    this.#d = seed >>> 0;
+    for (let i = 0; i < 15; i++) this.next32();
+  }
+
+  /** A uniformly random unsigned 32-bit integer. */
+  next32(): number {
+    const t = (((this.#a + this.#b) >>> 0) + this.#d) >>> 0;
+    this.#d = (this.#d + 1) >>> 0;
+    this.#a = this.#b ^ (this.#b >>> 9);
+    this.#b = (this.#c + (this.#c << 3)) >>> 0;
+    this.#c = (this.#c << 21) | (this.#c >>> 11);
+    this.#c = (this.#c + t) >>> 0;
+    return t;
+  }
+
+  /** A uniformly random integer in [0, n). */
+  int(n: number): number {
+    return Math.floor((this.next32() / 0x1_0000_0000) * n);
+  }
+
+  /** True with probability p. */
+  chance(p: number): boolean {
+    return this.next32() / 0x1_0000_0000 < p;
+  }
+
+  /** One element of a non-empty list. */
+  pick<T>(list: readonly T[]): T {
+    const v = list[this.int(list.length)];
+    if (v === undefined) throw new RangeError('pick from an empty list');
+    return v;
+  }
+
+  /** Fills `out` with random bytes and returns it. */
+  fill(out: Uint8Array): Uint8Array {
+    let i = 0;
+    for (; i + 4 <= out.length; i += 4) {
+      const r = this.next32();
+      out[i] = r & 0xff;
+      out[i + 1] = (r >>> 8) & 0xff;
+      out[i + 2] = (r >>> 16) & 0xff;
+      out[i + 3] = r >>> 24;
+    }
+    for (; i < out.length; i++) out[i] = this.next32() & 0xff;
+    return out;
+  }
+
+  bytes(n: number): Uint8Array {
+    return this.fill(new Uint8Array(n));
+  }
+}
+
+/** A blob a pub must accept: a length from BLOB_SIZES, BLOB_VERSION first, random after. */
+export function makeBlob(prng: Prng, size = 2048): Uint8Array {
+  const blob = prng.bytes(size);
+  blob[0] = BLOB_VERSION;
+  return blob;
+}
+
+/**
+ * A blob that is unique by construction: BLOB_VERSION, then `serial` as 8 bytes big-endian, then
+ * random bytes. Benchmarks use the serial to match a delivery to its post.
+ */
+export function makeSerialBlob(prng: Prng, serial: number, size = 2048): Uint8Array {
+  const blob = makeBlob(prng, size);
+  new DataView(blob.buffer, blob.byteOffset, blob.byteLength).setBigUint64(1, BigInt(serial));
+  return blob;
+}
+
+/** Reads the serial written by makeSerialBlob. */
+export function blobSerial(blob: Uint8Array): number {
+  return Number(new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getBigUint64(1));
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** A fresh temp directory; remove it with removeDir. */
+export function makeTempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `snug-${prefix}-`));
+}
+
+export async function removeDir(dir: string | undefined): Promise<void> {
+  if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** A pub in a child process. */
+export interface PubChild {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly host: string;
+  readonly port: number;
+  /** "ws://HOST:PORT", what the direct dialer takes. */
+  readonly address: string;
+  /** Everything the child wrote to stderr so far (for failure messages). */
+  stderr(): string;
+  /** SIGKILL, and resolves once the process is gone. */
+  kill(): Promise<void>;
+  /** SIGTERM, and resolves with the exit code once the process is gone (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export interface SpawnPubOptions {
+  readonly home: string;
+  /** Extra command-line arguments after the standard ones. */
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /** Time allowed until the `pub listening:` line (ms). */
+  readonly timeoutMs?: number;
+  /**
+   * Run this script (a path to a compiled .js file) with `args` instead of `snug pub`. The script
+   * must print the same `pub listening: ws://HOST:PORT` line.
+   */
+  readonly script?: string;
+}
+
+const LISTENING_LINE = /pub listening:\s*(?:ws:\/\/)?(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):(\d+)/;
+
+/**
+ * Starts `node bin/snug.js pub --listen 127.0.0.1:0 --home HOME` (or `script`) and resolves once
+ * it prints `pub listening: ...`.
+ */
+export function spawnPub(options: SpawnPubOptions): Promise<PubChild> {
+  const argv = options.script
+    ? [options.script, '--home', options.home, ...(options.args ?? [])]
+    : [SNUG_BIN, 'pub', '--listen', '127.0.0.1:0', '--home', options.home, ...(options.args ?? [])];
+  const child = spawn(process.execPath, argv, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => {
+    stderr += d;
+    if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return new Promise<PubChild>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void kill();
+      reject(new Error(`pub child printed no 'pub listening:' line within ${options.timeoutMs ?? 15_000} ms; stderr: ${stderr}`));
+    }, options.timeoutMs ?? 15_000);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      stdout += d;
+      const m = LISTENING_LINE.exec(stdout);
+      if (!m) return;
+      clearTimeout(timer);
+      const host = m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!;
+      const port = Number(m[2]);
+      resolve({
+        child,
+        pid: child.pid ?? -1,
+        host,
+        port,
+        address: `ws://${m[1]}:${port}`,
+        stderr: () => stderr,
+        kill: () => kill('SIGKILL'),
+        stop: async (graceMs = 5_000) => {
+          const t = setTimeout(() => void kill('SIGKILL'), graceMs);
+          await kill('SIGTERM');
+          clearTimeout(t);
+          return child.exitCode;
+        },
+      });
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`pub child exited (${code ?? signal}) before listening; stderr: ${stderr}`));
+    });
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/** Resident set size of a process in bytes (Linux /proc), or null if it is gone. */
+export async function processRss(pid: number): Promise<{ rss: number; hwm: number } | null> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+    if (!rss || !hwm) return null;
+    return { rss: Number(rss[1]) * 1024, hwm: Number(hwm[1]) * 1024 };
+  } catch {
+    return null;
+  }
+}
