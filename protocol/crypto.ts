@@ -136,3 +136,25 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function wipe(secret: Uint8Array): void {
   s().memzero(secret);
 }
+
+const labelEncoder = new TextEncoder();
+
+/**
+ * Domain-separated hash: BLAKE2b-256 keyed with the ASCII `label` (at most 64 bytes) over the
+ * concatenation of `parts`.
+ */
+export function labelledHash(label: string, parts: readonly Uint8Array[]): Uint8Array {
+  const key = labelEncoder.encode(label);
+  if (key.length > BLAKE2B_KEY_BYTES_MAX) throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'hash label too long');
+  return blake2bParts(32, parts, key);
+}
+
+/**
+ * Key derivation: BLAKE2b-256 keyed with `secret` (16..64 bytes) over the ASCII `label`.
+ */
+export function deriveKey(secret: Uint8Array, label: string): Uint8Array {
+  if (secret.length < 16 || secret.length > BLAKE2B_KEY_BYTES_MAX) {
+    throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'a derivation secret is 16..64 bytes');
+  }
+  return blake2b(32, labelEncoder.encode(label), secret);
+}
