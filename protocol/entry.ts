@@ -75,15 +75,20 @@ export interface EntryInit {
   readonly content: EntryContent;
 }
 
-/** A decoded (or created) entry. Its encoding is canonical: `encodeEntry` gives back the same bytes. */
-export interface Entry {
-  readonly version: number;
+/** The fields of an entry that its signature covers (besides the version byte). */
+export interface UnsignedEntry {
   readonly author: Uint8Array;
   readonly seq: number;
   readonly prev: Uint8Array;
   readonly timestamp: number;
+  /** Strictly ascending, at most ENTRY_HEADS_MAX. */
   readonly heads: readonly Uint8Array[];
   readonly content: EntryContent;
+}
+
+/** A decoded (or created) entry. Its encoding is canonical: `encodeEntry` gives back the same bytes. */
+export interface Entry extends UnsignedEntry {
+  readonly version: number;
   readonly signature: Uint8Array;
 }
 
@@ -179,15 +184,6 @@ export function normalizeHeads(heads: readonly Uint8Array[]): Uint8Array[] {
   return sorted.filter((h, i) => i === 0 || compareBytes(sorted[i - 1]!, h) !== 0);
 }
 
-interface UnsignedFields {
-  readonly author: Uint8Array;
-  readonly seq: number;
-  readonly prev: Uint8Array;
-  readonly timestamp: number;
-  readonly heads: readonly Uint8Array[];
-  readonly content: EntryContent;
-}
-
 function checkChain(seq: number, prev: Uint8Array): void {
   if (!Number.isSafeInteger(seq) || seq < 1) fail(ProtocolErrorCode.INVALID_FIELD, 'seq must be an integer in 1..2^53-1');
   checkHash(prev, 'prev');
@@ -207,7 +203,7 @@ function checkHeads(heads: readonly Uint8Array[]): void {
 }
 
 /** The encoding of an entry without its signature: what (after the prefix) is signed. */
-function encodeUnsigned(fields: UnsignedFields): ByteWriter {
+function encodeUnsigned(fields: UnsignedEntry): ByteWriter {
   if (fields.author.length !== ED25519_PUBLIC_KEY_BYTES) fail(ProtocolErrorCode.BAD_KEY, 'author must be 32 bytes');
   checkChain(fields.seq, fields.prev);
   checkHeads(fields.heads);
@@ -230,7 +226,7 @@ function signingInput(keys: GroupKeys, unsigned: Uint8Array): Uint8Array {
 
 /** Builds and signs an entry of `author` in the group of `keys`. */
 export function createEntry(keys: GroupKeys, author: Ed25519KeyPair, init: EntryInit): Entry {
-  const fields: UnsignedFields = {
+  const fields: UnsignedEntry = {
     author: author.publicKey.slice(),
     seq: init.seq,
     prev: (init.prev ?? ZERO_HASH).slice(),
@@ -282,6 +278,7 @@ export function decodeEntry(bytes: Uint8Array): Entry {
 
 /** True when the entry's signature is valid for its author in the group of `keys`. */
 export function verifyEntry(keys: GroupKeys, entry: Entry): boolean {
+  if (entry.version !== ENTRY_VERSION) return false;
   let unsigned: Uint8Array;
   try {
     unsigned = encodeUnsigned(entry).finish();
