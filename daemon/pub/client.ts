@@ -1,0 +1,400 @@
+/**
+ * A client of one pub over one WebSocket, dialled through a Dialer (tor or, in tests, direct).
+ * It never identifies itself: it reads the pub's hello, then posts (paying the proof of work
+ * itself), fetches pages and subscribes. Requests are pipelined and matched by request id.
+ *
+ * Cursors are bigint (u64 on the wire). `fetch(since)` returns blobs with cursor > since;
+ * 0n means from the beginning.
+ *
+ * Events: `close` (the connection ended; `client.closeError` says why when it was not close()).
+ */
+import type { WebSocket, RawData } from 'ws';
+import { isProtocolError } from '../../protocol/errors.js';
+import { POW_NONCE_MAX, blobHash, solvePow } from '../../protocol/pow.js';
+import {
+  PUB_WIRE_VERSION,
+  PubErrorCode,
+  PubFrameType,
+  REQUEST_ID_MAX,
+  checkBlob,
+  decodeServerFrame,
+  encodeFetch,
+  encodeHelloRequest,
+  encodePost,
+  encodeSubscribe,
+  type PubPolicy,
+  type ServerFrame,
+} from '../../protocol/pub-wire.js';
+import type { Dialer } from '../transport/types.js';
+import { HELLO_TIMEOUT_MS, POW_SLICE_ATTEMPTS } from './constants.js';
+import { PubError, PubErrorCodes, pubErrorFromFrame } from './errors.js';
+
+export interface PubConnectOptions {
+  readonly signal?: AbortSignal;
+  /** Time allowed to dial and receive the hello (ms). */
+  readonly timeoutMs?: number;
+  /** Passed to the dialer: connections with different keys never share a tor circuit. */
+  readonly isolationKey?: string;
+}
+
+export interface RequestOptions {
+  readonly signal?: AbortSignal;
+  /** Time allowed for the reply (ms); default: until the connection closes. */
+  readonly timeoutMs?: number;
+}
+
+export interface PostOptions extends RequestOptions {
+  /** A nonce already found for this blob at this pub (skips the proof-of-work search). */
+  readonly nonce?: bigint;
+}
+
+export interface PubBlob {
+  readonly cursor: bigint;
+  readonly blob: Uint8Array;
+}
+
+export interface FetchResult {
+  readonly blobs: PubBlob[];
+  /** Cursor to fetch since next. */
+  readonly next: bigint;
+  /** More blobs follow `next`. */
+  readonly more: boolean;
+  /** Blobs after `since` were pruned: some may have been missed; the store now starts at `start`. */
+  readonly pruned: boolean;
+  readonly start: bigint;
+  /** Last cursor the pub has assigned. */
+  readonly head: bigint;
+}
+
+export interface SubscribeOptions extends RequestOptions {
+  /**
+   * Called when blobs the subscription had not delivered yet were pruned (before or during the
+   * subscription); the stream resumes at `start`.
+   */
+  readonly onPruned?: (info: { start: bigint; head: bigint }) => void;
+}
+
+export interface SubscribeResult {
+  /** Blobs after `since` had already been pruned (the stream starts at `start`). */
+  readonly pruned: boolean;
+  readonly start: bigint;
+  readonly head: bigint;
+}
+
+interface Pending {
+  readonly type: number;
+  readonly resolve: (frame: ServerFrame) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function aborted(): PubError {
+  return new PubError(PubErrorCodes.ABORTED, 'aborted');
+}
+
+/** Waits for the hello (or a refusal) on a freshly dialled socket. */
+function awaitHello(ws: WebSocket, timeoutMs: number, signal?: AbortSignal): Promise<PubPolicy> {
+  return new Promise((resolve, reject) => {
+    const finish = (err: PubError | null, policy?: PubPolicy) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      ws.off('message', onMessage);
+      ws.off('close', onClose);
+      if (err) {
+        ws.terminate();
+        reject(err);
+      } else resolve(policy!);
+    };
+    const onAbort = () => finish(aborted());
+    const onClose = () => finish(new PubError(PubErrorCodes.CLOSED, 'the pub closed the connection before its hello'));
+    const onMessage = (data: RawData, isBinary: boolean) => {
+      if (!isBinary) return finish(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a text frame'));
+      const bytes = toBytes(data);
+      if (bytes.length >= 2 && bytes[0] !== PUB_WIRE_VERSION && bytes[1] === PubFrameType.HELLO) {
+        return finish(new PubError(PubErrorCodes.VERSION_REFUSED, `the pub speaks protocol version ${bytes[0]}, not ${PUB_WIRE_VERSION}`));
+      }
+      let frame: ServerFrame;
+      try {
+        frame = decodeServerFrame(bytes);
+      } catch (err) {
+        return finish(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a frame that does not decode', { cause: err }));
+      }
+      if (frame.type === PubFrameType.HELLO) return finish(null, frame.policy);
+      if (frame.type === PubFrameType.REFUSE) {
+        return finish(new PubError(PubErrorCodes.VERSION_REFUSED, `the pub speaks versions ${frame.minVersion}..${frame.maxVersion}`));
+      }
+      if (frame.type === PubFrameType.ERROR) return finish(pubErrorFromFrame(frame.code, frame.retryAfterMs));
+      return finish(new PubError(PubErrorCodes.BAD_REPLY, 'the pub did not start with a hello'));
+    };
+    const timer = setTimeout(() => finish(new PubError(PubErrorCodes.TIMEOUT, `no hello within ${timeoutMs} ms`)), timeoutMs);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    ws.on('message', onMessage);
+    ws.once('close', onClose);
+    // The dialer hands the socket over after it opened: the unsolicited hello may be gone.
+    ws.send(encodeHelloRequest(), () => {});
+  });
+}
+
+export class PubClient extends EventTarget {
+  readonly policy: PubPolicy;
+  readonly #ws: WebSocket;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #subscription: { requestId: number; onBlob: (b: PubBlob) => void; onPruned?: SubscribeOptions['onPruned']; started: boolean } | null = null;
+  #closeError: PubError | null = null;
+  #closed = false;
+
+  /** Dials `address`, waits for the pub's hello, and returns a client bound to its policy. */
+  static async connect(dialer: Dialer, address: string, options: PubConnectOptions = {}): Promise<PubClient> {
+    const timeoutMs = options.timeoutMs ?? HELLO_TIMEOUT_MS;
+    const started = Date.now();
+    const ws = await dialer.dial(address, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.isolationKey ? { isolationKey: options.isolationKey } : {}),
+      timeoutMs,
+    });
+    ws.on('error', () => {}); // errors surface as 'close'
+    const policy = await awaitHello(ws, Math.max(1, timeoutMs - (Date.now() - started)), options.signal);
+    return new PubClient(ws, policy);
+  }
+
+  private constructor(ws: WebSocket, policy: PubPolicy) {
+    super();
+    this.#ws = ws;
+    this.policy = policy;
+    ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+    ws.on('close', () => this.#onClose());
+    if (ws.readyState !== ws.OPEN) queueMicrotask(() => this.#onClose());
+  }
+
+  /** True until the connection ends. */
+  get open(): boolean {
+    return !this.#closed;
+  }
+
+  /** Why the connection ended, when the pub or the network ended it. */
+  get closeError(): PubError | null {
+    return this.#closeError;
+  }
+
+  #fail(err: PubError): void {
+    this.#closeError ??= err;
+    this.#ws.terminate();
+    this.#onClose();
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const err = this.#closeError ?? new PubError(PubErrorCodes.CLOSED, 'the connection to the pub closed');
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+    this.#subscription = null;
+    this.dispatchEvent(new Event('close'));
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    if (this.#closed) return;
+    if (!isBinary) return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a text frame'));
+    let frame: ServerFrame;
+    try {
+      frame = decodeServerFrame(toBytes(data));
+    } catch (err) {
+      if (!isProtocolError(err)) throw err;
+      return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a frame that does not decode', { cause: err }));
+    }
+    switch (frame.type) {
+      case PubFrameType.HELLO:
+        return; // the answer to our HELLO_REQUEST when the unsolicited hello was seen too
+      case PubFrameType.REFUSE:
+        return this.#fail(new PubError(PubErrorCodes.VERSION_REFUSED, `the pub speaks versions ${frame.minVersion}..${frame.maxVersion}`));
+      case PubFrameType.ERROR:
+        if (frame.requestId === 0) {
+          // Connection-level: the pub closes next.
+          this.#closeError ??= pubErrorFromFrame(frame.code, frame.retryAfterMs);
+          return;
+        }
+        return this.#settle(frame.requestId, frame, pubErrorFromFrame(frame.code, frame.retryAfterMs));
+      case PubFrameType.BLOB: {
+        const sub = this.#subscription;
+        if (!sub || sub.requestId !== frame.requestId || !sub.started) {
+          return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub pushed a blob for no subscription'));
+        }
+        sub.onBlob({ cursor: frame.cursor, blob: frame.blob });
+        return;
+      }
+      case PubFrameType.SUBSCRIBED: {
+        const sub = this.#subscription;
+        if (sub && sub.requestId === frame.requestId) {
+          // Blobs may follow in the same socket read: mark the subscription live right away.
+          if (sub.started || frame.pruned) sub.onPruned?.({ start: frame.start, head: frame.head });
+          if (sub.started) return;
+          sub.started = true;
+        }
+        return this.#settle(frame.requestId, frame);
+      }
+      default:
+        return this.#settle(frame.requestId, frame);
+    }
+  }
+
+  #settle(requestId: number, frame: ServerFrame, error?: PubError): void {
+    const p = this.#pending.get(requestId);
+    if (!p) return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub answered a request that was not made'));
+    if (!error && frame.type !== p.type) {
+      return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub answered with the wrong frame type'));
+    }
+    this.#pending.delete(requestId);
+    if (error) p.reject(error);
+    else p.resolve(frame);
+  }
+
+  #allocateId(): number {
+    for (;;) {
+      const id = this.#nextId;
+      this.#nextId = id >= REQUEST_ID_MAX ? 1 : id + 1;
+      if (!this.#pending.has(id) && this.#subscription?.requestId !== id) return id;
+    }
+  }
+
+  /** Sends a request frame and resolves with the reply of type `replyType`. */
+  #request<F extends ServerFrame>(replyType: F['type'], build: (id: number) => Uint8Array, options: RequestOptions): Promise<F> {
+    if (this.#closed) return Promise.reject(this.#closeError ?? new PubError(PubErrorCodes.CLOSED, 'the connection to the pub is closed'));
+    if (options.signal?.aborted) return Promise.reject(aborted());
+    const id = this.#allocateId();
+    return new Promise<F>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const cleanup = () => {
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      const giveUp = (err: PubError) => {
+        // The reply may still come; it is then ignored as for a request no longer pending.
+        if (this.#pending.get(id)?.reject === rejectIt) this.#pending.delete(id);
+        cleanup();
+        reject(err);
+      };
+      const onAbort = () => giveUp(aborted());
+      const rejectIt = (err: unknown) => {
+        cleanup();
+        reject(err);
+      };
+      this.#pending.set(id, {
+        type: replyType,
+        resolve: (f) => {
+          cleanup();
+          resolve(f as F);
+        },
+        reject: rejectIt,
+      });
+      if (options.timeoutMs !== undefined) {
+        timer = setTimeout(() => giveUp(new PubError(PubErrorCodes.TIMEOUT, `no reply within ${options.timeoutMs} ms`)), options.timeoutMs);
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.#ws.send(build(id), (err) => {
+        if (err) giveUp(new PubError(PubErrorCodes.CLOSED, 'the connection to the pub closed', { cause: err }));
+      });
+    });
+  }
+
+  /** Finds a nonce proving the pub's difficulty for `blob`, yielding to the event loop between slices. */
+  async solve(blob: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<bigint> {
+    const hash = blobHash(blob);
+    let start = 0n;
+    for (;;) {
+      if (options.signal?.aborted) throw aborted();
+      const nonce = solvePow(this.policy.powContext, hash, this.policy.powDifficulty, { start, attempts: POW_SLICE_ATTEMPTS });
+      if (nonce !== null) return nonce;
+      start += BigInt(POW_SLICE_ATTEMPTS);
+      if (start > POW_NONCE_MAX) throw new PubError(PubErrorCodes.POLICY, 'no proof of work found');
+      await yieldToLoop();
+    }
+  }
+
+  /**
+   * Posts one blob (computing the proof of work unless `options.nonce` is given) and resolves
+   * with its cursor once the pub has it on disk. Rejects with the pub's error code
+   * (ERR_PUB_RATE_LIMITED carries `retryAfterMs`), or POLICY when the blob does not fit the
+   * pub's sizes.
+   */
+  async post(blob: Uint8Array, options: PostOptions = {}): Promise<{ cursor: bigint; duplicate: boolean }> {
+    if (checkBlob(blob, this.policy.blobSizes) !== null) {
+      throw new PubError(PubErrorCodes.POLICY, `this pub takes blobs of ${this.policy.blobSizes.join(', ')} bytes starting with the blob version`);
+    }
+    const nonce = options.nonce ?? (await this.solve(blob, options));
+    const ack = await this.#request<Extract<ServerFrame, { type: typeof PubFrameType.POST_ACK }>>(
+      PubFrameType.POST_ACK,
+      (id) => encodePost(id, nonce, blob),
+      options,
+    );
+    return { cursor: ack.cursor, duplicate: ack.duplicate };
+  }
+
+  /** One page of blobs with cursor > `since` (at most `limit`, and at most the pub's page limits). */
+  async fetch(since: bigint, options: RequestOptions & { limit?: number } = {}): Promise<FetchResult> {
+    const limit = Math.min(options.limit ?? this.policy.maxPageBlobs, this.policy.maxPageBlobs);
+    if (!Number.isInteger(limit) || limit < 1) throw new PubError(PubErrorCodes.POLICY, 'a fetch limit is a positive integer');
+    const page = await this.#request<Extract<ServerFrame, { type: typeof PubFrameType.PAGE }>>(
+      PubFrameType.PAGE,
+      (id) => encodeFetch(id, since, limit),
+      options,
+    );
+    return { blobs: [...page.blobs], next: page.next, more: page.more, pruned: page.pruned, start: page.start, head: page.head };
+  }
+
+  /**
+   * Subscribes: the pub pushes every blob after `since`, then each new one as it arrives,
+   * calling `onBlob` in cursor order. One subscription per connection.
+   */
+  async subscribe(since: bigint, onBlob: (b: PubBlob) => void, options: SubscribeOptions = {}): Promise<SubscribeResult> {
+    if (this.#subscription) throw new PubError(PubErrorCodes.POLICY, 'this connection already has a subscription');
+    const sub = { requestId: 0, onBlob, onPruned: options.onPruned, started: false };
+    const reply = this.#request<Extract<ServerFrame, { type: typeof PubFrameType.SUBSCRIBED }>>(
+      PubFrameType.SUBSCRIBED,
+      (id) => {
+        sub.requestId = id;
+        this.#subscription = sub;
+        return encodeSubscribe(id, since);
+      },
+      options,
+    );
+    try {
+      const frame = await reply;
+      return { pruned: frame.pruned, start: frame.start, head: frame.head };
+    } catch (err) {
+      if (this.#subscription === sub) this.#subscription = null;
+      throw err;
+    }
+  }
+
+  /** Closes the connection; pending requests fail with CLOSED. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#ws.terminate();
+      }, 2_000);
+      this.addEventListener(
+        'close',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+      this.#ws.close(1000);
+    });
+  }
+}
+
+export { PubErrorCode };

@@ -1,0 +1,638 @@
+/**
+ * The pub server: a WebSocket server (binary frames of protocol/pub-wire.ts) in front of the
+ * BlobStore. It knows nothing of groups or users: connections are anonymous, nothing it logs
+ * names a connection or a blob, and it logs no content, hashes or addresses.
+ *
+ * Per connection: HELLO first; then POST / FETCH / SUBSCRIBE requests, answered by request id
+ * and possibly out of order. Bad frames get a typed ERROR frame (request-level errors keep the
+ * connection; connection-level ones close it), a frame of another version gets REFUSE and a
+ * close, a text frame a close (1003), a frame above maxFrameBytes a close (1009).
+ */
+import { mkdir, access, constants as fsConstants } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import createDebug from 'debug';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { isProtocolError } from '../../protocol/errors.js';
+import { blobHash, verifyPow } from '../../protocol/pow.js';
+import {
+  PUB_WIRE_VERSION,
+  PubErrorCode,
+  PubFrameType,
+  checkBlob,
+  decodeClientFrame,
+  encodeBlob,
+  isClientFrameType,
+  encodeError,
+  encodeHello,
+  encodePage,
+  encodePostAck,
+  encodeRefuse,
+  encodeSubscribed,
+  type ClientFrame,
+  type FetchFrame,
+  type PostFrame,
+  type PubPolicy,
+  type SubscribeFrame,
+} from '../../protocol/pub-wire.js';
+import { PING_INTERVAL_MS, PUB_DIR, SEND_HIGH_WATER_BYTES, STORE_DIR, type PubLimits } from './constants.js';
+import { PubError, PubErrorCodes } from './errors.js';
+import { TokenBucket, policyFrom, resolveLimits } from './policy.js';
+import { BlobStore } from './store.js';
+
+const debug = createDebug('snug:pub');
+
+/** A structured log sink: one event with flat, content-free fields. */
+export type PubLog = (event: string, fields?: Readonly<Record<string, string | number | boolean>>) => void;
+
+/** The default sink: the `snug:pub` debug namespace. */
+export const debugLog: PubLog = (event, fields = {}) => debug('%s %o', event, fields);
+
+export interface PubServerInit {
+  /** The pub's home; the store lives in HOME/pub/blobs. */
+  readonly home: string;
+  /** Where to listen; port 0 picks a free port. */
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly limits?: Partial<PubLimits>;
+  readonly log?: PubLog;
+}
+
+export interface PubStats {
+  readonly blobs: number;
+  readonly bytes: number;
+  readonly connections: number;
+  readonly subscriptions: number;
+  /** Posts stored (new or duplicate) per second over the last 10 s. */
+  readonly postsPerSecond: number;
+  /** Posts stored since start (new blobs). */
+  readonly posts: number;
+  /** Posts answered as duplicates since start. */
+  readonly duplicates: number;
+  /** Requests and connections refused since start, by error name. */
+  readonly rejected: Readonly<Record<string, number>>;
+  /** First cursor the store can still hold, and the last assigned. */
+  readonly start: bigint;
+  readonly head: bigint;
+}
+
+/** Close codes the pub uses. */
+export const PubCloseCode = {
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  UNSUPPORTED_DATA: 1003,
+  POLICY_VIOLATION: 1008,
+  TRY_AGAIN_LATER: 1013,
+} as const;
+
+const RATE_WINDOW_SECONDS = 10;
+
+/** Counts events per second over a sliding window. */
+class RateMeter {
+  readonly #buckets = new Map<number, number>();
+  add(n = 1): void {
+    const s = Math.floor(Date.now() / 1000);
+    this.#buckets.set(s, (this.#buckets.get(s) ?? 0) + n);
+    for (const k of this.#buckets.keys()) if (k <= s - RATE_WINDOW_SECONDS) this.#buckets.delete(k);
+  }
+  perSecond(): number {
+    const s = Math.floor(Date.now() / 1000);
+    let total = 0;
+    for (const [k, v] of this.#buckets) if (k > s - RATE_WINDOW_SECONDS) total += v;
+    return total / RATE_WINDOW_SECONDS;
+  }
+}
+
+function errorName(code: PubErrorCode): string {
+  return Object.entries(PubErrorCode).find(([, v]) => v === code)?.[0] ?? String(code);
+}
+
+/** One client connection. Anonymous: it carries no identifier and is never logged. */
+class Connection {
+  readonly ws: WebSocket;
+  readonly #server: PubServer;
+  readonly #bucket: TokenBucket;
+  #inflight = 0;
+  #subscription: { requestId: number; cursor: bigint } | null = null;
+  closed = false;
+  alive = true;
+
+  constructor(server: PubServer, ws: WebSocket, limits: PubLimits) {
+    this.#server = server;
+    this.ws = ws;
+    this.#bucket = new TokenBucket(limits.postsPerSecond, limits.postBurst);
+  }
+
+  get subscribed(): boolean {
+    return this.#subscription !== null;
+  }
+
+  /** Sends a frame without waiting; a peer that does not read is dropped. */
+  send(frame: Uint8Array): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > SEND_HIGH_WATER_BYTES * 4) {
+      this.terminate();
+      return;
+    }
+    this.ws.send(frame);
+  }
+
+  /** Sends a frame and resolves once it is handed to the socket (false if the connection is gone). */
+  sendAndWait(frame: Uint8Array): Promise<boolean> {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return Promise.resolve(false);
+    return new Promise((resolve) => this.ws.send(frame, (err) => resolve(!err && !this.closed)));
+  }
+
+  error(requestId: number, code: PubErrorCode, retryAfterMs = 0): void {
+    this.#server.countRejected(code);
+    this.send(encodeError(requestId, code, retryAfterMs));
+  }
+
+  /** A connection-level error: the ERROR frame, then a close. */
+  fatal(code: PubErrorCode, closeCode: number = PubCloseCode.PROTOCOL_ERROR): void {
+    this.error(0, code);
+    this.close(closeCode);
+  }
+
+  close(code: number, reason = ''): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.close(code, reason);
+    this.#server.connectionGone(this);
+  }
+
+  terminate(): void {
+    this.closed = true;
+    this.ws.terminate();
+    this.#server.connectionGone(this);
+  }
+
+  onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    if (!isBinary) {
+      this.#server.countRejected(PubErrorCode.MALFORMED_FRAME);
+      this.close(PubCloseCode.UNSUPPORTED_DATA, 'binary frames only');
+      return;
+    }
+    const bytes = toBytes(data);
+    if (bytes.length > 0 && bytes[0] !== PUB_WIRE_VERSION) {
+      this.#server.countRejected(PubErrorCode.MALFORMED_FRAME);
+      this.send(encodeRefuse());
+      this.close(PubCloseCode.PROTOCOL_ERROR, 'unsupported version');
+      return;
+    }
+    let frame: ClientFrame;
+    try {
+      frame = decodeClientFrame(bytes, { maxBytes: this.#server.limits.maxFrameBytes });
+    } catch (err) {
+      if (!isProtocolError(err)) throw err;
+      const type = bytes[1];
+      let code: PubErrorCode = PubErrorCode.MALFORMED_FRAME;
+      if (bytes.length > this.#server.limits.maxFrameBytes) code = PubErrorCode.FRAME_TOO_LARGE;
+      else if (type !== undefined && !isClientFrameType(type)) code = PubErrorCode.UNKNOWN_FRAME;
+      this.fatal(code);
+      return;
+    }
+    if (frame.type === PubFrameType.HELLO_REQUEST) {
+      this.send(encodeHello(this.#server.policy));
+      return;
+    }
+    if (frame.requestId === 0) {
+      this.fatal(PubErrorCode.MALFORMED_FRAME);
+      return;
+    }
+    if (this.#server.stopping) {
+      this.error(frame.requestId, PubErrorCode.SHUTTING_DOWN);
+      return;
+    }
+    const limits = this.#server.limits;
+    if (this.#inflight >= limits.maxInflight) {
+      this.error(frame.requestId, PubErrorCode.BUSY);
+      return;
+    }
+    this.#inflight += 1;
+    if (this.#inflight >= limits.maxInflight) this.ws.pause();
+    const done = () => {
+      this.#inflight -= 1;
+      if (this.#inflight < limits.maxInflight && !this.closed) this.ws.resume();
+    };
+    let work: Promise<void>;
+    switch (frame.type) {
+      case PubFrameType.POST:
+        work = this.#post(frame);
+        break;
+      case PubFrameType.FETCH:
+        work = this.#fetch(frame);
+        break;
+      case PubFrameType.SUBSCRIBE:
+        work = this.#subscribe(frame);
+        break;
+    }
+    this.#server.track(work.finally(done));
+  }
+
+  async #post(frame: PostFrame): Promise<void> {
+    const server = this.#server;
+    const wait = this.#bucket.take();
+    if (wait > 0) return this.error(frame.requestId, PubErrorCode.RATE_LIMITED, wait);
+    const bad = checkBlob(frame.blob, server.policy.blobSizes);
+    if (bad !== null) return this.error(frame.requestId, bad);
+    const policy = server.policy;
+    if (!verifyPow(policy.powContext, blobHash(frame.blob), frame.nonce, policy.powDifficulty)) {
+      return this.error(frame.requestId, PubErrorCode.BAD_POW);
+    }
+    let result;
+    try {
+      result = await server.store.put(frame.blob);
+    } catch (err) {
+      server.storeFailed(err);
+      return this.error(frame.requestId, server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL);
+    }
+    server.countPost(result.duplicate);
+    this.send(encodePostAck(frame.requestId, result.cursor, result.duplicate));
+  }
+
+  async #fetch(frame: FetchFrame): Promise<void> {
+    if (frame.limit === 0) return this.error(frame.requestId, PubErrorCode.BAD_REQUEST);
+    const limits = this.#server.limits;
+    let page;
+    try {
+      page = await this.#server.store.since(frame.since, Math.min(frame.limit, limits.maxPageBlobs), { maxBytes: limits.maxPageBytes });
+    } catch (err) {
+      this.#server.storeFailed(err);
+      return this.error(frame.requestId, this.#server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL);
+    }
+    await this.sendAndWait(encodePage({ requestId: frame.requestId, ...page }));
+  }
+
+  async #subscribe(frame: SubscribeFrame): Promise<void> {
+    if (this.#subscription !== null) return this.error(frame.requestId, PubErrorCode.ALREADY_SUBSCRIBED);
+    const stats = this.#server.store.stats();
+    const pruned = frame.since + 1n < stats.start;
+    this.#subscription = { requestId: frame.requestId, cursor: frame.since };
+    this.send(encodeSubscribed(frame.requestId, pruned, stats.start, stats.head));
+    // The pump runs for the connection's lifetime; it is not a request in flight.
+    void this.#pump();
+  }
+
+  /** Pushes every blob after the subscription's cursor, then each new one as it is stored. */
+  async #pump(): Promise<void> {
+    const server = this.#server;
+    const limits = server.limits;
+    try {
+      while (!this.closed && !server.stopping && this.#subscription) {
+        const sub = this.#subscription;
+        const gen = server.appendGeneration;
+        const page = await server.store.since(sub.cursor, limits.maxPageBlobs, { maxBytes: limits.maxPageBytes });
+        if (page.pruned) {
+          // Blobs this subscriber had not received yet were pruned: say so, never skip silently.
+          this.send(encodeSubscribed(sub.requestId, true, page.start, page.head));
+        }
+        for (const b of page.blobs) {
+          if (!(await this.sendAndWait(encodeBlob(sub.requestId, b.cursor, b.blob)))) return;
+        }
+        sub.cursor = page.next;
+        if (page.blobs.length === 0 && !page.more) await server.nextAppend(gen);
+      }
+    } catch (err) {
+      if (!this.closed && !server.stopping) {
+        server.storeFailed(err);
+        this.fatal(PubErrorCode.INTERNAL, PubCloseCode.GOING_AWAY);
+      }
+    }
+  }
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+export class PubServer extends EventTarget {
+  readonly limits: PubLimits;
+  readonly #home: string;
+  readonly #listen: { readonly host: string; readonly port: number };
+  readonly #log: PubLog;
+  #store: BlobStore | undefined;
+  #policy: PubPolicy | undefined;
+  #http: Server | undefined;
+  #wss: WebSocketServer | undefined;
+  readonly #connections = new Set<Connection>();
+  readonly #inflight = new Set<Promise<void>>();
+  #abort: AbortController | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #stopping = false;
+  #stopped: Promise<void> | undefined;
+  #address: { host: string; port: number } | undefined;
+  #appendGen = 0;
+  #appendWaiters: Array<() => void> = [];
+  #posts = 0;
+  #duplicates = 0;
+  readonly #rate = new RateMeter();
+  readonly #rejected: Record<string, number> = {};
+
+  constructor(init: PubServerInit) {
+    super();
+    this.limits = resolveLimits(init.limits);
+    this.#home = init.home;
+    this.#listen = init.listen;
+    this.#log = init.log ?? debugLog;
+  }
+
+  /** The policy announced in every hello (available once started). */
+  get policy(): PubPolicy {
+    if (!this.#policy) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub is not started');
+    return this.#policy;
+  }
+
+  /** The store (available once started). */
+  get store(): BlobStore {
+    if (!this.#store) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub is not started');
+    return this.#store;
+  }
+
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  /** Where the pub listens, once started. */
+  get address(): { host: string; port: number } | undefined {
+    return this.#address;
+  }
+
+  get appendGeneration(): number {
+    return this.#appendGen;
+  }
+
+  /** Resolves once a batch with new blobs is stored after generation `gen`, or on stop. */
+  nextAppend(gen: number): Promise<void> {
+    if (gen !== this.#appendGen || this.#stopping) return Promise.resolve();
+    return new Promise((resolve) => this.#appendWaiters.push(resolve));
+  }
+
+  #wakeAll(): void {
+    const waiters = this.#appendWaiters;
+    this.#appendWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Opens the store (pruning it), listens, and resolves with the address listened on. */
+  async start(options: { signal?: AbortSignal } = {}): Promise<{ host: string; port: number }> {
+    if (this.#address) return this.#address;
+    options.signal?.throwIfAborted();
+    const dir = join(this.#home, PUB_DIR);
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await access(dir, fsConstants.W_OK);
+    } catch (err) {
+      throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot write the pub's home ${this.#home}`, { cause: err });
+    }
+    const store = new BlobStore({
+      path: join(dir, STORE_DIR),
+      quotaBytes: this.limits.quotaBytes,
+      retentionMs: this.limits.retentionMs,
+      blobSizes: policyFrom(this.limits, new Uint8Array(32)).blobSizes,
+    });
+    await store.open();
+    this.#store = store;
+    this.#stopping = false;
+    this.#stopped = undefined;
+    try {
+      await this.#prune('open');
+      this.#policy = policyFrom(this.limits, store.powContext);
+      store.addEventListener('append', () => {
+        this.#appendGen += 1;
+        this.#wakeAll();
+      });
+      this.#address = await this.#listenOn();
+    } catch (err) {
+      await this.#closeListener();
+      await store.close().catch(() => {});
+      this.#store = undefined;
+      throw err;
+    }
+    this.#abort = new AbortController();
+    this.#timers.push(setInterval(() => void this.#prune('retention'), this.limits.pruneIntervalMs));
+    if (this.limits.statsIntervalMs > 0) {
+      this.#timers.push(setInterval(() => this.#logStats(), this.limits.statsIntervalMs));
+    }
+    this.#timers.push(setInterval(() => this.#ping(), PING_INTERVAL_MS));
+    for (const t of this.#timers) t.unref();
+    options.signal?.addEventListener('abort', () => void this.stop(), { once: true, signal: this.#abort.signal });
+    const s = store.stats();
+    this.#log('listening', { host: this.#address.host, port: this.#address.port, blobs: s.blobs, bytes: s.bytes, powDifficulty: this.limits.powDifficulty });
+    return this.#address;
+  }
+
+  async #listenOn(): Promise<{ host: string; port: number }> {
+    const http = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+      res.end('snug pub: WebSocket only\n');
+    });
+    http.on('clientError', (_err, socket) => socket.destroy());
+    this.#http = http;
+    const wss = new WebSocketServer({
+      server: http,
+      maxPayload: this.limits.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    wss.on('error', () => {}); // listen errors are taken from the http server below
+    wss.on('connection', (ws, req) => this.#accept(ws, req));
+    this.#wss = wss;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        http.off('listening', onListening);
+        if (err.code === 'EADDRINUSE') {
+          reject(new PubError(PubErrorCodes.PORT_IN_USE, `${this.#listen.host}:${this.#listen.port} is already in use`, { cause: err }));
+        } else {
+          reject(new PubError(PubErrorCodes.LISTEN_FAILED, `cannot listen on ${this.#listen.host}:${this.#listen.port} (${err.code ?? 'error'})`, { cause: err }));
+        }
+      };
+      const onListening = () => {
+        http.off('error', onError);
+        resolve();
+      };
+      http.once('error', onError);
+      http.once('listening', onListening);
+      http.listen({ host: this.#listen.host, port: this.#listen.port });
+    });
+    const a = http.address() as AddressInfo;
+    return { host: a.address, port: a.port };
+  }
+
+  #accept(ws: WebSocket, _req: IncomingMessage): void {
+    ws.on('error', () => {}); // e.g. an oversized frame: ws closes the socket with 1009 itself
+    if (this.#stopping) {
+      ws.close(PubCloseCode.GOING_AWAY);
+      return;
+    }
+    if (this.#connections.size >= this.limits.maxConnections) {
+      this.countRejected(PubErrorCode.TOO_MANY_CONNECTIONS);
+      ws.send(encodeError(0, PubErrorCode.TOO_MANY_CONNECTIONS));
+      ws.close(PubCloseCode.TRY_AGAIN_LATER, 'too many connections');
+      return;
+    }
+    const conn = new Connection(this, ws, this.limits);
+    this.#connections.add(conn);
+    ws.on('message', (data, isBinary) => {
+      try {
+        conn.onMessage(data, isBinary);
+      } catch {
+        conn.fatal(PubErrorCode.INTERNAL, PubCloseCode.GOING_AWAY);
+      }
+    });
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('close', () => {
+      conn.closed = true;
+      this.connectionGone(conn);
+    });
+    ws.send(encodeHello(this.policy));
+  }
+
+  #ping(): void {
+    for (const conn of this.#connections) {
+      if (!conn.alive) {
+        conn.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }
+
+  /** Called by a connection once it is closed. */
+  connectionGone(conn: Connection): void {
+    if (this.#connections.delete(conn)) this.#wakeAll();
+  }
+
+  /** Keeps track of a request's work so stop() can wait for it. */
+  track(work: Promise<void>): void {
+    const p = work.catch(() => {});
+    this.#inflight.add(p);
+    void p.finally(() => this.#inflight.delete(p));
+  }
+
+  countRejected(code: PubErrorCode): void {
+    const name = errorName(code);
+    this.#rejected[name] = (this.#rejected[name] ?? 0) + 1;
+  }
+
+  countPost(duplicate: boolean): void {
+    if (duplicate) this.#duplicates += 1;
+    else this.#posts += 1;
+    this.#rate.add();
+  }
+
+  storeFailed(err: unknown): void {
+    if (this.#stopping) return;
+    const code = err instanceof PubError ? err.code : 'ERR_STORE';
+    this.#log('store-error', { code });
+  }
+
+  async #prune(reason: 'open' | 'retention'): Promise<void> {
+    const store = this.#store;
+    if (!store || !store.isOpen) return;
+    try {
+      const r = await store.prune();
+      if (r.removed > 0) this.#log('pruned', { reason, blobs: r.removed, bytes: r.bytes });
+    } catch (err) {
+      if (reason === 'open') throw err;
+      this.storeFailed(err);
+    }
+  }
+
+  stats(): PubStats {
+    const s = this.#store?.stats() ?? { blobs: 0, bytes: 0, start: 1n, head: 0n };
+    let subscriptions = 0;
+    for (const c of this.#connections) if (c.subscribed) subscriptions += 1;
+    return {
+      blobs: s.blobs,
+      bytes: s.bytes,
+      connections: this.#connections.size,
+      subscriptions,
+      postsPerSecond: this.#rate.perSecond(),
+      posts: this.#posts,
+      duplicates: this.#duplicates,
+      rejected: { ...this.#rejected },
+      start: s.start,
+      head: s.head,
+    };
+  }
+
+  #logStats(): void {
+    const s = this.stats();
+    const rejected = Object.values(s.rejected).reduce((a, b) => a + b, 0);
+    this.#log('stats', {
+      blobs: s.blobs,
+      bytes: s.bytes,
+      connections: s.connections,
+      subscriptions: s.subscriptions,
+      postsPerSecond: Math.round(s.postsPerSecond * 10) / 10,
+      posts: s.posts,
+      duplicates: s.duplicates,
+      rejected,
+    });
+  }
+
+  async #closeListener(): Promise<void> {
+    const http = this.#http;
+    const wss = this.#wss;
+    this.#http = undefined;
+    this.#wss = undefined;
+    wss?.close();
+    if (http) {
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    }
+  }
+
+  /**
+   * Graceful stop: stops accepting, answers new requests SHUTTING_DOWN, waits for every request
+   * already being carried out (posts reach the disk and are acknowledged), closes every
+   * connection (1001) and the store.
+   */
+  stop(): Promise<void> {
+    if (!this.#store) return Promise.resolve();
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopping = true;
+    this.#abort?.abort();
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    this.#wakeAll();
+    // No new connections from here on.
+    this.#http?.close();
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    const closing = [...this.#connections].map(
+      (conn) =>
+        new Promise<void>((resolve) => {
+          if (conn.ws.readyState === conn.ws.CLOSED) return resolve();
+          const timer = setTimeout(() => {
+            conn.ws.terminate();
+            resolve();
+          }, 2_000);
+          conn.ws.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          conn.close(PubCloseCode.GOING_AWAY, 'pub stopping');
+        }),
+    );
+    await Promise.all(closing);
+    await this.#closeListener();
+    const store = this.#store;
+    await store?.close();
+    this.#log('stopped', { blobs: store?.stats().blobs ?? 0 });
+    this.#store = undefined;
+    this.#address = undefined;
+  }
+}

@@ -1,0 +1,530 @@
+/**
+ * The pub's blob store: opaque blobs in LevelDB, in arrival order, each under a monotonically
+ * increasing cursor (bigint, u64; the first blob gets 1, 0 means "before everything").
+ *
+ * Layout (keys binary, big-endian, so iteration is in cursor order; every value versioned):
+ *
+ *   0x00 0x01             → STATE: 0x01 || last cursor u64 || prune floor u64 || blobs u64 || bytes u64
+ *   0x00 0x02             → POW CONTEXT: 0x01 || 32 random bytes (this pub's PoW context)
+ *   0x01 || cursor u64    → BLOB: 0x01 || received-at ms u64 || blob hash (32) || blob
+ *   0x02 || blob hash (32)→ INDEX: 0x01 || cursor u64
+ *
+ * The prune floor is the highest cursor ever pruned: blobs live at floor+1 .. last, with no gaps.
+ * Nothing is indexed in memory: dedupe is a LevelDB lookup. Every put is acknowledged only once
+ * its synced batch has been written; concurrent puts share one synced batch (group commit).
+ * Writes (puts and prunes) run one after another on one queue.
+ */
+import { mkdir } from 'node:fs/promises';
+import { Level } from 'level';
+import { BLOB_SIZES } from '../../protocol/constants.js';
+import { randomBytes, ready } from '../../protocol/crypto.js';
+import { BLOB_HASH_BYTES, POW_CONTEXT_BYTES, blobHash } from '../../protocol/pow.js';
+import { checkBlob } from '../../protocol/pub-wire.js';
+import {
+  LEVEL_CACHE_BYTES,
+  LEVEL_WRITE_BUFFER_BYTES,
+  MAX_BATCH_POSTS,
+  PRUNE_BATCH_RECORDS,
+  QUOTA_BYTES,
+  RETENTION_MS,
+} from './constants.js';
+import { PubError, PubErrorCodes } from './errors.js';
+
+/** Version byte of every record the store writes. */
+export const STORE_RECORD_VERSION = 0x01;
+
+const PREFIX_META = 0x00;
+const PREFIX_BLOB = 0x01;
+const PREFIX_INDEX = 0x02;
+const STATE_KEY = Uint8Array.of(PREFIX_META, 0x01);
+const POW_CONTEXT_KEY = Uint8Array.of(PREFIX_META, 0x02);
+const BLOB_FIRST = Uint8Array.of(PREFIX_BLOB);
+const BLOB_END = Uint8Array.of(PREFIX_BLOB + 1);
+const STATE_BYTES = 1 + 4 * 8;
+const BLOB_RECORD_HEADER_BYTES = 1 + 8 + BLOB_HASH_BYTES;
+const INDEX_RECORD_BYTES = 1 + 8;
+const U64_MAX = (1n << 64n) - 1n;
+
+export interface BlobStoreInit {
+  /** Directory of the LevelDB database (created if missing). */
+  readonly path: string;
+  /** Total blob bytes kept; older blobs are pruned to make room. */
+  readonly quotaBytes?: number;
+  /** Blobs older than this (ms) are removed by prune(); 0 keeps them until the quota needs room. */
+  readonly retentionMs?: number;
+  /** LevelDB block cache in bytes. */
+  readonly cacheSize?: number;
+  /** Blob lengths accepted (default BLOB_SIZES). */
+  readonly blobSizes?: readonly number[];
+}
+
+export interface PutResult {
+  readonly cursor: bigint;
+  /** The blob was already stored; `cursor` is where. */
+  readonly duplicate: boolean;
+}
+
+export interface StoredBlob {
+  readonly cursor: bigint;
+  readonly blob: Uint8Array;
+}
+
+export interface SincePage {
+  /** Blobs with cursor > the requested one, in cursor order. */
+  readonly blobs: StoredBlob[];
+  /** The cursor to ask for next. */
+  readonly next: bigint;
+  /** More blobs follow `next`. */
+  readonly more: boolean;
+  /** Blobs after the requested cursor were pruned: the caller may have missed some. */
+  readonly pruned: boolean;
+  /** First cursor the store can still hold (prune floor + 1). */
+  readonly start: bigint;
+  /** Last cursor assigned (0 when none). */
+  readonly head: bigint;
+}
+
+export interface BlobStoreStats {
+  readonly blobs: number;
+  readonly bytes: number;
+  readonly start: bigint;
+  readonly head: bigint;
+}
+
+export interface PruneResult {
+  readonly removed: number;
+  readonly bytes: number;
+}
+
+interface State {
+  readonly last: bigint;
+  readonly floor: bigint;
+  readonly blobs: number;
+  readonly bytes: number;
+}
+
+interface PendingPut {
+  readonly blob: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly resolve: (r: PutResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+function u64Key(prefix: number, value: bigint): Uint8Array {
+  const key = new Uint8Array(9);
+  key[0] = prefix;
+  new DataView(key.buffer).setBigUint64(1, value);
+  return key;
+}
+
+function blobKey(cursor: bigint): Uint8Array {
+  return u64Key(PREFIX_BLOB, cursor);
+}
+
+function indexKey(hash: Uint8Array): Uint8Array {
+  const key = new Uint8Array(1 + BLOB_HASH_BYTES);
+  key[0] = PREFIX_INDEX;
+  key.set(hash, 1);
+  return key;
+}
+
+function view(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function corrupt(what: string): PubError {
+  return new PubError(PubErrorCodes.STORE_CORRUPT, `the pub store holds a bad ${what} record`);
+}
+
+function encodeState(s: State): Uint8Array {
+  const out = new Uint8Array(STATE_BYTES);
+  const v = view(out);
+  out[0] = STORE_RECORD_VERSION;
+  v.setBigUint64(1, s.last);
+  v.setBigUint64(9, s.floor);
+  v.setBigUint64(17, BigInt(s.blobs));
+  v.setBigUint64(25, BigInt(s.bytes));
+  return out;
+}
+
+function decodeState(b: Uint8Array): State {
+  if (b.length !== STATE_BYTES || b[0] !== STORE_RECORD_VERSION) throw corrupt('state');
+  const v = view(b);
+  const s = { last: v.getBigUint64(1), floor: v.getBigUint64(9), blobs: Number(v.getBigUint64(17)), bytes: Number(v.getBigUint64(25)) };
+  if (s.floor > s.last) throw corrupt('state');
+  return s;
+}
+
+function encodeBlobRecord(receivedAt: number, hash: Uint8Array, blob: Uint8Array): Uint8Array {
+  const out = new Uint8Array(BLOB_RECORD_HEADER_BYTES + blob.length);
+  out[0] = STORE_RECORD_VERSION;
+  view(out).setBigUint64(1, BigInt(receivedAt));
+  out.set(hash, 9);
+  out.set(blob, BLOB_RECORD_HEADER_BYTES);
+  return out;
+}
+
+interface BlobRecord {
+  readonly receivedAt: number;
+  readonly hash: Uint8Array;
+  readonly blob: Uint8Array;
+}
+
+function decodeBlobRecord(b: Uint8Array): BlobRecord {
+  if (b.length < BLOB_RECORD_HEADER_BYTES || b[0] !== STORE_RECORD_VERSION) throw corrupt('blob');
+  return {
+    receivedAt: Number(view(b).getBigUint64(1)),
+    hash: b.subarray(9, BLOB_RECORD_HEADER_BYTES),
+    blob: b.subarray(BLOB_RECORD_HEADER_BYTES),
+  };
+}
+
+function encodeIndex(cursor: bigint): Uint8Array {
+  const out = new Uint8Array(INDEX_RECORD_BYTES);
+  out[0] = STORE_RECORD_VERSION;
+  view(out).setBigUint64(1, cursor);
+  return out;
+}
+
+function decodeIndex(b: Uint8Array): bigint {
+  if (b.length !== INDEX_RECORD_BYTES || b[0] !== STORE_RECORD_VERSION) throw corrupt('index');
+  return view(b).getBigUint64(1);
+}
+
+function cursorOfKey(key: Uint8Array): bigint {
+  if (key.length !== 9 || key[0] !== PREFIX_BLOB) throw corrupt('key');
+  return view(key).getBigUint64(1);
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+function checkCursor(cursor: bigint): void {
+  if (typeof cursor !== 'bigint' || cursor < 0n || cursor > U64_MAX) {
+    throw new PubError(PubErrorCodes.POLICY, 'a cursor is a u64 bigint');
+  }
+}
+
+/** Maps a LevelDB open failure to a typed error. */
+function openError(err: unknown, path: string): PubError {
+  const e = err as { code?: string; cause?: { code?: string } };
+  const codes = [e.code, e.cause?.code];
+  if (codes.includes('LEVEL_LOCKED')) {
+    return new PubError(PubErrorCodes.HOME_LOCKED, `another pub is using the store at ${path}`, { cause: err });
+  }
+  return new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot open the pub store at ${path}`, { cause: err });
+}
+
+export type BlobStoreEvents = { append: Event };
+
+/**
+ * Dispatches `append` after each batch that stored at least one new blob (subscribers read
+ * the new blobs with `since`).
+ */
+export class BlobStore extends EventTarget {
+  readonly path: string;
+  readonly #quotaBytes: number;
+  readonly #retentionMs: number;
+  readonly #cacheSize: number;
+  readonly #blobSizes: readonly number[];
+  #db: Level<Uint8Array, Uint8Array> | undefined;
+  #state: State = { last: 0n, floor: 0n, blobs: 0, bytes: 0 };
+  #powContext: Uint8Array = new Uint8Array(POW_CONTEXT_BYTES);
+  #pending: PendingPut[] = [];
+  #flushQueued = false;
+  #chain: Promise<unknown> = Promise.resolve();
+  #closing = false;
+
+  constructor(init: BlobStoreInit) {
+    super();
+    this.path = init.path;
+    this.#quotaBytes = init.quotaBytes ?? QUOTA_BYTES;
+    this.#retentionMs = init.retentionMs ?? RETENTION_MS;
+    this.#cacheSize = init.cacheSize ?? LEVEL_CACHE_BYTES;
+    this.#blobSizes = init.blobSizes ?? BLOB_SIZES;
+    if (!Number.isSafeInteger(this.#quotaBytes) || this.#quotaBytes < 1) {
+      throw new PubError(PubErrorCodes.BAD_LIMIT, 'the quota is a positive number of bytes');
+    }
+    if (!Number.isSafeInteger(this.#retentionMs) || this.#retentionMs < 0) {
+      throw new PubError(PubErrorCodes.BAD_LIMIT, 'the retention is a non-negative number of milliseconds');
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.#db !== undefined && !this.#closing;
+  }
+
+  /** This pub's PoW context, created at random when the store is first opened. */
+  get powContext(): Uint8Array {
+    return this.#powContext.slice();
+  }
+
+  /** Opens (creating if needed) the database. Does not prune; call prune() after. */
+  async open(): Promise<void> {
+    if (this.#db) return;
+    await ready();
+    try {
+      await mkdir(this.path, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot create the pub store at ${this.path}`, { cause: err });
+    }
+    const db = new Level<Uint8Array, Uint8Array>(this.path, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+      cacheSize: this.#cacheSize,
+      writeBufferSize: LEVEL_WRITE_BUFFER_BYTES,
+      compression: false,
+      maxOpenFiles: 500,
+    });
+    try {
+      await db.open();
+    } catch (err) {
+      throw openError(err, this.path);
+    }
+    try {
+      const [state, pow] = await db.getMany([STATE_KEY, POW_CONTEXT_KEY]);
+      if (state === undefined) {
+        const ctx = randomBytes(POW_CONTEXT_BYTES);
+        const powRecord = new Uint8Array(1 + POW_CONTEXT_BYTES);
+        powRecord[0] = STORE_RECORD_VERSION;
+        powRecord.set(ctx, 1);
+        this.#state = { last: 0n, floor: 0n, blobs: 0, bytes: 0 };
+        await db.batch(
+          [
+            { type: 'put', key: STATE_KEY, value: encodeState(this.#state) },
+            { type: 'put', key: POW_CONTEXT_KEY, value: powRecord },
+          ],
+          { sync: true },
+        );
+        this.#powContext = ctx;
+      } else {
+        this.#state = decodeState(state);
+        if (pow === undefined || pow.length !== 1 + POW_CONTEXT_BYTES || pow[0] !== STORE_RECORD_VERSION) throw corrupt('PoW context');
+        this.#powContext = pow.slice(1);
+      }
+    } catch (err) {
+      await db.close().catch(() => {});
+      if (err instanceof PubError) throw err;
+      throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot initialise the pub store at ${this.path}`, { cause: err });
+    }
+    this.#db = db;
+    this.#closing = false;
+  }
+
+  #open(): Level<Uint8Array, Uint8Array> {
+    if (!this.#db || this.#closing) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub store is not open');
+    return this.#db;
+  }
+
+  /** Runs `fn` after every write queued before it. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#chain.then(fn);
+    this.#chain = p.catch(() => {});
+    return p;
+  }
+
+  stats(): BlobStoreStats {
+    return { blobs: this.#state.blobs, bytes: this.#state.bytes, start: this.#state.floor + 1n, head: this.#state.last };
+  }
+
+  /**
+   * Stores `blob` unless an identical blob is stored already, and resolves once it is durable.
+   * Rejects with BAD_BLOB for a length outside the accepted sizes or a wrong version byte.
+   */
+  put(blob: Uint8Array): Promise<PutResult> {
+    try {
+      this.#open();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (checkBlob(blob, this.#blobSizes) !== null) {
+      return Promise.reject(new PubError(PubErrorCodes.BAD_BLOB, 'a blob must have an accepted size and start with BLOB_VERSION'));
+    }
+    if (blob.length > this.#quotaBytes) {
+      return Promise.reject(new PubError(PubErrorCodes.BAD_BLOB, 'the blob is larger than the whole quota'));
+    }
+    const hash = blobHash(blob);
+    return new Promise<PutResult>((resolve, reject) => {
+      this.#pending.push({ blob: blob.slice(), hash, resolve, reject });
+      this.#queueFlush();
+    });
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    void this.#serial(async () => {
+      while (this.#pending.length > 0) {
+        const items = this.#pending.splice(0, MAX_BATCH_POSTS);
+        try {
+          await this.#commit(items);
+        } catch (err) {
+          for (const item of items) item.reject(err);
+        }
+      }
+      this.#flushQueued = false;
+    });
+  }
+
+  async #commit(items: PendingPut[]): Promise<void> {
+    const db = this.#db;
+    if (!db) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub store is not open');
+    let incoming = 0;
+    for (const item of items) incoming += item.blob.length;
+    // Make room first (its own synced batch); duplicates may make this free a little too much.
+    if (this.#state.bytes + incoming > this.#quotaBytes) {
+      const target = this.#state.bytes + incoming - this.#quotaBytes;
+      await this.#pruneFront((_rec, freed) => freed < target);
+    }
+    const found = await db.getMany(items.map((i) => indexKey(i.hash)));
+    const inBatch = new Map<string, bigint>();
+    const results: PutResult[] = [];
+    const ops: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array }> = [];
+    let { last, blobs, bytes } = this.#state;
+    const now = Date.now();
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const stored = found[i];
+      const key = hex(item.hash);
+      const existing = stored !== undefined ? decodeIndex(stored) : inBatch.get(key);
+      if (existing !== undefined) {
+        results.push({ cursor: existing, duplicate: true });
+        continue;
+      }
+      last += 1n;
+      ops.push({ type: 'put', key: blobKey(last), value: encodeBlobRecord(now, item.hash, item.blob) });
+      ops.push({ type: 'put', key: indexKey(item.hash), value: encodeIndex(last) });
+      inBatch.set(key, last);
+      blobs += 1;
+      bytes += item.blob.length;
+      results.push({ cursor: last, duplicate: false });
+    }
+    const appended = ops.length > 0;
+    if (appended) {
+      const next: State = { last, floor: this.#state.floor, blobs, bytes };
+      ops.push({ type: 'put', key: STATE_KEY, value: encodeState(next) });
+      await db.batch(ops, { sync: true });
+      this.#state = next;
+    }
+    items.forEach((item, i) => item.resolve(results[i]!));
+    if (appended) this.dispatchEvent(new Event('append'));
+  }
+
+  /**
+   * Removes blobs from the front (oldest first) while `remove(record, bytesFreedSoFar)` says so,
+   * in synced batches. The in-memory prune floor is raised before each batch is written, so a
+   * reader that checks it after reading never misses a prune silently.
+   */
+  async #pruneFront(remove: (rec: BlobRecord, freed: number) => boolean): Promise<PruneResult> {
+    const db = this.#db;
+    if (!db) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub store is not open');
+    let removed = 0;
+    let freed = 0;
+    for (;;) {
+      const ops: Array<{ type: 'del'; key: Uint8Array } | { type: 'put'; key: Uint8Array; value: Uint8Array }> = [];
+      let floor = this.#state.floor;
+      let n = 0;
+      let batchFreed = 0;
+      let stop = false;
+      for await (const [key, value] of db.iterator({ gte: BLOB_FIRST, lt: BLOB_END, limit: PRUNE_BATCH_RECORDS })) {
+        const rec = decodeBlobRecord(value);
+        if (!remove(rec, freed + batchFreed)) {
+          stop = true;
+          break;
+        }
+        floor = cursorOfKey(key);
+        ops.push({ type: 'del', key: key.slice() });
+        ops.push({ type: 'del', key: indexKey(rec.hash) });
+        batchFreed += rec.blob.length;
+        n += 1;
+      }
+      if (n === 0) break;
+      const prev = this.#state;
+      const next: State = { last: prev.last, floor, blobs: prev.blobs - n, bytes: prev.bytes - batchFreed };
+      ops.push({ type: 'put', key: STATE_KEY, value: encodeState(next) });
+      this.#state = next;
+      try {
+        await db.batch(ops, { sync: true });
+      } catch (err) {
+        this.#state = prev;
+        throw err;
+      }
+      removed += n;
+      freed += batchFreed;
+      if (stop || n < PRUNE_BATCH_RECORDS) break;
+    }
+    return { removed, bytes: freed };
+  }
+
+  /**
+   * Removes blobs older than the retention time, and the oldest blobs while the store is above
+   * its quota. Runs after every write queued before it.
+   */
+  prune(): Promise<PruneResult> {
+    try {
+      this.#open();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#serial(async () => {
+      let removed = 0;
+      let bytes = 0;
+      if (this.#retentionMs > 0) {
+        const cutoff = Date.now() - this.#retentionMs;
+        const r = await this.#pruneFront((rec) => rec.receivedAt <= cutoff);
+        removed += r.removed;
+        bytes += r.bytes;
+      }
+      if (this.#state.bytes > this.#quotaBytes) {
+        const target = this.#state.bytes - this.#quotaBytes;
+        const r = await this.#pruneFront((_rec, freed) => freed < target);
+        removed += r.removed;
+        bytes += r.bytes;
+      }
+      return { removed, bytes };
+    });
+  }
+
+  /**
+   * Up to `limit` blobs with cursor > `cursor`, in order, stopping early once `maxBytes` of
+   * blobs are gathered (at least one blob is returned when any exists).
+   */
+  async since(cursor: bigint, limit: number, options: { maxBytes?: number } = {}): Promise<SincePage> {
+    checkCursor(cursor);
+    if (!Number.isInteger(limit) || limit < 1) throw new PubError(PubErrorCodes.POLICY, 'a page limit is a positive integer');
+    const db = this.#open();
+    const maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    const blobs: StoredBlob[] = [];
+    let bytes = 0;
+    let more = false;
+    const gt = cursor >= U64_MAX ? BLOB_END : blobKey(cursor);
+    for await (const [key, value] of db.iterator({ gt, lt: BLOB_END, limit: limit + 1 })) {
+      const rec = decodeBlobRecord(value);
+      if (blobs.length >= limit || (blobs.length > 0 && bytes + rec.blob.length > maxBytes)) {
+        more = true;
+        break;
+      }
+      blobs.push({ cursor: cursorOfKey(key), blob: rec.blob.slice() });
+      bytes += rec.blob.length;
+    }
+    // Read the state after the iterator: a prune raises the floor before it deletes anything.
+    const { floor, last } = this.#state;
+    const pruned = cursor < floor;
+    const lastReturned = blobs.length > 0 ? blobs[blobs.length - 1]!.cursor : undefined;
+    let next = lastReturned ?? cursor;
+    if (lastReturned === undefined && pruned) next = floor;
+    return { blobs, next, more, pruned, start: floor + 1n, head: last };
+  }
+
+  /** Finishes every queued write, then closes the database. Later puts fail with STORE_CLOSED. */
+  async close(): Promise<void> {
+    const db = this.#db;
+    if (!db || this.#closing) return;
+    this.#closing = true;
+    while (this.#pending.length > 0 || this.#flushQueued) await this.#chain;
+    await this.#chain;
+    this.#db = undefined;
+    await db.close();
+  }
+}

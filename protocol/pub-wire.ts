@@ -1,0 +1,608 @@
+/**
+ * The pub protocol's frames: every binary WebSocket message between a client and a pub, with
+ * an `encodeX`/`decodeFrame` pair. Hand-rolled and big-endian; docs/pub-protocol.md gives every
+ * frame byte by byte.
+ *
+ * Every frame starts with two bytes: the protocol version (PUB_WIRE_VERSION) and the frame
+ * type. Requests and their replies carry a client-chosen u32 request id. Cursors are u64 on the
+ * wire and bigint in code.
+ *
+ * Decoders are total: any input either decodes to exactly one frame that re-encodes to the
+ * same bytes, or fails with a ProtocolError:
+ *   TRUNCATED            the input ends before the frame does
+ *   OVERSIZED            trailing bytes, a length above its maximum, or a frame above maxBytes
+ *   UNSUPPORTED_VERSION  the first byte is not PUB_WIRE_VERSION
+ *   INVALID_FIELD        an unknown frame type, reserved flag bits set, a value out of range
+ *   NON_CANONICAL        blob sizes out of order in a hello
+ */
+import { BLOB_SIZE_MAX, BLOB_SIZES, BLOB_VERSION } from './constants.js';
+import { ProtocolError, ProtocolErrorCode } from './errors.js';
+import { POW_CONTEXT_BYTES, POW_DIFFICULTY_MAX } from './pow.js';
+
+/** The one protocol version this implementation speaks. */
+export const PUB_WIRE_VERSION = 0x01;
+
+/** Frame types. Client → pub: 0x10-0x1f; pub → client: 0x01, 0x02, 0x20-0x2f, 0x7f. */
+export const PubFrameType = {
+  HELLO: 0x01,
+  REFUSE: 0x02,
+  POST: 0x10,
+  FETCH: 0x11,
+  SUBSCRIBE: 0x12,
+  HELLO_REQUEST: 0x13,
+  POST_ACK: 0x20,
+  PAGE: 0x21,
+  SUBSCRIBED: 0x22,
+  BLOB: 0x23,
+  ERROR: 0x7f,
+} as const;
+export type PubFrameType = (typeof PubFrameType)[keyof typeof PubFrameType];
+
+/**
+ * Error codes a pub sends in an ERROR frame (u16). Stable; docs/pub-protocol.md lists them.
+ * Request-level errors leave the connection open; connection-level ones (request id 0) are
+ * followed by a close.
+ */
+export const PubErrorCode = {
+  /** A frame that does not decode (connection-level, then close). */
+  MALFORMED_FRAME: 1,
+  /** A frame type the pub does not know (connection-level, then close). */
+  UNKNOWN_FRAME: 2,
+  /** A frame above the pub's maxFrameBytes (connection-level, then close). */
+  FRAME_TOO_LARGE: 3,
+  /** A blob whose length is not one of the pub's blob sizes. */
+  BAD_BLOB_SIZE: 4,
+  /** A blob whose first byte is not BLOB_VERSION. */
+  BAD_BLOB_VERSION: 5,
+  /** The proof of work does not meet the pub's difficulty. */
+  BAD_POW: 6,
+  /** Too many posts on this connection; retry after `retryAfterMs`. */
+  RATE_LIMITED: 7,
+  /** The pub serves its maximum number of connections (connection-level, then close). */
+  TOO_MANY_CONNECTIONS: 8,
+  /** Too many requests in flight on this connection. */
+  BUSY: 9,
+  /** This connection already has a live subscription. */
+  ALREADY_SUBSCRIBED: 10,
+  /** A request field is out of range (e.g. a fetch limit of 0). */
+  BAD_REQUEST: 11,
+  /** The pub is shutting down; the request was not carried out. */
+  SHUTTING_DOWN: 12,
+  /** The pub failed to carry out the request (its store failed). */
+  INTERNAL: 13,
+} as const;
+export type PubErrorCode = (typeof PubErrorCode)[keyof typeof PubErrorCode];
+const PUB_ERROR_CODE_MAX = 13;
+
+/** Stable string codes for each numeric pub error code (what PubError.code carries). */
+export const PUB_ERROR_NAMES: Readonly<Record<PubErrorCode, string>> = {
+  1: 'ERR_PUB_MALFORMED_FRAME',
+  2: 'ERR_PUB_UNKNOWN_FRAME',
+  3: 'ERR_PUB_FRAME_TOO_LARGE',
+  4: 'ERR_PUB_BAD_BLOB_SIZE',
+  5: 'ERR_PUB_BAD_BLOB_VERSION',
+  6: 'ERR_PUB_BAD_POW',
+  7: 'ERR_PUB_RATE_LIMITED',
+  8: 'ERR_PUB_TOO_MANY_CONNECTIONS',
+  9: 'ERR_PUB_BUSY',
+  10: 'ERR_PUB_ALREADY_SUBSCRIBED',
+  11: 'ERR_PUB_BAD_REQUEST',
+  12: 'ERR_PUB_SHUTTING_DOWN',
+  13: 'ERR_PUB_INTERNAL',
+};
+
+/** What a pub announces in its hello. Sizes in bytes, times in milliseconds. */
+export interface PubPolicy {
+  /** The protocol version (the hello's version byte). */
+  readonly version: number;
+  /** 32 random bytes of this pub that every proof of work is bound to. */
+  readonly powContext: Uint8Array;
+  /** Leading zero bits a post's proof of work must have (0..64). */
+  readonly powDifficulty: number;
+  /** Blob lengths accepted, ascending (a subset of BLOB_SIZES). */
+  readonly blobSizes: readonly number[];
+  /** Largest frame the pub accepts from a client. */
+  readonly maxFrameBytes: number;
+  /** Most blobs in one page (a FETCH limit above it is lowered to it). */
+  readonly maxPageBlobs: number;
+  /** Most blob bytes in one page (a page holds at least one blob whatever its size). */
+  readonly maxPageBytes: number;
+  /** Posts per second one connection may sustain (token bucket rate). */
+  readonly postsPerSecond: number;
+  /** Posts one connection may make in a burst (token bucket size). */
+  readonly postBurst: number;
+  /** Requests one connection may have in flight. */
+  readonly maxInflight: number;
+  /** Total blob bytes kept; beyond it the oldest blobs are pruned. */
+  readonly quotaBytes: number;
+  /** Blobs older than this are pruned (0: kept until the quota prunes them). */
+  readonly retentionMs: number;
+  /** Connections served at once. */
+  readonly maxConnections: number;
+}
+
+export interface HelloFrame { readonly type: typeof PubFrameType.HELLO; readonly policy: PubPolicy }
+export interface RefuseFrame { readonly type: typeof PubFrameType.REFUSE; readonly minVersion: number; readonly maxVersion: number }
+export interface PostFrame { readonly type: typeof PubFrameType.POST; readonly requestId: number; readonly nonce: bigint; readonly blob: Uint8Array }
+export interface FetchFrame { readonly type: typeof PubFrameType.FETCH; readonly requestId: number; readonly since: bigint; readonly limit: number }
+/**
+ * HELLO_REQUEST: asks for the pub's HELLO again. The pub sends its HELLO unsolicited when a
+ * connection opens, but a client whose dialer hands it the socket only after it opened may have
+ * missed it; such a client sends this and takes the first HELLO that arrives (ignoring later ones).
+ */
+export interface HelloRequestFrame { readonly type: typeof PubFrameType.HELLO_REQUEST }
+export interface SubscribeFrame { readonly type: typeof PubFrameType.SUBSCRIBE; readonly requestId: number; readonly since: bigint }
+export interface PostAckFrame { readonly type: typeof PubFrameType.POST_ACK; readonly requestId: number; readonly cursor: bigint; readonly duplicate: boolean }
+export interface PageEntry { readonly cursor: bigint; readonly blob: Uint8Array }
+export interface PageFrame {
+  readonly type: typeof PubFrameType.PAGE;
+  readonly requestId: number;
+  /** More blobs follow `next`. */
+  readonly more: boolean;
+  /** Blobs after the requested cursor were pruned before this fetch: some may have been missed. */
+  readonly pruned: boolean;
+  /** The first cursor the store can still hold (every cursor below it was pruned). */
+  readonly start: bigint;
+  /** The cursor to fetch since next (the last blob's cursor, or where the store resumes). */
+  readonly next: bigint;
+  /** The last cursor the pub has assigned (0: none yet). */
+  readonly head: bigint;
+  readonly blobs: readonly PageEntry[];
+}
+export interface SubscribedFrame {
+  readonly type: typeof PubFrameType.SUBSCRIBED;
+  readonly requestId: number;
+  readonly pruned: boolean;
+  readonly start: bigint;
+  readonly head: bigint;
+}
+export interface BlobFrame { readonly type: typeof PubFrameType.BLOB; readonly requestId: number; readonly cursor: bigint; readonly blob: Uint8Array }
+export interface ErrorFrame { readonly type: typeof PubFrameType.ERROR; readonly requestId: number; readonly code: PubErrorCode; readonly retryAfterMs: number }
+
+export type ClientFrame = PostFrame | FetchFrame | SubscribeFrame | HelloRequestFrame;
+export type ServerFrame = HelloFrame | RefuseFrame | PostAckFrame | PageFrame | SubscribedFrame | BlobFrame | ErrorFrame;
+export type PubFrame = ClientFrame | ServerFrame;
+
+// Sizes of fixed parts (bytes).
+const HEADER_BYTES = 2;
+const REQUEST_ID_BYTES = 4;
+const U64_BYTES = 8;
+/** POST: header, request id, nonce, blob length (u32). */
+export const POST_OVERHEAD_BYTES = HEADER_BYTES + REQUEST_ID_BYTES + U64_BYTES + 4;
+/** PAGE: header, request id, flags, start, next, head, count (u16). */
+export const PAGE_OVERHEAD_BYTES = HEADER_BYTES + REQUEST_ID_BYTES + 1 + 3 * U64_BYTES + 2;
+/** Bytes each blob adds to a page beside its own: cursor and length (u32). */
+export const PAGE_ENTRY_OVERHEAD_BYTES = U64_BYTES + 4;
+/** The most blob sizes a hello may list. */
+export const HELLO_SIZES_MAX = 16;
+/** The most blobs one page may carry (u16 count). */
+export const PAGE_BLOBS_MAX = 0xffff;
+/** Largest PAGE frame a client accepts (bytes). */
+export const PAGE_FRAME_MAX_BYTES = 16 * 1024 * 1024;
+/** Largest request id; 0 is reserved for connection-level errors. */
+export const REQUEST_ID_MAX = 0xffff_ffff;
+
+const U64_MAX = (1n << 64n) - 1n;
+
+const FLAG_DUPLICATE = 0x01;
+const FLAG_MORE = 0x01;
+const FLAG_PRUNED = 0x02;
+
+function fail(code: ProtocolErrorCode, message: string): never {
+  throw new ProtocolError(code, message);
+}
+
+/** A bounds-checked big-endian reader that fails only with ProtocolError. */
+class Reader {
+  #pos = 0;
+  readonly #view: DataView;
+  constructor(readonly bytes: Uint8Array) {
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  #need(n: number, what: string): void {
+    if (this.#pos + n > this.bytes.length) fail(ProtocolErrorCode.TRUNCATED, `frame ends inside ${what}`);
+  }
+  u8(what: string): number {
+    this.#need(1, what);
+    return this.#view.getUint8(this.#pos++);
+  }
+  u16(what: string): number {
+    this.#need(2, what);
+    const v = this.#view.getUint16(this.#pos);
+    this.#pos += 2;
+    return v;
+  }
+  u32(what: string): number {
+    this.#need(4, what);
+    const v = this.#view.getUint32(this.#pos);
+    this.#pos += 4;
+    return v;
+  }
+  u64(what: string): bigint {
+    this.#need(8, what);
+    const v = this.#view.getBigUint64(this.#pos);
+    this.#pos += 8;
+    return v;
+  }
+  /** A u64 that must fit a JavaScript number exactly. */
+  u64n(what: string): number {
+    const v = this.u64(what);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(ProtocolErrorCode.INVALID_FIELD, `${what} is above 2^53 - 1`);
+    return Number(v);
+  }
+  bytesOf(n: number, what: string): Uint8Array {
+    this.#need(n, what);
+    const out = this.bytes.slice(this.#pos, this.#pos + n);
+    this.#pos += n;
+    return out;
+  }
+  /** A blob: u32 length (at most BLOB_SIZE_MAX) then that many bytes. */
+  blob(): Uint8Array {
+    const len = this.u32('blob length');
+    if (len > BLOB_SIZE_MAX) fail(ProtocolErrorCode.OVERSIZED, `a blob is at most ${BLOB_SIZE_MAX} bytes`);
+    return this.bytesOf(len, 'blob');
+  }
+  end(): void {
+    if (this.#pos !== this.bytes.length) fail(ProtocolErrorCode.OVERSIZED, 'trailing bytes after the frame');
+  }
+}
+
+/** A growable big-endian writer; values are range-checked by the encoders' callers. */
+class Writer {
+  #buf: Uint8Array;
+  #view: DataView;
+  #pos = 0;
+  constructor(size: number) {
+    this.#buf = new Uint8Array(size);
+    this.#view = new DataView(this.#buf.buffer);
+  }
+  u8(v: number): this {
+    this.#view.setUint8(this.#pos, v);
+    this.#pos += 1;
+    return this;
+  }
+  u16(v: number): this {
+    this.#view.setUint16(this.#pos, v);
+    this.#pos += 2;
+    return this;
+  }
+  u32(v: number): this {
+    this.#view.setUint32(this.#pos, v);
+    this.#pos += 4;
+    return this;
+  }
+  u64(v: bigint): this {
+    this.#view.setBigUint64(this.#pos, v);
+    this.#pos += 8;
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    this.#buf.set(b, this.#pos);
+    this.#pos += b.length;
+    return this;
+  }
+  finish(): Uint8Array {
+    if (this.#pos !== this.#buf.length) throw new Error(`pub-wire: wrote ${this.#pos} of ${this.#buf.length} bytes`);
+    return this.#buf;
+  }
+}
+
+function checkInt(value: number, min: number, max: number, what: string): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    fail(ProtocolErrorCode.INVALID_FIELD, `${what} must be an integer in ${min}..${max}`);
+  }
+}
+function checkU64(value: bigint, what: string): void {
+  if (value < 0n || value > U64_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `${what} must be a u64`);
+}
+function checkRequestId(id: number): void {
+  checkInt(id, 0, REQUEST_ID_MAX, 'request id');
+}
+function checkBlobLength(blob: Uint8Array): void {
+  if (blob.length > BLOB_SIZE_MAX) fail(ProtocolErrorCode.OVERSIZED, `a blob is at most ${BLOB_SIZE_MAX} bytes`);
+}
+
+function header(w: Writer, type: PubFrameType): Writer {
+  return w.u8(PUB_WIRE_VERSION).u8(type);
+}
+
+// ---- pub → client ----------------------------------------------------------------------
+
+function checkPolicy(p: PubPolicy): void {
+  checkInt(p.version, 0, 0xff, 'version');
+  if (p.powContext.length !== POW_CONTEXT_BYTES) fail(ProtocolErrorCode.INVALID_FIELD, `a PoW context is ${POW_CONTEXT_BYTES} bytes`);
+  checkInt(p.powDifficulty, 0, POW_DIFFICULTY_MAX, 'PoW difficulty');
+  checkInt(p.blobSizes.length, 1, HELLO_SIZES_MAX, 'number of blob sizes');
+  let prev = 0;
+  for (const size of p.blobSizes) {
+    checkInt(size, 1, BLOB_SIZE_MAX, 'blob size');
+    if (size <= prev) fail(ProtocolErrorCode.NON_CANONICAL, 'blob sizes must be strictly ascending');
+    prev = size;
+  }
+  checkInt(p.maxFrameBytes, 1, 0xffff_ffff, 'max frame bytes');
+  checkInt(p.maxPageBlobs, 1, PAGE_BLOBS_MAX, 'max page blobs');
+  checkInt(p.maxPageBytes, 1, 0xffff_ffff, 'max page bytes');
+  checkInt(p.postsPerSecond, 1, 0xffff_ffff, 'posts per second');
+  checkInt(p.postBurst, 1, 0xffff_ffff, 'post burst');
+  checkInt(p.maxInflight, 1, 0xffff, 'max in flight');
+  checkInt(p.quotaBytes, 1, Number.MAX_SAFE_INTEGER, 'quota bytes');
+  checkInt(p.retentionMs, 0, Number.MAX_SAFE_INTEGER, 'retention');
+  checkInt(p.maxConnections, 1, 0xffff_ffff, 'max connections');
+}
+
+/** HELLO: the pub's first frame on every connection. */
+export function encodeHello(policy: PubPolicy): Uint8Array {
+  checkPolicy(policy);
+  if (policy.version !== PUB_WIRE_VERSION) fail(ProtocolErrorCode.INVALID_FIELD, 'a hello carries this implementation\'s version');
+  const size = HEADER_BYTES + POW_CONTEXT_BYTES + 1 + 1 + 4 * policy.blobSizes.length + 4 + 2 + 4 + 4 + 4 + 2 + 8 + 8 + 4;
+  const w = header(new Writer(size), PubFrameType.HELLO)
+    .bytes(policy.powContext)
+    .u8(policy.powDifficulty)
+    .u8(policy.blobSizes.length);
+  for (const s of policy.blobSizes) w.u32(s);
+  return w
+    .u32(policy.maxFrameBytes)
+    .u16(policy.maxPageBlobs)
+    .u32(policy.maxPageBytes)
+    .u32(policy.postsPerSecond)
+    .u32(policy.postBurst)
+    .u16(policy.maxInflight)
+    .u64(BigInt(policy.quotaBytes))
+    .u64(BigInt(policy.retentionMs))
+    .u32(policy.maxConnections)
+    .finish();
+}
+
+/**
+ * REFUSE: sent instead of a reply when a client frame carries another version, then the pub
+ * closes. Its layout is frozen across versions so any client can read it: the pub's version
+ * byte, 0x02, and the lowest and highest versions the pub speaks.
+ */
+export function encodeRefuse(minVersion: number = PUB_WIRE_VERSION, maxVersion: number = PUB_WIRE_VERSION): Uint8Array {
+  checkInt(minVersion, 0, 0xff, 'min version');
+  checkInt(maxVersion, minVersion, 0xff, 'max version');
+  return header(new Writer(4), PubFrameType.REFUSE).u8(minVersion).u8(maxVersion).finish();
+}
+
+export function encodePostAck(requestId: number, cursor: bigint, duplicate: boolean): Uint8Array {
+  checkRequestId(requestId);
+  checkU64(cursor, 'cursor');
+  return header(new Writer(HEADER_BYTES + 4 + 1 + 8), PubFrameType.POST_ACK)
+    .u32(requestId)
+    .u8(duplicate ? FLAG_DUPLICATE : 0)
+    .u64(cursor)
+    .finish();
+}
+
+/** Bytes a PAGE frame of these blobs takes. */
+export function pageFrameBytes(blobs: readonly { readonly blob: Uint8Array }[]): number {
+  let size = PAGE_OVERHEAD_BYTES;
+  for (const b of blobs) size += PAGE_ENTRY_OVERHEAD_BYTES + b.blob.length;
+  return size;
+}
+
+export function encodePage(page: Omit<PageFrame, 'type'>): Uint8Array {
+  checkRequestId(page.requestId);
+  checkU64(page.start, 'start');
+  checkU64(page.next, 'next');
+  checkU64(page.head, 'head');
+  checkInt(page.blobs.length, 0, PAGE_BLOBS_MAX, 'number of blobs in a page');
+  for (const e of page.blobs) {
+    checkU64(e.cursor, 'cursor');
+    checkBlobLength(e.blob);
+  }
+  const w = header(new Writer(pageFrameBytes(page.blobs)), PubFrameType.PAGE)
+    .u32(page.requestId)
+    .u8((page.more ? FLAG_MORE : 0) | (page.pruned ? FLAG_PRUNED : 0))
+    .u64(page.start)
+    .u64(page.next)
+    .u64(page.head)
+    .u16(page.blobs.length);
+  for (const e of page.blobs) w.u64(e.cursor).u32(e.blob.length).bytes(e.blob);
+  return w.finish();
+}
+
+export function encodeSubscribed(requestId: number, pruned: boolean, start: bigint, head: bigint): Uint8Array {
+  checkRequestId(requestId);
+  checkU64(start, 'start');
+  checkU64(head, 'head');
+  return header(new Writer(HEADER_BYTES + 4 + 1 + 16), PubFrameType.SUBSCRIBED)
+    .u32(requestId)
+    .u8(pruned ? FLAG_PRUNED : 0)
+    .u64(start)
+    .u64(head)
+    .finish();
+}
+
+/** BLOB: one blob pushed on a subscription (`requestId` is the SUBSCRIBE's). */
+export function encodeBlob(requestId: number, cursor: bigint, blob: Uint8Array): Uint8Array {
+  checkRequestId(requestId);
+  checkU64(cursor, 'cursor');
+  checkBlobLength(blob);
+  return header(new Writer(HEADER_BYTES + 4 + 8 + 4 + blob.length), PubFrameType.BLOB)
+    .u32(requestId)
+    .u64(cursor)
+    .u32(blob.length)
+    .bytes(blob)
+    .finish();
+}
+
+export function encodeError(requestId: number, code: PubErrorCode, retryAfterMs = 0): Uint8Array {
+  checkRequestId(requestId);
+  checkInt(code, 1, PUB_ERROR_CODE_MAX, 'error code');
+  checkInt(retryAfterMs, 0, 0xffff_ffff, 'retry after');
+  return header(new Writer(HEADER_BYTES + 4 + 2 + 4), PubFrameType.ERROR).u32(requestId).u16(code).u32(retryAfterMs).finish();
+}
+
+// ---- client → pub ----------------------------------------------------------------------
+
+export function encodePost(requestId: number, nonce: bigint, blob: Uint8Array): Uint8Array {
+  checkRequestId(requestId);
+  checkU64(nonce, 'nonce');
+  checkBlobLength(blob);
+  return header(new Writer(POST_OVERHEAD_BYTES + blob.length), PubFrameType.POST)
+    .u32(requestId)
+    .u64(nonce)
+    .u32(blob.length)
+    .bytes(blob)
+    .finish();
+}
+
+export function encodeFetch(requestId: number, since: bigint, limit: number): Uint8Array {
+  checkRequestId(requestId);
+  checkU64(since, 'since');
+  checkInt(limit, 0, PAGE_BLOBS_MAX, 'limit');
+  return header(new Writer(HEADER_BYTES + 4 + 8 + 2), PubFrameType.FETCH).u32(requestId).u64(since).u16(limit).finish();
+}
+
+export function encodeSubscribe(requestId: number, since: bigint): Uint8Array {
+  checkRequestId(requestId);
+  checkU64(since, 'since');
+  return header(new Writer(HEADER_BYTES + 4 + 8), PubFrameType.SUBSCRIBE).u32(requestId).u64(since).finish();
+}
+
+export function encodeHelloRequest(): Uint8Array {
+  return header(new Writer(HEADER_BYTES), PubFrameType.HELLO_REQUEST).finish();
+}
+
+// ---- decoding --------------------------------------------------------------------------
+
+function flags(r: Reader, allowed: number): number {
+  const f = r.u8('flags');
+  if ((f & ~allowed) !== 0) fail(ProtocolErrorCode.INVALID_FIELD, 'reserved flag bits are set');
+  return f;
+}
+
+function decodeHelloBody(r: Reader): PubPolicy {
+  const powContext = r.bytesOf(POW_CONTEXT_BYTES, 'PoW context');
+  const powDifficulty = r.u8('PoW difficulty');
+  const count = r.u8('number of blob sizes');
+  if (count === 0 || count > HELLO_SIZES_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `a hello lists 1..${HELLO_SIZES_MAX} blob sizes`);
+  const blobSizes: number[] = [];
+  for (let i = 0; i < count; i++) blobSizes.push(r.u32('blob size'));
+  const policy: PubPolicy = {
+    version: PUB_WIRE_VERSION,
+    powContext,
+    powDifficulty,
+    blobSizes,
+    maxFrameBytes: r.u32('max frame bytes'),
+    maxPageBlobs: r.u16('max page blobs'),
+    maxPageBytes: r.u32('max page bytes'),
+    postsPerSecond: r.u32('posts per second'),
+    postBurst: r.u32('post burst'),
+    maxInflight: r.u16('max in flight'),
+    quotaBytes: r.u64n('quota bytes'),
+    retentionMs: r.u64n('retention'),
+    maxConnections: r.u32('max connections'),
+  };
+  checkPolicy(policy);
+  return policy;
+}
+
+function decodeBody(type: number, r: Reader): PubFrame {
+  switch (type) {
+    case PubFrameType.HELLO:
+      return { type, policy: decodeHelloBody(r) };
+    case PubFrameType.REFUSE: {
+      const minVersion = r.u8('min version');
+      const maxVersion = r.u8('max version');
+      if (maxVersion < minVersion) fail(ProtocolErrorCode.INVALID_FIELD, 'max version below min version');
+      return { type, minVersion, maxVersion };
+    }
+    case PubFrameType.POST:
+      return { type, requestId: r.u32('request id'), nonce: r.u64('nonce'), blob: r.blob() };
+    case PubFrameType.FETCH:
+      return { type, requestId: r.u32('request id'), since: r.u64('since'), limit: r.u16('limit') };
+    case PubFrameType.SUBSCRIBE:
+      return { type, requestId: r.u32('request id'), since: r.u64('since') };
+    case PubFrameType.HELLO_REQUEST:
+      return { type };
+    case PubFrameType.POST_ACK: {
+      const requestId = r.u32('request id');
+      const f = flags(r, FLAG_DUPLICATE);
+      return { type, requestId, duplicate: (f & FLAG_DUPLICATE) !== 0, cursor: r.u64('cursor') };
+    }
+    case PubFrameType.PAGE: {
+      const requestId = r.u32('request id');
+      const f = flags(r, FLAG_MORE | FLAG_PRUNED);
+      const start = r.u64('start');
+      const next = r.u64('next');
+      const head = r.u64('head');
+      const count = r.u16('number of blobs');
+      const blobs: PageEntry[] = [];
+      for (let i = 0; i < count; i++) blobs.push({ cursor: r.u64('cursor'), blob: r.blob() });
+      return { type, requestId, more: (f & FLAG_MORE) !== 0, pruned: (f & FLAG_PRUNED) !== 0, start, next, head, blobs };
+    }
+    case PubFrameType.SUBSCRIBED: {
+      const requestId = r.u32('request id');
+      const f = flags(r, FLAG_PRUNED);
+      return { type, requestId, pruned: (f & FLAG_PRUNED) !== 0, start: r.u64('start'), head: r.u64('head') };
+    }
+    case PubFrameType.BLOB:
+      return { type, requestId: r.u32('request id'), cursor: r.u64('cursor'), blob: r.blob() };
+    case PubFrameType.ERROR: {
+      const requestId = r.u32('request id');
+      const code = r.u16('error code');
+      if (code < 1 || code > PUB_ERROR_CODE_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `unknown pub error code ${code}`);
+      return { type, requestId, code: code as PubErrorCode, retryAfterMs: r.u32('retry after') };
+    }
+    default:
+      return fail(ProtocolErrorCode.INVALID_FIELD, `unknown frame type 0x${type.toString(16).padStart(2, '0')}`);
+  }
+}
+
+const CLIENT_TYPES: ReadonlySet<number> = new Set([PubFrameType.POST, PubFrameType.FETCH, PubFrameType.SUBSCRIBE, PubFrameType.HELLO_REQUEST]);
+
+/** True for the frame types a client may send. */
+export function isClientFrameType(type: number): boolean {
+  return CLIENT_TYPES.has(type);
+}
+
+/**
+ * Decodes any pub frame. `maxBytes` (default: no limit beyond the blob limits) rejects larger
+ * input with OVERSIZED before anything else is read. A REFUSE frame is recognised whatever its
+ * version byte, since its layout is frozen.
+ */
+export function decodeFrame(bytes: Uint8Array, options: { maxBytes?: number } = {}): PubFrame {
+  if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
+    fail(ProtocolErrorCode.OVERSIZED, `frame of ${bytes.length} bytes is above ${options.maxBytes}`);
+  }
+  const r = new Reader(bytes);
+  const version = r.u8('version');
+  const type = r.u8('frame type');
+  if (version !== PUB_WIRE_VERSION && type !== PubFrameType.REFUSE) {
+    fail(ProtocolErrorCode.UNSUPPORTED_VERSION, `pub protocol version ${version} is not spoken here`);
+  }
+  const frame = decodeBody(type, r);
+  r.end();
+  return frame;
+}
+
+/** Decodes a frame a client sent to a pub: only POST, FETCH, SUBSCRIBE and HELLO_REQUEST are accepted. */
+export function decodeClientFrame(bytes: Uint8Array, options: { maxBytes?: number } = {}): ClientFrame {
+  if (bytes.length >= HEADER_BYTES && bytes[0] === PUB_WIRE_VERSION && !CLIENT_TYPES.has(bytes[1]!)) {
+    fail(ProtocolErrorCode.INVALID_FIELD, `frame type 0x${bytes[1]!.toString(16)} is not one a client sends`);
+  }
+  const frame = decodeFrame(bytes, options);
+  if (!CLIENT_TYPES.has(frame.type)) {
+    fail(ProtocolErrorCode.INVALID_FIELD, 'not a client frame');
+  }
+  return frame as ClientFrame;
+}
+
+/** Decodes a frame a pub sent to a client. */
+export function decodeServerFrame(bytes: Uint8Array, options: { maxBytes?: number } = {}): ServerFrame {
+  const frame = decodeFrame(bytes, { maxBytes: options.maxBytes ?? PAGE_FRAME_MAX_BYTES });
+  if (CLIENT_TYPES.has(frame.type)) fail(ProtocolErrorCode.INVALID_FIELD, 'not a pub frame');
+  return frame as ServerFrame;
+}
+
+/**
+ * Checks an opaque blob against the sizes a pub accepts: returns null when acceptable, or the
+ * pub error code to answer with.
+ */
+export function checkBlob(blob: Uint8Array, blobSizes: readonly number[] = BLOB_SIZES): PubErrorCode | null {
+  if (!blobSizes.includes(blob.length)) return PubErrorCode.BAD_BLOB_SIZE;
+  if (blob[0] !== BLOB_VERSION) return PubErrorCode.BAD_BLOB_VERSION;
+  return null;
+}
