@@ -58,6 +58,13 @@ describe('protocol/blob', () => {
       }
     });
 
+    it('holds up to 1340 bytes of text with 16 heads, and 1852 with none, in the smallest blob', () => {
+      assert.equal(sealBlob(keys, entryBytes('a'.repeat(1340), ENTRY_HEADS_MAX)).length, 2048);
+      assert.equal(sealBlob(keys, entryBytes('a'.repeat(1341), ENTRY_HEADS_MAX)).length, 8192);
+      assert.equal(sealBlob(keys, entryBytes('a'.repeat(1852))).length, 2048);
+      assert.equal(sealBlob(keys, entryBytes('a'.repeat(1853))).length, 8192);
+    });
+
     it('uses only the fixed sizes, the smallest that fits', () => {
       assert.equal(sealBlob(keys, entryBytes('a')).length, BLOB_SIZES[0]);
       assert.equal(sealBlob(keys, entryBytes('a'.repeat(3000))).length, 8192);
