@@ -8,6 +8,7 @@ import { SnugError } from '../../protocol/errors.js';
 import { NotBuiltError, UsageError } from './errors.js';
 import { defaultHome } from './options.js';
 import { VERSION } from '../version.js';
+import { pubCommand, withPubOptions } from '../pub/command.js';
 
 export interface CliIo {
   readonly stdout: (line: string) => void;
@@ -48,7 +49,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     })
     .command(['tui', '$0'], 'open the terminal UI (starts the daemon if none is running)', (y) => y, notBuilt('tui'))
     .command('daemon', 'run the daemon in the foreground until SIGINT/SIGTERM', (y) => withTorOptions(y), notBuilt('daemon'))
-    .command('pub', 'run a pub: an untrusted message cache served as an onion service', (y) => withTorOptions(y), notBuilt('pub'))
+    .command('pub', 'run a pub: an untrusted message cache served as an onion service', (y) => withPubOptions(withTorOptions(y)), async (argv) => {
+      exitCode = await pubCommand(argv, io);
+    })
     .command(
       'rpc <method> [params]',
       'call one local API method and print its JSON result',

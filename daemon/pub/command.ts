@@ -1,0 +1,271 @@
+/**
+ * `snug pub`: runs a pub until SIGTERM/SIGINT. By default it serves as an onion service through
+ * its own tor (its onion key kept in HOME/pub/onion-key, so the address survives restarts) and
+ * prints `pub address: <address>.onion` once the descriptor is uploaded. With `--listen
+ * HOST:PORT` (loopback only, development and benchmarks) it serves plain WebSocket there and
+ * prints `pub listening: ws://HOST:PORT`.
+ *
+ * Logs go to stderr, one JSON object per line, without content, hashes or addresses of clients.
+ */
+import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
+import { BLOB_SIZES } from '../../protocol/constants.js';
+import { randomBytes, ready, wipe } from '../../protocol/crypto.js';
+import { ED25519_SEED_BYTES } from '../../protocol/crypto.js';
+import { UsageError } from '../cli/errors.js';
+import { torOptionsFrom, type RawTorArgs, type TorOptions } from '../cli/options.js';
+import { TorService, type OnionService } from '../tor/service.js';
+import { ONION_KEY_FILE, ONION_VIRTUAL_PORT, PUB_DIR, type PubLimits } from './constants.js';
+import { PubError, PubErrorCodes } from './errors.js';
+import { resolveLimits } from './policy.js';
+import { PubServer, type PubLog } from './server.js';
+
+/** Version byte of the onion key file: 0x01 || 32-byte ed25519 seed. */
+export const ONION_KEY_VERSION = 0x01;
+const ONION_KEY_FILE_BYTES = 1 + ED25519_SEED_BYTES;
+
+export interface PubCommandIo {
+  readonly stdout: (line: string) => void;
+  readonly stderr: (line: string) => void;
+}
+
+export interface PubCommandConfig {
+  readonly home: string;
+  /** Serve plain WebSocket here instead of an onion service (port 0: any free port). */
+  readonly listen?: { readonly host: string; readonly port: number };
+  readonly tor: TorOptions;
+  readonly limits: Partial<PubLimits>;
+}
+
+/** The pub's flags, added to the `pub` command's builder. */
+export function withPubOptions<T>(y: Argv<T>) {
+  return y
+    .option('listen', { type: 'string', describe: 'development only: serve plain WebSocket on HOST:PORT (loopback; port 0 = any) instead of an onion service' })
+    .option('pow-difficulty', { type: 'number', describe: 'leading zero bits of proof of work per post (default 16)' })
+    .option('max-blob-size', { type: 'number', describe: `largest blob accepted, one of ${BLOB_SIZES.join(', ')} (default ${BLOB_SIZES[BLOB_SIZES.length - 1]})` })
+    .option('max-frame-size', { type: 'string', describe: 'largest frame accepted from a client, in bytes (K/M suffixes allowed)' })
+    .option('posts-per-second', { type: 'number', describe: 'sustained posts per second per connection (default 20)' })
+    .option('post-burst', { type: 'number', describe: 'posts per connection in a burst (default 40)' })
+    .option('max-inflight', { type: 'number', describe: 'requests in flight per connection (default 16)' })
+    .option('max-connections', { type: 'number', describe: 'connections served at once (default 256)' })
+    .option('quota', { type: 'string', describe: 'total blob bytes kept, oldest pruned first beyond it (e.g. 4G; default 4G)' })
+    .option('retention', { type: 'string', describe: 'prune blobs older than this (e.g. 30d, 12h, 90m, 45s; 0 = never; default 30d)' })
+    .option('max-page-blobs', { type: 'number', describe: 'most blobs per fetched page (default 256)' })
+    .option('max-page-size', { type: 'string', describe: 'most blob bytes per fetched page (default 512K)' })
+    .option('prune-interval', { type: 'string', describe: 'how often retention pruning runs (default 1m)' })
+    .option('stats-interval', { type: 'string', describe: 'how often the stats line is logged (0 = never; default 1m)' });
+}
+
+export interface RawPubArgs extends RawTorArgs {
+  readonly home: string;
+  readonly listen?: string | undefined;
+  readonly 'pow-difficulty'?: number | undefined;
+  readonly 'max-blob-size'?: number | undefined;
+  readonly 'max-frame-size'?: string | undefined;
+  readonly 'posts-per-second'?: number | undefined;
+  readonly 'post-burst'?: number | undefined;
+  readonly 'max-inflight'?: number | undefined;
+  readonly 'max-connections'?: number | undefined;
+  readonly quota?: string | undefined;
+  readonly retention?: string | undefined;
+  readonly 'max-page-blobs'?: number | undefined;
+  readonly 'max-page-size'?: string | undefined;
+  readonly 'prune-interval'?: string | undefined;
+  readonly 'stats-interval'?: string | undefined;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+const TIME_UNITS: Record<string, number> = { ms: 1, '': 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "4G", "512K", "1048576" → bytes (binary units). */
+export function parseSize(value: string, flag: string): number {
+  const m = /^(\d+)\s*([bkmgt]?)i?b?$/i.exec(value.trim());
+  const n = m ? Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]! : NaN;
+  if (!m || !Number.isSafeInteger(n)) throw new UsageError(`${flag} takes a size such as 4G, 512K or 1048576, not '${value}'`);
+  return n;
+}
+
+/** "30d", "12h", "90m", "45s", "500ms", "60" (seconds) → milliseconds. */
+export function parseDuration(value: string, flag: string): number {
+  const m = /^(\d+)\s*(ms|s|m|h|d)?$/i.exec(value.trim());
+  const n = m ? Number(m[1]) * TIME_UNITS[(m[2] ?? '').toLowerCase()]! : NaN;
+  if (!m || !Number.isSafeInteger(n)) throw new UsageError(`${flag} takes a duration such as 30d, 12h, 90m, 45s or 500ms, not '${value}'`);
+  return n;
+}
+
+const LOOPBACK_LISTEN = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):(\d{1,5})$/;
+
+/** HOST:PORT on loopback; port 0 picks a free port. */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = LOOPBACK_LISTEN.exec(value.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`--listen takes a loopback HOST:PORT such as 127.0.0.1:7070 (port 0 = any free port), not '${value}'`);
+  const host = m[1] === '[::1]' ? '::1' : m[1]!;
+  return { host, port };
+}
+
+function intFlag(value: number | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value)) throw new UsageError(`${flag} takes a whole number`);
+  return value;
+}
+
+/** Turns the parsed flags into a checked config (UsageError on anything out of range). */
+export function pubConfigFrom(args: RawPubArgs): PubCommandConfig {
+  const limits: Partial<PubLimits> = {
+    powDifficulty: intFlag(args['pow-difficulty'], '--pow-difficulty'),
+    maxBlobBytes: intFlag(args['max-blob-size'], '--max-blob-size'),
+    maxFrameBytes: args['max-frame-size'] !== undefined ? parseSize(args['max-frame-size'], '--max-frame-size') : undefined,
+    postsPerSecond: intFlag(args['posts-per-second'], '--posts-per-second'),
+    postBurst: intFlag(args['post-burst'], '--post-burst'),
+    maxInflight: intFlag(args['max-inflight'], '--max-inflight'),
+    maxConnections: intFlag(args['max-connections'], '--max-connections'),
+    quotaBytes: args.quota !== undefined ? parseSize(args.quota, '--quota') : undefined,
+    retentionMs: args.retention !== undefined ? parseDuration(args.retention, '--retention') : undefined,
+    maxPageBlobs: intFlag(args['max-page-blobs'], '--max-page-blobs'),
+    maxPageBytes: args['max-page-size'] !== undefined ? parseSize(args['max-page-size'], '--max-page-size') : undefined,
+    pruneIntervalMs: args['prune-interval'] !== undefined ? parseDuration(args['prune-interval'], '--prune-interval') : undefined,
+    statsIntervalMs: args['stats-interval'] !== undefined ? parseDuration(args['stats-interval'], '--stats-interval') : undefined,
+  };
+  try {
+    resolveLimits(limits);
+  } catch (err) {
+    if (err instanceof PubError) throw new UsageError(err.message);
+    throw err;
+  }
+  const listen = args.listen !== undefined ? parseListen(args.listen) : undefined;
+  return { home: args.home, tor: torOptionsFrom(args), limits, ...(listen ? { listen } : {}) };
+}
+
+/** A PubLog writing one JSON object per line (with a timestamp) through `write`. */
+export function jsonLineLog(write: (line: string) => void): PubLog {
+  return (event, fields = {}) => write(JSON.stringify({ ts: new Date().toISOString(), event, ...fields }));
+}
+
+/**
+ * The pub's onion identity seed, from HOME/pub/onion-key (0x01 || seed, mode 0600), created
+ * at random on first use (written to a temp file, synced, then renamed into place).
+ */
+export async function loadOrCreateOnionSeed(home: string): Promise<Uint8Array> {
+  const dir = join(home, PUB_DIR);
+  const file = join(dir, ONION_KEY_FILE);
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new PubError(PubErrorCodes.BAD_KEY_FILE, `cannot read the pub's onion key ${file}`, { cause: err });
+    }
+  }
+  if (bytes !== undefined) {
+    if (bytes.length !== ONION_KEY_FILE_BYTES || bytes[0] !== ONION_KEY_VERSION) {
+      wipe(bytes);
+      throw new PubError(PubErrorCodes.BAD_KEY_FILE, `the pub's onion key ${file} is not a version ${ONION_KEY_VERSION} key record`);
+    }
+    await chmod(file, 0o600).catch(() => {});
+    const seed = bytes.slice(1);
+    wipe(bytes);
+    return seed;
+  }
+  const seed = randomBytes(ED25519_SEED_BYTES);
+  const record = new Uint8Array(ONION_KEY_FILE_BYTES);
+  record[0] = ONION_KEY_VERSION;
+  record.set(seed, 1);
+  const tmp = `${file}.tmp`;
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(record);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+    const dh = await open(dir, 'r');
+    await dh.sync().finally(() => dh.close());
+  } catch (err) {
+    throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot write the pub's onion key ${file}`, { cause: err });
+  } finally {
+    wipe(record);
+  }
+  return seed;
+}
+
+/** Resolves when `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/**
+ * Runs the pub until `signal` aborts (the CLI aborts it on SIGTERM/SIGINT), then stops it
+ * gracefully. Resolves with the exit status; throws typed errors for a home it cannot write,
+ * a port in use, or tor failing.
+ */
+export async function runPub(config: PubCommandConfig, io: PubCommandIo, options: { signal: AbortSignal }): Promise<number> {
+  await ready();
+  const log = jsonLineLog(io.stderr);
+  const server = new PubServer({
+    home: config.home,
+    listen: config.listen ?? { host: '127.0.0.1', port: 0 },
+    limits: config.limits,
+    log,
+  });
+  let tor: TorService | undefined;
+  let onion: OnionService | undefined;
+  try {
+    const address = await server.start();
+    if (config.listen) {
+      const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+      io.stdout(`pub listening: ws://${host}:${address.port}`);
+    } else {
+      const seed = await loadOrCreateOnionSeed(config.home);
+      tor = new TorService({ dataDir: join(config.home, PUB_DIR, 'tor'), options: config.tor });
+      await tor.start({ signal: options.signal });
+      log('tor-started', {});
+      await tor.waitBootstrapped({ signal: options.signal });
+      log('tor-bootstrapped', {});
+      onion = await tor.publishOnion({ identitySeed: seed, localPort: address.port, virtualPort: ONION_VIRTUAL_PORT }, { signal: options.signal });
+      wipe(seed);
+      await onion.uploaded({ signal: options.signal });
+      log('onion-published', {});
+      io.stdout(`pub address: ${onion.address}`);
+    }
+    await aborted(options.signal);
+    log('stopping', {});
+    return 0;
+  } catch (err) {
+    if (options.signal.aborted && !(err instanceof PubError)) {
+      log('stopping', {});
+      return 0;
+    }
+    throw err;
+  } finally {
+    await server.stop().catch(() => {});
+    await onion?.remove().catch(() => {});
+    await tor?.stop().catch(() => {});
+  }
+}
+
+/** The `snug pub` handler: parses flags, runs until SIGTERM/SIGINT. */
+export async function pubCommand(args: RawPubArgs, io: PubCommandIo): Promise<number> {
+  const config = pubConfigFrom(args);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    return await runPub(config, io, { signal: controller.signal });
+  } catch (err) {
+    // One line on stderr that names the stable code.
+    if (err instanceof PubError) throw new PubError(err.code, `${err.message} (${err.code})`, { cause: err });
+    throw err;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
