@@ -11,7 +11,7 @@
  * - signature = ed25519(author, "snug/v1/entry" || group binding || all bytes before it).
  * - id = BLAKE2b-256(key = "snug/v1/entry-id", the whole encoded signed entry).
  *
- * Decoding checks structure and canonical form only; `verifyEntry` / `consumeEntry` check the
+ * Decoding checks structure and canonical form only (not the author key or signature); `verifyEntry` / `consumeEntry` check the
  * signature against a group's keys.
  */
 import { ByteReader, ByteWriter, bytesEqual, compareBytes, isAllZero, isWellFormedText, utf8Decode, utf8Encode } from './bytes.js';
@@ -272,7 +272,8 @@ export function decodeEntry(bytes: Uint8Array): Entry {
   checkChain(seq, prev);
   checkHeads(heads);
   const content = decodeEntryBody(kind, body);
-  if (!ed25519IsValidPublicKey(author)) fail(ProtocolErrorCode.BAD_KEY, 'author is not a usable ed25519 key');
+  // The author key is checked by signature verification (libsodium rejects small-order and
+  // non-canonical keys there); a point check here would cost as much as the verification.
   return { version, author, seq, prev, timestamp, heads, content, signature };
 }
 

@@ -174,11 +174,12 @@ describe('protocol/entry', () => {
       assert.equal(codeOf(() => decodeEntry(bytes)), ProtocolErrorCode.OVERSIZED);
     });
 
-    it('rejects an author key that is not a usable point', () => {
+    it('rejects an entry whose author key is a small-order point as unauthentic', () => {
       const bytes = encoded();
       bytes.fill(0, 2, 34);
-      bytes[2] = 1; // the neutral element
-      assert.equal(codeOf(() => decodeEntry(bytes)), ProtocolErrorCode.BAD_KEY);
+      bytes[2] = 1; // the neutral element: any "signature" would be easy to forge under it
+      assert.equal(codeOf(() => consumeEntry(keys, bytes)), ProtocolErrorCode.UNAUTHENTIC);
+      assert.equal(verifyEntry(keys, decodeEntry(bytes)), false);
     });
 
     it('round-trips every kind of content', () => {
