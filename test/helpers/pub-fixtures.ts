@@ -8,6 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PubClient } from '../../daemon/pub/client.js';
+import type { PubLimits } from '../../daemon/pub/constants.js';
 import { BLOB_VERSION } from '../../protocol/constants.js';
 
 /** The repository root, from dist/test/helpers/ (compiled) three levels up. */
@@ -61,7 +63,7 @@ export class Prng {
   }
 
   /** Fills `out` with random bytes and returns it. */
-  fill(out: Uint8Array): Uint8Array {
+  fill<T extends Uint8Array>(out: T): T {
     let i = 0;
     for (; i + 4 <= out.length; i += 4) {
       const r = this.next32();
@@ -74,13 +76,13 @@ export class Prng {
     return out;
   }
 
-  bytes(n: number): Uint8Array {
+  bytes(n: number): Uint8Array<ArrayBuffer> {
     return this.fill(new Uint8Array(n));
   }
 }
 
 /** A blob a pub must accept: a length from BLOB_SIZES, BLOB_VERSION first, random after. */
-export function makeBlob(prng: Prng, size = 2048): Uint8Array {
+export function makeBlob(prng: Prng, size = 2048): Uint8Array<ArrayBuffer> {
   const blob = prng.bytes(size);
   blob[0] = BLOB_VERSION;
   return blob;
@@ -90,7 +92,7 @@ export function makeBlob(prng: Prng, size = 2048): Uint8Array {
  * A blob that is unique by construction: BLOB_VERSION, then `serial` as 8 bytes big-endian, then
  * random bytes. Benchmarks use the serial to match a delivery to its post.
  */
-export function makeSerialBlob(prng: Prng, serial: number, size = 2048): Uint8Array {
+export function makeSerialBlob(prng: Prng, serial: number, size = 2048): Uint8Array<ArrayBuffer> {
   const blob = makeBlob(prng, size);
   new DataView(blob.buffer, blob.byteOffset, blob.byteLength).setBigUint64(1, BigInt(serial));
   return blob;
@@ -112,6 +114,32 @@ export function makeTempDir(prefix: string): Promise<string> {
 
 export async function removeDir(dir: string | undefined): Promise<void> {
   if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** The test pub script (a PubServer in a process of its own), compiled beside this file. */
+export const PUB_CHILD_SCRIPT = fileURLToPath(new URL('./pub-child.js', import.meta.url));
+
+/**
+ * Limits of the pubs the robustness tests run: a low PoW difficulty (so tests post quickly) and
+ * a per-connection rate limit high enough not to bind, everything else at its default.
+ */
+export const TEST_PUB_LIMITS: Partial<PubLimits> = { powDifficulty: 2, postsPerSecond: 100_000, postBurst: 100_000 };
+
+/** Starts a pub with `limits` (default TEST_PUB_LIMITS) in a child process on 127.0.0.1. */
+export function spawnTestPub(home: string, limits: Partial<PubLimits> = TEST_PUB_LIMITS): Promise<PubChild> {
+  return spawnPub({ home, script: PUB_CHILD_SCRIPT, args: ['--limits', JSON.stringify(limits)] });
+}
+
+/** Every blob a pub holds, by cursor, paging from the start. */
+export async function fetchEverything(client: PubClient): Promise<Map<bigint, Uint8Array>> {
+  const all = new Map<bigint, Uint8Array>();
+  let since = 0n;
+  for (;;) {
+    const page = await client.fetch(since);
+    for (const b of page.blobs) all.set(b.cursor, b.blob);
+    since = page.next;
+    if (!page.more) return all;
+  }
 }
 
 /** A pub in a child process. */

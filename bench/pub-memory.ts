@@ -1,0 +1,109 @@
+/**
+ * Pub memory while holding many blobs: the pub runs in a child process (bench/pub-memory-child),
+ * is filled with SNUG_BENCH_MEMORY_BLOBS blobs (default 1,000,000, i.e. 2 GiB of blobs on disk),
+ * then serves fetches, live subscriptions and posts while this process samples its RSS.
+ */
+import { statfs } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { PubClient } from '../daemon/pub/client.js';
+import { DirectDialer } from '../daemon/transport/direct.js';
+import { ready } from '../protocol/crypto.js';
+import { Prng, makeSerialBlob, makeTempDir, processRss, removeDir, spawnPub, type PubChild } from '../test/helpers/pub-fixtures.js';
+import { BENCH_POW_NOTE } from './pow.js';
+import { MiB, figure, heading, note, nowMs, sleep } from './stats.js';
+
+export const MEMORY_BLOBS_DEFAULT = 1_000_000;
+/** How long the pub serves traffic while its RSS is sampled (ms), and how often it is sampled. */
+const SERVE_MS = 20_000;
+const SAMPLE_MS = 100;
+const BUDGET_MIB = 200;
+
+function blobCount(): number {
+  const raw = process.env['SNUG_BENCH_MEMORY_BLOBS'];
+  const n = raw === undefined ? MEMORY_BLOBS_DEFAULT : Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError('SNUG_BENCH_MEMORY_BLOBS must be a positive integer');
+  return n;
+}
+
+export async function runPubMemoryBench(): Promise<void> {
+  const count = blobCount();
+  await ready(); // PubClient.post hashes with libsodium but does not wait for it itself
+  heading(`pub memory while holding ${count.toLocaleString('en-US')} blobs (pub in a child process)`);
+  note(BENCH_POW_NOTE);
+  const home = await makeTempDir('bench-pub-memory');
+  const fs = await statfs(home);
+  const free = fs.bavail * fs.bsize;
+  const needed = count * 2048 * 1.5;
+  if (free < needed) throw new Error(`needs about ${(needed / 2 ** 30).toFixed(1)} GiB free under ${home}, has ${(free / 2 ** 30).toFixed(1)} GiB`);
+  let pub: PubChild | undefined;
+  const clients: PubClient[] = [];
+  try {
+    const t0 = nowMs();
+    pub = await spawnPub({
+      home,
+      script: fileURLToPath(new URL('./pub-memory-child.js', import.meta.url)),
+      args: ['--blobs', String(count)],
+      timeoutMs: 60 * 60 * 1000,
+    });
+    const fillMs = nowMs() - t0;
+    const afterFill = await processRss(pub.pid);
+    note(`filled through the pub's own store API (BlobStore.put: the synced group commits a POST makes, without the network) in ${(fillMs / 1000).toFixed(0)} s`);
+
+    // traffic: 4 readers paging through the backlog from random cursors, 20 live subscribers,
+    // 4 posters posting without pause
+    const dialer = new DirectDialer();
+    const prng = new Prng(0x3e30);
+    let stop = false;
+    let fetched = 0;
+    let posted = 0;
+    let delivered = 0;
+    const peak = { rss: 0 };
+    const sampler = (async () => {
+      while (!stop) {
+        const r = await processRss(pub!.pid);
+        if (r) peak.rss = Math.max(peak.rss, r.rss);
+        await sleep(SAMPLE_MS);
+      }
+    })();
+    const readers = Array.from({ length: 4 }, async () => {
+      const c = await PubClient.connect(dialer, pub!.address);
+      clients.push(c);
+      while (!stop) {
+        let since = BigInt(prng.int(count));
+        for (let p = 0; p < 50 && !stop; p++) {
+          const page = await c.fetch(since);
+          fetched += page.blobs.length;
+          since = page.next;
+          if (!page.more) break;
+        }
+      }
+    });
+    const subs = Array.from({ length: 20 }, async () => {
+      const c = await PubClient.connect(dialer, pub!.address);
+      clients.push(c);
+      await c.subscribe(BigInt(count), () => { delivered += 1; });
+    });
+    const posters = Array.from({ length: 4 }, async (_, w) => {
+      const c = await PubClient.connect(dialer, pub!.address);
+      clients.push(c);
+      for (let i = 0; !stop; i++) {
+        await c.post(makeSerialBlob(prng, 1_000_000_000 + w * 10_000_000 + i));
+        posted += 1;
+      }
+    });
+    await Promise.all(subs);
+    await sleep(SERVE_MS);
+    stop = true;
+    await Promise.all([...readers, ...posters, sampler]);
+    const end = await processRss(pub.pid);
+
+    note(`served ${SERVE_MS / 1000} s: ${fetched.toLocaleString('en-US')} blobs fetched by 4 readers from random cursors, ${posted.toLocaleString('en-US')} posts by 4 posters, ${delivered.toLocaleString('en-US')} deliveries to 20 subscribers; RSS sampled every ${SAMPLE_MS} ms`);
+    figure('pub RSS after filling', (afterFill?.rss ?? NaN) / MiB, 'MiB');
+    figure('pub peak RSS while serving', peak.rss / MiB, 'MiB', `budget < ${BUDGET_MIB} MiB`);
+    figure('pub peak RSS of its whole life (VmHWM)', (end?.hwm ?? NaN) / MiB, 'MiB', 'includes the fill');
+  } finally {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await pub?.stop();
+    await removeDir(home);
+  }
+}

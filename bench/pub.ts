@@ -1,0 +1,184 @@
+/**
+ * The pub over loopback (`--listen`-style: a PubServer on 127.0.0.1 and PubClients through the
+ * direct dialer): ingest, fan-out and catch-up, each beside a bare baseline measured in the
+ * same run.
+ */
+import { PubClient } from '../daemon/pub/client.js';
+import { PubServer } from '../daemon/pub/server.js';
+import { DirectDialer } from '../daemon/transport/direct.js';
+import type { Dialer } from '../daemon/transport/types.js';
+import { Prng, blobSerial, makeSerialBlob, makeTempDir, removeDir } from '../test/helpers/pub-fixtures.js';
+import { BareIngestServer, bareIngest, bareWsTransfer, type SyncMode } from './baseline.js';
+import { BENCH_LIMITS, BENCH_POW_NOTE, powCostAtDefault } from './pow.js';
+import { MB, figure, heading, median, note, nowMs, quantile, runPool, sleep } from './stats.js';
+
+type Bytes = Uint8Array;
+
+export interface PubBenchConfig {
+  /** Blobs posted in the ingest bench (spec: 20,000). */
+  readonly ingestBlobs: number;
+  /** Concurrent posting clients (spec: 8). */
+  readonly ingestClients: number;
+  /** Live subscribers in the fan-out bench (spec: 100). */
+  readonly subscribers: number;
+  /** Posts whose delivery to every subscriber is timed. */
+  readonly fanoutPosts: number;
+  /** Backlog fetched in the catch-up bench (spec: 100,000). */
+  readonly backlogBlobs: number;
+  /** Page size asked for in each fetch. */
+  readonly fetchLimit: number;
+}
+
+export const PUB_BENCH_DEFAULTS: PubBenchConfig = {
+  ingestBlobs: 20_000,
+  ingestClients: 8,
+  subscribers: 100,
+  fanoutPosts: 200,
+  backlogBlobs: 100_000,
+  fetchLimit: 1000,
+};
+
+/** How the pub makes concurrent posts durable, so that the baseline does the same. */
+export const PUB_SYNC_MODE: SyncMode = 'group-commit';
+
+/** Connects `n` clients to `address`. */
+export function connectClients(dialer: Dialer, address: string, n: number): Promise<PubClient[]> {
+  return Promise.all(Array.from({ length: n }, () => PubClient.connect(dialer, address)));
+}
+
+/** Posts `blobs` from `clients` concurrently (each waits for its ack); returns elapsed ms and the last cursor. */
+export async function postAll(clients: readonly PubClient[], blobs: readonly Bytes[]): Promise<{ ms: number; last: bigint }> {
+  let last = 0n;
+  const t0 = nowMs();
+  await runPool(blobs.length, clients.length, async (i, w) => {
+    const { cursor } = await clients[w]!.post(blobs[i]!);
+    if (cursor > last) last = cursor;
+  });
+  return { ms: nowMs() - t0, last };
+}
+
+/** Fetches everything after `since` in pages; returns the blobs, their bytes and elapsed ms. */
+export async function fetchAll(client: PubClient, since: bigint, limit: number): Promise<{ ms: number; blobs: Bytes[]; bytes: number }> {
+  const blobs: Bytes[] = [];
+  let bytes = 0;
+  let cursor = since;
+  const t0 = nowMs();
+  for (;;) {
+    const page = await client.fetch(cursor, { limit });
+    for (const b of page.blobs) {
+      blobs.push(b.blob);
+      bytes += b.blob.byteLength;
+    }
+    cursor = page.next;
+    if (!page.more) break;
+  }
+  return { ms: nowMs() - t0, blobs, bytes };
+}
+
+/**
+ * 100 live subscribers; posts one blob at a time and records, per subscriber, the time from
+ * calling post() to the blob's delivery.
+ */
+export async function fanout(dialer: Dialer, address: string, since: bigint, subscribers: number, posts: number, prng: Prng, serialBase: number): Promise<number[]> {
+  const subs = await connectClients(dialer, address, subscribers);
+  const poster = await PubClient.connect(dialer, address);
+  const latencies: number[] = [];
+  let sentAt = 0;
+  let expected = -1;
+  let delivered = 0;
+  let allDelivered: (() => void) | undefined;
+  try {
+    await Promise.all(subs.map((s) => s.subscribe(since, ({ blob }) => {
+      if (blobSerial(blob) !== expected) return;
+      latencies.push(nowMs() - sentAt);
+      delivered += 1;
+      if (delivered === subscribers) allDelivered?.();
+    })));
+    await sleep(200);
+    for (let i = 0; i < posts; i++) {
+      const blob = makeSerialBlob(prng, serialBase + i);
+      expected = serialBase + i;
+      delivered = 0;
+      const done = new Promise<void>((resolve) => { allDelivered = resolve; });
+      const timeout = sleep(10_000).then(() => 'timeout' as const);
+      sentAt = nowMs();
+      await poster.post(blob);
+      if ((await Promise.race([done, timeout])) === 'timeout') {
+        note(`fan-out: post ${i} reached ${delivered} of ${subscribers} subscribers within 10 s`);
+      }
+    }
+  } finally {
+    await Promise.allSettled([...subs, poster].map((c) => c.close()));
+  }
+  return latencies;
+}
+
+export async function runPubBench(config: PubBenchConfig = PUB_BENCH_DEFAULTS): Promise<void> {
+  heading('pub over loopback (PubServer on 127.0.0.1, PubClient via the direct dialer)');
+  note(BENCH_POW_NOTE);
+  const prng = new Prng(0x5eed);
+  const dialer = new DirectDialer();
+  const ingestBlobs = Array.from({ length: config.ingestBlobs }, (_, i) => makeSerialBlob(prng, i));
+
+  // ingest: baseline first, then the pub, same blobs, same number of clients
+  const bareDir = await makeTempDir('bench-bare');
+  const bare = new BareIngestServer({ dir: bareDir, mode: PUB_SYNC_MODE });
+  let bareMs: number;
+  try {
+    bareMs = await bareIngest(await bare.start(), ingestBlobs, config.ingestClients);
+  } finally {
+    await bare.stop();
+    await removeDir(bareDir);
+  }
+
+  const home = await makeTempDir('bench-pub');
+  const server = new PubServer({ home, listen: { host: '127.0.0.1', port: 0 }, limits: BENCH_LIMITS });
+  try {
+    const { host, port } = await server.start();
+    const address = `ws://${host}:${port}`;
+    const clients = await connectClients(dialer, address, config.ingestClients);
+    const ingest = await postAll(clients, ingestBlobs);
+    await Promise.allSettled(clients.map((c) => c.close()));
+    const pubRate = (config.ingestBlobs / ingest.ms) * 1000;
+    const bareRate = (config.ingestBlobs / bareMs) * 1000;
+    note(`ingest: ${config.ingestClients} clients, ${config.ingestBlobs.toLocaleString('en-US')} blobs of 2048 bytes; every ack after a synced LevelDB write; baseline = bare ws + LevelDB, ${PUB_SYNC_MODE === 'group-commit' ? 'concurrent posts grouped into one synced batch (as the pub does)' : 'one synced put per post (as the pub does)'}`);
+    figure('ingest, pub', pubRate, 'posts/s');
+    figure('ingest, bare ws + LevelDB', bareRate, 'posts/s');
+    figure('ingest ratio pub / bare', pubRate / bareRate, '', 'target >= 0.7');
+
+    // fan-out
+    const lat = await fanout(dialer, address, ingest.last, config.subscribers, config.fanoutPosts, prng, 10_000_000);
+    note(`fan-out: ${config.subscribers} live subscribers, ${config.fanoutPosts} posts one at a time; latency from post() to delivery (includes the poster's PoW at the bench difficulty)`);
+    figure('fan-out latency p50', median(lat), 'ms');
+    figure('fan-out latency p99', quantile(lat, 0.99), 'ms');
+    figure('fan-out deliveries timed', lat.length, '', `of ${config.subscribers * config.fanoutPosts}`);
+
+    // catch-up: top the store up to the backlog size, then fetch it all from the start
+    const have = config.ingestBlobs + config.fanoutPosts;
+    if (config.backlogBlobs > have) {
+      const fillers = await connectClients(dialer, address, config.ingestClients);
+      const extra = Array.from({ length: config.backlogBlobs - have }, (_, i) => makeSerialBlob(prng, 20_000_000 + i));
+      await postAll(fillers, extra);
+      await Promise.allSettled(fillers.map((c) => c.close()));
+    }
+    const reader = await PubClient.connect(dialer, address);
+    let fetched: Awaited<ReturnType<typeof fetchAll>>;
+    try {
+      fetched = await fetchAll(reader, 0n, config.fetchLimit);
+    } finally {
+      await reader.close();
+    }
+    const bareTransferMs = await bareWsTransfer(fetched.blobs);
+    const pubMBs = fetched.bytes / MB / (fetched.ms / 1000);
+    const bareMBs = fetched.bytes / MB / (bareTransferMs / 1000);
+    note(`catch-up: fetch ${fetched.blobs.length.toLocaleString('en-US')} blobs (${(fetched.bytes / MB).toFixed(1)} MB) from cursor 0 in pages of ${config.fetchLimit}; baseline = the same bytes over a bare ws, one frame per blob`);
+    figure('catch-up, pub', pubMBs, 'MB/s', `${(fetched.ms / 1000).toFixed(2)} s`);
+    figure('catch-up, bare ws', bareMBs, 'MB/s', `${(bareTransferMs / 1000).toFixed(2)} s`);
+    figure('catch-up ratio pub / bare', pubMBs / bareMBs, '', 'target >= 0.7');
+  } finally {
+    await server.stop();
+    await removeDir(home);
+  }
+
+  await powCostAtDefault();
+}

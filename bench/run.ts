@@ -1,0 +1,54 @@
+/**
+ * The benchmark entry point: `node dist/bench/run.js [group ...]` (after `npm run build`), or
+ * `npm run bench` for every group. Prints figures; never asserts on them. See bench/README.md.
+ *
+ * Groups:
+ *   pub         the pub over loopback: ingest, fan-out, catch-up (each beside a bare baseline), PoW cost
+ *   pub-memory  pub RSS while holding SNUG_BENCH_MEMORY_BLOBS blobs (default 1,000,000), in a child process
+ *   pub-tor     the pub through an onion service on a private Tor network, beside loopback
+ *   tor         private network cold start, TorService start to reachable onion, onion round trip
+ *               and bulk throughput, beside plain loopback
+ */
+import { heading, machineLine, note, nowMs } from './stats.js';
+
+const GROUPS: Record<string, () => Promise<void>> = {
+  pub: async () => (await import('./pub.js')).runPubBench(),
+  'pub-tor': async () => (await import('./pub-tor.js')).runPubTorBench(),
+  tor: async () => (await import('./tor.js')).runTorBench(),
+  'pub-memory': async () => (await import('./pub-memory.js')).runPubMemoryBench(),
+};
+const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory'];
+
+async function main(argv: readonly string[]): Promise<number> {
+  const asked = argv.length === 0 || argv.includes('all') ? ALL : [...argv];
+  const unknown = asked.filter((g) => !(g in GROUPS));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown group ${unknown.join(', ')}; groups are: ${Object.keys(GROUPS).join(', ')}, all\n`);
+    return 2;
+  }
+  process.stdout.write(`snug benchmarks: ${asked.join(', ')}\n${machineLine()}\n`);
+  let failed = 0;
+  for (const group of asked) {
+    const t0 = nowMs();
+    try {
+      await GROUPS[group]!();
+    } catch (err) {
+      failed += 1;
+      process.stdout.write(`\n  group ${group} FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+    note(`(${group}: ${((nowMs() - t0) / 1000).toFixed(1)} s; ${machineLine()})`);
+  }
+  heading('done');
+  note(machineLine());
+  return failed > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
