@@ -16,6 +16,7 @@ import { dialWithRetry, roundTrip, sharedTestNetwork, startEchoServer, startTest
 /** Fixed identity seeds, so the expected addresses are known before tor says anything. */
 const SEED_A = new Uint8Array(32).fill(0x11);
 const SEED_ATTACHED = new Uint8Array(32).fill(0x22);
+const SEED_RESTART = new Uint8Array(32).fill(0x44);
 
 function isAlive(pid: number): boolean {
   try {
@@ -78,7 +79,10 @@ describe('daemon/tor/service', function () {
 
   it('recovers when its tor is killed: restarts, publishes the service again, and it is reachable', async function () {
     this.timeout(120_000);
-    const address = identityFromSeed(SEED_A).address;
+    const onion = await server!.publishOnion({ identitySeed: SEED_RESTART, localPort: echo!.port });
+    await onion.uploaded({ signal: AbortSignal.timeout(30_000) });
+    const first = await dialWithRetry(client!.dialer(), onion.address);
+    assert.equal(await roundTrip(first, 'before the restart'), 'before the restart');
     const before = server!.pid;
     assert.ok(before !== undefined && isAlive(before));
     const states: TorState[] = [];
@@ -91,7 +95,9 @@ describe('daemon/tor/service', function () {
     assert.equal(states[states.length - 1], 'ready');
     const after = server!.pid;
     assert.ok(after !== undefined && after !== before && isAlive(after));
-    const ws = await dialWithRetry(client!.dialer(), address, { withinMs: 90_000 });
+    first.terminate();
+    await onion.uploaded({ signal: AbortSignal.timeout(30_000) });
+    const ws = await dialWithRetry(client!.dialer(), onion.address, { withinMs: 90_000 });
     try {
       assert.equal(await roundTrip(ws, 'after the restart'), 'after the restart');
     } finally {
