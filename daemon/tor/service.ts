@@ -149,7 +149,8 @@ interface Session {
   readonly generation: number;
   readonly control: TorControl;
   readonly child: ChildProcess | null;
-  readonly socks: HostPort;
+  /** null while tor has no SOCKS listener (e.g. DisableNetwork 1 in the --tor-config lines). */
+  readonly socks: HostPort | null;
 }
 
 export class TorService extends EventTarget {
@@ -187,9 +188,10 @@ export class TorService extends EventTarget {
 
   /** tor's SOCKS port right now. */
   get socks(): HostPort {
-    const s = this.#session?.socks;
-    if (!s) throw new TorError(TorErrorCode.NOT_RUNNING, 'tor is not running');
-    return s;
+    const session = this.#session;
+    if (!session) throw new TorError(TorErrorCode.NOT_RUNNING, 'tor is not running');
+    if (!session.socks) throw new TorError(TorErrorCode.NOT_RUNNING, 'tor has no SOCKS listener');
+    return session.socks;
   }
 
   #setState(state: TorState): void {
@@ -390,12 +392,11 @@ export class TorService extends EventTarget {
       if (child) await control.takeOwnership({ signal });
       control.addEventListener('event', (e) => this.#onEvent((e as CustomEvent<Reply>).detail));
       await control.setEvents(['STATUS_CLIENT', 'HS_DESC'], { signal });
-      let socks: HostPort;
+      let socks: HostPort | null;
       if (this.#options.mode === 'spawn') {
         const value = (await control.getInfo(['net/listeners/socks'], { signal })).get('net/listeners/socks') ?? '';
-        const parsed = parseListener(value);
-        if (!parsed) throw new TorError(TorErrorCode.START_FAILED, 'tor reports no SOCKS listener');
-        socks = parsed;
+        socks = parseListener(value);
+        if (!socks) log('tor reports no SOCKS listener (network disabled?)');
       } else {
         socks = this.#options.socks;
       }
