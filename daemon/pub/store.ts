@@ -257,7 +257,7 @@ export class BlobStore extends EventTarget {
 
   /** This pub's PoW context, created at random when the store is first opened. */
   get powContext(): Uint8Array {
-    return this.#powContext.slice();
+    return new Uint8Array(this.#powContext);
   }
 
   /** Opens (creating if needed) the database. Does not prune; call prune() after. */
@@ -301,7 +301,7 @@ export class BlobStore extends EventTarget {
       } else {
         this.#state = decodeState(state);
         if (pow === undefined || pow.length !== 1 + POW_CONTEXT_BYTES || pow[0] !== STORE_RECORD_VERSION) throw corrupt('PoW context');
-        this.#powContext = pow.slice(1);
+        this.#powContext = new Uint8Array(pow.subarray(1)); // a plain copy (LevelDB hands out Buffers)
       }
     } catch (err) {
       await db.close().catch(() => {});
@@ -346,7 +346,7 @@ export class BlobStore extends EventTarget {
     }
     const hash = blobHash(blob);
     return new Promise<PutResult>((resolve, reject) => {
-      this.#pending.push({ blob: blob.slice(), hash, resolve, reject });
+      this.#pending.push({ blob: new Uint8Array(blob), hash, resolve, reject });
       this.#queueFlush();
     });
   }
@@ -434,7 +434,7 @@ export class BlobStore extends EventTarget {
           break;
         }
         floor = cursorOfKey(key);
-        ops.push({ type: 'del', key: key.slice() });
+        ops.push({ type: 'del', key: new Uint8Array(key) });
         ops.push({ type: 'del', key: indexKey(rec.hash) });
         batchFreed += rec.blob.length;
         n += 1;
@@ -505,7 +505,7 @@ export class BlobStore extends EventTarget {
         more = true;
         break;
       }
-      blobs.push({ cursor: cursorOfKey(key), blob: rec.blob.slice() });
+      blobs.push({ cursor: cursorOfKey(key), blob: new Uint8Array(rec.blob) });
       bytes += rec.blob.length;
     }
     // Read the state after the iterator: a prune raises the floor before it deletes anything.
