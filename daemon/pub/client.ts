@@ -93,6 +93,9 @@ function toBytes(data: RawData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** WebSocket close code "try again later": what a pub at its connection limit closes with. */
+const TRY_AGAIN_LATER = 1013;
+
 function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -115,7 +118,11 @@ function awaitHello(ws: WebSocket, timeoutMs: number, signal?: AbortSignal): Pro
       } else resolve(policy!);
     };
     const onAbort = () => finish(aborted());
-    const onClose = () => finish(new PubError(PubErrorCodes.CLOSED, 'the pub closed the connection before its hello'));
+    const onClose = (code: number) => {
+      // A pub at its connection limit closes with 1013 (its ERROR frame may have gone before we listened).
+      if (code === TRY_AGAIN_LATER) return finish(pubErrorFromFrame(PubErrorCode.TOO_MANY_CONNECTIONS, 0));
+      finish(new PubError(PubErrorCodes.CLOSED, 'the pub closed the connection before its hello'));
+    };
     const onMessage = (data: RawData, isBinary: boolean) => {
       if (!isBinary) return finish(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a text frame'));
       const bytes = toBytes(data);
