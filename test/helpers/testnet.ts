@@ -5,6 +5,7 @@
  * interrupted. Also small helpers for Tor tests: a bootstrapped client TorService, a
  * loopback WebSocket echo server, and dialling with retries while a descriptor propagates.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -112,5 +113,34 @@ export function roundTrip(ws: WebSocket, text: string): Promise<string> {
     ws.once('message', (data) => resolve(Buffer.isBuffer(data) ? data.toString('utf8') : String(data)));
     ws.once('error', reject);
     ws.send(text);
+  });
+}
+
+/** True while a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves with the first match of `pattern` in a child's stdout; rejects if it exits first. */
+export function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen = (seen + chunk.toString('utf8')).slice(-8192);
+      const m = pattern.exec(seen);
+      if (m) {
+        child.stdout?.off('data', onData);
+        child.off('exit', onExit);
+        resolve(m);
+      }
+    };
+    const onExit = (code: number | null) => reject(new Error(`process exited (${code}) before printing ${pattern}`));
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
   });
 }

@@ -4,17 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive, waitForOutput } from '../../helpers/testnet.js';
 
 const SERVICE_MODULE = new URL('../../../daemon/tor/service.js', import.meta.url).href;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('daemon/tor/service ownership', function () {
   this.timeout(30_000);
@@ -34,15 +26,7 @@ describe('daemon/tor/service ownership', function () {
     const daemon = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let torPid: number | undefined;
     try {
-      torPid = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        daemon.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = /pid (\d+)/.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        daemon.once('exit', (code) => reject(new Error(`daemon exited (${code}) before starting tor`)));
-      });
+      torPid = Number((await waitForOutput(daemon, /pid (\d+)/))[1]);
       assert.ok(isAlive(torPid));
       daemon.kill('SIGKILL');
       const deadline = Date.now() + 10_000;

@@ -4,17 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive, waitForOutput } from '../../helpers/testnet.js';
 
 const REAPER_MODULE = new URL('../../../daemon/tor/reaper.js', import.meta.url).href;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('daemon/tor/reaper', function () {
   this.timeout(30_000);
@@ -38,15 +30,7 @@ describe('daemon/tor/reaper', function () {
       const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
       let torPid: number | undefined;
       try {
-        torPid = await new Promise<number>((resolve, reject) => {
-          let out = '';
-          parent.stdout.on('data', (c: Buffer) => {
-            out += c.toString();
-            const m = /pid (\d+)/.exec(out);
-            if (m) resolve(Number(m[1]));
-          });
-          parent.once('exit', (code) => reject(new Error(`parent exited (${code}) early`)));
-        });
+        torPid = Number((await waitForOutput(parent, /pid (\d+)/))[1]);
         await sleep(200);
         assert.ok(isAlive(torPid));
         const exited = new Promise<NodeJS.Signals | null>((resolve) => parent.once('exit', (_code, sig) => resolve(sig)));

@@ -11,21 +11,12 @@ import { isTorError, TorErrorCode } from '../../../daemon/tor/errors.js';
 import { terminate, trackChild } from '../../../daemon/tor/reaper.js';
 import { TorService, type TorState } from '../../../daemon/tor/service.js';
 import { freePorts } from '../../../daemon/tor/testnet.js';
-import { dialWithRetry, roundTrip, sharedTestNetwork, startEchoServer, startTestTor, type EchoServer } from '../../helpers/testnet.js';
+import { dialWithRetry, isAlive, roundTrip, waitForOutput, sharedTestNetwork, startEchoServer, startTestTor, type EchoServer } from '../../helpers/testnet.js';
 
 /** Fixed identity seeds, so the expected addresses are known before tor says anything. */
 const SEED_A = new Uint8Array(32).fill(0x11);
 const SEED_ATTACHED = new Uint8Array(32).fill(0x22);
 const SEED_RESTART = new Uint8Array(32).fill(0x44);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function waitForState(service: TorService, state: TorState, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -181,14 +172,7 @@ describe('daemon/tor/service', function () {
       await writeFile(join(dir, 'defaults'), '');
       handTor = spawn('tor', ['-f', join(dir, 'torrc'), '--defaults-torrc', join(dir, 'defaults')], { stdio: ['ignore', 'pipe', 'inherit'] });
       trackChild(handTor);
-      await new Promise<void>((resolve, reject) => {
-        let seen = '';
-        handTor!.stdout!.on('data', (c: Buffer) => {
-          seen = (seen + c.toString()).slice(-2000);
-          if (seen.includes('Opened Control listener')) resolve();
-        });
-        handTor!.once('exit', (code) => reject(new Error(`hand-started tor exited (${code})`)));
-      });
+      await waitForOutput(handTor, /Opened Control listener/);
     });
 
     after(async () => {
@@ -254,14 +238,7 @@ describe('daemon/tor/service', function () {
       await writeFile(join(dir, 'torrc'), torrc.join('\n') + '\n');
       pwTor = spawn('tor', ['-f', join(dir, 'torrc'), '--defaults-torrc', join(dir, 'defaults')], { stdio: ['ignore', 'pipe', 'inherit'] });
       trackChild(pwTor);
-      await new Promise<void>((resolve, reject) => {
-        let seen = '';
-        pwTor!.stdout!.on('data', (c: Buffer) => {
-          seen = (seen + c.toString()).slice(-2000);
-          if (seen.includes('Opened Control listener')) resolve();
-        });
-        pwTor!.once('exit', (code) => reject(new Error(`password tor exited (${code})`)));
-      });
+      await waitForOutput(pwTor, /Opened Control listener/);
     });
 
     after(async () => {
