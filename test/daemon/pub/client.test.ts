@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { BLOB_VERSION } from '../../../protocol/constants.js';
+import { ready } from '../../../protocol/crypto.js';
+import { blobHash, leadingZeroBits, powDigest, verifyPow } from '../../../protocol/pow.js';
+import { encodeHello, encodeRefuse, PUB_WIRE_VERSION } from '../../../protocol/pub-wire.js';
+import { PubClient, type PubBlob } from '../../../daemon/pub/client.js';
+import type { PubLimits } from '../../../daemon/pub/constants.js';
+import { PubErrorCodes } from '../../../daemon/pub/errors.js';
+import { PubServer } from '../../../daemon/pub/server.js';
+import { DirectDialer } from '../../../daemon/transport/direct.js';
+
+let serial = 0;
+function freshBlob(size = 2048): Uint8Array {
+  const b = new Uint8Array(size);
+  b[0] = BLOB_VERSION;
+  new DataView(b.buffer).setUint32(1, ++serial);
+  new DataView(b.buffer).setUint32(5, process.pid);
+  return b;
+}
+
+function hasCode(code: string) {
+  return (err: unknown) => (err as { code?: string }).code === code;
+}
+
+async function waitFor(pred: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (pred()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('daemon/pub/client', function () {
+  this.timeout(20_000);
+  const dialer = new DirectDialer();
+  let home: string;
+  let server: PubServer | undefined;
+  let address: string;
+  const clients: PubClient[] = [];
+  const fakes: WebSocketServer[] = [];
+
+  before(async () => {
+    await ready();
+  });
+
+  beforeEach(async () => {
+    home = await mkdtemp(join(tmpdir(), 'snug-pub-client-'));
+  });
+
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.close().catch(() => {});
+    for (const f of fakes.splice(0)) {
+      for (const ws of f.clients) ws.terminate();
+      await new Promise((r) => f.close(r));
+    }
+    await server?.stop();
+    server = undefined;
+    await rm(home, { recursive: true, force: true });
+  });
+
+  async function startPub(limits: Partial<PubLimits> = {}): Promise<void> {
+    server = new PubServer({ home, listen: { host: '127.0.0.1', port: 0 }, limits: { powDifficulty: 8, statsIntervalMs: 0, ...limits }, log: () => {} });
+    const { port } = await server.start();
+    address = `ws://127.0.0.1:${port}`;
+  }
+
+  async function connect(): Promise<PubClient> {
+    const c = await PubClient.connect(dialer, address);
+    clients.push(c);
+    return c;
+  }
+
+  /** A WebSocket server that is not a snug pub of this version: it greets with `greeting`. */
+  async function fakePub(greeting: Uint8Array | null): Promise<string> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    fakes.push(wss);
+    await new Promise((r) => wss.once('listening', r));
+    wss.on('connection', (ws) => {
+      ws.on('error', () => {});
+      if (greeting) ws.on('message', () => ws.send(greeting));
+    });
+    return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  }
+
+  it('learns the policy from the hello and pays the proof of work it asks for', async () => {
+    await startPub({ powDifficulty: 12 });
+    const c = await connect();
+    assert.equal(c.policy.powDifficulty, 12);
+    const blob = freshBlob();
+    const nonce = await c.solve(blob);
+    assert.ok(leadingZeroBits(powDigest(c.policy.powContext, blobHash(blob), nonce)) >= 12);
+    assert.deepEqual(await c.post(blob), { cursor: 1n, duplicate: false });
+    assert.deepEqual(await c.post(blob), { cursor: 1n, duplicate: true });
+  });
+
+  it('pipelines posts and gets each its own cursor', async () => {
+    await startPub({ postBurst: 100 });
+    const c = await connect();
+    const results = await Promise.all(Array.from({ length: 30 }, () => c.post(freshBlob())));
+    assert.deepEqual(new Set(results.map((r) => r.cursor)).size, 30);
+  });
+
+  it('fetches everything since a cursor page by page', async () => {
+    await startPub({ postBurst: 100 });
+    const c = await connect();
+    const posted: Uint8Array[] = [];
+    for (let i = 0; i < 12; i++) {
+      const b = freshBlob(i % 3 === 0 ? 8192 : 2048);
+      posted.push(b);
+      await c.post(b);
+    }
+    const got: PubBlob[] = [];
+    let since = 0n;
+    let pages = 0;
+    for (;;) {
+      const page = await c.fetch(since, { limit: 5 });
+      got.push(...page.blobs);
+      since = page.next;
+      pages += 1;
+      assert.equal(page.pruned, false);
+      if (!page.more) break;
+    }
+    assert.equal(pages, 3);
+    assert.deepEqual(got.map((b) => b.cursor), Array.from({ length: 12 }, (_, i) => BigInt(i + 1)));
+    got.forEach((b, i) => assert.deepEqual(b.blob, posted[i]));
+    assert.equal((await c.fetch(12n)).blobs.length, 0);
+  });
+
+  it('subscribes: first what it missed, then each new blob as it is posted, in order', async () => {
+    await startPub({ postBurst: 100 });
+    const poster = await connect();
+    await poster.post(freshBlob());
+    await poster.post(freshBlob());
+    const reader = await connect();
+    const seen: bigint[] = [];
+    const result = await reader.subscribe(1n, (b) => seen.push(b.cursor));
+    assert.deepEqual(result, { pruned: false, start: 1n, head: 2n });
+    for (let i = 0; i < 5; i++) await poster.post(freshBlob());
+    await waitFor(() => seen.length === 6, 'six pushed blobs');
+    assert.deepEqual(seen, [2n, 3n, 4n, 5n, 6n, 7n]);
+    await assert.rejects(reader.subscribe(0n, () => {}), hasCode(PubErrorCodes.POLICY));
+  });
+
+  it('reports blobs pruned before they were delivered to a subscription', async () => {
+    await startPub({ maxBlobBytes: 2048, quotaBytes: 2 * 2048, maxFrameBytes: 4096, maxPageBytes: 2 * 2048 + 12 });
+    const c = await connect();
+    for (let i = 0; i < 3; i++) await c.post(freshBlob());
+    const reader = await connect();
+    const pruned: bigint[] = [];
+    const seen: bigint[] = [];
+    const r = await reader.subscribe(0n, (b) => seen.push(b.cursor), { onPruned: (info) => pruned.push(info.start) });
+    assert.equal(r.pruned, true);
+    assert.deepEqual(pruned, [2n]);
+    await waitFor(() => seen.length === 2, 'the blobs still stored');
+    assert.deepEqual(seen, [2n, 3n]);
+  });
+
+  it('rejects with the pub error codes: rate limited with a retry hint, a bad proof of work', async () => {
+    await startPub({ postsPerSecond: 1, postBurst: 1, powDifficulty: 16 });
+    const c = await connect();
+    const blob = freshBlob();
+    const good = await c.solve(blob);
+    let bad = 0n;
+    while (verifyPow(c.policy.powContext, blobHash(blob), bad, 16)) bad += 1n;
+    await assert.rejects(c.post(blob, { nonce: bad }), hasCode('ERR_PUB_BAD_POW'));
+    await assert.rejects(c.post(blob, { nonce: good }), (err: unknown) => {
+      const e = err as { code?: string; retryAfterMs?: number };
+      return e.code === 'ERR_PUB_RATE_LIMITED' && (e.retryAfterMs ?? 0) > 0;
+    });
+  });
+
+  it('refuses a blob the pub does not take before spending any work', async () => {
+    await startPub({ maxBlobBytes: 2048, powDifficulty: 40 });
+    const c = await connect();
+    await assert.rejects(c.post(freshBlob(8192)), hasCode(PubErrorCodes.POLICY));
+  });
+
+  it('stops solving when aborted', async () => {
+    await startPub({ powDifficulty: 40 });
+    const c = await connect();
+    await assert.rejects(c.post(freshBlob(), { signal: AbortSignal.timeout(100) }), hasCode(PubErrorCodes.ABORTED));
+  });
+
+  it('fails pending requests with CLOSED when the connection ends, and later ones too', async () => {
+    await startPub({ powDifficulty: 0 });
+    const c = await connect();
+    let closed = false;
+    c.addEventListener('close', () => (closed = true));
+    const blob = freshBlob();
+    await server!.stop();
+    server = undefined;
+    await waitFor(() => closed, 'the close event');
+    assert.equal(c.open, false);
+    await assert.rejects(c.post(blob), hasCode(PubErrorCodes.CLOSED));
+    await assert.rejects(c.fetch(0n), hasCode(PubErrorCodes.CLOSED));
+  });
+
+  it('refuses a pub that speaks another version', async () => {
+    const refusing = await fakePub(encodeRefuse(2, 3));
+    await assert.rejects(PubClient.connect(dialer, refusing), hasCode(PubErrorCodes.VERSION_REFUSED));
+    const hello = encodeHello({
+      version: PUB_WIRE_VERSION,
+      powContext: new Uint8Array(32),
+      powDifficulty: 0,
+      blobSizes: [2048],
+      maxFrameBytes: 4096,
+      maxPageBlobs: 1,
+      maxPageBytes: 4096,
+      postsPerSecond: 1,
+      postBurst: 1,
+      maxInflight: 1,
+      quotaBytes: 4096,
+      retentionMs: 0,
+      maxConnections: 1,
+    });
+    hello[0] = PUB_WIRE_VERSION + 1;
+    const newer = await fakePub(hello);
+    await assert.rejects(PubClient.connect(dialer, newer), hasCode(PubErrorCodes.VERSION_REFUSED));
+  });
+
+  it('gives up on a server that never says hello', async () => {
+    const silent = await fakePub(null);
+    await assert.rejects(PubClient.connect(dialer, silent, { timeoutMs: 300 }), hasCode(PubErrorCodes.TIMEOUT));
+  });
+
+  it('treats garbage from the server as a bad reply', async () => {
+    const garbage = await fakePub(Uint8Array.of(PUB_WIRE_VERSION, 0x01, 0x00));
+    await assert.rejects(PubClient.connect(dialer, garbage), hasCode(PubErrorCodes.BAD_REPLY));
+  });
+});
