@@ -359,22 +359,31 @@ export class TorControl extends EventTarget {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const verb = line.split(' ', 1)[0];
     return new Promise<Reply>((resolve, reject) => {
-      const onAbort = () =>
-        // The reply can no longer be matched reliably once we stop waiting for it.
-        this.#close(new TorError(TorErrorCode.ABORTED, `${verb} aborted`));
+      let settled = false;
+      const settle = () => {
+        settled = true;
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      // An aborted command stays queued: its reply still arrives and must be consumed in order.
+      const onAbort = () => {
+        if (settled) return;
+        settle();
+        reject(new TorError(TorErrorCode.ABORTED, `${verb} aborted`));
+      };
       const timer = setTimeout(
         () => this.#close(new TorError(TorErrorCode.CONTROL_TIMEOUT, `no complete reply to ${verb} within ${timeoutMs} ms`)),
         timeoutMs,
       );
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      const done = () => options.signal?.removeEventListener('abort', onAbort);
       this.#pending.push({
         resolve: (r) => {
-          done();
+          if (settled) return;
+          settle();
           resolve(r);
         },
         reject: (e) => {
-          done();
+          if (settled) return;
+          settle();
           reject(e);
         },
         timer,

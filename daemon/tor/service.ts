@@ -3,7 +3,8 @@
  * torrc under `dataDir` (ControlPort/SocksPort auto, cookie auth, __OwningControllerProcess and
  * TAKEOWNERSHIP so tor dies with us), restarts it with backoff when it dies and publishes the
  * onion services again. In 'attach' mode it uses a running tor by control and SOCKS address
- * (and reconnects if the control connection drops).
+ * (and reconnects if the control connection drops); `extraConfigFile` only applies to a tor we
+ * spawn.
  *
  * Events: 'progress' (CustomEvent<{bootstrap, summary}>) and 'state' (CustomEvent<TorState>).
  */
@@ -164,6 +165,9 @@ export class TorService extends EventTarget {
   #controller: AbortController | null = null;
   #session: Session | null = null;
   #generation = 0;
+  /** When the current session came up, and the delay before the next restart. */
+  #sessionSince = 0;
+  #restartDelay = RESTART_BACKOFF_INITIAL_MS;
   #torPath: string | null = null;
   #extraLines: string[] = [];
   #lastLogLines: string[] = [];
@@ -291,6 +295,7 @@ export class TorService extends EventTarget {
     const identity = identityFromSeed(init.identitySeed);
     const onion = new PublishedOnion(this, identity.address, init.identitySeed, init.localPort, init.virtualPort ?? ONION_VIRTUAL_PORT);
     identity.secretKey.fill(0);
+    identity.seed.fill(0);
     if (this.#onions.has(onion.serviceId)) {
       onion.dispose(new TorError(TorErrorCode.COMMAND_FAILED, 'duplicate'));
       throw new TorError(TorErrorCode.COMMAND_FAILED, 'this onion service is already published');
@@ -411,7 +416,10 @@ export class TorService extends EventTarget {
       child?.once('exit', (code, sig) => lost(`tor exited (${sig ?? code})`));
       if (control.closed) lost('control connection closed');
       else if (child && (child.exitCode !== null || child.signalCode !== null)) lost('tor exited');
-      else this.#setState(this.#bootstrap === 100 ? 'ready' : 'bootstrapping');
+      else {
+        this.#sessionSince = Date.now();
+        this.#setState(this.#bootstrap === 100 ? 'ready' : 'bootstrapping');
+      }
     } catch (err) {
       if (this.#session?.generation === generation) this.#session = null;
       control?.close();
@@ -428,13 +436,16 @@ export class TorService extends EventTarget {
     this.#session = null;
     session?.control.close();
     if (session?.child) void terminate(session.child, TOR_STOP_GRACE_MS);
+    // A tor that ran for a while starts the backoff afresh; one that keeps dying backs off further.
+    if (Date.now() - this.#sessionSince > RESTART_BACKOFF_MAX_MS) this.#restartDelay = RESTART_BACKOFF_INITIAL_MS;
     this.#setState('restarting');
     void this.#restartLoop(this.#controller.signal);
   }
 
   async #restartLoop(signal: AbortSignal): Promise<void> {
-    let delay = RESTART_BACKOFF_INITIAL_MS;
     while (!signal.aborted) {
+      const delay = this.#restartDelay;
+      this.#restartDelay = Math.min(delay * RESTART_BACKOFF_FACTOR, RESTART_BACKOFF_MAX_MS);
       try {
         await sleep(delay, undefined, { signal });
         await this.#launch(signal);
@@ -442,7 +453,6 @@ export class TorService extends EventTarget {
       } catch (err) {
         if (signal.aborted) return;
         log('restart failed: %s', (err as Error).message);
-        delay = Math.min(delay * RESTART_BACKOFF_FACTOR, RESTART_BACKOFF_MAX_MS);
       }
     }
   }

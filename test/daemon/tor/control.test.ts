@@ -215,6 +215,29 @@ describe('daemon/tor/control', () => {
       assert.equal(control.closed, true);
     });
 
+    it('keeps the connection usable after the caller aborts a command', async () => {
+      behaviour = (s) => {
+        let buffered = '';
+        s.on('data', (c: Buffer) => {
+          buffered += c.toString();
+          const lines = buffered.split('\r\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines) setTimeout(() => s.write(`250 ${line.split(' ')[1]}\r\n`), 100);
+        });
+      };
+      const control = await TorControl.connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port }, { commandTimeoutMs: 2_000 });
+      try {
+        const aborted = control.request('ECHO first', { signal: AbortSignal.timeout(10) });
+        const second = control.request('ECHO second');
+        await assert.rejects(aborted, (err: unknown) => isTorError(err, TorErrorCode.ABORTED));
+        const reply = await second;
+        assert.equal(reply.lines[0]?.text, 'second');
+        assert.equal(control.closed, false);
+      } finally {
+        control.close();
+      }
+    });
+
     it('refuses to send a command that spans lines', async () => {
       behaviour = () => {};
       const control = await TorControl.connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port });
