@@ -169,6 +169,7 @@ export class TorService extends EventTarget {
   #sessionSince = 0;
   #restartDelay = RESTART_BACKOFF_INITIAL_MS;
   #torPath: string | null = null;
+  #starting: Promise<void> | null = null;
   #extraLines: string[] = [];
   #lastLogLines: string[] = [];
   readonly #onions = new Map<string, PublishedOnion>();
@@ -214,8 +215,14 @@ export class TorService extends EventTarget {
   }
 
   /** Starts (or attaches to) tor; resolves once the control connection is authenticated. */
-  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (this.#state !== 'stopped' && this.#state !== 'failed') return;
+  start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#starting) return this.#starting;
+    if (this.#state !== 'stopped' && this.#state !== 'failed') return Promise.resolve();
+    this.#starting = this.#start(options).finally(() => (this.#starting = null));
+    return this.#starting;
+  }
+
+  async #start(options: { signal?: AbortSignal }): Promise<void> {
     const controller = new AbortController();
     this.#controller = controller;
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
@@ -534,6 +541,7 @@ export class TorService extends EventTarget {
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#controller?.abort();
+    this.#controller = null;
     this.#generation += 1;
     await this.#teardown();
     for (const onion of this.#onions.values()) onion.dispose(new TorError(TorErrorCode.NOT_RUNNING, 'tor stopped'));
