@@ -27,6 +27,10 @@ export const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 export const MAX_PAGE_BLOBS = 256;
 /** Most blob bytes in one page (at least one blob is always sent). */
 export const MAX_PAGE_BYTES = 512 * 1024;
+/** Blobs a subscription reads from the store at a time (bounds a slow subscriber's memory). */
+export const PUMP_PAGE_BLOBS = 64;
+/** Blob bytes a subscription reads from the store at a time (at least one blob). */
+export const PUMP_PAGE_BYTES = 128 * 1024;
 /** How often retention pruning runs (it also runs on open). */
 export const PRUNE_INTERVAL_MS = 60_000;
 /** How often the stats line is logged (0: never). */

@@ -36,7 +36,7 @@ import {
   type PubPolicy,
   type SubscribeFrame,
 } from '../../protocol/pub-wire.js';
-import { PING_INTERVAL_MS, PUB_DIR, SEND_HIGH_WATER_BYTES, STORE_DIR, type PubLimits } from './constants.js';
+import { PING_INTERVAL_MS, PUB_DIR, PUMP_PAGE_BLOBS, PUMP_PAGE_BYTES, SEND_HIGH_WATER_BYTES, STORE_DIR, type PubLimits } from './constants.js';
 import { PubError, PubErrorCodes } from './errors.js';
 import { TokenBucket, policyFrom, resolveLimits } from './policy.js';
 import { BlobStore } from './store.js';
@@ -113,6 +113,7 @@ class Connection {
   readonly #server: PubServer;
   readonly #bucket: TokenBucket;
   #inflight = 0;
+  #fetchChain: Promise<void> = Promise.resolve();
   #subscription: { requestId: number; cursor: bigint } | null = null;
   closed = false;
   alive = true;
@@ -216,19 +217,23 @@ class Connection {
       this.#inflight -= 1;
       if (this.#inflight < limits.maxInflight && !this.closed) this.ws.resume();
     };
-    let work: Promise<void>;
     switch (frame.type) {
       case PubFrameType.POST:
-        work = this.#post(frame);
+        // Posts run concurrently (they meet in the store's group commit); stop() waits for them.
+        this.#server.trackWrite(this.#post(frame).finally(done));
         break;
-      case PubFrameType.FETCH:
-        work = this.#fetch(frame);
+      case PubFrameType.FETCH: {
+        // Fetches run one at a time per connection, so a client that does not read holds at
+        // most one page in the pub's memory.
+        const work = this.#fetchChain.then(() => this.#fetch(frame));
+        this.#fetchChain = work.catch(() => {});
+        void work.catch(() => {}).finally(done);
         break;
+      }
       case PubFrameType.SUBSCRIBE:
-        work = this.#subscribe(frame);
+        void this.#subscribe(frame).catch(() => {}).finally(done);
         break;
     }
-    this.#server.track(work.finally(done));
   }
 
   async #post(frame: PostFrame): Promise<void> {
@@ -283,7 +288,9 @@ class Connection {
       while (!this.closed && !server.stopping && this.#subscription) {
         const sub = this.#subscription;
         const gen = server.appendGeneration;
-        const page = await server.store.since(sub.cursor, limits.maxPageBlobs, { maxBytes: limits.maxPageBytes });
+        const page = await server.store.since(sub.cursor, Math.min(limits.maxPageBlobs, PUMP_PAGE_BLOBS), {
+          maxBytes: Math.min(limits.maxPageBytes, PUMP_PAGE_BYTES),
+        });
         if (page.pruned) {
           // Blobs this subscriber had not received yet were pruned: say so, never skip silently.
           this.send(encodeSubscribed(sub.requestId, true, page.start, page.head));
@@ -509,8 +516,8 @@ export class PubServer extends EventTarget {
     if (this.#connections.delete(conn)) this.#wakeAll();
   }
 
-  /** Keeps track of a request's work so stop() can wait for it. */
-  track(work: Promise<void>): void {
+  /** Keeps track of a post so stop() can wait for it to reach the disk and be acknowledged. */
+  trackWrite(work: Promise<void>): void {
     const p = work.catch(() => {});
     this.#inflight.add(p);
     void p.finally(() => this.#inflight.delete(p));

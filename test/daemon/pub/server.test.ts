@@ -361,6 +361,18 @@ describe('daemon/pub/server', function () {
     }
   });
 
+  it('stops even when a client has stopped reading its pages', async () => {
+    const port = await startPub({ powDifficulty: 0, postBurst: 100 });
+    const c = await client(port);
+    for (let i = 0; i < 24; i++) await c.post(freshBlob(131072));
+    const p = await peer(port);
+    p.ws.pause();
+    for (let id = 1; id <= 16; id++) p.ws.send(encodeFetch(id, 0n, 100));
+    await new Promise((r) => setTimeout(r, 200));
+    await server!.stop();
+    assert.equal(server!.stats().connections, 0);
+  });
+
   it('fails to start with PORT_IN_USE on a taken port and HOME_UNWRITABLE on a home it cannot create', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
