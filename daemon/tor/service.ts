@@ -297,7 +297,9 @@ export class TorService extends EventTarget {
     options: { signal?: AbortSignal } = {},
   ): Promise<OnionService> {
     if (this.#state === 'stopped' || this.#state === 'failed') throw new TorError(TorErrorCode.NOT_RUNNING, `tor is ${this.#state}`);
-    if (!Number.isInteger(init.localPort) || init.localPort < 1 || init.localPort > 65535) throw new RangeError('localPort must be 1-65535');
+    for (const port of [init.localPort, init.virtualPort ?? ONION_VIRTUAL_PORT]) {
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError('onion service ports are 1-65535');
+    }
     await ready();
     const identity = identityFromSeed(init.identitySeed);
     const onion = new PublishedOnion(this, identity.address, init.identitySeed, init.localPort, init.virtualPort ?? ONION_VIRTUAL_PORT);
