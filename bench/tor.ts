@@ -113,11 +113,18 @@ export async function runTorBench(): Promise<void> {
 
     const onionRtt = await echoRoundTrips(ws, ROUND_TRIPS);
     const loopRtt = await echoRoundTrips(loop, ROUND_TRIPS);
+    const onionRtt2k = await echoRoundTrips(ws, ROUND_TRIPS, 2048 + 18);
+    const loopRtt2k = await echoRoundTrips(loop, ROUND_TRIPS, 2048 + 18);
     note(`WebSocket round trip, ${ROUND_TRIPS} x 64-byte frame echoed, one connection`);
     figure('onion round trip median', median(onionRtt), 'ms');
     figure('onion round trip p99', quantile(onionRtt, 0.99), 'ms');
     figure('loopback round trip median', median(loopRtt), 'ms');
     figure('loopback round trip p99', quantile(loopRtt, 0.99), 'ms');
+    note('the same with a 2066-byte frame (a POST of a 2048-byte blob): several tor cells each way');
+    figure('onion round trip median, 2 KiB', median(onionRtt2k), 'ms');
+    figure('onion round trip p99, 2 KiB', quantile(onionRtt2k, 0.99), 'ms');
+    figure('loopback round trip median, 2 KiB', median(loopRtt2k), 'ms');
+    figure('loopback round trip p99, 2 KiB', quantile(loopRtt2k, 0.99), 'ms');
 
     const onionBulkMs = await bulkDownload(ws, ONION_BULK_BYTES);
     const loopBulkMs = await bulkDownload(loop, LOOPBACK_BULK_BYTES);
