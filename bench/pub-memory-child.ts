@@ -38,7 +38,16 @@ async function main(): Promise<void> {
   const stop = () => void server.stop().then(() => process.exit(0), () => process.exit(1));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  process.stdin.off('close', orphaned);
+  process.stdin.once('close', stop);
 }
+
+/** The parent holds our stdin open; when it dies (even mid-fill), exit rather than linger. */
+function orphaned(): void {
+  process.exit(1);
+}
+process.stdin.resume();
+process.stdin.once('close', orphaned);
 
 main().catch((err: unknown) => {
   process.stderr.write(`pub-memory-child: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -91,10 +91,17 @@ export async function runPubMemoryBench(): Promise<void> {
         posted += 1;
       }
     });
-    await Promise.all(subs);
-    await sleep(SERVE_MS);
+    // collect the traffic's failures as they happen, so none goes unhandled while we wait
+    const failures: unknown[] = [];
+    const traffic = [...readers, ...posters, ...subs].map((p) => p.catch((err: unknown) => {
+      failures.push(err);
+      stop = true;
+    }));
+    const t1 = nowMs();
+    while (!stop && nowMs() - t1 < SERVE_MS) await sleep(100);
     stop = true;
-    await Promise.all([...readers, ...posters, sampler]);
+    await Promise.all([...traffic, sampler]);
+    if (failures.length > 0) throw failures[0];
     const end = await processRss(pub.pid);
 
     note(`served ${SERVE_MS / 1000} s: ${fetched.toLocaleString('en-US')} blobs fetched by 4 readers from random cursors, ${posted.toLocaleString('en-US')} posts by 4 posters, ${delivered.toLocaleString('en-US')} deliveries to 20 subscribers; RSS sampled every ${SAMPLE_MS} ms`);

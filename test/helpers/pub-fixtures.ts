@@ -116,18 +116,18 @@ export async function removeDir(dir: string | undefined): Promise<void> {
   if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
-/** The test pub script (a PubServer in a process of its own), compiled beside this file. */
-export const PUB_CHILD_SCRIPT = fileURLToPath(new URL('./pub-child.js', import.meta.url));
-
 /**
  * Limits of the pubs the robustness tests run: a low PoW difficulty (so tests post quickly) and
  * a per-connection rate limit high enough not to bind, everything else at its default.
  */
 export const TEST_PUB_LIMITS: Partial<PubLimits> = { powDifficulty: 2, postsPerSecond: 100_000, postBurst: 100_000 };
 
-/** Starts a pub with `limits` (default TEST_PUB_LIMITS) in a child process on 127.0.0.1. */
-export function spawnTestPub(home: string, limits: Partial<PubLimits> = TEST_PUB_LIMITS): Promise<PubChild> {
-  return spawnPub({ home, script: PUB_CHILD_SCRIPT, args: ['--limits', JSON.stringify(limits)] });
+/** TEST_PUB_LIMITS as `snug pub` flags. */
+export const TEST_PUB_ARGS: readonly string[] = ['--pow-difficulty', '2', '--posts-per-second', '100000', '--post-burst', '100000'];
+
+/** Starts `snug pub --listen 127.0.0.1:0 --home HOME` with TEST_PUB_ARGS (or `args`) in a child process. */
+export function spawnTestPub(home: string, args: readonly string[] = TEST_PUB_ARGS): Promise<PubChild> {
+  return spawnPub({ home, args });
 }
 
 /** Every blob a pub holds, by cursor, paging from the start. */
@@ -185,8 +185,15 @@ export function spawnPub(options: SpawnPubOptions): Promise<PubChild> {
   const child = spawn(process.execPath, argv, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin stays open as a lifeline: a child may exit when it closes (this process died)
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // never leave a pub behind, even when this process exits on an uncaught error
+  const reap = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let stderr = '';
   let stdout = '';
   child.stderr.setEncoding('utf8');
