@@ -21,8 +21,8 @@ import {
 
 const FRAMES = 100_000;
 const WORKERS = 8;
-/** Frames sent on a connection before waiting for the pub to answer a sentinel fetch. */
-const WINDOW = 12;
+/** Frames sent on a connection before a sentinel fetch (with it, below the pub's 16 requests in flight). */
+const WINDOW = 14;
 /** Request ids at or above this are the workers' sentinels; fuzz frames use lower ones. */
 const SENTINEL_BASE = 0xfff0_0000;
 const SEED = Number(process.env['SNUG_FUZZ_SEED'] ?? 0x5eed_f022);
@@ -50,12 +50,14 @@ function validFrame(prng: Prng, policy: PubPolicy | undefined): Uint8Array {
   const since = prng.chance(0.5) ? BigInt(prng.int(1000)) : (BigInt(prng.next32()) << 32n) | BigInt(prng.next32());
   switch (prng.int(4)) {
     case 0:
-      return encodeFetch(rid, since, prng.int(0x10000));
+      // mostly small pages (a full page is 512 KiB to send back), sometimes any limit at all
+      return encodeFetch(rid, since, prng.chance(0.9) ? prng.int(8) : prng.int(0x10000));
     case 1:
-      return encodeSubscribe(rid, since);
+      // mostly from far ahead: a subscription from the start streams the whole store back
+      return encodeSubscribe(rid, prng.chance(0.03) ? since : (1n << 40n) + since);
     default: {
       // a post: usually a proper blob with the work done, sometimes a wrong size or version
-      const size = prng.chance(0.9) ? prng.pick(BLOB_SIZES.slice(0, 2)) : prng.int(4096);
+      const size = prng.chance(0.9) ? (prng.chance(0.9) ? BLOB_SIZES[0]! : prng.pick(BLOB_SIZES)) : prng.int(4096);
       const blob = makeBlob(prng, size);
       if (size > 0 && prng.chance(0.05)) blob[0] = prng.int(256);
       let nonce = (BigInt(prng.next32()) << 32n) | BigInt(prng.next32());

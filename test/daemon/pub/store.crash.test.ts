@@ -37,6 +37,7 @@ describe('pub store under kill -9', function () {
     const reader = await PubClient.connect(new DirectDialer(), address);
     clients.push(reader);
     const stored = await fetchEverything(reader);
+    assert.ok(!pub?.stderr().includes('store-error'), `round ${round}: the pub reported a store error: ${pub?.stderr()}`);
     for (const [cursor, bytes] of acked) {
       const got = stored.get(cursor);
       assert.ok(got, `round ${round}: acknowledged cursor ${cursor} is missing after restart`);
