@@ -7,6 +7,7 @@ import yargs, { type Argv } from 'yargs';
 import { SnugError } from '../../protocol/errors.js';
 import { NotBuiltError, UsageError } from './errors.js';
 import { defaultHome } from './options.js';
+import { testnetCommand } from './testnet.js';
 import { VERSION } from '../version.js';
 import { pubCommand, withPubOptions } from '../pub/command.js';
 
@@ -60,6 +61,17 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
           .positional('method', { type: 'string', demandOption: true, describe: 'scope/verb, e.g. daemon/status' })
           .positional('params', { type: 'string', describe: 'the params as one JSON object' }),
       notBuilt('rpc'),
+    )
+    .command(
+      'testnet',
+      'development only: run a private Tor network on 127.0.0.1 for trying snug offline',
+      (y) =>
+        y
+          .option('dir', { type: 'string', describe: 'directory for the network (default: a fresh temporary one)' })
+          .option('tor-bin', { type: 'string', describe: 'the tor executable to spawn (default: tor on PATH)' }),
+      async (argv) => {
+        exitCode = await testnetCommand(argv, io);
+      },
     )
     .command('demo', 'a whole working setup on one machine: private Tor network, a pub, a second participant', (y) => withTorOptions(y), notBuilt('demo'))
     .strict()
