@@ -22,6 +22,11 @@ export const BENCH_RATE = 1_000_000;
  */
 export const BENCH_LIMITS: Partial<PubLimits> = { powDifficulty: BENCH_POW_DIFFICULTY, postsPerSecond: BENCH_RATE, postBurst: BENCH_RATE };
 
+/** BENCH_LIMITS as `snug pub` flags. */
+export const BENCH_CLI_ARGS: readonly string[] = [
+  '--pow-difficulty', String(BENCH_POW_DIFFICULTY), '--posts-per-second', String(BENCH_RATE), '--post-burst', String(BENCH_RATE),
+];
+
 export const BENCH_POW_NOTE = `PoW difficulty ${BENCH_POW_DIFFICULTY} bit and no per-connection rate limit in these figures; the default difficulty (${DEFAULT_PUB_LIMITS.powDifficulty} bits) costs each poster the time measured under "proof of work per post"`;
 
 /** Solves `count` proofs for fresh 2048-byte blobs at `difficulty`; returns ms per proof. */
