@@ -18,6 +18,8 @@ export const MEMORY_BLOBS_DEFAULT = 1_000_000;
 const SERVE_MS = 20_000;
 const SAMPLE_MS = 100;
 const BUDGET_MIB = 200;
+/** The V8 old-space cap of the second serving run (MiB). */
+const CAPPED_HEAP_MIB = 96;
 
 function blobCount(): number {
   const raw = process.env['SNUG_BENCH_MEMORY_BLOBS'];
@@ -37,7 +39,6 @@ export async function runPubMemoryBench(): Promise<void> {
   const needed = count * 2048 * 1.5;
   if (free < needed) throw new Error(`needs about ${(needed / 2 ** 30).toFixed(1)} GiB free under ${home}, has ${(free / 2 ** 30).toFixed(1)} GiB`);
   let pub: PubChild | undefined;
-  const clients: PubClient[] = [];
   try {
     const t0 = nowMs();
     pub = await spawnPub({
@@ -55,6 +56,46 @@ export async function runPubMemoryBench(): Promise<void> {
     const opened = await processRss(pub.pid);
     note('then `snug pub --listen 127.0.0.1:0` was started on that store and measured');
 
+    const served = await serve(pub, count);
+    note(`served ${SERVE_MS / 1000} s: ${served.fetched.toLocaleString('en-US')} blobs fetched by 4 readers from random cursors, ${served.posted.toLocaleString('en-US')} posts by 4 posters, ${served.delivered.toLocaleString('en-US')} deliveries to 20 subscribers; RSS sampled every ${SAMPLE_MS} ms`);
+    figure('filling process RSS after the fill', (afterFill?.rss ?? NaN) / MiB, 'MiB', 'not the pub measured below');
+    figure('snug pub RSS once listening on the store', (opened?.rss ?? NaN) / MiB, 'MiB');
+    figure('snug pub peak RSS while serving', served.peak / MiB, 'MiB', `budget < ${BUDGET_MIB} MiB`);
+    figure('snug pub peak RSS of its life (VmHWM)', served.hwm / MiB, 'MiB');
+    await pub.stop(60_000);
+
+    // the same with V8's heap capped: how much of that peak is garbage V8 had not yet collected
+    pub = await spawnPub({
+      home,
+      args: [...BENCH_CLI_ARGS, '--quota', '1T', '--retention', '0'],
+      env: { NODE_OPTIONS: `--max-old-space-size=${CAPPED_HEAP_MIB}` },
+      timeoutMs: 10 * 60 * 1000,
+    });
+    const capped = await serve(pub, count);
+    note(`the same traffic again, the pub started with NODE_OPTIONS=--max-old-space-size=${CAPPED_HEAP_MIB}: ${capped.posted.toLocaleString('en-US')} posts, ${capped.delivered.toLocaleString('en-US')} deliveries, ${capped.fetched.toLocaleString('en-US')} blobs fetched`);
+    figure(`peak RSS while serving, heap capped at ${CAPPED_HEAP_MIB} MiB`, capped.peak / MiB, 'MiB', `budget < ${BUDGET_MIB} MiB`);
+  } finally {
+    await pub?.stop();
+    await removeDir(home);
+  }
+}
+
+interface Served {
+  readonly fetched: number;
+  readonly posted: number;
+  readonly delivered: number;
+  /** Peak RSS sampled while serving, and the process's VmHWM after (bytes). */
+  readonly peak: number;
+  readonly hwm: number;
+}
+
+/**
+ * Serves SERVE_MS of traffic against `pub` (4 readers paging from random cursors, 20 live
+ * subscribers, 4 posters posting without pause) while sampling its RSS.
+ */
+async function serve(pub: PubChild, count: number): Promise<Served> {
+  const clients: PubClient[] = [];
+  try {
     // traffic: 4 readers paging through the backlog from random cursors, 20 live subscribers,
     // 4 posters posting without pause
     const dialer = new DirectDialer();
@@ -66,13 +107,13 @@ export async function runPubMemoryBench(): Promise<void> {
     const peak = { rss: 0 };
     const sampler = (async () => {
       while (!stop) {
-        const r = await processRss(pub!.pid);
+        const r = await processRss(pub.pid);
         if (r) peak.rss = Math.max(peak.rss, r.rss);
         await sleep(SAMPLE_MS);
       }
     })();
     const readers = Array.from({ length: 4 }, async () => {
-      const c = await PubClient.connect(dialer, pub!.address);
+      const c = await PubClient.connect(dialer, pub.address);
       clients.push(c);
       while (!stop) {
         let since = BigInt(prng.int(count));
@@ -85,12 +126,13 @@ export async function runPubMemoryBench(): Promise<void> {
       }
     });
     const subs = Array.from({ length: 20 }, async () => {
-      const c = await PubClient.connect(dialer, pub!.address);
+      const c = await PubClient.connect(dialer, pub.address);
       clients.push(c);
-      await c.subscribe(BigInt(count), () => { delivered += 1; });
+      const { head } = await c.fetch(0n, { limit: 1 }); // live only: from the current head
+      await c.subscribe(head, () => { delivered += 1; });
     });
     const posters = Array.from({ length: 4 }, async (_, w) => {
-      const c = await PubClient.connect(dialer, pub!.address);
+      const c = await PubClient.connect(dialer, pub.address);
       clients.push(c);
       for (let i = 0; !stop; i++) {
         await c.post(makeSerialBlob(prng, 1_000_000_000 + w * 10_000_000 + i));
@@ -110,14 +152,8 @@ export async function runPubMemoryBench(): Promise<void> {
     if (failures.length > 0) throw failures[0];
     const end = await processRss(pub.pid);
 
-    note(`served ${SERVE_MS / 1000} s: ${fetched.toLocaleString('en-US')} blobs fetched by 4 readers from random cursors, ${posted.toLocaleString('en-US')} posts by 4 posters, ${delivered.toLocaleString('en-US')} deliveries to 20 subscribers; RSS sampled every ${SAMPLE_MS} ms`);
-    figure('filling process RSS after the fill', (afterFill?.rss ?? NaN) / MiB, 'MiB', 'not the pub measured below');
-    figure('snug pub RSS once listening on the store', (opened?.rss ?? NaN) / MiB, 'MiB');
-    figure('snug pub peak RSS while serving', peak.rss / MiB, 'MiB', `budget < ${BUDGET_MIB} MiB`);
-    figure('snug pub peak RSS of its life (VmHWM)', (end?.hwm ?? NaN) / MiB, 'MiB');
+    return { fetched, posted, delivered, peak: peak.rss, hwm: end?.hwm ?? NaN };
   } finally {
     await Promise.allSettled(clients.map((c) => c.close()));
-    await pub?.stop();
-    await removeDir(home);
   }
 }
