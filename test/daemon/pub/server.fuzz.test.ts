@@ -14,7 +14,7 @@ import { blobHash, solvePow } from '../../../protocol/pow.js';
 import {
   PubFrameType, decodeClientFrame, decodeServerFrame, encodeFetch, encodePost, encodeSubscribe, type PubPolicy,
 } from '../../../protocol/pub-wire.js';
-import { BLOB_SIZES, BLOB_VERSION } from '../../../protocol/constants.js';
+import { BLOB_SIZES } from '../../../protocol/constants.js';
 import {
   Prng, bytesEqual, makeBlob, makeTempDir, removeDir, spawnTestPub, type PubChild,
 } from '../../helpers/pub-fixtures.js';
@@ -336,8 +336,7 @@ describe('pub server under fuzzed frames', function () {
 
     // a well-behaved client still posts and fetches correctly
     client = await PubClient.connect(new DirectDialer(), running.address);
-    const before = await client.fetch(0n, { limit: 1 });
-    const head = await headOf(client);
+    const { head } = await client.fetch(0n, { limit: 1 });
     const prng = new Prng(SEED ^ 0xabcdef);
     const mine = Array.from({ length: 5 }, (_, i) => makeBlob(prng, BLOB_SIZES[i % 2]));
     const cursors: bigint[] = [];
@@ -347,25 +346,17 @@ describe('pub server under fuzzed frames', function () {
       assert.ok(ack.cursor > head, `cursor ${ack.cursor} is not after the head ${head}`);
       cursors.push(ack.cursor);
     }
-    const page = await client.fetch(head, { limit: 10 });
-    assert.deepEqual(page.blobs.map((b) => b.cursor), cursors);
-    page.blobs.forEach((b, i) => assert.ok(bytesEqual(b.blob, mine[i]!), `blob ${i} came back altered`));
-    assert.equal(page.more, false);
-    assert.ok(before.blobs.length <= 1);
+    assert.deepEqual([...cursors].sort((a, b) => (a < b ? -1 : 1)), cursors, 'cursors are not increasing');
+    // (a fuzz post still in flight when the workers stopped may have landed in between)
+    const page = await client.fetch(cursors[0]! - 1n);
+    const held = new Map(page.blobs.map((b) => [b.cursor, b.blob]));
+    mine.forEach((blob, i) => {
+      const got = held.get(cursors[i]!);
+      assert.ok(got && bytesEqual(got, blob), `blob ${i} is not at its cursor ${cursors[i]} unaltered`);
+    });
     // and a repeated post is recognised as a duplicate of the first
     const again = await client.post(mine[0]!);
     assert.deepEqual(again, { cursor: cursors[0], duplicate: true });
-    assert.equal(mine[0]![0], BLOB_VERSION);
     assert.equal(died, false, `the pub process exited; stderr: ${running.stderr()}`);
   });
 });
-
-/** The last cursor the pub holds, by paging to the end. */
-async function headOf(client: PubClient): Promise<bigint> {
-  let since = 0n;
-  for (;;) {
-    const page = await client.fetch(since, { limit: 256 });
-    since = page.next;
-    if (!page.more) return since;
-  }
-}
