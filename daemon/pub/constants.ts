@@ -39,6 +39,17 @@ export const STATS_INTERVAL_MS = 60_000;
 export const LEVEL_CACHE_BYTES = 8 * 1024 * 1024;
 /** LevelDB write buffer. */
 export const LEVEL_WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * LevelDB open table files (its minimum, 74, leaves a table cache of 64). LevelDB maps every
+ * open table file into memory, and the pages a read touches count in the process's RSS: a
+ * catch-up read of the whole store would otherwise grow RSS by the size of the store.
+ */
+export const LEVEL_MAX_OPEN_FILES = 74;
+/**
+ * LevelDB table file size (its minimum, 1 MiB): with the table cache above, at most ~64 MiB
+ * of mapped table data count in RSS, however large the store.
+ */
+export const LEVEL_MAX_FILE_BYTES = 1024 * 1024;
 /** Posts committed together in one synced batch at most (group commit). */
 export const MAX_BATCH_POSTS = 256;
 /** Blob records deleted per batch while pruning. */

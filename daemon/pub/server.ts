@@ -573,6 +573,7 @@ export class PubServer extends EventTarget {
   #logStats(): void {
     const s = this.stats();
     const rejected = Object.values(s.rejected).reduce((a, b) => a + b, 0);
+    const mem = process.memoryUsage();
     this.#log('stats', {
       blobs: s.blobs,
       bytes: s.bytes,
@@ -582,6 +583,9 @@ export class PubServer extends EventTarget {
       posts: s.posts,
       duplicates: s.duplicates,
       rejected,
+      rssBytes: mem.rss,
+      heapBytes: mem.heapUsed,
+      externalBytes: mem.external,
     });
   }
 

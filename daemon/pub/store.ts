@@ -22,6 +22,8 @@ import { BLOB_HASH_BYTES, POW_CONTEXT_BYTES, blobHash } from '../../protocol/pow
 import { checkBlob } from '../../protocol/pub-wire.js';
 import {
   LEVEL_CACHE_BYTES,
+  LEVEL_MAX_FILE_BYTES,
+  LEVEL_MAX_OPEN_FILES,
   LEVEL_WRITE_BUFFER_BYTES,
   MAX_BATCH_POSTS,
   PRUNE_BATCH_RECORDS,
@@ -275,7 +277,8 @@ export class BlobStore extends EventTarget {
       cacheSize: this.#cacheSize,
       writeBufferSize: LEVEL_WRITE_BUFFER_BYTES,
       compression: false,
-      maxOpenFiles: 500,
+      maxOpenFiles: LEVEL_MAX_OPEN_FILES,
+      maxFileSize: LEVEL_MAX_FILE_BYTES,
     });
     try {
       await db.open();
