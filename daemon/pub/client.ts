@@ -8,6 +8,7 @@
  *
  * Events: `close` (the connection ended; `client.closeError` says why when it was not close()).
  */
+import createDebug from 'debug';
 import type { WebSocket, RawData } from 'ws';
 import { isProtocolError } from '../../protocol/errors.js';
 import { POW_NONCE_MAX, blobHash, solvePow } from '../../protocol/pow.js';
@@ -26,7 +27,7 @@ import {
   type ServerFrame,
 } from '../../protocol/pub-wire.js';
 import type { Dialer } from '../transport/types.js';
-import { HELLO_TIMEOUT_MS, POW_SLICE_ATTEMPTS } from './constants.js';
+import { CLIENT_MAX_POW_DIFFICULTY, HELLO_TIMEOUT_MS, POW_SLICE_ATTEMPTS } from './constants.js';
 import { PubError, PubErrorCodes, pubErrorFromFrame } from './errors.js';
 
 export interface PubConnectOptions {
@@ -46,6 +47,8 @@ export interface RequestOptions {
 export interface PostOptions extends RequestOptions {
   /** A nonce already found for this blob at this pub (skips the proof-of-work search). */
   readonly nonce?: bigint;
+  /** The most work (bits) this post may cost; a pub asking more is refused with POLICY. */
+  readonly maxPowDifficulty?: number;
 }
 
 export interface PubBlob {
@@ -92,6 +95,8 @@ function toBytes(data: RawData): Uint8Array {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
+
+const debug = createDebug('snug:pub:client');
 
 /** WebSocket close code "try again later": what a pub at its connection limit closes with. */
 const TRY_AGAIN_LATER = 1013;
@@ -237,7 +242,11 @@ export class PubClient extends EventTarget {
         if (!sub || sub.requestId !== frame.requestId || !sub.started) {
           return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub pushed a blob for no subscription'));
         }
-        sub.onBlob({ cursor: frame.cursor, blob: frame.blob });
+        try {
+          sub.onBlob({ cursor: frame.cursor, blob: frame.blob });
+        } catch (err) {
+          debug('a subscription callback threw: %s', err instanceof Error ? err.message : String(err));
+        }
         return;
       }
       case PubFrameType.SUBSCRIBED: {
@@ -337,6 +346,10 @@ export class PubClient extends EventTarget {
   async post(blob: Uint8Array, options: PostOptions = {}): Promise<{ cursor: bigint; duplicate: boolean }> {
     if (checkBlob(blob, this.policy.blobSizes) !== null) {
       throw new PubError(PubErrorCodes.POLICY, `this pub takes blobs of ${this.policy.blobSizes.join(', ')} bytes starting with the blob version`);
+    }
+    const maxDifficulty = options.maxPowDifficulty ?? CLIENT_MAX_POW_DIFFICULTY;
+    if (options.nonce === undefined && this.policy.powDifficulty > maxDifficulty) {
+      throw new PubError(PubErrorCodes.POLICY, `this pub asks for ${this.policy.powDifficulty} bits of work, more than ${maxDifficulty}`);
     }
     const nonce = options.nonce ?? (await this.solve(blob, options));
     const ack = await this.#request<Extract<ServerFrame, { type: typeof PubFrameType.POST_ACK }>>(

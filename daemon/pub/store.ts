@@ -419,12 +419,13 @@ export class BlobStore extends EventTarget {
    * in synced batches. The in-memory prune floor is raised before each batch is written, so a
    * reader that checks it after reading never misses a prune silently.
    */
-  async #pruneFront(remove: (rec: BlobRecord, freed: number) => boolean): Promise<PruneResult> {
+  async #pruneFront(remove: (rec: BlobRecord, freed: number) => boolean, maxBatches = Number.POSITIVE_INFINITY): Promise<PruneResult & { done: boolean }> {
     const db = this.#db;
     if (!db) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub store is not open');
     let removed = 0;
     let freed = 0;
-    for (;;) {
+    let done = false;
+    for (let batches = 0; batches < maxBatches; batches++) {
       const ops: Array<{ type: 'del'; key: Uint8Array } | { type: 'put'; key: Uint8Array; value: Uint8Array }> = [];
       let floor = this.#state.floor;
       let n = 0;
@@ -442,7 +443,10 @@ export class BlobStore extends EventTarget {
         batchFreed += rec.blob.length;
         n += 1;
       }
-      if (n === 0) break;
+      if (n === 0) {
+        done = true;
+        break;
+      }
       const prev = this.#state;
       const next: State = { last: prev.last, floor, blobs: prev.blobs - n, bytes: prev.bytes - batchFreed };
       ops.push({ type: 'put', key: STATE_KEY, value: encodeState(next) });
@@ -455,9 +459,12 @@ export class BlobStore extends EventTarget {
       }
       removed += n;
       freed += batchFreed;
-      if (stop || n < PRUNE_BATCH_RECORDS) break;
+      if (stop || n < PRUNE_BATCH_RECORDS) {
+        done = true;
+        break;
+      }
     }
-    return { removed, bytes: freed };
+    return { removed, bytes: freed, done };
   }
 
   /**
@@ -470,23 +477,30 @@ export class BlobStore extends EventTarget {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#serial(async () => {
-      let removed = 0;
-      let bytes = 0;
-      if (this.#retentionMs > 0) {
-        const cutoff = Date.now() - this.#retentionMs;
-        const r = await this.#pruneFront((rec) => rec.receivedAt <= cutoff);
-        removed += r.removed;
-        bytes += r.bytes;
-      }
-      if (this.#state.bytes > this.#quotaBytes) {
+    return this.#pruneInSteps();
+  }
+
+  /** Prunes one synced batch per turn of the write queue, so posts interleave with a long prune. */
+  async #pruneInSteps(): Promise<PruneResult> {
+    let removed = 0;
+    let bytes = 0;
+    const cutoff = Date.now() - this.#retentionMs;
+    for (let done = this.#retentionMs === 0; !done && !this.#closing; ) {
+      const r = await this.#serial(() => this.#pruneFront((rec) => rec.receivedAt <= cutoff, 1));
+      removed += r.removed;
+      bytes += r.bytes;
+      done = r.done;
+    }
+    for (let done = false; !done && !this.#closing && this.#state.bytes > this.#quotaBytes; ) {
+      const r = await this.#serial(() => {
         const target = this.#state.bytes - this.#quotaBytes;
-        const r = await this.#pruneFront((_rec, freed) => freed < target);
-        removed += r.removed;
-        bytes += r.bytes;
-      }
-      return { removed, bytes };
-    });
+        return this.#pruneFront((_rec, freed) => freed < target, 1);
+      });
+      removed += r.removed;
+      bytes += r.bytes;
+      done = r.done;
+    }
+    return { removed, bytes };
   }
 
   /**

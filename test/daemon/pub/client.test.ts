@@ -183,7 +183,13 @@ describe('daemon/pub/client', function () {
   it('stops solving when aborted', async () => {
     await startPub({ powDifficulty: 40 });
     const c = await connect();
-    await assert.rejects(c.post(freshBlob(), { signal: AbortSignal.timeout(100) }), hasCode(PubErrorCodes.ABORTED));
+    await assert.rejects(c.post(freshBlob(), { signal: AbortSignal.timeout(100), maxPowDifficulty: 64 }), hasCode(PubErrorCodes.ABORTED));
+  });
+
+  it('refuses to spend more work than it allows on one post', async () => {
+    await startPub({ powDifficulty: 40 });
+    const c = await connect();
+    await assert.rejects(c.post(freshBlob()), hasCode(PubErrorCodes.POLICY));
   });
 
   it('fails pending requests with CLOSED when the connection ends, and later ones too', async () => {

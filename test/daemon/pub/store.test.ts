@@ -148,6 +148,19 @@ describe('daemon/pub/store', () => {
     assert.deepEqual((await s.since(0n, 10)).blobs.map((b) => b.cursor), [3n]);
   });
 
+  it('lets posts through while a long retention prune runs, one batch at a time', async () => {
+    const s = await openStore({ retentionMs: 100 });
+    await Promise.all(Array.from({ length: 2500 }, () => s.put(freshBlob())));
+    await sleep(200);
+    const pruning = s.prune();
+    const put = s.put(freshBlob());
+    const first = await Promise.race([put.then(() => 'put'), pruning.then(() => 'prune')]);
+    assert.equal(first, 'put', 'the post did not wait for the whole prune');
+    assert.equal((await put).cursor, 2501n);
+    assert.deepEqual(await pruning, { removed: 2500, bytes: 2500 * 2048 });
+    assert.deepEqual((await s.since(0n, 10)).blobs.map((b) => b.cursor), [2501n]);
+  });
+
   it('prunes on reopen when the quota was lowered', async () => {
     const s = await openStore();
     for (let i = 0; i < 4; i++) await s.put(freshBlob());
