@@ -28,6 +28,7 @@ import {
 } from '../../protocol/pub-wire.js';
 import type { Dialer } from '../transport/types.js';
 import { CLIENT_MAX_POW_DIFFICULTY, HELLO_TIMEOUT_MS, POW_SLICE_ATTEMPTS } from './constants.js';
+import { rawDataBytes } from './ws.js';
 import { PubError, PubErrorCodes, pubErrorFromFrame } from './errors.js';
 
 export interface PubConnectOptions {
@@ -90,11 +91,6 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
-function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
 
 const debug = createDebug('snug:pub:client');
 
@@ -130,7 +126,7 @@ function awaitHello(ws: WebSocket, timeoutMs: number, signal?: AbortSignal): Pro
     };
     const onMessage = (data: RawData, isBinary: boolean) => {
       if (!isBinary) return finish(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a text frame'));
-      const bytes = toBytes(data);
+      const bytes = rawDataBytes(data);
       if (bytes.length >= 2 && bytes[0] !== PUB_WIRE_VERSION && bytes[1] === PubFrameType.HELLO) {
         return finish(new PubError(PubErrorCodes.VERSION_REFUSED, `the pub speaks protocol version ${bytes[0]}, not ${PUB_WIRE_VERSION}`));
       }
@@ -220,7 +216,7 @@ export class PubClient extends EventTarget {
     if (!isBinary) return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a text frame'));
     let frame: ServerFrame;
     try {
-      frame = decodeServerFrame(toBytes(data));
+      frame = decodeServerFrame(rawDataBytes(data));
     } catch (err) {
       if (!isProtocolError(err)) throw err;
       return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a frame that does not decode', { cause: err }));

@@ -37,6 +37,7 @@ import {
   type SubscribeFrame,
 } from '../../protocol/pub-wire.js';
 import { PING_INTERVAL_MS, PUB_DIR, PUMP_PAGE_BLOBS, PUMP_PAGE_BYTES, SEND_HIGH_WATER_BYTES, STORE_DIR, type PubLimits } from './constants.js';
+import { rawDataBytes } from './ws.js';
 import { PubError, PubErrorCodes } from './errors.js';
 import { TokenBucket, policyFrom, resolveLimits } from './policy.js';
 import { BlobStore } from './store.js';
@@ -175,7 +176,7 @@ class Connection {
       this.close(PubCloseCode.UNSUPPORTED_DATA, 'binary frames only');
       return;
     }
-    const bytes = toBytes(data);
+    const bytes = rawDataBytes(data);
     if (bytes.length > 0 && bytes[0] !== PUB_WIRE_VERSION) {
       this.#server.countRejected(PubErrorCode.MALFORMED_FRAME);
       this.send(encodeRefuse());
@@ -310,11 +311,6 @@ class Connection {
   }
 }
 
-function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
 
 export class PubServer extends EventTarget {
   readonly limits: PubLimits;
