@@ -13,6 +13,7 @@ import type { Argv } from 'yargs';
 import { BLOB_SIZES } from '../../protocol/constants.js';
 import { randomBytes, ready, wipe } from '../../protocol/crypto.js';
 import { ED25519_SEED_BYTES } from '../../protocol/crypto.js';
+import { SnugError } from '../../protocol/errors.js';
 import { UsageError } from '../cli/errors.js';
 import { torOptionsFrom, type RawTorArgs, type TorOptions } from '../cli/options.js';
 import { TorService, type OnionService } from '../tor/service.js';
@@ -262,7 +263,9 @@ export async function pubCommand(args: RawPubArgs, io: PubCommandIo): Promise<nu
     return await runPub(config, io, { signal: controller.signal });
   } catch (err) {
     // One line on stderr that names the stable code.
-    if (err instanceof PubError) throw new PubError(err.code, `${err.message} (${err.code})`, { cause: err });
+    if (err instanceof SnugError && !(err instanceof UsageError) && !err.message.endsWith(`(${err.code})`)) {
+      throw new PubError(err.code, `${err.message} (${err.code})`, { cause: err });
+    }
     throw err;
   } finally {
     process.off('SIGTERM', onSignal);

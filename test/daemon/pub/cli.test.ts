@@ -136,6 +136,14 @@ describe('snug pub (command line)', function () {
     assert.match(lines[0]!, /ERR_PUB_HOME_UNWRITABLE/);
   });
 
+  it('without --listen, exits 1 naming the missing tor and the package to install', async () => {
+    const r = start(['pub', '--home', home, '--tor-bin', join(home, 'no-such-tor')]);
+    assert.equal(await r.exited, 1);
+    const last = r.stderr.trim().split('\n').pop()!;
+    assert.match(last, /^snug: .*tor.*\(ERR_TOR_NOT_FOUND\)$/);
+    assert.equal(r.stdout, '', 'no address line');
+  });
+
   it('exits 2 with one line on a limit out of range or a non-loopback --listen', async () => {
     for (const bad of [
       ['--max-blob-size', '3000'],
