@@ -17,7 +17,7 @@ import { SnugError } from '../../protocol/errors.js';
 import { UsageError } from '../cli/errors.js';
 import { torOptionsFrom, type RawTorArgs, type TorOptions } from '../cli/options.js';
 import { TorService, type OnionService } from '../tor/service.js';
-import { ONION_KEY_FILE, ONION_VIRTUAL_PORT, PUB_DIR, type PubLimits } from './constants.js';
+import { DEFAULT_PUB_LIMITS as D, ONION_KEY_FILE, ONION_VIRTUAL_PORT, PUB_DIR, type PubLimits } from './constants.js';
 import { PubError, PubErrorCodes } from './errors.js';
 import { resolveLimits } from './policy.js';
 import { PubServer, type PubLog } from './server.js';
@@ -43,19 +43,19 @@ export interface PubCommandConfig {
 export function withPubOptions<T>(y: Argv<T>) {
   return y
     .option('listen', { type: 'string', describe: 'development only: serve plain WebSocket on HOST:PORT (loopback; port 0 = any) instead of an onion service' })
-    .option('pow-difficulty', { type: 'number', describe: 'leading zero bits of proof of work per post (default 16)' })
-    .option('max-blob-size', { type: 'number', describe: `largest blob accepted, one of ${BLOB_SIZES.join(', ')} (default ${BLOB_SIZES[BLOB_SIZES.length - 1]})` })
-    .option('max-frame-size', { type: 'string', describe: 'largest frame accepted from a client, in bytes (K/M suffixes allowed)' })
-    .option('posts-per-second', { type: 'number', describe: 'sustained posts per second per connection (default 20)' })
-    .option('post-burst', { type: 'number', describe: 'posts per connection in a burst (default 40)' })
-    .option('max-inflight', { type: 'number', describe: 'requests in flight per connection (default 16)' })
-    .option('max-connections', { type: 'number', describe: 'connections served at once (default 256)' })
-    .option('quota', { type: 'string', describe: 'total blob bytes kept, oldest pruned first beyond it (e.g. 4G; default 4G)' })
-    .option('retention', { type: 'string', describe: 'prune blobs older than this (e.g. 30d, 12h, 90m, 45s; 0 = never; default 30d)' })
-    .option('max-page-blobs', { type: 'number', describe: 'most blobs per fetched page (default 256)' })
-    .option('max-page-size', { type: 'string', describe: 'most blob bytes per fetched page (default 512K)' })
-    .option('prune-interval', { type: 'string', describe: 'how often retention pruning runs (default 1m)' })
-    .option('stats-interval', { type: 'string', describe: 'how often the stats line is logged (0 = never; default 1m)' });
+    .option('pow-difficulty', { type: 'number', describe: `leading zero bits of proof of work per post (default ${D.powDifficulty})` })
+    .option('max-blob-size', { type: 'number', describe: `largest blob accepted, one of ${BLOB_SIZES.join(', ')} (default ${D.maxBlobBytes})` })
+    .option('max-frame-size', { type: 'string', describe: `largest frame accepted from a client, in bytes (K/M suffixes allowed; default ${D.maxFrameBytes})` })
+    .option('posts-per-second', { type: 'number', describe: `sustained posts per second per connection (default ${D.postsPerSecond})` })
+    .option('post-burst', { type: 'number', describe: `posts per connection in a burst (default ${D.postBurst})` })
+    .option('max-inflight', { type: 'number', describe: `requests in flight per connection (default ${D.maxInflight})` })
+    .option('max-connections', { type: 'number', describe: `connections served at once (default ${D.maxConnections})` })
+    .option('quota', { type: 'string', describe: `total blob bytes kept, oldest pruned first beyond it (e.g. 4G; default ${D.quotaBytes} bytes)` })
+    .option('retention', { type: 'string', describe: `prune blobs older than this (e.g. 30d, 12h, 90m, 45s; 0 = never; default ${D.retentionMs / 86_400_000}d)` })
+    .option('max-page-blobs', { type: 'number', describe: `most blobs per fetched page (default ${D.maxPageBlobs})` })
+    .option('max-page-size', { type: 'string', describe: `most blob bytes per fetched page (default ${D.maxPageBytes} bytes)` })
+    .option('prune-interval', { type: 'string', describe: `how often retention pruning runs (default ${D.pruneIntervalMs / 1000}s)` })
+    .option('stats-interval', { type: 'string', describe: `how often the stats line is logged (0 = never; default ${D.statsIntervalMs / 1000}s)` });
 }
 
 export interface RawPubArgs extends RawTorArgs {

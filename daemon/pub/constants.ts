@@ -64,8 +64,6 @@ export const POW_SLICE_ATTEMPTS = 4096;
 export const PING_INTERVAL_MS = 30_000;
 /** Bytes a connection may have queued for sending before the pub waits for it to drain. */
 export const SEND_HIGH_WATER_BYTES = 1024 * 1024;
-/** Protocol violations after which a connection is closed even if each was answered. */
-export const MAX_REQUEST_ERRORS = 64;
 /** The accepted sizes for a given max blob size. */
 export function blobSizesUpTo(maxBlobBytes: number): number[] {
   return BLOB_SIZES.filter((s) => s <= maxBlobBytes);
