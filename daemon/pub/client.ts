@@ -10,6 +10,7 @@
  */
 import createDebug from 'debug';
 import type { WebSocket, RawData } from 'ws';
+import { ready } from '../../protocol/crypto.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { POW_NONCE_MAX, blobHash, solvePow } from '../../protocol/pow.js';
 import {
@@ -164,6 +165,7 @@ export class PubClient extends EventTarget {
 
   /** Dials `address`, waits for the pub's hello, and returns a client bound to its policy. */
   static async connect(dialer: Dialer, address: string, options: PubConnectOptions = {}): Promise<PubClient> {
+    await ready(); // posting hashes blobs and solves proofs of work with libsodium
     const timeoutMs = options.timeoutMs ?? HELLO_TIMEOUT_MS;
     const started = Date.now();
     const ws = await dialer.dial(address, {

@@ -22,6 +22,11 @@ export interface Dialer {
    * Opens a WebSocket to `address`, which is a v3 onion address ("<56 chars>.onion", served on
    * virtual port 80) for the tor dialer, or "ws://127.0.0.1:PORT" for the direct dialer.
    * Resolves once the WebSocket is open.
+   *
+   * Frames that arrive in the same read as the server's handshake reply are emitted before the
+   * caller can attach a 'message' listener, and are lost. So every snug protocol has the dialling
+   * side speak first (the pub protocol's HELLO_REQUEST, for one), and nothing relies on an
+   * unsolicited first frame from the listening side.
    */
   dial(address: string, options?: DialOptions): Promise<WebSocket>;
 }
