@@ -6,7 +6,7 @@
  * are asynchronous events. Every command has a timeout; a timed-out command closes the
  * connection, since later replies could no longer be matched to their commands.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import debugFactory from 'debug';
@@ -489,10 +489,8 @@ export class TorControl extends EventTarget {
     }
     const message = Buffer.concat([cookie, clientNonce, serverNonce]);
     const expected = createHmac('sha256', SAFECOOKIE_SERVER_KEY).update(message).digest();
-    // Not secret-dependent timing on our side: the server hash is public, but compare fully anyway.
-    let diff = 0;
-    for (let i = 0; i < 32; i++) diff |= expected[i]! ^ serverHash[i]!;
-    if (diff !== 0) throw new TorError(TorErrorCode.AUTH_FAILED, 'tor does not know our cookie (SERVERHASH mismatch)');
+    // The expected hash derives from the cookie (a secret): compare in constant time.
+    if (!timingSafeEqual(expected, serverHash)) throw new TorError(TorErrorCode.AUTH_FAILED, 'tor does not know our cookie (SERVERHASH mismatch)');
     const clientHash = createHmac('sha256', SAFECOOKIE_CLIENT_KEY).update(message).digest();
     message.fill(0);
     await this.#authenticateWith(clientHash.toString('hex'), options);
