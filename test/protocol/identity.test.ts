@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ready } from '../../protocol/crypto.js';
-import { ProtocolErrorCode, isProtocolError } from '../../protocol/errors.js';
+import { ProtocolErrorCode } from '../../protocol/errors.js';
 import {
   generateIdentity,
   identityFromSeed,
@@ -9,16 +9,7 @@ import {
   publicKeyFromOnionAddress,
   torExpandedSecretKey,
 } from '../../protocol/identity.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (isProtocolError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/vectors.js';
 
 describe('protocol/identity', () => {
   before(ready);
