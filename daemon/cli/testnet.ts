@@ -24,8 +24,8 @@ function untilSignal(): { promise: Promise<void>; dispose: () => void } {
   let dispose = () => {};
   const promise = new Promise<void>((resolveStop) => {
     const onSignal = () => resolveStop();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     dispose = () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

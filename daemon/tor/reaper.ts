@@ -41,7 +41,10 @@ export function installSignalHandlers(): void {
         process.kill(process.pid, signal);
       }
     };
-    process.on(signal, handler);
+    // First in line, so that the count above still includes `once` listeners registered
+    // before us (Node removes those before calling them): a command that handles the signal
+    // itself is never killed by the re-raise.
+    process.prependListener(signal, handler);
   }
 }
 
