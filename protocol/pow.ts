@@ -4,12 +4,13 @@
  *   digest = BLAKE2b-256(POW_LABEL || powContext || blobHash || nonce)
  *
  * where `powContext` is the 32 random bytes a pub announces in its hello (so work done for one
- * pub is worthless at another), `blobHash` is BLAKE2b-256 of the blob (so work done for one blob
+ * pub is worthless at another), `blobHash` is the blob hash of protocol/blob.ts (so work done for one blob
  * is worthless for another) and `nonce` is 8 bytes, big-endian. The proof holds when `digest`
  * starts with at least `difficulty` zero bits (most significant bit of byte 0 first).
  *
  * Pure: no I/O, no timers. `solvePow` works in bounded slices so a caller can yield between them.
  */
+import { blobHash } from './blob.js';
 import { blake2b } from './crypto.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 
@@ -31,10 +32,11 @@ export const POW_NONCE_MAX = (1n << 64n) - 1n;
 const INPUT_BYTES = POW_LABEL.length + POW_CONTEXT_BYTES + BLOB_HASH_BYTES + POW_NONCE_BYTES;
 const NONCE_OFFSET = INPUT_BYTES - POW_NONCE_BYTES;
 
-/** BLAKE2b-256 of a blob: the pub's dedupe key and what the proof of work is bound to. */
-export function blobHash(blob: Uint8Array): Uint8Array {
-  return blake2b(BLOB_HASH_BYTES, blob);
-}
+/**
+ * The blob hash (protocol/blob.ts: keyed BLAKE2b-256, label "snug/v1/blob-hash"): the pub's
+ * dedupe key and what the proof of work is bound to. One definition for both.
+ */
+export { blobHash };
 
 /** Number of leading zero bits of `bytes` (most significant bit of byte 0 first). */
 export function leadingZeroBits(bytes: Uint8Array): number {
