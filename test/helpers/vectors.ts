@@ -113,6 +113,16 @@ export interface BlobVector {
   blobHash: string;
 }
 
+export interface PowVector {
+  readonly powContext: string;
+  readonly blobHash: string;
+  readonly difficulty: number;
+  /** Decimal u64. */
+  readonly nonce: string;
+  readonly digest: string;
+  readonly leadingZeroBits: number;
+}
+
 export interface InviteVector {
   secret: string;
   name: string;

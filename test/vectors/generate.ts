@@ -11,6 +11,7 @@ import { createEntry, encodeEntry, entryId, type EntryContent } from '../../prot
 import { deriveGroupKeys } from '../../protocol/group.js';
 import { identityFromSeed, torExpandedSecretKey } from '../../protocol/identity.js';
 import { encodeInvite, encodeInviteBytes } from '../../protocol/invite.js';
+import { leadingZeroBits, powDigest, solvePow } from '../../protocol/pow.js';
 import {
   contentToJson,
   writeVectors,
@@ -19,6 +20,7 @@ import {
   type GroupVector,
   type IdentityVector,
   type InviteVector,
+  type PowVector,
 } from '../helpers/vectors.js';
 
 /** Deterministic 32 bytes from a name, so inputs are reproducible and unremarkable. */
@@ -136,6 +138,29 @@ async function main(): Promise<void> {
     text: encodeInvite(inv),
   }));
   writeVectors('invite', { description: 'invite fields -> binary invite -> pasteable text', vectors: invites });
+
+  // Proof of work: the first nonce from 0 that proves each difficulty, for fixed blobs and pubs.
+  const powInputs = [
+    { blob: blobs[0]!.blob, context: toHex(fixed('pub context a')), difficulty: 0 },
+    { blob: blobs[0]!.blob, context: toHex(fixed('pub context a')), difficulty: 8 },
+    { blob: blobs[0]!.blob, context: toHex(fixed('pub context b')), difficulty: 12 },
+    { blob: blobs[1]!.blob, context: toHex(fixed('pub context a')), difficulty: 16 },
+  ];
+  const pows: PowVector[] = powInputs.map((p) => {
+    const hash = blobHash(fromHex(p.blob));
+    const nonce = solvePow(fromHex(p.context), hash, p.difficulty, { start: 0n, attempts: 1 << 24 });
+    if (nonce === null) throw new Error('no nonce found for a PoW vector');
+    const digest = powDigest(fromHex(p.context), hash, nonce);
+    return {
+      powContext: p.context,
+      blobHash: toHex(hash),
+      difficulty: p.difficulty,
+      nonce: nonce.toString(),
+      digest: toHex(digest),
+      leadingZeroBits: leadingZeroBits(digest),
+    };
+  });
+  writeVectors('pow', { description: 'pub PoW context + blob hash -> first nonce from 0 proving the difficulty -> digest', vectors: pows });
 }
 
 await main();
