@@ -226,3 +226,32 @@ export async function bulkDownload(ws: WebSocket, bytes: number): Promise<number
 
 /** Opens a plain loopback WebSocket (the baseline beside an onion one). */
 export { openWs };
+
+/**
+ * The store's own ceiling: reads every blob record of the LevelDB database at `dir` (a pub's
+ * store, closed) with one classic-level iterator (1 MiB read-ahead, `nextv` of 1000), touching
+ * nothing but the value lengths. Returns elapsed ms and the record bytes read.
+ */
+export async function rawLevelIteration(dir: string): Promise<{ ms: number; bytes: number; records: number }> {
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false });
+  await db.open();
+  try {
+    const t0 = nowMs();
+    let bytes = 0;
+    let records = 0;
+    const it = db.iterator({ gte: Uint8Array.of(0x01), lt: Uint8Array.of(0x02), highWaterMarkBytes: 1024 * 1024 });
+    try {
+      for (;;) {
+        const entries = await it.nextv(1000);
+        if (entries.length === 0) break;
+        for (const [, value] of entries) bytes += value.byteLength;
+        records += entries.length;
+      }
+    } finally {
+      await it.close();
+    }
+    return { ms: nowMs() - t0, bytes, records };
+  } finally {
+    await db.close();
+  }
+}

@@ -3,12 +3,15 @@
  * direct dialer): ingest, fan-out and catch-up, each beside a bare baseline measured in the
  * same run.
  */
+import { join } from 'node:path';
+import { PUB_DIR, STORE_DIR } from '../daemon/pub/constants.js';
 import { PubClient } from '../daemon/pub/client.js';
 import { PubServer } from '../daemon/pub/server.js';
 import { DirectDialer } from '../daemon/transport/direct.js';
 import type { Dialer } from '../daemon/transport/types.js';
 import { Prng, blobSerial, makeSerialBlob, makeTempDir, removeDir } from '../test/helpers/pub-fixtures.js';
-import { BareIngestServer, bareIngest, bareWsTransfer, type SyncMode } from './baseline.js';
+import { PAGE_BLOBS_MAX } from '../protocol/pub-wire.js';
+import { BareIngestServer, bareIngest, bareWsTransfer, rawLevelIteration, type SyncMode } from './baseline.js';
 import { BENCH_LIMITS, BENCH_POW_NOTE, powCostAtDefault } from './pow.js';
 import { MB, figure, heading, median, note, nowMs, quantile, runPool, sleep } from './stats.js';
 
@@ -25,7 +28,7 @@ export interface PubBenchConfig {
   readonly fanoutPosts: number;
   /** Backlog fetched in the catch-up bench (spec: 100,000). */
   readonly backlogBlobs: number;
-  /** Page size asked for in each fetch. */
+  /** Blobs asked for in each fetch (above the pub's page limits, the pub streams several pages). */
   readonly fetchLimit: number;
 }
 
@@ -35,7 +38,7 @@ export const PUB_BENCH_DEFAULTS: PubBenchConfig = {
   subscribers: 100,
   fanoutPosts: 200,
   backlogBlobs: 100_000,
-  fetchLimit: 1000,
+  fetchLimit: PAGE_BLOBS_MAX,
 };
 
 /** How the pub makes concurrent posts durable, so that the baseline does the same. */
@@ -150,6 +153,8 @@ export async function runPubBench(config: PubBenchConfig = PUB_BENCH_DEFAULTS): 
   }
 
   const home = await makeTempDir('bench-pub');
+  let catchUpBytes = 0;
+  let bareCatchUpMBs = 0;
   const server = new PubServer({ home, listen: { host: '127.0.0.1', port: 0 }, limits: BENCH_LIMITS });
   try {
     const { host, port } = await server.start();
@@ -181,8 +186,11 @@ export async function runPubBench(config: PubBenchConfig = PUB_BENCH_DEFAULTS): 
     }
     const reader = await PubClient.connect(dialer, address);
     let fetched: Awaited<ReturnType<typeof fetchAll>>;
+    let paged: Awaited<ReturnType<typeof fetchAll>>;
     try {
       fetched = await fetchAll(reader, 0n, config.fetchLimit);
+      // the same, one page per request (a round trip per page)
+      paged = await fetchAll(reader, 0n, reader.policy.maxPageBlobs);
     } finally {
       await reader.close();
     }
@@ -191,12 +199,22 @@ export async function runPubBench(config: PubBenchConfig = PUB_BENCH_DEFAULTS): 
     const bareTransferMs = await bareWsTransfer(fetched.blobs);
     const pubMBs = fetched.bytes / MB / (fetched.ms / 1000);
     const bareMBs = fetched.bytes / MB / (bareTransferMs / 1000);
-    note(`catch-up: fetch ${fetched.blobs.length.toLocaleString('en-US')} blobs (${(fetched.bytes / MB).toFixed(1)} MB) from cursor 0, one fetch after another (pages of at most ${config.fetchLimit} blobs, capped by the pub's page limits); baseline = the same bytes over a bare ws, one frame per blob`);
+    note(`catch-up: fetch ${fetched.blobs.length.toLocaleString('en-US')} blobs (${(fetched.bytes / MB).toFixed(1)} MB) from cursor 0, one fetch after another (each asking for up to ${config.fetchLimit.toLocaleString('en-US')} blobs: the pub streams pages of at most ${reader.policy.maxPageBlobs} blobs / ${reader.policy.maxPageBytes / 1024} KiB back to back); baseline = the same bytes over a bare ws, one frame per blob`);
     figure('catch-up, pub', pubMBs, 'MB/s', `${(fetched.ms / 1000).toFixed(2)} s`);
     figure('catch-up, bare ws', bareMBs, 'MB/s', `${(bareTransferMs / 1000).toFixed(2)} s`);
     figure('catch-up ratio pub / bare', pubMBs / bareMBs, '', 'target >= 0.7');
+    const pagedMBs = paged.bytes / MB / (paged.ms / 1000);
+    figure('catch-up, one page per fetch, pub', pagedMBs, 'MB/s', `${(paged.ms / 1000).toFixed(2)} s; ratio to bare ${(pagedMBs / bareMBs).toFixed(2)}`);
     const subMBs = fetched.bytes / MB / (subMs / 1000);
     figure('catch-up by subscribe(0), pub', subMBs, 'MB/s', `${(subMs / 1000).toFixed(2)} s; ratio to bare ${(subMBs / bareMBs).toFixed(2)}`);
+    catchUpBytes = fetched.bytes;
+    bareCatchUpMBs = bareMBs;
+    // the store's own ceiling: one raw classic-level iteration over the same store, pub stopped
+    await server.stop();
+    const raw = await rawLevelIteration(join(home, PUB_DIR, STORE_DIR));
+    const rawMBs = raw.bytes / MB / (raw.ms / 1000);
+    note(`ceiling: one raw classic-level iterator (1 MiB read-ahead, nextv) over the pub's ${raw.records.toLocaleString('en-US')} blob records (${(raw.bytes / MB).toFixed(1)} MB incl. 41-byte record headers; ${(catchUpBytes / MB).toFixed(1)} MB of blobs fetched above), no network`);
+    figure('raw LevelDB iteration', rawMBs, 'MB/s', `${(raw.ms / 1000).toFixed(2)} s; ratio to bare ws ${(rawMBs / bareCatchUpMBs).toFixed(2)}`);
   } finally {
     await server.stop();
     await removeDir(home);

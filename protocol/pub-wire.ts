@@ -147,6 +147,11 @@ export interface PageFrame {
   readonly next: bigint;
   /** The last cursor the pub has assigned (0: none yet). */
   readonly head: bigint;
+  /**
+   * Another PAGE answering the same FETCH follows (a FETCH whose limit is above maxPageBlobs is
+   * answered by several pages back to back; every one but the last has this flag).
+   */
+  readonly continues?: boolean;
   readonly blobs: readonly PageEntry[];
 }
 export interface SubscribedFrame {
@@ -187,6 +192,7 @@ const U64_MAX = (1n << 64n) - 1n;
 const FLAG_DUPLICATE = 0x01;
 const FLAG_MORE = 0x01;
 const FLAG_PRUNED = 0x02;
+const FLAG_CONTINUES = 0x04;
 
 function fail(code: ProtocolErrorCode, message: string): never {
   throw new ProtocolError(code, message);
@@ -393,7 +399,7 @@ export function encodePage(page: Omit<PageFrame, 'type'>): Uint8Array {
   }
   const w = header(new Writer(pageFrameBytes(page.blobs)), PubFrameType.PAGE)
     .u32(page.requestId)
-    .u8((page.more ? FLAG_MORE : 0) | (page.pruned ? FLAG_PRUNED : 0))
+    .u8((page.more ? FLAG_MORE : 0) | (page.pruned ? FLAG_PRUNED : 0) | (page.continues === true ? FLAG_CONTINUES : 0))
     .u64(page.start)
     .u64(page.next)
     .u64(page.head)
@@ -524,14 +530,17 @@ function decodeBody(type: number, r: Reader): PubFrame {
     }
     case PubFrameType.PAGE: {
       const requestId = r.u32('request id');
-      const f = flags(r, FLAG_MORE | FLAG_PRUNED);
+      const f = flags(r, FLAG_MORE | FLAG_PRUNED | FLAG_CONTINUES);
       const start = r.u64('start');
       const next = r.u64('next');
       const head = r.u64('head');
       const count = r.u16('number of blobs');
       const blobs: PageEntry[] = [];
       for (let i = 0; i < count; i++) blobs.push({ cursor: r.u64('cursor'), blob: r.blob() });
-      return { type, requestId, more: (f & FLAG_MORE) !== 0, pruned: (f & FLAG_PRUNED) !== 0, start, next, head, blobs };
+      const continues = (f & FLAG_CONTINUES) !== 0;
+      if (continues && (f & FLAG_MORE) === 0) fail(ProtocolErrorCode.INVALID_FIELD, 'a page that continues must have more');
+      const page = { type, requestId, more: (f & FLAG_MORE) !== 0, pruned: (f & FLAG_PRUNED) !== 0, start, next, head, blobs };
+      return continues ? { ...page, continues } : page;
     }
     case PubFrameType.SUBSCRIBED: {
       const requestId = r.u32('request id');

@@ -14,6 +14,7 @@ import { ready } from '../../protocol/crypto.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { POW_NONCE_MAX, blobHash, solvePow } from '../../protocol/pow.js';
 import {
+  PAGE_BLOBS_MAX,
   PUB_WIRE_VERSION,
   PubErrorCode,
   PubFrameType,
@@ -24,6 +25,8 @@ import {
   encodeHelloRequest,
   encodePost,
   encodeSubscribe,
+  type PageEntry,
+  type PageFrame,
   type PubPolicy,
   type ServerFrame,
 } from '../../protocol/pub-wire.js';
@@ -158,6 +161,9 @@ export class PubClient extends EventTarget {
   readonly policy: PubPolicy;
   readonly #ws: WebSocket;
   readonly #pending = new Map<number, Pending>();
+  /** Blobs of the pages received so far for a FETCH answered by several pages, and the limit asked. */
+  readonly #partial = new Map<number, { blobs: PageEntry[]; pruned: boolean; limit: number }>();
+  readonly #fetchLimits = new Map<number, number>();
   #nextId = 1;
   #subscription: { requestId: number; onBlob: (b: PubBlob) => void; onPruned?: SubscribeOptions['onPruned']; started: boolean } | null = null;
   #closeError: PubError | null = null;
@@ -209,6 +215,8 @@ export class PubClient extends EventTarget {
     const err = this.#closeError ?? new PubError(PubErrorCodes.CLOSED, 'the connection to the pub closed');
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
+    this.#partial.clear();
+    this.#fetchLimits.clear();
     this.#subscription = null;
     this.dispatchEvent(new Event('close'));
   }
@@ -247,6 +255,8 @@ export class PubClient extends EventTarget {
         }
         return;
       }
+      case PubFrameType.PAGE:
+        return this.#onPage(frame);
       case PubFrameType.SUBSCRIBED: {
         const sub = this.#subscription;
         if (sub && sub.requestId === frame.requestId) {
@@ -262,7 +272,31 @@ export class PubClient extends EventTarget {
     }
   }
 
+  /** A PAGE: one of several answering a FETCH (gathered until the last), or the only one. */
+  #onPage(frame: PageFrame): void {
+    const id = frame.requestId;
+    const limit = this.#fetchLimits.get(id);
+    const partial = this.#partial.get(id);
+    if (limit === undefined || this.#pending.get(id)?.type !== PubFrameType.PAGE) {
+      return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub answered a request that was not made'));
+    }
+    const blobs = partial ? partial.blobs : [];
+    for (const b of frame.blobs) blobs.push(b);
+    if (blobs.length > limit) return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent more blobs than asked for'));
+    const pruned = (partial?.pruned ?? false) || frame.pruned;
+    if (frame.continues === true) {
+      this.#partial.set(id, { blobs, pruned, limit });
+      return;
+    }
+    this.#partial.delete(id);
+    this.#fetchLimits.delete(id);
+    const { continues: _continues, ...last } = frame;
+    this.#settle(id, { ...last, blobs, pruned });
+  }
+
   #settle(requestId: number, frame: ServerFrame, error?: PubError): void {
+    this.#partial.delete(requestId);
+    this.#fetchLimits.delete(requestId);
     const p = this.#pending.get(requestId);
     if (!p) return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub answered a request that was not made'));
     if (!error && frame.type !== p.type) {
@@ -294,7 +328,11 @@ export class PubClient extends EventTarget {
       };
       const giveUp = (err: PubError) => {
         // The reply may still come; it is then ignored as for a request no longer pending.
-        if (this.#pending.get(id)?.reject === rejectIt) this.#pending.delete(id);
+        if (this.#pending.get(id)?.reject === rejectIt) {
+          this.#pending.delete(id);
+          this.#partial.delete(id);
+          this.#fetchLimits.delete(id);
+        }
         cleanup();
         reject(err);
       };
@@ -358,13 +396,22 @@ export class PubClient extends EventTarget {
     return { cursor: ack.cursor, duplicate: ack.duplicate };
   }
 
-  /** One page of blobs with cursor > `since` (at most `limit`, and at most the pub's page limits). */
+  /**
+   * Blobs with cursor > `since`: at most `limit` (default: the pub's maxPageBlobs; at most
+   * 65535). A limit above the pub's page limits is answered by several pages streamed back to
+   * back, returned here as one result.
+   */
   async fetch(since: bigint, options: RequestOptions & { limit?: number } = {}): Promise<FetchResult> {
-    const limit = Math.min(options.limit ?? this.policy.maxPageBlobs, this.policy.maxPageBlobs);
-    if (!Number.isInteger(limit) || limit < 1) throw new PubError(PubErrorCodes.POLICY, 'a fetch limit is a positive integer');
+    const limit = options.limit ?? this.policy.maxPageBlobs;
+    if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_BLOBS_MAX) {
+      throw new PubError(PubErrorCodes.POLICY, `a fetch limit is an integer from 1 to ${PAGE_BLOBS_MAX}`);
+    }
     const page = await this.#request<Extract<ServerFrame, { type: typeof PubFrameType.PAGE }>>(
       PubFrameType.PAGE,
-      (id) => encodeFetch(id, since, limit),
+      (id) => {
+        this.#fetchLimits.set(id, limit);
+        return encodeFetch(id, since, limit);
+      },
       options,
     );
     return { blobs: [...page.blobs], next: page.next, more: page.more, pruned: page.pruned, start: page.start, head: page.head };

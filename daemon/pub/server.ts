@@ -40,7 +40,7 @@ import { PING_INTERVAL_MS, PUB_DIR, PUMP_PAGE_BLOBS, PUMP_PAGE_BYTES, SEND_HIGH_
 import { rawDataBytes } from './ws.js';
 import { PubError, PubErrorCodes } from './errors.js';
 import { TokenBucket, policyFrom, resolveLimits } from './policy.js';
-import { BlobStore } from './store.js';
+import { AppendEvent, BlobStore, type BlobReader, type StoredBlob } from './store.js';
 
 const debug = createDebug('snug:pub');
 
@@ -87,6 +87,8 @@ export const PubCloseCode = {
 } as const;
 
 const RATE_WINDOW_SECONDS = 10;
+/** Bytes a BLOB frame adds to its blob: header, request id, cursor, length. */
+const BLOB_FRAME_OVERHEAD_BYTES = 2 + 4 + 8 + 4;
 
 /** Counts events per second over a sliding window. */
 class RateMeter {
@@ -115,7 +117,9 @@ class Connection {
   readonly #bucket: TokenBucket;
   #inflight = 0;
   #fetchChain: Promise<void> = Promise.resolve();
-  #subscription: { requestId: number; cursor: bigint } | null = null;
+  /** `live`: caught up, so new blobs are sent from the post's memory without reading the store. */
+  #subscription: { requestId: number; cursor: bigint; live: boolean } | null = null;
+  #pumping = false;
   closed = false;
   alive = true;
 
@@ -143,6 +147,22 @@ class Connection {
   sendAndWait(frame: Uint8Array): Promise<boolean> {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return Promise.resolve(false);
     return new Promise((resolve) => this.ws.send(frame, (err) => resolve(!err && !this.closed)));
+  }
+
+  /**
+   * Sends frames back to back; waits (for the last one to reach the socket) only when the bytes
+   * queued for sending are above the high-water mark. False if the connection is gone.
+   */
+  async sendPaced(frames: readonly Uint8Array[]): Promise<boolean> {
+    const last = frames.length - 1;
+    for (let i = 0; i < last; i++) this.send(frames[i]!);
+    const final = frames[last];
+    if (final === undefined || this.closed) return !this.closed;
+    if (this.ws.bufferedAmount + final.length <= SEND_HIGH_WATER_BYTES) {
+      this.send(final);
+      return !this.closed;
+    }
+    return this.sendAndWait(final);
   }
 
   error(requestId: number, code: PubErrorCode, retryAfterMs = 0): void {
@@ -258,59 +278,107 @@ class Connection {
     this.send(encodePostAck(frame.requestId, result.cursor, result.duplicate));
   }
 
+  /**
+   * Answers a FETCH: one PAGE, or, for a limit above maxPageBlobs, pages back to back (all but
+   * the last flagged `continues`) read from one store iterator, pausing while the socket's send
+   * queue is above its high-water mark: a client that stops reading costs at most that.
+   */
   async #fetch(frame: FetchFrame): Promise<void> {
     if (frame.limit === 0) return this.error(frame.requestId, PubErrorCode.BAD_REQUEST);
-    const limits = this.#server.limits;
-    let page;
+    const server = this.#server;
+    const limits = server.limits;
+    let reader: BlobReader | undefined;
+    let sent = 0;
     try {
-      page = await this.#server.store.since(frame.since, Math.min(frame.limit, limits.maxPageBlobs), { maxBytes: limits.maxPageBytes });
+      reader = server.store.reader(frame.since);
+      for (;;) {
+        const page = await reader.next(Math.min(frame.limit - sent, limits.maxPageBlobs), limits.maxPageBytes);
+        sent += page.blobs.length;
+        const continues = page.more && page.blobs.length > 0 && sent < frame.limit;
+        const bytes = encodePage({ requestId: frame.requestId, ...page, continues });
+        if (!continues) {
+          await this.sendAndWait(bytes);
+          return;
+        }
+        if (!(await this.sendPaced([bytes]))) return;
+      }
     } catch (err) {
-      this.#server.storeFailed(err);
-      return this.error(frame.requestId, this.#server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL);
+      server.storeFailed(err);
+      return this.error(frame.requestId, server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL);
+    } finally {
+      await reader?.close().catch(() => {});
     }
-    await this.sendAndWait(encodePage({ requestId: frame.requestId, ...page }));
   }
 
   async #subscribe(frame: SubscribeFrame): Promise<void> {
     if (this.#subscription !== null) return this.error(frame.requestId, PubErrorCode.ALREADY_SUBSCRIBED);
     const stats = this.#server.store.stats();
     const pruned = frame.since + 1n < stats.start;
-    this.#subscription = { requestId: frame.requestId, cursor: frame.since };
+    this.#subscription = { requestId: frame.requestId, cursor: frame.since, live: false };
     this.send(encodeSubscribed(frame.requestId, pruned, stats.start, stats.head));
-    // The pump runs for the connection's lifetime; it is not a request in flight.
+    // The pump runs until the subscriber is caught up; it is not a request in flight.
     void this.#pump();
   }
 
-  /** Pushes every blob after the subscription's cursor, then each new one as it is stored. */
+  /**
+   * New blobs were stored (`blobs`, consecutive cursors). A caught-up subscriber gets them
+   * straight away, as frames encoded once for every subscriber with the same request id
+   * (`framesFor`); one that is behind, or whose socket is backed up, reads from the store.
+   */
+  deliverLive(blobs: readonly StoredBlob[], bytes: number, framesFor: (requestId: number) => readonly Uint8Array[]): void {
+    const sub = this.#subscription;
+    if (!sub || !sub.live || this.closed) return;
+    const first = blobs[0];
+    const last = blobs[blobs.length - 1];
+    if (first === undefined || last === undefined || last.cursor <= sub.cursor) return;
+    if (first.cursor !== sub.cursor + 1n || this.ws.bufferedAmount + bytes > SEND_HIGH_WATER_BYTES) {
+      sub.live = false;
+      void this.#pump();
+      return;
+    }
+    for (const f of framesFor(sub.requestId)) this.send(f);
+    sub.cursor = last.cursor;
+  }
+
+  /**
+   * Pushes the blobs after the subscription's cursor from the store, page after page on one
+   * reader, until the subscriber has everything stored; from then on deliverLive sends new blobs.
+   */
   async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
     const server = this.#server;
     const limits = server.limits;
+    let reader: BlobReader | undefined;
     try {
       while (!this.closed && !server.stopping && this.#subscription) {
         const sub = this.#subscription;
-        const gen = server.appendGeneration;
-        const page = await server.store.since(sub.cursor, Math.min(limits.maxPageBlobs, PUMP_PAGE_BLOBS), {
-          maxBytes: Math.min(limits.maxPageBytes, PUMP_PAGE_BYTES),
-        });
+        if (sub.cursor >= server.store.stats().head) {
+          // Caught up: from here on every new blob comes through deliverLive (no await between
+          // this check and the switch, so none is missed).
+          sub.live = true;
+          return;
+        }
+        reader ??= server.store.reader(sub.cursor);
+        const page = await reader.next(Math.min(limits.maxPageBlobs, PUMP_PAGE_BLOBS), Math.min(limits.maxPageBytes, PUMP_PAGE_BYTES));
         if (page.pruned) {
           // Blobs this subscriber had not received yet were pruned: say so, never skip silently.
           this.send(encodeSubscribed(sub.requestId, true, page.start, page.head));
         }
-        for (const b of page.blobs) {
-          if (!(await this.sendAndWait(encodeBlob(sub.requestId, b.cursor, b.blob)))) return;
-        }
         sub.cursor = page.next;
-        if (page.blobs.length === 0 && !page.more) await server.nextAppend(gen);
+        if (!(await this.sendPaced(page.blobs.map((b) => encodeBlob(sub.requestId, b.cursor, b.blob))))) return;
       }
     } catch (err) {
       if (!this.closed && !server.stopping) {
         server.storeFailed(err);
         this.fatal(PubErrorCode.INTERNAL, PubCloseCode.GOING_AWAY);
       }
+    } finally {
+      this.#pumping = false;
+      void reader?.close().catch(() => {});
     }
   }
 }
-
 
 export class PubServer extends EventTarget {
   readonly limits: PubLimits;
@@ -328,8 +396,6 @@ export class PubServer extends EventTarget {
   #stopping = false;
   #stopped: Promise<void> | undefined;
   #address: { host: string; port: number } | undefined;
-  #appendGen = 0;
-  #appendWaiters: Array<() => void> = [];
   #posts = 0;
   #duplicates = 0;
   readonly #rate = new RateMeter();
@@ -364,20 +430,20 @@ export class PubServer extends EventTarget {
     return this.#address;
   }
 
-  get appendGeneration(): number {
-    return this.#appendGen;
-  }
-
-  /** Resolves once a batch with new blobs is stored after generation `gen`, or on stop. */
-  nextAppend(gen: number): Promise<void> {
-    if (gen !== this.#appendGen || this.#stopping) return Promise.resolve();
-    return new Promise((resolve) => this.#appendWaiters.push(resolve));
-  }
-
-  #wakeAll(): void {
-    const waiters = this.#appendWaiters;
-    this.#appendWaiters = [];
-    for (const w of waiters) w();
+  /** Sends new blobs to every caught-up subscriber, each BLOB frame encoded once per request id. */
+  #fanOut(blobs: readonly StoredBlob[]): void {
+    let bytes = 0;
+    for (const b of blobs) bytes += b.blob.length + BLOB_FRAME_OVERHEAD_BYTES;
+    const frames = new Map<number, Uint8Array[]>();
+    const framesFor = (requestId: number): Uint8Array[] => {
+      let f = frames.get(requestId);
+      if (f === undefined) {
+        f = blobs.map((b) => encodeBlob(requestId, b.cursor, b.blob));
+        frames.set(requestId, f);
+      }
+      return f;
+    };
+    for (const conn of this.#connections) conn.deliverLive(blobs, bytes, framesFor);
   }
 
   /** Opens the store (pruning it), listens, and resolves with the address listened on. */
@@ -404,9 +470,8 @@ export class PubServer extends EventTarget {
     try {
       await this.#prune('open');
       this.#policy = policyFrom(this.limits, store.powContext);
-      store.addEventListener('append', () => {
-        this.#appendGen += 1;
-        this.#wakeAll();
+      store.addEventListener('append', (event) => {
+        if (event instanceof AppendEvent) this.#fanOut(event.blobs);
       });
       this.#address = await this.#listenOn();
     } catch (err) {
@@ -509,7 +574,7 @@ export class PubServer extends EventTarget {
 
   /** Called by a connection once it is closed. */
   connectionGone(conn: Connection): void {
-    if (this.#connections.delete(conn)) this.#wakeAll();
+    this.#connections.delete(conn);
   }
 
   /** Keeps track of a post so stop() can wait for it to reach the disk and be acknowledged. */
@@ -615,7 +680,6 @@ export class PubServer extends EventTarget {
     this.#abort?.abort();
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
-    this.#wakeAll();
     // No new connections from here on.
     this.#http?.close();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);

@@ -218,11 +218,115 @@ function openError(err: unknown, path: string): PubError {
   return new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot open the pub store at ${path}`, { cause: err });
 }
 
-export type BlobStoreEvents = { append: Event };
+/** Read-ahead of a reader's iterator (LevelDB's default, 16 KiB, is a small fraction of a page). */
+const READ_AHEAD_BYTES = 1024 * 1024;
 
 /**
- * Dispatches `append` after each batch that stored at least one new blob (subscribers read
- * the new blobs with `since`).
+ * Reads pages of blobs in cursor order from one iterator (see BlobStore.reader). The iterator
+ * reads a snapshot; once the snapshot is read to its end, blobs stored since are read from a new
+ * iterator, so a reader sees every blob stored before it reaches the head.
+ */
+export class BlobReader {
+  readonly #db: Level<Uint8Array, Uint8Array>;
+  readonly #state: () => State;
+  #cursor: bigint;
+  #it: ReturnType<Level<Uint8Array, Uint8Array>['iterator']> | undefined;
+  #openedAt = 0n;
+  #checkPrune = false;
+  #buffer: Array<[Uint8Array, Uint8Array]> = [];
+  #index = 0;
+  #exhausted = false;
+  #closed = false;
+
+  constructor(db: Level<Uint8Array, Uint8Array>, cursor: bigint, state: () => State) {
+    this.#db = db;
+    this.#cursor = cursor;
+    this.#state = state;
+  }
+
+  #openIterator(): void {
+    const gt = this.#cursor >= U64_MAX ? BLOB_END : blobKey(this.#cursor);
+    this.#it = this.#db.iterator({ gt, lt: BLOB_END, highWaterMarkBytes: READ_AHEAD_BYTES });
+    this.#openedAt = this.#cursor;
+    this.#checkPrune = true;
+    this.#exhausted = false;
+  }
+
+  /** The next entry without taking it, or undefined at the end of the store. */
+  async #peek(want: number): Promise<[Uint8Array, Uint8Array] | undefined> {
+    const entry = this.#buffer[this.#index];
+    if (entry !== undefined) return entry;
+    if (this.#it !== undefined && !this.#exhausted) {
+      this.#buffer = (await this.#it.nextv(Math.max(want, 1))) as Array<[Uint8Array, Uint8Array]>;
+      this.#index = 0;
+      if (this.#buffer.length > 0) return this.#buffer[0];
+      this.#exhausted = true;
+    }
+    // First read, or the snapshot is read to its end: blobs stored since need a fresh iterator.
+    if (this.#it !== undefined) {
+      if (this.#state().last <= this.#cursor) return undefined;
+      await this.#it.close();
+    }
+    this.#openIterator();
+    this.#buffer = (await this.#it!.nextv(Math.max(want, 1))) as Array<[Uint8Array, Uint8Array]>;
+    this.#index = 0;
+    if (this.#buffer.length === 0) this.#exhausted = true;
+    return this.#buffer[0];
+  }
+
+  /** Blobs after the last one read, at most `limit` and `maxBytes` (at least one when any exists). */
+  async next(limit: number, maxBytes: number = Number.MAX_SAFE_INTEGER): Promise<SincePage> {
+    if (!Number.isInteger(limit) || limit < 1) throw new PubError(PubErrorCodes.POLICY, 'a page limit is a positive integer');
+    if (this.#closed) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the reader is closed');
+    const blobs: StoredBlob[] = [];
+    let bytes = 0;
+    let more = false;
+    let pruned = false;
+    for (;;) {
+      const entry = await this.#peek(limit + 1 - blobs.length);
+      if (this.#checkPrune) {
+        // Read the state after the iterator's first read: a prune raises the floor before it deletes anything.
+        this.#checkPrune = false;
+        if (this.#openedAt < this.#state().floor) pruned = true;
+      }
+      if (entry === undefined) break;
+      const rec = decodeBlobRecord(entry[1]);
+      if (blobs.length >= limit || (blobs.length > 0 && bytes + rec.blob.length > maxBytes)) {
+        more = true;
+        break;
+      }
+      this.#index += 1;
+      const cursor = cursorOfKey(entry[0]);
+      // A plain view, no copy: LevelDB hands out one buffer per value.
+      blobs.push({ cursor, blob: new Uint8Array(rec.blob.buffer, rec.blob.byteOffset, rec.blob.byteLength) });
+      bytes += rec.blob.length;
+      this.#cursor = cursor;
+    }
+    const { floor, last } = this.#state();
+    if (blobs.length === 0 && pruned && floor > this.#cursor) this.#cursor = floor;
+    if (!more && last > this.#cursor) more = true;
+    return { blobs, next: this.#cursor, more, pruned, start: floor + 1n, head: last };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#buffer = [];
+    await this.#it?.close();
+  }
+}
+
+/** Dispatched after each batch that stored at least one new blob; carries the new blobs. */
+export class AppendEvent extends Event {
+  constructor(readonly blobs: readonly StoredBlob[]) {
+    super('append');
+  }
+}
+
+export type BlobStoreEvents = { append: AppendEvent };
+
+/**
+ * Dispatches `append` (an AppendEvent) after each batch that stored at least one new blob.
  */
 export class BlobStore extends EventTarget {
   readonly path: string;
@@ -383,6 +487,7 @@ export class BlobStore extends EventTarget {
     const found = await db.getMany(items.map((i) => indexKey(i.hash)));
     const inBatch = new Map<string, bigint>();
     const results: PutResult[] = [];
+    const added: StoredBlob[] = [];
     const ops: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array }> = [];
     let { last, blobs, bytes } = this.#state;
     const now = Date.now();
@@ -399,6 +504,7 @@ export class BlobStore extends EventTarget {
       ops.push({ type: 'put', key: blobKey(last), value: encodeBlobRecord(now, item.hash, item.blob) });
       ops.push({ type: 'put', key: indexKey(item.hash), value: encodeIndex(last) });
       inBatch.set(key, last);
+      added.push({ cursor: last, blob: item.blob });
       blobs += 1;
       bytes += item.blob.length;
       results.push({ cursor: last, duplicate: false });
@@ -411,7 +517,7 @@ export class BlobStore extends EventTarget {
       this.#state = next;
     }
     items.forEach((item, i) => item.resolve(results[i]!));
-    if (appended) this.dispatchEvent(new Event('append'));
+    if (appended) this.dispatchEvent(new AppendEvent(added));
   }
 
   /**
@@ -508,32 +614,22 @@ export class BlobStore extends EventTarget {
    * blobs are gathered (at least one blob is returned when any exists).
    */
   async since(cursor: bigint, limit: number, options: { maxBytes?: number } = {}): Promise<SincePage> {
-    checkCursor(cursor);
-    if (!Number.isInteger(limit) || limit < 1) throw new PubError(PubErrorCodes.POLICY, 'a page limit is a positive integer');
-    const db = this.#open();
-    const maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
-    const blobs: StoredBlob[] = [];
-    let bytes = 0;
-    let more = false;
-    const gt = cursor >= U64_MAX ? BLOB_END : blobKey(cursor);
-    for await (const [key, value] of db.iterator({ gt, lt: BLOB_END, limit: limit + 1 })) {
-      const rec = decodeBlobRecord(value);
-      if (blobs.length >= limit || (blobs.length > 0 && bytes + rec.blob.length > maxBytes)) {
-        more = true;
-        break;
-      }
-      blobs.push({ cursor: cursorOfKey(key), blob: new Uint8Array(rec.blob) });
-      bytes += rec.blob.length;
+    const reader = this.reader(cursor);
+    try {
+      return await reader.next(limit, options.maxBytes);
+    } finally {
+      await reader.close();
     }
-    // Read the state after the iterator: a prune raises the floor before it deletes anything.
-    const { floor, last } = this.#state;
-    const pruned = cursor < floor;
-    const lastReturned = blobs.length > 0 ? blobs[blobs.length - 1]!.cursor : undefined;
-    let next = lastReturned ?? cursor;
-    if (lastReturned === undefined && pruned) next = floor;
-    return { blobs, next, more, pruned, start: floor + 1n, head: last };
   }
 
+  /**
+   * A reader of the blobs after `cursor`, page by page, on one LevelDB iterator (with a large
+   * read-ahead): what a long catch-up uses instead of a `since` per page. Close it when done.
+   */
+  reader(cursor: bigint): BlobReader {
+    checkCursor(cursor);
+    return new BlobReader(this.#open(), cursor, () => this.#state);
+  }
   /** Finishes every queued write, then closes the database. Later puts fail with STORE_CLOSED. */
   async close(): Promise<void> {
     const db = this.#db;

@@ -50,8 +50,9 @@ function validFrame(prng: Prng, policy: PubPolicy | undefined): Uint8Array {
   const since = prng.chance(0.5) ? BigInt(prng.int(1000)) : (BigInt(prng.next32()) << 32n) | BigInt(prng.next32());
   switch (prng.int(4)) {
     case 0:
-      // mostly small pages (a full page is 512 KiB to send back), sometimes any limit at all
-      return encodeFetch(rid, since, prng.chance(0.9) ? prng.int(8) : prng.int(0x10000));
+      // mostly small pages (a full page is 512 KiB to send back), sometimes up to a page, rarely
+      // any limit at all (above a page, the pub streams up to that many blobs: the whole store)
+      return encodeFetch(rid, since, prng.chance(0.9) ? prng.int(8) : prng.chance(0.99) ? prng.int(257) : 257 + prng.int(1000));
     case 1:
       // mostly from far ahead: a subscription from the start streams the whole store back
       return encodeSubscribe(rid, prng.chance(0.03) ? since : (1n << 40n) + since);
