@@ -296,6 +296,71 @@ describe('daemon/pub/server', function () {
     assert.equal(errorCode(await p.replyTo(2)), PubErrorCode.BAD_REQUEST);
   });
 
+  it('answers a fetch asking for more than a page with pages back to back, in order, the last without continues', async () => {
+    const port = await startPub({ powDifficulty: 0, maxPageBlobs: 3, postBurst: 100 });
+    const c = await client(port);
+    for (let i = 0; i < 7; i++) await c.post(freshBlob());
+    const p = await peer(port);
+    p.ws.send(encodeFetch(1, 0n, 1000));
+    const pagesOf = (id: number) => p.frames.filter((f) => f.type === PubFrameType.PAGE && f.requestId === id);
+    await p.until(() => pagesOf(1).some((f) => f.type === PubFrameType.PAGE && f.continues !== true), 'the last page');
+    const pages = pagesOf(1).map((f) => (f.type === PubFrameType.PAGE ? f : assert.fail()));
+    assert.deepEqual(pages.map((f) => f.blobs.map((b) => b.cursor)), [[1n, 2n, 3n], [4n, 5n, 6n], [7n]]);
+    assert.deepEqual(pages.map((f) => [f.continues === true, f.more, f.next]), [[true, true, 3n], [true, true, 6n], [false, false, 7n]]);
+    // a limit that ends inside a page: the last page stops at it and says more follow
+    p.ws.send(encodeFetch(2, 1n, 5));
+    await p.until(() => pagesOf(2).some((f) => f.type === PubFrameType.PAGE && f.continues !== true), 'the last page');
+    const limited = pagesOf(2).map((f) => (f.type === PubFrameType.PAGE ? f : assert.fail()));
+    assert.deepEqual(limited.map((f) => [f.blobs.map((b) => b.cursor), f.continues === true, f.more]), [[[2n, 3n, 4n], true, true], [[5n, 6n], false, true]]);
+    // the client gathers the pages into one result
+    const all = await c.fetch(0n, { limit: 1000 });
+    assert.deepEqual(all.blobs.map((b) => b.cursor), [1n, 2n, 3n, 4n, 5n, 6n, 7n]);
+    assert.equal(all.more, false);
+    assert.equal(all.next, 7n);
+  });
+
+  it('sends each new blob once, in order, to caught-up subscribers and to ones still catching up', async () => {
+    const port = await startPub({ powDifficulty: 0, postBurst: 1000, postsPerSecond: 1000 });
+    const poster = await client(port);
+    for (let i = 0; i < 5; i++) await poster.post(freshBlob());
+    const behind = await Promise.all([peer(port), peer(port)]);
+    const live = await Promise.all([peer(port), peer(port), peer(port)]);
+    behind.forEach((p, i) => p.ws.send(encodeSubscribe(1 + i, 0n)));
+    live.forEach((p) => p.ws.send(encodeSubscribe(7, 5n)));
+    for (const [i, p] of behind.entries()) await p.replyTo(1 + i);
+    for (const p of live) await p.replyTo(7);
+    for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 10 }, () => poster.post(freshBlob())));
+    const cursorsOf = (p: RawPeer) => p.frames.flatMap((f) => (f.type === PubFrameType.BLOB ? [f.cursor] : []));
+    const upTo = (from: number) => Array.from({ length: 35 - from }, (_, i) => BigInt(from + 1 + i));
+    for (const p of behind) await p.until(() => cursorsOf(p).length >= 35, 'every blob');
+    for (const p of live) await p.until(() => cursorsOf(p).length >= 30, 'every new blob');
+    await new Promise((r) => setTimeout(r, 100)); // room for a blob sent twice to show up
+    for (const p of behind) assert.deepEqual(cursorsOf(p), upTo(0));
+    for (const p of live) assert.deepEqual(cursorsOf(p), upTo(5));
+  });
+
+  it('catches a subscriber that stopped reading up from the store, while serving the others', async () => {
+    const port = await startPub({ powDifficulty: 0, postBurst: 1000 });
+    const slow = await peer(port);
+    const reader = await peer(port);
+    slow.ws.send(encodeSubscribe(1, 0n));
+    reader.ws.send(encodeSubscribe(1, 0n));
+    await slow.replyTo(1);
+    await reader.replyTo(1);
+    slow.ws.pause();
+    const poster = await client(port);
+    // 80 x 128 KiB: far more than the pub queues for one connection (SEND_HIGH_WATER_BYTES)
+    for (let i = 0; i < 80; i++) await poster.post(freshBlob(131072));
+    const cursorsOf = (p: RawPeer) => p.frames.flatMap((f) => (f.type === PubFrameType.BLOB ? [f.cursor] : []));
+    await reader.until(() => cursorsOf(reader).length >= 80, 'every blob at the reading subscriber');
+    assert.ok(cursorsOf(slow).length < 80);
+    slow.ws.resume();
+    await slow.until(() => cursorsOf(slow).length >= 80, 'every blob at the slow subscriber');
+    const all = Array.from({ length: 80 }, (_, i) => BigInt(i + 1));
+    assert.deepEqual(cursorsOf(slow), all);
+    assert.deepEqual(cursorsOf(reader), all);
+  });
+
   it('pushes blobs posted on other connections to a subscriber without polling', async () => {
     const port = await startPub({ powDifficulty: 0 });
     const p = await peer(port);
