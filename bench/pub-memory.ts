@@ -4,7 +4,7 @@
  * (bench/pub-memory-child), then `snug pub --listen` is started on that store and serves
  * fetches, live subscriptions and posts while this process samples its RSS.
  */
-import { statfs } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { PubClient } from '../daemon/pub/client.js';
 import { DirectDialer } from '../daemon/transport/direct.js';
@@ -61,6 +61,7 @@ export async function runPubMemoryBench(): Promise<void> {
     figure('filling process RSS after the fill', (afterFill?.rss ?? NaN) / MiB, 'MiB', 'not the pub measured below');
     figure('snug pub RSS once listening on the store', (opened?.rss ?? NaN) / MiB, 'MiB');
     figure('snug pub peak RSS while serving', served.peak / MiB, 'MiB', `budget < ${BUDGET_MIB} MiB`);
+    figure('  of which anonymous (heaps) / file-backed', `${(served.anon / MiB).toFixed(0)} / ${(served.file / MiB).toFixed(0)}`, 'MiB', 'RssAnon / RssFile+RssShmem at the peak (LevelDB maps its table files)');
     figure('snug pub peak RSS of its life (VmHWM)', served.hwm / MiB, 'MiB');
     await pub.stop(60_000);
 
@@ -82,6 +83,9 @@ export async function runPubMemoryBench(): Promise<void> {
 
 interface Served {
   readonly fetched: number;
+  /** RssAnon and RssFile (bytes) at the peak: anonymous memory (heaps) and mapped files (LevelDB tables). */
+  readonly anon: number;
+  readonly file: number;
   readonly posted: number;
   readonly delivered: number;
   /** Peak RSS sampled while serving, and the process's VmHWM after (bytes). */
@@ -93,6 +97,17 @@ interface Served {
  * Serves SERVE_MS of traffic against `pub` (4 readers paging from random cursors, 20 live
  * subscribers, 4 posters posting without pause) while sampling its RSS.
  */
+/** RssAnon and RssFile of a process, in bytes (from /proc/PID/smaps_rollup). */
+async function rssSplit(pid: number): Promise<{ anon: number; file: number } | null> {
+  try {
+    const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
+    return { anon: kib('Anonymous'), file: kib('Rss') - kib('Anonymous') };
+  } catch {
+    return null;
+  }
+}
+
 async function serve(pub: PubChild, count: number): Promise<Served> {
   const clients: PubClient[] = [];
   try {
@@ -104,11 +119,16 @@ async function serve(pub: PubChild, count: number): Promise<Served> {
     let fetched = 0;
     let posted = 0;
     let delivered = 0;
-    const peak = { rss: 0 };
+    const peak = { rss: 0, anon: 0, file: 0 };
     const sampler = (async () => {
       while (!stop) {
         const r = await processRss(pub.pid);
-        if (r) peak.rss = Math.max(peak.rss, r.rss);
+        if (r && r.rss > peak.rss) {
+          peak.rss = r.rss;
+          const split = await rssSplit(pub.pid);
+          peak.anon = split?.anon ?? NaN;
+          peak.file = split?.file ?? NaN;
+        }
         await sleep(SAMPLE_MS);
       }
     })();
@@ -152,7 +172,7 @@ async function serve(pub: PubChild, count: number): Promise<Served> {
     if (failures.length > 0) throw failures[0];
     const end = await processRss(pub.pid);
 
-    return { fetched, posted, delivered, peak: peak.rss, hwm: end?.hwm ?? NaN };
+    return { fetched, posted, delivered, peak: peak.rss, anon: peak.anon, file: peak.file, hwm: end?.hwm ?? NaN };
   } finally {
     await Promise.allSettled(clients.map((c) => c.close()));
   }

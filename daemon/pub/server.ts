@@ -40,7 +40,7 @@ import { PING_INTERVAL_MS, PUB_DIR, PUMP_PAGE_BLOBS, PUMP_PAGE_BYTES, SEND_HIGH_
 import { rawDataBytes } from './ws.js';
 import { PubError, PubErrorCodes } from './errors.js';
 import { TokenBucket, policyFrom, resolveLimits } from './policy.js';
-import { AppendEvent, BlobStore, type BlobReader, type StoredBlob } from './store.js';
+import { AppendEvent, BlobStore, type BlobReader, type SincePage, type StoredBlob } from './store.js';
 
 const debug = createDebug('snug:pub');
 
@@ -288,11 +288,15 @@ class Connection {
     const server = this.#server;
     const limits = server.limits;
     let reader: BlobReader | undefined;
+    // The next page is read while the current one is sent (LevelDB reads run off the event loop).
+    let reading: Promise<SincePage> | undefined;
     let sent = 0;
     try {
       reader = server.store.reader(frame.since);
+      reading = reader.next(Math.min(frame.limit, limits.maxPageBlobs), limits.maxPageBytes);
       for (;;) {
-        const page = await reader.next(Math.min(frame.limit - sent, limits.maxPageBlobs), limits.maxPageBytes);
+        const page = await reading;
+        reading = undefined;
         sent += page.blobs.length;
         const continues = page.more && page.blobs.length > 0 && sent < frame.limit;
         const bytes = encodePage({ requestId: frame.requestId, ...page, continues });
@@ -300,12 +304,14 @@ class Connection {
           await this.sendAndWait(bytes);
           return;
         }
+        reading = reader.next(Math.min(frame.limit - sent, limits.maxPageBlobs), limits.maxPageBytes);
         if (!(await this.sendPaced([bytes]))) return;
       }
     } catch (err) {
       server.storeFailed(err);
       return this.error(frame.requestId, server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL);
     } finally {
+      await reading?.catch(() => {});
       await reader?.close().catch(() => {});
     }
   }
@@ -349,23 +355,29 @@ class Connection {
     this.#pumping = true;
     const server = this.#server;
     const limits = server.limits;
+    const pageBlobs = Math.min(limits.maxPageBlobs, PUMP_PAGE_BLOBS);
+    const pageBytes = Math.min(limits.maxPageBytes, PUMP_PAGE_BYTES);
     let reader: BlobReader | undefined;
+    let reading: Promise<SincePage> | undefined;
     try {
       while (!this.closed && !server.stopping && this.#subscription) {
         const sub = this.#subscription;
-        if (sub.cursor >= server.store.stats().head) {
+        if (reading === undefined && sub.cursor >= server.store.stats().head) {
           // Caught up: from here on every new blob comes through deliverLive (no await between
           // this check and the switch, so none is missed).
           sub.live = true;
           return;
         }
         reader ??= server.store.reader(sub.cursor);
-        const page = await reader.next(Math.min(limits.maxPageBlobs, PUMP_PAGE_BLOBS), Math.min(limits.maxPageBytes, PUMP_PAGE_BYTES));
+        const page = await (reading ?? reader.next(pageBlobs, pageBytes));
+        reading = undefined;
         if (page.pruned) {
           // Blobs this subscriber had not received yet were pruned: say so, never skip silently.
           this.send(encodeSubscribed(sub.requestId, true, page.start, page.head));
         }
         sub.cursor = page.next;
+        // Read the next page while this one is sent, when more are known to follow.
+        if (page.more) reading = reader.next(pageBlobs, pageBytes);
         if (!(await this.sendPaced(page.blobs.map((b) => encodeBlob(sub.requestId, b.cursor, b.blob))))) return;
       }
     } catch (err) {
@@ -375,7 +387,8 @@ class Connection {
       }
     } finally {
       this.#pumping = false;
-      void reader?.close().catch(() => {});
+      const r = reader;
+      if (r) void (reading ?? Promise.resolve()).catch(() => {}).then(() => r.close()).catch(() => {});
     }
   }
 }
