@@ -70,6 +70,7 @@ function everyFrame(): Array<[string, Uint8Array]> {
     ['SUBSCRIBE', encodeSubscribe(9, 0n)],
     ['POST_ACK', encodePostAck(7, 1n, true)],
     ['PAGE', encodePage({ requestId: 8, more: true, pruned: true, start: 3n, next: 5n, head: 10n, blobs: [{ cursor: 4n, blob: blob() }, { cursor: 5n, blob: blob(8192, 1) }] })],
+    ['PAGE continuing', encodePage({ requestId: 8, more: true, pruned: false, continues: true, start: 1n, next: 4n, head: 10n, blobs: [{ cursor: 4n, blob: blob() }] })],
     ['SUBSCRIBED', encodeSubscribed(9, false, 1n, 10n)],
     ['BLOB', encodeBlob(9, 11n, blob())],
     ['ERROR', encodeError(7, PubErrorCode.RATE_LIMITED, 250)],
@@ -132,6 +133,19 @@ describe('protocol/pub-wire', () => {
     assert.equal(hello.length, 2 + 32 + 1 + 1 + 4 * 2 + 4 + 2 + 4 + 4 + 4 + 2 + 8 + 8 + 4);
     assert.equal(hex(hello.subarray(0, 2)), '0101');
     assert.equal(hex(hello.subarray(34, 44)), '10' + '02' + '00000800' + '00002000');
+  });
+
+  it('flags a page that another page answering the same fetch follows (bit 2), only together with more', () => {
+    const page = { requestId: 1, more: true, pruned: false, start: 1n, next: 2n, head: 3n, blobs: [{ cursor: 2n, blob: Uint8Array.of(1) }] };
+    const continuing = encodePage({ ...page, continues: true });
+    assert.equal(continuing[6], 0x05);
+    assert.deepEqual(decodeFrame(continuing), { type: PubFrameType.PAGE, ...page, continues: true });
+    assert.equal(encodePage(page)[6], 0x01);
+    const bad = encodePage({ ...page, continues: true });
+    bad[6] = 0x04;
+    assert.equal(codeOf(() => decodeFrame(bad)), ProtocolErrorCode.INVALID_FIELD);
+    bad[6] = 0x08;
+    assert.equal(codeOf(() => decodeFrame(bad)), ProtocolErrorCode.INVALID_FIELD);
   });
 
   it('rejects every truncation of every frame with TRUNCATED', () => {
