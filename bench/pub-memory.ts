@@ -75,6 +75,15 @@ export async function runPubMemoryBench(): Promise<void> {
     const capped = await serve(pub, count);
     note(`the same traffic again, the pub started with NODE_OPTIONS=--max-old-space-size=${CAPPED_HEAP_MIB}: ${capped.posted.toLocaleString('en-US')} posts, ${capped.delivered.toLocaleString('en-US')} deliveries, ${capped.fetched.toLocaleString('en-US')} blobs fetched`);
     figure(`peak RSS while serving, heap capped at ${CAPPED_HEAP_MIB} MiB`, capped.peak / MiB, 'MiB', `budget < ${BUDGET_MIB} MiB`);
+    await pub.stop(60_000);
+
+    // live fan-out alone: 20 subscribers at the head and one poster posting without pause
+    pub = await spawnPub({ home, args: [...BENCH_CLI_ARGS, '--quota', '1T', '--retention', '0'], timeoutMs: 10 * 60 * 1000 });
+    const fanStart = await processRss(pub.pid);
+    const fan = await serve(pub, count, { readers: 0, subscribers: 20, posters: 1 });
+    note(`live fan-out alone, ${SERVE_MS / 1000} s: 20 subscribers at the head, 1 poster posting without pause: ${fan.posted.toLocaleString('en-US')} posts, ${fan.delivered.toLocaleString('en-US')} deliveries`);
+    figure('fan-out only: RSS once listening', (fanStart?.rss ?? NaN) / MiB, 'MiB');
+    figure('fan-out only: peak RSS', fan.peak / MiB, 'MiB', `budget < ${BUDGET_MIB} MiB`);
   } finally {
     await pub?.stop();
     await removeDir(home);
@@ -108,7 +117,7 @@ async function rssSplit(pid: number): Promise<{ anon: number; file: number } | n
   }
 }
 
-async function serve(pub: PubChild, count: number): Promise<Served> {
+async function serve(pub: PubChild, count: number, traffic: { readers: number; subscribers: number; posters: number } = { readers: 4, subscribers: 20, posters: 4 }): Promise<Served> {
   const clients: PubClient[] = [];
   try {
     // traffic: 4 readers paging through the backlog from random cursors, 20 live subscribers,
@@ -132,7 +141,7 @@ async function serve(pub: PubChild, count: number): Promise<Served> {
         await sleep(SAMPLE_MS);
       }
     })();
-    const readers = Array.from({ length: 4 }, async () => {
+    const readers = Array.from({ length: traffic.readers }, async () => {
       const c = await PubClient.connect(dialer, pub.address);
       clients.push(c);
       while (!stop) {
@@ -145,13 +154,13 @@ async function serve(pub: PubChild, count: number): Promise<Served> {
         }
       }
     });
-    const subs = Array.from({ length: 20 }, async () => {
+    const subs = Array.from({ length: traffic.subscribers }, async () => {
       const c = await PubClient.connect(dialer, pub.address);
       clients.push(c);
       const { head } = await c.fetch(0n, { limit: 1 }); // live only: from the current head
       await c.subscribe(head, () => { delivered += 1; });
     });
-    const posters = Array.from({ length: 4 }, async (_, w) => {
+    const posters = Array.from({ length: traffic.posters }, async (_, w) => {
       const c = await PubClient.connect(dialer, pub.address);
       clients.push(c);
       for (let i = 0; !stop; i++) {
@@ -161,14 +170,14 @@ async function serve(pub: PubChild, count: number): Promise<Served> {
     });
     // collect the traffic's failures as they happen, so none goes unhandled while we wait
     const failures: unknown[] = [];
-    const traffic = [...readers, ...posters, ...subs].map((p) => p.catch((err: unknown) => {
+    const running = [...readers, ...posters, ...subs].map((p) => p.catch((err: unknown) => {
       failures.push(err);
       stop = true;
     }));
     const t1 = nowMs();
     while (!stop && nowMs() - t1 < SERVE_MS) await sleep(100);
     stop = true;
-    await Promise.all([...traffic, sampler]);
+    await Promise.all([...running, sampler]);
     if (failures.length > 0) throw failures[0];
     const end = await processRss(pub.pid);
 
