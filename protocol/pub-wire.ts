@@ -606,6 +606,34 @@ export function decodeServerFrame(bytes: Uint8Array, options: { maxBytes?: numbe
   return frame as ServerFrame;
 }
 
+/** Encodes any decoded frame: `encodeFrame(decodeFrame(b))` gives `b` back (for REFUSE: with this version byte). */
+export function encodeFrame(frame: PubFrame): Uint8Array {
+  switch (frame.type) {
+    case PubFrameType.HELLO:
+      return encodeHello(frame.policy);
+    case PubFrameType.REFUSE:
+      return encodeRefuse(frame.minVersion, frame.maxVersion);
+    case PubFrameType.POST:
+      return encodePost(frame.requestId, frame.nonce, frame.blob);
+    case PubFrameType.FETCH:
+      return encodeFetch(frame.requestId, frame.since, frame.limit);
+    case PubFrameType.SUBSCRIBE:
+      return encodeSubscribe(frame.requestId, frame.since);
+    case PubFrameType.HELLO_REQUEST:
+      return encodeHelloRequest();
+    case PubFrameType.POST_ACK:
+      return encodePostAck(frame.requestId, frame.cursor, frame.duplicate);
+    case PubFrameType.PAGE:
+      return encodePage(frame);
+    case PubFrameType.SUBSCRIBED:
+      return encodeSubscribed(frame.requestId, frame.pruned, frame.start, frame.head);
+    case PubFrameType.BLOB:
+      return encodeBlob(frame.requestId, frame.cursor, frame.blob);
+    case PubFrameType.ERROR:
+      return encodeError(frame.requestId, frame.code, frame.retryAfterMs);
+  }
+}
+
 /**
  * Checks an opaque blob against the sizes a pub accepts: returns null when acceptable, or the
  * pub error code to answer with.
