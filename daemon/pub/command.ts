@@ -16,7 +16,7 @@ import { ED25519_SEED_BYTES } from '../../protocol/crypto.js';
 import { SnugError } from '../../protocol/errors.js';
 import { UsageError } from '../cli/errors.js';
 import { torOptionsFrom, type RawTorArgs, type TorOptions } from '../cli/options.js';
-import { TorService, type OnionService } from '../tor/service.js';
+import { TorService, type OnionService, type TorProgress } from '../tor/service.js';
 import { DEFAULT_PUB_LIMITS as D, ONION_KEY_FILE, ONION_VIRTUAL_PORT, PUB_DIR, type PubLimits } from './constants.js';
 import { PubError, PubErrorCodes } from './errors.js';
 import { resolveLimits } from './policy.js';
@@ -226,6 +226,14 @@ export async function runPub(config: PubCommandConfig, io: PubCommandIo, options
     } else {
       const seed = await loadOrCreateOnionSeed(config.home);
       tor = new TorService({ dataDir: join(config.home, PUB_DIR, 'tor'), options: config.tor });
+      // Bootstrap progress, so an operator can tell a slow network from a stuck one.
+      let lastBootstrap = -1;
+      tor.addEventListener('progress', (event) => {
+        const { bootstrap } = (event as CustomEvent<TorProgress>).detail;
+        if (bootstrap === lastBootstrap) return;
+        lastBootstrap = bootstrap;
+        log('tor-bootstrap', { percent: bootstrap });
+      });
       await tor.start({ signal: options.signal });
       log('tor-started', {});
       await tor.waitBootstrapped({ signal: options.signal });
