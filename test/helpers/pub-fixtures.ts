@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { PubClient } from '../../daemon/pub/client.js';
 import type { PubLimits } from '../../daemon/pub/constants.js';
 import { BLOB_VERSION } from '../../protocol/constants.js';
+import { PUB_WIRE_VERSION, type PubPolicy } from '../../protocol/pub-wire.js';
 
 /** The repository root, from dist/test/helpers/ (compiled) three levels up. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -103,8 +104,31 @@ export function blobSerial(blob: Uint8Array): number {
   return Number(new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getBigUint64(1));
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+/** Byte-string equality: the protocol's own helper, re-exported for the pub tests. */
+export { bytesEqual } from '../../protocol/bytes.js';
+
+/** A policy as a pub announces it, for codec tests. */
+export const SAMPLE_POLICY: PubPolicy = {
+  version: PUB_WIRE_VERSION,
+  powContext: new Uint8Array(32).fill(0xab),
+  powDifficulty: 16,
+  blobSizes: [2048, 8192],
+  maxFrameBytes: 140_000,
+  maxPageBlobs: 256,
+  maxPageBytes: 524_288,
+  postsPerSecond: 20,
+  postBurst: 40,
+  maxInflight: 16,
+  quotaBytes: 4 * 1024 ** 3,
+  retentionMs: 30 * 86_400_000,
+  maxConnections: 256,
+};
+
+/** A blob of `size` bytes filled with `fill`, with the blob version first. */
+export function filledBlob(size = 2048, fill = 0x5a): Uint8Array {
+  const b = new Uint8Array(size).fill(fill);
+  b[0] = BLOB_VERSION;
+  return b;
 }
 
 /** A fresh temp directory; remove it with removeDir. */

@@ -5,10 +5,8 @@
  * (The over-the-socket fuzz of the pub itself is test/daemon/pub/server.fuzz.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { BLOB_VERSION } from '../../protocol/constants.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import {
-  PUB_WIRE_VERSION,
   PubErrorCode,
   PubFrameType,
   decodeClientFrame,
@@ -28,33 +26,15 @@ import {
   encodeSubscribed,
   type PubFrame,
 } from '../../protocol/pub-wire.js';
-import { Prng } from '../helpers/pub-fixtures.js';
+import { Prng, SAMPLE_POLICY, filledBlob } from '../helpers/pub-fixtures.js';
 
 const RUNS = 100_000;
 const SEED = 0x5eed_0b0b;
 
-function blob(size: number, fill: number): Uint8Array {
-  const b = new Uint8Array(size).fill(fill);
-  b[0] = BLOB_VERSION;
-  return b;
-}
+const blob = filledBlob;
 
 function validFrames(): Uint8Array[] {
-  const policy = {
-    version: PUB_WIRE_VERSION,
-    powContext: new Uint8Array(32).fill(0x42),
-    powDifficulty: 16,
-    blobSizes: [2048, 8192, 32768, 131072],
-    maxFrameBytes: 132_114,
-    maxPageBlobs: 256,
-    maxPageBytes: 524_288,
-    postsPerSecond: 20,
-    postBurst: 40,
-    maxInflight: 16,
-    quotaBytes: 4 * 1024 ** 3,
-    retentionMs: 30 * 86_400_000,
-    maxConnections: 256,
-  };
+  const policy = { ...SAMPLE_POLICY, blobSizes: [2048, 8192, 32768, 131072], maxFrameBytes: 132_114 };
   return [
     encodeHello(policy),
     encodeRefuse(1, 1),

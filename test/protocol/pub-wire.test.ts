@@ -20,30 +20,11 @@ import {
   encodeRefuse,
   encodeSubscribe,
   encodeSubscribed,
-  type PubPolicy,
 } from '../../protocol/pub-wire.js';
+import { SAMPLE_POLICY, filledBlob } from '../helpers/pub-fixtures.js';
 
-const policy: PubPolicy = {
-  version: PUB_WIRE_VERSION,
-  powContext: new Uint8Array(32).fill(0xab),
-  powDifficulty: 16,
-  blobSizes: [2048, 8192],
-  maxFrameBytes: 140_000,
-  maxPageBlobs: 256,
-  maxPageBytes: 524_288,
-  postsPerSecond: 20,
-  postBurst: 40,
-  maxInflight: 16,
-  quotaBytes: 4 * 1024 ** 3,
-  retentionMs: 30 * 86_400_000,
-  maxConnections: 256,
-};
-
-function blob(size = 2048, fill = 0x5a): Uint8Array {
-  const b = new Uint8Array(size).fill(fill);
-  b[0] = BLOB_VERSION;
-  return b;
-}
+const policy = SAMPLE_POLICY;
+const blob = filledBlob;
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
