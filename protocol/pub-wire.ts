@@ -242,11 +242,17 @@ class Reader {
     this.#pos += n;
     return out;
   }
-  /** A blob: u32 length (at most BLOB_SIZE_MAX) then that many bytes. */
+  /**
+   * A blob: u32 length (at most BLOB_SIZE_MAX) then that many bytes, as a view into the frame
+   * (no copy: a page of hundreds of blobs would otherwise cost an allocation per blob).
+   */
   blob(): Uint8Array {
     const len = this.u32('blob length');
     if (len > BLOB_SIZE_MAX) fail(ProtocolErrorCode.OVERSIZED, `a blob is at most ${BLOB_SIZE_MAX} bytes`);
-    return this.bytesOf(len, 'blob');
+    this.#need(len, 'blob');
+    const out = this.bytes.subarray(this.#pos, this.#pos + len);
+    this.#pos += len;
+    return out;
   }
   end(): void {
     if (this.#pos !== this.bytes.length) fail(ProtocolErrorCode.OVERSIZED, 'trailing bytes after the frame');
@@ -405,6 +411,50 @@ export function encodePage(page: Omit<PageFrame, 'type'>): Uint8Array {
     .u64(page.head)
     .u16(page.blobs.length);
   for (const e of page.blobs) w.u64(e.cursor).u32(e.blob.length).bytes(e.blob);
+  return w.finish();
+}
+
+/** A PAGE's fields without its blobs, for encodePageEntries. */
+export type PageHead = Omit<PageFrame, 'type' | 'blobs'>;
+
+/**
+ * A PAGE whose entries are already encoded (`runs`: entries laid end to end, each cursor u64 ||
+ * length u32 || blob, as a store may keep them): the same bytes encodePage gives for those blobs,
+ * without taking them apart. Every entry's length is checked and its cursor must be above the one
+ * before; `count` must be the number of entries.
+ */
+export function encodePageEntries(page: PageHead, count: number, runs: readonly Uint8Array[]): Uint8Array {
+  checkRequestId(page.requestId);
+  checkU64(page.start, 'start');
+  checkU64(page.next, 'next');
+  checkU64(page.head, 'head');
+  checkInt(count, 0, PAGE_BLOBS_MAX, 'number of blobs in a page');
+  let size = PAGE_OVERHEAD_BYTES;
+  let seen = 0;
+  let previous = -1n;
+  for (const run of runs) {
+    const v = new DataView(run.buffer, run.byteOffset, run.byteLength);
+    for (let pos = 0; pos < run.length; seen++) {
+      if (pos + PAGE_ENTRY_OVERHEAD_BYTES > run.length) fail(ProtocolErrorCode.TRUNCATED, 'a page entry is cut short');
+      const cursor = v.getBigUint64(pos);
+      if (cursor <= previous) fail(ProtocolErrorCode.INVALID_FIELD, 'page entries must be in cursor order');
+      previous = cursor;
+      const len = v.getUint32(pos + U64_BYTES);
+      if (len > BLOB_SIZE_MAX) fail(ProtocolErrorCode.OVERSIZED, `a blob is at most ${BLOB_SIZE_MAX} bytes`);
+      pos += PAGE_ENTRY_OVERHEAD_BYTES + len;
+      if (pos > run.length) fail(ProtocolErrorCode.TRUNCATED, 'a page entry is cut short');
+    }
+    size += run.length;
+  }
+  if (seen !== count) fail(ProtocolErrorCode.INVALID_FIELD, 'the page count does not match its entries');
+  const w = header(new Writer(size), PubFrameType.PAGE)
+    .u32(page.requestId)
+    .u8((page.more ? FLAG_MORE : 0) | (page.pruned ? FLAG_PRUNED : 0) | (page.continues === true ? FLAG_CONTINUES : 0))
+    .u64(page.start)
+    .u64(page.next)
+    .u64(page.head)
+    .u16(count);
+  for (const run of runs) w.bytes(run);
   return w.finish();
 }
 

@@ -26,7 +26,7 @@ import {
   isClientFrameType,
   encodeError,
   encodeHello,
-  encodePage,
+  encodePageEntries,
   encodePostAck,
   encodeRefuse,
   encodeSubscribed,
@@ -40,7 +40,7 @@ import { PING_INTERVAL_MS, PUB_DIR, PUMP_PAGE_BLOBS, PUMP_PAGE_BYTES, SEND_HIGH_
 import { rawDataBytes } from './ws.js';
 import { PubError, PubErrorCodes } from './errors.js';
 import { TokenBucket, policyFrom, resolveLimits } from './policy.js';
-import { AppendEvent, BlobStore, type BlobReader, type SincePage, type StoredBlob } from './store.js';
+import { AppendEvent, BlobStore, type BlobReader, type EntriesPage, type SincePage, type StoredBlob } from './store.js';
 
 const debug = createDebug('snug:pub');
 
@@ -289,22 +289,22 @@ class Connection {
     const limits = server.limits;
     let reader: BlobReader | undefined;
     // The next page is read while the current one is sent (LevelDB reads run off the event loop).
-    let reading: Promise<SincePage> | undefined;
+    let reading: Promise<EntriesPage> | undefined;
     let sent = 0;
     try {
       reader = server.store.reader(frame.since);
-      reading = reader.next(Math.min(frame.limit, limits.maxPageBlobs), limits.maxPageBytes);
+      reading = reader.nextEntries(Math.min(frame.limit, limits.maxPageBlobs), limits.maxPageBytes);
       for (;;) {
-        const page = await reading;
+        const { runs, count, bytes: _bytes, ...head } = await reading;
         reading = undefined;
-        sent += page.blobs.length;
-        const continues = page.more && page.blobs.length > 0 && sent < frame.limit;
-        const bytes = encodePage({ requestId: frame.requestId, ...page, continues });
+        sent += count;
+        const continues = head.more && count > 0 && sent < frame.limit;
+        const bytes = encodePageEntries({ requestId: frame.requestId, ...head, continues }, count, runs);
         if (!continues) {
           await this.sendAndWait(bytes);
           return;
         }
-        reading = reader.next(Math.min(frame.limit - sent, limits.maxPageBlobs), limits.maxPageBytes);
+        reading = reader.nextEntries(Math.min(frame.limit - sent, limits.maxPageBlobs), limits.maxPageBytes);
         if (!(await this.sendPaced([bytes]))) return;
       }
     } catch (err) {

@@ -4,10 +4,19 @@
  *
  * Layout (keys binary, big-endian, so iteration is in cursor order; every value versioned):
  *
- *   0x00 0x01             → STATE: 0x01 || last cursor u64 || prune floor u64 || blobs u64 || bytes u64
- *   0x00 0x02             → POW CONTEXT: 0x01 || 32 random bytes (this pub's PoW context)
- *   0x01 || cursor u64    → BLOB: 0x01 || received-at ms u64 || blob hash (32) || blob
- *   0x02 || blob hash (32)→ INDEX: 0x01 || cursor u64
+ *   0x00 0x01              → STATE: 0x02 || last cursor u64 || prune floor u64 || blobs u64 || bytes u64
+ *   0x00 0x02              → POW CONTEXT: 0x01 || 32 random bytes (this pub's PoW context)
+ *   0x03 || last cursor u64→ CHUNK: consecutive blobs, see chunk.ts
+ *   0x02 || blob hash (32) → INDEX: 0x01 || cursor u64
+ *
+ * Blobs are kept in chunks of ~256 KiB rather than a record each: a catch-up read then costs
+ * one LevelDB record per chunk, and a raw per-blob layout could not be read faster than ~0.7 of
+ * a bare socket. Each group commit writes its new blobs as one chunk; once the unsealed chunks
+ * at the end of the log hold CHUNK_TARGET_BYTES, the commit that fills them writes them again
+ * as one sealed chunk and deletes them, in the same batch. Blobs are written about twice.
+ *
+ * STATE version 0x01 is the layout before chunks (0x01 || cursor u64 → one blob each); open()
+ * converts such a store in place, in synced batches that survive a crash part way.
  *
  * The prune floor is the highest cursor ever pruned: blobs live at floor+1 .. last, with no gaps.
  * Nothing is indexed in memory: dedupe is a LevelDB lookup. Every put is acknowledged only once
@@ -30,20 +39,26 @@ import {
   QUOTA_BYTES,
   RETENTION_MS,
 } from './constants.js';
+import { CHUNK_MAX_BLOBS, CHUNK_TARGET_BYTES, Chunk, decodeChunk, encodeChunk, type ChunkEntry } from './chunk.js';
 import { PubError, PubErrorCodes } from './errors.js';
 
-/** Version byte of every record the store writes. */
+/** Version byte of the POW CONTEXT and INDEX records. */
 export const STORE_RECORD_VERSION = 0x01;
+/** Version byte of the STATE record: the store's layout (0x02: blobs in chunks). */
+export const STORE_LAYOUT_VERSION = 0x02;
+/** The layout before chunks (one record per blob), converted on open. */
+const LAYOUT_PER_BLOB = 0x01;
 
 const PREFIX_META = 0x00;
-const PREFIX_BLOB = 0x01;
+const PREFIX_LEGACY_BLOB = 0x01;
 const PREFIX_INDEX = 0x02;
+const PREFIX_CHUNK = 0x03;
 const STATE_KEY = Uint8Array.of(PREFIX_META, 0x01);
 const POW_CONTEXT_KEY = Uint8Array.of(PREFIX_META, 0x02);
-const BLOB_FIRST = Uint8Array.of(PREFIX_BLOB);
-const BLOB_END = Uint8Array.of(PREFIX_BLOB + 1);
+const CHUNK_FIRST = Uint8Array.of(PREFIX_CHUNK);
+const CHUNK_END = Uint8Array.of(PREFIX_CHUNK + 1);
 const STATE_BYTES = 1 + 4 * 8;
-const BLOB_RECORD_HEADER_BYTES = 1 + 8 + BLOB_HASH_BYTES;
+const LEGACY_BLOB_HEADER_BYTES = 1 + 8 + BLOB_HASH_BYTES;
 const INDEX_RECORD_BYTES = 1 + 8;
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -86,6 +101,19 @@ export interface SincePage {
   readonly head: bigint;
 }
 
+/** A page's bounds and flags, without its blobs (see SincePage). */
+export type PageBounds = Omit<SincePage, 'blobs'> & {
+  /** Blobs in the page. */
+  readonly count: number;
+  /** Their bytes. */
+  readonly bytes: number;
+};
+
+/** A page as runs of PAGE-frame entries (BlobReader.nextEntries). */
+export interface EntriesPage extends PageBounds {
+  readonly runs: Uint8Array[];
+}
+
 export interface BlobStoreStats {
   readonly blobs: number;
   readonly bytes: number;
@@ -105,6 +133,17 @@ interface State {
   readonly bytes: number;
 }
 
+type Op = { type: 'del'; key: Uint8Array } | { type: 'put'; key: Uint8Array; value: Uint8Array };
+
+/** The unsealed chunks at the end of the log: their keys and, in order, their blobs. */
+interface Tail {
+  readonly keys: Uint8Array[];
+  readonly entries: ChunkEntry[];
+  readonly bytes: number;
+}
+
+const EMPTY_TAIL: Tail = { keys: [], entries: [], bytes: 0 };
+
 interface PendingPut {
   readonly blob: Uint8Array;
   readonly hash: Uint8Array;
@@ -119,8 +158,8 @@ function u64Key(prefix: number, value: bigint): Uint8Array {
   return key;
 }
 
-function blobKey(cursor: bigint): Uint8Array {
-  return u64Key(PREFIX_BLOB, cursor);
+function chunkKey(last: bigint): Uint8Array {
+  return u64Key(PREFIX_CHUNK, last);
 }
 
 function indexKey(hash: Uint8Array): Uint8Array {
@@ -141,7 +180,7 @@ function corrupt(what: string): PubError {
 function encodeState(s: State): Uint8Array {
   const out = new Uint8Array(STATE_BYTES);
   const v = view(out);
-  out[0] = STORE_RECORD_VERSION;
+  out[0] = STORE_LAYOUT_VERSION;
   v.setBigUint64(1, s.last);
   v.setBigUint64(9, s.floor);
   v.setBigUint64(17, BigInt(s.blobs));
@@ -149,35 +188,29 @@ function encodeState(s: State): Uint8Array {
   return out;
 }
 
-function decodeState(b: Uint8Array): State {
-  if (b.length !== STATE_BYTES || b[0] !== STORE_RECORD_VERSION) throw corrupt('state');
+/** STATE and the layout it was written for. */
+function decodeState(b: Uint8Array): State & { layout: number } {
+  const layout = b[0];
+  if (b.length !== STATE_BYTES || (layout !== STORE_LAYOUT_VERSION && layout !== LAYOUT_PER_BLOB)) throw corrupt('state');
   const v = view(b);
-  const s = { last: v.getBigUint64(1), floor: v.getBigUint64(9), blobs: Number(v.getBigUint64(17)), bytes: Number(v.getBigUint64(25)) };
+  const s = { layout, last: v.getBigUint64(1), floor: v.getBigUint64(9), blobs: Number(v.getBigUint64(17)), bytes: Number(v.getBigUint64(25)) };
   if (s.floor > s.last) throw corrupt('state');
   return s;
 }
 
-function encodeBlobRecord(receivedAt: number, hash: Uint8Array, blob: Uint8Array): Uint8Array {
-  const out = new Uint8Array(BLOB_RECORD_HEADER_BYTES + blob.length);
-  out[0] = STORE_RECORD_VERSION;
-  view(out).setBigUint64(1, BigInt(receivedAt));
-  out.set(hash, 9);
-  out.set(blob, BLOB_RECORD_HEADER_BYTES);
-  return out;
-}
-
-interface BlobRecord {
+interface LegacyBlobRecord {
   readonly receivedAt: number;
   readonly hash: Uint8Array;
   readonly blob: Uint8Array;
 }
 
-function decodeBlobRecord(b: Uint8Array): BlobRecord {
-  if (b.length < BLOB_RECORD_HEADER_BYTES || b[0] !== STORE_RECORD_VERSION) throw corrupt('blob');
+/** A BLOB record of the per-blob layout (0x01 || received-at ms u64 || blob hash || blob). */
+function decodeLegacyBlobRecord(b: Uint8Array): LegacyBlobRecord {
+  if (b.length < LEGACY_BLOB_HEADER_BYTES || b[0] !== STORE_RECORD_VERSION) throw corrupt('blob');
   return {
     receivedAt: Number(view(b).getBigUint64(1)),
-    hash: b.subarray(9, BLOB_RECORD_HEADER_BYTES),
-    blob: b.subarray(BLOB_RECORD_HEADER_BYTES),
+    hash: b.subarray(9, LEGACY_BLOB_HEADER_BYTES),
+    blob: b.subarray(LEGACY_BLOB_HEADER_BYTES),
   };
 }
 
@@ -193,8 +226,8 @@ function decodeIndex(b: Uint8Array): bigint {
   return view(b).getBigUint64(1);
 }
 
-function cursorOfKey(key: Uint8Array): bigint {
-  if (key.length !== 9 || key[0] !== PREFIX_BLOB) throw corrupt('key');
+function cursorOfKey(key: Uint8Array, prefix: number): bigint {
+  if (key.length !== 9 || key[0] !== prefix) throw corrupt('key');
   return view(key).getBigUint64(1);
 }
 
@@ -218,8 +251,21 @@ function openError(err: unknown, path: string): PubError {
   return new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot open the pub store at ${path}`, { cause: err });
 }
 
-/** Read-ahead of a reader's iterator (LevelDB's default, 16 KiB, is a small fraction of a page). */
+/** The tail once every blob up to `floor` is pruned (a chunk keyed at or below it is gone). */
+function pruneTail(tail: Tail, floor: bigint): Tail {
+  const first = tail.entries[0];
+  if (first === undefined || first.cursor > floor) return tail;
+  const entries = tail.entries.filter((e) => e.cursor > floor);
+  const keys = tail.keys.filter((k) => cursorOfKey(k, PREFIX_CHUNK) > floor);
+  let bytes = 0;
+  for (const e of entries) bytes += e.blob.length;
+  return { keys, entries, bytes };
+}
+
+/** Read-ahead of a reader's iterator (LevelDB's default, 16 KiB, is a small fraction of a chunk). */
 const READ_AHEAD_BYTES = 1024 * 1024;
+/** Chunk records a reader takes from its iterator at a time. */
+const RECORDS_PER_READ = 4;
 
 /**
  * Reads pages of blobs in cursor order from one iterator (see BlobStore.reader). The iterator
@@ -229,97 +275,166 @@ const READ_AHEAD_BYTES = 1024 * 1024;
 export class BlobReader {
   readonly #db: Level<Uint8Array, Uint8Array>;
   readonly #state: () => State;
+  readonly #blobSizes: readonly number[];
   #cursor: bigint;
   #it: ReturnType<Level<Uint8Array, Uint8Array>['iterator']> | undefined;
   #openedAt = 0n;
   #checkPrune = false;
-  #buffer: Array<[Uint8Array, Uint8Array]> = [];
-  #index = 0;
+  #records: Array<[Uint8Array, Uint8Array]> = [];
+  #recordIndex = 0;
+  /** The iterator's next read, started as soon as the previous one ended (read-ahead). */
+  #prefetch: Promise<Array<[Uint8Array, Uint8Array]>> | undefined;
+  #chunk: Chunk | undefined;
+  /** The next blob of #chunk to hand out. */
+  #blobIndex = 0;
   #exhausted = false;
   #closed = false;
 
-  constructor(db: Level<Uint8Array, Uint8Array>, cursor: bigint, state: () => State) {
+  constructor(db: Level<Uint8Array, Uint8Array>, cursor: bigint, state: () => State, blobSizes: readonly number[]) {
     this.#db = db;
     this.#cursor = cursor;
     this.#state = state;
+    this.#blobSizes = blobSizes;
   }
 
   #openIterator(): void {
-    const gt = this.#cursor >= U64_MAX ? BLOB_END : blobKey(this.#cursor);
-    this.#it = this.#db.iterator({ gt, lt: BLOB_END, highWaterMarkBytes: READ_AHEAD_BYTES });
+    // The chunk holding cursor+1 is the first whose key (its last cursor) is >= cursor+1.
+    const gte = this.#cursor >= U64_MAX ? CHUNK_END : chunkKey(this.#cursor + 1n);
+    this.#it = this.#db.iterator({ gte, lt: CHUNK_END, highWaterMarkBytes: READ_AHEAD_BYTES });
     this.#openedAt = this.#cursor;
     this.#checkPrune = true;
     this.#exhausted = false;
   }
 
-  /** The next entry without taking it, or undefined at the end of the store. */
-  async #peek(want: number): Promise<[Uint8Array, Uint8Array] | undefined> {
-    const entry = this.#buffer[this.#index];
-    if (entry !== undefined) return entry;
-    if (this.#it !== undefined && !this.#exhausted) {
-      this.#buffer = (await this.#it.nextv(Math.max(want, 1))) as Array<[Uint8Array, Uint8Array]>;
-      this.#index = 0;
-      if (this.#buffer.length > 0) return this.#buffer[0];
-      this.#exhausted = true;
+  /**
+   * Takes the iterator's next records, and starts reading the ones after them, so that LevelDB
+   * reads (off the event loop) overlap with sending what was read.
+   */
+  async #read(): Promise<void> {
+    const it = this.#it!;
+    const read = this.#prefetch ?? (it.nextv(RECORDS_PER_READ) as Promise<Array<[Uint8Array, Uint8Array]>>);
+    this.#prefetch = undefined;
+    this.#records = await read;
+    this.#recordIndex = 0;
+    if (this.#records.length === 0) this.#exhausted = true;
+    else if (!this.#closed) {
+      const next = it.nextv(RECORDS_PER_READ) as Promise<Array<[Uint8Array, Uint8Array]>>;
+      next.catch(() => {}); // surfaces when awaited in #read
+      this.#prefetch = next;
     }
-    // First read, or the snapshot is read to its end: blobs stored since need a fresh iterator.
-    if (this.#it !== undefined) {
-      if (this.#state().last <= this.#cursor) return undefined;
-      await this.#it.close();
+  }
+
+  /** The next chunk record, or undefined at the end of the store. */
+  async #nextRecord(): Promise<[Uint8Array, Uint8Array] | undefined> {
+    if (this.#recordIndex >= this.#records.length && this.#it !== undefined && !this.#exhausted) await this.#read();
+    if (this.#recordIndex >= this.#records.length) {
+      // First read, or the snapshot is read to its end: blobs stored since need a fresh iterator.
+      if (this.#it !== undefined) {
+        if (this.#state().last <= this.#cursor) return undefined;
+        await this.#prefetch?.catch(() => {});
+        this.#prefetch = undefined;
+        await this.#it.close();
+      }
+      this.#openIterator();
+      await this.#read();
     }
-    this.#openIterator();
-    this.#buffer = (await this.#it!.nextv(Math.max(want, 1))) as Array<[Uint8Array, Uint8Array]>;
-    this.#index = 0;
-    if (this.#buffer.length === 0) this.#exhausted = true;
-    return this.#buffer[0];
+    const record = this.#records[this.#recordIndex];
+    if (record !== undefined) this.#recordIndex += 1;
+    return record;
+  }
+
+  /** The chunk holding the next blob after the cursor, or undefined at the end of the store. */
+  async #current(): Promise<Chunk | undefined> {
+    for (;;) {
+      const chunk = this.#chunk;
+      if (chunk !== undefined && this.#blobIndex < chunk.count) return chunk;
+      this.#chunk = undefined;
+      const record = await this.#nextRecord();
+      if (record === undefined) return undefined;
+      const next = decodeChunk(cursorOfKey(record[0], PREFIX_CHUNK), record[1], this.#blobSizes);
+      if (next.last <= this.#cursor) continue;
+      this.#chunk = next;
+      // The first chunk an iterator finds may start before the cursor.
+      this.#blobIndex = next.first > this.#cursor ? 0 : Number(this.#cursor - next.first) + 1;
+    }
   }
 
   /** Blobs after the last one read, at most `limit` and `maxBytes` (at least one when any exists). */
   async next(limit: number, maxBytes: number = Number.MAX_SAFE_INTEGER): Promise<SincePage> {
+    const blobs: StoredBlob[] = [];
+    const page = await this.#take(limit, maxBytes, (chunk, from, to) => {
+      // Views into the chunk record, no copies.
+      for (let i = from; i < to; i++) blobs.push({ cursor: chunk.cursor(i), blob: chunk.blob(i) });
+    });
+    return { ...page, blobs };
+  }
+
+  /**
+   * Like next(), but the blobs come as runs of PAGE entries (cursor u64 || length u32 || blob,
+   * views into the chunk records) for encodePageEntries: a page without an object per blob.
+   */
+  async nextEntries(limit: number, maxBytes: number = Number.MAX_SAFE_INTEGER): Promise<EntriesPage> {
+    const runs: Uint8Array[] = [];
+    const page = await this.#take(limit, maxBytes, (chunk, from, to) => {
+      runs.push(chunk.entries(from, to));
+    });
+    return { ...page, runs };
+  }
+
+  /** Advances over the next blobs (see next()), handing each run of them within a chunk to `take`. */
+  async #take(limit: number, maxBytes: number, take: (chunk: Chunk, from: number, to: number) => void): Promise<PageBounds> {
     if (!Number.isInteger(limit) || limit < 1) throw new PubError(PubErrorCodes.POLICY, 'a page limit is a positive integer');
     if (this.#closed) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the reader is closed');
-    const blobs: StoredBlob[] = [];
+    let count = 0;
     let bytes = 0;
     let more = false;
     let pruned = false;
-    for (;;) {
-      const entry = await this.#peek(limit + 1 - blobs.length);
+    while (!more) {
+      const chunk = await this.#current();
       if (this.#checkPrune) {
         // Read the state after the iterator's first read: a prune raises the floor before it deletes anything.
         this.#checkPrune = false;
         if (this.#openedAt < this.#state().floor) pruned = true;
       }
-      if (entry === undefined) break;
-      const rec = decodeBlobRecord(entry[1]);
-      if (blobs.length >= limit || (blobs.length > 0 && bytes + rec.blob.length > maxBytes)) {
-        more = true;
-        break;
+      if (chunk === undefined) break;
+      const from = this.#blobIndex;
+      let i = from;
+      for (; i < chunk.count; i++) {
+        const length = chunk.blobLength(i);
+        if (count >= limit || (count > 0 && bytes + length > maxBytes)) {
+          more = true;
+          break;
+        }
+        count += 1;
+        bytes += length;
       }
-      this.#index += 1;
-      const cursor = cursorOfKey(entry[0]);
-      // A plain view, no copy: LevelDB hands out one buffer per value.
-      blobs.push({ cursor, blob: new Uint8Array(rec.blob.buffer, rec.blob.byteOffset, rec.blob.byteLength) });
-      bytes += rec.blob.length;
-      this.#cursor = cursor;
+      if (i > from) {
+        take(chunk, from, i);
+        this.#blobIndex = i;
+        this.#cursor = chunk.cursor(i - 1);
+      }
     }
     const { floor, last } = this.#state();
-    if (blobs.length === 0 && pruned && floor > this.#cursor) this.#cursor = floor;
+    if (count === 0 && pruned && floor > this.#cursor) this.#cursor = floor;
     if (!more && last > this.#cursor) more = true;
-    return { blobs, next: this.#cursor, more, pruned, start: floor + 1n, head: last };
+    return { count, bytes, next: this.#cursor, more, pruned, start: floor + 1n, head: last };
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#buffer = [];
+    this.#records = [];
+    this.#chunk = undefined;
     const it = this.#it;
     if (it === undefined) return;
+    await this.#prefetch?.catch(() => {});
+    this.#prefetch = undefined;
     // classic-level keeps an iterator's last read-ahead (up to READ_AHEAD_BYTES of copies, in
     // native memory V8 does not see) until the iterator is garbage collected, long after close.
     // A read past the end of the range first drops it: without this, a pub serving many
     // fetches grew its RSS by hundreds of MiB (bench/pub-memory).
     try {
-      it.seek(BLOB_END);
+      it.seek(CHUNK_END);
       await it.nextv(1);
     } catch {
       // closing anyway
@@ -348,6 +463,7 @@ export class BlobStore extends EventTarget {
   readonly #blobSizes: readonly number[];
   #db: Level<Uint8Array, Uint8Array> | undefined;
   #state: State = { last: 0n, floor: 0n, blobs: 0, bytes: 0 };
+  #tail: Tail = EMPTY_TAIL;
   #powContext: Uint8Array = new Uint8Array(POW_CONTEXT_BYTES);
   #pending: PendingPut[] = [];
   #flushQueued = false;
@@ -418,10 +534,13 @@ export class BlobStore extends EventTarget {
         );
         this.#powContext = ctx;
       } else {
-        this.#state = decodeState(state);
+        const { layout, ...decoded } = decodeState(state);
         if (pow === undefined || pow.length !== 1 + POW_CONTEXT_BYTES || pow[0] !== STORE_RECORD_VERSION) throw corrupt('PoW context');
         this.#powContext = new Uint8Array(pow.subarray(1)); // a plain copy (LevelDB hands out Buffers)
+        if (layout === LAYOUT_PER_BLOB) await this.#convertPerBlob(db, decoded);
+        this.#state = decoded;
       }
+      this.#tail = await this.#loadTail(db);
     } catch (err) {
       await db.close().catch(() => {});
       if (err instanceof PubError) throw err;
@@ -429,6 +548,58 @@ export class BlobStore extends EventTarget {
     }
     this.#db = db;
     this.#closing = false;
+  }
+
+  /**
+   * Converts a store of the per-blob layout (STATE 0x01) to chunks: one iterator reads the blob
+   * records in cursor order, and every CHUNK_TARGET_BYTES of them become a sealed chunk, written
+   * in a synced batch that also deletes the records it replaces. A crash part way leaves each
+   * blob in exactly one layout; the next open goes on from there. STATE changes last.
+   */
+  async #convertPerBlob(db: Level<Uint8Array, Uint8Array>, state: State): Promise<void> {
+    let entries: ChunkEntry[] = [];
+    let dels: Op[] = [];
+    let bytes = 0;
+    const flush = async (): Promise<void> => {
+      const last = entries[entries.length - 1];
+      if (last === undefined) return;
+      await db.batch([{ type: 'put', key: chunkKey(last.cursor), value: encodeChunk(entries, true) }, ...dels], { sync: true });
+      entries = [];
+      dels = [];
+      bytes = 0;
+    };
+    for await (const [key, value] of db.iterator({ gte: Uint8Array.of(PREFIX_LEGACY_BLOB), lt: Uint8Array.of(PREFIX_LEGACY_BLOB + 1) })) {
+      const cursor = cursorOfKey(key, PREFIX_LEGACY_BLOB);
+      const prev = entries[entries.length - 1];
+      if ((prev !== undefined && cursor !== prev.cursor + 1n) || cursor <= state.floor || cursor > state.last) throw corrupt('blob');
+      const rec = decodeLegacyBlobRecord(value);
+      entries.push({ cursor, receivedAt: rec.receivedAt, hash: rec.hash, blob: rec.blob });
+      dels.push({ type: 'del', key });
+      bytes += rec.blob.length;
+      if (bytes >= CHUNK_TARGET_BYTES || entries.length >= CHUNK_MAX_BLOBS) await flush();
+    }
+    await flush();
+    await db.put(STATE_KEY, encodeState(state), { sync: true });
+  }
+
+  /** The unsealed chunks at the end of the log (at most CHUNK_TARGET_BYTES of blobs), oldest first. */
+  async #loadTail(db: Level<Uint8Array, Uint8Array>): Promise<Tail> {
+    const chunks: Chunk[] = [];
+    const keys: Uint8Array[] = [];
+    for await (const [key, value] of db.iterator({ gte: CHUNK_FIRST, lt: CHUNK_END, reverse: true })) {
+      const chunk = decodeChunk(cursorOfKey(key, PREFIX_CHUNK), value, this.#blobSizes);
+      if (chunk.sealed) break;
+      chunks.unshift(chunk);
+      keys.unshift(key);
+      if (chunks.length > CHUNK_MAX_BLOBS) throw corrupt('chunk');
+    }
+    const entries: ChunkEntry[] = [];
+    let bytes = 0;
+    for (const chunk of chunks) {
+      for (let i = 0; i < chunk.count; i++) entries.push(chunk.entry(i));
+      bytes += chunk.blobBytes;
+    }
+    return { keys, entries, bytes };
   }
 
   #open(): Level<Uint8Array, Uint8Array> {
@@ -494,13 +665,14 @@ export class BlobStore extends EventTarget {
     // Make room first (its own synced batch); duplicates may make this free a little too much.
     if (this.#state.bytes + incoming > this.#quotaBytes) {
       const target = this.#state.bytes + incoming - this.#quotaBytes;
-      await this.#pruneFront((_rec, freed) => freed < target);
+      await this.#pruneFront((_at, freed) => freed < target);
     }
     const found = await db.getMany(items.map((i) => indexKey(i.hash)));
     const inBatch = new Map<string, bigint>();
     const results: PutResult[] = [];
     const added: StoredBlob[] = [];
-    const ops: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array }> = [];
+    const fresh: ChunkEntry[] = [];
+    const ops: Op[] = [];
     let { last, blobs, bytes } = this.#state;
     const now = Date.now();
     for (let i = 0; i < items.length; i++) {
@@ -513,7 +685,7 @@ export class BlobStore extends EventTarget {
         continue;
       }
       last += 1n;
-      ops.push({ type: 'put', key: blobKey(last), value: encodeBlobRecord(now, item.hash, item.blob) });
+      fresh.push({ cursor: last, receivedAt: now, hash: item.hash, blob: item.blob });
       ops.push({ type: 'put', key: indexKey(item.hash), value: encodeIndex(last) });
       inBatch.set(key, last);
       added.push({ cursor: last, blob: item.blob });
@@ -521,45 +693,95 @@ export class BlobStore extends EventTarget {
       bytes += item.blob.length;
       results.push({ cursor: last, duplicate: false });
     }
-    const appended = ops.length > 0;
+    const appended = fresh.length > 0;
     if (appended) {
+      const tail = this.#appendChunks(fresh, ops);
       const next: State = { last, floor: this.#state.floor, blobs, bytes };
       ops.push({ type: 'put', key: STATE_KEY, value: encodeState(next) });
       await db.batch(ops, { sync: true });
       this.#state = next;
+      this.#tail = tail;
     }
     items.forEach((item, i) => item.resolve(results[i]!));
     if (appended) this.dispatchEvent(new AppendEvent(added));
   }
 
   /**
-   * Removes blobs from the front (oldest first) while `remove(record, bytesFreedSoFar)` says so,
-   * in synced batches. The in-memory prune floor is raised before each batch is written, so a
-   * reader that checks it after reading never misses a prune silently.
+   * Adds to `ops` the chunk records of `fresh` (the blobs after the tail) and returns the tail
+   * that results once `ops` are written: the new blobs go into one unsealed chunk, except that
+   * once the tail and they reach CHUNK_TARGET_BYTES (or CHUNK_MAX_BLOBS), those blobs are written
+   * again as one sealed chunk and the unsealed chunks holding them are deleted.
    */
-  async #pruneFront(remove: (rec: BlobRecord, freed: number) => boolean, maxBatches = Number.POSITIVE_INFINITY): Promise<PruneResult & { done: boolean }> {
+  #appendChunks(fresh: readonly ChunkEntry[], ops: Op[]): Tail {
+    let keys = [...this.#tail.keys];
+    let entries = [...this.#tail.entries];
+    let bytes = this.#tail.bytes;
+    let written = entries.length;
+    for (const e of fresh) {
+      entries.push(e);
+      bytes += e.blob.length;
+      if (bytes >= CHUNK_TARGET_BYTES || entries.length >= CHUNK_MAX_BLOBS) {
+        ops.push({ type: 'put', key: chunkKey(e.cursor), value: encodeChunk(entries, true) });
+        for (const key of keys) ops.push({ type: 'del', key });
+        keys = [];
+        entries = [];
+        bytes = 0;
+        written = 0;
+      }
+    }
+    const part = entries.slice(written);
+    const lastNew = part[part.length - 1];
+    if (lastNew !== undefined) {
+      const key = chunkKey(lastNew.cursor);
+      ops.push({ type: 'put', key, value: encodeChunk(part, false) });
+      keys.push(key);
+    }
+    return { keys, entries, bytes };
+  }
+
+  /**
+   * Removes blobs from the front (oldest first) while `remove(receivedAt, bytesFreedSoFar)` says
+   * so, in synced batches of about PRUNE_BATCH_RECORDS blobs: chunks wholly pruned are deleted, a
+   * chunk pruned in part is rewritten with the rest. The in-memory prune floor is raised before
+   * each batch is written, so a reader that checks it after reading never misses a prune silently.
+   */
+  async #pruneFront(remove: (receivedAt: number, freed: number) => boolean, maxBatches = Number.POSITIVE_INFINITY): Promise<PruneResult & { done: boolean }> {
     const db = this.#db;
     if (!db) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub store is not open');
     let removed = 0;
     let freed = 0;
     let done = false;
-    for (let batches = 0; batches < maxBatches; batches++) {
-      const ops: Array<{ type: 'del'; key: Uint8Array } | { type: 'put'; key: Uint8Array; value: Uint8Array }> = [];
+    for (let batches = 0; batches < maxBatches && !done; batches++) {
+      const ops: Op[] = [];
       let floor = this.#state.floor;
       let n = 0;
       let batchFreed = 0;
-      let stop = false;
-      for await (const [key, value] of db.iterator({ gte: BLOB_FIRST, lt: BLOB_END, limit: PRUNE_BATCH_RECORDS })) {
-        const rec = decodeBlobRecord(value);
-        if (!remove(rec, freed + batchFreed)) {
-          stop = true;
+      // done unless the batch fills up before the blobs to remove run out
+      done = true;
+      for await (const [key, value] of db.iterator({ gte: CHUNK_FIRST, lt: CHUNK_END })) {
+        if (n >= PRUNE_BATCH_RECORDS) {
+          done = false;
           break;
         }
-        floor = cursorOfKey(key);
-        ops.push({ type: 'del', key: new Uint8Array(key) });
-        ops.push({ type: 'del', key: indexKey(rec.hash) });
-        batchFreed += rec.blob.length;
-        n += 1;
+        const chunk = decodeChunk(cursorOfKey(key, PREFIX_CHUNK), value, this.#blobSizes);
+        let i = 0;
+        while (i < chunk.count && remove(chunk.receivedAt(i), freed + batchFreed)) {
+          ops.push({ type: 'del', key: indexKey(chunk.hash(i)) });
+          batchFreed += chunk.blobLength(i);
+          i += 1;
+        }
+        if (i > 0) floor = chunk.cursor(i - 1);
+        n += i;
+        if (i === chunk.count) {
+          ops.push({ type: 'del', key: new Uint8Array(key) });
+          continue;
+        }
+        if (i > 0) {
+          const rest: ChunkEntry[] = [];
+          for (let j = i; j < chunk.count; j++) rest.push(chunk.entry(j));
+          ops.push({ type: 'put', key: new Uint8Array(key), value: encodeChunk(rest, chunk.sealed) });
+        }
+        break;
       }
       if (n === 0) {
         done = true;
@@ -575,12 +797,9 @@ export class BlobStore extends EventTarget {
         this.#state = prev;
         throw err;
       }
+      this.#tail = pruneTail(this.#tail, floor);
       removed += n;
       freed += batchFreed;
-      if (stop || n < PRUNE_BATCH_RECORDS) {
-        done = true;
-        break;
-      }
     }
     return { removed, bytes: freed, done };
   }
@@ -604,7 +823,7 @@ export class BlobStore extends EventTarget {
     let bytes = 0;
     const cutoff = Date.now() - this.#retentionMs;
     for (let done = this.#retentionMs === 0; !done && !this.#closing; ) {
-      const r = await this.#serial(() => this.#pruneFront((rec) => rec.receivedAt <= cutoff, 1));
+      const r = await this.#serial(() => this.#pruneFront((receivedAt) => receivedAt <= cutoff, 1));
       removed += r.removed;
       bytes += r.bytes;
       done = r.done;
@@ -612,7 +831,7 @@ export class BlobStore extends EventTarget {
     for (let done = false; !done && !this.#closing && this.#state.bytes > this.#quotaBytes; ) {
       const r = await this.#serial(() => {
         const target = this.#state.bytes - this.#quotaBytes;
-        return this.#pruneFront((_rec, freed) => freed < target, 1);
+        return this.#pruneFront((_at, freed) => freed < target, 1);
       });
       removed += r.removed;
       bytes += r.bytes;
@@ -640,7 +859,7 @@ export class BlobStore extends EventTarget {
    */
   reader(cursor: bigint): BlobReader {
     checkCursor(cursor);
-    return new BlobReader(this.#open(), cursor, () => this.#state);
+    return new BlobReader(this.#open(), cursor, () => this.#state, this.#blobSizes);
   }
   /** Finishes every queued write, then closes the database. Later puts fail with STORE_CLOSED. */
   async close(): Promise<void> {

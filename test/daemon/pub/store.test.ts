@@ -3,11 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Level } from 'level';
 import { BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { PubErrorCodes } from '../../../daemon/pub/errors.js';
-import { BlobStore, STORE_RECORD_VERSION } from '../../../daemon/pub/store.js';
+import { BlobStore } from '../../../daemon/pub/store.js';
 
 let serial = 0;
 /** A distinct valid blob each call. */
@@ -199,32 +198,5 @@ describe('daemon/pub/store', () => {
     await writeFile(join(dir, 'file'), 'x');
     const s = new BlobStore({ path: join(dir, 'file', 'blobs') });
     await rejectsWith(s.open(), PubErrorCodes.HOME_UNWRITABLE);
-  });
-
-  it('writes binary big-endian keys in cursor order and a version byte first in every record', async () => {
-    const s = await openStore();
-    for (let i = 0; i < 300; i++) await s.put(freshBlob());
-    await s.close();
-    store = undefined;
-    const raw = new Level<Uint8Array, Uint8Array>(join(dir, 'blobs'), { keyEncoding: 'view', valueEncoding: 'view' });
-    await raw.open();
-    try {
-      let lastCursor = 0n;
-      let blobRecords = 0;
-      let indexRecords = 0;
-      for await (const [key, value] of raw.iterator()) {
-        assert.equal(value[0], STORE_RECORD_VERSION);
-        if (key[0] === 0x01) {
-          const cursor = new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(1);
-          assert.ok(cursor === lastCursor + 1n, 'blob keys iterate in cursor order');
-          lastCursor = cursor;
-          blobRecords += 1;
-        } else if (key[0] === 0x02) indexRecords += 1;
-      }
-      assert.equal(blobRecords, 300);
-      assert.equal(indexRecords, 300);
-    } finally {
-      await raw.close();
-    }
   });
 });
