@@ -228,9 +228,9 @@ export async function bulkDownload(ws: WebSocket, bytes: number): Promise<number
 export { openWs };
 
 /**
- * The store's own ceiling: reads every blob record of the LevelDB database at `dir` (a pub's
- * store, closed) with one classic-level iterator (1 MiB read-ahead, `nextv` of 1000), touching
- * nothing but the value lengths. Returns elapsed ms and the record bytes read.
+ * The store's own ceiling: reads every chunk record of the pub's log database at `dir` (closed)
+ * with one classic-level iterator (1 MiB read-ahead, `nextv` of 4), touching nothing but the
+ * value lengths. Returns elapsed ms, the record bytes read and the number of records.
  */
 export async function rawLevelIteration(dir: string): Promise<{ ms: number; bytes: number; records: number }> {
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false });
@@ -239,10 +239,11 @@ export async function rawLevelIteration(dir: string): Promise<{ ms: number; byte
     const t0 = nowMs();
     let bytes = 0;
     let records = 0;
-    const it = db.iterator({ gte: Uint8Array.of(0x01), lt: Uint8Array.of(0x02), highWaterMarkBytes: 1024 * 1024 });
+    // 0x03 || last cursor: the CHUNK records (daemon/pub/store.ts)
+    const it = db.iterator({ gte: Uint8Array.of(0x03), lt: Uint8Array.of(0x04), highWaterMarkBytes: 1024 * 1024 });
     try {
       for (;;) {
-        const entries = await it.nextv(1000);
+        const entries = await it.nextv(4);
         if (entries.length === 0) break;
         for (const [, value] of entries) bytes += value.byteLength;
         records += entries.length;

@@ -53,7 +53,7 @@ export async function runPubTorBench(): Promise<void> {
     try {
       const onionFetch = await fetchAll(viaOnion, 0n, 1000);
       const loopFetch = await fetchAll(viaLoop, 0n, 1000);
-      note(`catch-up: fetch ${onionFetch.blobs.length.toLocaleString('en-US')} blobs (${(onionFetch.bytes / MB).toFixed(1)} MB) from cursor 0, fetches of up to 1000 blobs (each answered by pages of at most 256 streamed back to back)`);
+      note(`catch-up: fetch ${onionFetch.count.toLocaleString('en-US')} blobs (${(onionFetch.bytes / MB).toFixed(1)} MB) from cursor 0, fetches of up to 1000 blobs (each answered by pages of at most 256 streamed back to back)`);
       figure('catch-up through the onion service', onionFetch.bytes / MB / (onionFetch.ms / 1000), 'MB/s');
       figure('catch-up over loopback', loopFetch.bytes / MB / (loopFetch.ms / 1000), 'MB/s');
 

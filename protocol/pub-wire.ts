@@ -419,17 +419,17 @@ export type PageHead = Omit<PageFrame, 'type' | 'blobs'>;
 
 /**
  * A PAGE whose entries are already encoded (`runs`: entries laid end to end, each cursor u64 ||
- * length u32 || blob, as a store may keep them): the same bytes encodePage gives for those blobs,
- * without taking them apart. Every entry's length is checked and its cursor must be above the one
- * before; `count` must be the number of entries.
+ * length u32 || blob, as a store may keep them): the PAGE header and count, to be followed on the
+ * wire by the runs themselves, which together make the same bytes encodePage gives for those
+ * blobs. Every entry's length is checked and its cursor must be above the one before; `count`
+ * must be the number of entries.
  */
-export function encodePageEntries(page: PageHead, count: number, runs: readonly Uint8Array[]): Uint8Array {
+export function encodePageHead(page: PageHead, count: number, runs: readonly Uint8Array[]): Uint8Array {
   checkRequestId(page.requestId);
   checkU64(page.start, 'start');
   checkU64(page.next, 'next');
   checkU64(page.head, 'head');
   checkInt(count, 0, PAGE_BLOBS_MAX, 'number of blobs in a page');
-  let size = PAGE_OVERHEAD_BYTES;
   let seen = 0;
   let previous = -1n;
   for (const run of runs) {
@@ -444,18 +444,31 @@ export function encodePageEntries(page: PageHead, count: number, runs: readonly 
       pos += PAGE_ENTRY_OVERHEAD_BYTES + len;
       if (pos > run.length) fail(ProtocolErrorCode.TRUNCATED, 'a page entry is cut short');
     }
-    size += run.length;
   }
   if (seen !== count) fail(ProtocolErrorCode.INVALID_FIELD, 'the page count does not match its entries');
-  const w = header(new Writer(size), PubFrameType.PAGE)
+  return header(new Writer(PAGE_OVERHEAD_BYTES), PubFrameType.PAGE)
     .u32(page.requestId)
     .u8((page.more ? FLAG_MORE : 0) | (page.pruned ? FLAG_PRUNED : 0) | (page.continues === true ? FLAG_CONTINUES : 0))
     .u64(page.start)
     .u64(page.next)
     .u64(page.head)
-    .u16(count);
-  for (const run of runs) w.bytes(run);
-  return w.finish();
+    .u16(count)
+    .finish();
+}
+
+/** encodePageHead and the runs, as one frame. */
+export function encodePageEntries(page: PageHead, count: number, runs: readonly Uint8Array[]): Uint8Array {
+  const head = encodePageHead(page, count, runs);
+  let size = head.length;
+  for (const run of runs) size += run.length;
+  const out = new Uint8Array(size);
+  out.set(head, 0);
+  let pos = head.length;
+  for (const run of runs) {
+    out.set(run, pos);
+    pos += run.length;
+  }
+  return out;
 }
 
 export function encodeSubscribed(requestId: number, pruned: boolean, start: bigint, head: bigint): Uint8Array {

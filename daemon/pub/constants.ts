@@ -39,6 +39,10 @@ export const STATS_INTERVAL_MS = 60_000;
 export const LEVEL_CACHE_BYTES = 8 * 1024 * 1024;
 /** LevelDB write buffer. */
 export const LEVEL_WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Block cache of the dedupe index's LevelDB (32-byte hash keys, 9-byte values). */
+export const INDEX_CACHE_BYTES = 2 * 1024 * 1024;
+/** Write buffer of the dedupe index's LevelDB. */
+export const INDEX_WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
 /**
  * LevelDB open table files (its minimum, 74, leaves a table cache of 64). LevelDB maps every
  * open table file into memory, and the pages a read touches count in the process's RSS: a
@@ -52,7 +56,7 @@ export const LEVEL_MAX_OPEN_FILES = 74;
 export const LEVEL_MAX_FILE_BYTES = 1024 * 1024;
 /** Posts committed together in one synced batch at most (group commit). */
 export const MAX_BATCH_POSTS = 256;
-/** Blob records deleted per batch while pruning. */
+/** Blobs pruned per batch (whole chunks are deleted, a chunk pruned in part is rewritten). */
 export const PRUNE_BATCH_RECORDS = 1024;
 /** Time a client allows for the hello after dialling, unless told otherwise. */
 export const HELLO_TIMEOUT_MS = 10_000;

@@ -26,7 +26,7 @@ import {
   isClientFrameType,
   encodeError,
   encodeHello,
-  encodePageEntries,
+  encodePageHead,
   encodePostAck,
   encodeRefuse,
   encodeSubscribed,
@@ -141,6 +141,27 @@ class Connection {
       return;
     }
     this.ws.send(frame);
+  }
+
+  /**
+   * Sends one frame made of `parts` as a fragmented WebSocket message (so a page read from the
+   * store is never copied into one buffer), the fragments back to back with nothing between
+   * them. With `wait`, or when the bytes queued for sending are above the high-water mark,
+   * resolves once the last fragment is handed to the socket. False if the connection is gone.
+   */
+  sendParts(parts: readonly Uint8Array[], wait: boolean): Promise<boolean> {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return Promise.resolve(false);
+    if (this.ws.bufferedAmount > SEND_HIGH_WATER_BYTES * 4) {
+      this.terminate();
+      return Promise.resolve(false);
+    }
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) this.ws.send(parts[i]!, { binary: true, fin: false });
+    if (!wait && this.ws.bufferedAmount <= SEND_HIGH_WATER_BYTES) {
+      this.ws.send(parts[last]!, { binary: true, fin: true });
+      return Promise.resolve(!this.closed);
+    }
+    return new Promise((resolve) => this.ws.send(parts[last]!, { binary: true, fin: true }, (err) => resolve(!err && !this.closed)));
   }
 
   /** Sends a frame and resolves once it is handed to the socket (false if the connection is gone). */
@@ -299,13 +320,13 @@ class Connection {
         reading = undefined;
         sent += count;
         const continues = head.more && count > 0 && sent < frame.limit;
-        const bytes = encodePageEntries({ requestId: frame.requestId, ...head, continues }, count, runs);
+        const parts = [encodePageHead({ requestId: frame.requestId, ...head, continues }, count, runs), ...runs];
         if (!continues) {
-          await this.sendAndWait(bytes);
+          await this.sendParts(parts, true);
           return;
         }
         reading = reader.nextEntries(Math.min(frame.limit - sent, limits.maxPageBlobs), limits.maxPageBytes);
-        if (!(await this.sendPaced([bytes]))) return;
+        if (!(await this.sendParts(parts, false))) return;
       }
     } catch (err) {
       server.storeFailed(err);

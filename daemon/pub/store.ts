@@ -2,12 +2,24 @@
  * The pub's blob store: opaque blobs in LevelDB, in arrival order, each under a monotonically
  * increasing cursor (bigint, u64; the first blob gets 1, 0 means "before everything").
  *
- * Layout (keys binary, big-endian, so iteration is in cursor order; every value versioned):
+ * Two LevelDB databases (keys binary, big-endian, so iteration is in cursor order; every value
+ * versioned). The log, at `path`, is the truth:
  *
  *   0x00 0x01              → STATE: 0x02 || last cursor u64 || prune floor u64 || blobs u64 || bytes u64
  *   0x00 0x02              → POW CONTEXT: 0x01 || 32 random bytes (this pub's PoW context)
  *   0x03 || last cursor u64→ CHUNK: consecutive blobs, see chunk.ts
+ *
+ * The dedupe index, at `path`-index, can be rebuilt from the log:
+ *
+ *   0x00 0x01              → INDEXED: 0x01 || cursor u64 (every blob up to it is indexed)
  *   0x02 || blob hash (32) → INDEX: 0x01 || cursor u64
+ *
+ * They are apart so that the log's keys only ever grow: LevelDB then moves its table files down
+ * the levels instead of rewriting them (with random hash keys beside them, a 200 MB fill made
+ * LevelDB rewrite over 1 GB). A commit writes the log first (synced, then acknowledged), then
+ * the index (not synced): after a crash the index may lag, and open() indexes the blobs after
+ * INDEXED again. An index entry outside floor+1 .. last (a prune the index had not caught up
+ * with) counts as absent.
  *
  * Blobs are kept in chunks of ~256 KiB rather than a record each: a catch-up read then costs
  * one LevelDB record per chunk, and a raw per-blob layout could not be read faster than ~0.7 of
@@ -24,12 +36,15 @@
  * Writes (puts and prunes) run one after another on one queue.
  */
 import { mkdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { Level } from 'level';
 import { BLOB_SIZES } from '../../protocol/constants.js';
 import { randomBytes, ready } from '../../protocol/crypto.js';
 import { BLOB_HASH_BYTES, POW_CONTEXT_BYTES, blobHash } from '../../protocol/pow.js';
 import { checkBlob } from '../../protocol/pub-wire.js';
 import {
+  INDEX_CACHE_BYTES,
+  INDEX_WRITE_BUFFER_BYTES,
   LEVEL_CACHE_BYTES,
   LEVEL_MAX_FILE_BYTES,
   LEVEL_MAX_OPEN_FILES,
@@ -54,6 +69,10 @@ const PREFIX_LEGACY_BLOB = 0x01;
 const PREFIX_INDEX = 0x02;
 const PREFIX_CHUNK = 0x03;
 const STATE_KEY = Uint8Array.of(PREFIX_META, 0x01);
+/** In the index database: the cursor up to which every blob is indexed. */
+const INDEXED_KEY = Uint8Array.of(PREFIX_META, 0x01);
+/** Index entries written per batch while indexing the log again. */
+const REINDEX_BATCH = 4096;
 const POW_CONTEXT_KEY = Uint8Array.of(PREFIX_META, 0x02);
 const CHUNK_FIRST = Uint8Array.of(PREFIX_CHUNK);
 const CHUNK_END = Uint8Array.of(PREFIX_CHUNK + 1);
@@ -73,6 +92,8 @@ export interface BlobStoreInit {
   readonly cacheSize?: number;
   /** Blob lengths accepted (default BLOB_SIZES). */
   readonly blobSizes?: readonly number[];
+  /** Directory of the index database (default: `path` + "-index", beside it). */
+  readonly indexPath?: string;
 }
 
 export interface PutResult {
@@ -249,6 +270,30 @@ function openError(err: unknown, path: string): PubError {
     return new PubError(PubErrorCodes.HOME_LOCKED, `another pub is using the store at ${path}`, { cause: err });
   }
   return new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot open the pub store at ${path}`, { cause: err });
+}
+
+/** Opens (creating) one of the store's LevelDB databases, mapping failures to typed errors. */
+async function openLevel(
+  path: string,
+  options: { cacheSize: number; writeBufferSize: number; maxOpenFiles: number; maxFileSize: number },
+): Promise<Level<Uint8Array, Uint8Array>> {
+  try {
+    await mkdir(path, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot create the pub store at ${path}`, { cause: err });
+  }
+  const db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view', compression: false, ...options });
+  try {
+    await db.open();
+  } catch (err) {
+    throw openError(err, path);
+  }
+  return db;
+}
+
+/** The index's INDEXED mark (0 for a new or lost index). */
+function decodeIndexed(b: Uint8Array | undefined): bigint {
+  return b === undefined ? 0n : decodeIndex(b);
 }
 
 /** The tail once every blob up to `floor` is pruned (a chunk keyed at or below it is gone). */
@@ -457,11 +502,15 @@ export type BlobStoreEvents = { append: AppendEvent };
  */
 export class BlobStore extends EventTarget {
   readonly path: string;
+  readonly indexPath: string;
   readonly #quotaBytes: number;
   readonly #retentionMs: number;
   readonly #cacheSize: number;
   readonly #blobSizes: readonly number[];
   #db: Level<Uint8Array, Uint8Array> | undefined;
+  #index: Level<Uint8Array, Uint8Array> | undefined;
+  /** An index write failed: index the log again before the next dedupe lookup. */
+  #indexStale = false;
   #state: State = { last: 0n, floor: 0n, blobs: 0, bytes: 0 };
   #tail: Tail = EMPTY_TAIL;
   #powContext: Uint8Array = new Uint8Array(POW_CONTEXT_BYTES);
@@ -473,6 +522,7 @@ export class BlobStore extends EventTarget {
   constructor(init: BlobStoreInit) {
     super();
     this.path = init.path;
+    this.indexPath = init.indexPath ?? join(dirname(init.path), `${basename(init.path)}-index`);
     this.#quotaBytes = init.quotaBytes ?? QUOTA_BYTES;
     this.#retentionMs = init.retentionMs ?? RETENTION_MS;
     this.#cacheSize = init.cacheSize ?? LEVEL_CACHE_BYTES;
@@ -494,30 +544,24 @@ export class BlobStore extends EventTarget {
     return new Uint8Array(this.#powContext);
   }
 
-  /** Opens (creating if needed) the database. Does not prune; call prune() after. */
+  /** Opens (creating if needed) the databases. Does not prune; call prune() after. */
   async open(): Promise<void> {
     if (this.#db) return;
     await ready();
-    try {
-      await mkdir(this.path, { recursive: true, mode: 0o700 });
-    } catch (err) {
-      throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot create the pub store at ${this.path}`, { cause: err });
-    }
-    const db = new Level<Uint8Array, Uint8Array>(this.path, {
-      keyEncoding: 'view',
-      valueEncoding: 'view',
+    const db = await openLevel(this.path, {
       cacheSize: this.#cacheSize,
       writeBufferSize: LEVEL_WRITE_BUFFER_BYTES,
-      compression: false,
       maxOpenFiles: LEVEL_MAX_OPEN_FILES,
       maxFileSize: LEVEL_MAX_FILE_BYTES,
     });
+    let index: Level<Uint8Array, Uint8Array> | undefined;
     try {
-      await db.open();
-    } catch (err) {
-      throw openError(err, this.path);
-    }
-    try {
+      index = await openLevel(this.indexPath, {
+        cacheSize: INDEX_CACHE_BYTES,
+        writeBufferSize: INDEX_WRITE_BUFFER_BYTES,
+        maxOpenFiles: LEVEL_MAX_OPEN_FILES,
+        maxFileSize: LEVEL_MAX_FILE_BYTES,
+      });
       const [state, pow] = await db.getMany([STATE_KEY, POW_CONTEXT_KEY]);
       if (state === undefined) {
         const ctx = randomBytes(POW_CONTEXT_BYTES);
@@ -541,20 +585,50 @@ export class BlobStore extends EventTarget {
         this.#state = decoded;
       }
       this.#tail = await this.#loadTail(db);
+      await this.#reindex(db, index);
     } catch (err) {
+      await index?.close().catch(() => {});
       await db.close().catch(() => {});
       if (err instanceof PubError) throw err;
       throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot initialise the pub store at ${this.path}`, { cause: err });
     }
     this.#db = db;
+    this.#index = index;
     this.#closing = false;
+  }
+
+  /**
+   * Indexes the blobs the index has not caught up with (after a crash, or a lost index): those
+   * after its INDEXED mark, or after the prune floor if that is higher.
+   */
+  async #reindex(db: Level<Uint8Array, Uint8Array>, index: Level<Uint8Array, Uint8Array>): Promise<void> {
+    const mark = decodeIndexed(await index.get(INDEXED_KEY));
+    const { floor, last } = this.#state;
+    if (mark === last) return;
+    const from = mark > floor && mark < last ? mark : floor;
+    let ops: Op[] = [];
+    for await (const [key, value] of db.iterator({ gte: chunkKey(from + 1n), lt: CHUNK_END })) {
+      const chunk = decodeChunk(cursorOfKey(key, PREFIX_CHUNK), value, this.#blobSizes);
+      for (let i = 0; i < chunk.count; i++) {
+        const cursor = chunk.cursor(i);
+        if (cursor > from) ops.push({ type: 'put', key: indexKey(chunk.hash(i)), value: encodeIndex(cursor) });
+      }
+      if (ops.length >= REINDEX_BATCH) {
+        ops.push({ type: 'put', key: INDEXED_KEY, value: encodeIndex(chunk.last) });
+        await index.batch(ops);
+        ops = [];
+      }
+    }
+    ops.push({ type: 'put', key: INDEXED_KEY, value: encodeIndex(last) });
+    await index.batch(ops, { sync: true });
   }
 
   /**
    * Converts a store of the per-blob layout (STATE 0x01) to chunks: one iterator reads the blob
    * records in cursor order, and every CHUNK_TARGET_BYTES of them become a sealed chunk, written
    * in a synced batch that also deletes the records it replaces. A crash part way leaves each
-   * blob in exactly one layout; the next open goes on from there. STATE changes last.
+   * blob in exactly one layout; the next open goes on from there. STATE changes last. The
+   * per-blob index records go with their blobs; #reindex then builds the index database.
    */
   async #convertPerBlob(db: Level<Uint8Array, Uint8Array>, state: State): Promise<void> {
     let entries: ChunkEntry[] = [];
@@ -574,7 +648,8 @@ export class BlobStore extends EventTarget {
       if ((prev !== undefined && cursor !== prev.cursor + 1n) || cursor <= state.floor || cursor > state.last) throw corrupt('blob');
       const rec = decodeLegacyBlobRecord(value);
       entries.push({ cursor, receivedAt: rec.receivedAt, hash: rec.hash, blob: rec.blob });
-      dels.push({ type: 'del', key });
+      // The index moves to its own database, rebuilt from the chunks by #reindex.
+      dels.push({ type: 'del', key }, { type: 'del', key: indexKey(rec.hash) });
       bytes += rec.blob.length;
       if (bytes >= CHUNK_TARGET_BYTES || entries.length >= CHUNK_MAX_BLOBS) await flush();
     }
@@ -667,26 +742,35 @@ export class BlobStore extends EventTarget {
       const target = this.#state.bytes + incoming - this.#quotaBytes;
       await this.#pruneFront((_at, freed) => freed < target);
     }
-    const found = await db.getMany(items.map((i) => indexKey(i.hash)));
+    const index = this.#index!;
+    if (this.#indexStale) {
+      await this.#reindex(db, index);
+      this.#indexStale = false;
+    }
+    const found = await index.getMany(items.map((i) => indexKey(i.hash)));
     const inBatch = new Map<string, bigint>();
     const results: PutResult[] = [];
     const added: StoredBlob[] = [];
     const fresh: ChunkEntry[] = [];
     const ops: Op[] = [];
+    const indexOps: Op[] = [];
     let { last, blobs, bytes } = this.#state;
+    const { floor } = this.#state;
     const now = Date.now();
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const stored = found[i];
       const key = hex(item.hash);
-      const existing = stored !== undefined ? decodeIndex(stored) : inBatch.get(key);
+      const indexed = stored !== undefined ? decodeIndex(stored) : undefined;
+      // An entry outside the log (pruned, before the index caught up) is stale.
+      const existing = indexed !== undefined && indexed > floor && indexed <= last ? indexed : inBatch.get(key);
       if (existing !== undefined) {
         results.push({ cursor: existing, duplicate: true });
         continue;
       }
       last += 1n;
       fresh.push({ cursor: last, receivedAt: now, hash: item.hash, blob: item.blob });
-      ops.push({ type: 'put', key: indexKey(item.hash), value: encodeIndex(last) });
+      indexOps.push({ type: 'put', key: indexKey(item.hash), value: encodeIndex(last) });
       inBatch.set(key, last);
       added.push({ cursor: last, blob: item.blob });
       blobs += 1;
@@ -701,6 +785,14 @@ export class BlobStore extends EventTarget {
       await db.batch(ops, { sync: true });
       this.#state = next;
       this.#tail = tail;
+      // Not synced: after a crash, open() indexes again whatever the index lost. The blobs are
+      // durable whatever happens to the index: a failed write here is repaired before the next.
+      indexOps.push({ type: 'put', key: INDEXED_KEY, value: encodeIndex(last) });
+      try {
+        await index.batch(indexOps);
+      } catch {
+        this.#indexStale = true;
+      }
     }
     items.forEach((item, i) => item.resolve(results[i]!));
     if (appended) this.dispatchEvent(new AppendEvent(added));
@@ -753,6 +845,7 @@ export class BlobStore extends EventTarget {
     let done = false;
     for (let batches = 0; batches < maxBatches && !done; batches++) {
       const ops: Op[] = [];
+      const indexOps: Op[] = [];
       let floor = this.#state.floor;
       let n = 0;
       let batchFreed = 0;
@@ -766,7 +859,7 @@ export class BlobStore extends EventTarget {
         const chunk = decodeChunk(cursorOfKey(key, PREFIX_CHUNK), value, this.#blobSizes);
         let i = 0;
         while (i < chunk.count && remove(chunk.receivedAt(i), freed + batchFreed)) {
-          ops.push({ type: 'del', key: indexKey(chunk.hash(i)) });
+          indexOps.push({ type: 'del', key: indexKey(chunk.hash(i)) });
           batchFreed += chunk.blobLength(i);
           i += 1;
         }
@@ -798,6 +891,9 @@ export class BlobStore extends EventTarget {
         throw err;
       }
       this.#tail = pruneTail(this.#tail, floor);
+      // After the log: an entry the index keeps by a crash here is stale (at or below the floor),
+      // and so is one a failed write leaves.
+      await this.#index!.batch(indexOps).catch(() => {});
       removed += n;
       freed += batchFreed;
     }
@@ -869,6 +965,8 @@ export class BlobStore extends EventTarget {
     while (this.#pending.length > 0 || this.#flushQueued) await this.#chain;
     await this.#chain;
     this.#db = undefined;
-    await db.close();
+    const index = this.#index;
+    this.#index = undefined;
+    await Promise.all([db.close(), index?.close()]);
   }
 }
