@@ -563,6 +563,7 @@ export class BlobStore extends EventTarget {
         maxFileSize: LEVEL_MAX_FILE_BYTES,
       });
       const [state, pow] = await db.getMany([STATE_KEY, POW_CONTEXT_KEY]);
+      const freshLog = state === undefined;
       if (state === undefined) {
         const ctx = randomBytes(POW_CONTEXT_BYTES);
         const powRecord = new Uint8Array(1 + POW_CONTEXT_BYTES);
@@ -585,7 +586,7 @@ export class BlobStore extends EventTarget {
         this.#state = decoded;
       }
       this.#tail = await this.#loadTail(db);
-      await this.#reindex(db, index);
+      await this.#reindex(db, index, freshLog);
     } catch (err) {
       await index?.close().catch(() => {});
       await db.close().catch(() => {});
@@ -601,11 +602,17 @@ export class BlobStore extends EventTarget {
    * Indexes the blobs the index has not caught up with (after a crash, or a lost index): those
    * after its INDEXED mark, or after the prune floor if that is higher.
    */
-  async #reindex(db: Level<Uint8Array, Uint8Array>, index: Level<Uint8Array, Uint8Array>): Promise<void> {
-    const mark = decodeIndexed(await index.get(INDEXED_KEY));
+  async #reindex(db: Level<Uint8Array, Uint8Array>, index: Level<Uint8Array, Uint8Array>, fresh = false): Promise<void> {
+    let mark = decodeIndexed(await index.get(INDEXED_KEY));
     const { floor, last } = this.#state;
-    if (mark === last) return;
-    const from = mark > floor && mark < last ? mark : floor;
+    if (mark === last && !fresh) return;
+    if (fresh || mark > last) {
+      // An index of another log (this one is new) or of a later state of this log (restored from
+      // a backup): its entries would name cursors that now hold other blobs. Start it again.
+      await index.clear();
+      mark = 0n;
+    }
+    const from = mark > floor ? mark : floor;
     let ops: Op[] = [];
     for await (const [key, value] of db.iterator({ gte: chunkKey(from + 1n), lt: CHUNK_END })) {
       const chunk = decodeChunk(cursorOfKey(key, PREFIX_CHUNK), value, this.#blobSizes);
