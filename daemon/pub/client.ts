@@ -61,6 +61,9 @@ export interface PubBlob {
   readonly blob: Uint8Array;
 }
 
+/** What a fetchEach() ends with: how many blobs it handed over, and where to go on. */
+export type FetchSummary = Omit<FetchResult, 'blobs'> & { readonly count: number };
+
 export interface FetchResult {
   readonly blobs: PubBlob[];
   /** Cursor to fetch since next. */
@@ -161,8 +164,13 @@ export class PubClient extends EventTarget {
   readonly policy: PubPolicy;
   readonly #ws: WebSocket;
   readonly #pending = new Map<number, Pending>();
-  /** Blobs of the pages received so far for a FETCH answered by several pages, and the limit asked. */
-  readonly #partial = new Map<number, { blobs: PageEntry[]; pruned: boolean; limit: number }>();
+  /**
+   * A FETCH answered by several pages, between its first page and its last: the blobs gathered
+   * (or, for fetchEach, handed over: `sink`), how many, whether any page said `pruned`.
+   */
+  readonly #partial = new Map<number, { blobs: PageEntry[]; count: number; pruned: boolean }>();
+  /** fetchEach's callbacks, by request id. */
+  readonly #sinks = new Map<number, (blobs: readonly PubBlob[]) => void>();
   readonly #fetchLimits = new Map<number, number>();
   #nextId = 1;
   #subscription: { requestId: number; onBlob: (b: PubBlob) => void; onPruned?: SubscribeOptions['onPruned']; started: boolean } | null = null;
@@ -216,6 +224,7 @@ export class PubClient extends EventTarget {
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
     this.#partial.clear();
+    this.#sinks.clear();
     this.#fetchLimits.clear();
     this.#subscription = null;
     this.dispatchEvent(new Event('close'));
@@ -272,7 +281,7 @@ export class PubClient extends EventTarget {
     }
   }
 
-  /** A PAGE: one of several answering a FETCH (gathered until the last), or the only one. */
+  /** A PAGE: one of several answering a FETCH (gathered until the last, or handed on), or the only one. */
   #onPage(frame: PageFrame): void {
     const id = frame.requestId;
     const limit = this.#fetchLimits.get(id);
@@ -280,12 +289,15 @@ export class PubClient extends EventTarget {
     if (limit === undefined || this.#pending.get(id)?.type !== PubFrameType.PAGE) {
       return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub answered a request that was not made'));
     }
+    const count = (partial?.count ?? 0) + frame.blobs.length;
+    if (count > limit) return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent more blobs than asked for'));
+    const sink = this.#sinks.get(id);
     const blobs = partial ? partial.blobs : [];
-    for (const b of frame.blobs) blobs.push(b);
-    if (blobs.length > limit) return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent more blobs than asked for'));
+    if (sink) sink(frame.blobs);
+    else for (const b of frame.blobs) blobs.push(b);
     const pruned = (partial?.pruned ?? false) || frame.pruned;
     if (frame.continues === true) {
-      this.#partial.set(id, { blobs, pruned, limit });
+      this.#partial.set(id, { blobs, count, pruned });
       return;
     }
     this.#partial.delete(id);
@@ -297,6 +309,7 @@ export class PubClient extends EventTarget {
   #settle(requestId: number, frame: ServerFrame, error?: PubError): void {
     this.#partial.delete(requestId);
     this.#fetchLimits.delete(requestId);
+    this.#sinks.delete(requestId);
     const p = this.#pending.get(requestId);
     if (!p) return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub answered a request that was not made'));
     if (!error && frame.type !== p.type) {
@@ -332,6 +345,7 @@ export class PubClient extends EventTarget {
           this.#pending.delete(id);
           this.#partial.delete(id);
           this.#fetchLimits.delete(id);
+          this.#sinks.delete(id);
         }
         cleanup();
         reject(err);
@@ -415,6 +429,41 @@ export class PubClient extends EventTarget {
       options,
     );
     return { blobs: [...page.blobs], next: page.next, more: page.more, pruned: page.pruned, start: page.start, head: page.head };
+  }
+
+  /**
+   * Like fetch(), but hands each page's blobs to `onBlobs` as the page arrives instead of
+   * gathering them, so a catch-up of up to `limit` (65,535) blobs holds one page at a time.
+   * The blobs are views into the page: copy what you keep. If `onBlobs` throws, the rest of the
+   * answer is read and dropped and the fetch rejects with that error.
+   */
+  async fetchEach(since: bigint, onBlobs: (blobs: readonly PubBlob[]) => void, options: RequestOptions & { limit?: number } = {}): Promise<FetchSummary> {
+    const limit = options.limit ?? this.policy.maxPageBlobs;
+    if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_BLOBS_MAX) {
+      throw new PubError(PubErrorCodes.POLICY, `a fetch limit is an integer from 1 to ${PAGE_BLOBS_MAX}`);
+    }
+    let count = 0;
+    let failed: { error: unknown } | undefined;
+    const sink = (blobs: readonly PubBlob[]): void => {
+      count += blobs.length;
+      if (failed) return;
+      try {
+        onBlobs(blobs);
+      } catch (error) {
+        failed = { error };
+      }
+    };
+    const page = await this.#request<Extract<ServerFrame, { type: typeof PubFrameType.PAGE }>>(
+      PubFrameType.PAGE,
+      (id) => {
+        this.#fetchLimits.set(id, limit);
+        this.#sinks.set(id, sink);
+        return encodeFetch(id, since, limit);
+      },
+      options,
+    );
+    if (failed) throw failed.error;
+    return { count, next: page.next, more: page.more, pruned: page.pruned, start: page.start, head: page.head };
   }
 
   /**
