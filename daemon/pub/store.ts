@@ -165,9 +165,18 @@ interface Tail {
 
 const EMPTY_TAIL: Tail = { keys: [], entries: [], bytes: 0 };
 
+/** A dedupe lookup in the index, for several puts at once. */
+interface Lookup {
+  /** Index writes completed when it was issued: it sees those and maybe later ones. */
+  readonly seen: number;
+  readonly values: Promise<Array<Uint8Array | undefined>>;
+}
+
 interface PendingPut {
   readonly blob: Uint8Array;
   readonly hash: Uint8Array;
+  /** Its index lookup, started while an earlier commit was being synced; and its place in it. */
+  lookup?: { readonly of: Lookup; readonly at: number };
   readonly resolve: (r: PutResult) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -511,6 +520,18 @@ export class BlobStore extends EventTarget {
   #index: Level<Uint8Array, Uint8Array> | undefined;
   /** An index write failed: index the log again before the next dedupe lookup. */
   #indexStale = false;
+  /** A seal batch failed: the tail is read from the log again before the next commit. */
+  #tailStale = false;
+  /**
+   * Blobs in the log that a lookup still pending may not see in the index (hex hash → cursor,
+   * and the number of the index write that wrote it, 0 until written): dedupe looks here too, so
+   * neither a commit nor its lookups wait for the index writes before them.
+   */
+  readonly #recent = new Map<string, { readonly cursor: bigint; written: number }>();
+  /** Index writes, one after another, behind the log writes they follow. */
+  #indexWrites: Promise<void> = Promise.resolve();
+  /** Index writes completed. */
+  #writesDone = 0;
   #state: State = { last: 0n, floor: 0n, blobs: 0, bytes: 0 };
   #tail: Tail = EMPTY_TAIL;
   #powContext: Uint8Array = new Uint8Array(POW_CONTEXT_BYTES);
@@ -750,11 +771,19 @@ export class BlobStore extends EventTarget {
       await this.#pruneFront((_at, freed) => freed < target);
     }
     const index = this.#index!;
+    if (this.#tailStale) {
+      this.#tail = await this.#loadTail(db);
+      this.#tailStale = false;
+    }
     if (this.#indexStale) {
+      await this.#indexWrites;
       await this.#reindex(db, index);
+      this.#recent.clear();
+      for (const item of [...items, ...this.#pending]) delete item.lookup;
       this.#indexStale = false;
     }
-    const found = await index.getMany(items.map((i) => indexKey(i.hash)));
+    this.#lookup(items);
+    const found = await Promise.all(items.map(async (i) => (await i.lookup!.of.values)[i.lookup!.at]));
     const inBatch = new Map<string, bigint>();
     const results: PutResult[] = [];
     const added: StoredBlob[] = [];
@@ -770,7 +799,13 @@ export class BlobStore extends EventTarget {
       const key = hex(item.hash);
       const indexed = stored !== undefined ? decodeIndex(stored) : undefined;
       // An entry outside the log (pruned, before the index caught up) is stale.
-      const existing = indexed !== undefined && indexed > floor && indexed <= last ? indexed : inBatch.get(key);
+      const recent = this.#recent.get(key)?.cursor;
+      const existing =
+        indexed !== undefined && indexed > floor && indexed <= last
+          ? indexed
+          : recent !== undefined && recent > floor
+            ? recent
+            : inBatch.get(key);
       if (existing !== undefined) {
         results.push({ cursor: existing, duplicate: true });
         continue;
@@ -785,48 +820,110 @@ export class BlobStore extends EventTarget {
       results.push({ cursor: last, duplicate: false });
     }
     const appended = fresh.length > 0;
+    let seal: Op[] = [];
     if (appended) {
-      const tail = this.#appendChunks(fresh, ops);
+      const chunks = this.#appendChunks(fresh, ops);
+      const tail = chunks.tail;
+      seal = chunks.seal;
       const next: State = { last, floor: this.#state.floor, blobs, bytes };
       ops.push({ type: 'put', key: STATE_KEY, value: encodeState(next) });
+      // The next commit's lookups run while this one is synced.
+      this.#lookup(this.#pending.slice(0, MAX_BATCH_POSTS));
       await db.batch(ops, { sync: true });
       this.#state = next;
       this.#tail = tail;
-      // Not synced: after a crash, open() indexes again whatever the index lost. The blobs are
-      // durable whatever happens to the index: a failed write here is repaired before the next.
+      for (const [key, cursor] of inBatch) this.#recent.set(key, { cursor, written: 0 });
       indexOps.push({ type: 'put', key: INDEXED_KEY, value: encodeIndex(last) });
-      try {
-        await index.batch(indexOps);
-      } catch {
-        this.#indexStale = true;
-      }
+      this.#writeIndex(indexOps, inBatch);
     }
+    this.#forgetRecent();
     items.forEach((item, i) => item.resolve(results[i]!));
     if (appended) this.dispatchEvent(new AppendEvent(added));
+    if (seal.length > 0) {
+      // Not synced: it only rewrites durable blobs, atomically, and the next synced batch
+      // carries it to disk. If it is lost, the unsealed chunks are still there.
+      try {
+        await db.batch(seal);
+      } catch {
+        this.#tailStale = true;
+      }
+    }
+  }
+
+  /** Starts one index lookup for those of `items` without one. */
+  #lookup(items: readonly PendingPut[]): void {
+    const missing = items.filter((item) => item.lookup === undefined);
+    if (missing.length === 0) return;
+    const of: Lookup = { seen: this.#writesDone, values: this.#index!.getMany(missing.map((item) => indexKey(item.hash))) };
+    of.values.catch(() => {}); // surfaces in #commit
+    missing.forEach((item, at) => {
+      item.lookup = { of, at };
+    });
+  }
+
+  /** Drops from #recent what every pending lookup can see in the index. */
+  #forgetRecent(): void {
+    let oldest = this.#writesDone;
+    for (const item of this.#pending) if (item.lookup && item.lookup.of.seen < oldest) oldest = item.lookup.of.seen;
+    for (const [key, entry] of this.#recent) if (entry.written !== 0 && entry.written <= oldest) this.#recent.delete(key);
   }
 
   /**
-   * Adds to `ops` the chunk records of `fresh` (the blobs after the tail) and returns the tail
-   * that results once `ops` are written: the new blobs go into one unsealed chunk, except that
-   * once the tail and they reach CHUNK_TARGET_BYTES (or CHUNK_MAX_BLOBS), those blobs are written
-   * again as one sealed chunk and the unsealed chunks holding them are deleted.
+   * Queues an index write (not synced: after a crash, open() indexes again whatever the index
+   * lost) and, once it is written, lets #recent forget `written` when no pending lookup could
+   * have missed it. The blobs are durable whatever
+   * happens to the index: after a failed write, the next commit indexes the log again first.
    */
-  #appendChunks(fresh: readonly ChunkEntry[], ops: Op[]): Tail {
+  #writeIndex(ops: Op[], written: ReadonlyMap<string, bigint>): void {
+    const index = this.#index!;
+    this.#indexWrites = this.#indexWrites
+      .then(() => index.batch(ops))
+      .then(
+        () => {
+          this.#writesDone += 1;
+          for (const [key, cursor] of written) {
+            const entry = this.#recent.get(key);
+            if (entry?.cursor === cursor) entry.written = this.#writesDone;
+          }
+          this.#forgetRecent();
+        },
+        () => {
+          this.#indexStale = true;
+        },
+      );
+  }
+
+  /**
+   * Adds to `ops` the chunk records of `fresh` (the blobs after the tail): they are written as
+   * one unsealed chunk, except that a run of CHUNK_TARGET_BYTES (or CHUNK_MAX_BLOBS) made of new
+   * blobs only is written sealed at once. Where the tail and new blobs fill a chunk, `seal` holds
+   * the batch that rewrites them as one sealed chunk and deletes their unsealed chunks, written
+   * after the commit is acknowledged. `tail` is the tail once both are written.
+   */
+  #appendChunks(fresh: readonly ChunkEntry[], ops: Op[]): { tail: Tail; seal: Op[] } {
     let keys = [...this.#tail.keys];
     let entries = [...this.#tail.entries];
     let bytes = this.#tail.bytes;
+    // entries[0 .. written) are on disk already, in the unsealed chunks `keys`
     let written = entries.length;
+    const seal: Op[] = [];
     for (const e of fresh) {
       entries.push(e);
       bytes += e.blob.length;
-      if (bytes >= CHUNK_TARGET_BYTES || entries.length >= CHUNK_MAX_BLOBS) {
-        ops.push({ type: 'put', key: chunkKey(e.cursor), value: encodeChunk(entries, true) });
-        for (const key of keys) ops.push({ type: 'del', key });
-        keys = [];
-        entries = [];
-        bytes = 0;
-        written = 0;
+      if (bytes < CHUNK_TARGET_BYTES && entries.length < CHUNK_MAX_BLOBS) continue;
+      const key = chunkKey(e.cursor);
+      if (keys.length === 0) {
+        ops.push({ type: 'put', key, value: encodeChunk(entries, true) });
+      } else {
+        // The new blobs are durable with this commit; the sealed chunk replaces them after.
+        ops.push({ type: 'put', key, value: encodeChunk(entries.slice(written), false) });
+        seal.push({ type: 'put', key, value: encodeChunk(entries, true) });
+        for (const k of keys) seal.push({ type: 'del', key: k });
       }
+      keys = [];
+      entries = [];
+      bytes = 0;
+      written = 0;
     }
     const part = entries.slice(written);
     const lastNew = part[part.length - 1];
@@ -835,7 +932,7 @@ export class BlobStore extends EventTarget {
       ops.push({ type: 'put', key, value: encodeChunk(part, false) });
       keys.push(key);
     }
-    return { keys, entries, bytes };
+    return { tail: { keys, entries, bytes }, seal };
   }
 
   /**
@@ -900,7 +997,7 @@ export class BlobStore extends EventTarget {
       this.#tail = pruneTail(this.#tail, floor);
       // After the log: an entry the index keeps by a crash here is stale (at or below the floor),
       // and so is one a failed write leaves.
-      await this.#index!.batch(indexOps).catch(() => {});
+      this.#writeIndex(indexOps, new Map());
       removed += n;
       freed += batchFreed;
     }
@@ -971,6 +1068,7 @@ export class BlobStore extends EventTarget {
     this.#closing = true;
     while (this.#pending.length > 0 || this.#flushQueued) await this.#chain;
     await this.#chain;
+    await this.#indexWrites;
     this.#db = undefined;
     const index = this.#index;
     this.#index = undefined;
