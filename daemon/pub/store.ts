@@ -532,6 +532,8 @@ export class BlobStore extends EventTarget {
   #indexWrites: Promise<void> = Promise.resolve();
   /** Index writes completed. */
   #writesDone = 0;
+  /** The puts of the commit under way, until their lookups are decided. */
+  #deciding: readonly PendingPut[] = [];
   #state: State = { last: 0n, floor: 0n, blobs: 0, bytes: 0 };
   #tail: Tail = EMPTY_TAIL;
   #powContext: Uint8Array = new Uint8Array(POW_CONTEXT_BYTES);
@@ -783,7 +785,14 @@ export class BlobStore extends EventTarget {
       this.#indexStale = false;
     }
     this.#lookup(items);
-    const found = await Promise.all(items.map(async (i) => (await i.lookup!.of.values)[i.lookup!.at]));
+    this.#deciding = items;
+    let found: Array<Uint8Array | undefined>;
+    try {
+      found = await Promise.all(items.map(async (i) => (await i.lookup!.of.values)[i.lookup!.at]));
+    } finally {
+      this.#deciding = [];
+    }
+    // From here to the decisions below nothing is awaited, so #recent cannot forget meanwhile.
     const inBatch = new Map<string, bigint>();
     const results: PutResult[] = [];
     const added: StoredBlob[] = [];
@@ -864,7 +873,9 @@ export class BlobStore extends EventTarget {
   /** Drops from #recent what every pending lookup can see in the index. */
   #forgetRecent(): void {
     let oldest = this.#writesDone;
-    for (const item of this.#pending) if (item.lookup && item.lookup.of.seen < oldest) oldest = item.lookup.of.seen;
+    for (const items of [this.#deciding, this.#pending]) {
+      for (const item of items) if (item.lookup && item.lookup.of.seen < oldest) oldest = item.lookup.of.seen;
+    }
     for (const [key, entry] of this.#recent) if (entry.written !== 0 && entry.written <= oldest) this.#recent.delete(key);
   }
 
