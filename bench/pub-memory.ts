@@ -4,7 +4,9 @@
  * (bench/pub-memory-child), then `snug pub --listen` is started on that store and serves
  * fetches, live subscriptions and posts while this process samples its RSS.
  */
-import { readFile, statfs } from 'node:fs/promises';
+import { readFile, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PUB_DIR, STORE_DIR } from '../daemon/pub/constants.js';
 import { fileURLToPath } from 'node:url';
 import { PubClient } from '../daemon/pub/client.js';
 import { DirectDialer } from '../daemon/transport/direct.js';
@@ -33,24 +35,32 @@ export async function runPubMemoryBench(): Promise<void> {
   await ready(); // PubClient.post hashes with libsodium but does not wait for it itself
   heading(`pub memory while holding ${count.toLocaleString('en-US')} blobs (pub in a child process)`);
   note(BENCH_POW_NOTE);
-  const home = await makeTempDir('bench-pub-memory');
+  // SNUG_BENCH_MEMORY_HOME: a pub home to fill if empty and keep (for measuring again without a fill)
+  const kept = process.env['SNUG_BENCH_MEMORY_HOME'];
+  const home = kept ?? (await makeTempDir('bench-pub-memory'));
+  const filled = kept !== undefined && (await stat(join(kept, PUB_DIR, STORE_DIR, 'CURRENT')).then(() => true, () => false));
   const fs = await statfs(home);
   const free = fs.bavail * fs.bsize;
   const needed = count * 2048 * 1.5;
-  if (free < needed) throw new Error(`needs about ${(needed / 2 ** 30).toFixed(1)} GiB free under ${home}, has ${(free / 2 ** 30).toFixed(1)} GiB`);
+  if (!filled && free < needed) throw new Error(`needs about ${(needed / 2 ** 30).toFixed(1)} GiB free under ${home}, has ${(free / 2 ** 30).toFixed(1)} GiB`);
   let pub: PubChild | undefined;
   try {
-    const t0 = nowMs();
-    pub = await spawnPub({
-      home,
-      script: fileURLToPath(new URL('./pub-memory-child.js', import.meta.url)),
-      args: ['--blobs', String(count)],
-      timeoutMs: 60 * 60 * 1000,
-    });
-    const fillMs = nowMs() - t0;
-    const afterFill = await processRss(pub.pid);
-    await pub.stop(60_000);
-    note(`filled through the pub's own store API (BlobStore.put: the synced group commits a POST makes, without the network) in ${(fillMs / 1000).toFixed(0)} s, in a process of its own`);
+    let afterFill: Awaited<ReturnType<typeof processRss>> = null;
+    if (filled) {
+      note(`the store in ${home} (SNUG_BENCH_MEMORY_HOME) was filled before: no fill`);
+    } else {
+      const t0 = nowMs();
+      pub = await spawnPub({
+        home,
+        script: fileURLToPath(new URL('./pub-memory-child.js', import.meta.url)),
+        args: ['--blobs', String(count)],
+        timeoutMs: 60 * 60 * 1000,
+      });
+      const fillMs = nowMs() - t0;
+      afterFill = await processRss(pub.pid);
+      await pub.stop(60_000);
+      note(`filled through the pub's own store API (BlobStore.put: the synced group commits a POST makes, without the network) in ${(fillMs / 1000).toFixed(0)} s, in a process of its own`);
+    }
     // the pub measured is the real command, reopened on the filled store
     pub = await spawnPub({ home, args: [...BENCH_CLI_ARGS, '--quota', '1T', '--retention', '0'], timeoutMs: 10 * 60 * 1000 });
     const opened = await processRss(pub.pid);
@@ -86,7 +96,7 @@ export async function runPubMemoryBench(): Promise<void> {
     figure('fan-out only: peak RSS', fan.peak / MiB, 'MiB', `budget < ${BUDGET_MIB} MiB`);
   } finally {
     await pub?.stop();
-    await removeDir(home);
+    if (kept === undefined) await removeDir(home);
   }
 }
 

@@ -313,7 +313,7 @@ class Connection {
     let reading: Promise<EntriesPage> | undefined;
     let sent = 0;
     try {
-      reader = server.store.reader(frame.since);
+      reader = server.store.reader(frame.since, { streaming: frame.limit > limits.maxPageBlobs });
       reading = reader.nextEntries(Math.min(frame.limit, limits.maxPageBlobs), limits.maxPageBytes);
       for (;;) {
         const { runs, count, bytes: _bytes, ...head } = await reading;
@@ -389,7 +389,7 @@ class Connection {
           sub.live = true;
           return;
         }
-        reader ??= server.store.reader(sub.cursor);
+        reader ??= server.store.reader(sub.cursor, { streaming: true });
         const page = await (reading ?? reader.next(pageBlobs, pageBytes));
         reading = undefined;
         if (page.pruned) {

@@ -38,7 +38,7 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Level } from 'level';
-import { BLOB_SIZES } from '../../protocol/constants.js';
+import { BLOB_SIZE_MAX, BLOB_SIZES } from '../../protocol/constants.js';
 import { randomBytes, ready } from '../../protocol/crypto.js';
 import { BLOB_HASH_BYTES, POW_CONTEXT_BYTES, blobHash } from '../../protocol/pow.js';
 import { checkBlob } from '../../protocol/pub-wire.js';
@@ -318,8 +318,17 @@ function pruneTail(tail: Tail, floor: bigint): Tail {
 
 /** Read-ahead of a reader's iterator (LevelDB's default, 16 KiB, is a small fraction of a chunk). */
 const READ_AHEAD_BYTES = 1024 * 1024;
-/** Chunk records a reader takes from its iterator at a time. */
+/** Chunk records a streaming reader takes from its iterator at a time. */
 const RECORDS_PER_READ = 4;
+
+export interface ReaderOptions {
+  /**
+   * The reader will be asked for page after page (a streamed fetch, a subscription catching up):
+   * it reads RECORDS_PER_READ chunks at a time and starts each read as the one before ends.
+   * Otherwise it reads only the chunks the page asked for can need.
+   */
+  readonly streaming?: boolean;
+}
 
 /**
  * Reads pages of blobs in cursor order from one iterator (see BlobStore.reader). The iterator
@@ -344,11 +353,16 @@ export class BlobReader {
   #exhausted = false;
   #closed = false;
 
-  constructor(db: Level<Uint8Array, Uint8Array>, cursor: bigint, state: () => State, blobSizes: readonly number[]) {
+  readonly #streaming: boolean;
+  /** Chunk records the next read takes (set from what the page being read can still need). */
+  #want = 1;
+
+  constructor(db: Level<Uint8Array, Uint8Array>, cursor: bigint, state: () => State, blobSizes: readonly number[], options: ReaderOptions = {}) {
     this.#db = db;
     this.#cursor = cursor;
     this.#state = state;
     this.#blobSizes = blobSizes;
+    this.#streaming = options.streaming === true;
   }
 
   #openIterator(): void {
@@ -366,12 +380,12 @@ export class BlobReader {
    */
   async #read(): Promise<void> {
     const it = this.#it!;
-    const read = this.#prefetch ?? (it.nextv(RECORDS_PER_READ) as Promise<Array<[Uint8Array, Uint8Array]>>);
+    const read = this.#prefetch ?? (it.nextv(this.#streaming ? RECORDS_PER_READ : this.#want) as Promise<Array<[Uint8Array, Uint8Array]>>);
     this.#prefetch = undefined;
     this.#records = await read;
     this.#recordIndex = 0;
     if (this.#records.length === 0) this.#exhausted = true;
-    else if (!this.#closed) {
+    else if (this.#streaming && !this.#closed) {
       const next = it.nextv(RECORDS_PER_READ) as Promise<Array<[Uint8Array, Uint8Array]>>;
       next.catch(() => {}); // surfaces when awaited in #read
       this.#prefetch = next;
@@ -444,6 +458,10 @@ export class BlobReader {
     let more = false;
     let pruned = false;
     while (!more) {
+      // If the next chunk must be read: what the rest of this page can need (that many chunks,
+      // and one more for a page that starts inside a chunk).
+      const need = Math.min(maxBytes - bytes, (limit - count) * BLOB_SIZE_MAX);
+      this.#want = Math.max(1, Math.min(RECORDS_PER_READ, Math.ceil(need / CHUNK_TARGET_BYTES) + 1));
       const chunk = await this.#current();
       if (this.#checkPrune) {
         // Read the state after the iterator's first read: a prune raises the floor before it deletes anything.
@@ -1068,9 +1086,9 @@ export class BlobStore extends EventTarget {
    * A reader of the blobs after `cursor`, page by page, on one LevelDB iterator (with a large
    * read-ahead): what a long catch-up uses instead of a `since` per page. Close it when done.
    */
-  reader(cursor: bigint): BlobReader {
+  reader(cursor: bigint, options: ReaderOptions = {}): BlobReader {
     checkCursor(cursor);
-    return new BlobReader(this.#open(), cursor, () => this.#state, this.#blobSizes);
+    return new BlobReader(this.#open(), cursor, () => this.#state, this.#blobSizes, options);
   }
   /** Finishes every queued write, then closes the database. Later puts fail with STORE_CLOSED. */
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
  * fuzz run can be replayed), valid opaque blobs, temp homes, and a pub running in a child
  * process that can be killed with SIGKILL.
  */
+import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -196,6 +197,23 @@ export interface SpawnPubOptions {
   readonly script?: string;
 }
 
+/**
+ * The environment and node flags bin/snug.js's `#!/usr/bin/env -S VAR=value node --flag` line
+ * gives the CLI, so that a pub started here runs as `snug pub` does.
+ */
+export function launcher(): { env: Record<string, string>; execArgv: string[] } {
+  const first = readFileSync(SNUG_BIN, 'utf8').split('\n', 1)[0] ?? '';
+  const words = first.replace(/^#!\S*env\s+(-S\s+)?/, '').split(/\s+/).filter((w) => w.length > 0);
+  const env: Record<string, string> = {};
+  let i = 0;
+  for (; i < words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[i]!); i++) {
+    const [name, ...value] = words[i]!.split('=');
+    env[name!] = value.join('=');
+  }
+  if (words[i] !== 'node') throw new Error(`bin/snug.js must start with #!/usr/bin/env [-S] [VAR=value ...] node [flags]: ${first}`);
+  return { env, execArgv: words.slice(i + 1) };
+}
+
 const LISTENING_LINE = /pub listening:\s*(?:ws:\/\/)?(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):(\d+)/;
 
 /**
@@ -203,12 +221,13 @@ const LISTENING_LINE = /pub listening:\s*(?:ws:\/\/)?(\[[0-9a-fA-F:]+\]|[0-9.]+|
  * it prints `pub listening: ...`.
  */
 export function spawnPub(options: SpawnPubOptions): Promise<PubChild> {
+  const launch = options.script ? { env: {}, execArgv: [] } : launcher();
   const argv = options.script
     ? [options.script, '--home', options.home, ...(options.args ?? [])]
-    : [SNUG_BIN, 'pub', '--listen', '127.0.0.1:0', '--home', options.home, ...(options.args ?? [])];
+    : [...launch.execArgv, SNUG_BIN, 'pub', '--listen', '127.0.0.1:0', '--home', options.home, ...(options.args ?? [])];
   const child = spawn(process.execPath, argv, {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, ...launch.env, ...options.env },
     // stdin stays open as a lifeline: a child may exit when it closes (this process died)
     stdio: ['pipe', 'pipe', 'pipe'],
   });
