@@ -285,12 +285,13 @@ class Connection {
     const bad = checkBlob(frame.blob, server.policy.blobSizes);
     if (bad !== null) return this.error(frame.requestId, bad);
     const policy = server.policy;
-    if (!verifyPow(policy.powContext, blobHash(frame.blob), frame.nonce, policy.powDifficulty)) {
+    const hash = blobHash(frame.blob);
+    if (!verifyPow(policy.powContext, hash, frame.nonce, policy.powDifficulty)) {
       return this.error(frame.requestId, PubErrorCode.BAD_POW);
     }
     let result;
     try {
-      result = await server.store.put(frame.blob);
+      result = await server.store.put(frame.blob, { hash });
     } catch (err) {
       server.storeFailed(err);
       return this.error(frame.requestId, server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL);

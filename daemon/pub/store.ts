@@ -744,8 +744,10 @@ export class BlobStore extends EventTarget {
   /**
    * Stores `blob` unless an identical blob is stored already, and resolves once it is durable.
    * Rejects with BAD_BLOB for a length outside the accepted sizes or a wrong version byte.
+   * `options.hash` is blobHash(blob) when the caller has computed it already (the server does,
+   * for the proof of work).
    */
-  put(blob: Uint8Array): Promise<PutResult> {
+  put(blob: Uint8Array, options: { hash?: Uint8Array } = {}): Promise<PutResult> {
     try {
       this.#open();
     } catch (err) {
@@ -757,7 +759,7 @@ export class BlobStore extends EventTarget {
     if (blob.length > this.#quotaBytes) {
       return Promise.reject(new PubError(PubErrorCodes.BAD_BLOB, 'the blob is larger than the whole quota'));
     }
-    const hash = blobHash(blob);
+    const hash = options.hash?.length === BLOB_HASH_BYTES ? options.hash : blobHash(blob);
     return new Promise<PutResult>((resolve, reject) => {
       this.#pending.push({ blob: new Uint8Array(blob), hash, resolve, reject });
       this.#queueFlush();
