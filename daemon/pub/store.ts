@@ -56,6 +56,7 @@ import {
 } from './constants.js';
 import { CHUNK_MAX_BLOBS, CHUNK_TARGET_BYTES, Chunk, decodeChunk, encodeChunk, type ChunkEntry } from './chunk.js';
 import { PubError, PubErrorCodes } from './errors.js';
+import { HashFilter } from './hash-filter.js';
 
 /** Version byte of the POW CONTEXT and INDEX records. */
 export const STORE_RECORD_VERSION = 0x01;
@@ -73,6 +74,10 @@ const STATE_KEY = Uint8Array.of(PREFIX_META, 0x01);
 const INDEXED_KEY = Uint8Array.of(PREFIX_META, 0x01);
 /** Index entries written per batch while indexing the log again. */
 const REINDEX_BATCH = 4096;
+/** The hash filter's size: 2^24 bits, 2 MiB (about 1% false "maybe" at 1.6 million hashes). */
+const FILTER_LOG2_BITS = 24;
+/** The filter is built again from the index once it took this many hashes and is over half full. */
+const FILTER_REBUILD_AFTER = 1 << 20;
 const POW_CONTEXT_KEY = Uint8Array.of(PREFIX_META, 0x02);
 const CHUNK_FIRST = Uint8Array.of(PREFIX_CHUNK);
 const CHUNK_END = Uint8Array.of(PREFIX_CHUNK + 1);
@@ -550,6 +555,10 @@ export class BlobStore extends EventTarget {
   #indexWrites: Promise<void> = Promise.resolve();
   /** Index writes completed. */
   #writesDone = 0;
+  /** Every hash in the index, and every hash committed since: which posts need a lookup. */
+  #filter = new HashFilter(FILTER_LOG2_BITS);
+  /** filter.added when it was last built. */
+  #filterBuiltWith = 0;
   /** The puts of the commit under way, until their lookups are decided. */
   #deciding: readonly PendingPut[] = [];
   #state: State = { last: 0n, floor: 0n, blobs: 0, bytes: 0 };
@@ -628,6 +637,7 @@ export class BlobStore extends EventTarget {
       }
       this.#tail = await this.#loadTail(db);
       await this.#reindex(db, index, freshLog);
+      await this.#buildFilter(index);
     } catch (err) {
       await index?.close().catch(() => {});
       await db.close().catch(() => {});
@@ -637,6 +647,16 @@ export class BlobStore extends EventTarget {
     this.#db = db;
     this.#index = index;
     this.#closing = false;
+  }
+
+  /** Builds the hash filter from the index (its entries' keys). */
+  async #buildFilter(index: Level<Uint8Array, Uint8Array>): Promise<void> {
+    const filter = new HashFilter(FILTER_LOG2_BITS);
+    for await (const key of index.keys({ gt: Uint8Array.of(PREFIX_INDEX), lt: Uint8Array.of(PREFIX_INDEX + 1) })) {
+      if (key.length === 1 + BLOB_HASH_BYTES) filter.add(key.subarray(1));
+    }
+    this.#filter = filter;
+    this.#filterBuiltWith = filter.added;
   }
 
   /**
@@ -804,11 +824,19 @@ export class BlobStore extends EventTarget {
       for (const item of [...items, ...this.#pending]) delete item.lookup;
       this.#indexStale = false;
     }
+    if (this.#filter.fill > 0.5 && this.#filter.added - this.#filterBuiltWith >= FILTER_REBUILD_AFTER) {
+      // Pruned hashes stay in the filter: start it again from the index, once the index holds
+      // every committed hash (a failed index write is repaired first, above, next time).
+      await this.#indexWrites;
+      if (!this.#indexStale) await this.#buildFilter(index);
+    }
+    // Posts the filter says were never committed need no lookup: every committed hash was added
+    // to it at its commit, and no commit runs until these are decided.
     this.#lookup(items);
     this.#deciding = items;
     let found: Array<Uint8Array | undefined>;
     try {
-      found = await Promise.all(items.map(async (i) => (await i.lookup!.of.values)[i.lookup!.at]));
+      found = await Promise.all(items.map(async (i) => (i.lookup ? (await i.lookup.of.values)[i.lookup.at] : undefined)));
     } finally {
       this.#deciding = [];
     }
@@ -862,6 +890,7 @@ export class BlobStore extends EventTarget {
       this.#state = next;
       this.#tail = tail;
       for (const [key, cursor] of inBatch) this.#recent.set(key, { cursor, written: 0 });
+      for (const e of fresh) this.#filter.add(e.hash);
       indexOps.push({ type: 'put', key: INDEXED_KEY, value: encodeIndex(last) });
       this.#writeIndex(indexOps, inBatch);
     }
@@ -879,9 +908,9 @@ export class BlobStore extends EventTarget {
     }
   }
 
-  /** Starts one index lookup for those of `items` without one. */
+  /** Starts one index lookup for those of `items` without one that the filter may hold. */
   #lookup(items: readonly PendingPut[]): void {
-    const missing = items.filter((item) => item.lookup === undefined);
+    const missing = items.filter((item) => item.lookup === undefined && this.#filter.mayHave(item.hash));
     if (missing.length === 0) return;
     const of: Lookup = { seen: this.#writesDone, values: this.#index!.getMany(missing.map((item) => indexKey(item.hash))) };
     of.values.catch(() => {}); // surfaces in #commit
