@@ -47,6 +47,29 @@ export class HashFilter {
     this.added += 1;
   }
 
+  /** See saveHashFilter. */
+  save(): Uint8Array {
+    const out = new Uint8Array(SAVED_HEADER_BYTES + this.#words.byteLength);
+    const v = new DataView(out.buffer);
+    out[0] = HASH_FILTER_VERSION;
+    out[1] = Math.log2(this.#mask + 1);
+    v.setBigUint64(2, BigInt(this.#set));
+    v.setBigUint64(10, BigInt(this.added));
+    // the words little-endian, whatever this machine's byte order
+    for (let i = 0; i < this.#words.length; i++) v.setUint32(SAVED_HEADER_BYTES + 4 * i, this.#words[i]!, true);
+    return out;
+  }
+
+  /** See loadHashFilter (which checks the sizes). */
+  static restore(log2Bits: number, bits: Uint8Array, set: number, added: number): HashFilter {
+    const filter = new HashFilter(log2Bits);
+    const v = new DataView(bits.buffer, bits.byteOffset, bits.byteLength);
+    for (let i = 0; i < filter.#words.length; i++) filter.#words[i] = v.getUint32(4 * i, true);
+    filter.#set = set;
+    filter.added = added;
+    return filter;
+  }
+
   /** False: the hash was never added. True: it may have been. */
   mayHave(hash: Uint8Array): boolean {
     const v = positions(hash);
@@ -61,4 +84,25 @@ export class HashFilter {
 function positions(hash: Uint8Array): DataView {
   if (hash.length !== BLOB_HASH_BYTES) throw new RangeError('a blob hash is 32 bytes');
   return new DataView(hash.buffer, hash.byteOffset, hash.byteLength);
+}
+
+/** Version byte of a saved filter. */
+export const HASH_FILTER_VERSION = 0x01;
+const SAVED_HEADER_BYTES = 1 + 1 + 8 + 8;
+
+/** The filter as bytes: version || log2 bits u8 || bits set u64 || hashes added u64 || the bits. */
+export function saveHashFilter(filter: HashFilter): Uint8Array {
+  return filter.save();
+}
+
+/** A filter from saveHashFilter's bytes, or null if they are not one. */
+export function loadHashFilter(bytes: Uint8Array): HashFilter | null {
+  if (bytes.length < SAVED_HEADER_BYTES || bytes[0] !== HASH_FILTER_VERSION) return null;
+  const log2Bits = bytes[1]!;
+  if (log2Bits < 5 || log2Bits > 32 || bytes.length !== SAVED_HEADER_BYTES + 2 ** (log2Bits - 3)) return null;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const set = Number(v.getBigUint64(2));
+  const added = Number(v.getBigUint64(10));
+  if (set > 2 ** log2Bits) return null;
+  return HashFilter.restore(log2Bits, bytes.subarray(SAVED_HEADER_BYTES), set, added);
 }

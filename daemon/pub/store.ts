@@ -56,7 +56,7 @@ import {
 } from './constants.js';
 import { CHUNK_MAX_BLOBS, CHUNK_TARGET_BYTES, Chunk, decodeChunk, encodeChunk, type ChunkEntry } from './chunk.js';
 import { PubError, PubErrorCodes } from './errors.js';
-import { HashFilter } from './hash-filter.js';
+import { HashFilter, loadHashFilter, saveHashFilter } from './hash-filter.js';
 
 /** Version byte of the POW CONTEXT and INDEX records. */
 export const STORE_RECORD_VERSION = 0x01;
@@ -78,6 +78,11 @@ const REINDEX_BATCH = 4096;
 const FILTER_LOG2_BITS = 24;
 /** The filter is built again from the index once it took this many hashes and is over half full. */
 const FILTER_REBUILD_AFTER = 1 << 20;
+/** The filter is saved in the index database on close and every this many hashes added. */
+const FILTER_SAVE_EVERY = 1 << 17;
+/** In the index database: FILTER: 0x01 || last cursor it covers u64 || hashes when built u64 || the saved filter. */
+const FILTER_KEY = Uint8Array.of(PREFIX_META, 0x02);
+const FILTER_RECORD_HEADER_BYTES = 1 + 8 + 8;
 const POW_CONTEXT_KEY = Uint8Array.of(PREFIX_META, 0x02);
 const CHUNK_FIRST = Uint8Array.of(PREFIX_CHUNK);
 const CHUNK_END = Uint8Array.of(PREFIX_CHUNK + 1);
@@ -557,8 +562,9 @@ export class BlobStore extends EventTarget {
   #writesDone = 0;
   /** Every hash in the index, and every hash committed since: which posts need a lookup. */
   #filter = new HashFilter(FILTER_LOG2_BITS);
-  /** filter.added when it was last built. */
+  /** filter.added when it was last built, and when it was last saved. */
   #filterBuiltWith = 0;
+  #filterSavedAt = 0;
   /** The puts of the commit under way, until their lookups are decided. */
   #deciding: readonly PendingPut[] = [];
   #state: State = { last: 0n, floor: 0n, blobs: 0, bytes: 0 };
@@ -637,7 +643,7 @@ export class BlobStore extends EventTarget {
       }
       this.#tail = await this.#loadTail(db);
       await this.#reindex(db, index, freshLog);
-      await this.#buildFilter(index);
+      await this.#loadFilter(db, index);
     } catch (err) {
       await index?.close().catch(() => {});
       await db.close().catch(() => {});
@@ -649,6 +655,32 @@ export class BlobStore extends EventTarget {
     this.#closing = false;
   }
 
+  /**
+   * The hash filter as saved, with the hashes of the blobs committed after it was saved (read
+   * from the log); built from the whole index if none was saved or it is not of this log. A
+   * saved filter spares reading (and mapping into memory) the whole index at every start.
+   */
+  async #loadFilter(db: Level<Uint8Array, Uint8Array>, index: Level<Uint8Array, Uint8Array>): Promise<void> {
+    const record = await index.get(FILTER_KEY);
+    const { last } = this.#state;
+    if (record !== undefined && record.length > FILTER_RECORD_HEADER_BYTES && record[0] === STORE_RECORD_VERSION) {
+      const v = view(record);
+      const covers = v.getBigUint64(1);
+      const filter = covers <= last ? loadHashFilter(record.subarray(FILTER_RECORD_HEADER_BYTES)) : null;
+      if (filter !== null) {
+        for await (const [key, value] of db.iterator({ gte: chunkKey(covers + 1n), lt: CHUNK_END })) {
+          const chunk = decodeChunk(cursorOfKey(key, PREFIX_CHUNK), value, this.#blobSizes);
+          for (let i = 0; i < chunk.count; i++) if (chunk.cursor(i) > covers) filter.add(chunk.hash(i));
+        }
+        this.#filter = filter;
+        this.#filterBuiltWith = Number(v.getBigUint64(9));
+        this.#filterSavedAt = filter.added;
+        return;
+      }
+    }
+    await this.#buildFilter(index);
+  }
+
   /** Builds the hash filter from the index (its entries' keys). */
   async #buildFilter(index: Level<Uint8Array, Uint8Array>): Promise<void> {
     const filter = new HashFilter(FILTER_LOG2_BITS);
@@ -657,6 +689,20 @@ export class BlobStore extends EventTarget {
     }
     this.#filter = filter;
     this.#filterBuiltWith = filter.added;
+    this.#filterSavedAt = -FILTER_SAVE_EVERY; // save it with the next index write
+  }
+
+  /** The FILTER record: the filter now, covering every blob committed so far. */
+  #filterRecord(): Uint8Array {
+    const saved = saveHashFilter(this.#filter);
+    const out = new Uint8Array(FILTER_RECORD_HEADER_BYTES + saved.length);
+    const v = view(out);
+    out[0] = STORE_RECORD_VERSION;
+    v.setBigUint64(1, this.#state.last);
+    v.setBigUint64(9, BigInt(this.#filterBuiltWith));
+    out.set(saved, FILTER_RECORD_HEADER_BYTES);
+    this.#filterSavedAt = this.#filter.added;
+    return out;
   }
 
   /**
@@ -891,6 +937,9 @@ export class BlobStore extends EventTarget {
       this.#tail = tail;
       for (const [key, cursor] of inBatch) this.#recent.set(key, { cursor, written: 0 });
       for (const e of fresh) this.#filter.add(e.hash);
+      if (this.#filter.added - this.#filterSavedAt >= FILTER_SAVE_EVERY) {
+        indexOps.push({ type: 'put', key: FILTER_KEY, value: this.#filterRecord() });
+      }
       indexOps.push({ type: 'put', key: INDEXED_KEY, value: encodeIndex(last) });
       this.#writeIndex(indexOps, inBatch);
     }
@@ -1129,6 +1178,10 @@ export class BlobStore extends EventTarget {
     while (this.#pending.length > 0 || this.#flushQueued) await this.#chain;
     await this.#chain;
     await this.#indexWrites;
+    if (this.#index && this.#filter.added !== this.#filterSavedAt) {
+      // The next open reads it instead of the whole index (a lost one is built again).
+      await this.#index.put(FILTER_KEY, this.#filterRecord(), { sync: true }).catch(() => {});
+    }
     this.#db = undefined;
     const index = this.#index;
     this.#index = undefined;

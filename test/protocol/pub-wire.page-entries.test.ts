@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { BLOB_SIZE_MAX, BLOB_VERSION } from '../../protocol/constants.js';
-import { isProtocolError, ProtocolErrorCode } from '../../protocol/errors.js';
+import { ProtocolErrorCode } from '../../protocol/errors.js';
 import {
   PAGE_ENTRY_OVERHEAD_BYTES,
   PAGE_OVERHEAD_BYTES,
@@ -17,20 +17,12 @@ import {
   type PageHead,
 } from '../../protocol/pub-wire.js';
 import { Prng, makeBlob } from '../helpers/pub-fixtures.js';
+import { codeOf } from '../helpers/vectors.js';
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(isProtocolError(err), `expected a ProtocolError, got ${String(err)}`);
-    return err.code;
-  }
-  return 'no error';
-}
 
 /** Entries laid end to end as a PAGE frame carries them: cursor u64 || length u32 || blob. */
 function entryBytes(entries: readonly PageEntry[]): Uint8Array {

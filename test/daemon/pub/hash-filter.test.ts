@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { HashFilter } from '../../../daemon/pub/hash-filter.js';
+import { HASH_FILTER_VERSION, HashFilter, loadHashFilter, saveHashFilter } from '../../../daemon/pub/hash-filter.js';
 import { ready } from '../../../protocol/crypto.js';
 import { blobHash } from '../../../protocol/pow.js';
 
@@ -39,5 +39,20 @@ describe('daemon/pub/hash-filter', () => {
     assert.throws(() => filter.mayHave(new Uint8Array(33)), RangeError);
     assert.throws(() => new HashFilter(4), RangeError);
     assert.throws(() => new HashFilter(33), RangeError);
+  });
+
+  it('saves to bytes and loads back the same answers, and refuses bytes that are not a saved filter', () => {
+    const filter = new HashFilter(12);
+    for (let i = 0; i < 200; i++) filter.add(hashOf(i));
+    const saved = saveHashFilter(filter);
+    assert.equal(saved[0], HASH_FILTER_VERSION);
+    assert.equal(saved.length, 1 + 1 + 8 + 8 + 2 ** 12 / 8);
+    const loaded = loadHashFilter(saved)!;
+    assert.equal(loaded.added, 200);
+    assert.equal(loaded.fill, filter.fill);
+    for (let i = 0; i < 400; i++) assert.equal(loaded.mayHave(hashOf(i)), filter.mayHave(hashOf(i)));
+    assert.equal(loadHashFilter(saved.subarray(0, saved.length - 1)), null);
+    assert.equal(loadHashFilter(Uint8Array.of(0x02, ...saved.subarray(1))), null);
+    assert.equal(loadHashFilter(new Uint8Array(0)), null);
   });
 });

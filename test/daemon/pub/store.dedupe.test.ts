@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
+import { Level } from 'level';
 import { BlobStore, type PutResult } from '../../../daemon/pub/store.js';
 import { BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
@@ -79,5 +80,47 @@ describe('daemon/pub/store dedupe under concurrency', () => {
     store = new BlobStore({ path: join(dir, 'blobs') });
     await store.open();
     for (const n of [0, 1, unique - 1]) assert.deepEqual(await store.put(blobOf(n)), { cursor: cursorOf.get(n), duplicate: true });
+  });
+
+  it('finds blobs committed after the saved hash filter, and builds the filter again from the index when the saved one is unreadable', async () => {
+    const path = join(dir, 'blobs');
+    const filterKey = Uint8Array.of(0x00, 0x02);
+    const reopen = async (): Promise<BlobStore> => {
+      await store?.close();
+      store = new BlobStore({ path });
+      await store.open();
+      return store;
+    };
+    const withIndex = async (fn: (index: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> => {
+      await store?.close();
+      store = undefined;
+      const index = new Level<Uint8Array, Uint8Array>(`${path}-index`, { keyEncoding: 'view', valueEncoding: 'view' });
+      await index.open();
+      try {
+        await fn(index);
+      } finally {
+        await index.close();
+      }
+    };
+    let s = await reopen();
+    for (let n = 0; n < 10; n++) await s.put(blobOf(n));
+    let early: Uint8Array | undefined;
+    await withIndex(async (index) => {
+      early = new Uint8Array((await index.get(filterKey))!); // saved on close: covers cursors 1..10
+    });
+    s = await reopen();
+    for (let n = 10; n < 20; n++) await s.put(blobOf(n));
+    // as after a crash: the saved filter is the one from before blobs 11..20
+    await withIndex(async (index) => {
+      await index.put(filterKey, early!);
+    });
+    s = await reopen();
+    for (let n = 0; n < 20; n++) assert.deepEqual(await s.put(blobOf(n)), { cursor: BigInt(n + 1), duplicate: true }, `blob ${n}`);
+    await withIndex(async (index) => {
+      await index.put(filterKey, Uint8Array.of(0x01, 0xff, 0xff));
+    });
+    s = await reopen();
+    for (let n = 0; n < 20; n++) assert.deepEqual(await s.put(blobOf(n)), { cursor: BigInt(n + 1), duplicate: true }, `blob ${n}`);
+    assert.deepEqual(await s.put(blobOf(20)), { cursor: 21n, duplicate: false });
   });
 });

@@ -22,6 +22,7 @@ type RawDb = Level<Uint8Array, Uint8Array>;
 const STATE_KEY = Uint8Array.of(0x00, 0x01);
 const POW_CONTEXT_KEY = Uint8Array.of(0x00, 0x02);
 const INDEXED_KEY = Uint8Array.of(0x00, 0x01);
+const FILTER_KEY = Uint8Array.of(0x00, 0x02);
 const LAYOUT_CHUNKS = 0x02;
 const LAYOUT_PER_BLOB = 0x01;
 const RECORD_VERSION = 0x01;
@@ -308,8 +309,13 @@ describe('daemon/pub/store on-disk layout', function () {
     // The index: every blob under its hash, and the mark at the last cursor.
     await withRaw(`${path}-index`, async (index) => {
       const records = await allRecords(index);
-      assert.equal(records.length, 301);
+      assert.equal(records.length, 302, 'INDEXED, FILTER and an entry per blob');
       assert.equal(hex((await index.get(INDEXED_KEY))!), hex(indexValue(300n)));
+      // FILTER, saved on close: 01 || the last cursor it covers || ... || the saved filter (01 ...)
+      const filter = (await index.get(FILTER_KEY))!;
+      assert.equal(filter[0], RECORD_VERSION);
+      assert.equal(u64At(filter, 1), 300n);
+      assert.equal(filter[17], 0x01);
       for (const [i, b] of blobs.entries()) assert.equal(hex((await index.get(indexKey(blobHash(b))))!), hex(indexValue(BigInt(i + 1))));
     });
   });
@@ -431,7 +437,7 @@ describe('daemon/pub/store on-disk layout', function () {
       await closeStore();
       await withRaw(`${path}-index`, async (index) => {
         assert.equal(hex((await index.get(INDEXED_KEY))!), hex(indexValue(301n)));
-        assert.equal((await allRecords(index)).length, 302);
+        assert.equal((await allRecords(index)).length, 303, 'INDEXED, FILTER and an entry per blob');
       });
     });
 
