@@ -14,26 +14,34 @@
  *   0x00 0x01              → INDEXED: 0x01 || cursor u64 (every blob up to it is indexed)
  *   0x02 || blob hash (32) → INDEX: 0x01 || cursor u64
  *
+ *   0x00 0x02              → FILTER: 0x01 || last cursor it covers u64 || hashes when built u64 || saved HashFilter
+ *
  * They are apart so that the log's keys only ever grow: LevelDB then moves its table files down
  * the levels instead of rewriting them (with random hash keys beside them, a 200 MB fill made
  * LevelDB rewrite over 1 GB). A commit writes the log first (synced, then acknowledged), then
  * the index (not synced): after a crash the index may lag, and open() indexes the blobs after
  * INDEXED again. An index entry outside floor+1 .. last (a prune the index had not caught up
- * with) counts as absent.
+ * with) counts as absent. A new log, or one older than its index, starts the index again.
+ *
+ * Dedupe: a Bloom filter in memory (hash-filter.ts, 2 MiB) holds every committed hash; only
+ * posts it may hold are looked up in the index, those of the next commit while the current one
+ * is synced. Blobs in the log that a pending lookup may not find in the index yet are kept in
+ * #recent until it can. The filter is saved in the index (on close, and every FILTER_SAVE_EVERY
+ * hashes) and loaded at open with the hashes the log holds after it.
  *
  * Blobs are kept in chunks of ~256 KiB rather than a record each: a catch-up read then costs
  * one LevelDB record per chunk, and a raw per-blob layout could not be read faster than ~0.7 of
- * a bare socket. Each group commit writes its new blobs as one chunk; once the unsealed chunks
- * at the end of the log hold CHUNK_TARGET_BYTES, the commit that fills them writes them again
- * as one sealed chunk and deletes them, in the same batch. Blobs are written about twice.
+ * a bare socket. Each group commit writes its new blobs as one unsealed chunk; once the unsealed
+ * chunks at the end of the log hold CHUNK_TARGET_BYTES, the commit that fills them also writes,
+ * after its acknowledgements, a batch (not synced) that replaces them with one sealed chunk.
+ * Blobs are written about twice.
  *
  * STATE version 0x01 is the layout before chunks (0x01 || cursor u64 → one blob each); open()
  * converts such a store in place, in synced batches that survive a crash part way.
  *
  * The prune floor is the highest cursor ever pruned: blobs live at floor+1 .. last, with no gaps.
- * Nothing is indexed in memory: dedupe is a LevelDB lookup. Every put is acknowledged only once
- * its synced batch has been written; concurrent puts share one synced batch (group commit).
- * Writes (puts and prunes) run one after another on one queue.
+ * Every put is acknowledged only once its synced batch has been written; concurrent puts share
+ * one synced batch (group commit). Writes (puts and prunes) run one after another on one queue.
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
