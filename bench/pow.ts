@@ -12,19 +12,26 @@ import { figure, heading, mean, median, note, nowMs, quantile } from './stats.js
 /** The PoW difficulty (leading zero bits) the throughput benches run at. */
 export const BENCH_POW_DIFFICULTY = 1;
 
-/** Posts per second and burst per connection in the benches: high enough never to bind. */
+/** Posts and requests per second, and bursts, per connection in the benches: high enough never to bind. */
 export const BENCH_RATE = 1_000_000;
 
 /**
- * Limits the benches give their PubServer: the defaults, except a low PoW difficulty and a
- * per-connection post rate limit that never binds (the benches measure the pub's capacity, not
- * its anti-abuse throttle).
+ * Limits the benches give their PubServer: the defaults, except a low PoW difficulty and
+ * per-connection post and request rate limits that never bind (the benches measure the pub's
+ * capacity, not its anti-abuse throttle).
  */
-export const BENCH_LIMITS: Partial<PubLimits> = { powDifficulty: BENCH_POW_DIFFICULTY, postsPerSecond: BENCH_RATE, postBurst: BENCH_RATE };
+export const BENCH_LIMITS: Partial<PubLimits> = {
+  powDifficulty: BENCH_POW_DIFFICULTY,
+  postsPerSecond: BENCH_RATE,
+  postBurst: BENCH_RATE,
+  requestsPerSecond: BENCH_RATE,
+  requestBurst: BENCH_RATE,
+};
 
 /** BENCH_LIMITS as `snug pub` flags. */
 export const BENCH_CLI_ARGS: readonly string[] = [
   '--pow-difficulty', String(BENCH_POW_DIFFICULTY), '--posts-per-second', String(BENCH_RATE), '--post-burst', String(BENCH_RATE),
+  '--requests-per-second', String(BENCH_RATE), '--request-burst', String(BENCH_RATE),
 ];
 
 export const BENCH_POW_NOTE = `PoW difficulty ${BENCH_POW_DIFFICULTY} bit and no per-connection rate limit in these figures; the default difficulty (${DEFAULT_PUB_LIMITS.powDifficulty} bits) costs each poster the time measured under "proof of work per post"`;

@@ -48,6 +48,8 @@ export function withPubOptions<T>(y: Argv<T>) {
     .option('max-frame-size', { type: 'string', describe: `largest frame accepted from a client, in bytes (K/M suffixes allowed; default ${D.maxFrameBytes})` })
     .option('posts-per-second', { type: 'number', describe: `sustained posts per second per connection (default ${D.postsPerSecond})` })
     .option('post-burst', { type: 'number', describe: `posts per connection in a burst (default ${D.postBurst})` })
+    .option('requests-per-second', { type: 'number', describe: `sustained fetches and subscribes per second per connection (default ${D.requestsPerSecond})` })
+    .option('request-burst', { type: 'number', describe: `fetches and subscribes per connection in a burst (default ${D.requestBurst})` })
     .option('max-inflight', { type: 'number', describe: `requests in flight per connection (default ${D.maxInflight})` })
     .option('max-connections', { type: 'number', describe: `connections served at once (default ${D.maxConnections})` })
     .option('quota', { type: 'string', describe: `total blob bytes kept, oldest pruned first beyond it (e.g. 4G; default ${D.quotaBytes} bytes)` })
@@ -66,6 +68,8 @@ export interface RawPubArgs extends RawTorArgs {
   readonly 'max-frame-size'?: string | undefined;
   readonly 'posts-per-second'?: number | undefined;
   readonly 'post-burst'?: number | undefined;
+  readonly 'requests-per-second'?: number | undefined;
+  readonly 'request-burst'?: number | undefined;
   readonly 'max-inflight'?: number | undefined;
   readonly 'max-connections'?: number | undefined;
   readonly quota?: string | undefined;
@@ -120,6 +124,8 @@ export function pubConfigFrom(args: RawPubArgs): PubCommandConfig {
     maxFrameBytes: args['max-frame-size'] !== undefined ? parseSize(args['max-frame-size'], '--max-frame-size') : undefined,
     postsPerSecond: intFlag(args['posts-per-second'], '--posts-per-second'),
     postBurst: intFlag(args['post-burst'], '--post-burst'),
+    requestsPerSecond: intFlag(args['requests-per-second'], '--requests-per-second'),
+    requestBurst: intFlag(args['request-burst'], '--request-burst'),
     maxInflight: intFlag(args['max-inflight'], '--max-inflight'),
     maxConnections: intFlag(args['max-connections'], '--max-connections'),
     quotaBytes: args.quota !== undefined ? parseSize(args.quota, '--quota') : undefined,

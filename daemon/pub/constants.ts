@@ -15,6 +15,12 @@ export const MAX_FRAME_BYTES = POST_OVERHEAD_BYTES + BLOB_SIZE_MAX + 1024;
 export const POSTS_PER_SECOND = 20;
 /** Posts per connection in a burst (token bucket size). */
 export const POST_BURST = 40;
+/** Sustained FETCH and SUBSCRIBE requests per second per connection (token bucket rate). */
+export const REQUESTS_PER_SECOND = 50;
+/** FETCH and SUBSCRIBE requests per connection in a burst (token bucket size). */
+export const REQUEST_BURST = 100;
+/** HELLO_REQUESTs a connection may send (a client needs one); one more closes it. */
+export const HELLO_REQUESTS_MAX = 4;
 /** Requests in flight per connection; the pub stops reading a connection that has this many. */
 export const MAX_INFLIGHT = 16;
 /** Connections served at once. */
@@ -91,6 +97,10 @@ export interface PubLimits {
   readonly postsPerSecond: number;
   /** Posts per connection in a burst. */
   readonly postBurst: number;
+  /** Sustained FETCH and SUBSCRIBE requests per second per connection (not in the hello). */
+  readonly requestsPerSecond: number;
+  /** FETCH and SUBSCRIBE requests per connection in a burst. */
+  readonly requestBurst: number;
   /** Requests in flight per connection. */
   readonly maxInflight: number;
   /** Connections served at once. */
@@ -115,6 +125,8 @@ export const DEFAULT_PUB_LIMITS: PubLimits = {
   maxFrameBytes: MAX_FRAME_BYTES,
   postsPerSecond: POSTS_PER_SECOND,
   postBurst: POST_BURST,
+  requestsPerSecond: REQUESTS_PER_SECOND,
+  requestBurst: REQUEST_BURST,
   maxInflight: MAX_INFLIGHT,
   maxConnections: MAX_CONNECTIONS,
   quotaBytes: QUOTA_BYTES,

@@ -24,6 +24,8 @@ export function resolveLimits(partial: Partial<PubLimits> = {}): PubLimits {
   checkInt(limits.maxFrameBytes, POST_OVERHEAD_BYTES + limits.maxBlobBytes, 0xffff_ffff, 'the max frame size');
   checkInt(limits.postsPerSecond, 1, 0xffff_ffff, 'posts per second');
   checkInt(limits.postBurst, 1, 0xffff_ffff, 'the post burst');
+  checkInt(limits.requestsPerSecond, 1, 0xffff_ffff, 'requests per second');
+  checkInt(limits.requestBurst, 1, 0xffff_ffff, 'the request burst');
   checkInt(limits.maxInflight, 1, 0xffff, 'requests in flight');
   checkInt(limits.maxConnections, 1, 0xffff_ffff, 'the connection limit');
   checkInt(limits.quotaBytes, limits.maxBlobBytes, Number.MAX_SAFE_INTEGER, 'the quota');

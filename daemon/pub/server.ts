@@ -36,7 +36,7 @@ import {
   type PubPolicy,
   type SubscribeFrame,
 } from '../../protocol/pub-wire.js';
-import { PING_INTERVAL_MS, PUB_DIR, PUMP_PAGE_BLOBS, PUMP_PAGE_BYTES, SEND_HIGH_WATER_BYTES, STORE_DIR, type PubLimits } from './constants.js';
+import { HELLO_REQUESTS_MAX, PING_INTERVAL_MS, PUB_DIR, PUMP_PAGE_BLOBS, PUMP_PAGE_BYTES, SEND_HIGH_WATER_BYTES, STORE_DIR, type PubLimits } from './constants.js';
 import { rawDataBytes } from './ws.js';
 import { PubError, PubErrorCodes } from './errors.js';
 import { TokenBucket, policyFrom, resolveLimits } from './policy.js';
@@ -115,6 +115,9 @@ class Connection {
   readonly ws: WebSocket;
   readonly #server: PubServer;
   readonly #bucket: TokenBucket;
+  /** FETCH and SUBSCRIBE requests (posts have #bucket). */
+  readonly #requests: TokenBucket;
+  #helloRequests = 0;
   #inflight = 0;
   #fetchChain: Promise<void> = Promise.resolve();
   /** `live`: caught up, so new blobs are sent from the post's memory without reading the store. */
@@ -127,6 +130,7 @@ class Connection {
     this.#server = server;
     this.ws = ws;
     this.#bucket = new TokenBucket(limits.postsPerSecond, limits.postBurst);
+    this.#requests = new TokenBucket(limits.requestsPerSecond, limits.requestBurst);
   }
 
   get subscribed(): boolean {
@@ -237,6 +241,8 @@ class Connection {
       return;
     }
     if (frame.type === PubFrameType.HELLO_REQUEST) {
+      this.#helloRequests += 1;
+      if (this.#helloRequests > HELLO_REQUESTS_MAX) return this.fatal(PubErrorCode.RATE_LIMITED, PubCloseCode.POLICY_VIOLATION);
       this.send(encodeHello(this.#server.policy));
       return;
     }
@@ -249,6 +255,13 @@ class Connection {
       return;
     }
     const limits = this.#server.limits;
+    if (frame.type !== PubFrameType.POST) {
+      const wait = this.#requests.take();
+      if (wait > 0) {
+        this.error(frame.requestId, PubErrorCode.RATE_LIMITED, wait);
+        return;
+      }
+    }
     if (this.#inflight >= limits.maxInflight) {
       this.error(frame.requestId, PubErrorCode.BUSY);
       return;

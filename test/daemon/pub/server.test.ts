@@ -13,6 +13,7 @@ import {
   PubFrameType,
   decodeServerFrame,
   encodeFetch,
+  encodeHelloRequest,
   encodePost,
   encodeSubscribe,
   type PubPolicy,
@@ -258,6 +259,36 @@ describe('daemon/pub/server', function () {
     assert.ok(limited.type === PubFrameType.ERROR && limited.retryAfterMs > 0);
     const other = await client(port);
     assert.equal((await other.post(freshBlob())).duplicate, false);
+  });
+
+  it('rate-limits fetches and subscribes per connection with a retry hint, and serves the connection again once it waits', async () => {
+    const port = await startPub({ requestsPerSecond: 2, requestBurst: 3 });
+    const p = await peer(port);
+    for (let id = 1; id <= 4; id++) p.ws.send(encodeFetch(id, 0n, 1));
+    for (let id = 1; id <= 3; id++) assert.equal((await p.replyTo(id)).type, PubFrameType.PAGE);
+    const limited = await p.replyTo(4);
+    assert.equal(errorCode(limited), PubErrorCode.RATE_LIMITED);
+    assert.ok(limited.type === PubFrameType.ERROR && limited.retryAfterMs > 0);
+    p.ws.send(encodeSubscribe(5, 0n));
+    assert.equal(errorCode(await p.replyTo(5)), PubErrorCode.RATE_LIMITED);
+    await new Promise((r) => setTimeout(r, limited.type === PubFrameType.ERROR ? limited.retryAfterMs + 50 : 0));
+    p.ws.send(encodeFetch(6, 0n, 1));
+    assert.equal((await p.replyTo(6)).type, PubFrameType.PAGE);
+    assert.equal(p.closeCode, undefined);
+    // posts have their own bucket
+    const other = await client(port);
+    assert.equal((await other.post(freshBlob())).duplicate, false);
+  });
+
+  it('closes a connection that keeps asking for the hello', async () => {
+    const port = await startPub();
+    const p = await peer(port);
+    for (let i = 0; i < 4; i++) p.ws.send(encodeHelloRequest());
+    await p.until(() => p.frames.filter((f) => f.type === PubFrameType.HELLO).length === 5, 'five hellos');
+    p.ws.send(encodeHelloRequest());
+    await p.until(() => p.closeCode !== undefined, 'the close');
+    assert.equal(p.closeCode, 1008);
+    assert.equal(errorCode(p.frames[p.frames.length - 1]!), PubErrorCode.RATE_LIMITED);
   });
 
   it('turns away connections beyond the limit with a typed error, then accepts again when one leaves', async () => {
