@@ -121,7 +121,8 @@ class Connection {
   #inflight = 0;
   #fetchChain: Promise<void> = Promise.resolve();
   /** `live`: caught up, so new blobs are sent from the post's memory without reading the store. */
-  #subscription: { requestId: number; cursor: bigint; live: boolean } | null = null;
+  /** `told`: the store start the subscriber was last told of in a SUBSCRIBED that said pruned. */
+  #subscription: { requestId: number; cursor: bigint; live: boolean; told: bigint } | null = null;
   #pumping = false;
   closed = false;
   alive = true;
@@ -355,7 +356,7 @@ class Connection {
     if (this.#subscription !== null) return this.error(frame.requestId, PubErrorCode.ALREADY_SUBSCRIBED);
     const stats = this.#server.store.stats();
     const pruned = frame.since + 1n < stats.start;
-    this.#subscription = { requestId: frame.requestId, cursor: frame.since, live: false };
+    this.#subscription = { requestId: frame.requestId, cursor: frame.since, live: false, told: pruned ? stats.start : 0n };
     this.send(encodeSubscribed(frame.requestId, pruned, stats.start, stats.head));
     // The pump runs until the subscriber is caught up; it is not a request in flight.
     void this.#pump();
@@ -406,8 +407,10 @@ class Connection {
         reader ??= server.store.reader(sub.cursor, { streaming: true });
         const page = await (reading ?? reader.next(pageBlobs, pageBytes));
         reading = undefined;
-        if (page.pruned) {
-          // Blobs this subscriber had not received yet were pruned: say so, never skip silently.
+        if (page.pruned && page.start > sub.told) {
+          // Blobs this subscriber had not received yet were pruned: say so, never skip silently
+          // (once per prune: the SUBSCRIBED answer may have said so already).
+          sub.told = page.start;
           this.send(encodeSubscribed(sub.requestId, true, page.start, page.head));
         }
         sub.cursor = page.next;

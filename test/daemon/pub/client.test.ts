@@ -158,6 +158,7 @@ describe('daemon/pub/client', function () {
     assert.deepEqual(pruned, [2n]);
     await waitFor(() => seen.length === 2, 'the blobs still stored');
     assert.deepEqual(seen, [2n, 3n]);
+    assert.deepEqual(pruned, [2n], 'one notice for one prune');
   });
 
   it('rejects with the pub error codes: rate limited with a retry hint, a bad proof of work', async () => {
