@@ -103,6 +103,8 @@ const debug = createDebug('snug:pub:client');
 
 /** WebSocket close code "try again later": what a pub at its connection limit closes with. */
 const TRY_AGAIN_LATER = 1013;
+/** Requests given up whose late replies the client still recognises (and drops). */
+const ABANDONED_MAX = 1024;
 
 function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -169,6 +171,11 @@ export class PubClient extends EventTarget {
    * (or, for fetchEach, handed over: `sink`), how many, whether any page said `pruned`.
    */
   readonly #partial = new Map<number, { blobs: PageEntry[]; count: number; pruned: boolean }>();
+  /**
+   * Requests given up (timeout, abort) whose replies may still come: they are read and dropped,
+   * and their ids not used again until the last of them arrives. At most ABANDONED_MAX.
+   */
+  readonly #abandoned = new Set<number>();
   /** fetchEach's callbacks, by request id. */
   readonly #sinks = new Map<number, (blobs: readonly PubBlob[]) => void>();
   readonly #fetchLimits = new Map<number, number>();
@@ -240,6 +247,7 @@ export class PubClient extends EventTarget {
       if (!isProtocolError(err)) throw err;
       return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a frame that does not decode', { cause: err }));
     }
+    if (this.#dropAbandoned(frame)) return;
     switch (frame.type) {
       case PubFrameType.HELLO:
         return; // the answer to our HELLO_REQUEST when the unsolicited hello was seen too
@@ -320,11 +328,32 @@ export class PubClient extends EventTarget {
     else p.resolve(frame);
   }
 
+  #abandon(id: number): void {
+    this.#abandoned.add(id);
+    if (this.#abandoned.size > ABANDONED_MAX) {
+      // A pub that answers none of them: forget the oldest (its reply would now fail the connection).
+      const oldest = this.#abandoned.values().next().value;
+      if (oldest !== undefined) this.#abandoned.delete(oldest);
+    }
+  }
+
+  /**
+   * A frame answering a request given up: dropped. The id is free again after its last frame
+   * (a POST_ACK, an ERROR, a PAGE that does not continue); a subscription's stay abandoned.
+   */
+  #dropAbandoned(frame: ServerFrame): boolean {
+    if (!('requestId' in frame) || frame.requestId === 0 || !this.#abandoned.has(frame.requestId)) return false;
+    const last =
+      frame.type === PubFrameType.POST_ACK || frame.type === PubFrameType.ERROR || (frame.type === PubFrameType.PAGE && frame.continues !== true);
+    if (last) this.#abandoned.delete(frame.requestId);
+    return true;
+  }
+
   #allocateId(): number {
     for (;;) {
       const id = this.#nextId;
       this.#nextId = id >= REQUEST_ID_MAX ? 1 : id + 1;
-      if (!this.#pending.has(id) && this.#subscription?.requestId !== id) return id;
+      if (!this.#pending.has(id) && !this.#abandoned.has(id) && this.#subscription?.requestId !== id) return id;
     }
   }
 
@@ -346,6 +375,7 @@ export class PubClient extends EventTarget {
           this.#partial.delete(id);
           this.#fetchLimits.delete(id);
           this.#sinks.delete(id);
+          this.#abandon(id);
         }
         cleanup();
         reject(err);

@@ -7,7 +7,8 @@ import { WebSocketServer } from 'ws';
 import { BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { blobHash, leadingZeroBits, powDigest, verifyPow } from '../../../protocol/pow.js';
-import { encodeHello, encodeRefuse, PUB_WIRE_VERSION } from '../../../protocol/pub-wire.js';
+import { PubFrameType, decodeClientFrame, encodeHello, encodePage, encodeRefuse, PUB_WIRE_VERSION } from '../../../protocol/pub-wire.js';
+import { SAMPLE_POLICY } from '../../helpers/pub-fixtures.js';
 import { PubClient, type PubBlob } from '../../../daemon/pub/client.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
 import { PubErrorCodes } from '../../../daemon/pub/errors.js';
@@ -86,6 +87,35 @@ describe('daemon/pub/client', function () {
     });
     return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
   }
+
+  it('drops a late reply to a request it gave up on, keeps the connection, and does not reuse its id meanwhile', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    fakes.push(wss);
+    await new Promise((r) => wss.once('listening', r));
+    const fetchIds: number[] = [];
+    wss.on('connection', (ws) => {
+      ws.on('error', () => {});
+      ws.on('message', (data: Buffer) => {
+        const frame = decodeClientFrame(new Uint8Array(data));
+        if (frame.type === PubFrameType.HELLO_REQUEST) return void ws.send(encodeHello(SAMPLE_POLICY));
+        if (frame.type !== PubFrameType.FETCH) return;
+        fetchIds.push(frame.requestId);
+        const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: 0n, head: 0n, blobs: [], ...(continues ? { continues } : {}) });
+        // the first fetch is answered late, in two pages; the others at once
+        if (fetchIds.length === 1) setTimeout(() => { ws.send(page(true)); ws.send(page(false)); }, 300);
+        else ws.send(page(false));
+      });
+    });
+    const c = await PubClient.connect(new DirectDialer(), `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    await assert.rejects(c.fetch(0n, { timeoutMs: 50 }), hasCode(PubErrorCodes.TIMEOUT));
+    const second = await c.fetch(0n);
+    assert.equal(second.blobs.length, 0);
+    await new Promise((r) => setTimeout(r, 400)); // the late pages arrive and are dropped
+    assert.equal(c.open, true);
+    const third = await c.fetch(0n);
+    assert.equal(third.more, false);
+    assert.equal(new Set(fetchIds).size, 3, 'no id reused while its reply could still come');
+  });
 
   it('learns the policy from the hello and pays the proof of work it asks for', async () => {
     await startPub({ powDifficulty: 12 });
