@@ -45,7 +45,10 @@ export interface PubConnectOptions {
 
 export interface RequestOptions {
   readonly signal?: AbortSignal;
-  /** Time allowed for the reply (ms); default: until the connection closes. */
+  /**
+   * Time allowed for the reply (ms), counted from the call: it includes any wait for a free
+   * slot in the pub's in-flight window. Default: until the connection closes.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -179,6 +182,13 @@ export class PubClient extends EventTarget {
   /** fetchEach's callbacks, by request id. */
   readonly #sinks = new Map<number, (blobs: readonly PubBlob[]) => void>();
   readonly #fetchLimits = new Map<number, number>();
+  /**
+   * Requests sent whose last reply frame has not arrived, abandoned or not: the pub counts each
+   * against its maxInflight until it has answered, so no more than that are sent at once.
+   */
+  readonly #outstanding = new Set<number>();
+  /** Requests waiting for a slot in the in-flight window, in call order. */
+  readonly #waiting: { start: () => void; fail: (err: PubError) => void }[] = [];
   #nextId = 1;
   #subscription: { requestId: number; onBlob: (b: PubBlob) => void; onPruned?: SubscribeOptions['onPruned']; started: boolean } | null = null;
   #closeError: PubError | null = null;
@@ -230,6 +240,8 @@ export class PubClient extends EventTarget {
     const err = this.#closeError ?? new PubError(PubErrorCodes.CLOSED, 'the connection to the pub closed');
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
+    for (const w of this.#waiting.splice(0)) w.fail(err);
+    this.#outstanding.clear();
     this.#partial.clear();
     this.#sinks.clear();
     this.#fetchLimits.clear();
@@ -314,7 +326,14 @@ export class PubClient extends EventTarget {
     this.#settle(id, { ...last, blobs, pruned });
   }
 
+  /** The pub has answered request `id` in full: its slot in the in-flight window is free. */
+  #answered(id: number): void {
+    if (!this.#outstanding.delete(id)) return;
+    while (this.#waiting.length > 0 && this.#outstanding.size < this.policy.maxInflight) this.#waiting.shift()!.start();
+  }
+
   #settle(requestId: number, frame: ServerFrame, error?: PubError): void {
+    this.#answered(requestId);
     this.#partial.delete(requestId);
     this.#fetchLimits.delete(requestId);
     this.#sinks.delete(requestId);
@@ -333,7 +352,10 @@ export class PubClient extends EventTarget {
     if (this.#abandoned.size > ABANDONED_MAX) {
       // A pub that answers none of them: forget the oldest (its reply would now fail the connection).
       const oldest = this.#abandoned.values().next().value;
-      if (oldest !== undefined) this.#abandoned.delete(oldest);
+      if (oldest !== undefined) {
+        this.#abandoned.delete(oldest);
+        this.#answered(oldest);
+      }
     }
   }
 
@@ -346,6 +368,7 @@ export class PubClient extends EventTarget {
     const last =
       frame.type === PubFrameType.POST_ACK || frame.type === PubFrameType.ERROR || (frame.type === PubFrameType.PAGE && frame.continues !== true);
     if (last) this.#abandoned.delete(frame.requestId);
+    if (last || frame.type === PubFrameType.SUBSCRIBED) this.#answered(frame.requestId);
     return true;
   }
 
@@ -357,49 +380,62 @@ export class PubClient extends EventTarget {
     }
   }
 
-  /** Sends a request frame and resolves with the reply of type `replyType`. */
+  /**
+   * Sends a request frame and resolves with the reply of type `replyType`. At most the pub's
+   * maxInflight requests are out at once (more would be answered BUSY); the rest wait their
+   * turn here, in call order.
+   */
   #request<F extends ServerFrame>(replyType: F['type'], build: (id: number) => Uint8Array, options: RequestOptions): Promise<F> {
     if (this.#closed) return Promise.reject(this.#closeError ?? new PubError(PubErrorCodes.CLOSED, 'the connection to the pub is closed'));
     if (options.signal?.aborted) return Promise.reject(aborted());
-    const id = this.#allocateId();
     return new Promise<F>((resolve, reject) => {
+      let id = 0;
       let timer: NodeJS.Timeout | undefined;
       const cleanup = () => {
         if (timer) clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
       };
+      const rejectIt = (err: unknown) => {
+        cleanup();
+        reject(err);
+      };
+      const waiting = { start: () => send(), fail: rejectIt };
       const giveUp = (err: PubError) => {
-        // The reply may still come; it is then ignored as for a request no longer pending.
-        if (this.#pending.get(id)?.reject === rejectIt) {
+        if (id === 0) {
+          const at = this.#waiting.indexOf(waiting);
+          if (at >= 0) this.#waiting.splice(at, 1);
+        } else if (this.#pending.get(id)?.reject === rejectIt) {
+          // The reply may still come; it is then read and dropped.
           this.#pending.delete(id);
           this.#partial.delete(id);
           this.#fetchLimits.delete(id);
           this.#sinks.delete(id);
           this.#abandon(id);
         }
-        cleanup();
-        reject(err);
+        rejectIt(err);
       };
       const onAbort = () => giveUp(aborted());
-      const rejectIt = (err: unknown) => {
-        cleanup();
-        reject(err);
+      const send = () => {
+        id = this.#allocateId();
+        this.#pending.set(id, {
+          type: replyType,
+          resolve: (f) => {
+            cleanup();
+            resolve(f as F);
+          },
+          reject: rejectIt,
+        });
+        this.#outstanding.add(id);
+        this.#ws.send(build(id), (err) => {
+          if (err) giveUp(new PubError(PubErrorCodes.CLOSED, 'the connection to the pub closed', { cause: err }));
+        });
       };
-      this.#pending.set(id, {
-        type: replyType,
-        resolve: (f) => {
-          cleanup();
-          resolve(f as F);
-        },
-        reject: rejectIt,
-      });
       if (options.timeoutMs !== undefined) {
         timer = setTimeout(() => giveUp(new PubError(PubErrorCodes.TIMEOUT, `no reply within ${options.timeoutMs} ms`)), options.timeoutMs);
       }
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.#ws.send(build(id), (err) => {
-        if (err) giveUp(new PubError(PubErrorCodes.CLOSED, 'the connection to the pub closed', { cause: err }));
-      });
+      if (this.#waiting.length === 0 && this.#outstanding.size < this.policy.maxInflight) send();
+      else this.#waiting.push(waiting);
     });
   }
 
@@ -502,12 +538,14 @@ export class PubClient extends EventTarget {
    */
   async subscribe(since: bigint, onBlob: (b: PubBlob) => void, options: SubscribeOptions = {}): Promise<SubscribeResult> {
     if (this.#subscription) throw new PubError(PubErrorCodes.POLICY, 'this connection already has a subscription');
+    // Claimed now, not when the request leaves (it may wait for a slot): a second subscribe()
+    // meanwhile is refused. Request id 0 matches no frame until then.
     const sub = { requestId: 0, onBlob, onPruned: options.onPruned, started: false };
+    this.#subscription = sub;
     const reply = this.#request<Extract<ServerFrame, { type: typeof PubFrameType.SUBSCRIBED }>>(
       PubFrameType.SUBSCRIBED,
       (id) => {
         sub.requestId = id;
-        this.#subscription = sub;
         return encodeSubscribe(id, since);
       },
       options,

@@ -117,6 +117,73 @@ describe('daemon/pub/client', function () {
     assert.equal(new Set(fetchIds).size, 3, 'no id reused while its reply could still come');
   });
 
+  it('never has more requests out than the pub\'s maxInflight, and sends the rest in call order as answers come', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    fakes.push(wss);
+    await new Promise((r) => wss.once('listening', r));
+    let out = 0;
+    let most = 0;
+    const order: bigint[] = [];
+    wss.on('connection', (ws) => {
+      ws.on('error', () => {});
+      ws.on('message', (data: Buffer) => {
+        const frame = decodeClientFrame(new Uint8Array(data));
+        if (frame.type === PubFrameType.HELLO_REQUEST) return void ws.send(encodeHello({ ...SAMPLE_POLICY, maxInflight: 3 }));
+        if (frame.type !== PubFrameType.FETCH) return;
+        out += 1;
+        most = Math.max(most, out);
+        order.push(frame.since);
+        // answered slowly, in two pages, so the window stays full
+        setTimeout(() => {
+          const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: frame.since, head: 0n, blobs: [], ...(continues ? { continues } : {}) });
+          ws.send(page(true));
+          setTimeout(() => {
+            out -= 1;
+            ws.send(page(false));
+          }, 5);
+        }, 20);
+      });
+    });
+    const c = await PubClient.connect(new DirectDialer(), `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    clients.push(c);
+    const pages = await Promise.all(Array.from({ length: 12 }, (_, i) => c.fetch(BigInt(i))));
+    assert.deepEqual(pages.map((p) => p.next), Array.from({ length: 12 }, (_, i) => BigInt(i)));
+    assert.equal(most, 3);
+    assert.deepEqual(order, Array.from({ length: 12 }, (_, i) => BigInt(i)));
+  });
+
+  it('times out a request still waiting for a slot without sending it, and counts an abandoned request until its reply comes', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    fakes.push(wss);
+    await new Promise((r) => wss.once('listening', r));
+    const seen: bigint[] = [];
+    let answer: (() => void) | undefined;
+    wss.on('connection', (ws) => {
+      ws.on('error', () => {});
+      ws.on('message', (data: Buffer) => {
+        const frame = decodeClientFrame(new Uint8Array(data));
+        if (frame.type === PubFrameType.HELLO_REQUEST) return void ws.send(encodeHello({ ...SAMPLE_POLICY, maxInflight: 1 }));
+        if (frame.type !== PubFrameType.FETCH) return;
+        seen.push(frame.since);
+        const reply = () => ws.send(encodePage({ requestId: frame.requestId, more: false, pruned: false, start: 1n, next: frame.since, head: 0n, blobs: [] }));
+        if (frame.since === 1n) answer = reply; // held back
+        else reply();
+      });
+    });
+    const c = await PubClient.connect(new DirectDialer(), `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    clients.push(c);
+    const first = c.fetch(1n, { timeoutMs: 100 });
+    await assert.rejects(c.fetch(2n, { timeoutMs: 50 }), hasCode(PubErrorCodes.TIMEOUT));
+    await assert.rejects(first, hasCode(PubErrorCodes.TIMEOUT));
+    // The first is abandoned but the pub still counts it: the next waits for its late reply.
+    const third = c.fetch(3n);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(seen, [1n]);
+    answer!();
+    assert.equal((await third).next, 3n);
+    assert.deepEqual(seen, [1n, 3n]);
+  });
+
   it('learns the policy from the hello and pays the proof of work it asks for', async () => {
     await startPub({ powDifficulty: 12 });
     const c = await connect();
@@ -128,8 +195,8 @@ describe('daemon/pub/client', function () {
     assert.deepEqual(await c.post(blob), { cursor: 1n, duplicate: true });
   });
 
-  it('pipelines posts and gets each its own cursor', async () => {
-    await startPub({ postBurst: 100 });
+  it('pipelines more posts than the pub takes in flight, and gets each its own cursor', async () => {
+    await startPub({ postBurst: 100, maxInflight: 4 });
     const c = await connect();
     const results = await Promise.all(Array.from({ length: 30 }, () => c.post(freshBlob())));
     assert.deepEqual(new Set(results.map((r) => r.cursor)).size, 30);
