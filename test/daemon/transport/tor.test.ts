@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { ready } from '../../../protocol/crypto.js';
 import { identityFromSeed } from '../../../protocol/identity.js';
@@ -10,6 +11,7 @@ import { dialWithRetry, roundTrip, startEchoServer, startTestTor, type EchoServe
 
 const SEED_ONE = new Uint8Array(32).fill(0x51);
 const SEED_TWO = new Uint8Array(32).fill(0x52);
+const SEED_SILENT = new Uint8Array(32).fill(0x53);
 
 interface StreamInfo {
   readonly circuit: string;
@@ -152,10 +154,41 @@ describe('daemon/transport/tor', function () {
   });
 
   it('stops waiting when the caller aborts', async () => {
-    const controller = new AbortController();
-    const unpublished = identityFromSeed(new Uint8Array(32).fill(0x5f)).address;
-    const pending = client!.dialer().dial(unpublished, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 200);
-    await assert.rejects(pending, (err: unknown) => err instanceof DialError && err.code === 'ERR_DIAL_ABORTED');
+    // The dial goes to an onion service whose local end takes the connection and never answers
+    // the WebSocket upgrade, and is aborted once that connection arrived: it is then pending
+    // for certain, however slow this machine. (A dial to an unpublished address fails on its
+    // own some 250 ms in, which raced a fixed abort timer.)
+    const held: Socket[] = [];
+    let arrived: (() => void) | undefined;
+    const silent = createServer((socket) => {
+      socket.on('error', () => {});
+      held.push(socket);
+      arrived?.();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const onion = await server!.publishOnion({ identitySeed: SEED_SILENT, localPort: (silent.address() as AddressInfo).port });
+    try {
+      await onion.uploaded({ signal: AbortSignal.timeout(30_000) });
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const controller = new AbortController();
+        const reached = new Promise<'reached'>((resolve) => (arrived = () => resolve('reached')));
+        const pending = client!.dialer().dial(onion.address, { signal: controller.signal, timeoutMs: 30_000 });
+        const first = await Promise.race([reached, pending.then(() => 'opened' as const, (err: unknown) => err)]);
+        if (first === 'reached') {
+          controller.abort();
+          await assert.rejects(pending, (err: unknown) => err instanceof DialError && err.code === 'ERR_DIAL_ABORTED');
+          return;
+        }
+        assert.notEqual(first, 'opened', 'a WebSocket opened to a service that never answers');
+        // the descriptor is not everywhere yet: the dial failed on its own; try again
+        assert.ok(first instanceof DialError && first.code === 'ERR_DIAL_FAILED' && Date.now() < deadline, String(first));
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    } finally {
+      await onion.remove().catch(() => {});
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
