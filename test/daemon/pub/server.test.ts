@@ -100,6 +100,15 @@ function badPow(policy: PubPolicy, blob: Uint8Array): bigint {
   for (let n = 0n; ; n++) if (!verifyPow(policy.powContext, blobHash(blob), n, policy.powDifficulty)) return n;
 }
 
+/** Resolves once `pred` holds, checking every 20 ms for up to 10 s (generous: CI machines are slow). */
+async function waitUntil(pred: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function errorCode(frame: ServerFrame): number {
   assert.equal(frame.type, PubFrameType.ERROR, `expected an ERROR frame, got type ${frame.type}`);
   return frame.type === PubFrameType.ERROR ? frame.code : -1;
@@ -264,12 +273,13 @@ describe('daemon/pub/server', function () {
   it('rate-limits fetches and subscribes per connection with a retry hint, and serves the connection again once it waits', async () => {
     const port = await startPub({ requestsPerSecond: 2, requestBurst: 3 });
     const p = await peer(port);
+    // sent back to back, so that no token comes back between them however slow this machine is
     for (let id = 1; id <= 4; id++) p.ws.send(encodeFetch(id, 0n, 1));
+    p.ws.send(encodeSubscribe(5, 0n));
     for (let id = 1; id <= 3; id++) assert.equal((await p.replyTo(id)).type, PubFrameType.PAGE);
     const limited = await p.replyTo(4);
     assert.equal(errorCode(limited), PubErrorCode.RATE_LIMITED);
     assert.ok(limited.type === PubFrameType.ERROR && limited.retryAfterMs > 0);
-    p.ws.send(encodeSubscribe(5, 0n));
     assert.equal(errorCode(await p.replyTo(5)), PubErrorCode.RATE_LIMITED);
     await new Promise((r) => setTimeout(r, limited.type === PubFrameType.ERROR ? limited.retryAfterMs + 50 : 0));
     p.ws.send(encodeFetch(6, 0n, 1));
@@ -298,7 +308,7 @@ describe('daemon/pub/server', function () {
     await assert.rejects(PubClient.connect(new DirectDialer(), `ws://127.0.0.1:${port}`), (err: unknown) => (err as { code?: string }).code === 'ERR_PUB_TOO_MANY_CONNECTIONS');
     await a.close();
     clients.splice(clients.indexOf(a), 1);
-    for (let i = 0; i < 50 && server!.stats().connections > 1; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => server!.stats().connections === 1, 'the pub to see the closed connection go');
     await client(port);
   });
 
@@ -440,7 +450,8 @@ describe('daemon/pub/server', function () {
     const port = await startPub({ powDifficulty: 0, postBurst: 1000, maxInflight: 1000 });
     const c = await client(port);
     const posts = Array.from({ length: 200 }, () => c.post(freshBlob()).then((r) => ({ ok: true as const, cursor: r.cursor }), (err: { code?: string }) => ({ ok: false as const, code: err.code })));
-    for (let i = 0; i < 500 && server!.stats().blobs === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    // stop as soon as the first posts are stored (polled often, so that most are still in flight)
+    for (const deadline = Date.now() + 10_000; server!.stats().blobs === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 2));
     await server!.stop();
     const outcomes = await Promise.all(posts);
     const acked = outcomes.filter((o) => o.ok);
@@ -500,7 +511,7 @@ describe('daemon/pub/server', function () {
     const blob = freshBlob();
     await c.post(blob);
     await c.post(blob);
-    await new Promise((r) => setTimeout(r, 120));
+    await waitUntil(() => lines.some((l) => JSON.parse(l).event === 'stats'), 'a stats line');
     const s = server.stats();
     assert.deepEqual([s.blobs, s.bytes, s.connections, s.posts, s.duplicates], [1, 2048, 1, 1, 1]);
     assert.ok(s.postsPerSecond > 0);
