@@ -137,10 +137,13 @@ describe('daemon/pub/store', () => {
   });
 
   it('prunes only the blobs older than the retention time', async () => {
-    const s = await openStore({ retentionMs: 150 });
+    // The third blob must still be within the retention time when prune() reads the clock: a
+    // retention time far above one synced put (or a pause of a loaded machine) keeps it so.
+    const retentionMs = 1_000;
+    const s = await openStore({ retentionMs });
     await s.put(freshBlob());
     await s.put(freshBlob());
-    await sleep(250);
+    await sleep(retentionMs + 100);
     await s.put(freshBlob());
     const r = await s.prune();
     assert.equal(r.removed, 2);
