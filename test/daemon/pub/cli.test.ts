@@ -26,7 +26,8 @@ function run(args: readonly string[]): Run {
     child,
     stdout: '',
     stderr: '',
-    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    // 'close', not 'exit': 'exit' may come before the last of stdout and stderr was read
+    exited: new Promise((resolve) => child.once('close', (code) => resolve(code))),
   };
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (r.stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (r.stderr += d));
