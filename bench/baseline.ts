@@ -117,34 +117,103 @@ export async function bareIngest(address: string, blobs: readonly Bytes[], clien
 }
 
 /**
- * A bare `ws` transfer: the server sends `blobs` one per binary frame as fast as the socket
- * drains; the client counts bytes. Returns elapsed ms from request to the last byte received.
+ * A bare `ws` transfer, one message per blob: the server sends `blobs` one per binary message
+ * as fast as the socket drains; the client counts bytes. Returns elapsed ms from request to the last byte received.
  */
 export async function bareWsTransfer(blobs: readonly Bytes[]): Promise<number> {
+  const total = blobs.reduce((n, b) => n + b.byteLength, 0);
+  return transferFrom(blobs, (ws, resolve) => {
+    let got = 0;
+    ws.on('message', (data: Buffer) => {
+      got += data.byteLength;
+      if (got >= total) resolve();
+    });
+  });
+}
+
+/** Bytes before each blob in a page-framed message: cursor u64 || length u32, as in a PAGE. */
+export const PAGED_ENTRY_OVERHEAD_BYTES = 12;
+
+/**
+ * `blobs` laid out as the pub lays out its pages: one buffer per page of `pageSizes[i]` blobs
+ * (the page sizes the pub actually sent), each blob preceded by its cursor (u64) and its length
+ * (u32). Built before timing: the bare server serves them from memory.
+ */
+export function encodePagedMessages(blobs: readonly Bytes[], pageSizes: readonly number[]): Buffer[] {
+  const messages: Buffer[] = [];
+  let i = 0;
+  for (const size of pageSizes) {
+    const page = blobs.slice(i, i + size);
+    const buf = Buffer.allocUnsafe(page.reduce((n, b) => n + PAGED_ENTRY_OVERHEAD_BYTES + b.byteLength, 0));
+    let pos = 0;
+    for (const b of page) {
+      i += 1;
+      buf.writeBigUInt64BE(BigInt(i), pos);
+      buf.writeUInt32BE(b.byteLength, pos + 8);
+      buf.set(b, pos + PAGED_ENTRY_OVERHEAD_BYTES);
+      pos += PAGED_ENTRY_OVERHEAD_BYTES + b.byteLength;
+    }
+    messages.push(buf);
+  }
+  if (i !== blobs.length) throw new Error(`page sizes cover ${i} of ${blobs.length} blobs`);
+  return messages;
+}
+
+/**
+ * A bare `ws` transfer framed like the pub's catch-up: the server sends `messages`
+ * (encodePagedMessages: one binary message per page, the blobs length-prefixed inside) as fast
+ * as the socket drains; the client walks each message entry by entry, taking a view of each
+ * blob and counting its length, as a PubClient does with a PAGE. Returns elapsed ms from request
+ * to the last blob received; throws if the blobs or bytes walked are not `blobs` / `bytes`.
+ */
+export async function barePagedWsTransfer(messages: readonly Buffer[], blobs: number, bytes: number): Promise<number> {
+  return transferFrom(messages, (ws, resolve, reject) => {
+    let gotBlobs = 0;
+    let gotBytes = 0;
+    ws.on('message', (data: Buffer) => {
+      for (let pos = 0; pos < data.length;) {
+        const len = data.readUInt32BE(pos + 8);
+        const start = pos + PAGED_ENTRY_OVERHEAD_BYTES;
+        const blob = data.subarray(start, start + len);
+        gotBytes += blob.byteLength;
+        gotBlobs += 1;
+        pos = start + len;
+      }
+      if (gotBlobs < blobs) return;
+      if (gotBytes === bytes && gotBlobs === blobs) resolve();
+      else reject(new Error(`paged transfer walked ${gotBlobs} blobs / ${gotBytes} bytes, expected ${blobs} / ${bytes}`));
+    });
+  });
+}
+
+/**
+ * Serves `messages` from memory on a bare loopback `ws` server once the client asks, waiting for
+ * the socket to drain above 4 MiB queued; `receive` installs the client's handler. Returns the
+ * ms from the request to `receive`'s resolve.
+ */
+async function transferFrom(
+  messages: readonly Bytes[],
+  receive: (ws: WebSocket, resolve: () => void, reject: (err: Error) => void) => void,
+): Promise<number> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   wss.on('connection', (ws) => {
     ws.once('message', async () => {
-      for (const blob of blobs) {
+      for (const message of messages) {
         // wait for drain like a well-behaved server so memory stays bounded
         if (ws.bufferedAmount > 4 * 1024 * 1024) {
-          await new Promise<void>((resolve) => ws.send(blob, () => resolve()));
+          await new Promise<void>((resolve) => ws.send(message, () => resolve()));
         } else {
-          ws.send(blob);
+          ws.send(message);
         }
       }
     });
   });
-  const total = blobs.reduce((n, b) => n + b.byteLength, 0);
   try {
     const ws = await openWs(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
     const t0 = nowMs();
-    await new Promise<void>((resolve) => {
-      let got = 0;
-      ws.on('message', (data: Buffer) => {
-        got += data.byteLength;
-        if (got >= total) resolve();
-      });
+    await new Promise<void>((resolve, reject) => {
+      receive(ws, resolve, reject);
       ws.send('go');
     });
     const elapsed = nowMs() - t0;
