@@ -26,6 +26,10 @@ const WINDOW = 14;
 /** Request ids at or above this are the workers' sentinels; fuzz frames use lower ones. */
 const SENTINEL_BASE = 0xfff0_0000;
 const SEED = Number(process.env['SNUG_FUZZ_SEED'] ?? 0x5eed_f022);
+/** The longest a connection may go without a frame from the pub while a sentinel waits (ms). */
+const SENTINEL_SILENCE_MS = 10_000;
+/** The longest a sentinel fetch may wait for its answer, whatever else streams meanwhile (ms). */
+const SENTINEL_MAX_MS = 60_000;
 
 interface Counts {
   frames: number;
@@ -42,6 +46,8 @@ interface Counts {
   notClosed: string[];
   /** Frames received from the pub, by frame type. */
   replies: Map<number, number>;
+  /** The longest a sentinel fetch waited for its answer or the close (ms). */
+  slowestSentinelMs: number;
 }
 
 /** Frames a well-formed client could send, with fields anywhere in their ranges. */
@@ -210,11 +216,15 @@ async function worker(id: number, address: string, port: number, quota: number, 
     const maxBytes = policy?.maxFrameBytes ?? 140_000;
     let closed = false;
     let waiting: { id: number; done: () => void } | undefined;
+    let lastFrameAt = Date.now();
+    let framesSince = 0;
     ws.on('close', () => {
       closed = true;
       waiting?.done();
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      lastFrameAt = Date.now();
+      framesSince += 1;
       if (!isBinary || data.length < 2) return;
       counts.replies.set(data[1]!, (counts.replies.get(data[1]!) ?? 0) + 1);
       if (waiting && data.length >= 6 && data.readUInt32BE(2) === waiting.id) waiting.done();
@@ -244,12 +254,32 @@ async function worker(id: number, address: string, port: number, quota: number, 
       counts.frames += frames.length;
       counts.decodable += frames.length;
 
-      // a sentinel fetch: the pub must answer it (or have closed the connection) in good time
+      // a sentinel fetch: the pub must answer it (or have closed the connection) in good time.
+      // Its answer may queue behind what this connection asked for before it (a fuzzed fetch
+      // or subscription from the start streams the whole store), which a slow machine takes a
+      // while to read: the pub must answer within SENTINEL_MAX_MS and never leave the
+      // connection without a frame for SENTINEL_SILENCE_MS meanwhile.
       sentinel += 1;
       const sid = sentinel;
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the pub neither answered a fetch nor closed within 10 s (worker ${id})`)), 10_000);
-        waiting = { id: sid, done: () => { clearTimeout(timer); resolve(); } };
+        const sentAt = Date.now();
+        framesSince = 0;
+        const timer = setInterval(() => {
+          const now = Date.now();
+          const silent = now - Math.max(sentAt, lastFrameAt);
+          if (silent > SENTINEL_SILENCE_MS || now - sentAt > SENTINEL_MAX_MS) {
+            clearInterval(timer);
+            reject(new Error(`the pub neither answered a fetch nor closed within ${now - sentAt} ms, silent for the last ${silent} ms, ${framesSince} other frames meanwhile (worker ${id})`));
+          }
+        }, 250);
+        waiting = {
+          id: sid,
+          done: () => {
+            clearInterval(timer);
+            counts.slowestSentinelMs = Math.max(counts.slowestSentinelMs, Date.now() - sentAt);
+            resolve();
+          },
+        };
         if (closed) return waiting.done();
         ws.send(encodeFetch(sid, 0n, 1), (err) => { if (err) waiting?.done(); });
       });
@@ -317,7 +347,7 @@ describe('pub server under fuzzed frames', function () {
   it(`stays up and serves a well-behaved client after ${FRAMES.toLocaleString('en-US')} hostile frames (seed ${SEED})`, async () => {
     home = await makeTempDir('pub-fuzz');
     pub = await spawnTestPub(home);
-    const counts: Counts = { frames: 0, decodable: 0, undecodable: 0, connections: 0, closedByPub: 0, abrupt: 0, oversized: 0, text: 0, raw: 0, notClosed: [], replies: new Map() };
+    const counts: Counts = { frames: 0, decodable: 0, undecodable: 0, connections: 0, closedByPub: 0, abrupt: 0, oversized: 0, text: 0, raw: 0, notClosed: [], replies: new Map(), slowestSentinelMs: 0 };
     const running = pub;
     let died = false;
     running.child.once('exit', () => { died = true; });
