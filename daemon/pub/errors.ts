@@ -17,6 +17,12 @@ export const PubErrorCodes = {
   BAD_LIMIT: 'ERR_PUB_BAD_LIMIT',
   /** The store is not open (or already closed). */
   STORE_CLOSED: 'ERR_PUB_STORE_CLOSED',
+  /**
+   * A write to the store failed (a full disk, an I/O error). LevelDB refuses every write after
+   * one fails, and whether the failed batch reached the disk is unknown until the store is
+   * opened again, so the pub stops: run it under a supervisor that restarts it.
+   */
+  STORE_FAILED: 'ERR_PUB_STORE_FAILED',
   /** The store holds data of a schema version this build does not read, or corrupt records. */
   STORE_CORRUPT: 'ERR_PUB_STORE_CORRUPT',
   /** A blob handed to the store is not acceptable (size or version). */

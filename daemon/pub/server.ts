@@ -8,7 +8,7 @@
  * connection; connection-level ones close it), a frame of another version gets REFUSE and a
  * close, a text frame a close (1003), a frame above maxFrameBytes a close (1009).
  */
-import { mkdir, access, constants as fsConstants } from 'node:fs/promises';
+import { mkdir, access, statfs, constants as fsConstants } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -46,6 +46,12 @@ const debug = createDebug('snug:pub');
 
 /** A structured log sink: one event with flat, content-free fields. */
 export type PubLog = (event: string, fields?: Readonly<Record<string, string | number | boolean>>) => void;
+
+/** A loggable code for a store error: ours, LevelDB's (e.g. LEVEL_IO_ERROR), or ERR_STORE. */
+function storeErrorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : 'ERR_STORE';
+}
 
 /** The default sink: the `snug:pub` debug namespace. */
 export const debugLog: PubLog = (event, fields = {}) => debug('%s %o', event, fields);
@@ -87,6 +93,18 @@ export const PubCloseCode = {
 } as const;
 
 const RATE_WINDOW_SECONDS = 10;
+/**
+ * Sockets the HTTP server holds beyond maxConnections: room for handshakes in progress, and for
+ * answering a connection over the limit with TOO_MANY_CONNECTIONS. Sockets past it are closed
+ * as they are accepted, so half-open requests cannot use up the process's file descriptors.
+ */
+const HANDSHAKE_SOCKETS_MAX = 64;
+/** A failed store read is logged at most this often (ms); the stats line counts them all. */
+const STORE_ERROR_LOG_MS = 10_000;
+/** Time a socket has to send its whole upgrade request (ms). */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How often the HTTP server looks for sockets past that time (ms). */
+const HANDSHAKE_CHECK_INTERVAL_MS = 1_000;
 /** Bytes a BLOB frame adds to its blob: header, request id, cursor, length. */
 const BLOB_FRAME_OVERHEAD_BYTES = 2 + 4 + 8 + 4;
 
@@ -307,8 +325,9 @@ class Connection {
     try {
       result = await server.store.put(frame.blob, { hash });
     } catch (err) {
-      server.storeFailed(err);
-      return this.error(frame.requestId, server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL);
+      const code = server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL;
+      server.storeFailed(err, { fatal: true });
+      return this.error(frame.requestId, code);
     }
     server.countPost(result.duplicate);
     this.send(encodePostAck(frame.requestId, result.cursor, result.duplicate));
@@ -344,7 +363,7 @@ class Connection {
         if (!(await this.sendParts(parts, false))) return;
       }
     } catch (err) {
-      server.storeFailed(err);
+      server.storeFailed(err, { fatal: false });
       return this.error(frame.requestId, server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL);
     } finally {
       await reading?.catch(() => {});
@@ -420,7 +439,7 @@ class Connection {
       }
     } catch (err) {
       if (!this.closed && !server.stopping) {
-        server.storeFailed(err);
+        server.storeFailed(err, { fatal: false });
         this.fatal(PubErrorCode.INTERNAL, PubCloseCode.GOING_AWAY);
       }
     } finally {
@@ -451,6 +470,12 @@ export class PubServer extends EventTarget {
   #duplicates = 0;
   readonly #rate = new RateMeter();
   readonly #rejected: Record<string, number> = {};
+  #storeErrors = 0;
+  #storeErrorLoggedAt = -Infinity;
+  #resolveFailed: (err: PubError) => void = () => {};
+  readonly #failed = new Promise<PubError>((resolve) => {
+    this.#resolveFailed = resolve;
+  });
 
   constructor(init: PubServerInit) {
     super();
@@ -540,16 +565,35 @@ export class PubServer extends EventTarget {
     for (const t of this.#timers) t.unref();
     options.signal?.addEventListener('abort', () => void this.stop(), { once: true, signal: this.#abort.signal });
     const s = store.stats();
+    await this.#checkDiskSpace(dir, s.bytes);
     this.#log('listening', { host: this.#address.host, port: this.#address.port, blobs: s.blobs, bytes: s.bytes, powDifficulty: this.limits.powDifficulty });
     return this.#address;
   }
 
+  /**
+   * Warns when the disk cannot hold the quota: the pub would fill it and stop (STORE_FAILED)
+   * before pruning ever made room. Not an error: the operator may free space later.
+   */
+  async #checkDiskSpace(dir: string, storedBytes: number): Promise<void> {
+    try {
+      const fs = await statfs(dir);
+      const freeBytes = fs.bavail * fs.bsize;
+      if (storedBytes + freeBytes < this.limits.quotaBytes) {
+        this.#log('quota-exceeds-disk', { quotaBytes: this.limits.quotaBytes, storedBytes, freeBytes });
+      }
+    } catch {
+      // statfs is not supported everywhere; the check is advice only.
+    }
+  }
+
   async #listenOn(): Promise<{ host: string; port: number }> {
-    const http = createServer((_req, res) => {
+    const http = createServer({ headersTimeout: HANDSHAKE_TIMEOUT_MS, requestTimeout: HANDSHAKE_TIMEOUT_MS, connectionsCheckingInterval: HANDSHAKE_CHECK_INTERVAL_MS }, (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
       res.end('snug pub: WebSocket only\n');
     });
     http.on('clientError', (_err, socket) => socket.destroy());
+    // Upgraded WebSockets stay counted by the server, so this caps every socket the pub holds.
+    http.maxConnections = this.limits.maxConnections + HANDSHAKE_SOCKETS_MAX;
     this.#http = http;
     const wss = new WebSocketServer({
       server: http,
@@ -646,10 +690,32 @@ export class PubServer extends EventTarget {
     this.#rate.add();
   }
 
-  storeFailed(err: unknown): void {
+  /** Resolves with the error if the store failed and the pub stopped itself (see STORE_FAILED). */
+  get failed(): Promise<PubError> {
+    return this.#failed;
+  }
+
+  /**
+   * A store operation failed. A failed write (`fatal`: a post, a prune) leaves LevelDB refusing
+   * every later write, so the pub logs it once and stops itself; `failed` then resolves. A
+   * failed read is answered INTERNAL and logged, at most once every STORE_ERROR_LOG_MS (the
+   * stats line counts them all), so a failing disk cannot flood the log.
+   */
+  storeFailed(err: unknown, options: { fatal: boolean }): void {
     if (this.#stopping) return;
-    const code = err instanceof PubError ? err.code : 'ERR_STORE';
-    this.#log('store-error', { code });
+    const code = storeErrorCode(err);
+    if (code === PubErrorCodes.STORE_CLOSED) return;
+    this.#storeErrors += 1;
+    if (options.fatal) {
+      this.#log('store-failed', { code });
+      this.#resolveFailed(new PubError(PubErrorCodes.STORE_FAILED, `a write to the store failed (${code}); the pub stopped`, { cause: err }));
+      void this.stop();
+      return;
+    }
+    const now = Date.now();
+    if (now - this.#storeErrorLoggedAt < STORE_ERROR_LOG_MS) return;
+    this.#storeErrorLoggedAt = now;
+    this.#log('store-error', { code, storeErrors: this.#storeErrors });
   }
 
   async #prune(reason: 'open' | 'retention'): Promise<void> {
@@ -660,7 +726,7 @@ export class PubServer extends EventTarget {
       if (r.removed > 0) this.#log('pruned', { reason, blobs: r.removed, bytes: r.bytes });
     } catch (err) {
       if (reason === 'open') throw err;
-      this.storeFailed(err);
+      this.storeFailed(err, { fatal: true });
     }
   }
 
@@ -695,6 +761,7 @@ export class PubServer extends EventTarget {
       posts: s.posts,
       duplicates: s.duplicates,
       rejected,
+      storeErrors: this.#storeErrors,
       rssBytes: mem.rss,
       heapBytes: mem.heapUsed,
       externalBytes: mem.external,
