@@ -24,13 +24,18 @@ const processIo: CliIo = {
 /** Tor options accepted by `daemon`, `pub` and `demo`. */
 export function withTorOptions<T>(y: Argv<T>) {
   return y
-    .option('tor-bin', { type: 'string', describe: 'the tor executable to spawn (default: tor on PATH)' })
-    .option('tor-control', { type: 'string', describe: 'HOST:PORT of a running tor\'s control port (with --tor-socks)' })
-    .option('tor-socks', { type: 'string', describe: 'HOST:PORT of a running tor\'s SOCKS port (with --tor-control)' })
-    .option('tor-config', { type: 'string', describe: 'a file of extra torrc lines (e.g. to join a private network)' });
+    .option('tor-bin', { type: 'string', requiresArg: true, describe: 'the tor executable to spawn (default: tor on PATH)' })
+    .option('tor-control', { type: 'string', requiresArg: true, describe: 'HOST:PORT of a running tor\'s control port (with --tor-socks)' })
+    .option('tor-socks', { type: 'string', requiresArg: true, describe: 'HOST:PORT of a running tor\'s SOCKS port (with --tor-control)' })
+    .option('tor-config', { type: 'string', requiresArg: true, describe: 'a file of extra torrc lines (e.g. to join a private network)' });
 }
 
 export type CommandResult = number | void;
+
+/** An error's message ending in its code, e.g. "... (ERR_USAGE)" (once, if it already does). */
+function withCode(err: SnugError): string {
+  return err.message.endsWith(`(${err.code})`) ? err.message : `${err.message} (${err.code})`;
+}
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let exitCode = 0;
@@ -44,6 +49,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .version(VERSION)
     .option('home', {
       type: 'string',
+      requiresArg: true,
       describe: 'the data directory (default: $SNUG_HOME, $XDG_DATA_HOME/snug, ~/.local/share/snug)',
       default: defaultHome(),
       defaultDescription: 'see above',
@@ -67,8 +73,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       'development only: run a private Tor network on 127.0.0.1 for trying snug offline',
       (y) =>
         y
-          .option('dir', { type: 'string', describe: 'directory for the network (default: a fresh temporary one)' })
-          .option('tor-bin', { type: 'string', describe: 'the tor executable to spawn (default: tor on PATH)' }),
+          .option('dir', { type: 'string', requiresArg: true, describe: 'directory for the network (default: a fresh temporary one)' })
+          .option('tor-bin', { type: 'string', requiresArg: true, describe: 'the tor executable to spawn (default: tor on PATH)' }),
       async (argv) => {
         exitCode = await testnetCommand(argv, io);
       },
@@ -80,7 +86,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .exitProcess(false)
     .showHelpOnFail(false)
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      // yargs' own complaints (a YError, or none) are usage errors; a handler's error passes through.
+      throw err === undefined || err === null || err.name === 'YError' ? new UsageError(msg ?? err?.message ?? 'bad arguments') : err;
     });
 
   try {
@@ -90,12 +97,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     });
     if (out) io.stdout(out);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`snug: ${err.message}`);
-      exitCode = 2;
-    } else if (err instanceof SnugError) {
-      io.stderr(`snug: ${err.message}`);
-      exitCode = 1;
+    // One line; a SnugError (a usage error included) names its stable code at the end.
+    if (err instanceof SnugError) {
+      io.stderr(`snug: ${withCode(err)}`);
+      exitCode = err instanceof UsageError ? 2 : 1;
     } else {
       io.stderr(`snug: ${err instanceof Error ? err.message : String(err)}`);
       exitCode = 1;

@@ -8,18 +8,18 @@
  * Logs go to stderr, one JSON object per line, without content, hashes or addresses of clients.
  */
 import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { BlockList, isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { BLOB_SIZES } from '../../protocol/constants.js';
 import { randomBytes, ready, wipe } from '../../protocol/crypto.js';
 import { ED25519_SEED_BYTES } from '../../protocol/crypto.js';
-import { SnugError } from '../../protocol/errors.js';
 import { UsageError } from '../cli/errors.js';
 import { torOptionsFrom, type RawTorArgs, type TorOptions } from '../cli/options.js';
 import { TorService, type OnionService, type TorProgress } from '../tor/service.js';
-import { DEFAULT_PUB_LIMITS as D, ONION_KEY_FILE, ONION_VIRTUAL_PORT, PUB_DIR, type PubLimits } from './constants.js';
+import { DEFAULT_PUB_LIMITS as D, ONION_KEY_FILE, ONION_VIRTUAL_PORT, PUB_DIR, PUB_FRAME_RECEIVE_MAX, type PubLimits } from './constants.js';
 import { PubError, PubErrorCodes } from './errors.js';
-import { resolveLimits } from './policy.js';
+import { PubLimitError, resolveLimits } from './policy.js';
 import { PubServer, type PubLog } from './server.js';
 
 /** Version byte of the onion key file: 0x01 || 32-byte ed25519 seed. */
@@ -39,42 +39,42 @@ export interface PubCommandConfig {
   readonly limits: Partial<PubLimits>;
 }
 
-/** The pub's flags, added to the `pub` command's builder. */
+/** The pub's flags, added to the `pub` command's builder. Every one takes a value (none given: a usage error). */
 export function withPubOptions<T>(y: Argv<T>) {
   return y
-    .option('listen', { type: 'string', describe: 'development only: serve plain WebSocket on HOST:PORT (loopback; port 0 = any) instead of an onion service' })
-    .option('pow-difficulty', { type: 'number', describe: `leading zero bits of proof of work per post (default ${D.powDifficulty})` })
-    .option('max-blob-size', { type: 'number', describe: `largest blob accepted, one of ${BLOB_SIZES.join(', ')} (default ${D.maxBlobBytes})` })
-    .option('max-frame-size', { type: 'string', describe: `largest frame accepted from a client, in bytes (K/M suffixes allowed; default ${D.maxFrameBytes})` })
-    .option('posts-per-second', { type: 'number', describe: `sustained posts per second per connection (default ${D.postsPerSecond})` })
-    .option('post-burst', { type: 'number', describe: `posts per connection in a burst (default ${D.postBurst})` })
-    .option('requests-per-second', { type: 'number', describe: `sustained fetches and subscribes per second per connection (default ${D.requestsPerSecond})` })
-    .option('request-burst', { type: 'number', describe: `fetches and subscribes per connection in a burst (default ${D.requestBurst})` })
-    .option('max-inflight', { type: 'number', describe: `requests in flight per connection (default ${D.maxInflight})` })
-    .option('max-connections', { type: 'number', describe: `connections served at once (default ${D.maxConnections})` })
-    .option('quota', { type: 'string', describe: `total blob bytes kept, oldest pruned first beyond it (e.g. 4G; default ${D.quotaBytes} bytes)` })
-    .option('retention', { type: 'string', describe: `prune blobs older than this (e.g. 30d, 12h, 90m, 45s; 0 = never; default ${D.retentionMs / 86_400_000}d)` })
-    .option('max-page-blobs', { type: 'number', describe: `most blobs per fetched page (default ${D.maxPageBlobs})` })
-    .option('max-page-size', { type: 'string', describe: `most blob bytes per fetched page (default ${D.maxPageBytes} bytes)` })
-    .option('prune-interval', { type: 'string', describe: `how often retention pruning runs (default ${D.pruneIntervalMs / 1000}s)` })
-    .option('stats-interval', { type: 'string', describe: `how often the stats line is logged (0 = never; default ${D.statsIntervalMs / 1000}s)` });
+    .option('listen', { type: 'string', requiresArg: true, describe: 'development only: serve plain WebSocket on HOST:PORT (loopback; port 0 = any) instead of an onion service' })
+    .option('pow-difficulty', { type: 'string', requiresArg: true, describe: `leading zero bits of proof of work per post (default ${D.powDifficulty})` })
+    .option('max-blob-size', { type: 'string', requiresArg: true, describe: `largest blob accepted, one of ${BLOB_SIZES.join(', ')} (default ${D.maxBlobBytes})` })
+    .option('max-frame-size', { type: 'string', requiresArg: true, describe: `largest frame accepted from a client, in bytes (K/M suffixes allowed; default ${D.maxFrameBytes})` })
+    .option('posts-per-second', { type: 'string', requiresArg: true, describe: `sustained posts per second per connection (default ${D.postsPerSecond})` })
+    .option('post-burst', { type: 'string', requiresArg: true, describe: `posts per connection in a burst (default ${D.postBurst})` })
+    .option('requests-per-second', { type: 'string', requiresArg: true, describe: `sustained fetches and subscribes per second per connection (default ${D.requestsPerSecond})` })
+    .option('request-burst', { type: 'string', requiresArg: true, describe: `fetches and subscribes per connection in a burst (default ${D.requestBurst})` })
+    .option('max-inflight', { type: 'string', requiresArg: true, describe: `requests in flight per connection (default ${D.maxInflight})` })
+    .option('max-connections', { type: 'string', requiresArg: true, describe: `connections served at once (default ${D.maxConnections})` })
+    .option('quota', { type: 'string', requiresArg: true, describe: `total blob bytes kept, oldest pruned first beyond it (e.g. 4G; default ${D.quotaBytes} bytes)` })
+    .option('retention', { type: 'string', requiresArg: true, describe: `prune blobs older than this (e.g. 30d, 12h, 90m, 45s; 0 = never; default ${D.retentionMs / 86_400_000}d)` })
+    .option('max-page-blobs', { type: 'string', requiresArg: true, describe: `most blobs per fetched page (default ${D.maxPageBlobs})` })
+    .option('max-page-size', { type: 'string', requiresArg: true, describe: `most blob bytes per fetched page (default ${D.maxPageBytes} bytes; a whole page must fit in ${PUB_FRAME_RECEIVE_MAX} bytes)` })
+    .option('prune-interval', { type: 'string', requiresArg: true, describe: `how often retention pruning runs (default ${D.pruneIntervalMs / 1000}s)` })
+    .option('stats-interval', { type: 'string', requiresArg: true, describe: `how often the stats line is logged (0 = never; default ${D.statsIntervalMs / 1000}s)` });
 }
 
 export interface RawPubArgs extends RawTorArgs {
   readonly home: string;
   readonly listen?: string | undefined;
-  readonly 'pow-difficulty'?: number | undefined;
-  readonly 'max-blob-size'?: number | undefined;
+  readonly 'pow-difficulty'?: string | undefined;
+  readonly 'max-blob-size'?: string | undefined;
   readonly 'max-frame-size'?: string | undefined;
-  readonly 'posts-per-second'?: number | undefined;
-  readonly 'post-burst'?: number | undefined;
-  readonly 'requests-per-second'?: number | undefined;
-  readonly 'request-burst'?: number | undefined;
-  readonly 'max-inflight'?: number | undefined;
-  readonly 'max-connections'?: number | undefined;
+  readonly 'posts-per-second'?: string | undefined;
+  readonly 'post-burst'?: string | undefined;
+  readonly 'requests-per-second'?: string | undefined;
+  readonly 'request-burst'?: string | undefined;
+  readonly 'max-inflight'?: string | undefined;
+  readonly 'max-connections'?: string | undefined;
   readonly quota?: string | undefined;
   readonly retention?: string | undefined;
-  readonly 'max-page-blobs'?: number | undefined;
+  readonly 'max-page-blobs'?: string | undefined;
   readonly 'max-page-size'?: string | undefined;
   readonly 'prune-interval'?: string | undefined;
   readonly 'stats-interval'?: string | undefined;
@@ -99,22 +99,55 @@ export function parseDuration(value: string, flag: string): number {
   return n;
 }
 
-const LOOPBACK_LISTEN = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):(\d{1,5})$/;
+const LISTEN = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/;
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
 
-/** HOST:PORT on loopback; port 0 picks a free port. */
+/**
+ * HOST:PORT on loopback: an IPv4 address in 127.0.0.0/8, [::1] or localhost; port 0 picks a free
+ * port. Anything else (127.999.0.1 included) is a UsageError, found before anything starts.
+ */
 export function parseListen(value: string): { host: string; port: number } {
-  const m = LOOPBACK_LISTEN.exec(value.trim());
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new UsageError(`--listen takes a loopback HOST:PORT such as 127.0.0.1:7070 (port 0 = any free port), not '${value}'`);
-  const host = m[1] === '[::1]' ? '::1' : m[1]!;
-  return { host, port };
+  const m = LISTEN.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  const bracketed = m?.[1];
+  const plain = m?.[2];
+  const loopback =
+    (bracketed !== undefined && isIP(bracketed) === 6 && LOOPBACK.check(bracketed, 'ipv6')) ||
+    (plain !== undefined && (plain === 'localhost' || (isIP(plain) === 4 && LOOPBACK.check(plain, 'ipv4'))));
+  if (!m || !loopback || port > 65535) {
+    throw new UsageError(`--listen takes a loopback HOST:PORT such as 127.0.0.1:7070 or [::1]:7070 (port 0 = any free port), not '${value}'`);
+  }
+  return { host: (bracketed ?? plain)!, port };
 }
 
-function intFlag(value: number | undefined, flag: string): number | undefined {
+/** A whole number given as decimal digits (yargs' own number parsing turns '' into 0). */
+function intFlag(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value)) throw new UsageError(`${flag} takes a whole number`);
-  return value;
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${flag} takes a whole number, not '${value}'`);
+  return n;
 }
+
+/** The flag that sets each limit (a PubLimitError from resolveLimits is reported by its flag). */
+export const PUB_LIMIT_FLAGS: Readonly<Record<keyof PubLimits, string>> = {
+  powDifficulty: '--pow-difficulty',
+  maxBlobBytes: '--max-blob-size',
+  maxFrameBytes: '--max-frame-size',
+  postsPerSecond: '--posts-per-second',
+  postBurst: '--post-burst',
+  requestsPerSecond: '--requests-per-second',
+  requestBurst: '--request-burst',
+  maxInflight: '--max-inflight',
+  maxConnections: '--max-connections',
+  quotaBytes: '--quota',
+  retentionMs: '--retention',
+  maxPageBlobs: '--max-page-blobs',
+  maxPageBytes: '--max-page-size',
+  pruneIntervalMs: '--prune-interval',
+  statsIntervalMs: '--stats-interval',
+};
 
 /** Turns the parsed flags into a checked config (UsageError on anything out of range). */
 export function pubConfigFrom(args: RawPubArgs): PubCommandConfig {
@@ -138,7 +171,7 @@ export function pubConfigFrom(args: RawPubArgs): PubCommandConfig {
   try {
     resolveLimits(limits);
   } catch (err) {
-    if (err instanceof PubError) throw new UsageError(err.message);
+    if (err instanceof PubLimitError) throw new UsageError(`${PUB_LIMIT_FLAGS[err.limit]} ${err.requirement}`);
     throw err;
   }
   const listen = args.listen !== undefined ? parseListen(args.listen) : undefined;
@@ -231,21 +264,25 @@ export async function runPub(config: PubCommandConfig, io: PubCommandIo, options
       io.stdout(`pub listening: ws://${host}:${address.port}`);
     } else {
       const seed = await loadOrCreateOnionSeed(config.home);
-      tor = new TorService({ dataDir: join(config.home, PUB_DIR, 'tor'), options: config.tor });
-      // Bootstrap progress, so an operator can tell a slow network from a stuck one.
-      let lastBootstrap = -1;
-      tor.addEventListener('progress', (event) => {
-        const { bootstrap } = (event as CustomEvent<TorProgress>).detail;
-        if (bootstrap === lastBootstrap) return;
-        lastBootstrap = bootstrap;
-        log('tor-bootstrap', { percent: bootstrap });
-      });
-      await tor.start({ signal: options.signal });
-      log('tor-started', {});
-      await tor.waitBootstrapped({ signal: options.signal });
-      log('tor-bootstrapped', {});
-      onion = await tor.publishOnion({ identitySeed: seed, localPort: address.port, virtualPort: ONION_VIRTUAL_PORT }, { signal: options.signal });
-      wipe(seed);
+      try {
+        tor = new TorService({ dataDir: join(config.home, PUB_DIR, 'tor'), options: config.tor });
+        // Bootstrap progress, so an operator can tell a slow network from a stuck one.
+        let lastBootstrap = -1;
+        tor.addEventListener('progress', (event) => {
+          const { bootstrap } = (event as CustomEvent<TorProgress>).detail;
+          if (bootstrap === lastBootstrap) return;
+          lastBootstrap = bootstrap;
+          log('tor-bootstrap', { percent: bootstrap });
+        });
+        await tor.start({ signal: options.signal });
+        log('tor-started', {});
+        await tor.waitBootstrapped({ signal: options.signal });
+        log('tor-bootstrapped', {});
+        // The TorService keeps its own copy of the seed (to republish after a tor restart).
+        onion = await tor.publishOnion({ identitySeed: seed, localPort: address.port, virtualPort: ONION_VIRTUAL_PORT }, { signal: options.signal });
+      } finally {
+        wipe(seed); // also when tor fails to start or publishing throws
+      }
       await onion.uploaded({ signal: options.signal });
       log('onion-published', {});
       io.stdout(`pub address: ${onion.address}`);
@@ -274,13 +311,8 @@ export async function pubCommand(args: RawPubArgs, io: PubCommandIo): Promise<nu
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
+    // An error goes to the CLI, which prints it on one line naming its code.
     return await runPub(config, io, { signal: controller.signal });
-  } catch (err) {
-    // One line on stderr that names the stable code.
-    if (err instanceof SnugError && !(err instanceof UsageError) && !err.message.endsWith(`(${err.code})`)) {
-      throw new PubError(err.code, `${err.message} (${err.code})`, { cause: err });
-    }
-    throw err;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

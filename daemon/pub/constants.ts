@@ -31,6 +31,11 @@ export const QUOTA_BYTES = 4 * 1024 * 1024 * 1024;
 export const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** Most blobs in one page. */
 export const MAX_PAGE_BLOBS = 256;
+/**
+ * Largest WebSocket message snug's dialers receive: 4 MiB (the direct and the Tor transport's
+ * maxPayload). The pub's limits keep every frame it sends, a whole PAGE included, within it.
+ */
+export const PUB_FRAME_RECEIVE_MAX = 4 * 1024 * 1024;
 /** Most blob bytes in one page (at least one blob is always sent). */
 export const MAX_PAGE_BYTES = 512 * 1024;
 /** Blobs a subscription reads from the store at a time (bounds a slow subscriber's memory). */

@@ -4,36 +4,61 @@
  */
 import { BLOB_SIZES } from '../../protocol/constants.js';
 import { POW_DIFFICULTY_MAX } from '../../protocol/pow.js';
-import { PAGE_BLOBS_MAX, PAGE_ENTRY_OVERHEAD_BYTES, POST_OVERHEAD_BYTES, PUB_WIRE_VERSION, type PubPolicy } from '../../protocol/pub-wire.js';
-import { DEFAULT_PUB_LIMITS, blobSizesUpTo, type PubLimits } from './constants.js';
+import { PAGE_BLOBS_MAX, PAGE_ENTRY_OVERHEAD_BYTES, PAGE_OVERHEAD_BYTES, POST_OVERHEAD_BYTES, PUB_WIRE_VERSION, type PubPolicy } from '../../protocol/pub-wire.js';
+import { DEFAULT_PUB_LIMITS, PUB_FRAME_RECEIVE_MAX, blobSizesUpTo, type PubLimits } from './constants.js';
 import { PubError, PubErrorCodes } from './errors.js';
 
-function bad(message: string): PubError {
-  return new PubError(PubErrorCodes.BAD_LIMIT, message);
+/** A limit out of range: `limit` names the PubLimits field, `requirement` what it must be. */
+export class PubLimitError extends PubError {
+  readonly limit: keyof PubLimits;
+  readonly requirement: string;
+  constructor(limit: keyof PubLimits, requirement: string) {
+    super(PubErrorCodes.BAD_LIMIT, `${limit} ${requirement}`);
+    this.name = 'PubLimitError';
+    this.limit = limit;
+    this.requirement = requirement;
+  }
 }
 
-function checkInt(value: number, min: number, max: number, what: string): void {
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw bad(`${what} must be an integer from ${min} to ${max}`);
+function checkInt(limits: PubLimits, key: keyof PubLimits, min: number, max: number, why = ''): void {
+  const value = limits[key];
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new PubLimitError(key, `must be an integer from ${min} to ${max}${why}`);
+  }
 }
 
-/** Fills in defaults and checks every limit, failing with BAD_LIMIT. */
+/**
+ * The most blob bytes a page may hold with this many blobs, so that the whole PAGE frame
+ * (header, then per blob a cursor, a length and the blob) fits in PUB_FRAME_RECEIVE_MAX.
+ */
+export function maxPageBytesFor(maxPageBlobs: number): number {
+  return PUB_FRAME_RECEIVE_MAX - PAGE_OVERHEAD_BYTES - maxPageBlobs * PAGE_ENTRY_OVERHEAD_BYTES;
+}
+
+/** Fills in defaults and checks every limit, failing with PubLimitError (code BAD_LIMIT). */
 export function resolveLimits(partial: Partial<PubLimits> = {}): PubLimits {
   const limits: PubLimits = { ...DEFAULT_PUB_LIMITS, ...stripUndefined(partial) };
-  checkInt(limits.powDifficulty, 0, POW_DIFFICULTY_MAX, 'the PoW difficulty');
-  if (!BLOB_SIZES.includes(limits.maxBlobBytes)) throw bad(`the max blob size must be one of ${BLOB_SIZES.join(', ')}`);
-  checkInt(limits.maxFrameBytes, POST_OVERHEAD_BYTES + limits.maxBlobBytes, 0xffff_ffff, 'the max frame size');
-  checkInt(limits.postsPerSecond, 1, 0xffff_ffff, 'posts per second');
-  checkInt(limits.postBurst, 1, 0xffff_ffff, 'the post burst');
-  checkInt(limits.requestsPerSecond, 1, 0xffff_ffff, 'requests per second');
-  checkInt(limits.requestBurst, 1, 0xffff_ffff, 'the request burst');
-  checkInt(limits.maxInflight, 1, 0xffff, 'requests in flight');
-  checkInt(limits.maxConnections, 1, 0xffff_ffff, 'the connection limit');
-  checkInt(limits.quotaBytes, limits.maxBlobBytes, Number.MAX_SAFE_INTEGER, 'the quota');
-  checkInt(limits.retentionMs, 0, Number.MAX_SAFE_INTEGER, 'the retention');
-  checkInt(limits.maxPageBlobs, 1, PAGE_BLOBS_MAX, 'blobs per page');
-  checkInt(limits.maxPageBytes, limits.maxBlobBytes + PAGE_ENTRY_OVERHEAD_BYTES, 0xffff_ffff, 'bytes per page');
-  checkInt(limits.pruneIntervalMs, 1, 0x7fff_ffff, 'the prune interval');
-  checkInt(limits.statsIntervalMs, 0, 0x7fff_ffff, 'the stats interval');
+  checkInt(limits, 'powDifficulty', 0, POW_DIFFICULTY_MAX);
+  if (!BLOB_SIZES.includes(limits.maxBlobBytes)) throw new PubLimitError('maxBlobBytes', `must be one of ${BLOB_SIZES.join(', ')}`);
+  checkInt(limits, 'maxFrameBytes', POST_OVERHEAD_BYTES + limits.maxBlobBytes, 0xffff_ffff, ' (a POST of the largest blob)');
+  checkInt(limits, 'postsPerSecond', 1, 0xffff_ffff);
+  checkInt(limits, 'postBurst', 1, 0xffff_ffff);
+  checkInt(limits, 'requestsPerSecond', 1, 0xffff_ffff);
+  checkInt(limits, 'requestBurst', 1, 0xffff_ffff);
+  checkInt(limits, 'maxInflight', 1, 0xffff);
+  checkInt(limits, 'maxConnections', 1, 0xffff_ffff);
+  checkInt(limits, 'quotaBytes', limits.maxBlobBytes, Number.MAX_SAFE_INTEGER, ' (at least the largest blob)');
+  checkInt(limits, 'retentionMs', 0, Number.MAX_SAFE_INTEGER);
+  checkInt(limits, 'maxPageBlobs', 1, PAGE_BLOBS_MAX);
+  checkInt(
+    limits,
+    'maxPageBytes',
+    limits.maxBlobBytes + PAGE_ENTRY_OVERHEAD_BYTES,
+    maxPageBytesFor(limits.maxPageBlobs),
+    ` (a page must hold the largest blob, and a PAGE of ${limits.maxPageBlobs} blobs must fit in the ${PUB_FRAME_RECEIVE_MAX} bytes snug's clients receive)`,
+  );
+  checkInt(limits, 'pruneIntervalMs', 1, 0x7fff_ffff);
+  checkInt(limits, 'statsIntervalMs', 0, 0x7fff_ffff);
   return limits;
 }
 
