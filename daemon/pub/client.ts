@@ -534,7 +534,9 @@ export class PubClient extends EventTarget {
 
   /**
    * Subscribes: the pub pushes every blob after `since`, then each new one as it arrives,
-   * calling `onBlob` in cursor order. One subscription per connection.
+   * calling `onBlob` in cursor order. One subscription per connection. A subscribe() given up
+   * (timeoutMs, signal) after it was sent closes the connection: nothing else stops the pub's
+   * pushes.
    */
   async subscribe(since: bigint, onBlob: (b: PubBlob) => void, options: SubscribeOptions = {}): Promise<SubscribeResult> {
     if (this.#subscription) throw new PubError(PubErrorCodes.POLICY, 'this connection already has a subscription');
@@ -555,6 +557,13 @@ export class PubClient extends EventTarget {
       return { pruned: frame.pruned, start: frame.start, head: frame.head };
     } catch (err) {
       if (this.#subscription === sub) this.#subscription = null;
+      if (sub.requestId !== 0 && err instanceof PubError && (err.code === PubErrorCodes.TIMEOUT || err.code === PubErrorCodes.ABORTED)) {
+        // Given up after it was sent: the pub may hold the subscription and push every new blob
+        // to a client that drops them, and the protocol has no way to cancel it. Closing is
+        // the only way to stop that (and to subscribe again, on a new connection).
+        this.#closeError ??= new PubError(PubErrorCodes.CLOSED, 'closed after giving up on a subscription the pub may hold');
+        void this.close();
+      }
       throw err;
     }
   }
