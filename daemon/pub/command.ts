@@ -87,7 +87,7 @@ const TIME_UNITS: Record<string, number> = { ms: 1, '': 1000, s: 1000, m: 60_000
 export function parseSize(value: string, flag: string): number {
   const m = /^(\d+)\s*([bkmgt]?)i?b?$/i.exec(value.trim());
   const n = m ? Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]! : NaN;
-  if (!m || !Number.isSafeInteger(n)) throw new UsageError(`${flag} takes a size such as 4G, 512K or 1048576, not '${value}'`);
+  if (!m || !Number.isSafeInteger(n)) throw new UsageError(`${flag} takes a size such as 4G, 512K or 1048576, not '${value}'`, { flag });
   return n;
 }
 
@@ -95,7 +95,7 @@ export function parseSize(value: string, flag: string): number {
 export function parseDuration(value: string, flag: string): number {
   const m = /^(\d+)\s*(ms|s|m|h|d)?$/i.exec(value.trim());
   const n = m ? Number(m[1]) * TIME_UNITS[(m[2] ?? '').toLowerCase()]! : NaN;
-  if (!m || !Number.isSafeInteger(n)) throw new UsageError(`${flag} takes a duration such as 30d, 12h, 90m, 45s or 500ms, not '${value}'`);
+  if (!m || !Number.isSafeInteger(n)) throw new UsageError(`${flag} takes a duration such as 30d, 12h, 90m, 45s or 500ms, not '${value}'`, { flag });
   return n;
 }
 
@@ -117,7 +117,7 @@ export function parseListen(value: string): { host: string; port: number } {
     (bracketed !== undefined && isIP(bracketed) === 6 && LOOPBACK.check(bracketed, 'ipv6')) ||
     (plain !== undefined && (plain === 'localhost' || (isIP(plain) === 4 && LOOPBACK.check(plain, 'ipv4'))));
   if (!m || !loopback || port > 65535) {
-    throw new UsageError(`--listen takes a loopback HOST:PORT such as 127.0.0.1:7070 or [::1]:7070 (port 0 = any free port), not '${value}'`);
+    throw new UsageError(`--listen takes a loopback HOST:PORT such as 127.0.0.1:7070 or [::1]:7070 (port 0 = any free port), not '${value}'`, { flag: '--listen' });
   }
   return { host: (bracketed ?? plain)!, port };
 }
@@ -126,7 +126,7 @@ export function parseListen(value: string): { host: string; port: number } {
 function intFlag(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
-  if (!Number.isSafeInteger(n)) throw new UsageError(`${flag} takes a whole number, not '${value}'`);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${flag} takes a whole number, not '${value}'`, { flag });
   return n;
 }
 
@@ -171,7 +171,10 @@ export function pubConfigFrom(args: RawPubArgs): PubCommandConfig {
   try {
     resolveLimits(limits);
   } catch (err) {
-    if (err instanceof PubLimitError) throw new UsageError(`${PUB_LIMIT_FLAGS[err.limit]} ${err.requirement}`);
+    if (err instanceof PubLimitError) {
+      const flag = PUB_LIMIT_FLAGS[err.limit];
+      throw new UsageError(`${flag} ${err.requirement}`, { flag });
+    }
     throw err;
   }
   const listen = args.listen !== undefined ? parseListen(args.listen) : undefined;

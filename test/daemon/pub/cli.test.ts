@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
+import { UsageError } from '../../../daemon/cli/errors.js';
 import { main } from '../../../daemon/cli/main.js';
+import { PUB_LIMIT_FLAGS, pubConfigFrom, type RawPubArgs } from '../../../daemon/pub/command.js';
+import type { PubLimits } from '../../../daemon/pub/constants.js';
 import { PubClient } from '../../../daemon/pub/client.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 
@@ -42,6 +45,36 @@ async function waitForLine(r: Run, pattern: RegExp): Promise<RegExpExecArray> {
     await new Promise((res) => setTimeout(res, 50));
   }
   throw new Error(`no line matching ${pattern}; stdout: ${r.stdout}; stderr: ${r.stderr}`);
+}
+
+/** The one stderr line of a usage error names ERR_USAGE (as every error line names its code). */
+const USAGE_LINE = /^snug: .*\(ERR_USAGE\)$/;
+
+/** Every flag of `snug pub` that takes a value. */
+const VALUE_FLAGS = ['--home', '--listen', '--tor-bin', '--tor-control', '--tor-socks', '--tor-config', ...Object.values(PUB_LIMIT_FLAGS)];
+
+/** A value out of range (or malformed) for every limit flag. */
+const BAD_LIMIT_VALUES: Record<keyof PubLimits, string> = {
+  powDifficulty: '99',
+  maxBlobBytes: '3000',
+  maxFrameBytes: '10',
+  postsPerSecond: '0',
+  postBurst: '0',
+  requestsPerSecond: '0',
+  requestBurst: '0',
+  maxInflight: '0',
+  maxConnections: '0',
+  quotaBytes: '100',
+  retentionMs: 'soon',
+  maxPageBlobs: '0',
+  maxPageBytes: '8M',
+  pruneIntervalMs: '0',
+  statsIntervalMs: '9999999999s',
+};
+
+/** Resolves with the exit status, or with 'listening' if the pub started serving instead. */
+async function exitedOrListening(r: Run): Promise<number | null | 'listening'> {
+  return Promise.race([r.exited, waitForLine(r, /^pub listening: /m).then(() => 'listening' as const, () => r.exited)]);
 }
 
 function capture() {
@@ -145,7 +178,7 @@ describe('snug pub (command line)', function () {
     assert.equal(r.stdout, '', 'no address line');
   });
 
-  it('exits 2 with one line on a limit out of range or a non-loopback --listen', async () => {
+  it('exits 2 with one line naming ERR_USAGE on a limit out of range or a non-loopback --listen', async () => {
     for (const bad of [
       ['--max-blob-size', '3000'],
       ['--pow-difficulty', '99'],
@@ -158,7 +191,78 @@ describe('snug pub (command line)', function () {
       const c = capture();
       assert.equal(await main(['pub', '--home', home, ...bad], c.io), 2, bad.join(' '));
       assert.equal(c.err.length, 1);
+      assert.match(c.err[0]!, USAGE_LINE, bad.join(' '));
     }
+  });
+
+  it('exits 2 naming ERR_USAGE, without starting, when --pow-difficulty is given no value', async () => {
+    const r = start(['pub', '--home', home, '--listen', '127.0.0.1:0', '--pow-difficulty']);
+    assert.equal(await exitedOrListening(r), 2);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, USAGE_LINE);
+  });
+
+  it('exits 2 naming ERR_USAGE when any flag that takes a value is given none', async () => {
+    const missingTor = join(home, 'no-such-tor');
+    for (const flag of VALUE_FLAGS) {
+      const c = capture();
+      assert.equal(await main(['pub', '--home', home, '--tor-bin', missingTor, flag], c.io), 2, flag);
+      assert.equal(c.err.length, 1, flag);
+      assert.match(c.err[0]!, USAGE_LINE, flag);
+    }
+  });
+
+  it('exits 2 naming ERR_USAGE on an unknown flag', async () => {
+    const r = start(['pub', '--home', home, '--no-such-flag']);
+    assert.equal(await r.exited, 2);
+    assert.match(r.stderr.trim(), USAGE_LINE);
+  });
+
+  it('reports a limit out of range as a usage error naming its flag, for every limit', () => {
+    for (const [limit, flag] of Object.entries(PUB_LIMIT_FLAGS) as [keyof PubLimits, string][]) {
+      const args = { home, [flag.slice(2)]: BAD_LIMIT_VALUES[limit] } as RawPubArgs;
+      assert.throws(
+        () => pubConfigFrom(args),
+        (err: unknown) => err instanceof UsageError && err.code === 'ERR_USAGE' && err.flag === flag,
+        `${flag} ${BAD_LIMIT_VALUES[limit]}`,
+      );
+    }
+  });
+
+  it('refuses a --max-page-size whose pages would not fit in what its clients receive (8M, 4M)', async () => {
+    for (const size of ['8M', '4M']) {
+      assert.throws(
+        () => pubConfigFrom({ home, 'max-page-size': size }),
+        (err: unknown) => err instanceof UsageError && err.flag === '--max-page-size',
+        size,
+      );
+    }
+    assert.equal(pubConfigFrom({ home, 'max-page-size': '2M' }).limits.maxPageBytes, 2 * 1024 * 1024);
+  });
+
+  it('exits 2 naming ERR_USAGE, before anything starts, for --listen 127.999.0.1:0', async () => {
+    const r = start(['pub', '--home', home, '--listen', '127.999.0.1:0']);
+    assert.equal(await exitedOrListening(r), 2);
+    assert.match(r.stderr.trim(), USAGE_LINE);
+  });
+
+  it('refuses a --listen host that is not a loopback IP address or localhost', () => {
+    for (const listen of ['127.999.0.1:0', '127.0.0.256:0', '127.1:0', '127.0.0.01:0', '[::2]:0', '[127.0.0.1]:0', '::1:0', 'localhost.:0', '[::1:0', 'example.com:80']) {
+      assert.throws(
+        () => pubConfigFrom({ home, listen }),
+        (err: unknown) => err instanceof UsageError && err.flag === '--listen',
+        listen,
+      );
+    }
+  });
+
+  it('accepts 127.0.0.0/8, [::1] in any spelling, and localhost for --listen', () => {
+    assert.deepEqual(pubConfigFrom({ home, listen: '127.1.2.3:7070' }).listen, { host: '127.1.2.3', port: 7070 });
+    assert.deepEqual(pubConfigFrom({ home, listen: '[::1]:0' }).listen, { host: '::1', port: 0 });
+    assert.deepEqual(pubConfigFrom({ home, listen: '[0:0:0:0:0:0:0:1]:0' }).listen, { host: '0:0:0:0:0:0:0:1', port: 0 });
+    assert.deepEqual(pubConfigFrom({ home, listen: 'localhost:0' }).listen, { host: 'localhost', port: 0 });
   });
 
   it('lists every limit flag in its help', async () => {
