@@ -247,7 +247,7 @@ function aborted(signal: AbortSignal): Promise<void> {
 /**
  * Runs the pub until `signal` aborts (the CLI aborts it on SIGTERM/SIGINT), then stops it
  * gracefully. Resolves with the exit status; throws typed errors for a home it cannot write,
- * a port in use, or tor failing.
+ * a port in use, tor failing, or a store write failing while it runs (STORE_FAILED).
  */
 export async function runPub(config: PubCommandConfig, io: PubCommandIo, options: { signal: AbortSignal }): Promise<number> {
   await ready();
@@ -290,7 +290,10 @@ export async function runPub(config: PubCommandConfig, io: PubCommandIo, options
       log('onion-published', {});
       io.stdout(`pub address: ${onion.address}`);
     }
-    await aborted(options.signal);
+    // Until SIGTERM/SIGINT, or until the store fails and the pub stops itself (STORE_FAILED:
+    // exit 1, so a supervisor restarts it and the store is opened, and checked, again).
+    const failure = await Promise.race([aborted(options.signal).then(() => null), server.failed]);
+    if (failure) throw failure;
     log('stopping', {});
     return 0;
   } catch (err) {

@@ -195,6 +195,11 @@ export interface SpawnPubOptions {
    * must print the same `pub listening: ws://HOST:PORT` line.
    */
   readonly script?: string;
+  /**
+   * Starts the pub under this file size limit (RLIMIT_FSIZE, in KiB, set by bash's `ulimit -f`):
+   * a write past it fails with EFBIG (node ignores SIGXFSZ), as a write to a full disk fails.
+   */
+  readonly fileSizeLimitKiB?: number;
 }
 
 /**
@@ -225,7 +230,12 @@ export function spawnPub(options: SpawnPubOptions): Promise<PubChild> {
   const argv = options.script
     ? [options.script, '--home', options.home, ...(options.args ?? [])]
     : [...launch.execArgv, SNUG_BIN, 'pub', '--listen', '127.0.0.1:0', '--home', options.home, ...(options.args ?? [])];
-  const child = spawn(process.execPath, argv, {
+  const limit = options.fileSizeLimitKiB;
+  const [command, commandArgs] =
+    limit === undefined
+      ? [process.execPath, argv]
+      : ['/bin/bash', ['-c', `ulimit -f ${Math.floor(limit)} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const child = spawn(command, commandArgs, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...launch.env, ...options.env },
     // stdin stays open as a lifeline: a child may exit when it closes (this process died)
