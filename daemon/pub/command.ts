@@ -18,8 +18,8 @@ import { UsageError } from '../cli/errors.js';
 import { torOptionsFrom, type RawTorArgs, type TorOptions } from '../cli/options.js';
 import { TorService, type OnionService, type TorProgress } from '../tor/service.js';
 import { DEFAULT_PUB_LIMITS as D, ONION_KEY_FILE, ONION_VIRTUAL_PORT, PUB_DIR, PUB_FRAME_RECEIVE_MAX, type PubLimits } from './constants.js';
-import { PubError, PubErrorCodes } from './errors.js';
-import { PubLimitError, resolveLimits } from './policy.js';
+import { PubError, PubErrorCodes, PubLimitError } from './errors.js';
+import { resolveLimits } from './policy.js';
 import { PubServer, type PubLog } from './server.js';
 
 /** Version byte of the onion key file: 0x01 || 32-byte ed25519 seed. */

@@ -2,6 +2,7 @@
  * Typed errors of the pub (server, store and client). Callers branch on `code`.
  */
 import { SnugError } from '../../protocol/errors.js';
+import type { PubLimits } from './constants.js';
 import { PUB_ERROR_NAMES, type PubErrorCode } from '../../protocol/pub-wire.js';
 
 export const PubErrorCodes = {
@@ -57,4 +58,16 @@ export class PubError extends SnugError {
 export function pubErrorFromFrame(code: PubErrorCode, retryAfterMs: number): PubError {
   const name = PUB_ERROR_NAMES[code];
   return new PubError(name, `the pub answered ${name}`, { retryAfterMs });
+}
+
+/** A limit out of range: `limit` names the PubLimits field, `requirement` what it must be. */
+export class PubLimitError extends PubError {
+  readonly limit: keyof PubLimits;
+  readonly requirement: string;
+  constructor(limit: keyof PubLimits, requirement: string) {
+    super(PubErrorCodes.BAD_LIMIT, `${limit} ${requirement}`);
+    this.name = 'PubLimitError';
+    this.limit = limit;
+    this.requirement = requirement;
+  }
 }

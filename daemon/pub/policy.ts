@@ -6,19 +6,7 @@ import { BLOB_SIZES } from '../../protocol/constants.js';
 import { POW_DIFFICULTY_MAX } from '../../protocol/pow.js';
 import { PAGE_BLOBS_MAX, PAGE_ENTRY_OVERHEAD_BYTES, PAGE_OVERHEAD_BYTES, POST_OVERHEAD_BYTES, PUB_WIRE_VERSION, type PubPolicy } from '../../protocol/pub-wire.js';
 import { DEFAULT_PUB_LIMITS, PUB_FRAME_RECEIVE_MAX, blobSizesUpTo, type PubLimits } from './constants.js';
-import { PubError, PubErrorCodes } from './errors.js';
-
-/** A limit out of range: `limit` names the PubLimits field, `requirement` what it must be. */
-export class PubLimitError extends PubError {
-  readonly limit: keyof PubLimits;
-  readonly requirement: string;
-  constructor(limit: keyof PubLimits, requirement: string) {
-    super(PubErrorCodes.BAD_LIMIT, `${limit} ${requirement}`);
-    this.name = 'PubLimitError';
-    this.limit = limit;
-    this.requirement = requirement;
-  }
-}
+import { PubLimitError } from './errors.js';
 
 function checkInt(limits: PubLimits, key: keyof PubLimits, min: number, max: number, why = ''): void {
   const value = limits[key];

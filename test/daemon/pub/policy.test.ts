@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { BLOB_SIZE_MAX } from '../../../protocol/constants.js';
 import { PAGE_ENTRY_OVERHEAD_BYTES, PAGE_OVERHEAD_BYTES, encodePage } from '../../../protocol/pub-wire.js';
 import { DEFAULT_PUB_LIMITS, PUB_FRAME_RECEIVE_MAX, type PubLimits } from '../../../daemon/pub/constants.js';
-import { PubErrorCodes } from '../../../daemon/pub/errors.js';
-import { PubLimitError, maxPageBytesFor, resolveLimits } from '../../../daemon/pub/policy.js';
+import { PubErrorCodes, PubLimitError } from '../../../daemon/pub/errors.js';
+import { maxPageBytesFor, resolveLimits } from '../../../daemon/pub/policy.js';
+import { TOR_MAX_PAYLOAD } from '../../../daemon/tor/constants.js';
+import { DIRECT_MAX_PAYLOAD } from '../../../daemon/transport/direct.js';
 
 /** Asserts that resolveLimits refuses `partial` with BAD_LIMIT, naming `limit`. */
 function assertRefused(partial: Partial<PubLimits>, limit: keyof PubLimits): void {
@@ -70,5 +72,10 @@ describe('daemon/pub/policy resolveLimits', () => {
     }
     const frame = encodePage({ requestId: 1, more: false, pruned: false, start: 1n, next: BigInt(blobs.length), head: BigInt(blobs.length), blobs });
     assert.equal(frame.length, PUB_FRAME_RECEIVE_MAX);
+  });
+
+  it('keeps PUB_FRAME_RECEIVE_MAX within what both dialers receive, so a pub at the cap is usable over loopback and over tor', () => {
+    assert.ok(DIRECT_MAX_PAYLOAD >= PUB_FRAME_RECEIVE_MAX);
+    assert.ok(TOR_MAX_PAYLOAD >= PUB_FRAME_RECEIVE_MAX);
   });
 });
