@@ -27,7 +27,9 @@ function spawnPub(home: string, torConfig: string): PubProcess {
   const child = spawn(process.execPath, [SNUG, 'pub', '--home', home, '--tor-config', torConfig, '--pow-difficulty', '4'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const p: PubProcess = { child, stdout: '', stderr: '', exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  // 'close', not 'exit': 'exit' may come before the last of stdout and stderr was read (tor
+  // has pipes of its own, so nothing else holds these open)
+  const p: PubProcess = { child, stdout: '', stderr: '', exited: new Promise((resolve) => child.once('close', (code) => resolve(code))) };
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (p.stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (p.stderr += d));
   return p;
