@@ -33,10 +33,8 @@ describe('snug pub with a failing store', function () {
     home = await makeTempDir('snug-pub-store-failure-');
     const pub = await spawnPub({ home, args: FAST, fileSizeLimitKiB: 3072 });
     children.push(pub);
-    const exited = new Promise<number | null>((resolve) => {
-      if (pub.child.exitCode !== null) resolve(pub.child.exitCode);
-      else pub.child.once('exit', (code) => resolve(code));
-    });
+    // 'close', not 'exit': only then has the last stderr line been read.
+    const exited = new Promise<number | null>((resolve) => pub.child.once('close', (code) => resolve(code)));
     const client = await PubClient.connect(new DirectDialer(), pub.address);
     clients.push(client);
     const prng = new Prng(7);
