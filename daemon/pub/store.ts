@@ -558,6 +558,8 @@ export class BlobStore extends EventTarget {
   #indexStale = false;
   /** A seal batch failed: the tail is read from the log again before the next commit. */
   #tailStale = false;
+  /** The seals queued (see #commit), written in order; never rejects. */
+  #sealing: Promise<void> = Promise.resolve();
   /**
    * Blobs in the log that a lookup still pending may not see in the index (hex hash → cursor,
    * and the number of the index write that wrote it, 0 until written): dedupe looks here too, so
@@ -868,6 +870,7 @@ export class BlobStore extends EventTarget {
     }
     const index = this.#index!;
     if (this.#tailStale) {
+      await this.#sealing;
       this.#tail = await this.#loadTail(db);
       this.#tailStale = false;
     }
@@ -956,12 +959,15 @@ export class BlobStore extends EventTarget {
     if (appended) this.dispatchEvent(new AppendEvent(added));
     if (seal.length > 0) {
       // Not synced: it only rewrites durable blobs, atomically, and the next synced batch
-      // carries it to disk. If it is lost, the unsealed chunks are still there.
-      try {
-        await db.batch(seal);
-      } catch {
-        this.#tailStale = true;
-      }
+      // carries it to disk. If it is lost, the unsealed chunks are still there. Not awaited
+      // here, so the next commit need not wait for it: it writes only keys above the sealed
+      // range, and whatever rewrites keys in it (pruning, reloading the tail, close) waits
+      // for #sealing. Seals are written one after another.
+      this.#sealing = this.#sealing.then(() =>
+        db.batch(seal).catch(() => {
+          this.#tailStale = true;
+        }),
+      );
     }
   }
 
@@ -1061,6 +1067,7 @@ export class BlobStore extends EventTarget {
   async #pruneFront(remove: (receivedAt: number, freed: number) => boolean, maxBatches = Number.POSITIVE_INFINITY): Promise<PruneResult & { done: boolean }> {
     const db = this.#db;
     if (!db) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub store is not open');
+    await this.#sealing; // a chunk pruned in part is rewritten at its key, which a seal may write
     let removed = 0;
     let freed = 0;
     let done = false;
@@ -1185,6 +1192,7 @@ export class BlobStore extends EventTarget {
     this.#closing = true;
     while (this.#pending.length > 0 || this.#flushQueued) await this.#chain;
     await this.#chain;
+    await this.#sealing;
     await this.#indexWrites;
     if (this.#index && this.#filter.added !== this.#filterSavedAt) {
       // The next open reads it instead of the whole index (a lost one is built again).

@@ -361,6 +361,31 @@ describe('daemon/pub/store on-disk layout', function () {
     assertBlobs(await readAll(again), blobs.slice(Number(start) - 1), start);
   });
 
+  it('prunes into a range whose seal is still being written without bringing pruned blobs back', async () => {
+    // Each round: puts one at a time until the tail is sealed (the seal is written after the
+    // ack, while the next commit may already run), then at once a put that makes the quota
+    // prune the oldest blobs, which lie in the chunk being sealed.
+    const perChunk = CHUNK_TARGET_BYTES / 2048;
+    for (let round = 0; round < 8; round++) {
+      const dir = await mkdtemp(join(tmpdir(), 'snug-pub-seal-prune-'));
+      const s = new BlobStore({ path: join(dir, 'blobs'), quotaBytes: perChunk * 2048 });
+      await s.open();
+      try {
+        const blobs = Array.from({ length: perChunk + 3 }, () => freshBlob());
+        for (const b of blobs.slice(0, perChunk)) await s.put(b);
+        await Promise.all(blobs.slice(perChunk).map((b) => s.put(b)));
+        const { start, head } = s.stats();
+        assert.equal(head, BigInt(perChunk + 3));
+        assertBlobs(await readAll(s), blobs.slice(Number(start) - 1), start);
+        await s.close();
+        assertChunkLayout(await readLog(join(dir, 'blobs')), start - 1n, head);
+      } finally {
+        await s.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
   describe('converting a store of the per-blob layout', () => {
     const pow = Uint8Array.from({ length: 32 }, (_, i) => 0xc0 ^ i);
     const receivedAt = (i: number): number => 1_650_000_000_000 + i * 1000;
