@@ -706,7 +706,8 @@ export class PubServer extends EventTarget {
     const code = storeErrorCode(err);
     if (code === PubErrorCodes.STORE_CLOSED) return;
     this.#storeErrors += 1;
-    if (options.fatal) {
+    // BAD_BLOB is the caller's mistake, not the store's (the server checks blobs first).
+    if (options.fatal && code !== PubErrorCodes.BAD_BLOB) {
       this.#log('store-failed', { code });
       this.#resolveFailed(new PubError(PubErrorCodes.STORE_FAILED, `a write to the store failed (${code}); the pub stopped`, { cause: err }));
       void this.stop();
