@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import { BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { blobHash, leadingZeroBits, powDigest, verifyPow } from '../../../protocol/pow.js';
-import { PubFrameType, decodeClientFrame, encodeHello, encodePage, encodeRefuse, PUB_WIRE_VERSION } from '../../../protocol/pub-wire.js';
+import { PubFrameType, decodeClientFrame, encodeHello, encodePage, encodeRefuse, PUB_WIRE_VERSION, type FetchFrame, type PubPolicy } from '../../../protocol/pub-wire.js';
 import { SAMPLE_POLICY } from '../../helpers/pub-fixtures.js';
 import { PubClient, type PubBlob } from '../../../daemon/pub/client.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
@@ -88,25 +88,35 @@ describe('daemon/pub/client', function () {
     return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
   }
 
-  it('drops a late reply to a request it gave up on, keeps the connection, and does not reuse its id meanwhile', async () => {
+  /**
+   * A scripted pub: greets with `policy` on HELLO_REQUEST and hands each FETCH to `onFetch`
+   * with a way to send frames back; other requests go unanswered. Resolves with its address.
+   */
+  async function fetchPub(policy: PubPolicy, onFetch: (frame: FetchFrame, send: (frame: Uint8Array) => void) => void): Promise<string> {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     fakes.push(wss);
     await new Promise((r) => wss.once('listening', r));
-    const fetchIds: number[] = [];
     wss.on('connection', (ws) => {
       ws.on('error', () => {});
       ws.on('message', (data: Buffer) => {
         const frame = decodeClientFrame(new Uint8Array(data));
-        if (frame.type === PubFrameType.HELLO_REQUEST) return void ws.send(encodeHello(SAMPLE_POLICY));
-        if (frame.type !== PubFrameType.FETCH) return;
-        fetchIds.push(frame.requestId);
-        const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: 0n, head: 0n, blobs: [], ...(continues ? { continues } : {}) });
-        // the first fetch is answered late, in two pages; the others at once
-        if (fetchIds.length === 1) setTimeout(() => { ws.send(page(true)); ws.send(page(false)); }, 300);
-        else ws.send(page(false));
+        if (frame.type === PubFrameType.HELLO_REQUEST) return void ws.send(encodeHello(policy));
+        if (frame.type === PubFrameType.FETCH) onFetch(frame, (f) => ws.send(f));
       });
     });
-    const c = await PubClient.connect(new DirectDialer(), `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  }
+
+  it('drops a late reply to a request it gave up on, keeps the connection, and does not reuse its id meanwhile', async () => {
+    const fetchIds: number[] = [];
+    const url = await fetchPub(SAMPLE_POLICY, (frame, send) => {
+      fetchIds.push(frame.requestId);
+      const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: 0n, head: 0n, blobs: [], ...(continues ? { continues } : {}) });
+      // the first fetch is answered late, in two pages; the others at once
+      if (fetchIds.length === 1) setTimeout(() => { send(page(true)); send(page(false)); }, 300);
+      else send(page(false));
+    });
+    const c = await PubClient.connect(new DirectDialer(), url);
     await assert.rejects(c.fetch(0n, { timeoutMs: 50 }), hasCode(PubErrorCodes.TIMEOUT));
     const second = await c.fetch(0n);
     assert.equal(second.blobs.length, 0);
@@ -118,33 +128,24 @@ describe('daemon/pub/client', function () {
   });
 
   it('never has more requests out than the pub\'s maxInflight, and sends the rest in call order as answers come', async () => {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    fakes.push(wss);
-    await new Promise((r) => wss.once('listening', r));
     let out = 0;
     let most = 0;
     const order: bigint[] = [];
-    wss.on('connection', (ws) => {
-      ws.on('error', () => {});
-      ws.on('message', (data: Buffer) => {
-        const frame = decodeClientFrame(new Uint8Array(data));
-        if (frame.type === PubFrameType.HELLO_REQUEST) return void ws.send(encodeHello({ ...SAMPLE_POLICY, maxInflight: 3 }));
-        if (frame.type !== PubFrameType.FETCH) return;
-        out += 1;
-        most = Math.max(most, out);
-        order.push(frame.since);
-        // answered slowly, in two pages, so the window stays full
+    const url = await fetchPub({ ...SAMPLE_POLICY, maxInflight: 3 }, (frame, send) => {
+      out += 1;
+      most = Math.max(most, out);
+      order.push(frame.since);
+      // answered slowly, in two pages, so the window stays full
+      setTimeout(() => {
+        const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: frame.since, head: 0n, blobs: [], ...(continues ? { continues } : {}) });
+        send(page(true));
         setTimeout(() => {
-          const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: frame.since, head: 0n, blobs: [], ...(continues ? { continues } : {}) });
-          ws.send(page(true));
-          setTimeout(() => {
-            out -= 1;
-            ws.send(page(false));
-          }, 5);
-        }, 20);
-      });
+          out -= 1;
+          send(page(false));
+        }, 5);
+      }, 20);
     });
-    const c = await PubClient.connect(new DirectDialer(), `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    const c = await PubClient.connect(new DirectDialer(), url);
     clients.push(c);
     const pages = await Promise.all(Array.from({ length: 12 }, (_, i) => c.fetch(BigInt(i))));
     assert.deepEqual(pages.map((p) => p.next), Array.from({ length: 12 }, (_, i) => BigInt(i)));
@@ -153,24 +154,15 @@ describe('daemon/pub/client', function () {
   });
 
   it('times out a request still waiting for a slot without sending it, and counts an abandoned request until its reply comes', async () => {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    fakes.push(wss);
-    await new Promise((r) => wss.once('listening', r));
     const seen: bigint[] = [];
     let answer: (() => void) | undefined;
-    wss.on('connection', (ws) => {
-      ws.on('error', () => {});
-      ws.on('message', (data: Buffer) => {
-        const frame = decodeClientFrame(new Uint8Array(data));
-        if (frame.type === PubFrameType.HELLO_REQUEST) return void ws.send(encodeHello({ ...SAMPLE_POLICY, maxInflight: 1 }));
-        if (frame.type !== PubFrameType.FETCH) return;
-        seen.push(frame.since);
-        const reply = () => ws.send(encodePage({ requestId: frame.requestId, more: false, pruned: false, start: 1n, next: frame.since, head: 0n, blobs: [] }));
-        if (frame.since === 1n) answer = reply; // held back
-        else reply();
-      });
+    const url = await fetchPub({ ...SAMPLE_POLICY, maxInflight: 1 }, (frame, send) => {
+      seen.push(frame.since);
+      const reply = () => send(encodePage({ requestId: frame.requestId, more: false, pruned: false, start: 1n, next: frame.since, head: 0n, blobs: [] }));
+      if (frame.since === 1n) answer = reply; // held back
+      else reply();
     });
-    const c = await PubClient.connect(new DirectDialer(), `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    const c = await PubClient.connect(new DirectDialer(), url);
     clients.push(c);
     const first = c.fetch(1n, { timeoutMs: 100 });
     await assert.rejects(c.fetch(2n, { timeoutMs: 50 }), hasCode(PubErrorCodes.TIMEOUT));
