@@ -132,14 +132,7 @@ export function filledBlob(size = 2048, fill = 0x5a): Uint8Array {
   return b;
 }
 
-/** A fresh temp directory; remove it with removeDir. */
-export function makeTempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `snug-${prefix}-`));
-}
-
-export async function removeDir(dir: string | undefined): Promise<void> {
-  if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-}
+export { makeTempDir, removeDir } from './temp.js';
 
 /**
  * Limits of the pubs the robustness tests run: a low PoW difficulty (so tests post quickly) and
