@@ -7,14 +7,18 @@
  * and fails with a ProtocolError (TRUNCATED when the input ends early, OVERSIZED for a length
  * above its maximum or trailing bytes, INVALID_FIELD for a value outside its range).
  *
- * 64-bit integers are carried as JavaScript numbers and limited to 2^53 - 1
- * (Number.MAX_SAFE_INTEGER); the decoder rejects a larger u64 with INVALID_FIELD, so every
- * accepted value re-encodes to the same eight bytes.
+ * 64-bit integers come in two kinds. `u64` carries a JavaScript number limited to 2^53 - 1
+ * (Number.MAX_SAFE_INTEGER): the decoder rejects a larger value with INVALID_FIELD, so every
+ * accepted value re-encodes to the same eight bytes. `u64Big` carries a bigint over the whole
+ * range 0..U64_MAX (the pub's cursors and nonces).
  */
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 
 /** The largest u64 value snug accepts (2^53 - 1), so it fits a JavaScript number exactly. */
 export const U64_SAFE_MAX = Number.MAX_SAFE_INTEGER;
+
+/** The largest u64 (2^64 - 1), as a bigint. */
+export const U64_MAX = (1n << 64n) - 1n;
 
 const TWO_POW_32 = 0x1_0000_0000;
 
@@ -81,6 +85,12 @@ export class ByteWriter {
     return this.u32(hi).u32(lo);
   }
 
+  /** A u64 as a bigint, 0..U64_MAX. */
+  u64Big(value: bigint): this {
+    if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) throw invalid('u64 must be a bigint in 0..2^64-1');
+    return this.u32(Number(value >> 32n)).u32(Number(value & 0xffff_ffffn));
+  }
+
   /** Exactly `length` bytes, no prefix. */
   fixed(bytes: Uint8Array, length: number): this {
     if (bytes.length !== length) throw invalid(`field must be exactly ${length} bytes`);
@@ -116,8 +126,12 @@ export class ByteWriter {
     return this.u32(bytes.length).raw(bytes);
   }
 
+  /**
+   * The bytes written. When they fill the buffer exactly (a writer made with the exact size),
+   * the buffer itself, without a copy: a later write never touches it (it grows a new one).
+   */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return this.pos === this.buf.length ? this.buf : this.buf.slice(0, this.pos);
   }
 }
 
@@ -171,10 +185,26 @@ export class ByteReader {
     return hi * TWO_POW_32 + lo;
   }
 
+  /** A u64 as a bigint (the whole range 0..U64_MAX). */
+  u64Big(what = 'u64'): bigint {
+    this.need(8, what);
+    const hi = this.u32(what);
+    const lo = this.u32(what);
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
   /** Exactly `n` bytes (a copy). */
   fixed(n: number, what = 'field'): Uint8Array {
     this.need(n, what);
     const out = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** Exactly `n` bytes as a view into the input, without a copy (for large fields read once). */
+  view(n: number, what = 'field'): Uint8Array {
+    this.need(n, what);
+    const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
