@@ -18,8 +18,10 @@ import { isProtocolError } from '../../protocol/errors.js';
 import { blobHash, verifyPow } from '../../protocol/pow.js';
 import {
   PUB_WIRE_VERSION,
-  PubErrorCode,
+  ErrorFrameCode,
+  PubCloseCode,
   PubFrameType,
+  errorFrameName,
   checkBlob,
   decodeClientFrame,
   encodeBlob,
@@ -30,6 +32,7 @@ import {
   encodePostAck,
   encodeRefuse,
   encodeSubscribed,
+  messageBytes,
   type ClientFrame,
   type FetchFrame,
   type PostFrame,
@@ -37,8 +40,7 @@ import {
   type SubscribeFrame,
 } from '../../protocol/pub-wire.js';
 import { HELLO_REQUESTS_MAX, PING_INTERVAL_MS, PUB_DIR, PUMP_PAGE_BLOBS, PUMP_PAGE_BYTES, SEND_HIGH_WATER_BYTES, STORE_DIR, type PubLimits } from './constants.js';
-import { rawDataBytes } from './ws.js';
-import { PubError, PubErrorCodes } from './errors.js';
+import { PubError, PubErrorCode } from './errors.js';
 import { TokenBucket, policyFrom, resolveLimits } from './policy.js';
 import { AppendEvent, BlobStore, type BlobReader, type EntriesPage, type SincePage, type StoredBlob } from './store.js';
 
@@ -83,14 +85,6 @@ export interface PubStats {
   readonly head: bigint;
 }
 
-/** Close codes the pub uses. */
-export const PubCloseCode = {
-  GOING_AWAY: 1001,
-  PROTOCOL_ERROR: 1002,
-  UNSUPPORTED_DATA: 1003,
-  POLICY_VIOLATION: 1008,
-  TRY_AGAIN_LATER: 1013,
-} as const;
 
 const RATE_WINDOW_SECONDS = 10;
 /**
@@ -122,10 +116,6 @@ class RateMeter {
     for (const [k, v] of this.#buckets) if (k > s - RATE_WINDOW_SECONDS) total += v;
     return total / RATE_WINDOW_SECONDS;
   }
-}
-
-function errorName(code: PubErrorCode): string {
-  return Object.entries(PubErrorCode).find(([, v]) => v === code)?.[0] ?? String(code);
 }
 
 /** One client connection. Anonymous: it carries no identifier and is never logged. */
@@ -209,13 +199,13 @@ class Connection {
     return this.sendAndWait(final);
   }
 
-  error(requestId: number, code: PubErrorCode, retryAfterMs = 0): void {
+  error(requestId: number, code: ErrorFrameCode, retryAfterMs = 0): void {
     this.#server.countRejected(code);
     this.send(encodeError(requestId, code, retryAfterMs));
   }
 
   /** A connection-level error: the ERROR frame, then a close. */
-  fatal(code: PubErrorCode, closeCode: number = PubCloseCode.PROTOCOL_ERROR): void {
+  fatal(code: ErrorFrameCode, closeCode: number = PubCloseCode.PROTOCOL_ERROR): void {
     this.error(0, code);
     this.close(closeCode);
   }
@@ -236,13 +226,13 @@ class Connection {
   onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     if (!isBinary) {
-      this.#server.countRejected(PubErrorCode.MALFORMED_FRAME);
+      this.#server.countRejected(ErrorFrameCode.MALFORMED_FRAME);
       this.close(PubCloseCode.UNSUPPORTED_DATA, 'binary frames only');
       return;
     }
-    const bytes = rawDataBytes(data);
+    const bytes = messageBytes(data);
     if (bytes.length > 0 && bytes[0] !== PUB_WIRE_VERSION) {
-      this.#server.countRejected(PubErrorCode.MALFORMED_FRAME);
+      this.#server.countRejected(ErrorFrameCode.MALFORMED_FRAME);
       this.send(encodeRefuse());
       this.close(PubCloseCode.PROTOCOL_ERROR, 'unsupported version');
       return;
@@ -253,36 +243,36 @@ class Connection {
     } catch (err) {
       if (!isProtocolError(err)) throw err;
       const type = bytes[1];
-      let code: PubErrorCode = PubErrorCode.MALFORMED_FRAME;
-      if (bytes.length > this.#server.limits.maxFrameBytes) code = PubErrorCode.FRAME_TOO_LARGE;
-      else if (type !== undefined && !isClientFrameType(type)) code = PubErrorCode.UNKNOWN_FRAME;
+      let code: ErrorFrameCode = ErrorFrameCode.MALFORMED_FRAME;
+      if (bytes.length > this.#server.limits.maxFrameBytes) code = ErrorFrameCode.FRAME_TOO_LARGE;
+      else if (type !== undefined && !isClientFrameType(type)) code = ErrorFrameCode.UNKNOWN_FRAME;
       this.fatal(code);
       return;
     }
     if (frame.type === PubFrameType.HELLO_REQUEST) {
       this.#helloRequests += 1;
-      if (this.#helloRequests > HELLO_REQUESTS_MAX) return this.fatal(PubErrorCode.RATE_LIMITED, PubCloseCode.POLICY_VIOLATION);
+      if (this.#helloRequests > HELLO_REQUESTS_MAX) return this.fatal(ErrorFrameCode.RATE_LIMITED, PubCloseCode.POLICY_VIOLATION);
       this.send(encodeHello(this.#server.policy));
       return;
     }
     if (frame.requestId === 0) {
-      this.fatal(PubErrorCode.MALFORMED_FRAME);
+      this.fatal(ErrorFrameCode.MALFORMED_FRAME);
       return;
     }
     if (this.#server.stopping) {
-      this.error(frame.requestId, PubErrorCode.SHUTTING_DOWN);
+      this.error(frame.requestId, ErrorFrameCode.SHUTTING_DOWN);
       return;
     }
     const limits = this.#server.limits;
     if (frame.type !== PubFrameType.POST) {
       const wait = this.#requests.take();
       if (wait > 0) {
-        this.error(frame.requestId, PubErrorCode.RATE_LIMITED, wait);
+        this.error(frame.requestId, ErrorFrameCode.RATE_LIMITED, wait);
         return;
       }
     }
     if (this.#inflight >= limits.maxInflight) {
-      this.error(frame.requestId, PubErrorCode.BUSY);
+      this.error(frame.requestId, ErrorFrameCode.BUSY);
       return;
     }
     this.#inflight += 1;
@@ -313,19 +303,19 @@ class Connection {
   async #post(frame: PostFrame): Promise<void> {
     const server = this.#server;
     const wait = this.#bucket.take();
-    if (wait > 0) return this.error(frame.requestId, PubErrorCode.RATE_LIMITED, wait);
+    if (wait > 0) return this.error(frame.requestId, ErrorFrameCode.RATE_LIMITED, wait);
     const bad = checkBlob(frame.blob, server.policy.blobSizes);
     if (bad !== null) return this.error(frame.requestId, bad);
     const policy = server.policy;
     const hash = blobHash(frame.blob);
     if (!verifyPow(policy.powContext, hash, frame.nonce, policy.powDifficulty)) {
-      return this.error(frame.requestId, PubErrorCode.BAD_POW);
+      return this.error(frame.requestId, ErrorFrameCode.BAD_POW);
     }
     let result;
     try {
       result = await server.store.put(frame.blob, { hash });
     } catch (err) {
-      const code = server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL;
+      const code = server.stopping ? ErrorFrameCode.SHUTTING_DOWN : ErrorFrameCode.INTERNAL;
       server.storeFailed(err, { fatal: true });
       return this.error(frame.requestId, code);
     }
@@ -339,7 +329,7 @@ class Connection {
    * queue is above its high-water mark: a client that stops reading costs at most that.
    */
   async #fetch(frame: FetchFrame): Promise<void> {
-    if (frame.limit === 0) return this.error(frame.requestId, PubErrorCode.BAD_REQUEST);
+    if (frame.limit === 0) return this.error(frame.requestId, ErrorFrameCode.BAD_REQUEST);
     const server = this.#server;
     const limits = server.limits;
     let reader: BlobReader | undefined;
@@ -364,7 +354,7 @@ class Connection {
       }
     } catch (err) {
       server.storeFailed(err, { fatal: false });
-      return this.error(frame.requestId, server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL);
+      return this.error(frame.requestId, server.stopping ? ErrorFrameCode.SHUTTING_DOWN : ErrorFrameCode.INTERNAL);
     } finally {
       await reading?.catch(() => {});
       await reader?.close().catch(() => {});
@@ -372,7 +362,7 @@ class Connection {
   }
 
   async #subscribe(frame: SubscribeFrame): Promise<void> {
-    if (this.#subscription !== null) return this.error(frame.requestId, PubErrorCode.ALREADY_SUBSCRIBED);
+    if (this.#subscription !== null) return this.error(frame.requestId, ErrorFrameCode.ALREADY_SUBSCRIBED);
     const stats = this.#server.store.stats();
     const pruned = frame.since + 1n < stats.start;
     this.#subscription = { requestId: frame.requestId, cursor: frame.since, live: false, told: pruned ? stats.start : 0n };
@@ -440,7 +430,7 @@ class Connection {
     } catch (err) {
       if (!this.closed && !server.stopping) {
         server.storeFailed(err, { fatal: false });
-        this.fatal(PubErrorCode.INTERNAL, PubCloseCode.GOING_AWAY);
+        this.fatal(ErrorFrameCode.INTERNAL, PubCloseCode.GOING_AWAY);
       }
     } finally {
       this.#pumping = false;
@@ -487,13 +477,13 @@ export class PubServer extends EventTarget {
 
   /** The policy announced in every hello (available once started). */
   get policy(): PubPolicy {
-    if (!this.#policy) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub is not started');
+    if (!this.#policy) throw new PubError(PubErrorCode.STORE_CLOSED, 'the pub is not started');
     return this.#policy;
   }
 
   /** The store (available once started). */
   get store(): BlobStore {
-    if (!this.#store) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub is not started');
+    if (!this.#store) throw new PubError(PubErrorCode.STORE_CLOSED, 'the pub is not started');
     return this.#store;
   }
 
@@ -531,7 +521,7 @@ export class PubServer extends EventTarget {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await access(dir, fsConstants.W_OK);
     } catch (err) {
-      throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot write the pub's home ${this.#home}`, { cause: err });
+      throw new PubError(PubErrorCode.HOME_UNWRITABLE, `cannot write the pub's home ${this.#home}`, { cause: err });
     }
     const store = new BlobStore({
       path: join(dir, STORE_DIR),
@@ -608,9 +598,9 @@ export class PubServer extends EventTarget {
       const onError = (err: NodeJS.ErrnoException) => {
         http.off('listening', onListening);
         if (err.code === 'EADDRINUSE') {
-          reject(new PubError(PubErrorCodes.PORT_IN_USE, `${this.#listen.host}:${this.#listen.port} is already in use`, { cause: err }));
+          reject(new PubError(PubErrorCode.PORT_IN_USE, `${this.#listen.host}:${this.#listen.port} is already in use`, { cause: err }));
         } else {
-          reject(new PubError(PubErrorCodes.LISTEN_FAILED, `cannot listen on ${this.#listen.host}:${this.#listen.port} (${err.code ?? 'error'})`, { cause: err }));
+          reject(new PubError(PubErrorCode.LISTEN_FAILED, `cannot listen on ${this.#listen.host}:${this.#listen.port} (${err.code ?? 'error'})`, { cause: err }));
         }
       };
       const onListening = () => {
@@ -632,8 +622,8 @@ export class PubServer extends EventTarget {
       return;
     }
     if (this.#connections.size >= this.limits.maxConnections) {
-      this.countRejected(PubErrorCode.TOO_MANY_CONNECTIONS);
-      ws.send(encodeError(0, PubErrorCode.TOO_MANY_CONNECTIONS));
+      this.countRejected(ErrorFrameCode.TOO_MANY_CONNECTIONS);
+      ws.send(encodeError(0, ErrorFrameCode.TOO_MANY_CONNECTIONS));
       ws.close(PubCloseCode.TRY_AGAIN_LATER, 'too many connections');
       return;
     }
@@ -643,7 +633,7 @@ export class PubServer extends EventTarget {
       try {
         conn.onMessage(data, isBinary);
       } catch {
-        conn.fatal(PubErrorCode.INTERNAL, PubCloseCode.GOING_AWAY);
+        conn.fatal(ErrorFrameCode.INTERNAL, PubCloseCode.GOING_AWAY);
       }
     });
     ws.on('pong', () => {
@@ -679,8 +669,8 @@ export class PubServer extends EventTarget {
     void p.finally(() => this.#inflight.delete(p));
   }
 
-  countRejected(code: PubErrorCode): void {
-    const name = errorName(code);
+  countRejected(code: ErrorFrameCode): void {
+    const name = errorFrameName(code);
     this.#rejected[name] = (this.#rejected[name] ?? 0) + 1;
   }
 
@@ -704,12 +694,12 @@ export class PubServer extends EventTarget {
   storeFailed(err: unknown, options: { fatal: boolean }): void {
     if (this.#stopping) return;
     const code = storeErrorCode(err);
-    if (code === PubErrorCodes.STORE_CLOSED) return;
+    if (code === PubErrorCode.STORE_CLOSED) return;
     this.#storeErrors += 1;
     // BAD_BLOB is the caller's mistake, not the store's (the server checks blobs first).
-    if (options.fatal && code !== PubErrorCodes.BAD_BLOB) {
+    if (options.fatal && code !== PubErrorCode.BAD_BLOB) {
       this.#log('store-failed', { code });
-      this.#resolveFailed(new PubError(PubErrorCodes.STORE_FAILED, `a write to the store failed (${code}); the pub stopped`, { cause: err }));
+      this.#resolveFailed(new PubError(PubErrorCode.STORE_FAILED, `a write to the store failed (${code}); the pub stopped`, { cause: err }));
       void this.stop();
       return;
     }

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PubClient } from '../../daemon/pub/client.js';
+import type { PubClient } from '../../daemon/pub-links/client.js';
 import type { PubLimits } from '../../daemon/pub/constants.js';
 import { BLOB_VERSION } from '../../protocol/constants.js';
 import { PUB_WIRE_VERSION, type PubPolicy } from '../../protocol/pub-wire.js';

@@ -11,7 +11,7 @@ import { UsageError } from '../../../daemon/cli/errors.js';
 import { main } from '../../../daemon/cli/main.js';
 import { PUB_LIMIT_FLAGS, pubConfigFrom, type RawPubArgs } from '../../../daemon/pub/command.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
-import { PubClient } from '../../../daemon/pub/client.js';
+import { PubClient } from '../../../daemon/pub-links/client.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 
 const SNUG = fileURLToPath(new URL('../../../../bin/snug.js', import.meta.url));

@@ -16,7 +16,8 @@ import { POW_NONCE_MAX, blobHash, solvePow } from '../../protocol/pow.js';
 import {
   PAGE_BLOBS_MAX,
   PUB_WIRE_VERSION,
-  PubErrorCode,
+  ErrorFrameCode,
+  PubCloseCode,
   PubFrameType,
   REQUEST_ID_MAX,
   checkBlob,
@@ -25,15 +26,23 @@ import {
   encodeHelloRequest,
   encodePost,
   encodeSubscribe,
+  messageBytes,
   type PageEntry,
   type PageFrame,
   type PubPolicy,
   type ServerFrame,
 } from '../../protocol/pub-wire.js';
 import type { Dialer } from '../transport/types.js';
-import { CLIENT_MAX_POW_DIFFICULTY, HELLO_TIMEOUT_MS, POW_SLICE_ATTEMPTS } from './constants.js';
-import { rawDataBytes } from './ws.js';
-import { PubError, PubErrorCodes, pubErrorFromFrame } from './errors.js';
+import { ABANDONED_MAX, CLIENT_MAX_POW_DIFFICULTY, HELLO_TIMEOUT_MS, POW_SLICE_ATTEMPTS } from './constants.js';
+import {
+  PubReplyError,
+  PubReplyErrorCode,
+  PubTransportError,
+  PubTransportErrorCode,
+  isPubTransportError,
+  replyErrorFromFrame,
+  type PubClientError,
+} from './errors.js';
 
 export interface PubConnectOptions {
   readonly signal?: AbortSignal;
@@ -104,23 +113,19 @@ interface Pending {
 
 const debug = createDebug('snug:pub:client');
 
-/** WebSocket close code "try again later": what a pub at its connection limit closes with. */
-const TRY_AGAIN_LATER = 1013;
-/** Requests given up whose late replies the client still recognises (and drops). */
-const ABANDONED_MAX = 1024;
 
 function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function aborted(): PubError {
-  return new PubError(PubErrorCodes.ABORTED, 'aborted');
+function aborted(): PubClientError {
+  return new PubTransportError(PubTransportErrorCode.ABORTED, 'aborted');
 }
 
 /** Waits for the hello (or a refusal) on a freshly dialled socket. */
 function awaitHello(ws: WebSocket, timeoutMs: number, signal?: AbortSignal): Promise<PubPolicy> {
   return new Promise((resolve, reject) => {
-    const finish = (err: PubError | null, policy?: PubPolicy) => {
+    const finish = (err: PubClientError | null, policy?: PubPolicy) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       ws.off('message', onMessage);
@@ -133,29 +138,29 @@ function awaitHello(ws: WebSocket, timeoutMs: number, signal?: AbortSignal): Pro
     const onAbort = () => finish(aborted());
     const onClose = (code: number) => {
       // A pub at its connection limit closes with 1013 (its ERROR frame may have gone before we listened).
-      if (code === TRY_AGAIN_LATER) return finish(pubErrorFromFrame(PubErrorCode.TOO_MANY_CONNECTIONS, 0));
-      finish(new PubError(PubErrorCodes.CLOSED, 'the pub closed the connection before its hello'));
+      if (code === PubCloseCode.TRY_AGAIN_LATER) return finish(replyErrorFromFrame(ErrorFrameCode.TOO_MANY_CONNECTIONS, 0));
+      finish(new PubTransportError(PubTransportErrorCode.CLOSED, 'the pub closed the connection before its hello'));
     };
     const onMessage = (data: RawData, isBinary: boolean) => {
-      if (!isBinary) return finish(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a text frame'));
-      const bytes = rawDataBytes(data);
+      if (!isBinary) return finish(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub sent a text frame'));
+      const bytes = messageBytes(data);
       if (bytes.length >= 2 && bytes[0] !== PUB_WIRE_VERSION && bytes[1] === PubFrameType.HELLO) {
-        return finish(new PubError(PubErrorCodes.VERSION_REFUSED, `the pub speaks protocol version ${bytes[0]}, not ${PUB_WIRE_VERSION}`));
+        return finish(new PubReplyError(PubReplyErrorCode.VERSION_REFUSED, `the pub speaks protocol version ${bytes[0]}, not ${PUB_WIRE_VERSION}`));
       }
       let frame: ServerFrame;
       try {
         frame = decodeServerFrame(bytes);
       } catch (err) {
-        return finish(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a frame that does not decode', { cause: err }));
+        return finish(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub sent a frame that does not decode', { cause: err }));
       }
       if (frame.type === PubFrameType.HELLO) return finish(null, frame.policy);
       if (frame.type === PubFrameType.REFUSE) {
-        return finish(new PubError(PubErrorCodes.VERSION_REFUSED, `the pub speaks versions ${frame.minVersion}..${frame.maxVersion}`));
+        return finish(new PubReplyError(PubReplyErrorCode.VERSION_REFUSED, `the pub speaks versions ${frame.minVersion}..${frame.maxVersion}`));
       }
-      if (frame.type === PubFrameType.ERROR) return finish(pubErrorFromFrame(frame.code, frame.retryAfterMs));
-      return finish(new PubError(PubErrorCodes.BAD_REPLY, 'the pub did not start with a hello'));
+      if (frame.type === PubFrameType.ERROR) return finish(replyErrorFromFrame(frame.code, frame.retryAfterMs));
+      return finish(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub did not start with a hello'));
     };
-    const timer = setTimeout(() => finish(new PubError(PubErrorCodes.TIMEOUT, `no hello within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => finish(new PubTransportError(PubTransportErrorCode.TIMEOUT, `no hello within ${timeoutMs} ms`)), timeoutMs);
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     ws.on('message', onMessage);
@@ -188,10 +193,10 @@ export class PubClient extends EventTarget {
    */
   readonly #outstanding = new Set<number>();
   /** Requests waiting for a slot in the in-flight window, in call order. */
-  readonly #waiting: { start: () => void; fail: (err: PubError) => void }[] = [];
+  readonly #waiting: { start: () => void; fail: (err: PubClientError) => void }[] = [];
   #nextId = 1;
   #subscription: { requestId: number; onBlob: (b: PubBlob) => void; onPruned?: SubscribeOptions['onPruned']; started: boolean } | null = null;
-  #closeError: PubError | null = null;
+  #closeError: PubClientError | null = null;
   #closed = false;
 
   /** Dials `address`, waits for the pub's hello, and returns a client bound to its policy. */
@@ -224,11 +229,11 @@ export class PubClient extends EventTarget {
   }
 
   /** Why the connection ended, when the pub or the network ended it. */
-  get closeError(): PubError | null {
+  get closeError(): PubClientError | null {
     return this.#closeError;
   }
 
-  #fail(err: PubError): void {
+  #fail(err: PubClientError): void {
     this.#closeError ??= err;
     this.#ws.terminate();
     this.#onClose();
@@ -237,7 +242,7 @@ export class PubClient extends EventTarget {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const err = this.#closeError ?? new PubError(PubErrorCodes.CLOSED, 'the connection to the pub closed');
+    const err = this.#closeError ?? new PubTransportError(PubTransportErrorCode.CLOSED, 'the connection to the pub closed');
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
     for (const w of this.#waiting.splice(0)) w.fail(err);
@@ -251,31 +256,31 @@ export class PubClient extends EventTarget {
 
   #onMessage(data: RawData, isBinary: boolean): void {
     if (this.#closed) return;
-    if (!isBinary) return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a text frame'));
+    if (!isBinary) return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub sent a text frame'));
     let frame: ServerFrame;
     try {
-      frame = decodeServerFrame(rawDataBytes(data));
+      frame = decodeServerFrame(messageBytes(data));
     } catch (err) {
       if (!isProtocolError(err)) throw err;
-      return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent a frame that does not decode', { cause: err }));
+      return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub sent a frame that does not decode', { cause: err }));
     }
     if (this.#dropAbandoned(frame)) return;
     switch (frame.type) {
       case PubFrameType.HELLO:
         return; // the answer to our HELLO_REQUEST when the unsolicited hello was seen too
       case PubFrameType.REFUSE:
-        return this.#fail(new PubError(PubErrorCodes.VERSION_REFUSED, `the pub speaks versions ${frame.minVersion}..${frame.maxVersion}`));
+        return this.#fail(new PubReplyError(PubReplyErrorCode.VERSION_REFUSED, `the pub speaks versions ${frame.minVersion}..${frame.maxVersion}`));
       case PubFrameType.ERROR:
         if (frame.requestId === 0) {
           // Connection-level: the pub closes next.
-          this.#closeError ??= pubErrorFromFrame(frame.code, frame.retryAfterMs);
+          this.#closeError ??= replyErrorFromFrame(frame.code, frame.retryAfterMs);
           return;
         }
-        return this.#settle(frame.requestId, frame, pubErrorFromFrame(frame.code, frame.retryAfterMs));
+        return this.#settle(frame.requestId, frame, replyErrorFromFrame(frame.code, frame.retryAfterMs));
       case PubFrameType.BLOB: {
         const sub = this.#subscription;
         if (!sub || sub.requestId !== frame.requestId || !sub.started) {
-          return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub pushed a blob for no subscription'));
+          return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub pushed a blob for no subscription'));
         }
         try {
           sub.onBlob({ cursor: frame.cursor, blob: frame.blob });
@@ -307,10 +312,10 @@ export class PubClient extends EventTarget {
     const limit = this.#fetchLimits.get(id);
     const partial = this.#partial.get(id);
     if (limit === undefined || this.#pending.get(id)?.type !== PubFrameType.PAGE) {
-      return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub answered a request that was not made'));
+      return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub answered a request that was not made'));
     }
     const count = (partial?.count ?? 0) + frame.blobs.length;
-    if (count > limit) return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub sent more blobs than asked for'));
+    if (count > limit) return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub sent more blobs than asked for'));
     const sink = this.#sinks.get(id);
     const blobs = partial ? partial.blobs : [];
     if (sink) sink(frame.blobs);
@@ -332,15 +337,15 @@ export class PubClient extends EventTarget {
     while (this.#waiting.length > 0 && this.#outstanding.size < this.policy.maxInflight) this.#waiting.shift()!.start();
   }
 
-  #settle(requestId: number, frame: ServerFrame, error?: PubError): void {
+  #settle(requestId: number, frame: ServerFrame, error?: PubClientError): void {
     this.#answered(requestId);
     this.#partial.delete(requestId);
     this.#fetchLimits.delete(requestId);
     this.#sinks.delete(requestId);
     const p = this.#pending.get(requestId);
-    if (!p) return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub answered a request that was not made'));
+    if (!p) return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub answered a request that was not made'));
     if (!error && frame.type !== p.type) {
-      return this.#fail(new PubError(PubErrorCodes.BAD_REPLY, 'the pub answered with the wrong frame type'));
+      return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub answered with the wrong frame type'));
     }
     this.#pending.delete(requestId);
     if (error) p.reject(error);
@@ -386,7 +391,7 @@ export class PubClient extends EventTarget {
    * turn here, in call order.
    */
   #request<F extends ServerFrame>(replyType: F['type'], build: (id: number) => Uint8Array, options: RequestOptions): Promise<F> {
-    if (this.#closed) return Promise.reject(this.#closeError ?? new PubError(PubErrorCodes.CLOSED, 'the connection to the pub is closed'));
+    if (this.#closed) return Promise.reject(this.#closeError ?? new PubTransportError(PubTransportErrorCode.CLOSED, 'the connection to the pub is closed'));
     if (options.signal?.aborted) return Promise.reject(aborted());
     return new Promise<F>((resolve, reject) => {
       let id = 0;
@@ -400,7 +405,7 @@ export class PubClient extends EventTarget {
         reject(err);
       };
       const waiting = { start: () => send(), fail: rejectIt };
-      const giveUp = (err: PubError) => {
+      const giveUp = (err: PubClientError) => {
         if (id === 0) {
           const at = this.#waiting.indexOf(waiting);
           if (at >= 0) this.#waiting.splice(at, 1);
@@ -427,11 +432,11 @@ export class PubClient extends EventTarget {
         });
         this.#outstanding.add(id);
         this.#ws.send(build(id), (err) => {
-          if (err) giveUp(new PubError(PubErrorCodes.CLOSED, 'the connection to the pub closed', { cause: err }));
+          if (err) giveUp(new PubTransportError(PubTransportErrorCode.CLOSED, 'the connection to the pub closed', { cause: err }));
         });
       };
       if (options.timeoutMs !== undefined) {
-        timer = setTimeout(() => giveUp(new PubError(PubErrorCodes.TIMEOUT, `no reply within ${options.timeoutMs} ms`)), options.timeoutMs);
+        timer = setTimeout(() => giveUp(new PubTransportError(PubTransportErrorCode.TIMEOUT, `no reply within ${options.timeoutMs} ms`)), options.timeoutMs);
       }
       options.signal?.addEventListener('abort', onAbort, { once: true });
       if (this.#waiting.length === 0 && this.#outstanding.size < this.policy.maxInflight) send();
@@ -448,7 +453,7 @@ export class PubClient extends EventTarget {
       const nonce = solvePow(this.policy.powContext, hash, this.policy.powDifficulty, { start, attempts: POW_SLICE_ATTEMPTS });
       if (nonce !== null) return nonce;
       start += BigInt(POW_SLICE_ATTEMPTS);
-      if (start > POW_NONCE_MAX) throw new PubError(PubErrorCodes.POLICY, 'no proof of work found');
+      if (start > POW_NONCE_MAX) throw new PubReplyError(PubReplyErrorCode.POLICY, 'no proof of work found');
       await yieldToLoop();
     }
   }
@@ -461,11 +466,11 @@ export class PubClient extends EventTarget {
    */
   async post(blob: Uint8Array, options: PostOptions = {}): Promise<{ cursor: bigint; duplicate: boolean }> {
     if (checkBlob(blob, this.policy.blobSizes) !== null) {
-      throw new PubError(PubErrorCodes.POLICY, `this pub takes blobs of ${this.policy.blobSizes.join(', ')} bytes starting with the blob version`);
+      throw new PubReplyError(PubReplyErrorCode.POLICY, `this pub takes blobs of ${this.policy.blobSizes.join(', ')} bytes starting with the blob version`);
     }
     const maxDifficulty = options.maxPowDifficulty ?? CLIENT_MAX_POW_DIFFICULTY;
     if (options.nonce === undefined && this.policy.powDifficulty > maxDifficulty) {
-      throw new PubError(PubErrorCodes.POLICY, `this pub asks for ${this.policy.powDifficulty} bits of work, more than ${maxDifficulty}`);
+      throw new PubReplyError(PubReplyErrorCode.POLICY, `this pub asks for ${this.policy.powDifficulty} bits of work, more than ${maxDifficulty}`);
     }
     const nonce = options.nonce ?? (await this.solve(blob, options));
     const ack = await this.#request<Extract<ServerFrame, { type: typeof PubFrameType.POST_ACK }>>(
@@ -484,7 +489,7 @@ export class PubClient extends EventTarget {
   async fetch(since: bigint, options: RequestOptions & { limit?: number } = {}): Promise<FetchResult> {
     const limit = options.limit ?? this.policy.maxPageBlobs;
     if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_BLOBS_MAX) {
-      throw new PubError(PubErrorCodes.POLICY, `a fetch limit is an integer from 1 to ${PAGE_BLOBS_MAX}`);
+      throw new PubReplyError(PubReplyErrorCode.POLICY, `a fetch limit is an integer from 1 to ${PAGE_BLOBS_MAX}`);
     }
     const page = await this.#request<Extract<ServerFrame, { type: typeof PubFrameType.PAGE }>>(
       PubFrameType.PAGE,
@@ -506,7 +511,7 @@ export class PubClient extends EventTarget {
   async fetchEach(since: bigint, onBlobs: (blobs: readonly PubBlob[]) => void, options: RequestOptions & { limit?: number } = {}): Promise<FetchSummary> {
     const limit = options.limit ?? this.policy.maxPageBlobs;
     if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_BLOBS_MAX) {
-      throw new PubError(PubErrorCodes.POLICY, `a fetch limit is an integer from 1 to ${PAGE_BLOBS_MAX}`);
+      throw new PubReplyError(PubReplyErrorCode.POLICY, `a fetch limit is an integer from 1 to ${PAGE_BLOBS_MAX}`);
     }
     let count = 0;
     let failed: { error: unknown } | undefined;
@@ -539,7 +544,7 @@ export class PubClient extends EventTarget {
    * pushes.
    */
   async subscribe(since: bigint, onBlob: (b: PubBlob) => void, options: SubscribeOptions = {}): Promise<SubscribeResult> {
-    if (this.#subscription) throw new PubError(PubErrorCodes.POLICY, 'this connection already has a subscription');
+    if (this.#subscription) throw new PubReplyError(PubReplyErrorCode.POLICY, 'this connection already has a subscription');
     // Claimed now, not when the request leaves (it may wait for a slot): a second subscribe()
     // meanwhile is refused. Request id 0 matches no frame until then.
     const sub = { requestId: 0, onBlob, onPruned: options.onPruned, started: false };
@@ -557,11 +562,11 @@ export class PubClient extends EventTarget {
       return { pruned: frame.pruned, start: frame.start, head: frame.head };
     } catch (err) {
       if (this.#subscription === sub) this.#subscription = null;
-      if (sub.requestId !== 0 && err instanceof PubError && (err.code === PubErrorCodes.TIMEOUT || err.code === PubErrorCodes.ABORTED)) {
+      if (sub.requestId !== 0 && (isPubTransportError(err, PubTransportErrorCode.TIMEOUT) || isPubTransportError(err, PubTransportErrorCode.ABORTED))) {
         // Given up after it was sent: the pub may hold the subscription and push every new blob
         // to a client that drops them, and the protocol has no way to cancel it. Closing is
         // the only way to stop that (and to subscribe again, on a new connection).
-        this.#closeError ??= new PubError(PubErrorCodes.CLOSED, 'closed after giving up on a subscription the pub may hold');
+        this.#closeError ??= new PubTransportError(PubTransportErrorCode.CLOSED, 'closed after giving up on a subscription the pub may hold');
         void this.close();
       }
       throw err;
@@ -588,4 +593,3 @@ export class PubClient extends EventTarget {
   }
 }
 
-export { PubErrorCode };

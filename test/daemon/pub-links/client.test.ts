@@ -9,9 +9,9 @@ import { ready } from '../../../protocol/crypto.js';
 import { blobHash, leadingZeroBits, powDigest, verifyPow } from '../../../protocol/pow.js';
 import { PubFrameType, decodeClientFrame, encodeHello, encodePage, encodeRefuse, PUB_WIRE_VERSION, type FetchFrame, type PubPolicy } from '../../../protocol/pub-wire.js';
 import { SAMPLE_POLICY } from '../../helpers/pub-fixtures.js';
-import { PubClient, type PubBlob } from '../../../daemon/pub/client.js';
+import { PubClient, type PubBlob } from '../../../daemon/pub-links/client.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
-import { PubErrorCodes } from '../../../daemon/pub/errors.js';
+import { PubReplyErrorCode, PubTransportErrorCode } from '../../../daemon/pub-links/errors.js';
 import { PubServer } from '../../../daemon/pub/server.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 
@@ -36,7 +36,7 @@ async function waitFor(pred: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe('daemon/pub/client', function () {
+describe('daemon/pub-links/client', function () {
   this.timeout(20_000);
   const dialer = new DirectDialer();
   let home: string;
@@ -117,7 +117,7 @@ describe('daemon/pub/client', function () {
       else send(page(false));
     });
     const c = await PubClient.connect(new DirectDialer(), url);
-    await assert.rejects(c.fetch(0n, { timeoutMs: 50 }), hasCode(PubErrorCodes.TIMEOUT));
+    await assert.rejects(c.fetch(0n, { timeoutMs: 50 }), hasCode(PubTransportErrorCode.TIMEOUT));
     const second = await c.fetch(0n);
     assert.equal(second.blobs.length, 0);
     await new Promise((r) => setTimeout(r, 400)); // the late pages arrive and are dropped
@@ -165,8 +165,8 @@ describe('daemon/pub/client', function () {
     const c = await PubClient.connect(new DirectDialer(), url);
     clients.push(c);
     const first = c.fetch(1n, { timeoutMs: 100 });
-    await assert.rejects(c.fetch(2n, { timeoutMs: 50 }), hasCode(PubErrorCodes.TIMEOUT));
-    await assert.rejects(first, hasCode(PubErrorCodes.TIMEOUT));
+    await assert.rejects(c.fetch(2n, { timeoutMs: 50 }), hasCode(PubTransportErrorCode.TIMEOUT));
+    await assert.rejects(first, hasCode(PubTransportErrorCode.TIMEOUT));
     // The first is abandoned but the pub still counts it: the next waits for its late reply.
     const third = c.fetch(3n);
     await new Promise((r) => setTimeout(r, 100));
@@ -232,7 +232,7 @@ describe('daemon/pub/client', function () {
     for (let i = 0; i < 5; i++) await poster.post(freshBlob());
     await waitFor(() => seen.length === 6, 'six pushed blobs');
     assert.deepEqual(seen, [2n, 3n, 4n, 5n, 6n, 7n]);
-    await assert.rejects(reader.subscribe(0n, () => {}), hasCode(PubErrorCodes.POLICY));
+    await assert.rejects(reader.subscribe(0n, () => {}), hasCode(PubReplyErrorCode.POLICY));
   });
 
   it('reports blobs pruned before they were delivered to a subscription', async () => {
@@ -271,19 +271,19 @@ describe('daemon/pub/client', function () {
   it('refuses a blob the pub does not take before spending any work', async () => {
     await startPub({ maxBlobBytes: 2048, powDifficulty: 40 });
     const c = await connect();
-    await assert.rejects(c.post(freshBlob(8192)), hasCode(PubErrorCodes.POLICY));
+    await assert.rejects(c.post(freshBlob(8192)), hasCode(PubReplyErrorCode.POLICY));
   });
 
   it('stops solving when aborted', async () => {
     await startPub({ powDifficulty: 40 });
     const c = await connect();
-    await assert.rejects(c.post(freshBlob(), { signal: AbortSignal.timeout(100), maxPowDifficulty: 64 }), hasCode(PubErrorCodes.ABORTED));
+    await assert.rejects(c.post(freshBlob(), { signal: AbortSignal.timeout(100), maxPowDifficulty: 64 }), hasCode(PubTransportErrorCode.ABORTED));
   });
 
   it('refuses to spend more work than it allows on one post', async () => {
     await startPub({ powDifficulty: 40 });
     const c = await connect();
-    await assert.rejects(c.post(freshBlob()), hasCode(PubErrorCodes.POLICY));
+    await assert.rejects(c.post(freshBlob()), hasCode(PubReplyErrorCode.POLICY));
   });
 
   it('fails pending requests with CLOSED when the connection ends, and later ones too', async () => {
@@ -296,13 +296,13 @@ describe('daemon/pub/client', function () {
     server = undefined;
     await waitFor(() => closed, 'the close event');
     assert.equal(c.open, false);
-    await assert.rejects(c.post(blob), hasCode(PubErrorCodes.CLOSED));
-    await assert.rejects(c.fetch(0n), hasCode(PubErrorCodes.CLOSED));
+    await assert.rejects(c.post(blob), hasCode(PubTransportErrorCode.CLOSED));
+    await assert.rejects(c.fetch(0n), hasCode(PubTransportErrorCode.CLOSED));
   });
 
   it('refuses a pub that speaks another version', async () => {
     const refusing = await fakePub(encodeRefuse(2, 3));
-    await assert.rejects(PubClient.connect(dialer, refusing), hasCode(PubErrorCodes.VERSION_REFUSED));
+    await assert.rejects(PubClient.connect(dialer, refusing), hasCode(PubReplyErrorCode.VERSION_REFUSED));
     const hello = encodeHello({
       version: PUB_WIRE_VERSION,
       powContext: new Uint8Array(32),
@@ -320,16 +320,16 @@ describe('daemon/pub/client', function () {
     });
     hello[0] = PUB_WIRE_VERSION + 1;
     const newer = await fakePub(hello);
-    await assert.rejects(PubClient.connect(dialer, newer), hasCode(PubErrorCodes.VERSION_REFUSED));
+    await assert.rejects(PubClient.connect(dialer, newer), hasCode(PubReplyErrorCode.VERSION_REFUSED));
   });
 
   it('gives up on a server that never says hello', async () => {
     const silent = await fakePub(null);
-    await assert.rejects(PubClient.connect(dialer, silent, { timeoutMs: 300 }), hasCode(PubErrorCodes.TIMEOUT));
+    await assert.rejects(PubClient.connect(dialer, silent, { timeoutMs: 300 }), hasCode(PubTransportErrorCode.TIMEOUT));
   });
 
   it('treats garbage from the server as a bad reply', async () => {
     const garbage = await fakePub(Uint8Array.of(PUB_WIRE_VERSION, 0x01, 0x00));
-    await assert.rejects(PubClient.connect(dialer, garbage), hasCode(PubErrorCodes.BAD_REPLY));
+    await assert.rejects(PubClient.connect(dialer, garbage), hasCode(PubReplyErrorCode.BAD_REPLY));
   });
 });
