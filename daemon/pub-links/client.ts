@@ -6,7 +6,12 @@
  * Cursors are bigint (u64 on the wire). `fetch(since)` returns blobs with cursor > since;
  * 0n means from the beginning.
  *
- * Events: `close` (the connection ended; `client.closeError` says why when it was not close()).
+ * It checks what the pub sends (reply-checks.ts): a pub that breaks the protocol's promises
+ * about cursors is dropped with PubReplyError PROTOCOL, so a hostile pub cannot stall or rewind
+ * the client.
+ *
+ * Events (PubClientEvents): `close`, once, when the connection ends; its detail (and
+ * `client.closeError`) says why when the pub or the network ended it, null after close().
  */
 import createDebug from 'debug';
 import type { WebSocket, RawData } from 'ws';
@@ -29,11 +34,15 @@ import {
   messageBytes,
   type PageEntry,
   type PageFrame,
+  type PostAckFrame,
   type PubPolicy,
   type ServerFrame,
+  type SubscribedFrame,
 } from '../../protocol/pub-wire.js';
+import { settleWithin, type AbortErrors } from '../abort.js';
+import { TypedEventTarget } from '../events.js';
 import type { Dialer } from '../transport/types.js';
-import { ABANDONED_MAX, CLIENT_MAX_POW_DIFFICULTY, HELLO_TIMEOUT_MS, POW_SLICE_ATTEMPTS } from './constants.js';
+import { ABANDONED_MAX, CLIENT_MAX_POW_DIFFICULTY, CLOSE_TIMEOUT_MS, HELLO_TIMEOUT_MS, POW_SLICE_ATTEMPTS } from './constants.js';
 import {
   PubReplyError,
   PubReplyErrorCode,
@@ -43,6 +52,7 @@ import {
   replyErrorFromFrame,
   type PubClientError,
 } from './errors.js';
+import { FetchCheck, SubscriptionCheck, checkPostAck } from './reply-checks.js';
 
 export interface PubConnectOptions {
   readonly signal?: AbortSignal;
@@ -104,98 +114,142 @@ export interface SubscribeResult {
   readonly head: bigint;
 }
 
-interface Pending {
-  readonly type: number;
-  readonly resolve: (frame: ServerFrame) => void;
-  readonly reject: (err: unknown) => void;
+export interface PubClientEvents {
+  /** The connection ended: why, when the pub or the network ended it; null after close(). */
+  close: PubClientError | null;
 }
 
+/** The frame types a request is answered with. */
+type ReplyFrame = PostAckFrame | PageFrame | SubscribedFrame;
 
-const debug = createDebug('snug:pub:client');
+/** What a FETCH is answered with so far, between its first PAGE and its last. */
+interface FetchState {
+  readonly check: FetchCheck;
+  /** fetchEach's callback; without one the blobs are gathered in `blobs`. */
+  readonly sink: ((blobs: readonly PubBlob[]) => void) | undefined;
+  readonly blobs: PageEntry[];
+  /** Some page said `pruned`. */
+  pruned: boolean;
+}
 
+/**
+ * One request, from the call until the last frame of its reply: waiting for a slot in the
+ * pub's in-flight window (`id` 0), sent, and possibly given up (`abandoned`: the caller's
+ * promise is settled, its late frames are read and dropped, its id is not used meanwhile).
+ */
+interface Request {
+  id: number;
+  readonly replyType: ReplyFrame['type'];
+  readonly encode: (id: number) => Uint8Array;
+  readonly resolve: (frame: ReplyFrame) => void;
+  readonly reject: (err: PubClientError) => void;
+  /** For a FETCH. */
+  readonly fetch: FetchState | undefined;
+  /** Given up after it was sent. */
+  abandoned: boolean;
+  /** Its last frame has come (or the connection ended). */
+  done: boolean;
+}
+
+/** The one subscription a connection may have (claimed before its SUBSCRIBE is sent). */
+interface Subscription {
+  /** The SUBSCRIBE's request id (0 until it is sent). */
+  requestId: number;
+  readonly onBlob: (b: PubBlob) => void;
+  readonly onPruned: SubscribeOptions['onPruned'];
+  readonly check: SubscriptionCheck;
+  /** Its first SUBSCRIBED has come: BLOB frames and prune notices follow. */
+  started: boolean;
+}
+
+const debug = createDebug('snug:pub-links:client');
 
 function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function aborted(): PubClientError {
+function aborted(): PubTransportError {
   return new PubTransportError(PubTransportErrorCode.ABORTED, 'aborted');
 }
 
-/** Waits for the hello (or a refusal) on a freshly dialled socket. */
-function awaitHello(ws: WebSocket, timeoutMs: number, signal?: AbortSignal): Promise<PubPolicy> {
-  return new Promise((resolve, reject) => {
-    const finish = (err: PubClientError | null, policy?: PubPolicy) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      ws.off('message', onMessage);
-      ws.off('close', onClose);
-      if (err) {
-        ws.terminate();
-        reject(err);
-      } else resolve(policy!);
-    };
-    const onAbort = () => finish(aborted());
-    const onClose = (code: number) => {
-      // A pub at its connection limit closes with 1013 (its ERROR frame may have gone before we listened).
-      if (code === PubCloseCode.TRY_AGAIN_LATER) return finish(replyErrorFromFrame(ErrorFrameCode.TOO_MANY_CONNECTIONS, 0));
-      finish(new PubTransportError(PubTransportErrorCode.CLOSED, 'the pub closed the connection before its hello'));
-    };
-    const onMessage = (data: RawData, isBinary: boolean) => {
-      if (!isBinary) return finish(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub sent a text frame'));
-      const bytes = messageBytes(data);
-      if (bytes.length >= 2 && bytes[0] !== PUB_WIRE_VERSION && bytes[1] === PubFrameType.HELLO) {
-        return finish(new PubReplyError(PubReplyErrorCode.VERSION_REFUSED, `the pub speaks protocol version ${bytes[0]}, not ${PUB_WIRE_VERSION}`));
-      }
-      let frame: ServerFrame;
-      try {
-        frame = decodeServerFrame(bytes);
-      } catch (err) {
-        return finish(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub sent a frame that does not decode', { cause: err }));
-      }
-      if (frame.type === PubFrameType.HELLO) return finish(null, frame.policy);
-      if (frame.type === PubFrameType.REFUSE) {
-        return finish(new PubReplyError(PubReplyErrorCode.VERSION_REFUSED, `the pub speaks versions ${frame.minVersion}..${frame.maxVersion}`));
-      }
-      if (frame.type === PubFrameType.ERROR) return finish(replyErrorFromFrame(frame.code, frame.retryAfterMs));
-      return finish(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub did not start with a hello'));
-    };
-    const timer = setTimeout(() => finish(new PubTransportError(PubTransportErrorCode.TIMEOUT, `no hello within ${timeoutMs} ms`)), timeoutMs);
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    ws.on('message', onMessage);
-    ws.once('close', onClose);
-    // The dialer hands the socket over after it opened: the unsolicited hello may be gone.
-    ws.send(encodeHelloRequest(), () => {});
-  });
+function closed(message = 'the connection to the pub closed', cause?: unknown): PubTransportError {
+  return new PubTransportError(PubTransportErrorCode.CLOSED, message, cause === undefined ? undefined : { cause });
 }
 
-export class PubClient extends EventTarget {
+function badReply(message: string, cause?: unknown): PubReplyError {
+  return new PubReplyError(PubReplyErrorCode.BAD_REPLY, message, cause === undefined ? undefined : { cause });
+}
+
+function versionRefused(minVersion: number, maxVersion: number): PubReplyError {
+  return new PubReplyError(PubReplyErrorCode.VERSION_REFUSED, `the pub speaks versions ${minVersion}..${maxVersion}`);
+}
+
+/** A fetch limit: an integer from 1 to PAGE_BLOBS_MAX (POLICY otherwise). */
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_BLOBS_MAX) {
+    throw new PubReplyError(PubReplyErrorCode.POLICY, `a fetch limit is an integer from 1 to ${PAGE_BLOBS_MAX}`);
+  }
+}
+
+/** Waits for the hello (or a refusal) on a freshly dialled socket; a socket that gives none is cut. */
+async function awaitHello(ws: WebSocket, timeoutMs: number, signal: AbortSignal | undefined): Promise<PubPolicy> {
+  const errors: AbortErrors = {
+    timeout: () => new PubTransportError(PubTransportErrorCode.TIMEOUT, `no hello within ${timeoutMs} ms`),
+    aborted,
+  };
+  try {
+    return await settleWithin<PubPolicy>({ timeoutMs, ...(signal ? { signal } : {}) }, errors, (resolve, reject) => {
+      const onClose = (code: number) => {
+        // A pub at its connection limit closes with 1013 (its ERROR frame may have gone before we listened).
+        if (code === PubCloseCode.TRY_AGAIN_LATER) return reject(replyErrorFromFrame(ErrorFrameCode.TOO_MANY_CONNECTIONS, 0));
+        reject(closed('the pub closed the connection before its hello'));
+      };
+      const onMessage = (data: RawData, isBinary: boolean) => {
+        if (!isBinary) return reject(badReply('the pub sent a text frame'));
+        const bytes = messageBytes(data);
+        if (bytes.length >= 2 && bytes[0] !== PUB_WIRE_VERSION && bytes[1] === PubFrameType.HELLO) {
+          return reject(new PubReplyError(PubReplyErrorCode.VERSION_REFUSED, `the pub speaks protocol version ${bytes[0]}, not ${PUB_WIRE_VERSION}`));
+        }
+        let frame: ServerFrame;
+        try {
+          frame = decodeServerFrame(bytes);
+        } catch (err) {
+          return reject(badReply('the pub sent a frame that does not decode', err));
+        }
+        if (frame.type === PubFrameType.HELLO) return resolve(frame.policy);
+        if (frame.type === PubFrameType.REFUSE) return reject(versionRefused(frame.minVersion, frame.maxVersion));
+        if (frame.type === PubFrameType.ERROR) return reject(replyErrorFromFrame(frame.code, frame.retryAfterMs));
+        reject(badReply('the pub did not start with a hello'));
+      };
+      ws.on('message', onMessage);
+      ws.once('close', onClose);
+      // The dialer hands the socket over after it opened: the unsolicited hello may be gone.
+      ws.send(encodeHelloRequest(), () => {});
+      return () => {
+        ws.off('message', onMessage);
+        ws.off('close', onClose);
+      };
+    });
+  } catch (err) {
+    ws.terminate();
+    throw err;
+  }
+}
+
+export class PubClient extends TypedEventTarget<PubClientEvents> {
   readonly policy: PubPolicy;
   readonly #ws: WebSocket;
-  readonly #pending = new Map<number, Pending>();
   /**
-   * A FETCH answered by several pages, between its first page and its last: the blobs gathered
-   * (or, for fetchEach, handed over: `sink`), how many, whether any page said `pruned`.
+   * Requests sent whose last reply frame has not come, given up or not, in the order sent: the
+   * pub counts each against its maxInflight until it has answered, so no more are sent at once.
    */
-  readonly #partial = new Map<number, { blobs: PageEntry[]; count: number; pruned: boolean }>();
-  /**
-   * Requests given up (timeout, abort) whose replies may still come: they are read and dropped,
-   * and their ids not used again until the last of them arrives. At most ABANDONED_MAX.
-   */
-  readonly #abandoned = new Set<number>();
-  /** fetchEach's callbacks, by request id. */
-  readonly #sinks = new Map<number, (blobs: readonly PubBlob[]) => void>();
-  readonly #fetchLimits = new Map<number, number>();
-  /**
-   * Requests sent whose last reply frame has not arrived, abandoned or not: the pub counts each
-   * against its maxInflight until it has answered, so no more than that are sent at once.
-   */
-  readonly #outstanding = new Set<number>();
+  readonly #sent = new Map<number, Request>();
   /** Requests waiting for a slot in the in-flight window, in call order. */
-  readonly #waiting: { start: () => void; fail: (err: PubClientError) => void }[] = [];
+  readonly #waiting: Request[] = [];
+  /** Requests in #sent given up (at most ABANDONED_MAX). */
+  #abandoned = 0;
   #nextId = 1;
-  #subscription: { requestId: number; onBlob: (b: PubBlob) => void; onPruned?: SubscribeOptions['onPruned']; started: boolean } | null = null;
+  #subscription: Subscription | null = null;
   #closeError: PubClientError | null = null;
   #closed = false;
 
@@ -233,6 +287,7 @@ export class PubClient extends EventTarget {
     return this.#closeError;
   }
 
+  /** Drops the link: `err` becomes the close error (unless one is known already). */
   #fail(err: PubClientError): void {
     this.#closeError ??= err;
     this.#ws.terminate();
@@ -242,46 +297,50 @@ export class PubClient extends EventTarget {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const err = this.#closeError ?? new PubTransportError(PubTransportErrorCode.CLOSED, 'the connection to the pub closed');
-    for (const p of this.#pending.values()) p.reject(err);
-    this.#pending.clear();
-    for (const w of this.#waiting.splice(0)) w.fail(err);
-    this.#outstanding.clear();
-    this.#partial.clear();
-    this.#sinks.clear();
-    this.#fetchLimits.clear();
+    const err = this.#closeError ?? closed();
+    for (const r of [...this.#sent.values(), ...this.#waiting.splice(0)]) this.#end(r, err);
+    this.#sent.clear();
+    this.#abandoned = 0;
     this.#subscription = null;
-    this.dispatchEvent(new Event('close'));
+    this.emit('close', this.#closeError);
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
     if (this.#closed) return;
-    if (!isBinary) return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub sent a text frame'));
+    if (!isBinary) return this.#fail(badReply('the pub sent a text frame'));
     let frame: ServerFrame;
     try {
       frame = decodeServerFrame(messageBytes(data));
     } catch (err) {
       if (!isProtocolError(err)) throw err;
-      return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub sent a frame that does not decode', { cause: err }));
+      return this.#fail(badReply('the pub sent a frame that does not decode', err));
     }
-    if (this.#dropAbandoned(frame)) return;
+    try {
+      this.#onFrame(frame);
+    } catch (err) {
+      if (!(err instanceof PubReplyError)) throw err;
+      this.#fail(err);
+    }
+  }
+
+  /** One decoded frame; throws PubReplyError for one that breaks the protocol (the link is then dropped). */
+  #onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case PubFrameType.HELLO:
         return; // the answer to our HELLO_REQUEST when the unsolicited hello was seen too
       case PubFrameType.REFUSE:
-        return this.#fail(new PubReplyError(PubReplyErrorCode.VERSION_REFUSED, `the pub speaks versions ${frame.minVersion}..${frame.maxVersion}`));
+        throw versionRefused(frame.minVersion, frame.maxVersion);
       case PubFrameType.ERROR:
         if (frame.requestId === 0) {
           // Connection-level: the pub closes next.
           this.#closeError ??= replyErrorFromFrame(frame.code, frame.retryAfterMs);
           return;
         }
-        return this.#settle(frame.requestId, frame, replyErrorFromFrame(frame.code, frame.retryAfterMs));
+        return this.#finish(this.#answering(frame.requestId), replyErrorFromFrame(frame.code, frame.retryAfterMs));
       case PubFrameType.BLOB: {
         const sub = this.#subscription;
-        if (!sub || sub.requestId !== frame.requestId || !sub.started) {
-          return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub pushed a blob for no subscription'));
-        }
+        if (!sub || sub.requestId !== frame.requestId || !sub.started) throw badReply('the pub pushed a blob for no subscription');
+        sub.check.blob(frame.cursor);
         try {
           sub.onBlob({ cursor: frame.cursor, blob: frame.blob });
         } catch (err) {
@@ -289,158 +348,150 @@ export class PubClient extends EventTarget {
         }
         return;
       }
-      case PubFrameType.PAGE:
-        return this.#onPage(frame);
       case PubFrameType.SUBSCRIBED: {
         const sub = this.#subscription;
-        if (sub && sub.requestId === frame.requestId) {
-          // Blobs may follow in the same socket read: mark the subscription live right away.
-          if (sub.started || frame.pruned) sub.onPruned?.({ start: frame.start, head: frame.head });
-          if (sub.started) return;
-          sub.started = true;
+        if (sub && sub.requestId === frame.requestId && sub.started) {
+          // A later SUBSCRIBED: blobs not delivered yet were pruned.
+          sub.check.subscribed(frame);
+          sub.onPruned?.({ start: frame.start, head: frame.head });
+          return;
         }
-        return this.#settle(frame.requestId, frame);
+        const request = this.#answering(frame.requestId, PubFrameType.SUBSCRIBED);
+        if (sub && sub.requestId === frame.requestId) {
+          sub.check.subscribed(frame);
+          // Blobs may follow in the same socket read: mark the subscription live right away.
+          sub.started = true;
+          if (frame.pruned) sub.onPruned?.({ start: frame.start, head: frame.head });
+        }
+        return this.#finish(request, frame);
       }
-      default:
-        return this.#settle(frame.requestId, frame);
+      case PubFrameType.PAGE:
+        return this.#onPage(frame);
+      case PubFrameType.POST_ACK: {
+        const request = this.#answering(frame.requestId, PubFrameType.POST_ACK);
+        checkPostAck(frame);
+        return this.#finish(request, frame);
+      }
     }
+  }
+
+  /** The sent request a frame answers (of `type`, when the frame is a reply): a frame for no request breaks the protocol. */
+  #answering(id: number, type?: ReplyFrame['type']): Request {
+    const request = this.#sent.get(id);
+    if (!request) throw badReply('the pub answered a request that was not made');
+    if (type !== undefined && request.replyType !== type) throw badReply('the pub answered with the wrong frame type');
+    return request;
   }
 
   /** A PAGE: one of several answering a FETCH (gathered until the last, or handed on), or the only one. */
   #onPage(frame: PageFrame): void {
-    const id = frame.requestId;
-    const limit = this.#fetchLimits.get(id);
-    const partial = this.#partial.get(id);
-    if (limit === undefined || this.#pending.get(id)?.type !== PubFrameType.PAGE) {
-      return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub answered a request that was not made'));
+    const request = this.#answering(frame.requestId);
+    const state = request.fetch;
+    if (!state) throw badReply('the pub answered a request that was not made');
+    state.check.page(frame);
+    state.pruned ||= frame.pruned;
+    if (!request.abandoned) {
+      if (state.sink) state.sink(frame.blobs);
+      else for (const b of frame.blobs) state.blobs.push(b);
     }
-    const count = (partial?.count ?? 0) + frame.blobs.length;
-    if (count > limit) return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub sent more blobs than asked for'));
-    const sink = this.#sinks.get(id);
-    const blobs = partial ? partial.blobs : [];
-    if (sink) sink(frame.blobs);
-    else for (const b of frame.blobs) blobs.push(b);
-    const pruned = (partial?.pruned ?? false) || frame.pruned;
-    if (frame.continues === true) {
-      this.#partial.set(id, { blobs, count, pruned });
-      return;
-    }
-    this.#partial.delete(id);
-    this.#fetchLimits.delete(id);
+    if (frame.continues === true) return;
     const { continues: _continues, ...last } = frame;
-    this.#settle(id, { ...last, blobs, pruned });
+    this.#finish(request, { ...last, blobs: state.blobs, pruned: state.pruned });
   }
 
-  /** The pub has answered request `id` in full: its slot in the in-flight window is free. */
-  #answered(id: number): void {
-    if (!this.#outstanding.delete(id)) return;
-    while (this.#waiting.length > 0 && this.#outstanding.size < this.policy.maxInflight) this.#waiting.shift()!.start();
+  /** The last frame of a request's reply has come: its slot in the in-flight window is free. */
+  #finish(request: Request, outcome: ReplyFrame | PubClientError): void {
+    this.#sent.delete(request.id);
+    if (request.abandoned) this.#abandoned -= 1;
+    this.#end(request, outcome);
+    this.#sendWaiting();
   }
 
-  #settle(requestId: number, frame: ServerFrame, error?: PubClientError): void {
-    this.#answered(requestId);
-    this.#partial.delete(requestId);
-    this.#fetchLimits.delete(requestId);
-    this.#sinks.delete(requestId);
-    const p = this.#pending.get(requestId);
-    if (!p) return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub answered a request that was not made'));
-    if (!error && frame.type !== p.type) {
-      return this.#fail(new PubReplyError(PubReplyErrorCode.BAD_REPLY, 'the pub answered with the wrong frame type'));
-    }
-    this.#pending.delete(requestId);
-    if (error) p.reject(error);
-    else p.resolve(frame);
+  /** Settles a request's caller (unless it gave up already). */
+  #end(request: Request, outcome: ReplyFrame | PubClientError): void {
+    if (request.done) return;
+    request.done = true;
+    if (request.abandoned) return;
+    if (outcome instanceof Error) request.reject(outcome);
+    else request.resolve(outcome);
   }
 
-  #abandon(id: number): void {
-    this.#abandoned.add(id);
-    if (this.#abandoned.size > ABANDONED_MAX) {
-      // A pub that answers none of them: forget the oldest (its reply would now fail the connection).
-      const oldest = this.#abandoned.values().next().value;
-      if (oldest !== undefined) {
-        this.#abandoned.delete(oldest);
-        this.#answered(oldest);
-      }
-    }
+  #sendWaiting(): void {
+    while (this.#waiting.length > 0 && this.#sent.size < this.policy.maxInflight) this.#send(this.#waiting.shift()!);
+  }
+
+  #send(request: Request): void {
+    request.id = this.#allocateId();
+    this.#sent.set(request.id, request);
+    this.#ws.send(request.encode(request.id), (err) => {
+      if (err) request.reject(closed('the connection to the pub closed', err));
+    });
   }
 
   /**
-   * A frame answering a request given up: dropped. The id is free again after its last frame
-   * (a POST_ACK, an ERROR, a PAGE that does not continue); a subscription's stay abandoned.
+   * The caller gave up (timeout, abort) or was answered. A request still waiting is dropped; one
+   * sent and not answered is abandoned: the pub still counts it, so it keeps its slot and its id
+   * until its last frame comes, which is then dropped.
    */
-  #dropAbandoned(frame: ServerFrame): boolean {
-    if (!('requestId' in frame) || frame.requestId === 0 || !this.#abandoned.has(frame.requestId)) return false;
-    const last =
-      frame.type === PubFrameType.POST_ACK || frame.type === PubFrameType.ERROR || (frame.type === PubFrameType.PAGE && frame.continues !== true);
-    if (last) this.#abandoned.delete(frame.requestId);
-    if (last || frame.type === PubFrameType.SUBSCRIBED) this.#answered(frame.requestId);
-    return true;
+  #giveUp(request: Request): void {
+    if (request.done) return;
+    if (request.id === 0) {
+      const at = this.#waiting.indexOf(request);
+      if (at >= 0) this.#waiting.splice(at, 1);
+      request.done = true;
+      return;
+    }
+    request.abandoned = true;
+    this.#abandoned += 1;
+    if (this.#abandoned > ABANDONED_MAX) {
+      // A pub that answers none of them: forget the oldest (its reply would now fail the connection).
+      for (const oldest of this.#sent.values()) {
+        if (!oldest.abandoned) continue;
+        this.#finish(oldest, closed());
+        break;
+      }
+    }
   }
 
   #allocateId(): number {
     for (;;) {
       const id = this.#nextId;
       this.#nextId = id >= REQUEST_ID_MAX ? 1 : id + 1;
-      if (!this.#pending.has(id) && !this.#abandoned.has(id) && this.#subscription?.requestId !== id) return id;
+      if (!this.#sent.has(id) && this.#subscription?.requestId !== id) return id;
     }
   }
 
   /**
-   * Sends a request frame and resolves with the reply of type `replyType`. At most the pub's
-   * maxInflight requests are out at once (more would be answered BUSY); the rest wait their
-   * turn here, in call order.
+   * Sends a request and resolves with its reply (of the type `replyType`), or rejects with the
+   * pub's error. At most the pub's maxInflight requests are out at once (more would be answered
+   * BUSY); the rest wait their turn here, in call order. `timeoutMs` and `signal` count from
+   * the call, the wait included.
    */
-  #request<F extends ServerFrame>(replyType: F['type'], build: (id: number) => Uint8Array, options: RequestOptions): Promise<F> {
-    if (this.#closed) return Promise.reject(this.#closeError ?? new PubTransportError(PubTransportErrorCode.CLOSED, 'the connection to the pub is closed'));
-    if (options.signal?.aborted) return Promise.reject(aborted());
-    return new Promise<F>((resolve, reject) => {
-      let id = 0;
-      let timer: NodeJS.Timeout | undefined;
-      const cleanup = () => {
-        if (timer) clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
+  #request<F extends ReplyFrame>(
+    replyType: F['type'],
+    encode: (id: number) => Uint8Array,
+    options: RequestOptions,
+    fetch?: FetchState,
+  ): Promise<F> {
+    if (this.#closed) return Promise.reject(this.#closeError ?? closed('the connection to the pub is closed'));
+    const errors: AbortErrors = {
+      timeout: () => new PubTransportError(PubTransportErrorCode.TIMEOUT, `no reply within ${options.timeoutMs} ms`),
+      aborted,
+    };
+    return settleWithin<F>(options, errors, (resolve, reject) => {
+      const request: Request = {
+        id: 0,
+        replyType,
+        encode,
+        resolve: (frame) => resolve(frame as F), // #answering checked the frame is of replyType
+        reject,
+        fetch,
+        abandoned: false,
+        done: false,
       };
-      const rejectIt = (err: unknown) => {
-        cleanup();
-        reject(err);
-      };
-      const waiting = { start: () => send(), fail: rejectIt };
-      const giveUp = (err: PubClientError) => {
-        if (id === 0) {
-          const at = this.#waiting.indexOf(waiting);
-          if (at >= 0) this.#waiting.splice(at, 1);
-        } else if (this.#pending.get(id)?.reject === rejectIt) {
-          // The reply may still come; it is then read and dropped.
-          this.#pending.delete(id);
-          this.#partial.delete(id);
-          this.#fetchLimits.delete(id);
-          this.#sinks.delete(id);
-          this.#abandon(id);
-        }
-        rejectIt(err);
-      };
-      const onAbort = () => giveUp(aborted());
-      const send = () => {
-        id = this.#allocateId();
-        this.#pending.set(id, {
-          type: replyType,
-          resolve: (f) => {
-            cleanup();
-            resolve(f as F);
-          },
-          reject: rejectIt,
-        });
-        this.#outstanding.add(id);
-        this.#ws.send(build(id), (err) => {
-          if (err) giveUp(new PubTransportError(PubTransportErrorCode.CLOSED, 'the connection to the pub closed', { cause: err }));
-        });
-      };
-      if (options.timeoutMs !== undefined) {
-        timer = setTimeout(() => giveUp(new PubTransportError(PubTransportErrorCode.TIMEOUT, `no reply within ${options.timeoutMs} ms`)), options.timeoutMs);
-      }
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      if (this.#waiting.length === 0 && this.#outstanding.size < this.policy.maxInflight) send();
-      else this.#waiting.push(waiting);
+      if (this.#waiting.length === 0 && this.#sent.size < this.policy.maxInflight) this.#send(request);
+      else this.#waiting.push(request);
+      return () => this.#giveUp(request);
     });
   }
 
@@ -473,12 +524,15 @@ export class PubClient extends EventTarget {
       throw new PubReplyError(PubReplyErrorCode.POLICY, `this pub asks for ${this.policy.powDifficulty} bits of work, more than ${maxDifficulty}`);
     }
     const nonce = options.nonce ?? (await this.solve(blob, options));
-    const ack = await this.#request<Extract<ServerFrame, { type: typeof PubFrameType.POST_ACK }>>(
-      PubFrameType.POST_ACK,
-      (id) => encodePost(id, nonce, blob),
-      options,
-    );
+    const ack = await this.#request<PostAckFrame>(PubFrameType.POST_ACK, (id) => encodePost(id, nonce, blob), options);
     return { cursor: ack.cursor, duplicate: ack.duplicate };
+  }
+
+  /** One FETCH, its pages gathered (no `sink`) or handed to `sink` as they arrive. */
+  #fetch(since: bigint, limit: number, sink: FetchState['sink'], options: RequestOptions): Promise<PageFrame> {
+    checkLimit(limit);
+    const state: FetchState = { check: new FetchCheck(since, limit), sink, blobs: [], pruned: false };
+    return this.#request<PageFrame>(PubFrameType.PAGE, (id) => encodeFetch(id, since, limit), options, state);
   }
 
   /**
@@ -487,18 +541,7 @@ export class PubClient extends EventTarget {
    * back, returned here as one result.
    */
   async fetch(since: bigint, options: RequestOptions & { limit?: number } = {}): Promise<FetchResult> {
-    const limit = options.limit ?? this.policy.maxPageBlobs;
-    if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_BLOBS_MAX) {
-      throw new PubReplyError(PubReplyErrorCode.POLICY, `a fetch limit is an integer from 1 to ${PAGE_BLOBS_MAX}`);
-    }
-    const page = await this.#request<Extract<ServerFrame, { type: typeof PubFrameType.PAGE }>>(
-      PubFrameType.PAGE,
-      (id) => {
-        this.#fetchLimits.set(id, limit);
-        return encodeFetch(id, since, limit);
-      },
-      options,
-    );
+    const page = await this.#fetch(since, options.limit ?? this.policy.maxPageBlobs, undefined, options);
     return { blobs: [...page.blobs], next: page.next, more: page.more, pruned: page.pruned, start: page.start, head: page.head };
   }
 
@@ -509,10 +552,6 @@ export class PubClient extends EventTarget {
    * answer is read and dropped and the fetch rejects with that error.
    */
   async fetchEach(since: bigint, onBlobs: (blobs: readonly PubBlob[]) => void, options: RequestOptions & { limit?: number } = {}): Promise<FetchSummary> {
-    const limit = options.limit ?? this.policy.maxPageBlobs;
-    if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_BLOBS_MAX) {
-      throw new PubReplyError(PubReplyErrorCode.POLICY, `a fetch limit is an integer from 1 to ${PAGE_BLOBS_MAX}`);
-    }
     let count = 0;
     let failed: { error: unknown } | undefined;
     const sink = (blobs: readonly PubBlob[]): void => {
@@ -524,15 +563,7 @@ export class PubClient extends EventTarget {
         failed = { error };
       }
     };
-    const page = await this.#request<Extract<ServerFrame, { type: typeof PubFrameType.PAGE }>>(
-      PubFrameType.PAGE,
-      (id) => {
-        this.#fetchLimits.set(id, limit);
-        this.#sinks.set(id, sink);
-        return encodeFetch(id, since, limit);
-      },
-      options,
-    );
+    const page = await this.#fetch(since, options.limit ?? this.policy.maxPageBlobs, sink, options);
     if (failed) throw failed.error;
     return { count, next: page.next, more: page.more, pruned: page.pruned, start: page.start, head: page.head };
   }
@@ -547,27 +578,25 @@ export class PubClient extends EventTarget {
     if (this.#subscription) throw new PubReplyError(PubReplyErrorCode.POLICY, 'this connection already has a subscription');
     // Claimed now, not when the request leaves (it may wait for a slot): a second subscribe()
     // meanwhile is refused. Request id 0 matches no frame until then.
-    const sub = { requestId: 0, onBlob, onPruned: options.onPruned, started: false };
+    const sub: Subscription = { requestId: 0, onBlob, onPruned: options.onPruned, check: new SubscriptionCheck(since), started: false };
     this.#subscription = sub;
-    const reply = this.#request<Extract<ServerFrame, { type: typeof PubFrameType.SUBSCRIBED }>>(
-      PubFrameType.SUBSCRIBED,
-      (id) => {
-        sub.requestId = id;
-        return encodeSubscribe(id, since);
-      },
-      options,
-    );
     try {
-      const frame = await reply;
+      const frame = await this.#request<SubscribedFrame>(
+        PubFrameType.SUBSCRIBED,
+        (id) => {
+          sub.requestId = id;
+          return encodeSubscribe(id, since);
+        },
+        options,
+      );
       return { pruned: frame.pruned, start: frame.start, head: frame.head };
     } catch (err) {
       if (this.#subscription === sub) this.#subscription = null;
       if (sub.requestId !== 0 && (isPubTransportError(err, PubTransportErrorCode.TIMEOUT) || isPubTransportError(err, PubTransportErrorCode.ABORTED))) {
         // Given up after it was sent: the pub may hold the subscription and push every new blob
-        // to a client that drops them, and the protocol has no way to cancel it. Closing is
-        // the only way to stop that (and to subscribe again, on a new connection).
-        this.#closeError ??= new PubTransportError(PubTransportErrorCode.CLOSED, 'closed after giving up on a subscription the pub may hold');
-        void this.close();
+        // to a client that drops them, and the protocol has no way to cancel it. Dropping the
+        // link is the only way to stop that (and to subscribe again, on a new connection).
+        this.#fail(closed('closed after giving up on a subscription the pub may hold'));
       }
       throw err;
     }
@@ -576,20 +605,10 @@ export class PubClient extends EventTarget {
   /** Closes the connection; pending requests fail with CLOSED. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#ws.terminate();
-      }, 2_000);
-      this.addEventListener(
-        'close',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
-      this.#ws.close(1000);
-    });
+    const ended = this.once('close');
+    const timer = setTimeout(() => this.#ws.terminate(), CLOSE_TIMEOUT_MS);
+    this.#ws.close(1000);
+    await ended;
+    clearTimeout(timer);
   }
 }
-

@@ -111,7 +111,7 @@ describe('daemon/pub-links/client', function () {
     const fetchIds: number[] = [];
     const url = await fetchPub(SAMPLE_POLICY, (frame, send) => {
       fetchIds.push(frame.requestId);
-      const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: 0n, head: 0n, blobs: [], ...(continues ? { continues } : {}) });
+      const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: 0n, head: 1n, blobs: [], ...(continues ? { continues } : {}) });
       // the first fetch is answered late, in two pages; the others at once
       if (fetchIds.length === 1) setTimeout(() => { send(page(true)); send(page(false)); }, 300);
       else send(page(false));
@@ -137,7 +137,7 @@ describe('daemon/pub-links/client', function () {
       order.push(frame.since);
       // answered slowly, in two pages, so the window stays full
       setTimeout(() => {
-        const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: frame.since, head: 0n, blobs: [], ...(continues ? { continues } : {}) });
+        const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: frame.since, head: frame.since + 1n, blobs: [], ...(continues ? { continues } : {}) });
         send(page(true));
         setTimeout(() => {
           out -= 1;
