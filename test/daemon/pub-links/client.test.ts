@@ -7,8 +7,8 @@ import { WebSocketServer } from 'ws';
 import { BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { blobHash, leadingZeroBits, powDigest, verifyPow } from '../../../protocol/pow.js';
-import { PubFrameType, decodeClientFrame, encodeHello, encodePage, encodeRefuse, PUB_WIRE_VERSION, type FetchFrame, type PubPolicy } from '../../../protocol/pub-wire.js';
-import { SAMPLE_POLICY } from '../../helpers/pub-fixtures.js';
+import { PubFrameType, encodeHello, encodePage, encodeRefuse, PUB_WIRE_VERSION, type FetchFrame, type PubPolicy } from '../../../protocol/pub-wire.js';
+import { SAMPLE_POLICY, scriptedPub, type ScriptedPub } from '../../helpers/pub-fixtures.js';
 import { PubClient, type PubBlob } from '../../../daemon/pub-links/client.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
 import { PubReplyErrorCode, PubTransportErrorCode } from '../../../daemon/pub-links/errors.js';
@@ -44,6 +44,7 @@ describe('daemon/pub-links/client', function () {
   let address: string;
   const clients: PubClient[] = [];
   const fakes: WebSocketServer[] = [];
+  const scripted: ScriptedPub[] = [];
 
   before(async () => {
     await ready();
@@ -59,6 +60,7 @@ describe('daemon/pub-links/client', function () {
       for (const ws of f.clients) ws.terminate();
       await new Promise((r) => f.close(r));
     }
+    for (const p of scripted.splice(0)) await p.close();
     await server?.stop();
     server = undefined;
     await rm(home, { recursive: true, force: true });
@@ -88,23 +90,13 @@ describe('daemon/pub-links/client', function () {
     return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
   }
 
-  /**
-   * A scripted pub: greets with `policy` on HELLO_REQUEST and hands each FETCH to `onFetch`
-   * with a way to send frames back; other requests go unanswered. Resolves with its address.
-   */
+  /** A scripted pub (pub-fixtures) that hands each FETCH to `onFetch`; other requests go unanswered. */
   async function fetchPub(policy: PubPolicy, onFetch: (frame: FetchFrame, send: (frame: Uint8Array) => void) => void): Promise<string> {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    fakes.push(wss);
-    await new Promise((r) => wss.once('listening', r));
-    wss.on('connection', (ws) => {
-      ws.on('error', () => {});
-      ws.on('message', (data: Buffer) => {
-        const frame = decodeClientFrame(new Uint8Array(data));
-        if (frame.type === PubFrameType.HELLO_REQUEST) return void ws.send(encodeHello(policy));
-        if (frame.type === PubFrameType.FETCH) onFetch(frame, (f) => ws.send(f));
-      });
+    const pub = await scriptedPub(policy, (frame, send) => {
+      if (frame.type === PubFrameType.FETCH) onFetch(frame, send);
     });
-    return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    scripted.push(pub);
+    return pub.url;
   }
 
   it('drops a late reply to a request it gave up on, keeps the connection, and does not reuse its id meanwhile', async () => {
