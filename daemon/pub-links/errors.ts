@@ -9,7 +9,7 @@
  * - PubTransportError: the link failed, whatever the pub meant: it closed, a reply did not come
  *   in time, the caller aborted.
  */
-import { SnugError } from '../../protocol/errors.js';
+import { SnugError, errorGuard } from '../../protocol/errors.js';
 import { errorFrameName, type ErrorFrameCode, type ErrorFrameName } from '../../protocol/pub-wire.js';
 
 export const PubReplyErrorCode = {
@@ -47,20 +47,17 @@ export const PubReplyErrorCode = {
 
 export type PubReplyErrorCode = (typeof PubReplyErrorCode)[keyof typeof PubReplyErrorCode];
 
-export class PubReplyError extends SnugError {
-  declare readonly code: PubReplyErrorCode;
+export class PubReplyError extends SnugError<PubReplyErrorCode> {
   /** For an ERROR frame from the pub: its retry hint in ms (0: none). */
   readonly retryAfterMs: number;
   constructor(code: PubReplyErrorCode, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
     super(code, message, options);
-    this.name = 'PubReplyError';
     this.retryAfterMs = options?.retryAfterMs ?? 0;
   }
 }
 
-export function isPubReplyError(err: unknown, code?: PubReplyErrorCode): err is PubReplyError {
-  return err instanceof PubReplyError && (code === undefined || err.code === code);
-}
+/** True when `err` is a PubReplyError (of `code`, when given). */
+export const isPubReplyError = errorGuard(PubReplyError);
 
 /** The PubReplyError for an ERROR frame's numeric code. */
 export function replyErrorFromFrame(code: ErrorFrameCode, retryAfterMs: number): PubReplyError {
@@ -79,17 +76,10 @@ export const PubTransportErrorCode = {
 
 export type PubTransportErrorCode = (typeof PubTransportErrorCode)[keyof typeof PubTransportErrorCode];
 
-export class PubTransportError extends SnugError {
-  declare readonly code: PubTransportErrorCode;
-  constructor(code: PubTransportErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'PubTransportError';
-  }
-}
+export class PubTransportError extends SnugError<PubTransportErrorCode> {}
 
-export function isPubTransportError(err: unknown, code?: PubTransportErrorCode): err is PubTransportError {
-  return err instanceof PubTransportError && (code === undefined || err.code === code);
-}
+/** True when `err` is a PubTransportError (of `code`, when given). */
+export const isPubTransportError = errorGuard(PubTransportError);
 
 /** Every error a PubClient rejects with or closes on. */
 export type PubClientError = PubReplyError | PubTransportError;

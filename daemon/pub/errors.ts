@@ -4,7 +4,7 @@
  * frame's numeric code (protocol/pub-wire.ts ErrorFrameCode), not one of these; the pub
  * client's errors are daemon/pub-links/errors.ts's.
  */
-import { SnugError } from '../../protocol/errors.js';
+import { SnugError, errorGuard } from '../../protocol/errors.js';
 import type { PubLimits } from './constants.js';
 
 export const PubErrorCode = {
@@ -45,17 +45,10 @@ export type PubErrorCode = (typeof PubErrorCode)[keyof typeof PubErrorCode];
  */
 export const PubErrorCodes = PubErrorCode;
 
-export class PubError extends SnugError {
-  declare readonly code: PubErrorCode;
-  constructor(code: PubErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'PubError';
-  }
-}
+export class PubError extends SnugError<PubErrorCode> {}
 
-export function isPubError(err: unknown, code?: PubErrorCode): err is PubError {
-  return err instanceof PubError && (code === undefined || err.code === code);
-}
+/** True when `err` is a PubError (of `code`, when given). */
+export const isPubError = errorGuard(PubError);
 
 /** A limit out of range: `limit` names the PubLimits field, `requirement` what it must be. */
 export class PubLimitError extends PubError {
@@ -63,7 +56,6 @@ export class PubLimitError extends PubError {
   readonly requirement: string;
   constructor(limit: keyof PubLimits, requirement: string) {
     super(PubErrorCode.BAD_LIMIT, `${limit} ${requirement}`);
-    this.name = 'PubLimitError';
     this.limit = limit;
     this.requirement = requirement;
   }
