@@ -34,6 +34,8 @@ function checkUint(value: number, max: number, what: string): void {
 export class ByteWriter {
   private buf: Uint8Array;
   private pos = 0;
+  /** A view of `buf` for bigint writes, made on the first one (and again after `buf` grows). */
+  private dataView: DataView | undefined;
 
   constructor(initialCapacity = 256) {
     this.buf = new Uint8Array(Math.max(16, initialCapacity));
@@ -88,7 +90,11 @@ export class ByteWriter {
   /** A u64 as a bigint, 0..U64_MAX. */
   u64Big(value: bigint): this {
     if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) throw invalid('u64 must be a bigint in 0..2^64-1');
-    return this.u32(Number(value >> 32n)).u32(Number(value & 0xffff_ffffn));
+    this.reserve(8);
+    if (this.dataView?.buffer !== this.buf.buffer) this.dataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.dataView.setBigUint64(this.pos, value);
+    this.pos += 8;
+    return this;
   }
 
   /** Exactly `length` bytes, no prefix. */
@@ -138,6 +144,8 @@ export class ByteWriter {
 /** Reads fields from a byte string; every read is bounds-checked. */
 export class ByteReader {
   private pos = 0;
+  /** A view of the input for bigint reads, made on the first one. */
+  private dataView: DataView | undefined;
 
   constructor(private readonly buf: Uint8Array) {}
 
@@ -188,9 +196,10 @@ export class ByteReader {
   /** A u64 as a bigint (the whole range 0..U64_MAX). */
   u64Big(what = 'u64'): bigint {
     this.need(8, what);
-    const hi = this.u32(what);
-    const lo = this.u32(what);
-    return (BigInt(hi) << 32n) | BigInt(lo);
+    this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    const v = this.dataView.getBigUint64(this.pos);
+    this.pos += 8;
+    return v;
   }
 
   /** Exactly `n` bytes (a copy). */
