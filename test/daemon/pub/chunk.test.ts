@@ -10,7 +10,7 @@ import {
   decodeChunk,
   encodeChunk,
   type ChunkEntry,
-} from '../../../daemon/pub/chunk.js';
+} from '../../../daemon/pub/store/chunk.js';
 import { PubErrorCodes } from '../../../daemon/pub/errors.js';
 import { PAGE_OVERHEAD_BYTES, encodePage } from '../../../protocol/pub-wire.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { HASH_FILTER_VERSION, HashFilter, loadHashFilter, saveHashFilter } from '../../../daemon/pub/hash-filter.js';
+import { HASH_FILTER_VERSION, HashFilter, loadHashFilter, saveHashFilter } from '../../../daemon/pub/store/hash-filter.js';
 import { ready } from '../../../protocol/crypto.js';
 import { blobHash } from '../../../protocol/pow.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Level } from 'level';
-import { BlobStore, type PutResult } from '../../../daemon/pub/store.js';
+import { BlobStore, type PutResult } from '../../../daemon/pub/store/index.js';
 import { BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { Prng } from '../../helpers/pub-fixtures.js';

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { PubErrorCodes } from '../../../daemon/pub/errors.js';
-import { BlobStore } from '../../../daemon/pub/store.js';
+import { BlobStore } from '../../../daemon/pub/store/index.js';
 
 let serial = 0;
 /** A distinct valid blob each call. */
