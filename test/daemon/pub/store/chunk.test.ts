@@ -10,9 +10,9 @@ import {
   decodeChunk,
   encodeChunk,
   type ChunkEntry,
-} from '../../../daemon/pub/store/chunk.js';
-import { PubErrorCodes } from '../../../daemon/pub/errors.js';
-import { PAGE_OVERHEAD_BYTES, encodePage } from '../../../protocol/pub-wire.js';
+} from '../../../../daemon/pub/store/chunk.js';
+import { PubErrorCodes } from '../../../../daemon/pub/errors.js';
+import { PAGE_OVERHEAD_BYTES, encodePage } from '../../../../protocol/pub-wire.js';
 
 /** The blob lengths the vector's records are decoded with (short, so the vector stays short). */
 const SIZES = [16, 32];
@@ -79,7 +79,7 @@ function edited(edit: (b: Uint8Array, v: DataView) => void): Uint8Array {
   return b;
 }
 
-describe('daemon/pub/chunk', () => {
+describe('daemon/pub/store/chunk', () => {
   it('encodes two blobs to the committed byte vector', () => {
     assert.equal(VECTOR_HEX.length / 2, ENTRIES_AT + 2 * CHUNK_ENTRY_HEADER_BYTES + 16 + 32);
     assert.equal(hex(encodeChunk(VECTOR_ENTRIES, true)), VECTOR_HEX);
