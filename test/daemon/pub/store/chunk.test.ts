@@ -1,5 +1,5 @@
 /**
- * The pub store's CHUNK record codec (daemon/pub/chunk.ts): a committed byte vector, round
+ * The pub store's CHUNK record codec (daemon/pub/store/chunk.ts): a committed byte vector, round
  * trips, every way decodeChunk must refuse a record, and entries() being PAGE-frame entries.
  */
 import assert from 'node:assert/strict';
