@@ -35,6 +35,16 @@ export function freshBlob(size = 2048): Uint8Array {
   return b;
 }
 
+/** The `code` of what `fn` throws ('no error' if it returns; 'no code (…)' for an error without one). */
+export function errorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: string }).code ?? `no code (${String(err)})`;
+  }
+  return 'no error';
+}
+
 export async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (err: unknown) => (err as { code?: string }).code === code);
 }

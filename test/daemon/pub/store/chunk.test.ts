@@ -13,6 +13,7 @@ import {
 } from '../../../../daemon/pub/store/chunk.js';
 import { PubErrorCodes } from '../../../../daemon/pub/errors.js';
 import { PAGE_OVERHEAD_BYTES, encodePage } from '../../../../protocol/pub-wire.js';
+import { errorCode } from '../../../helpers/store-fixtures.js';
 
 /** The blob lengths the vector's records are decoded with (short, so the vector stays short). */
 const SIZES = [16, 32];
@@ -59,17 +60,8 @@ const VECTOR_HEX = [
 /** Offset of the first entry in a 2-blob record: header (4) + 2 × metadata (40). */
 const ENTRIES_AT = 4 + 2 * 40;
 
-function corruptCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code ?? `no code (${String(err)})`;
-  }
-  return 'no error';
-}
-
 function assertCorrupt(last: bigint, record: Uint8Array, sizes: readonly number[] = SIZES, why = ''): void {
-  assert.equal(corruptCode(() => decodeChunk(last, record, sizes)), PubErrorCodes.STORE_CORRUPT, why);
+  assert.equal(errorCode(() => decodeChunk(last, record, sizes)), PubErrorCodes.STORE_CORRUPT, why);
 }
 
 /** The vector with `edit` applied to a copy. */

@@ -26,13 +26,7 @@ describe('daemon/pub/store/dedupe', function () {
   this.timeout(20_000);
 
   const at = useStoreDir('pub-dedupe');
-  const openStore = at.openStore;
-  const closeStore = at.closeStore;
-  let path: string;
-
-  beforeEach(() => {
-    path = at.path;
-  });
+  const { openStore, closeStore } = at;
 
   describe('under concurrency', () => {
     it('gives a blob put again and again while earlier copies are being committed one cursor, and every other blob its own', async () => {
@@ -84,7 +78,7 @@ describe('daemon/pub/store/dedupe', function () {
       };
       const withIndex = async (fn: (index: RawDb) => Promise<void>): Promise<void> => {
         await closeStore();
-        await withRaw(`${path}-index`, fn);
+        await withRaw(`${at.path}-index`, fn);
       };
       let s = await reopen();
       for (let n = 0; n < 10; n++) await s.put(blobOf(n));
@@ -115,7 +109,7 @@ describe('daemon/pub/store/dedupe', function () {
       const blobs = Array.from({ length: 300 }, () => freshBlob());
       await putInGroups(s, blobs, 20);
       await closeStore();
-      await removeDir(`${path}-index`);
+      await removeDir(`${at.path}-index`);
 
       const again = await openStore();
       for (const i of [0, 1, 127, 128, 250, 299]) {
@@ -123,7 +117,7 @@ describe('daemon/pub/store/dedupe', function () {
       }
       assert.deepEqual(await again.put(freshBlob()), { cursor: 301n, duplicate: false });
       await closeStore();
-      await withRaw(`${path}-index`, async (index) => {
+      await withRaw(`${at.path}-index`, async (index) => {
         assert.equal(hex((await index.get(INDEXED_KEY))!), hex(indexValue(301n)));
         assert.equal((await allRecords(index)).length, 303, 'INDEXED, FILTER and an entry per blob');
       });
@@ -136,7 +130,7 @@ describe('daemon/pub/store/dedupe', function () {
         await putInGroups(s, blobs, 25);
         await closeStore();
         // As after a crash that lost the unsynced index writes after the mark.
-        await withRaw(`${path}-index`, async (index) => {
+        await withRaw(`${at.path}-index`, async (index) => {
           const lost = blobs.slice(Number(mark)).map((b) => ({ type: 'del' as const, key: indexKey(blobHash(b)) }));
           await index.batch([...lost, { type: 'put', key: INDEXED_KEY, value: indexValue(mark) }], { sync: true });
         });
@@ -156,7 +150,7 @@ describe('daemon/pub/store/dedupe', function () {
       assert.deepEqual(s.stats(), { blobs: 3, bytes: 3 * 2048, start: 2n, head: 4n });
       await closeStore();
       // As after a crash between the prune's log batch and its index batch: the entry survives.
-      await withRaw(`${path}-index`, async (index) => {
+      await withRaw(`${at.path}-index`, async (index) => {
         assert.equal(await index.get(indexKey(blobHash(a))), undefined, 'the prune removed the entry');
         await index.put(indexKey(blobHash(a)), indexValue(1n), { sync: true });
       });
@@ -173,7 +167,7 @@ describe('daemon/pub/store/dedupe', function () {
       for (const b of old) await s.put(b);
       await closeStore();
       // The log is wiped (say, to reset the pub) but its index directory beside it is not.
-      await removeDir(path);
+      await removeDir(at.path);
 
       const again = await openStore();
       assert.deepEqual(again.stats(), { blobs: 0, bytes: 0, start: 1n, head: 0n });
@@ -187,7 +181,7 @@ describe('daemon/pub/store/dedupe', function () {
       await s.put(freshBlob());
       await closeStore();
       const e = freshBlob();
-      await withRaw(`${path}-index`, async (index) => {
+      await withRaw(`${at.path}-index`, async (index) => {
         await index.put(indexKey(blobHash(e)), indexValue(7n), { sync: true });
       });
       const again = await openStore();

@@ -9,7 +9,7 @@ import { rejectsWith, useStoreDir } from '../../../helpers/store-fixtures.js';
 
 describe('daemon/pub/store/level', () => {
   const at = useStoreDir('pub-level');
-  const openStore = at.openStore;
+  const { openStore } = at;
 
   it('refuses a second open of the same store while the first holds it', async () => {
     await openStore();

@@ -14,13 +14,7 @@ describe('daemon/pub/store/migrate-v1', function () {
   this.timeout(20_000);
 
   const at = useStoreDir('pub-migrate');
-  const openStore = at.openStore;
-  const closeStore = at.closeStore;
-  let path: string;
-
-  beforeEach(() => {
-    path = at.path;
-  });
+  const { openStore, closeStore } = at;
 
   /**
    * A store of the per-blob layout, written by hand: STATE 0x01, a PoW context, a BLOB record
@@ -32,7 +26,7 @@ describe('daemon/pub/store/migrate-v1', function () {
     const { blobs, floor, pow } = opts;
     const last = floor + BigInt(blobs.length);
     const bytes = blobs.reduce((n, b) => n + b.length, 0);
-    await withRaw(path, async (db) => {
+    await withRaw(at.path, async (db) => {
       const ops: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array }> = [
         { type: 'put', key: STATE_KEY, value: stateValue(LAYOUT_PER_BLOB, last, floor, blobs.length, bytes) },
         { type: 'put', key: POW_CONTEXT_KEY, value: Uint8Array.of(RECORD_VERSION, ...pow) },
@@ -77,7 +71,7 @@ describe('daemon/pub/store/migrate-v1', function () {
         assert.deepEqual(await s.put(fresh), { cursor: floor + 301n, duplicate: false });
         await closeStore();
 
-        const log = await readLog(path);
+        const log = await readLog(at.path);
         assertChunkLayout(log, floor, floor + 301n);
         assert.equal(hex(log.pow), hex(Uint8Array.of(RECORD_VERSION, ...pow)));
         for (const c of log.chunks) {
@@ -96,7 +90,7 @@ describe('daemon/pub/store/migrate-v1', function () {
       const blobs = Array.from({ length: 300 }, () => freshBlob());
       // The first two chunks were written (with their per-blob records deleted) before the crash.
       await writePerBlobStore({ blobs, floor: 0n, pow, receivedAt, convertedChunks: [128, 60] });
-      await withRaw(path, async (db) => {
+      await withRaw(at.path, async (db) => {
         assert.equal((await db.get(STATE_KEY))![0], LAYOUT_PER_BLOB);
         assert.equal(await db.get(u64Key(0x01, 1n)), undefined);
         assert.notEqual(await db.get(u64Key(0x01, 189n)), undefined);
@@ -110,7 +104,7 @@ describe('daemon/pub/store/migrate-v1', function () {
         assert.deepEqual(await s.put(blobs[i]!), { cursor: BigInt(i + 1), duplicate: true }, `blob ${i}`);
       }
       await closeStore();
-      const log = await readLog(path);
+      const log = await readLog(at.path);
       assertChunkLayout(log, 0n, 300n);
     });
   });

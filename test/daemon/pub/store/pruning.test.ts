@@ -17,13 +17,7 @@ describe('daemon/pub/store/pruning', function () {
   this.timeout(20_000);
 
   const at = useStoreDir('pub-prune');
-  const openStore = at.openStore;
-  const closeStore = at.closeStore;
-  let path: string;
-
-  beforeEach(() => {
-    path = at.path;
-  });
+  const { openStore, closeStore } = at;
 
   it('prunes the oldest blobs to stay within the quota and says so to a reader behind them', async () => {
     const s = await openStore({ quotaBytes: 3 * 2048 });
@@ -94,7 +88,7 @@ describe('daemon/pub/store/pruning', function () {
     assert.equal(count, 300);
     assertBlobs(await readAll(s), blobs.slice(Number(start) - 1), start);
     await closeStore();
-    assertChunkLayout(await readLog(path), start - 1n, 700n);
+    assertChunkLayout(await readLog(at.path), start - 1n, 700n);
     const again = await openStore({ quotaBytes: 300 * 2048 });
     assertBlobs(await readAll(again), blobs.slice(Number(start) - 1), start);
   });

@@ -13,13 +13,7 @@ describe('daemon/pub/store/reader', function () {
   this.timeout(20_000);
 
   const at = useStoreDir('pub-reader');
-  const openStore = at.openStore;
-  const closeStore = at.closeStore;
-  let path: string;
-
-  beforeEach(() => {
-    path = at.path;
-  });
+  const { openStore, closeStore } = at;
 
   describe('a reader while the tail it reads is sealed', () => {
     const head: PageHead = { requestId: 9, more: false, pruned: false, start: 1n, next: 0n, head: 0n };
@@ -61,7 +55,7 @@ describe('daemon/pub/store/reader', function () {
         await Promise.all([byBlobs.close(), byRuns.close(), atEnd.close()]);
       }
       await closeStore();
-      const { sealed } = assertChunkLayout(await readLog(path), 0n, 300n);
+      const { sealed } = assertChunkLayout(await readLog(at.path), 0n, 300n);
       assert.equal(sealed[0]!.first, 1n);
       assert.equal(sealed[0]!.last, 128n, 'the readers read across a seal of 1..128');
     });

@@ -31,6 +31,7 @@ import {
   encodeState,
   indexKey,
 } from '../../../../daemon/pub/store/records.js';
+import { errorCode } from '../../../helpers/store-fixtures.js';
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -40,17 +41,8 @@ function fromHex(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'hex'));
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code ?? `no code (${String(err)})`;
-  }
-  return 'no error';
-}
-
 function assertCorrupt(fn: () => unknown, why = ''): void {
-  assert.equal(codeOf(fn), PubErrorCodes.STORE_CORRUPT, why);
+  assert.equal(errorCode(fn), PubErrorCodes.STORE_CORRUPT, why);
 }
 
 /** last 300, floor 44, 256 blobs, 524,288 bytes, written out by hand from README.md. */

@@ -10,7 +10,7 @@ import { freshBlob, rejectsWith, useStoreDir } from '../../../helpers/store-fixt
 
 describe('daemon/pub/store', () => {
   const at = useStoreDir('pub-store');
-  const openStore = at.openStore;
+  const { openStore } = at;
 
   it('gives blobs increasing cursors from 1 in arrival order and returns them in that order', async () => {
     const s = await openStore();

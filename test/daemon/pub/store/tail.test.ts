@@ -15,13 +15,7 @@ describe('daemon/pub/store/tail', function () {
   this.timeout(20_000);
 
   const at = useStoreDir('pub-layout');
-  const openStore = at.openStore;
-  const closeStore = at.closeStore;
-  let path: string;
-
-  beforeEach(() => {
-    path = at.path;
-  });
+  const { openStore, closeStore } = at;
 
   it('writes STATE in the chunk layout and chunks that cover every cursor once, sealing the tail at the target size', async () => {
     const s = await openStore();
@@ -29,7 +23,7 @@ describe('daemon/pub/store/tail', function () {
     for (const [i, b] of blobs.entries()) assert.deepEqual(await s.put(b), { cursor: BigInt(i + 1), duplicate: false });
     await closeStore();
 
-    const log = await readLog(path);
+    const log = await readLog(at.path);
     const { sealed, unsealed } = assertChunkLayout(log, 0n, 300n);
     assert.ok(sealed.length >= 2, `${sealed.length} sealed chunks after 600 KiB of posts`);
     for (const c of sealed) {
@@ -47,7 +41,7 @@ describe('daemon/pub/store/tail', function () {
       }
     }
     // The index: every blob under its hash, and the mark at the last cursor.
-    await withRaw(`${path}-index`, async (index) => {
+    await withRaw(`${at.path}-index`, async (index) => {
       const records = await allRecords(index);
       assert.equal(records.length, 302, 'INDEXED, FILTER and an entry per blob');
       assert.equal(hex((await index.get(INDEXED_KEY))!), hex(indexValue(300n)));
@@ -65,7 +59,7 @@ describe('daemon/pub/store/tail', function () {
     const blobs = Array.from({ length: 200 }, () => freshBlob());
     for (const b of blobs.slice(0, 100)) await s.put(b);
     await closeStore();
-    let log = await readLog(path);
+    let log = await readLog(at.path);
     let parts = assertChunkLayout(log, 0n, 100n);
     assert.equal(parts.sealed.length, 0, '200 KiB is below the target: nothing sealed yet');
 
@@ -76,7 +70,7 @@ describe('daemon/pub/store/tail', function () {
     assert.deepEqual(await again.put(blobs[0]!), { cursor: 1n, duplicate: true });
     await closeStore();
 
-    log = await readLog(path);
+    log = await readLog(at.path);
     parts = assertChunkLayout(log, 0n, 200n);
     // Blobs from before the reopen and after it share the first sealed chunk.
     assert.ok(parts.sealed.length >= 1);
