@@ -35,7 +35,7 @@ import {
 } from '../../protocol/pub-wire.js';
 import { HELLO_REQUESTS_MAX, PUMP_PAGE_BLOBS, PUMP_PAGE_BYTES, SEND_HIGH_WATER_BYTES, type PubLimits } from './constants.js';
 import { TokenBucket } from './policy.js';
-import type { BlobReader, BlobStore, EntriesPage, SincePage, StoredBlob } from './store.js';
+import type { BlobReader, BlobStore, EntriesPage, SincePage, StoredBlob } from './store/index.js';
 
 /** What a connection needs from the pub that accepted it (PubServer gives every connection one). */
 export interface ConnectionHost {

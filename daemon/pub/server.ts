@@ -22,7 +22,7 @@ import { PING_INTERVAL_MS, PUB_DIR, STORE_DIR, type PubLimits } from './constant
 import { PubError, PubErrorCode } from './errors.js';
 import { policyFrom, resolveLimits } from './policy.js';
 import { RateMeter } from './rate-meter.js';
-import { AppendEvent, BlobStore, type StoredBlob } from './store.js';
+import { AppendEvent, BlobStore, type StoredBlob } from './store/index.js';
 
 const debug = createDebug('snug:pub');
 

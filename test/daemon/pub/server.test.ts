@@ -24,7 +24,7 @@ import type { PubLimits } from '../../../daemon/pub/constants.js';
 import { PubErrorCode } from '../../../daemon/pub/errors.js';
 import { PubTransportErrorCode } from '../../../daemon/pub-links/errors.js';
 import { PubServer } from '../../../daemon/pub/server.js';
-import { BlobStore } from '../../../daemon/pub/store.js';
+import { BlobStore } from '../../../daemon/pub/store/index.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 
 let serial = 0;
