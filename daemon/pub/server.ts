@@ -65,7 +65,6 @@ export interface PubStats {
   readonly head: bigint;
 }
 
-
 /**
  * Sockets the HTTP server holds beyond maxConnections: room for handshakes in progress, and for
  * answering a connection over the limit with TOO_MANY_CONNECTIONS. Sockets past it are closed
@@ -80,14 +79,13 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 const HANDSHAKE_CHECK_INTERVAL_MS = 1_000;
 /** Bytes a BLOB frame adds to its blob: header, request id, cursor, length. */
 const BLOB_FRAME_OVERHEAD_BYTES = 2 + 4 + 8 + 4;
+/** Time a connection has to close when the pub stops before it is cut (ms). */
+const STOP_GRACE_MS = 2_000;
 
 export interface PubServerEvents {
   /** A write to the store failed and the pub stopped itself (STORE_FAILED). */
   failed: PubError;
 }
-
-/** Time a connection has to close when the pub stops before it is cut (ms). */
-const STOP_GRACE_MS = 2_000;
 
 export class PubServer extends TypedEventTarget<PubServerEvents> {
   readonly limits: PubLimits;
@@ -137,7 +135,9 @@ export class PubServer extends TypedEventTarget<PubServerEvents> {
       posted: (duplicate) => this.#countPost(duplicate),
       track: (work) => this.#track(work),
       storeFailed: (err, options) => this.#storeFailed(err, options),
-      closed: (conn) => this.#connections.delete(conn),
+      closed: (conn) => {
+        this.#connections.delete(conn);
+      },
     };
   }
 
