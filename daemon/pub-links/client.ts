@@ -15,6 +15,7 @@
  */
 import createDebug from 'debug';
 import type { WebSocket, RawData } from 'ws';
+import { U64_MAX } from '../../protocol/bytes.js';
 import { ready } from '../../protocol/crypto.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { POW_NONCE_MAX, blobHash, solvePow } from '../../protocol/pow.js';
@@ -182,6 +183,13 @@ function badReply(message: string, cause?: unknown): PubReplyError {
 
 function versionRefused(minVersion: number, maxVersion: number): PubReplyError {
   return new PubReplyError(PubReplyErrorCode.VERSION_REFUSED, `the pub speaks versions ${minVersion}..${maxVersion}`);
+}
+
+/** A cursor or nonce: a u64 bigint (POLICY otherwise), checked before a request takes an id. */
+function checkU64(value: bigint, what: string): void {
+  if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) {
+    throw new PubReplyError(PubReplyErrorCode.POLICY, `${what} is a u64 (a bigint from 0 to 2^64 - 1)`);
+  }
 }
 
 /** A fetch limit: an integer from 1 to PAGE_BLOBS_MAX (POLICY otherwise). */
@@ -421,9 +429,11 @@ export class PubClient extends TypedEventTarget<PubClientEvents> {
   }
 
   #send(request: Request): void {
-    request.id = this.#allocateId();
-    this.#sent.set(request.id, request);
-    this.#ws.send(request.encode(request.id), (err) => {
+    const id = this.#allocateId();
+    const frame = request.encode(id); // before the request takes the id and a slot
+    request.id = id;
+    this.#sent.set(id, request);
+    this.#ws.send(frame, (err) => {
       if (err) request.reject(closed('the connection to the pub closed', err));
     });
   }
@@ -523,6 +533,7 @@ export class PubClient extends TypedEventTarget<PubClientEvents> {
     if (options.nonce === undefined && this.policy.powDifficulty > maxDifficulty) {
       throw new PubReplyError(PubReplyErrorCode.POLICY, `this pub asks for ${this.policy.powDifficulty} bits of work, more than ${maxDifficulty}`);
     }
+    if (options.nonce !== undefined) checkU64(options.nonce, 'a nonce');
     const nonce = options.nonce ?? (await this.solve(blob, options));
     const ack = await this.#request<PostAckFrame>(PubFrameType.POST_ACK, (id) => encodePost(id, nonce, blob), options);
     return { cursor: ack.cursor, duplicate: ack.duplicate };
@@ -530,6 +541,7 @@ export class PubClient extends TypedEventTarget<PubClientEvents> {
 
   /** One FETCH, its pages gathered (no `sink`) or handed to `sink` as they arrive. */
   #fetch(since: bigint, limit: number, sink: FetchState['sink'], options: RequestOptions): Promise<PageFrame> {
+    checkU64(since, 'a cursor');
     checkLimit(limit);
     const state: FetchState = { check: new FetchCheck(since, limit), sink, blobs: [], pruned: false };
     return this.#request<PageFrame>(PubFrameType.PAGE, (id) => encodeFetch(id, since, limit), options, state);
@@ -575,6 +587,7 @@ export class PubClient extends TypedEventTarget<PubClientEvents> {
    * pushes.
    */
   async subscribe(since: bigint, onBlob: (b: PubBlob) => void, options: SubscribeOptions = {}): Promise<SubscribeResult> {
+    checkU64(since, 'a cursor');
     if (this.#subscription) throw new PubReplyError(PubReplyErrorCode.POLICY, 'this connection already has a subscription');
     // Claimed now, not when the request leaves (it may wait for a slot): a second subscribe()
     // meanwhile is refused. Request id 0 matches no frame until then.

@@ -168,6 +168,25 @@ describe('daemon/pub-links/client', function () {
     assert.deepEqual(seen, [1n, 3n]);
   });
 
+  it('refuses a cursor or nonce that is not a u64 with POLICY before sending anything, and keeps the connection', async () => {
+    const fetched: bigint[] = [];
+    const url = await fetchPub(SAMPLE_POLICY, (frame, send) => {
+      fetched.push(frame.since);
+      send(encodePage({ requestId: frame.requestId, more: false, pruned: false, start: 1n, next: frame.since, head: frame.since, blobs: [] }));
+    });
+    const c = await PubClient.connect(new DirectDialer(), url);
+    clients.push(c);
+    for (const since of [-1n, 2n ** 64n]) {
+      await assert.rejects(c.fetch(since), hasCode(PubReplyErrorCode.POLICY));
+      await assert.rejects(c.fetchEach(since, () => {}), hasCode(PubReplyErrorCode.POLICY));
+      await assert.rejects(c.subscribe(since, () => {}), hasCode(PubReplyErrorCode.POLICY));
+    }
+    await assert.rejects(c.post(freshBlob(), { nonce: -1n }), hasCode(PubReplyErrorCode.POLICY));
+    assert.equal((await c.fetch(3n)).next, 3n);
+    assert.deepEqual(fetched, [3n]);
+    assert.equal(c.open, true);
+  });
+
   it('learns the policy from the hello and pays the proof of work it asks for', async () => {
     await startPub({ powDifficulty: 12 });
     const c = await connect();
