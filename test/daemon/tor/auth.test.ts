@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ready } from '../../../protocol/crypto.js';
@@ -13,11 +14,13 @@ import { torExpandedSecretKey } from '../../../protocol/identity.js';
 import { main } from '../../../daemon/cli/main.js';
 import { checkControlSocket, readTrustedCookie, trustedUids } from '../../../daemon/tor/auth.js';
 import { isTorError, TorErrorCode } from '../../../daemon/tor/errors.js';
-import type { TorOptions } from '../../../daemon/tor/options.js';
+import { parseTorOptions, type TorOptions } from '../../../daemon/tor/options.js';
+import { terminate, trackChild } from '../../../daemon/tor/reaper.js';
 import { TorService } from '../../../daemon/tor/service.js';
 import { startFakeControl, type FakeControl } from '../../helpers/fake-control.js';
 import { captureIo } from '../../helpers/io.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
+import { waitForOutput } from '../../helpers/testnet.js';
 
 const SEED = new Uint8Array(32).fill(0x61);
 /** A uid that is neither ours nor the tor user's. */
@@ -228,4 +231,48 @@ describe('daemon/tor/auth', function () {
       await assert.rejects(checkControlSocket(userCookie), (err: unknown) => isTorError(err, TorErrorCode.UNTRUSTED_PATH));
     });
   });
+
+  describe('with a real tor on a control socket', () => {
+    let torDir: string;
+    let tor: ChildProcess | undefined;
+
+    before(async function () {
+      this.timeout(30_000);
+      torDir = await makeTempDir('auth-socket-tor');
+      await mkdir(join(torDir, 'run'), { mode: 0o700 });
+      const torrc = [
+        'DisableNetwork 1',
+        `DataDirectory ${join(torDir, 'data')}`,
+        'SocksPort 0',
+        `ControlSocket ${join(torDir, 'run', 'control')}`,
+        'CookieAuthentication 0',
+        `__OwningControllerProcess ${process.pid}`,
+        'Log notice stdout',
+      ];
+      await writeFile(join(torDir, 'torrc'), torrc.join('\n') + '\n');
+      await writeFile(join(torDir, 'defaults'), '');
+      tor = spawn('tor', ['-f', join(torDir, 'torrc'), '--defaults-torrc', join(torDir, 'defaults')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      trackChild(tor);
+      await waitForOutput(tor, /Opened Control listener/);
+    });
+
+    after(async () => {
+      if (tor) await terminate(tor, 3_000);
+      await removeDir(torDir);
+    });
+
+    it('attaches through --tor-control unix:PATH (owned by us) with NULL authentication', async () => {
+      const options = parseTorOptions({ control: `unix:${join(torDir, 'run', 'control')}`, socks: '127.0.0.1:9' });
+      const service = new TorService({ dataDir: join(dir, 'snug'), options });
+      try {
+        await service.start();
+        assert.notEqual(service.status.state, 'failed');
+        assert.match((await service.getInfo(['version'])).get('version') ?? '', /^0\.4\./);
+      } finally {
+        await service.stop();
+      }
+      assert.equal(tor!.exitCode, null, 'the tor we attached to keeps running');
+    });
+  });
 });
+
