@@ -22,7 +22,7 @@ import { PING_INTERVAL_MS, PUB_DIR, STORE_DIR, type PubLimits } from './constant
 import { PubError, PubErrorCode } from './errors.js';
 import { policyFrom, resolveLimits } from './policy.js';
 import { RateMeter } from './rate-meter.js';
-import { AppendEvent, BlobStore, type StoredBlob } from './store/index.js';
+import { BlobStore, type StoredBlob } from './store/index.js';
 
 const debug = createDebug('snug:pub');
 
@@ -202,9 +202,7 @@ export class PubServer extends TypedEventTarget<PubServerEvents> {
     try {
       await this.#prune('open');
       this.#policy = policyFrom(this.limits, store.powContext);
-      store.addEventListener('append', (event) => {
-        if (event instanceof AppendEvent) this.#fanOut(event.blobs);
-      });
+      store.addEventListener('append', (event) => this.#fanOut(event.detail));
       this.#address = await this.#listenOn();
     } catch (err) {
       await this.#closeListener();
