@@ -8,7 +8,7 @@ import { readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PUB_DIR, STORE_DIR } from '../daemon/pub/constants.js';
 import { fileURLToPath } from 'node:url';
-import { PubClient } from '../daemon/pub/client.js';
+import { PubClient } from '../daemon/pub-links/client.js';
 import { DirectDialer } from '../daemon/transport/direct.js';
 import { ready } from '../protocol/crypto.js';
 import { Prng, makeSerialBlob, makeTempDir, processRss, removeDir, spawnPub, type PubChild } from '../test/helpers/pub-fixtures.js';

@@ -2,7 +2,7 @@
  * The pub through its onion service on a private Tor network, beside the same pub over loopback
  * in the same run: catch-up throughput and post latency.
  */
-import { PubClient } from '../daemon/pub/client.js';
+import { PubClient } from '../daemon/pub-links/client.js';
 import { PubServer } from '../daemon/pub/server.js';
 import { DirectDialer } from '../daemon/transport/direct.js';
 import { torDialer } from '../daemon/transport/tor.js';

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { PUB_DIR, STORE_DIR } from '../daemon/pub/constants.js';
-import { PubClient } from '../daemon/pub/client.js';
+import { PubClient } from '../daemon/pub-links/client.js';
 import { PubServer } from '../daemon/pub/server.js';
 import { DirectDialer } from '../daemon/transport/direct.js';
 import type { Dialer } from '../daemon/transport/types.js';

@@ -7,14 +7,18 @@
  * and fails with a ProtocolError (TRUNCATED when the input ends early, OVERSIZED for a length
  * above its maximum or trailing bytes, INVALID_FIELD for a value outside its range).
  *
- * 64-bit integers are carried as JavaScript numbers and limited to 2^53 - 1
- * (Number.MAX_SAFE_INTEGER); the decoder rejects a larger u64 with INVALID_FIELD, so every
- * accepted value re-encodes to the same eight bytes.
+ * 64-bit integers come in two kinds. `u64` carries a JavaScript number limited to 2^53 - 1
+ * (Number.MAX_SAFE_INTEGER): the decoder rejects a larger value with INVALID_FIELD, so every
+ * accepted value re-encodes to the same eight bytes. `u64Big` carries a bigint over the whole
+ * range 0..U64_MAX (the pub's cursors and nonces).
  */
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 
 /** The largest u64 value snug accepts (2^53 - 1), so it fits a JavaScript number exactly. */
 export const U64_SAFE_MAX = Number.MAX_SAFE_INTEGER;
+
+/** The largest u64 (2^64 - 1), as a bigint. */
+export const U64_MAX = (1n << 64n) - 1n;
 
 const TWO_POW_32 = 0x1_0000_0000;
 
@@ -30,6 +34,8 @@ function checkUint(value: number, max: number, what: string): void {
 export class ByteWriter {
   private buf: Uint8Array;
   private pos = 0;
+  /** A view of `buf` for bigint writes, made on the first one (and again after `buf` grows). */
+  private dataView: DataView | undefined;
 
   constructor(initialCapacity = 256) {
     this.buf = new Uint8Array(Math.max(16, initialCapacity));
@@ -81,6 +87,16 @@ export class ByteWriter {
     return this.u32(hi).u32(lo);
   }
 
+  /** A u64 as a bigint, 0..U64_MAX. */
+  u64Big(value: bigint): this {
+    if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) throw invalid('u64 must be a bigint in 0..2^64-1');
+    this.reserve(8);
+    if (this.dataView?.buffer !== this.buf.buffer) this.dataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.dataView.setBigUint64(this.pos, value);
+    this.pos += 8;
+    return this;
+  }
+
   /** Exactly `length` bytes, no prefix. */
   fixed(bytes: Uint8Array, length: number): this {
     if (bytes.length !== length) throw invalid(`field must be exactly ${length} bytes`);
@@ -116,14 +132,20 @@ export class ByteWriter {
     return this.u32(bytes.length).raw(bytes);
   }
 
+  /**
+   * The bytes written. When they fill the buffer exactly (a writer made with the exact size),
+   * the buffer itself, without a copy: a later write never touches it (it grows a new one).
+   */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return this.pos === this.buf.length ? this.buf : this.buf.slice(0, this.pos);
   }
 }
 
 /** Reads fields from a byte string; every read is bounds-checked. */
 export class ByteReader {
   private pos = 0;
+  /** A view of the input for bigint reads, made on the first one. */
+  private dataView: DataView | undefined;
 
   constructor(private readonly buf: Uint8Array) {}
 
@@ -171,10 +193,27 @@ export class ByteReader {
     return hi * TWO_POW_32 + lo;
   }
 
+  /** A u64 as a bigint (the whole range 0..U64_MAX). */
+  u64Big(what = 'u64'): bigint {
+    this.need(8, what);
+    this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    const v = this.dataView.getBigUint64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
   /** Exactly `n` bytes (a copy). */
   fixed(n: number, what = 'field'): Uint8Array {
     this.need(n, what);
     const out = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** Exactly `n` bytes as a view into the input, without a copy (for large fields read once). */
+  view(n: number, what = 'field'): Uint8Array {
+    this.need(n, what);
+    const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }

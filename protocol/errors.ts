@@ -30,13 +30,22 @@ export const ProtocolErrorCode = {
 export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];
 
 /** Base of every error snug raises on purpose. */
-export class SnugError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+export class SnugError<Code extends string = string> extends Error {
+  readonly code: Code;
+  /** `name` is the class's own (a subclass need not set it). */
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'SnugError';
+    this.name = new.target.name;
     this.code = code;
   }
+}
+
+/**
+ * The `isXError(err, code?)` type guard of an error class with a typed `code`: true when `err`
+ * is one of that class (and of that code, when one is given).
+ */
+export function errorGuard<E extends SnugError>(cls: abstract new (...args: never[]) => E): (err: unknown, code?: E['code']) => err is E {
+  return (err: unknown, code?: E['code']): err is E => err instanceof cls && (code === undefined || err.code === code);
 }
 
 export class ProtocolError extends SnugError {

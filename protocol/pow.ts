@@ -11,6 +11,7 @@
  * Pure: no I/O, no timers. `solvePow` works in bounded slices so a caller can yield between them.
  */
 import { blobHash } from './blob.js';
+import { U64_MAX } from './bytes.js';
 import { blake2b } from './crypto.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 
@@ -27,7 +28,7 @@ export const POW_DIGEST_BYTES = 32;
 /** The hardest difficulty snug accepts, in leading zero bits. */
 export const POW_DIFFICULTY_MAX = 64;
 /** The largest nonce (u64). */
-export const POW_NONCE_MAX = (1n << 64n) - 1n;
+export const POW_NONCE_MAX = U64_MAX;
 
 const INPUT_BYTES = POW_LABEL.length + POW_CONTEXT_BYTES + BLOB_HASH_BYTES + POW_NONCE_BYTES;
 const NONCE_OFFSET = INPUT_BYTES - POW_NONCE_BYTES;

@@ -7,6 +7,8 @@
  * type. Requests and their replies carry a client-chosen u32 request id. Cursors are u64 on the
  * wire and bigint in code.
  *
+ * Frames are written and read with protocol/bytes.ts (ByteWriter, ByteReader).
+ *
  * Decoders are total: any input either decodes to exactly one frame that re-encodes to the
  * same bytes, or fails with a ProtocolError:
  *   TRUNCATED            the input ends before the frame does
@@ -15,6 +17,7 @@
  *   INVALID_FIELD        an unknown frame type, reserved flag bits set, a value out of range
  *   NON_CANONICAL        blob sizes out of order in a hello
  */
+import { ByteReader, ByteWriter, concatBytes } from './bytes.js';
 import { BLOB_SIZE_MAX, BLOB_SIZES, BLOB_VERSION } from './constants.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { POW_CONTEXT_BYTES, POW_DIFFICULTY_MAX } from './pow.js';
@@ -39,11 +42,12 @@ export const PubFrameType = {
 export type PubFrameType = (typeof PubFrameType)[keyof typeof PubFrameType];
 
 /**
- * Error codes a pub sends in an ERROR frame (u16). Stable; docs/pub-protocol.md lists them.
+ * The numeric codes an ERROR frame carries (u16). Stable; docs/pub-protocol.md lists them.
  * Request-level errors leave the connection open; connection-level ones (request id 0) are
- * followed by a close.
+ * followed by a close. (A client names each one by a string code, ERR_PUB_ and its name here:
+ * the string codes are daemon/pub-links/errors.ts's; these numbers are the wire's.)
  */
-export const PubErrorCode = {
+export const ErrorFrameCode = {
   /** A frame that does not decode (connection-level, then close). */
   MALFORMED_FRAME: 1,
   /** A frame type the pub does not know (connection-level, then close). */
@@ -71,25 +75,35 @@ export const PubErrorCode = {
   /** The pub failed to carry out the request (its store failed). */
   INTERNAL: 13,
 } as const;
-export type PubErrorCode = (typeof PubErrorCode)[keyof typeof PubErrorCode];
-const PUB_ERROR_CODE_MAX = 13;
+export type ErrorFrameCode = (typeof ErrorFrameCode)[keyof typeof ErrorFrameCode];
+/** The name of an ERROR frame code (`BUSY` for 9). */
+export type ErrorFrameName = keyof typeof ErrorFrameCode;
+const ERROR_FRAME_CODE_MAX = 13;
+const ERROR_FRAME_NAMES: ReadonlyMap<number, ErrorFrameName> = new Map(
+  (Object.keys(ErrorFrameCode) as ErrorFrameName[]).map((name) => [ErrorFrameCode[name], name]),
+);
 
-/** Stable string codes for each numeric pub error code (what PubError.code carries). */
-export const PUB_ERROR_NAMES: Readonly<Record<PubErrorCode, string>> = {
-  1: 'ERR_PUB_MALFORMED_FRAME',
-  2: 'ERR_PUB_UNKNOWN_FRAME',
-  3: 'ERR_PUB_FRAME_TOO_LARGE',
-  4: 'ERR_PUB_BAD_BLOB_SIZE',
-  5: 'ERR_PUB_BAD_BLOB_VERSION',
-  6: 'ERR_PUB_BAD_POW',
-  7: 'ERR_PUB_RATE_LIMITED',
-  8: 'ERR_PUB_TOO_MANY_CONNECTIONS',
-  9: 'ERR_PUB_BUSY',
-  10: 'ERR_PUB_ALREADY_SUBSCRIBED',
-  11: 'ERR_PUB_BAD_REQUEST',
-  12: 'ERR_PUB_SHUTTING_DOWN',
-  13: 'ERR_PUB_INTERNAL',
-};
+/** The name of an ERROR frame code (`BUSY` for 9). */
+export function errorFrameName(code: ErrorFrameCode): ErrorFrameName {
+  const name = ERROR_FRAME_NAMES.get(code);
+  if (name === undefined) fail(ProtocolErrorCode.INVALID_FIELD, `unknown pub error code ${String(code)}`);
+  return name;
+}
+
+/** WebSocket close codes a pub closes a connection with. */
+export const PubCloseCode = {
+  /** The pub is stopping, or failed to carry out a subscription. */
+  GOING_AWAY: 1001,
+  /** A frame that does not decode, of another version, or a connection-level error. */
+  PROTOCOL_ERROR: 1002,
+  /** A text frame. */
+  UNSUPPORTED_DATA: 1003,
+  /** Too many HELLO_REQUESTs. */
+  POLICY_VIOLATION: 1008,
+  /** The pub serves maxConnections already (TOO_MANY_CONNECTIONS). */
+  TRY_AGAIN_LATER: 1013,
+} as const;
+export type PubCloseCode = (typeof PubCloseCode)[keyof typeof PubCloseCode];
 
 /** What a pub announces in its hello. Sizes in bytes, times in milliseconds. */
 export interface PubPolicy {
@@ -162,7 +176,7 @@ export interface SubscribedFrame {
   readonly head: bigint;
 }
 export interface BlobFrame { readonly type: typeof PubFrameType.BLOB; readonly requestId: number; readonly cursor: bigint; readonly blob: Uint8Array }
-export interface ErrorFrame { readonly type: typeof PubFrameType.ERROR; readonly requestId: number; readonly code: PubErrorCode; readonly retryAfterMs: number }
+export interface ErrorFrame { readonly type: typeof PubFrameType.ERROR; readonly requestId: number; readonly code: ErrorFrameCode; readonly retryAfterMs: number }
 
 export type ClientFrame = PostFrame | FetchFrame | SubscribeFrame | HelloRequestFrame;
 export type ServerFrame = HelloFrame | RefuseFrame | PostAckFrame | PageFrame | SubscribedFrame | BlobFrame | ErrorFrame;
@@ -187,7 +201,6 @@ export const PAGE_FRAME_MAX_BYTES = 16 * 1024 * 1024;
 /** Largest request id; 0 is reserved for connection-level errors. */
 export const REQUEST_ID_MAX = 0xffff_ffff;
 
-const U64_MAX = (1n << 64n) - 1n;
 
 const FLAG_DUPLICATE = 0x01;
 const FLAG_MORE = 0x01;
@@ -198,114 +211,20 @@ function fail(code: ProtocolErrorCode, message: string): never {
   throw new ProtocolError(code, message);
 }
 
-/** A bounds-checked big-endian reader that fails only with ProtocolError. */
-class Reader {
-  #pos = 0;
-  readonly #view: DataView;
-  constructor(readonly bytes: Uint8Array) {
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  #need(n: number, what: string): void {
-    if (this.#pos + n > this.bytes.length) fail(ProtocolErrorCode.TRUNCATED, `frame ends inside ${what}`);
-  }
-  u8(what: string): number {
-    this.#need(1, what);
-    return this.#view.getUint8(this.#pos++);
-  }
-  u16(what: string): number {
-    this.#need(2, what);
-    const v = this.#view.getUint16(this.#pos);
-    this.#pos += 2;
-    return v;
-  }
-  u32(what: string): number {
-    this.#need(4, what);
-    const v = this.#view.getUint32(this.#pos);
-    this.#pos += 4;
-    return v;
-  }
-  u64(what: string): bigint {
-    this.#need(8, what);
-    const v = this.#view.getBigUint64(this.#pos);
-    this.#pos += 8;
-    return v;
-  }
-  /** A u64 that must fit a JavaScript number exactly. */
-  u64n(what: string): number {
-    const v = this.u64(what);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(ProtocolErrorCode.INVALID_FIELD, `${what} is above 2^53 - 1`);
-    return Number(v);
-  }
-  bytesOf(n: number, what: string): Uint8Array {
-    this.#need(n, what);
-    const out = this.bytes.slice(this.#pos, this.#pos + n);
-    this.#pos += n;
-    return out;
-  }
-  /**
-   * A blob: u32 length (at most BLOB_SIZE_MAX) then that many bytes, as a view into the frame
-   * (no copy: a page of hundreds of blobs would otherwise cost an allocation per blob).
-   */
-  blob(): Uint8Array {
-    const len = this.u32('blob length');
-    if (len > BLOB_SIZE_MAX) fail(ProtocolErrorCode.OVERSIZED, `a blob is at most ${BLOB_SIZE_MAX} bytes`);
-    this.#need(len, 'blob');
-    const out = this.bytes.subarray(this.#pos, this.#pos + len);
-    this.#pos += len;
-    return out;
-  }
-  end(): void {
-    if (this.#pos !== this.bytes.length) fail(ProtocolErrorCode.OVERSIZED, 'trailing bytes after the frame');
-  }
-}
-
-/** A growable big-endian writer; values are range-checked by the encoders' callers. */
-class Writer {
-  #buf: Uint8Array;
-  #view: DataView;
-  #pos = 0;
-  constructor(size: number) {
-    this.#buf = new Uint8Array(size);
-    this.#view = new DataView(this.#buf.buffer);
-  }
-  u8(v: number): this {
-    this.#view.setUint8(this.#pos, v);
-    this.#pos += 1;
-    return this;
-  }
-  u16(v: number): this {
-    this.#view.setUint16(this.#pos, v);
-    this.#pos += 2;
-    return this;
-  }
-  u32(v: number): this {
-    this.#view.setUint32(this.#pos, v);
-    this.#pos += 4;
-    return this;
-  }
-  u64(v: bigint): this {
-    this.#view.setBigUint64(this.#pos, v);
-    this.#pos += 8;
-    return this;
-  }
-  bytes(b: Uint8Array): this {
-    this.#buf.set(b, this.#pos);
-    this.#pos += b.length;
-    return this;
-  }
-  finish(): Uint8Array {
-    if (this.#pos !== this.#buf.length) throw new Error(`pub-wire: wrote ${this.#pos} of ${this.#buf.length} bytes`);
-    return this.#buf;
-  }
+/**
+ * A blob: u32 length (at most BLOB_SIZE_MAX) then that many bytes, as a view into the frame
+ * (no copy: a page of hundreds of blobs would otherwise cost an allocation per blob).
+ */
+function readBlob(r: ByteReader): Uint8Array {
+  const len = r.u32('blob length');
+  if (len > BLOB_SIZE_MAX) fail(ProtocolErrorCode.OVERSIZED, `a blob is at most ${BLOB_SIZE_MAX} bytes`);
+  return r.view(len, 'blob');
 }
 
 function checkInt(value: number, min: number, max: number, what: string): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     fail(ProtocolErrorCode.INVALID_FIELD, `${what} must be an integer in ${min}..${max}`);
   }
-}
-function checkU64(value: bigint, what: string): void {
-  if (value < 0n || value > U64_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `${what} must be a u64`);
 }
 function checkRequestId(id: number): void {
   checkInt(id, 0, REQUEST_ID_MAX, 'request id');
@@ -314,7 +233,7 @@ function checkBlobLength(blob: Uint8Array): void {
   if (blob.length > BLOB_SIZE_MAX) fail(ProtocolErrorCode.OVERSIZED, `a blob is at most ${BLOB_SIZE_MAX} bytes`);
 }
 
-function header(w: Writer, type: PubFrameType): Writer {
+function header(w: ByteWriter, type: PubFrameType): ByteWriter {
   return w.u8(PUB_WIRE_VERSION).u8(type);
 }
 
@@ -347,8 +266,8 @@ export function encodeHello(policy: PubPolicy): Uint8Array {
   checkPolicy(policy);
   if (policy.version !== PUB_WIRE_VERSION) fail(ProtocolErrorCode.INVALID_FIELD, 'a hello carries this implementation\'s version');
   const size = HEADER_BYTES + POW_CONTEXT_BYTES + 1 + 1 + 4 * policy.blobSizes.length + 4 + 2 + 4 + 4 + 4 + 2 + 8 + 8 + 4;
-  const w = header(new Writer(size), PubFrameType.HELLO)
-    .bytes(policy.powContext)
+  const w = header(new ByteWriter(size), PubFrameType.HELLO)
+    .fixed(policy.powContext, POW_CONTEXT_BYTES)
     .u8(policy.powDifficulty)
     .u8(policy.blobSizes.length);
   for (const s of policy.blobSizes) w.u32(s);
@@ -359,8 +278,8 @@ export function encodeHello(policy: PubPolicy): Uint8Array {
     .u32(policy.postsPerSecond)
     .u32(policy.postBurst)
     .u16(policy.maxInflight)
-    .u64(BigInt(policy.quotaBytes))
-    .u64(BigInt(policy.retentionMs))
+    .u64(policy.quotaBytes)
+    .u64(policy.retentionMs)
     .u32(policy.maxConnections)
     .finish();
 }
@@ -373,16 +292,15 @@ export function encodeHello(policy: PubPolicy): Uint8Array {
 export function encodeRefuse(minVersion: number = PUB_WIRE_VERSION, maxVersion: number = PUB_WIRE_VERSION): Uint8Array {
   checkInt(minVersion, 0, 0xff, 'min version');
   checkInt(maxVersion, minVersion, 0xff, 'max version');
-  return header(new Writer(4), PubFrameType.REFUSE).u8(minVersion).u8(maxVersion).finish();
+  return header(new ByteWriter(4), PubFrameType.REFUSE).u8(minVersion).u8(maxVersion).finish();
 }
 
 export function encodePostAck(requestId: number, cursor: bigint, duplicate: boolean): Uint8Array {
   checkRequestId(requestId);
-  checkU64(cursor, 'cursor');
-  return header(new Writer(HEADER_BYTES + 4 + 1 + 8), PubFrameType.POST_ACK)
+  return header(new ByteWriter(HEADER_BYTES + 4 + 1 + 8), PubFrameType.POST_ACK)
     .u32(requestId)
     .u8(duplicate ? FLAG_DUPLICATE : 0)
-    .u64(cursor)
+    .u64Big(cursor)
     .finish();
 }
 
@@ -395,22 +313,16 @@ export function pageFrameBytes(blobs: readonly { readonly blob: Uint8Array }[]):
 
 export function encodePage(page: Omit<PageFrame, 'type'>): Uint8Array {
   checkRequestId(page.requestId);
-  checkU64(page.start, 'start');
-  checkU64(page.next, 'next');
-  checkU64(page.head, 'head');
   checkInt(page.blobs.length, 0, PAGE_BLOBS_MAX, 'number of blobs in a page');
-  for (const e of page.blobs) {
-    checkU64(e.cursor, 'cursor');
-    checkBlobLength(e.blob);
-  }
-  const w = header(new Writer(pageFrameBytes(page.blobs)), PubFrameType.PAGE)
+  for (const e of page.blobs) checkBlobLength(e.blob);
+  const w = header(new ByteWriter(pageFrameBytes(page.blobs)), PubFrameType.PAGE)
     .u32(page.requestId)
     .u8((page.more ? FLAG_MORE : 0) | (page.pruned ? FLAG_PRUNED : 0) | (page.continues === true ? FLAG_CONTINUES : 0))
-    .u64(page.start)
-    .u64(page.next)
-    .u64(page.head)
+    .u64Big(page.start)
+    .u64Big(page.next)
+    .u64Big(page.head)
     .u16(page.blobs.length);
-  for (const e of page.blobs) w.u64(e.cursor).u32(e.blob.length).bytes(e.blob);
+  for (const e of page.blobs) w.u64Big(e.cursor).u32(e.blob.length).raw(e.blob);
   return w.finish();
 }
 
@@ -426,124 +338,101 @@ export type PageHead = Omit<PageFrame, 'type' | 'blobs'>;
  */
 export function encodePageHead(page: PageHead, count: number, runs: readonly Uint8Array[]): Uint8Array {
   checkRequestId(page.requestId);
-  checkU64(page.start, 'start');
-  checkU64(page.next, 'next');
-  checkU64(page.head, 'head');
   checkInt(count, 0, PAGE_BLOBS_MAX, 'number of blobs in a page');
   let seen = 0;
   let previous = -1n;
   for (const run of runs) {
-    const v = new DataView(run.buffer, run.byteOffset, run.byteLength);
-    for (let pos = 0; pos < run.length; seen++) {
-      if (pos + PAGE_ENTRY_OVERHEAD_BYTES > run.length) fail(ProtocolErrorCode.TRUNCATED, 'a page entry is cut short');
-      const cursor = v.getBigUint64(pos);
+    const r = new ByteReader(run);
+    for (; r.remaining > 0; seen++) {
+      const cursor = r.u64Big('a page entry');
       if (cursor <= previous) fail(ProtocolErrorCode.INVALID_FIELD, 'page entries must be in cursor order');
       previous = cursor;
-      const len = v.getUint32(pos + U64_BYTES);
-      if (len > BLOB_SIZE_MAX) fail(ProtocolErrorCode.OVERSIZED, `a blob is at most ${BLOB_SIZE_MAX} bytes`);
-      pos += PAGE_ENTRY_OVERHEAD_BYTES + len;
-      if (pos > run.length) fail(ProtocolErrorCode.TRUNCATED, 'a page entry is cut short');
+      readBlob(r);
     }
   }
   if (seen !== count) fail(ProtocolErrorCode.INVALID_FIELD, 'the page count does not match its entries');
-  return header(new Writer(PAGE_OVERHEAD_BYTES), PubFrameType.PAGE)
+  return header(new ByteWriter(PAGE_OVERHEAD_BYTES), PubFrameType.PAGE)
     .u32(page.requestId)
     .u8((page.more ? FLAG_MORE : 0) | (page.pruned ? FLAG_PRUNED : 0) | (page.continues === true ? FLAG_CONTINUES : 0))
-    .u64(page.start)
-    .u64(page.next)
-    .u64(page.head)
+    .u64Big(page.start)
+    .u64Big(page.next)
+    .u64Big(page.head)
     .u16(count)
     .finish();
 }
 
 /** encodePageHead and the runs, as one frame. */
 export function encodePageEntries(page: PageHead, count: number, runs: readonly Uint8Array[]): Uint8Array {
-  const head = encodePageHead(page, count, runs);
-  let size = head.length;
-  for (const run of runs) size += run.length;
-  const out = new Uint8Array(size);
-  out.set(head, 0);
-  let pos = head.length;
-  for (const run of runs) {
-    out.set(run, pos);
-    pos += run.length;
-  }
-  return out;
+  return concatBytes([encodePageHead(page, count, runs), ...runs]);
 }
 
 export function encodeSubscribed(requestId: number, pruned: boolean, start: bigint, head: bigint): Uint8Array {
   checkRequestId(requestId);
-  checkU64(start, 'start');
-  checkU64(head, 'head');
-  return header(new Writer(HEADER_BYTES + 4 + 1 + 16), PubFrameType.SUBSCRIBED)
+  return header(new ByteWriter(HEADER_BYTES + 4 + 1 + 16), PubFrameType.SUBSCRIBED)
     .u32(requestId)
     .u8(pruned ? FLAG_PRUNED : 0)
-    .u64(start)
-    .u64(head)
+    .u64Big(start)
+    .u64Big(head)
     .finish();
 }
 
 /** BLOB: one blob pushed on a subscription (`requestId` is the SUBSCRIBE's). */
 export function encodeBlob(requestId: number, cursor: bigint, blob: Uint8Array): Uint8Array {
   checkRequestId(requestId);
-  checkU64(cursor, 'cursor');
   checkBlobLength(blob);
-  return header(new Writer(HEADER_BYTES + 4 + 8 + 4 + blob.length), PubFrameType.BLOB)
+  return header(new ByteWriter(HEADER_BYTES + 4 + 8 + 4 + blob.length), PubFrameType.BLOB)
     .u32(requestId)
-    .u64(cursor)
+    .u64Big(cursor)
     .u32(blob.length)
-    .bytes(blob)
+    .raw(blob)
     .finish();
 }
 
-export function encodeError(requestId: number, code: PubErrorCode, retryAfterMs = 0): Uint8Array {
+export function encodeError(requestId: number, code: ErrorFrameCode, retryAfterMs = 0): Uint8Array {
   checkRequestId(requestId);
-  checkInt(code, 1, PUB_ERROR_CODE_MAX, 'error code');
+  checkInt(code, 1, ERROR_FRAME_CODE_MAX, 'error code');
   checkInt(retryAfterMs, 0, 0xffff_ffff, 'retry after');
-  return header(new Writer(HEADER_BYTES + 4 + 2 + 4), PubFrameType.ERROR).u32(requestId).u16(code).u32(retryAfterMs).finish();
+  return header(new ByteWriter(HEADER_BYTES + 4 + 2 + 4), PubFrameType.ERROR).u32(requestId).u16(code).u32(retryAfterMs).finish();
 }
 
 // ---- client → pub ----------------------------------------------------------------------
 
 export function encodePost(requestId: number, nonce: bigint, blob: Uint8Array): Uint8Array {
   checkRequestId(requestId);
-  checkU64(nonce, 'nonce');
   checkBlobLength(blob);
-  return header(new Writer(POST_OVERHEAD_BYTES + blob.length), PubFrameType.POST)
+  return header(new ByteWriter(POST_OVERHEAD_BYTES + blob.length), PubFrameType.POST)
     .u32(requestId)
-    .u64(nonce)
+    .u64Big(nonce)
     .u32(blob.length)
-    .bytes(blob)
+    .raw(blob)
     .finish();
 }
 
 export function encodeFetch(requestId: number, since: bigint, limit: number): Uint8Array {
   checkRequestId(requestId);
-  checkU64(since, 'since');
   checkInt(limit, 0, PAGE_BLOBS_MAX, 'limit');
-  return header(new Writer(HEADER_BYTES + 4 + 8 + 2), PubFrameType.FETCH).u32(requestId).u64(since).u16(limit).finish();
+  return header(new ByteWriter(HEADER_BYTES + 4 + 8 + 2), PubFrameType.FETCH).u32(requestId).u64Big(since).u16(limit).finish();
 }
 
 export function encodeSubscribe(requestId: number, since: bigint): Uint8Array {
   checkRequestId(requestId);
-  checkU64(since, 'since');
-  return header(new Writer(HEADER_BYTES + 4 + 8), PubFrameType.SUBSCRIBE).u32(requestId).u64(since).finish();
+  return header(new ByteWriter(HEADER_BYTES + 4 + 8), PubFrameType.SUBSCRIBE).u32(requestId).u64Big(since).finish();
 }
 
 export function encodeHelloRequest(): Uint8Array {
-  return header(new Writer(HEADER_BYTES), PubFrameType.HELLO_REQUEST).finish();
+  return header(new ByteWriter(HEADER_BYTES), PubFrameType.HELLO_REQUEST).finish();
 }
 
 // ---- decoding --------------------------------------------------------------------------
 
-function flags(r: Reader, allowed: number): number {
+function flags(r: ByteReader, allowed: number): number {
   const f = r.u8('flags');
   if ((f & ~allowed) !== 0) fail(ProtocolErrorCode.INVALID_FIELD, 'reserved flag bits are set');
   return f;
 }
 
-function decodeHelloBody(r: Reader): PubPolicy {
-  const powContext = r.bytesOf(POW_CONTEXT_BYTES, 'PoW context');
+function decodeHelloBody(r: ByteReader): PubPolicy {
+  const powContext = r.fixed(POW_CONTEXT_BYTES, 'PoW context');
   const powDifficulty = r.u8('PoW difficulty');
   const count = r.u8('number of blob sizes');
   if (count === 0 || count > HELLO_SIZES_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `a hello lists 1..${HELLO_SIZES_MAX} blob sizes`);
@@ -560,15 +449,15 @@ function decodeHelloBody(r: Reader): PubPolicy {
     postsPerSecond: r.u32('posts per second'),
     postBurst: r.u32('post burst'),
     maxInflight: r.u16('max in flight'),
-    quotaBytes: r.u64n('quota bytes'),
-    retentionMs: r.u64n('retention'),
+    quotaBytes: r.u64('quota bytes'),
+    retentionMs: r.u64('retention'),
     maxConnections: r.u32('max connections'),
   };
   checkPolicy(policy);
   return policy;
 }
 
-function decodeBody(type: number, r: Reader): PubFrame {
+function decodeBody(type: number, r: ByteReader): PubFrame {
   switch (type) {
     case PubFrameType.HELLO:
       return { type, policy: decodeHelloBody(r) };
@@ -579,27 +468,27 @@ function decodeBody(type: number, r: Reader): PubFrame {
       return { type, minVersion, maxVersion };
     }
     case PubFrameType.POST:
-      return { type, requestId: r.u32('request id'), nonce: r.u64('nonce'), blob: r.blob() };
+      return { type, requestId: r.u32('request id'), nonce: r.u64Big('nonce'), blob: readBlob(r) };
     case PubFrameType.FETCH:
-      return { type, requestId: r.u32('request id'), since: r.u64('since'), limit: r.u16('limit') };
+      return { type, requestId: r.u32('request id'), since: r.u64Big('since'), limit: r.u16('limit') };
     case PubFrameType.SUBSCRIBE:
-      return { type, requestId: r.u32('request id'), since: r.u64('since') };
+      return { type, requestId: r.u32('request id'), since: r.u64Big('since') };
     case PubFrameType.HELLO_REQUEST:
       return { type };
     case PubFrameType.POST_ACK: {
       const requestId = r.u32('request id');
       const f = flags(r, FLAG_DUPLICATE);
-      return { type, requestId, duplicate: (f & FLAG_DUPLICATE) !== 0, cursor: r.u64('cursor') };
+      return { type, requestId, duplicate: (f & FLAG_DUPLICATE) !== 0, cursor: r.u64Big('cursor') };
     }
     case PubFrameType.PAGE: {
       const requestId = r.u32('request id');
       const f = flags(r, FLAG_MORE | FLAG_PRUNED | FLAG_CONTINUES);
-      const start = r.u64('start');
-      const next = r.u64('next');
-      const head = r.u64('head');
+      const start = r.u64Big('start');
+      const next = r.u64Big('next');
+      const head = r.u64Big('head');
       const count = r.u16('number of blobs');
       const blobs: PageEntry[] = [];
-      for (let i = 0; i < count; i++) blobs.push({ cursor: r.u64('cursor'), blob: r.blob() });
+      for (let i = 0; i < count; i++) blobs.push({ cursor: r.u64Big('cursor'), blob: readBlob(r) });
       const continues = (f & FLAG_CONTINUES) !== 0;
       if (continues && (f & FLAG_MORE) === 0) fail(ProtocolErrorCode.INVALID_FIELD, 'a page that continues must have more');
       const page = { type, requestId, more: (f & FLAG_MORE) !== 0, pruned: (f & FLAG_PRUNED) !== 0, start, next, head, blobs };
@@ -608,15 +497,15 @@ function decodeBody(type: number, r: Reader): PubFrame {
     case PubFrameType.SUBSCRIBED: {
       const requestId = r.u32('request id');
       const f = flags(r, FLAG_PRUNED);
-      return { type, requestId, pruned: (f & FLAG_PRUNED) !== 0, start: r.u64('start'), head: r.u64('head') };
+      return { type, requestId, pruned: (f & FLAG_PRUNED) !== 0, start: r.u64Big('start'), head: r.u64Big('head') };
     }
     case PubFrameType.BLOB:
-      return { type, requestId: r.u32('request id'), cursor: r.u64('cursor'), blob: r.blob() };
+      return { type, requestId: r.u32('request id'), cursor: r.u64Big('cursor'), blob: readBlob(r) };
     case PubFrameType.ERROR: {
       const requestId = r.u32('request id');
       const code = r.u16('error code');
-      if (code < 1 || code > PUB_ERROR_CODE_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `unknown pub error code ${code}`);
-      return { type, requestId, code: code as PubErrorCode, retryAfterMs: r.u32('retry after') };
+      if (code < 1 || code > ERROR_FRAME_CODE_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `unknown pub error code ${code}`);
+      return { type, requestId, code: code as ErrorFrameCode, retryAfterMs: r.u32('retry after') };
     }
     default:
       return fail(ProtocolErrorCode.INVALID_FIELD, `unknown frame type 0x${type.toString(16).padStart(2, '0')}`);
@@ -639,14 +528,14 @@ export function decodeFrame(bytes: Uint8Array, options: { maxBytes?: number } = 
   if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
     fail(ProtocolErrorCode.OVERSIZED, `frame of ${bytes.length} bytes is above ${options.maxBytes}`);
   }
-  const r = new Reader(bytes);
+  const r = new ByteReader(bytes);
   const version = r.u8('version');
   const type = r.u8('frame type');
   if (version !== PUB_WIRE_VERSION && type !== PubFrameType.REFUSE) {
     fail(ProtocolErrorCode.UNSUPPORTED_VERSION, `pub protocol version ${version} is not spoken here`);
   }
   const frame = decodeBody(type, r);
-  r.end();
+  r.end('the frame');
   return frame;
 }
 
@@ -701,8 +590,19 @@ export function encodeFrame(frame: PubFrame): Uint8Array {
  * Checks an opaque blob against the sizes a pub accepts: returns null when acceptable, or the
  * pub error code to answer with.
  */
-export function checkBlob(blob: Uint8Array, blobSizes: readonly number[] = BLOB_SIZES): PubErrorCode | null {
-  if (!blobSizes.includes(blob.length)) return PubErrorCode.BAD_BLOB_SIZE;
-  if (blob[0] !== BLOB_VERSION) return PubErrorCode.BAD_BLOB_VERSION;
+export function checkBlob(blob: Uint8Array, blobSizes: readonly number[] = BLOB_SIZES): ErrorFrameCode | null {
+  if (!blobSizes.includes(blob.length)) return ErrorFrameCode.BAD_BLOB_SIZE;
+  if (blob[0] !== BLOB_VERSION) return ErrorFrameCode.BAD_BLOB_VERSION;
   return null;
+}
+
+/**
+ * The bytes of a received WebSocket message (what `ws` hands a 'message' listener: a Buffer, an
+ * ArrayBuffer, or a list of fragments) as a plain Uint8Array, without a copy where possible.
+ * Plain, not a Buffer, so that `slice` copies as the decoders expect.
+ */
+export function messageBytes(data: Uint8Array | ArrayBuffer | readonly Uint8Array[]): Uint8Array {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (data instanceof Uint8Array) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return concatBytes(data);
 }

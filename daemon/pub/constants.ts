@@ -69,12 +69,6 @@ export const LEVEL_MAX_FILE_BYTES = 1024 * 1024;
 export const MAX_BATCH_POSTS = 256;
 /** Blobs pruned per batch (whole chunks are deleted, a chunk pruned in part is rewritten). */
 export const PRUNE_BATCH_RECORDS = 1024;
-/** Time a client allows for the hello after dialling, unless told otherwise. */
-export const HELLO_TIMEOUT_MS = 10_000;
-/** The most proof of work (bits) a client spends on one post unless told otherwise (~2^28 hashes, minutes). */
-export const CLIENT_MAX_POW_DIFFICULTY = 28;
-/** Time the PoW solver runs before yielding to the event loop (approximate, in hashes). */
-export const POW_SLICE_ATTEMPTS = 4096;
 /** Interval of WebSocket pings; a connection that misses two is closed. */
 export const PING_INTERVAL_MS = 30_000;
 /** Bytes a connection may have queued for sending before the pub waits for it to drain. */

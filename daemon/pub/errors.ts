@@ -1,11 +1,13 @@
 /**
- * Typed errors of the pub (server, store and client). Callers branch on `code`.
+ * Typed errors of the pub program (server, store, limits, onion key). Callers and tests branch
+ * on `code`; `message` is for humans. What a pub answers a client on the wire is an ERROR
+ * frame's numeric code (protocol/pub-wire.ts ErrorFrameCode), not one of these; the pub
+ * client's errors are daemon/pub-links/errors.ts's.
  */
-import { SnugError } from '../../protocol/errors.js';
+import { SnugError, errorGuard } from '../../protocol/errors.js';
 import type { PubLimits } from './constants.js';
-import { PUB_ERROR_NAMES, type PubErrorCode } from '../../protocol/pub-wire.js';
 
-export const PubErrorCodes = {
+export const PubErrorCode = {
   /** The pub's home cannot be created or written. */
   HOME_UNWRITABLE: 'ERR_PUB_HOME_UNWRITABLE',
   /** Another pub holds this home's store. */
@@ -16,7 +18,7 @@ export const PubErrorCodes = {
   LISTEN_FAILED: 'ERR_PUB_LISTEN_FAILED',
   /** A limit given to the pub is out of range. */
   BAD_LIMIT: 'ERR_PUB_BAD_LIMIT',
-  /** The store is not open (or already closed). */
+  /** The store is not open (or already closed), or the pub is not started. */
   STORE_CLOSED: 'ERR_PUB_STORE_CLOSED',
   /**
    * A write to the store failed (a full disk, an I/O error). LevelDB refuses every write after
@@ -30,43 +32,30 @@ export const PubErrorCodes = {
   BAD_BLOB: 'ERR_PUB_BAD_BLOB',
   /** The stored onion key file is unreadable or malformed. */
   BAD_KEY_FILE: 'ERR_PUB_BAD_KEY_FILE',
-  /** The connection to the pub closed (or was never usable). */
-  CLOSED: 'ERR_PUB_CLOSED',
-  /** The pub did not answer in time. */
-  TIMEOUT: 'ERR_PUB_TIMEOUT',
-  /** The caller aborted. */
-  ABORTED: 'ERR_PUB_ABORTED',
-  /** The pub speaks another protocol version (it sent REFUSE, or a hello of another version). */
-  VERSION_REFUSED: 'ERR_PUB_VERSION_REFUSED',
-  /** The pub sent something that does not decode or makes no sense. */
-  BAD_REPLY: 'ERR_PUB_BAD_REPLY',
-  /** The request does not fit the pub's policy before it is even sent. */
+  /** An argument to the store out of range (a cursor that is not a u64, a page limit below 1). */
   POLICY: 'ERR_PUB_POLICY',
 } as const;
 
-export class PubError extends SnugError {
-  /** For an error frame from the pub: its retry hint in ms (0: none). */
-  readonly retryAfterMs: number;
-  constructor(code: string, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
-    super(code, message, options);
-    this.name = 'PubError';
-    this.retryAfterMs = options?.retryAfterMs ?? 0;
-  }
-}
+export type PubErrorCode = (typeof PubErrorCode)[keyof typeof PubErrorCode];
 
-/** The PubError for an ERROR frame's numeric code. */
-export function pubErrorFromFrame(code: PubErrorCode, retryAfterMs: number): PubError {
-  const name = PUB_ERROR_NAMES[code];
-  return new PubError(name, `the pub answered ${name}`, { retryAfterMs });
-}
+/**
+ * @deprecated The old name of PubErrorCode, kept only while the store (daemon/pub/store/) and
+ * daemon/pub/command.ts, changed on other branches at the same time, still use it. Use
+ * PubErrorCode.
+ */
+export const PubErrorCodes = PubErrorCode;
+
+export class PubError extends SnugError<PubErrorCode> {}
+
+/** True when `err` is a PubError (of `code`, when given). */
+export const isPubError = errorGuard(PubError);
 
 /** A limit out of range: `limit` names the PubLimits field, `requirement` what it must be. */
 export class PubLimitError extends PubError {
   readonly limit: keyof PubLimits;
   readonly requirement: string;
   constructor(limit: keyof PubLimits, requirement: string) {
-    super(PubErrorCodes.BAD_LIMIT, `${limit} ${requirement}`);
-    this.name = 'PubLimitError';
+    super(PubErrorCode.BAD_LIMIT, `${limit} ${requirement}`);
     this.limit = limit;
     this.requirement = requirement;
   }

@@ -3,44 +3,26 @@
  * BlobStore. It knows nothing of groups or users: connections are anonymous, nothing it logs
  * names a connection or a blob, and it logs no content, hashes or addresses.
  *
- * Per connection: HELLO first; then POST / FETCH / SUBSCRIBE requests, answered by request id
- * and possibly out of order. Bad frames get a typed ERROR frame (request-level errors keep the
- * connection; connection-level ones close it), a frame of another version gets REFUSE and a
- * close, a text frame a close (1003), a frame above maxFrameBytes a close (1009).
+ * It listens, accepts and counts connections (each one a Connection, connection.ts, which
+ * answers its frames), fans new blobs out to live subscribers, prunes, logs stats, and stops
+ * gracefully.
+ *
+ * Events (PubServerEvents): `failed`, when a store write failed and the pub stopped itself.
  */
 import { mkdir, access, statfs, constants as fsConstants } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import createDebug from 'debug';
-import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { isProtocolError } from '../../protocol/errors.js';
-import { blobHash, verifyPow } from '../../protocol/pow.js';
-import {
-  PUB_WIRE_VERSION,
-  PubErrorCode,
-  PubFrameType,
-  checkBlob,
-  decodeClientFrame,
-  encodeBlob,
-  isClientFrameType,
-  encodeError,
-  encodeHello,
-  encodePageHead,
-  encodePostAck,
-  encodeRefuse,
-  encodeSubscribed,
-  type ClientFrame,
-  type FetchFrame,
-  type PostFrame,
-  type PubPolicy,
-  type SubscribeFrame,
-} from '../../protocol/pub-wire.js';
-import { HELLO_REQUESTS_MAX, PING_INTERVAL_MS, PUB_DIR, PUMP_PAGE_BLOBS, PUMP_PAGE_BYTES, SEND_HIGH_WATER_BYTES, STORE_DIR, type PubLimits } from './constants.js';
-import { rawDataBytes } from './ws.js';
-import { PubError, PubErrorCodes } from './errors.js';
-import { TokenBucket, policyFrom, resolveLimits } from './policy.js';
-import { AppendEvent, BlobStore, type BlobReader, type EntriesPage, type SincePage, type StoredBlob } from './store/index.js';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ErrorFrameCode, PubCloseCode, encodeBlob, encodeError, encodeHello, errorFrameName, type PubPolicy } from '../../protocol/pub-wire.js';
+import { TypedEventTarget } from '../events.js';
+import { Connection, type ConnectionHost } from './connection.js';
+import { PING_INTERVAL_MS, PUB_DIR, STORE_DIR, type PubLimits } from './constants.js';
+import { PubError, PubErrorCode } from './errors.js';
+import { policyFrom, resolveLimits } from './policy.js';
+import { RateMeter } from './rate-meter.js';
+import { BlobStore, type StoredBlob } from './store/index.js';
 
 const debug = createDebug('snug:pub');
 
@@ -83,16 +65,6 @@ export interface PubStats {
   readonly head: bigint;
 }
 
-/** Close codes the pub uses. */
-export const PubCloseCode = {
-  GOING_AWAY: 1001,
-  PROTOCOL_ERROR: 1002,
-  UNSUPPORTED_DATA: 1003,
-  POLICY_VIOLATION: 1008,
-  TRY_AGAIN_LATER: 1013,
-} as const;
-
-const RATE_WINDOW_SECONDS = 10;
 /**
  * Sockets the HTTP server holds beyond maxConnections: room for handshakes in progress, and for
  * answering a connection over the limit with TOO_MANY_CONNECTIONS. Sockets past it are closed
@@ -107,350 +79,15 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 const HANDSHAKE_CHECK_INTERVAL_MS = 1_000;
 /** Bytes a BLOB frame adds to its blob: header, request id, cursor, length. */
 const BLOB_FRAME_OVERHEAD_BYTES = 2 + 4 + 8 + 4;
+/** Time a connection has to close when the pub stops before it is cut (ms). */
+const STOP_GRACE_MS = 2_000;
 
-/** Counts events per second over a sliding window. */
-class RateMeter {
-  readonly #buckets = new Map<number, number>();
-  add(n = 1): void {
-    const s = Math.floor(Date.now() / 1000);
-    this.#buckets.set(s, (this.#buckets.get(s) ?? 0) + n);
-    for (const k of this.#buckets.keys()) if (k <= s - RATE_WINDOW_SECONDS) this.#buckets.delete(k);
-  }
-  perSecond(): number {
-    const s = Math.floor(Date.now() / 1000);
-    let total = 0;
-    for (const [k, v] of this.#buckets) if (k > s - RATE_WINDOW_SECONDS) total += v;
-    return total / RATE_WINDOW_SECONDS;
-  }
+export interface PubServerEvents {
+  /** A write to the store failed and the pub stopped itself (STORE_FAILED). */
+  failed: PubError;
 }
 
-function errorName(code: PubErrorCode): string {
-  return Object.entries(PubErrorCode).find(([, v]) => v === code)?.[0] ?? String(code);
-}
-
-/** One client connection. Anonymous: it carries no identifier and is never logged. */
-class Connection {
-  readonly ws: WebSocket;
-  readonly #server: PubServer;
-  readonly #bucket: TokenBucket;
-  /** FETCH and SUBSCRIBE requests (posts have #bucket). */
-  readonly #requests: TokenBucket;
-  #helloRequests = 0;
-  #inflight = 0;
-  #fetchChain: Promise<void> = Promise.resolve();
-  /** `live`: caught up, so new blobs are sent from the post's memory without reading the store. */
-  /** `told`: the store start the subscriber was last told of in a SUBSCRIBED that said pruned. */
-  #subscription: { requestId: number; cursor: bigint; live: boolean; told: bigint } | null = null;
-  #pumping = false;
-  closed = false;
-  alive = true;
-
-  constructor(server: PubServer, ws: WebSocket, limits: PubLimits) {
-    this.#server = server;
-    this.ws = ws;
-    this.#bucket = new TokenBucket(limits.postsPerSecond, limits.postBurst);
-    this.#requests = new TokenBucket(limits.requestsPerSecond, limits.requestBurst);
-  }
-
-  get subscribed(): boolean {
-    return this.#subscription !== null;
-  }
-
-  /** Sends a frame without waiting; a peer that does not read is dropped. */
-  send(frame: Uint8Array): void {
-    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > SEND_HIGH_WATER_BYTES * 4) {
-      this.terminate();
-      return;
-    }
-    this.ws.send(frame);
-  }
-
-  /**
-   * Sends one frame made of `parts` as a fragmented WebSocket message (so a page read from the
-   * store is never copied into one buffer), the fragments back to back with nothing between
-   * them. With `wait`, or when the bytes queued for sending are above the high-water mark,
-   * resolves once the last fragment is handed to the socket. False if the connection is gone.
-   */
-  sendParts(parts: readonly Uint8Array[], wait: boolean): Promise<boolean> {
-    if (this.closed || this.ws.readyState !== this.ws.OPEN) return Promise.resolve(false);
-    if (this.ws.bufferedAmount > SEND_HIGH_WATER_BYTES * 4) {
-      this.terminate();
-      return Promise.resolve(false);
-    }
-    const last = parts.length - 1;
-    for (let i = 0; i < last; i++) this.ws.send(parts[i]!, { binary: true, fin: false });
-    if (!wait && this.ws.bufferedAmount <= SEND_HIGH_WATER_BYTES) {
-      this.ws.send(parts[last]!, { binary: true, fin: true });
-      return Promise.resolve(!this.closed);
-    }
-    return new Promise((resolve) => this.ws.send(parts[last]!, { binary: true, fin: true }, (err) => resolve(!err && !this.closed)));
-  }
-
-  /** Sends a frame and resolves once it is handed to the socket (false if the connection is gone). */
-  sendAndWait(frame: Uint8Array): Promise<boolean> {
-    if (this.closed || this.ws.readyState !== this.ws.OPEN) return Promise.resolve(false);
-    return new Promise((resolve) => this.ws.send(frame, (err) => resolve(!err && !this.closed)));
-  }
-
-  /**
-   * Sends frames back to back; waits (for the last one to reach the socket) only when the bytes
-   * queued for sending are above the high-water mark. False if the connection is gone.
-   */
-  async sendPaced(frames: readonly Uint8Array[]): Promise<boolean> {
-    const last = frames.length - 1;
-    for (let i = 0; i < last; i++) this.send(frames[i]!);
-    const final = frames[last];
-    if (final === undefined || this.closed) return !this.closed;
-    if (this.ws.bufferedAmount + final.length <= SEND_HIGH_WATER_BYTES) {
-      this.send(final);
-      return !this.closed;
-    }
-    return this.sendAndWait(final);
-  }
-
-  error(requestId: number, code: PubErrorCode, retryAfterMs = 0): void {
-    this.#server.countRejected(code);
-    this.send(encodeError(requestId, code, retryAfterMs));
-  }
-
-  /** A connection-level error: the ERROR frame, then a close. */
-  fatal(code: PubErrorCode, closeCode: number = PubCloseCode.PROTOCOL_ERROR): void {
-    this.error(0, code);
-    this.close(closeCode);
-  }
-
-  close(code: number, reason = ''): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.ws.close(code, reason);
-    this.#server.connectionGone(this);
-  }
-
-  terminate(): void {
-    this.closed = true;
-    this.ws.terminate();
-    this.#server.connectionGone(this);
-  }
-
-  onMessage(data: RawData, isBinary: boolean): void {
-    if (this.closed) return;
-    if (!isBinary) {
-      this.#server.countRejected(PubErrorCode.MALFORMED_FRAME);
-      this.close(PubCloseCode.UNSUPPORTED_DATA, 'binary frames only');
-      return;
-    }
-    const bytes = rawDataBytes(data);
-    if (bytes.length > 0 && bytes[0] !== PUB_WIRE_VERSION) {
-      this.#server.countRejected(PubErrorCode.MALFORMED_FRAME);
-      this.send(encodeRefuse());
-      this.close(PubCloseCode.PROTOCOL_ERROR, 'unsupported version');
-      return;
-    }
-    let frame: ClientFrame;
-    try {
-      frame = decodeClientFrame(bytes, { maxBytes: this.#server.limits.maxFrameBytes });
-    } catch (err) {
-      if (!isProtocolError(err)) throw err;
-      const type = bytes[1];
-      let code: PubErrorCode = PubErrorCode.MALFORMED_FRAME;
-      if (bytes.length > this.#server.limits.maxFrameBytes) code = PubErrorCode.FRAME_TOO_LARGE;
-      else if (type !== undefined && !isClientFrameType(type)) code = PubErrorCode.UNKNOWN_FRAME;
-      this.fatal(code);
-      return;
-    }
-    if (frame.type === PubFrameType.HELLO_REQUEST) {
-      this.#helloRequests += 1;
-      if (this.#helloRequests > HELLO_REQUESTS_MAX) return this.fatal(PubErrorCode.RATE_LIMITED, PubCloseCode.POLICY_VIOLATION);
-      this.send(encodeHello(this.#server.policy));
-      return;
-    }
-    if (frame.requestId === 0) {
-      this.fatal(PubErrorCode.MALFORMED_FRAME);
-      return;
-    }
-    if (this.#server.stopping) {
-      this.error(frame.requestId, PubErrorCode.SHUTTING_DOWN);
-      return;
-    }
-    const limits = this.#server.limits;
-    if (frame.type !== PubFrameType.POST) {
-      const wait = this.#requests.take();
-      if (wait > 0) {
-        this.error(frame.requestId, PubErrorCode.RATE_LIMITED, wait);
-        return;
-      }
-    }
-    if (this.#inflight >= limits.maxInflight) {
-      this.error(frame.requestId, PubErrorCode.BUSY);
-      return;
-    }
-    this.#inflight += 1;
-    if (this.#inflight >= limits.maxInflight) this.ws.pause();
-    const done = () => {
-      this.#inflight -= 1;
-      if (this.#inflight < limits.maxInflight && !this.closed) this.ws.resume();
-    };
-    switch (frame.type) {
-      case PubFrameType.POST:
-        // Posts run concurrently (they meet in the store's group commit); stop() waits for them.
-        this.#server.trackWrite(this.#post(frame).finally(done));
-        break;
-      case PubFrameType.FETCH: {
-        // Fetches run one at a time per connection, so a client that does not read holds at
-        // most one page in the pub's memory.
-        const work = this.#fetchChain.then(() => this.#fetch(frame));
-        this.#fetchChain = work.catch(() => {});
-        void work.catch(() => {}).finally(done);
-        break;
-      }
-      case PubFrameType.SUBSCRIBE:
-        void this.#subscribe(frame).catch(() => {}).finally(done);
-        break;
-    }
-  }
-
-  async #post(frame: PostFrame): Promise<void> {
-    const server = this.#server;
-    const wait = this.#bucket.take();
-    if (wait > 0) return this.error(frame.requestId, PubErrorCode.RATE_LIMITED, wait);
-    const bad = checkBlob(frame.blob, server.policy.blobSizes);
-    if (bad !== null) return this.error(frame.requestId, bad);
-    const policy = server.policy;
-    const hash = blobHash(frame.blob);
-    if (!verifyPow(policy.powContext, hash, frame.nonce, policy.powDifficulty)) {
-      return this.error(frame.requestId, PubErrorCode.BAD_POW);
-    }
-    let result;
-    try {
-      result = await server.store.put(frame.blob, { hash });
-    } catch (err) {
-      const code = server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL;
-      server.storeFailed(err, { fatal: true });
-      return this.error(frame.requestId, code);
-    }
-    server.countPost(result.duplicate);
-    this.send(encodePostAck(frame.requestId, result.cursor, result.duplicate));
-  }
-
-  /**
-   * Answers a FETCH: one PAGE, or, for a limit above maxPageBlobs, pages back to back (all but
-   * the last flagged `continues`) read from one store iterator, pausing while the socket's send
-   * queue is above its high-water mark: a client that stops reading costs at most that.
-   */
-  async #fetch(frame: FetchFrame): Promise<void> {
-    if (frame.limit === 0) return this.error(frame.requestId, PubErrorCode.BAD_REQUEST);
-    const server = this.#server;
-    const limits = server.limits;
-    let reader: BlobReader | undefined;
-    // The next page is read while the current one is sent (LevelDB reads run off the event loop).
-    let reading: Promise<EntriesPage> | undefined;
-    let sent = 0;
-    try {
-      reader = server.store.reader(frame.since, { streaming: frame.limit > limits.maxPageBlobs });
-      reading = reader.nextEntries(Math.min(frame.limit, limits.maxPageBlobs), limits.maxPageBytes);
-      for (;;) {
-        const { runs, count, bytes: _bytes, ...head } = await reading;
-        reading = undefined;
-        sent += count;
-        const continues = head.more && count > 0 && sent < frame.limit;
-        const parts = [encodePageHead({ requestId: frame.requestId, ...head, continues }, count, runs), ...runs];
-        if (!continues) {
-          await this.sendParts(parts, true);
-          return;
-        }
-        reading = reader.nextEntries(Math.min(frame.limit - sent, limits.maxPageBlobs), limits.maxPageBytes);
-        if (!(await this.sendParts(parts, false))) return;
-      }
-    } catch (err) {
-      server.storeFailed(err, { fatal: false });
-      return this.error(frame.requestId, server.stopping ? PubErrorCode.SHUTTING_DOWN : PubErrorCode.INTERNAL);
-    } finally {
-      await reading?.catch(() => {});
-      await reader?.close().catch(() => {});
-    }
-  }
-
-  async #subscribe(frame: SubscribeFrame): Promise<void> {
-    if (this.#subscription !== null) return this.error(frame.requestId, PubErrorCode.ALREADY_SUBSCRIBED);
-    const stats = this.#server.store.stats();
-    const pruned = frame.since + 1n < stats.start;
-    this.#subscription = { requestId: frame.requestId, cursor: frame.since, live: false, told: pruned ? stats.start : 0n };
-    this.send(encodeSubscribed(frame.requestId, pruned, stats.start, stats.head));
-    // The pump runs until the subscriber is caught up; it is not a request in flight.
-    void this.#pump();
-  }
-
-  /**
-   * New blobs were stored (`blobs`, consecutive cursors). A caught-up subscriber gets them
-   * straight away, as frames encoded once for every subscriber with the same request id
-   * (`framesFor`); one that is behind, or whose socket is backed up, reads from the store.
-   */
-  deliverLive(blobs: readonly StoredBlob[], bytes: number, framesFor: (requestId: number) => readonly Uint8Array[]): void {
-    const sub = this.#subscription;
-    if (!sub || !sub.live || this.closed) return;
-    const first = blobs[0];
-    const last = blobs[blobs.length - 1];
-    if (first === undefined || last === undefined || last.cursor <= sub.cursor) return;
-    if (first.cursor !== sub.cursor + 1n || this.ws.bufferedAmount + bytes > SEND_HIGH_WATER_BYTES) {
-      sub.live = false;
-      void this.#pump();
-      return;
-    }
-    for (const f of framesFor(sub.requestId)) this.send(f);
-    sub.cursor = last.cursor;
-  }
-
-  /**
-   * Pushes the blobs after the subscription's cursor from the store, page after page on one
-   * reader, until the subscriber has everything stored; from then on deliverLive sends new blobs.
-   */
-  async #pump(): Promise<void> {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    const server = this.#server;
-    const limits = server.limits;
-    const pageBlobs = Math.min(limits.maxPageBlobs, PUMP_PAGE_BLOBS);
-    const pageBytes = Math.min(limits.maxPageBytes, PUMP_PAGE_BYTES);
-    let reader: BlobReader | undefined;
-    let reading: Promise<SincePage> | undefined;
-    try {
-      while (!this.closed && !server.stopping && this.#subscription) {
-        const sub = this.#subscription;
-        if (reading === undefined && sub.cursor >= server.store.stats().head) {
-          // Caught up: from here on every new blob comes through deliverLive (no await between
-          // this check and the switch, so none is missed).
-          sub.live = true;
-          return;
-        }
-        reader ??= server.store.reader(sub.cursor, { streaming: true });
-        const page = await (reading ?? reader.next(pageBlobs, pageBytes));
-        reading = undefined;
-        if (page.pruned && page.start > sub.told) {
-          // Blobs this subscriber had not received yet were pruned: say so, never skip silently
-          // (once per prune: the SUBSCRIBED answer may have said so already).
-          sub.told = page.start;
-          this.send(encodeSubscribed(sub.requestId, true, page.start, page.head));
-        }
-        sub.cursor = page.next;
-        // Read the next page while this one is sent, when more are known to follow.
-        if (page.more) reading = reader.next(pageBlobs, pageBytes);
-        if (!(await this.sendPaced(page.blobs.map((b) => encodeBlob(sub.requestId, b.cursor, b.blob))))) return;
-      }
-    } catch (err) {
-      if (!this.closed && !server.stopping) {
-        server.storeFailed(err, { fatal: false });
-        this.fatal(PubErrorCode.INTERNAL, PubCloseCode.GOING_AWAY);
-      }
-    } finally {
-      this.#pumping = false;
-      const r = reader;
-      if (r) void (reading ?? Promise.resolve()).catch(() => {}).then(() => r.close()).catch(() => {});
-    }
-  }
-}
-
-export class PubServer extends EventTarget {
+export class PubServer extends TypedEventTarget<PubServerEvents> {
   readonly limits: PubLimits;
   readonly #home: string;
   readonly #listen: { readonly host: string; readonly port: number };
@@ -472,10 +109,9 @@ export class PubServer extends EventTarget {
   readonly #rejected: Record<string, number> = {};
   #storeErrors = 0;
   #storeErrorLoggedAt = -Infinity;
-  #resolveFailed: (err: PubError) => void = () => {};
-  readonly #failed = new Promise<PubError>((resolve) => {
-    this.#resolveFailed = resolve;
-  });
+  readonly #failed: Promise<PubError> = this.once('failed');
+  /** What every Connection knows of this pub. */
+  readonly #host: ConnectionHost;
 
   constructor(init: PubServerInit) {
     super();
@@ -483,17 +119,37 @@ export class PubServer extends EventTarget {
     this.#home = init.home;
     this.#listen = init.listen;
     this.#log = init.log ?? debugLog;
+    const server = this;
+    this.#host = {
+      limits: this.limits,
+      get policy() {
+        return server.policy;
+      },
+      get store() {
+        return server.store;
+      },
+      get stopping() {
+        return server.#stopping;
+      },
+      rejected: (code) => this.#countRejected(code),
+      posted: (duplicate) => this.#countPost(duplicate),
+      track: (work) => this.#track(work),
+      storeFailed: (err, options) => this.#storeFailed(err, options),
+      closed: (conn) => {
+        this.#connections.delete(conn);
+      },
+    };
   }
 
   /** The policy announced in every hello (available once started). */
   get policy(): PubPolicy {
-    if (!this.#policy) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub is not started');
+    if (!this.#policy) throw new PubError(PubErrorCode.STORE_CLOSED, 'the pub is not started');
     return this.#policy;
   }
 
   /** The store (available once started). */
   get store(): BlobStore {
-    if (!this.#store) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub is not started');
+    if (!this.#store) throw new PubError(PubErrorCode.STORE_CLOSED, 'the pub is not started');
     return this.#store;
   }
 
@@ -531,7 +187,7 @@ export class PubServer extends EventTarget {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await access(dir, fsConstants.W_OK);
     } catch (err) {
-      throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot write the pub's home ${this.#home}`, { cause: err });
+      throw new PubError(PubErrorCode.HOME_UNWRITABLE, `cannot write the pub's home ${this.#home}`, { cause: err });
     }
     const store = new BlobStore({
       path: join(dir, STORE_DIR),
@@ -546,9 +202,7 @@ export class PubServer extends EventTarget {
     try {
       await this.#prune('open');
       this.#policy = policyFrom(this.limits, store.powContext);
-      store.addEventListener('append', (event) => {
-        if (event instanceof AppendEvent) this.#fanOut(event.blobs);
-      });
+      store.addEventListener('append', (event) => this.#fanOut(event.detail));
       this.#address = await this.#listenOn();
     } catch (err) {
       await this.#closeListener();
@@ -608,9 +262,9 @@ export class PubServer extends EventTarget {
       const onError = (err: NodeJS.ErrnoException) => {
         http.off('listening', onListening);
         if (err.code === 'EADDRINUSE') {
-          reject(new PubError(PubErrorCodes.PORT_IN_USE, `${this.#listen.host}:${this.#listen.port} is already in use`, { cause: err }));
+          reject(new PubError(PubErrorCode.PORT_IN_USE, `${this.#listen.host}:${this.#listen.port} is already in use`, { cause: err }));
         } else {
-          reject(new PubError(PubErrorCodes.LISTEN_FAILED, `cannot listen on ${this.#listen.host}:${this.#listen.port} (${err.code ?? 'error'})`, { cause: err }));
+          reject(new PubError(PubErrorCode.LISTEN_FAILED, `cannot listen on ${this.#listen.host}:${this.#listen.port} (${err.code ?? 'error'})`, { cause: err }));
         }
       };
       const onListening = () => {
@@ -632,59 +286,32 @@ export class PubServer extends EventTarget {
       return;
     }
     if (this.#connections.size >= this.limits.maxConnections) {
-      this.countRejected(PubErrorCode.TOO_MANY_CONNECTIONS);
-      ws.send(encodeError(0, PubErrorCode.TOO_MANY_CONNECTIONS));
+      this.#countRejected(ErrorFrameCode.TOO_MANY_CONNECTIONS);
+      ws.send(encodeError(0, ErrorFrameCode.TOO_MANY_CONNECTIONS));
       ws.close(PubCloseCode.TRY_AGAIN_LATER, 'too many connections');
       return;
     }
-    const conn = new Connection(this, ws, this.limits);
-    this.#connections.add(conn);
-    ws.on('message', (data, isBinary) => {
-      try {
-        conn.onMessage(data, isBinary);
-      } catch {
-        conn.fatal(PubErrorCode.INTERNAL, PubCloseCode.GOING_AWAY);
-      }
-    });
-    ws.on('pong', () => {
-      conn.alive = true;
-    });
-    ws.on('close', () => {
-      conn.closed = true;
-      this.connectionGone(conn);
-    });
+    this.#connections.add(new Connection(this.#host, ws));
     ws.send(encodeHello(this.policy));
   }
 
   #ping(): void {
-    for (const conn of this.#connections) {
-      if (!conn.alive) {
-        conn.terminate();
-        continue;
-      }
-      conn.alive = false;
-      conn.ws.ping();
-    }
-  }
-
-  /** Called by a connection once it is closed. */
-  connectionGone(conn: Connection): void {
-    this.#connections.delete(conn);
+    for (const conn of this.#connections) conn.ping();
   }
 
   /** Keeps track of a post so stop() can wait for it to reach the disk and be acknowledged. */
-  trackWrite(work: Promise<void>): void {
+  #track(work: Promise<void>): void {
     const p = work.catch(() => {});
     this.#inflight.add(p);
     void p.finally(() => this.#inflight.delete(p));
   }
 
-  countRejected(code: PubErrorCode): void {
-    const name = errorName(code);
+  #countRejected(code: ErrorFrameCode): void {
+    const name = errorFrameName(code);
     this.#rejected[name] = (this.#rejected[name] ?? 0) + 1;
   }
 
-  countPost(duplicate: boolean): void {
+  #countPost(duplicate: boolean): void {
     if (duplicate) this.#duplicates += 1;
     else this.#posts += 1;
     this.#rate.add();
@@ -701,15 +328,15 @@ export class PubServer extends EventTarget {
    * failed read is answered INTERNAL and logged, at most once every STORE_ERROR_LOG_MS (the
    * stats line counts them all), so a failing disk cannot flood the log.
    */
-  storeFailed(err: unknown, options: { fatal: boolean }): void {
+  #storeFailed(err: unknown, options: { fatal: boolean }): void {
     if (this.#stopping) return;
     const code = storeErrorCode(err);
-    if (code === PubErrorCodes.STORE_CLOSED) return;
+    if (code === PubErrorCode.STORE_CLOSED) return;
     this.#storeErrors += 1;
     // BAD_BLOB is the caller's mistake, not the store's (the server checks blobs first).
-    if (options.fatal && code !== PubErrorCodes.BAD_BLOB) {
+    if (options.fatal && code !== PubErrorCode.BAD_BLOB) {
       this.#log('store-failed', { code });
-      this.#resolveFailed(new PubError(PubErrorCodes.STORE_FAILED, `a write to the store failed (${code}); the pub stopped`, { cause: err }));
+      this.emit('failed', new PubError(PubErrorCode.STORE_FAILED, `a write to the store failed (${code}); the pub stopped`, { cause: err }));
       void this.stop();
       return;
     }
@@ -727,7 +354,7 @@ export class PubServer extends EventTarget {
       if (r.removed > 0) this.#log('pruned', { reason, blobs: r.removed, bytes: r.bytes });
     } catch (err) {
       if (reason === 'open') throw err;
-      this.storeFailed(err, { fatal: true });
+      this.#storeFailed(err, { fatal: true });
     }
   }
 
@@ -802,21 +429,7 @@ export class PubServer extends EventTarget {
     // No new connections from here on.
     this.#http?.close();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
-    const closing = [...this.#connections].map(
-      (conn) =>
-        new Promise<void>((resolve) => {
-          if (conn.ws.readyState === conn.ws.CLOSED) return resolve();
-          const timer = setTimeout(() => {
-            conn.ws.terminate();
-            resolve();
-          }, 2_000);
-          conn.ws.once('close', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          conn.close(PubCloseCode.GOING_AWAY, 'pub stopping');
-        }),
-    );
+    const closing = [...this.#connections].map((conn) => conn.stop(STOP_GRACE_MS));
     await Promise.all(closing);
     await this.#closeListener();
     const store = this.#store;

@@ -5,14 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { PubClient } from '../../daemon/pub/client.js';
+import { WebSocketServer } from 'ws';
+import type { PubClient } from '../../daemon/pub-links/client.js';
 import type { PubLimits } from '../../daemon/pub/constants.js';
 import { BLOB_VERSION } from '../../protocol/constants.js';
-import { PUB_WIRE_VERSION, type PubPolicy } from '../../protocol/pub-wire.js';
+import { PUB_WIRE_VERSION, PubFrameType, decodeClientFrame, encodeHello, type ClientFrame, type HelloRequestFrame, type PubPolicy } from '../../protocol/pub-wire.js';
 
 /** The repository root, from dist/test/helpers/ (compiled) three levels up. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -133,6 +133,42 @@ export function filledBlob(size = 2048, fill = 0x5a): Uint8Array {
 }
 
 export { makeTempDir, removeDir } from './temp.js';
+
+/** A request a client sends a scripted pub (everything but HELLO_REQUEST, which it answers itself). */
+export type ScriptedRequest = Exclude<ClientFrame, HelloRequestFrame>;
+
+/** A WebSocket server playing a pub from a script, on 127.0.0.1. */
+export interface ScriptedPub {
+  /** "ws://127.0.0.1:PORT", what the direct dialer takes. */
+  readonly url: string;
+  /** Cuts every connection and stops listening. */
+  close(): Promise<void>;
+}
+
+/**
+ * A scripted pub: greets with `policy` on every HELLO_REQUEST and hands each other frame a
+ * client sends to `onRequest`, with a way to send frames back on that connection; it answers
+ * nothing by itself. For tests of what a client does with what a pub (honest or hostile) sends.
+ */
+export async function scriptedPub(policy: PubPolicy, onRequest: (frame: ScriptedRequest, send: (frame: Uint8Array) => void) => void): Promise<ScriptedPub> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((r) => wss.once('listening', r));
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    ws.on('message', (data: Buffer) => {
+      const frame = decodeClientFrame(new Uint8Array(data));
+      if (frame.type === PubFrameType.HELLO_REQUEST) return void ws.send(encodeHello(policy));
+      onRequest(frame, (f) => ws.send(f));
+    });
+  });
+  return {
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
+    close: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise((r) => wss.close(r));
+    },
+  };
+}
 
 /**
  * Limits of the pubs the robustness tests run: a low PoW difficulty (so tests post quickly) and

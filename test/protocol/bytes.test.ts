@@ -6,6 +6,7 @@ import {
   fromHex,
   isWellFormedText,
   toHex,
+  U64_MAX,
   U64_SAFE_MAX,
   utf8Decode,
 } from '../../protocol/bytes.js';
@@ -33,6 +34,44 @@ describe('protocol/bytes', () => {
     const r = new ByteReader(fromHex('0020000000000000'));
     assert.equal(codeOf(() => r.u64()), ProtocolErrorCode.INVALID_FIELD);
     assert.equal(codeOf(() => new ByteWriter().u64(2 ** 53)), ProtocolErrorCode.INVALID_FIELD);
+  });
+
+  it('reads and writes a u64 bigint over the whole range, big-endian', () => {
+    const out = new ByteWriter().u64Big(0n).u64Big(0x0102030405060708n).u64Big(U64_MAX).finish();
+    assert.equal(toHex(out), '0000000000000000' + '0102030405060708' + 'ffffffffffffffff');
+    const r = new ByteReader(out);
+    assert.equal(r.u64Big(), 0n);
+    assert.equal(r.u64Big(), 0x0102030405060708n);
+    assert.equal(r.u64Big(), U64_MAX);
+    r.end();
+    assert.equal(U64_MAX, 2n ** 64n - 1n);
+  });
+
+  it('refuses to write a u64 bigint below zero or above 2^64-1', () => {
+    assert.equal(codeOf(() => new ByteWriter().u64Big(-1n)), ProtocolErrorCode.INVALID_FIELD);
+    assert.equal(codeOf(() => new ByteWriter().u64Big(U64_MAX + 1n)), ProtocolErrorCode.INVALID_FIELD);
+    assert.equal(codeOf(() => new ByteReader(new Uint8Array(7)).u64Big()), ProtocolErrorCode.TRUNCATED);
+  });
+
+  it('hands out a view into the input without copying, bounds-checked', () => {
+    const input = Uint8Array.of(9, 1, 2, 3);
+    const r = new ByteReader(input);
+    r.u8();
+    const v = r.view(3);
+    assert.deepEqual(v, Uint8Array.of(1, 2, 3));
+    input[1] = 7;
+    assert.equal(v[0], 7, 'a view, not a copy');
+    assert.equal(codeOf(() => new ByteReader(input).view(5)), ProtocolErrorCode.TRUNCATED);
+  });
+
+  it('returns exactly the bytes written whether or not they fill its buffer, and a later write leaves them alone', () => {
+    const w = new ByteWriter(16).u64Big(1n).u64Big(2n);
+    const exact = w.finish();
+    assert.equal(toHex(exact), '0000000000000001' + '0000000000000002');
+    w.u8(5);
+    assert.equal(toHex(exact), '0000000000000001' + '0000000000000002');
+    assert.equal(toHex(w.finish()), '0000000000000001' + '0000000000000002' + '05');
+    assert.equal(toHex(new ByteWriter(64).u8(1).finish()), '01');
   });
 
   it('reports truncation for every read past the end', () => {

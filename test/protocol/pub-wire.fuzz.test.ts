@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { isProtocolError } from '../../protocol/errors.js';
 import {
-  PubErrorCode,
+  ErrorFrameCode,
   PubFrameType,
   decodeClientFrame,
   decodeFrame,
@@ -48,8 +48,8 @@ function validFrames(): Uint8Array[] {
     encodePage({ requestId: 2, more: true, pruned: true, continues: true, start: 3n, next: 5n, head: 9n, blobs: [{ cursor: 4n, blob: blob(2048, 3) }, { cursor: 5n, blob: blob(2048, 4) }] }),
     encodeSubscribed(3, true, 2n, 9n),
     encodeBlob(3, 10n, blob(2048, 5)),
-    encodeError(0, PubErrorCode.MALFORMED_FRAME, 0),
-    encodeError(7, PubErrorCode.RATE_LIMITED, 250),
+    encodeError(0, ErrorFrameCode.MALFORMED_FRAME, 0),
+    encodeError(7, ErrorFrameCode.RATE_LIMITED, 250),
   ];
 }
 

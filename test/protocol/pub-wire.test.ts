@@ -3,7 +3,7 @@ import { BLOB_SIZE_MAX, BLOB_VERSION } from '../../protocol/constants.js';
 import { isProtocolError, ProtocolErrorCode } from '../../protocol/errors.js';
 import {
   PUB_WIRE_VERSION,
-  PubErrorCode,
+  ErrorFrameCode,
   PubFrameType,
   checkBlob,
   decodeClientFrame,
@@ -54,7 +54,7 @@ function everyFrame(): Array<[string, Uint8Array]> {
     ['PAGE continuing', encodePage({ requestId: 8, more: true, pruned: false, continues: true, start: 1n, next: 4n, head: 10n, blobs: [{ cursor: 4n, blob: blob() }] })],
     ['SUBSCRIBED', encodeSubscribed(9, false, 1n, 10n)],
     ['BLOB', encodeBlob(9, 11n, blob())],
-    ['ERROR', encodeError(7, PubErrorCode.RATE_LIMITED, 250)],
+    ['ERROR', encodeError(7, ErrorFrameCode.RATE_LIMITED, 250)],
   ];
 }
 
@@ -103,7 +103,7 @@ describe('protocol/pub-wire', () => {
     assert.equal(hex(encodeSubscribe(1, 2n)), '0112' + '00000001' + '0000000000000002');
     assert.equal(hex(encodePostAck(1, 0x0a0bn, true)), '0120' + '00000001' + '01' + '0000000000000a0b');
     assert.equal(hex(encodeSubscribed(2, true, 3n, 4n)), '0122' + '00000002' + '02' + '0000000000000003' + '0000000000000004');
-    assert.equal(hex(encodeError(5, PubErrorCode.BAD_POW, 0x10)), '017f' + '00000005' + '0006' + '00000010');
+    assert.equal(hex(encodeError(5, ErrorFrameCode.BAD_POW, 0x10)), '017f' + '00000005' + '0006' + '00000010');
     assert.equal(hex(encodeRefuse(1, 3)), '0102' + '01' + '03');
     assert.equal(hex(encodeHelloRequest()), '0113');
     const post = encodePost(1, 2n, Uint8Array.of(BLOB_VERSION, 0xee));
@@ -171,7 +171,7 @@ describe('protocol/pub-wire', () => {
     const ack = encodePostAck(1, 1n, false);
     ack[6] = 0x80;
     assert.equal(codeOf(() => decodeFrame(ack)), ProtocolErrorCode.INVALID_FIELD);
-    const err = encodeError(1, PubErrorCode.INTERNAL);
+    const err = encodeError(1, ErrorFrameCode.INTERNAL);
     err[7] = 0xff;
     assert.equal(codeOf(() => decodeFrame(err)), ProtocolErrorCode.INVALID_FIELD);
   });
@@ -200,10 +200,10 @@ describe('protocol/pub-wire', () => {
 
   it('accepts a blob only at an accepted size with the blob version first', () => {
     assert.equal(checkBlob(blob(2048)), null);
-    assert.equal(checkBlob(blob(2047)), PubErrorCode.BAD_BLOB_SIZE);
-    assert.equal(checkBlob(blob(8192), [2048]), PubErrorCode.BAD_BLOB_SIZE);
+    assert.equal(checkBlob(blob(2047)), ErrorFrameCode.BAD_BLOB_SIZE);
+    assert.equal(checkBlob(blob(8192), [2048]), ErrorFrameCode.BAD_BLOB_SIZE);
     const wrong = blob();
     wrong[0] = BLOB_VERSION + 1;
-    assert.equal(checkBlob(wrong), PubErrorCode.BAD_BLOB_VERSION);
+    assert.equal(checkBlob(wrong), ErrorFrameCode.BAD_BLOB_VERSION);
   });
 });

@@ -19,6 +19,7 @@ import {
   QUOTA_BYTES,
   RETENTION_MS,
 } from '../constants.js';
+import { TypedEventTarget } from '../../events.js';
 import { PubError, PubErrorCodes } from '../errors.js';
 import type { ChunkEntry } from './chunk.js';
 import { DedupeIndex, type DedupeItem } from './dedupe.js';
@@ -53,19 +54,15 @@ function checkCursor(cursor: bigint): void {
   }
 }
 
-/** Dispatched after each batch that stored at least one new blob; carries the new blobs. */
-export class AppendEvent extends Event {
-  constructor(readonly blobs: readonly StoredBlob[]) {
-    super('append');
-  }
+export interface BlobStoreEvents {
+  /** After each batch that stored at least one new blob: the new blobs, in cursor order. */
+  append: readonly StoredBlob[];
 }
 
-export type BlobStoreEvents = { append: AppendEvent };
-
 /**
- * Dispatches `append` (an AppendEvent) after each batch that stored at least one new blob.
+ * Emits `append` (BlobStoreEvents) after each batch that stored at least one new blob.
  */
-export class BlobStore extends EventTarget {
+export class BlobStore extends TypedEventTarget<BlobStoreEvents> {
   readonly path: string;
   readonly indexPath: string;
   readonly #quotaBytes: number;
@@ -275,7 +272,7 @@ export class BlobStore extends EventTarget {
     }
     dedupe.forgetRecent();
     items.forEach((item, i) => item.resolve(decided.results[i]!));
-    if (appended) this.dispatchEvent(new AppendEvent(added));
+    if (appended) this.emit('append', added);
     // Not awaited here, so the next commit need not wait for it (see SealQueue).
     if (seal.length > 0) this.#seals.write(db, seal);
   }

@@ -11,7 +11,7 @@ import { UsageError } from '../../../daemon/cli/errors.js';
 import { main } from '../../../daemon/cli/main.js';
 import { PUB_LIMIT_FLAGS, pubConfigFrom, type RawPubArgs } from '../../../daemon/cli/pub.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
-import { PubClient } from '../../../daemon/pub/client.js';
+import { PubClient } from '../../../daemon/pub-links/client.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 import { captureIo } from '../../helpers/io.js';
 

@@ -5,7 +5,7 @@
  * it is started again.
  */
 import assert from 'node:assert/strict';
-import { PubClient } from '../../../daemon/pub/client.js';
+import { PubClient } from '../../../daemon/pub-links/client.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 import { ready } from '../../../protocol/crypto.js';
 import { Prng, bytesEqual, makeSerialBlob, makeTempDir, removeDir, spawnPub, type PubChild } from '../../helpers/pub-fixtures.js';

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { parseOnionAddress } from '../../../protocol/identity.js';
-import { PubClient } from '../../../daemon/pub/client.js';
+import { PubClient } from '../../../daemon/pub-links/client.js';
 import type { TorService } from '../../../daemon/tor/service.js';
 import { terminate, trackChild } from '../../../daemon/tor/reaper.js';
 import { freePorts } from '../../../daemon/tor/testnet.js';

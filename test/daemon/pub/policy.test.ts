@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { BLOB_SIZE_MAX } from '../../../protocol/constants.js';
 import { PAGE_ENTRY_OVERHEAD_BYTES, PAGE_OVERHEAD_BYTES, encodePage } from '../../../protocol/pub-wire.js';
 import { DEFAULT_PUB_LIMITS, PUB_FRAME_RECEIVE_MAX, type PubLimits } from '../../../daemon/pub/constants.js';
-import { PubErrorCodes, PubLimitError } from '../../../daemon/pub/errors.js';
+import { PubErrorCode, PubLimitError } from '../../../daemon/pub/errors.js';
 import { maxPageBytesFor, resolveLimits } from '../../../daemon/pub/policy.js';
 import { TOR_MAX_PAYLOAD } from '../../../daemon/tor/constants.js';
 import { DIRECT_MAX_PAYLOAD } from '../../../daemon/transport/direct.js';
@@ -11,7 +11,7 @@ import { DIRECT_MAX_PAYLOAD } from '../../../daemon/transport/direct.js';
 function assertRefused(partial: Partial<PubLimits>, limit: keyof PubLimits): void {
   assert.throws(
     () => resolveLimits(partial),
-    (err: unknown) => err instanceof PubLimitError && err.code === PubErrorCodes.BAD_LIMIT && err.limit === limit,
+    (err: unknown) => err instanceof PubLimitError && err.code === PubErrorCode.BAD_LIMIT && err.limit === limit,
     JSON.stringify(partial),
   );
 }

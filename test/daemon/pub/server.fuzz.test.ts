@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { WebSocket } from 'ws';
-import { PubClient } from '../../../daemon/pub/client.js';
+import { PubClient } from '../../../daemon/pub-links/client.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 import { ready } from '../../../protocol/crypto.js';
 import { blobHash, solvePow } from '../../../protocol/pow.js';

@@ -9,7 +9,7 @@ import { ready } from '../../../protocol/crypto.js';
 import { blobHash, solvePow, verifyPow } from '../../../protocol/pow.js';
 import {
   PUB_WIRE_VERSION,
-  PubErrorCode,
+  ErrorFrameCode,
   PubFrameType,
   decodeServerFrame,
   encodeFetch,
@@ -19,9 +19,10 @@ import {
   type PubPolicy,
   type ServerFrame,
 } from '../../../protocol/pub-wire.js';
-import { PubClient } from '../../../daemon/pub/client.js';
+import { PubClient } from '../../../daemon/pub-links/client.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
-import { PubErrorCodes } from '../../../daemon/pub/errors.js';
+import { PubErrorCode } from '../../../daemon/pub/errors.js';
+import { PubTransportErrorCode } from '../../../daemon/pub-links/errors.js';
 import { PubServer } from '../../../daemon/pub/server.js';
 import { BlobStore } from '../../../daemon/pub/store/index.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
@@ -198,9 +199,9 @@ describe('daemon/pub/server', function () {
     const wrongVersion = freshBlob();
     wrongVersion[0] = BLOB_VERSION + 1;
     p.ws.send(encodePost(3, pow(p.policy, wrongVersion), wrongVersion));
-    assert.equal(errorCode(await p.replyTo(1)), PubErrorCode.BAD_POW);
-    assert.equal(errorCode(await p.replyTo(2)), PubErrorCode.BAD_BLOB_SIZE);
-    assert.equal(errorCode(await p.replyTo(3)), PubErrorCode.BAD_BLOB_VERSION);
+    assert.equal(errorCode(await p.replyTo(1)), ErrorFrameCode.BAD_POW);
+    assert.equal(errorCode(await p.replyTo(2)), ErrorFrameCode.BAD_BLOB_SIZE);
+    assert.equal(errorCode(await p.replyTo(3)), ErrorFrameCode.BAD_BLOB_VERSION);
     p.ws.send(encodePost(4, pow(p.policy, blob), blob));
     assert.equal((await p.replyTo(4)).type, PubFrameType.POST_ACK);
     assert.equal(server!.stats().blobs, 1);
@@ -234,7 +235,7 @@ describe('daemon/pub/server', function () {
     unknown.ws.send(Uint8Array.of(PUB_WIRE_VERSION, 0x44, 0, 0, 0, 1));
     const reserved = await peer(port);
     reserved.ws.send(encodeFetch(0, 0n, 1));
-    for (const [p, code] of [[truncated, PubErrorCode.MALFORMED_FRAME], [unknown, PubErrorCode.UNKNOWN_FRAME], [reserved, PubErrorCode.MALFORMED_FRAME]] as const) {
+    for (const [p, code] of [[truncated, ErrorFrameCode.MALFORMED_FRAME], [unknown, ErrorFrameCode.UNKNOWN_FRAME], [reserved, ErrorFrameCode.MALFORMED_FRAME]] as const) {
       await p.until(() => p.closeCode !== undefined, 'the close');
       const err = p.frames.find((f) => f.type === PubFrameType.ERROR);
       assert.ok(err && err.type === PubFrameType.ERROR);
@@ -264,7 +265,7 @@ describe('daemon/pub/server', function () {
     assert.equal((await p.replyTo(1)).type, PubFrameType.POST_ACK);
     assert.equal((await p.replyTo(2)).type, PubFrameType.POST_ACK);
     const limited = await p.replyTo(3);
-    assert.equal(errorCode(limited), PubErrorCode.RATE_LIMITED);
+    assert.equal(errorCode(limited), ErrorFrameCode.RATE_LIMITED);
     assert.ok(limited.type === PubFrameType.ERROR && limited.retryAfterMs > 0);
     const other = await client(port);
     assert.equal((await other.post(freshBlob())).duplicate, false);
@@ -278,9 +279,9 @@ describe('daemon/pub/server', function () {
     p.ws.send(encodeSubscribe(5, 0n));
     for (let id = 1; id <= 3; id++) assert.equal((await p.replyTo(id)).type, PubFrameType.PAGE);
     const limited = await p.replyTo(4);
-    assert.equal(errorCode(limited), PubErrorCode.RATE_LIMITED);
+    assert.equal(errorCode(limited), ErrorFrameCode.RATE_LIMITED);
     assert.ok(limited.type === PubFrameType.ERROR && limited.retryAfterMs > 0);
-    assert.equal(errorCode(await p.replyTo(5)), PubErrorCode.RATE_LIMITED);
+    assert.equal(errorCode(await p.replyTo(5)), ErrorFrameCode.RATE_LIMITED);
     await new Promise((r) => setTimeout(r, limited.type === PubFrameType.ERROR ? limited.retryAfterMs + 50 : 0));
     p.ws.send(encodeFetch(6, 0n, 1));
     assert.equal((await p.replyTo(6)).type, PubFrameType.PAGE);
@@ -298,7 +299,7 @@ describe('daemon/pub/server', function () {
     p.ws.send(encodeHelloRequest());
     await p.until(() => p.closeCode !== undefined, 'the close');
     assert.equal(p.closeCode, 1008);
-    assert.equal(errorCode(p.frames[p.frames.length - 1]!), PubErrorCode.RATE_LIMITED);
+    assert.equal(errorCode(p.frames[p.frames.length - 1]!), ErrorFrameCode.RATE_LIMITED);
   });
 
   it('turns away connections beyond the limit with a typed error, then accepts again when one leaves', async () => {
@@ -334,7 +335,7 @@ describe('daemon/pub/server', function () {
     assert.deepEqual(page.blobs.map((b) => b.cursor), [1n, 2n, 3n]);
     assert.equal(page.more, true);
     p.ws.send(encodeFetch(2, 0n, 0));
-    assert.equal(errorCode(await p.replyTo(2)), PubErrorCode.BAD_REQUEST);
+    assert.equal(errorCode(await p.replyTo(2)), ErrorFrameCode.BAD_REQUEST);
   });
 
   it('answers a fetch asking for more than a page with pages back to back, in order, the last without continues', async () => {
@@ -416,7 +417,7 @@ describe('daemon/pub/server', function () {
     assert.deepEqual(pushed.map((f) => f.type === PubFrameType.BLOB && f.cursor), [1n, 2n]);
     pushed.forEach((f, i) => assert.ok(f.type === PubFrameType.BLOB && Buffer.from(f.blob).equals(posted[i]!)));
     p.ws.send(encodeSubscribe(6, 0n));
-    assert.equal(errorCode(await p.replyTo(6)), PubErrorCode.ALREADY_SUBSCRIBED);
+    assert.equal(errorCode(await p.replyTo(6)), ErrorFrameCode.ALREADY_SUBSCRIBED);
   });
 
   it('answers a fetch or subscription from a pruned cursor explicitly with where the store starts', async () => {
@@ -456,7 +457,7 @@ describe('daemon/pub/server', function () {
     const outcomes = await Promise.all(posts);
     const acked = outcomes.filter((o) => o.ok);
     assert.ok(acked.length > 0, 'some posts were acknowledged');
-    for (const o of outcomes) if (!o.ok) assert.ok(o.code === 'ERR_PUB_SHUTTING_DOWN' || o.code === PubErrorCodes.CLOSED, `unexpected ${o.code}`);
+    for (const o of outcomes) if (!o.ok) assert.ok(o.code === 'ERR_PUB_SHUTTING_DOWN' || o.code === PubTransportErrorCode.CLOSED, `unexpected ${o.code}`);
     const store = new BlobStore({ path: join(home, 'pub', 'blobs') });
     await store.open();
     try {
@@ -486,7 +487,7 @@ describe('daemon/pub/server', function () {
     try {
       const port = (blocker.address() as { port: number }).port;
       const taken = new PubServer({ home, listen: { host: '127.0.0.1', port }, log: () => {} });
-      await assert.rejects(taken.start(), (err: unknown) => (err as { code?: string }).code === PubErrorCodes.PORT_IN_USE);
+      await assert.rejects(taken.start(), (err: unknown) => (err as { code?: string }).code === PubErrorCode.PORT_IN_USE);
       // The store it opened is closed again: another pub can use the home.
       const port2 = await startPub();
       assert.ok(port2 > 0);
@@ -495,7 +496,7 @@ describe('daemon/pub/server', function () {
     }
     await writeFile(join(home, 'a-file'), 'x');
     const bad = new PubServer({ home: join(home, 'a-file', 'home'), listen: { host: '127.0.0.1', port: 0 }, log: () => {} });
-    await assert.rejects(bad.start(), (err: unknown) => (err as { code?: string }).code === PubErrorCodes.HOME_UNWRITABLE);
+    await assert.rejects(bad.start(), (err: unknown) => (err as { code?: string }).code === PubErrorCode.HOME_UNWRITABLE);
   });
 
   it('counts what it serves and logs no content, hashes or addresses', async () => {
@@ -525,7 +526,7 @@ describe('daemon/pub/server', function () {
 
   it('refuses out-of-range limits with BAD_LIMIT', () => {
     for (const limits of [{ maxBlobBytes: 3000 }, { powDifficulty: 65 }, { quotaBytes: 100 }, { postsPerSecond: 0 }, { maxFrameBytes: 10 }]) {
-      assert.throws(() => new PubServer({ home, listen: { host: '127.0.0.1', port: 0 }, limits }), (err: unknown) => (err as { code?: string }).code === PubErrorCodes.BAD_LIMIT);
+      assert.throws(() => new PubServer({ home, listen: { host: '127.0.0.1', port: 0 }, limits }), (err: unknown) => (err as { code?: string }).code === PubErrorCode.BAD_LIMIT);
     }
   });
 });

@@ -4,7 +4,7 @@
  * one blob), the oldest blobs go first, and a fetch or subscription from a pruned cursor says so.
  */
 import assert from 'node:assert/strict';
-import { PubClient } from '../../../../daemon/pub/client.js';
+import { PubClient } from '../../../../daemon/pub-links/client.js';
 import type { PubLimits } from '../../../../daemon/pub/constants.js';
 import { PubServer } from '../../../../daemon/pub/server.js';
 import { DirectDialer } from '../../../../daemon/transport/direct.js';

@@ -4,7 +4,7 @@
  * under the same cursor, after each restart, and the store must open cleanly every time.
  */
 import assert from 'node:assert/strict';
-import { PubClient } from '../../../../daemon/pub/client.js';
+import { PubClient } from '../../../../daemon/pub-links/client.js';
 import { DirectDialer } from '../../../../daemon/transport/direct.js';
 import { ready } from '../../../../protocol/crypto.js';
 import {

@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { ready } from '../../../protocol/crypto.js';
 import { PubFrameType, decodeClientFrame, encodeHello } from '../../../protocol/pub-wire.js';
-import { PubClient } from '../../../daemon/pub/client.js';
-import { PubErrorCodes } from '../../../daemon/pub/errors.js';
+import { PubClient } from '../../../daemon/pub-links/client.js';
+import { PubTransportErrorCode } from '../../../daemon/pub-links/errors.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 import { SAMPLE_POLICY } from '../../helpers/pub-fixtures.js';
 
@@ -17,7 +17,7 @@ function hasCode(code: string) {
   return (err: unknown) => (err as { code?: string }).code === code;
 }
 
-describe('daemon/pub/client subscribe given up', function () {
+describe('daemon/pub-links/client subscribe given up', function () {
   this.timeout(20_000);
   let wss: WebSocketServer | undefined;
   const clients: PubClient[] = [];
@@ -57,23 +57,23 @@ describe('daemon/pub/client subscribe given up', function () {
   it('closes the connection when it gives up on a subscription it sent, failing later requests with CLOSED', async () => {
     const c = await connect(await silentPub());
     const closed = new Promise((r) => c.addEventListener('close', r, { once: true }));
-    await assert.rejects(c.subscribe(0n, () => {}, { timeoutMs: 50 }), hasCode(PubErrorCodes.TIMEOUT));
+    await assert.rejects(c.subscribe(0n, () => {}, { timeoutMs: 50 }), hasCode(PubTransportErrorCode.TIMEOUT));
     await closed;
     assert.equal(c.open, false);
-    await assert.rejects(c.fetch(0n), hasCode(PubErrorCodes.CLOSED));
+    await assert.rejects(c.fetch(0n), hasCode(PubTransportErrorCode.CLOSED));
   });
 
   it('keeps the connection when the subscription given up was still waiting for a slot, and lets a new subscribe() be made', async () => {
     const c = await connect(await silentPub());
     const fetching = c.fetch(0n); // holds the only slot, never answered
-    await assert.rejects(c.subscribe(0n, () => {}, { timeoutMs: 50 }), hasCode(PubErrorCodes.TIMEOUT));
+    await assert.rejects(c.subscribe(0n, () => {}, { timeoutMs: 50 }), hasCode(PubTransportErrorCode.TIMEOUT));
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(c.open, true);
     // not refused locally as a second subscription: it waits for the slot like any request
     const again = c.subscribe(0n, () => {}, { timeoutMs: 50 });
-    await assert.rejects(again, hasCode(PubErrorCodes.TIMEOUT));
+    await assert.rejects(again, hasCode(PubTransportErrorCode.TIMEOUT));
     assert.equal(c.open, true);
     await c.close();
-    await assert.rejects(fetching, hasCode(PubErrorCodes.CLOSED));
+    await assert.rejects(fetching, hasCode(PubTransportErrorCode.CLOSED));
   });
 });

@@ -7,11 +7,11 @@ import { WebSocketServer } from 'ws';
 import { BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { blobHash, leadingZeroBits, powDigest, verifyPow } from '../../../protocol/pow.js';
-import { PubFrameType, decodeClientFrame, encodeHello, encodePage, encodeRefuse, PUB_WIRE_VERSION, type FetchFrame, type PubPolicy } from '../../../protocol/pub-wire.js';
-import { SAMPLE_POLICY } from '../../helpers/pub-fixtures.js';
-import { PubClient, type PubBlob } from '../../../daemon/pub/client.js';
+import { PubFrameType, encodeHello, encodePage, encodeRefuse, PUB_WIRE_VERSION, type FetchFrame, type PubPolicy } from '../../../protocol/pub-wire.js';
+import { SAMPLE_POLICY, scriptedPub, type ScriptedPub } from '../../helpers/pub-fixtures.js';
+import { PubClient, type PubBlob } from '../../../daemon/pub-links/client.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
-import { PubErrorCodes } from '../../../daemon/pub/errors.js';
+import { PubReplyErrorCode, PubTransportErrorCode } from '../../../daemon/pub-links/errors.js';
 import { PubServer } from '../../../daemon/pub/server.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 
@@ -36,7 +36,7 @@ async function waitFor(pred: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe('daemon/pub/client', function () {
+describe('daemon/pub-links/client', function () {
   this.timeout(20_000);
   const dialer = new DirectDialer();
   let home: string;
@@ -44,6 +44,7 @@ describe('daemon/pub/client', function () {
   let address: string;
   const clients: PubClient[] = [];
   const fakes: WebSocketServer[] = [];
+  const scripted: ScriptedPub[] = [];
 
   before(async () => {
     await ready();
@@ -59,6 +60,7 @@ describe('daemon/pub/client', function () {
       for (const ws of f.clients) ws.terminate();
       await new Promise((r) => f.close(r));
     }
+    for (const p of scripted.splice(0)) await p.close();
     await server?.stop();
     server = undefined;
     await rm(home, { recursive: true, force: true });
@@ -88,36 +90,26 @@ describe('daemon/pub/client', function () {
     return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
   }
 
-  /**
-   * A scripted pub: greets with `policy` on HELLO_REQUEST and hands each FETCH to `onFetch`
-   * with a way to send frames back; other requests go unanswered. Resolves with its address.
-   */
+  /** A scripted pub (pub-fixtures) that hands each FETCH to `onFetch`; other requests go unanswered. */
   async function fetchPub(policy: PubPolicy, onFetch: (frame: FetchFrame, send: (frame: Uint8Array) => void) => void): Promise<string> {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    fakes.push(wss);
-    await new Promise((r) => wss.once('listening', r));
-    wss.on('connection', (ws) => {
-      ws.on('error', () => {});
-      ws.on('message', (data: Buffer) => {
-        const frame = decodeClientFrame(new Uint8Array(data));
-        if (frame.type === PubFrameType.HELLO_REQUEST) return void ws.send(encodeHello(policy));
-        if (frame.type === PubFrameType.FETCH) onFetch(frame, (f) => ws.send(f));
-      });
+    const pub = await scriptedPub(policy, (frame, send) => {
+      if (frame.type === PubFrameType.FETCH) onFetch(frame, send);
     });
-    return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    scripted.push(pub);
+    return pub.url;
   }
 
   it('drops a late reply to a request it gave up on, keeps the connection, and does not reuse its id meanwhile', async () => {
     const fetchIds: number[] = [];
     const url = await fetchPub(SAMPLE_POLICY, (frame, send) => {
       fetchIds.push(frame.requestId);
-      const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: 0n, head: 0n, blobs: [], ...(continues ? { continues } : {}) });
+      const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: 0n, head: 1n, blobs: [], ...(continues ? { continues } : {}) });
       // the first fetch is answered late, in two pages; the others at once
       if (fetchIds.length === 1) setTimeout(() => { send(page(true)); send(page(false)); }, 300);
       else send(page(false));
     });
     const c = await PubClient.connect(new DirectDialer(), url);
-    await assert.rejects(c.fetch(0n, { timeoutMs: 50 }), hasCode(PubErrorCodes.TIMEOUT));
+    await assert.rejects(c.fetch(0n, { timeoutMs: 50 }), hasCode(PubTransportErrorCode.TIMEOUT));
     const second = await c.fetch(0n);
     assert.equal(second.blobs.length, 0);
     await new Promise((r) => setTimeout(r, 400)); // the late pages arrive and are dropped
@@ -137,7 +129,7 @@ describe('daemon/pub/client', function () {
       order.push(frame.since);
       // answered slowly, in two pages, so the window stays full
       setTimeout(() => {
-        const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: frame.since, head: 0n, blobs: [], ...(continues ? { continues } : {}) });
+        const page = (continues: boolean) => encodePage({ requestId: frame.requestId, more: continues, pruned: false, start: 1n, next: frame.since, head: frame.since + 1n, blobs: [], ...(continues ? { continues } : {}) });
         send(page(true));
         setTimeout(() => {
           out -= 1;
@@ -165,8 +157,8 @@ describe('daemon/pub/client', function () {
     const c = await PubClient.connect(new DirectDialer(), url);
     clients.push(c);
     const first = c.fetch(1n, { timeoutMs: 100 });
-    await assert.rejects(c.fetch(2n, { timeoutMs: 50 }), hasCode(PubErrorCodes.TIMEOUT));
-    await assert.rejects(first, hasCode(PubErrorCodes.TIMEOUT));
+    await assert.rejects(c.fetch(2n, { timeoutMs: 50 }), hasCode(PubTransportErrorCode.TIMEOUT));
+    await assert.rejects(first, hasCode(PubTransportErrorCode.TIMEOUT));
     // The first is abandoned but the pub still counts it: the next waits for its late reply.
     const third = c.fetch(3n);
     await new Promise((r) => setTimeout(r, 100));
@@ -174,6 +166,25 @@ describe('daemon/pub/client', function () {
     answer!();
     assert.equal((await third).next, 3n);
     assert.deepEqual(seen, [1n, 3n]);
+  });
+
+  it('refuses a cursor or nonce that is not a u64 with POLICY before sending anything, and keeps the connection', async () => {
+    const fetched: bigint[] = [];
+    const url = await fetchPub(SAMPLE_POLICY, (frame, send) => {
+      fetched.push(frame.since);
+      send(encodePage({ requestId: frame.requestId, more: false, pruned: false, start: 1n, next: frame.since, head: frame.since, blobs: [] }));
+    });
+    const c = await PubClient.connect(new DirectDialer(), url);
+    clients.push(c);
+    for (const since of [-1n, 2n ** 64n]) {
+      await assert.rejects(c.fetch(since), hasCode(PubReplyErrorCode.POLICY));
+      await assert.rejects(c.fetchEach(since, () => {}), hasCode(PubReplyErrorCode.POLICY));
+      await assert.rejects(c.subscribe(since, () => {}), hasCode(PubReplyErrorCode.POLICY));
+    }
+    await assert.rejects(c.post(freshBlob(), { nonce: -1n }), hasCode(PubReplyErrorCode.POLICY));
+    assert.equal((await c.fetch(3n)).next, 3n);
+    assert.deepEqual(fetched, [3n]);
+    assert.equal(c.open, true);
   });
 
   it('learns the policy from the hello and pays the proof of work it asks for', async () => {
@@ -232,7 +243,7 @@ describe('daemon/pub/client', function () {
     for (let i = 0; i < 5; i++) await poster.post(freshBlob());
     await waitFor(() => seen.length === 6, 'six pushed blobs');
     assert.deepEqual(seen, [2n, 3n, 4n, 5n, 6n, 7n]);
-    await assert.rejects(reader.subscribe(0n, () => {}), hasCode(PubErrorCodes.POLICY));
+    await assert.rejects(reader.subscribe(0n, () => {}), hasCode(PubReplyErrorCode.POLICY));
   });
 
   it('reports blobs pruned before they were delivered to a subscription', async () => {
@@ -271,19 +282,19 @@ describe('daemon/pub/client', function () {
   it('refuses a blob the pub does not take before spending any work', async () => {
     await startPub({ maxBlobBytes: 2048, powDifficulty: 40 });
     const c = await connect();
-    await assert.rejects(c.post(freshBlob(8192)), hasCode(PubErrorCodes.POLICY));
+    await assert.rejects(c.post(freshBlob(8192)), hasCode(PubReplyErrorCode.POLICY));
   });
 
   it('stops solving when aborted', async () => {
     await startPub({ powDifficulty: 40 });
     const c = await connect();
-    await assert.rejects(c.post(freshBlob(), { signal: AbortSignal.timeout(100), maxPowDifficulty: 64 }), hasCode(PubErrorCodes.ABORTED));
+    await assert.rejects(c.post(freshBlob(), { signal: AbortSignal.timeout(100), maxPowDifficulty: 64 }), hasCode(PubTransportErrorCode.ABORTED));
   });
 
   it('refuses to spend more work than it allows on one post', async () => {
     await startPub({ powDifficulty: 40 });
     const c = await connect();
-    await assert.rejects(c.post(freshBlob()), hasCode(PubErrorCodes.POLICY));
+    await assert.rejects(c.post(freshBlob()), hasCode(PubReplyErrorCode.POLICY));
   });
 
   it('fails pending requests with CLOSED when the connection ends, and later ones too', async () => {
@@ -296,13 +307,13 @@ describe('daemon/pub/client', function () {
     server = undefined;
     await waitFor(() => closed, 'the close event');
     assert.equal(c.open, false);
-    await assert.rejects(c.post(blob), hasCode(PubErrorCodes.CLOSED));
-    await assert.rejects(c.fetch(0n), hasCode(PubErrorCodes.CLOSED));
+    await assert.rejects(c.post(blob), hasCode(PubTransportErrorCode.CLOSED));
+    await assert.rejects(c.fetch(0n), hasCode(PubTransportErrorCode.CLOSED));
   });
 
   it('refuses a pub that speaks another version', async () => {
     const refusing = await fakePub(encodeRefuse(2, 3));
-    await assert.rejects(PubClient.connect(dialer, refusing), hasCode(PubErrorCodes.VERSION_REFUSED));
+    await assert.rejects(PubClient.connect(dialer, refusing), hasCode(PubReplyErrorCode.VERSION_REFUSED));
     const hello = encodeHello({
       version: PUB_WIRE_VERSION,
       powContext: new Uint8Array(32),
@@ -320,16 +331,16 @@ describe('daemon/pub/client', function () {
     });
     hello[0] = PUB_WIRE_VERSION + 1;
     const newer = await fakePub(hello);
-    await assert.rejects(PubClient.connect(dialer, newer), hasCode(PubErrorCodes.VERSION_REFUSED));
+    await assert.rejects(PubClient.connect(dialer, newer), hasCode(PubReplyErrorCode.VERSION_REFUSED));
   });
 
   it('gives up on a server that never says hello', async () => {
     const silent = await fakePub(null);
-    await assert.rejects(PubClient.connect(dialer, silent, { timeoutMs: 300 }), hasCode(PubErrorCodes.TIMEOUT));
+    await assert.rejects(PubClient.connect(dialer, silent, { timeoutMs: 300 }), hasCode(PubTransportErrorCode.TIMEOUT));
   });
 
   it('treats garbage from the server as a bad reply', async () => {
     const garbage = await fakePub(Uint8Array.of(PUB_WIRE_VERSION, 0x01, 0x00));
-    await assert.rejects(PubClient.connect(dialer, garbage), hasCode(PubErrorCodes.BAD_REPLY));
+    await assert.rejects(PubClient.connect(dialer, garbage), hasCode(PubReplyErrorCode.BAD_REPLY));
   });
 });

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from 'node:net';
-import { PubClient, type PubBlob } from '../../../daemon/pub/client.js';
+import { PubClient, type PubBlob } from '../../../daemon/pub-links/client.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
-import { PubErrorCodes } from '../../../daemon/pub/errors.js';
+import { PubReplyErrorCode } from '../../../daemon/pub-links/errors.js';
 import { PubServer } from '../../../daemon/pub/server.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 import { Prng, bytesEqual, makeSerialBlob, makeTempDir, removeDir } from '../../helpers/pub-fixtures.js';
@@ -178,7 +178,7 @@ describe('PubClient.fetchEach', function () {
         const afterValid = sentBytes;
         let called = 0;
         for (const limit of [0, 65536, 1.5]) {
-          await assert.rejects(relayed.fetchEach(0n, () => (called += 1), { limit }), hasCode(PubErrorCodes.POLICY), `limit ${limit}`);
+          await assert.rejects(relayed.fetchEach(0n, () => (called += 1), { limit }), hasCode(PubReplyErrorCode.POLICY), `limit ${limit}`);
         }
         await relayed.fetch(0n, { limit: 1 });
         assert.equal(sentBytes - afterValid, oneFetch, 'the refused fetches sent bytes to the pub');
