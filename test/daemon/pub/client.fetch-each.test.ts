@@ -8,12 +8,13 @@ import assert from 'node:assert/strict';
 import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { PubClient, type PubBlob } from '../../../daemon/pub/client.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
+import { BLOB_SIZE_STANDARD } from '../../../protocol/constants.js';
 import { PubErrorCodes } from '../../../daemon/pub/errors.js';
 import { PubServer } from '../../../daemon/pub/server.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 import { Prng, bytesEqual, makeSerialBlob, makeTempDir, removeDir } from '../../helpers/pub-fixtures.js';
 
-const SIZE = 2048;
+const SIZE = BLOB_SIZE_STANDARD;
 const BLOBS = 1000;
 const FAST: Partial<PubLimits> = { powDifficulty: 1, postsPerSecond: 1e6, postBurst: 1e6, statsIntervalMs: 0 };
 
