@@ -160,7 +160,7 @@ describe('snug pub as an onion service (private Tor network)', function () {
       assert.equal(parseOnionAddress(address), address);
       const client = await connectWithRetry(torDialer(clientTor!), address);
       clients.push(client);
-      const blob = new Uint8Array(2048).fill(0x5a);
+      const blob = new Uint8Array(BLOB_SIZE_STANDARD).fill(0x5a);
       blob[0] = BLOB_VERSION;
       assert.deepEqual(await client.post(blob), { cursor: 1n, duplicate: false });
       await client.close();
