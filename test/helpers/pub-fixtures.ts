@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import type { PubClient } from '../../daemon/pub-links/client.js';
 import type { PubLimits } from '../../daemon/pub/constants.js';
-import { BLOB_VERSION } from '../../protocol/constants.js';
+import { BLOB_SIZES, BLOB_VERSION } from '../../protocol/constants.js';
 import { PUB_WIRE_VERSION, PubFrameType, decodeClientFrame, encodeHello, type ClientFrame, type HelloRequestFrame, type PubPolicy } from '../../protocol/pub-wire.js';
 
 /** The repository root, from dist/test/helpers/ (compiled) three levels up. */
@@ -84,7 +84,7 @@ export class Prng {
 }
 
 /** A blob a pub must accept: a length from BLOB_SIZES, BLOB_VERSION first, random after. */
-export function makeBlob(prng: Prng, size = 2048): Uint8Array<ArrayBuffer> {
+export function makeBlob(prng: Prng, size = BLOB_SIZES[0]!): Uint8Array<ArrayBuffer> {
   const blob = prng.bytes(size);
   blob[0] = BLOB_VERSION;
   return blob;
@@ -94,7 +94,7 @@ export function makeBlob(prng: Prng, size = 2048): Uint8Array<ArrayBuffer> {
  * A blob that is unique by construction: BLOB_VERSION, then `serial` as 8 bytes big-endian, then
  * random bytes. Benchmarks use the serial to match a delivery to its post.
  */
-export function makeSerialBlob(prng: Prng, serial: number, size = 2048): Uint8Array<ArrayBuffer> {
+export function makeSerialBlob(prng: Prng, serial: number, size = BLOB_SIZES[0]!): Uint8Array<ArrayBuffer> {
   const blob = makeBlob(prng, size);
   new DataView(blob.buffer, blob.byteOffset, blob.byteLength).setBigUint64(1, BigInt(serial));
   return blob;
@@ -113,7 +113,7 @@ export const SAMPLE_POLICY: PubPolicy = {
   version: PUB_WIRE_VERSION,
   powContext: new Uint8Array(32).fill(0xab),
   powDifficulty: 16,
-  blobSizes: [2048, 8192],
+  blobSizes: [BLOB_SIZES[0]!, BLOB_SIZES[1]!],
   maxFrameBytes: 140_000,
   maxPageBlobs: 256,
   maxPageBytes: 524_288,
@@ -126,7 +126,7 @@ export const SAMPLE_POLICY: PubPolicy = {
 };
 
 /** A blob of `size` bytes filled with `fill`, with the blob version first. */
-export function filledBlob(size = 2048, fill = 0x5a): Uint8Array {
+export function filledBlob(size = BLOB_SIZES[0]!, fill = 0x5a): Uint8Array {
   const b = new Uint8Array(size).fill(fill);
   b[0] = BLOB_VERSION;
   return b;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { CHUNK_TARGET_BYTES, decodeChunk, type Chunk } from '../../daemon/pub/store/chunk.js';
 import { BlobStore, type BlobStoreInit, type StoredBlob } from '../../daemon/pub/store/index.js';
-import { BLOB_SIZES, BLOB_VERSION } from '../../protocol/constants.js';
+import { BLOB_VERSION } from '../../protocol/constants.js';
 import { ready } from '../../protocol/crypto.js';
 import { blobHash } from '../../protocol/pow.js';
 import { PAGE_OVERHEAD_BYTES, encodePage } from '../../protocol/pub-wire.js';
@@ -24,6 +24,14 @@ export const FILTER_KEY = Uint8Array.of(0x00, 0x02);
 export const LAYOUT_CHUNKS = 0x02;
 export const LAYOUT_PER_BLOB = 0x01;
 export const RECORD_VERSION = 0x01;
+
+/**
+ * The blob sizes the store tests open their stores with. The store takes any set of sizes
+ * (`BlobStoreInit.blobSizes`, default protocol/constants.ts BLOB_SIZES); these tests size their
+ * scenarios in 2 KiB blobs against the 256 KiB chunk target (128 blobs to a chunk), so they keep
+ * the power-of-two set of protocol v1 whatever sizes the protocol uses now.
+ */
+export const STORE_TEST_BLOB_SIZES: readonly number[] = [2048, 8192, 32768, 131072];
 
 let serial = 0;
 /** A distinct valid blob each call. */
@@ -135,7 +143,7 @@ export async function readLog(path: string): Promise<LogLayout> {
     for (const [key, value] of await allRecords(db)) {
       if (hex(key) === hex(STATE_KEY)) state = value;
       else if (hex(key) === hex(POW_CONTEXT_KEY)) pow = value;
-      else if (key[0] === 0x03 && key.length === 9) chunks.push(decodeChunk(u64At(key, 1), value, BLOB_SIZES));
+      else if (key[0] === 0x03 && key.length === 9) chunks.push(decodeChunk(u64At(key, 1), value, STORE_TEST_BLOB_SIZES));
       else others.push(hex(key));
     }
     assert.ok(state !== undefined, 'the log has no STATE');
@@ -262,7 +270,7 @@ export function useStoreDir(prefix: string): StoreDir {
       return store;
     },
     async openStore(init = {}): Promise<BlobStore> {
-      store = new BlobStore({ path: ctx.path, ...init });
+      store = new BlobStore({ path: ctx.path, blobSizes: STORE_TEST_BLOB_SIZES, ...init });
       await store.open();
       return store;
     },

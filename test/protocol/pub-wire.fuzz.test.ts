@@ -5,6 +5,7 @@
  * (The over-the-socket fuzz of the pub itself is test/daemon/pub/server.fuzz.test.ts.)
  */
 import assert from 'node:assert/strict';
+import { BLOB_SIZES } from '../../protocol/constants.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import {
   ErrorFrameCode,
@@ -34,20 +35,20 @@ const SEED = 0x5eed_0b0b;
 const blob = filledBlob;
 
 function validFrames(): Uint8Array[] {
-  const policy = { ...SAMPLE_POLICY, blobSizes: [2048, 8192, 32768, 131072], maxFrameBytes: 132_114 };
+  const policy = { ...SAMPLE_POLICY, blobSizes: [...BLOB_SIZES], maxFrameBytes: 132_114 };
   return [
     encodeHello(policy),
     encodeRefuse(1, 1),
     encodeHelloRequest(),
-    encodePost(1, 0n, blob(2048, 1)),
-    encodePost(0xffff_ffff, (1n << 64n) - 1n, blob(2048, 2)),
+    encodePost(1, 0n, blob(BLOB_SIZES[0]!, 1)),
+    encodePost(0xffff_ffff, (1n << 64n) - 1n, blob(BLOB_SIZES[0]!, 2)),
     encodeFetch(2, 0n, 256),
     encodeSubscribe(3, 12n),
     encodePostAck(1, 1n, false),
     encodePage({ requestId: 2, more: false, pruned: false, start: 1n, next: 1n, head: 0n, blobs: [] }),
-    encodePage({ requestId: 2, more: true, pruned: true, continues: true, start: 3n, next: 5n, head: 9n, blobs: [{ cursor: 4n, blob: blob(2048, 3) }, { cursor: 5n, blob: blob(2048, 4) }] }),
+    encodePage({ requestId: 2, more: true, pruned: true, continues: true, start: 3n, next: 5n, head: 9n, blobs: [{ cursor: 4n, blob: blob(BLOB_SIZES[0]!, 3) }, { cursor: 5n, blob: blob(BLOB_SIZES[0]!, 4) }] }),
     encodeSubscribed(3, true, 2n, 9n),
-    encodeBlob(3, 10n, blob(2048, 5)),
+    encodeBlob(3, 10n, blob(BLOB_SIZES[0]!, 5)),
     encodeError(0, ErrorFrameCode.MALFORMED_FRAME, 0),
     encodeError(7, ErrorFrameCode.RATE_LIMITED, 250),
   ];

@@ -4,7 +4,7 @@
  * that keep a bad run from reaching the wire.
  */
 import assert from 'node:assert/strict';
-import { BLOB_SIZE_MAX, BLOB_VERSION } from '../../protocol/constants.js';
+import { BLOB_SIZE_MAX, BLOB_SIZES, BLOB_VERSION } from '../../protocol/constants.js';
 import { ProtocolErrorCode } from '../../protocol/errors.js';
 import {
   PAGE_ENTRY_OVERHEAD_BYTES,
@@ -58,7 +58,7 @@ const HEAD: PageHead = { requestId: 0x01020304, more: true, pruned: true, contin
 
 function sampleEntries(n: number, seed = 0x5eed): PageEntry[] {
   const prng = new Prng(seed);
-  return Array.from({ length: n }, (_, i) => ({ cursor: 10n + BigInt(i), blob: makeBlob(prng, i % 4 === 3 ? 8192 : 2048) }));
+  return Array.from({ length: n }, (_, i) => ({ cursor: 10n + BigInt(i), blob: makeBlob(prng, i % 4 === 3 ? BLOB_SIZES[1]! : BLOB_SIZES[0]!) }));
 }
 
 describe('protocol/pub-wire PAGE from encoded entries', () => {

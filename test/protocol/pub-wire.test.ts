@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BLOB_SIZE_MAX, BLOB_VERSION } from '../../protocol/constants.js';
+import { BLOB_SIZE_MAX, BLOB_SIZES, BLOB_VERSION } from '../../protocol/constants.js';
 import { isProtocolError, ProtocolErrorCode } from '../../protocol/errors.js';
 import {
   PUB_WIRE_VERSION,
@@ -50,7 +50,7 @@ function everyFrame(): Array<[string, Uint8Array]> {
     ['FETCH', encodeFetch(8, 99n, 50)],
     ['SUBSCRIBE', encodeSubscribe(9, 0n)],
     ['POST_ACK', encodePostAck(7, 1n, true)],
-    ['PAGE', encodePage({ requestId: 8, more: true, pruned: true, start: 3n, next: 5n, head: 10n, blobs: [{ cursor: 4n, blob: blob() }, { cursor: 5n, blob: blob(8192, 1) }] })],
+    ['PAGE', encodePage({ requestId: 8, more: true, pruned: true, start: 3n, next: 5n, head: 10n, blobs: [{ cursor: 4n, blob: blob() }, { cursor: 5n, blob: blob(BLOB_SIZES[1]!, 1) }] })],
     ['PAGE continuing', encodePage({ requestId: 8, more: true, pruned: false, continues: true, start: 1n, next: 4n, head: 10n, blobs: [{ cursor: 4n, blob: blob() }] })],
     ['SUBSCRIBED', encodeSubscribed(9, false, 1n, 10n)],
     ['BLOB', encodeBlob(9, 11n, blob())],
@@ -88,7 +88,7 @@ describe('protocol/pub-wire', () => {
     assert.equal(page.type, PubFrameType.PAGE);
     if (page.type === PubFrameType.PAGE) {
       assert.deepEqual([page.more, page.pruned, page.start, page.next, page.head], [true, true, 3n, 5n, 10n]);
-      assert.deepEqual(page.blobs.map((b) => [b.cursor, b.blob.length]), [[4n, 2048], [5n, 8192]]);
+      assert.deepEqual(page.blobs.map((b) => [b.cursor, b.blob.length]), [[4n, BLOB_SIZES[0]!], [5n, BLOB_SIZES[1]!]]);
     }
     const post = decodeClientFrame(encodePost(0xffff_ffff, (1n << 64n) - 1n, blob()));
     assert.equal(post.type, PubFrameType.POST);
@@ -107,13 +107,13 @@ describe('protocol/pub-wire', () => {
     assert.equal(hex(encodeRefuse(1, 3)), '0102' + '01' + '03');
     assert.equal(hex(encodeHelloRequest()), '0113');
     const post = encodePost(1, 2n, Uint8Array.of(BLOB_VERSION, 0xee));
-    assert.equal(hex(post), '0110' + '00000001' + '0000000000000002' + '00000002' + '01ee');
+    assert.equal(hex(post), '0110' + '00000001' + '0000000000000002' + '00000002' + hex(Uint8Array.of(BLOB_VERSION)) + 'ee');
     const page = encodePage({ requestId: 1, more: false, pruned: false, start: 1n, next: 2n, head: 2n, blobs: [{ cursor: 2n, blob: Uint8Array.of(1) }] });
     assert.equal(hex(page), '0121' + '00000001' + '00' + '0000000000000001' + '0000000000000002' + '0000000000000002' + '0001' + '0000000000000002' + '00000001' + '01');
     const hello = encodeHello(policy);
     assert.equal(hello.length, 2 + 32 + 1 + 1 + 4 * 2 + 4 + 2 + 4 + 4 + 4 + 2 + 8 + 8 + 4);
     assert.equal(hex(hello.subarray(0, 2)), '0101');
-    assert.equal(hex(hello.subarray(34, 44)), '10' + '02' + '00000800' + '00002000');
+    assert.equal(hex(hello.subarray(34, 44)), '10' + '02' + '00001400' + '00005000');
   });
 
   it('flags a page that another page answering the same fetch follows (bit 2), only together with more', () => {
@@ -178,7 +178,7 @@ describe('protocol/pub-wire', () => {
 
   it('rejects a hello whose blob sizes are not strictly ascending, or absent', () => {
     const twice = encodeHello(policy);
-    new DataView(twice.buffer).setUint32(40, 2048);
+    new DataView(twice.buffer).setUint32(40, BLOB_SIZES[0]!);
     assert.equal(codeOf(() => decodeFrame(twice)), ProtocolErrorCode.NON_CANONICAL);
     const none = encodeHello(policy);
     none[35] = 0;
@@ -199,9 +199,9 @@ describe('protocol/pub-wire', () => {
   });
 
   it('accepts a blob only at an accepted size with the blob version first', () => {
-    assert.equal(checkBlob(blob(2048)), null);
+    assert.equal(checkBlob(blob(BLOB_SIZES[0]!)), null);
     assert.equal(checkBlob(blob(2047)), ErrorFrameCode.BAD_BLOB_SIZE);
-    assert.equal(checkBlob(blob(8192), [2048]), ErrorFrameCode.BAD_BLOB_SIZE);
+    assert.equal(checkBlob(blob(BLOB_SIZES[1]!), [BLOB_SIZES[0]!]), ErrorFrameCode.BAD_BLOB_SIZE);
     const wrong = blob();
     wrong[0] = BLOB_VERSION + 1;
     assert.equal(checkBlob(wrong), ErrorFrameCode.BAD_BLOB_VERSION);

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BLOB_VERSION } from '../../../protocol/constants.js';
+import { BLOB_SIZE_STANDARD, BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { UsageError } from '../../../daemon/cli/errors.js';
 import { main } from '../../../daemon/cli/main.js';
@@ -112,7 +112,7 @@ describe('snug pub (command line)', function () {
     assert.equal(r.stdout.trim().split('\n').length, 1, 'exactly one line on stdout');
     const client = await PubClient.connect(new DirectDialer(), m[1]!);
     assert.equal(client.policy.powDifficulty, 4);
-    const blob = new Uint8Array(2048).fill(0xc3);
+    const blob = new Uint8Array(BLOB_SIZE_STANDARD).fill(0xc3);
     blob[0] = BLOB_VERSION;
     assert.equal((await client.post(blob)).cursor, 1n);
     await client.close();
@@ -144,7 +144,7 @@ describe('snug pub (command line)', function () {
     const first = start(['pub', '--home', home, '--listen', '127.0.0.1:0', '--pow-difficulty', '0']);
     const m = await waitForLine(first, /^pub listening: (ws:\/\/\S+)$/m);
     const c = await PubClient.connect(new DirectDialer(), m[1]!);
-    const blob = new Uint8Array(2048).fill(7);
+    const blob = new Uint8Array(BLOB_SIZE_STANDARD).fill(7);
     blob[0] = BLOB_VERSION;
     await c.post(blob);
     await c.close();

@@ -9,11 +9,12 @@ import { createServer, connect as netConnect, type AddressInfo, type Server, typ
 import { PubClient, type PubBlob } from '../../../daemon/pub-links/client.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
 import { PubReplyErrorCode } from '../../../daemon/pub-links/errors.js';
+import { BLOB_SIZE_STANDARD } from '../../../protocol/constants.js';
 import { PubServer } from '../../../daemon/pub/server.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 import { Prng, bytesEqual, makeSerialBlob, makeTempDir, removeDir } from '../../helpers/pub-fixtures.js';
 
-const SIZE = 2048;
+const SIZE = BLOB_SIZE_STANDARD;
 const BLOBS = 1000;
 const FAST: Partial<PubLimits> = { powDifficulty: 1, postsPerSecond: 1e6, postBurst: 1e6, statsIntervalMs: 0 };
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
-import { BLOB_VERSION } from '../../../protocol/constants.js';
+import { BLOB_SIZE_LONG, BLOB_SIZE_STANDARD, BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { blobHash, leadingZeroBits, powDigest, verifyPow } from '../../../protocol/pow.js';
 import { PubFrameType, encodeHello, encodePage, encodeRefuse, PUB_WIRE_VERSION, type FetchFrame, type PubPolicy } from '../../../protocol/pub-wire.js';
@@ -16,7 +16,7 @@ import { PubServer } from '../../../daemon/pub/server.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 
 let serial = 0;
-function freshBlob(size = 2048): Uint8Array {
+function freshBlob(size = BLOB_SIZE_STANDARD): Uint8Array {
   const b = new Uint8Array(size);
   b[0] = BLOB_VERSION;
   new DataView(b.buffer).setUint32(1, ++serial);
@@ -210,7 +210,7 @@ describe('daemon/pub-links/client', function () {
     const c = await connect();
     const posted: Uint8Array[] = [];
     for (let i = 0; i < 12; i++) {
-      const b = freshBlob(i % 3 === 0 ? 8192 : 2048);
+      const b = freshBlob(i % 3 === 0 ? BLOB_SIZE_LONG : BLOB_SIZE_STANDARD);
       posted.push(b);
       await c.post(b);
     }
@@ -247,7 +247,7 @@ describe('daemon/pub-links/client', function () {
   });
 
   it('reports blobs pruned before they were delivered to a subscription', async () => {
-    await startPub({ maxBlobBytes: 2048, quotaBytes: 2 * 2048, maxFrameBytes: 4096, maxPageBytes: 2 * 2048 + 12 });
+    await startPub({ maxBlobBytes: BLOB_SIZE_STANDARD, quotaBytes: 2 * BLOB_SIZE_STANDARD, maxFrameBytes: 2 * BLOB_SIZE_STANDARD, maxPageBytes: 2 * BLOB_SIZE_STANDARD + 12 });
     const c = await connect();
     for (let i = 0; i < 3; i++) await c.post(freshBlob());
     const reader = await connect();
@@ -280,9 +280,9 @@ describe('daemon/pub-links/client', function () {
   });
 
   it('refuses a blob the pub does not take before spending any work', async () => {
-    await startPub({ maxBlobBytes: 2048, powDifficulty: 40 });
+    await startPub({ maxBlobBytes: BLOB_SIZE_STANDARD, powDifficulty: 40 });
     const c = await connect();
-    await assert.rejects(c.post(freshBlob(8192)), hasCode(PubReplyErrorCode.POLICY));
+    await assert.rejects(c.post(freshBlob(BLOB_SIZE_LONG)), hasCode(PubReplyErrorCode.POLICY));
   });
 
   it('stops solving when aborted', async () => {
@@ -318,14 +318,14 @@ describe('daemon/pub-links/client', function () {
       version: PUB_WIRE_VERSION,
       powContext: new Uint8Array(32),
       powDifficulty: 0,
-      blobSizes: [2048],
-      maxFrameBytes: 4096,
+      blobSizes: [BLOB_SIZE_STANDARD],
+      maxFrameBytes: 2 * BLOB_SIZE_STANDARD,
       maxPageBlobs: 1,
-      maxPageBytes: 4096,
+      maxPageBytes: 2 * BLOB_SIZE_STANDARD,
       postsPerSecond: 1,
       postBurst: 1,
       maxInflight: 1,
-      quotaBytes: 4096,
+      quotaBytes: 2 * BLOB_SIZE_STANDARD,
       retentionMs: 0,
       maxConnections: 1,
     });

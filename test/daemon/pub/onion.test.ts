@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BLOB_VERSION } from '../../../protocol/constants.js';
+import { BLOB_SIZE_STANDARD, BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { parseOnionAddress } from '../../../protocol/identity.js';
 import { PubClient } from '../../../daemon/pub-links/client.js';
@@ -108,7 +108,7 @@ describe('snug pub as an onion service (private Tor network)', function () {
     const client = await connectWithRetry(torDialer(clientTor!), address);
     clients.push(client);
     assert.equal(client.policy.powDifficulty, 4);
-    const blob = new Uint8Array(2048).fill(0x42);
+    const blob = new Uint8Array(BLOB_SIZE_STANDARD).fill(0x42);
     blob[0] = BLOB_VERSION;
     assert.deepEqual(await client.post(blob), { cursor: 1n, duplicate: false });
     const page = await client.fetch(0n);
@@ -160,7 +160,7 @@ describe('snug pub as an onion service (private Tor network)', function () {
       assert.equal(parseOnionAddress(address), address);
       const client = await connectWithRetry(torDialer(clientTor!), address);
       clients.push(client);
-      const blob = new Uint8Array(2048).fill(0x5a);
+      const blob = new Uint8Array(BLOB_SIZE_STANDARD).fill(0x5a);
       blob[0] = BLOB_VERSION;
       assert.deepEqual(await client.post(blob), { cursor: 1n, duplicate: false });
       await client.close();

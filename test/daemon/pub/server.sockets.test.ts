@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BLOB_VERSION } from '../../../protocol/constants.js';
+import { BLOB_SIZE_STANDARD, BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { PubClient } from '../../../daemon/pub-links/client.js';
 import { PubServer } from '../../../daemon/pub/server.js';
@@ -13,7 +13,7 @@ import { DirectDialer } from '../../../daemon/transport/direct.js';
 const HANDSHAKE_SOCKETS = 64;
 
 function blob(n: number): Uint8Array {
-  const b = new Uint8Array(2048);
+  const b = new Uint8Array(BLOB_SIZE_STANDARD);
   b[0] = BLOB_VERSION;
   new DataView(b.buffer).setUint32(1, n);
   new DataView(b.buffer).setUint32(5, process.pid);

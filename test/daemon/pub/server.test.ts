@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { BLOB_VERSION } from '../../../protocol/constants.js';
+import { BLOB_SIZE_LONG, BLOB_SIZE_STANDARD, BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { blobHash, solvePow, verifyPow } from '../../../protocol/pow.js';
 import {
@@ -28,7 +28,7 @@ import { BlobStore } from '../../../daemon/pub/store/index.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 
 let serial = 0;
-function freshBlob(size = 2048): Uint8Array {
+function freshBlob(size = BLOB_SIZE_STANDARD): Uint8Array {
   const b = new Uint8Array(size);
   b[0] = BLOB_VERSION;
   new DataView(b.buffer).setUint32(1, ++serial);
@@ -157,12 +157,12 @@ describe('daemon/pub/server', function () {
   }
 
   it('greets every connection with a hello carrying its policy', async () => {
-    const port = await startPub({ powDifficulty: 9, maxBlobBytes: 8192, quotaBytes: 1 << 20, retentionMs: 60_000 });
+    const port = await startPub({ powDifficulty: 9, maxBlobBytes: BLOB_SIZE_LONG, quotaBytes: 1 << 20, retentionMs: 60_000 });
     const p = await peer(port);
     const policy = p.policy;
     assert.equal(policy.version, PUB_WIRE_VERSION);
     assert.equal(policy.powDifficulty, 9);
-    assert.deepEqual(policy.blobSizes, [2048, 8192]);
+    assert.deepEqual(policy.blobSizes, [BLOB_SIZE_STANDARD, BLOB_SIZE_LONG]);
     assert.equal(policy.quotaBytes, 1 << 20);
     assert.equal(policy.retentionMs, 60_000);
     assert.deepEqual(policy.powContext, server!.policy.powContext);
@@ -248,9 +248,9 @@ describe('daemon/pub/server', function () {
   });
 
   it('closes a connection that sends a frame above the frame limit', async () => {
-    const port = await startPub({ maxBlobBytes: 2048, maxFrameBytes: 4096 });
+    const port = await startPub({ maxBlobBytes: BLOB_SIZE_STANDARD, maxFrameBytes: 2 * BLOB_SIZE_STANDARD });
     const p = await peer(port);
-    p.ws.send(new Uint8Array(5000));
+    p.ws.send(new Uint8Array(2 * BLOB_SIZE_STANDARD + 1));
     await p.until(() => p.closeCode !== undefined, 'the close');
     assert.equal(p.closeCode, 1009);
   });
@@ -410,7 +410,7 @@ describe('daemon/pub/server', function () {
     const sub = await p.replyTo(5);
     assert.deepEqual(sub, { type: PubFrameType.SUBSCRIBED, requestId: 5, pruned: false, start: 1n, head: 0n });
     const poster = await client(port);
-    const posted = [freshBlob(), freshBlob(8192)];
+    const posted = [freshBlob(), freshBlob(BLOB_SIZE_LONG)];
     for (const b of posted) await poster.post(b);
     await p.until(() => p.frames.filter((f) => f.type === PubFrameType.BLOB).length === 2, 'two pushed blobs');
     const pushed = p.frames.filter((f) => f.type === PubFrameType.BLOB);
@@ -421,7 +421,7 @@ describe('daemon/pub/server', function () {
   });
 
   it('answers a fetch or subscription from a pruned cursor explicitly with where the store starts', async () => {
-    const port = await startPub({ powDifficulty: 0, maxBlobBytes: 2048, quotaBytes: 2 * 2048, maxPageBytes: 4096 + 12, maxFrameBytes: 4096 });
+    const port = await startPub({ powDifficulty: 0, maxBlobBytes: BLOB_SIZE_STANDARD, quotaBytes: 2 * BLOB_SIZE_STANDARD, maxPageBytes: 2 * BLOB_SIZE_STANDARD + 12, maxFrameBytes: 2 * BLOB_SIZE_STANDARD });
     const c = await client(port);
     for (let i = 0; i < 4; i++) await c.post(freshBlob());
     const page = await c.fetch(0n);
@@ -514,7 +514,7 @@ describe('daemon/pub/server', function () {
     await c.post(blob);
     await waitUntil(() => lines.some((l) => JSON.parse(l).event === 'stats'), 'a stats line');
     const s = server.stats();
-    assert.deepEqual([s.blobs, s.bytes, s.connections, s.posts, s.duplicates], [1, 2048, 1, 1, 1]);
+    assert.deepEqual([s.blobs, s.bytes, s.connections, s.posts, s.duplicates], [1, BLOB_SIZE_STANDARD, 1, 1, 1]);
     assert.ok(s.postsPerSecond > 0);
     assert.ok(lines.some((l) => JSON.parse(l).event === 'stats'));
     const hash = Buffer.from(blobHash(blob)).toString('hex');

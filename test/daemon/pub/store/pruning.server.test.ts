@@ -6,14 +6,15 @@
 import assert from 'node:assert/strict';
 import { PubClient } from '../../../../daemon/pub-links/client.js';
 import type { PubLimits } from '../../../../daemon/pub/constants.js';
+import { BLOB_SIZE_LONG, BLOB_SIZE_STANDARD } from '../../../../protocol/constants.js';
 import { PubServer } from '../../../../daemon/pub/server.js';
 import { DirectDialer } from '../../../../daemon/transport/direct.js';
 import {
   Prng, TEST_PUB_LIMITS, bytesEqual, fetchEverything, makeSerialBlob, makeTempDir, removeDir,
 } from '../../../helpers/pub-fixtures.js';
 
-const SMALL = 2048;
-const LARGE = 8192;
+const SMALL = BLOB_SIZE_STANDARD;
+const LARGE = BLOB_SIZE_LONG;
 
 describe('pub store pruning', function () {
   this.timeout(60_000);

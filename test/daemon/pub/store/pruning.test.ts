@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CHUNK_TARGET_BYTES } from '../../../../daemon/pub/store/chunk.js';
 import { BlobStore } from '../../../../daemon/pub/store/index.js';
 import {
-  assertBlobs, assertChunkLayout, freshBlob, putInGroups, readAll, readLog, useStoreDir,
+  STORE_TEST_BLOB_SIZES, assertBlobs, assertChunkLayout, freshBlob, putInGroups, readAll, readLog, useStoreDir,
 } from '../../../helpers/store-fixtures.js';
 import { makeTempDir, removeDir } from '../../../helpers/temp.js';
 
@@ -100,7 +100,7 @@ describe('daemon/pub/store/pruning', function () {
     const perChunk = CHUNK_TARGET_BYTES / 2048;
     for (let round = 0; round < 8; round++) {
       const dir = await makeTempDir('pub-seal-prune');
-      const s = new BlobStore({ path: join(dir, 'blobs'), quotaBytes: perChunk * 2048 });
+      const s = new BlobStore({ path: join(dir, 'blobs'), quotaBytes: perChunk * 2048, blobSizes: STORE_TEST_BLOB_SIZES });
       await s.open();
       try {
         const blobs = Array.from({ length: perChunk + 3 }, () => freshBlob());
