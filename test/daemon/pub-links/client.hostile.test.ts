@@ -6,6 +6,7 @@
  * replies an honest pub can give at the edges (a client ahead of the pub, a page pruned empty,
  * a page that says more while posts race it) are taken as they are.
  */
+import { BLOB_SIZE_STANDARD } from '../../../protocol/constants.js';
 import assert from 'node:assert/strict';
 import { ready } from '../../../protocol/crypto.js';
 import {
@@ -24,7 +25,7 @@ import { DirectDialer } from '../../../daemon/transport/direct.js';
 import { SAMPLE_POLICY, filledBlob, scriptedPub, type ScriptedPub, type ScriptedRequest } from '../../helpers/pub-fixtures.js';
 
 const POLICY: PubPolicy = { ...SAMPLE_POLICY, powDifficulty: 0 };
-const BLOB = filledBlob(2048);
+const BLOB = filledBlob(BLOB_SIZE_STANDARD);
 
 function entries(...cursors: bigint[]): PageEntry[] {
   return cursors.map((cursor) => ({ cursor, blob: BLOB }));

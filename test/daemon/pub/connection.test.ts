@@ -4,6 +4,7 @@
  * (posts, refusals, work to wait for, its close). What a client sees over the wire is
  * server.test.ts's; this checks the seam between a connection and the pub that accepted it.
  */
+import { BLOB_SIZE_STANDARD } from '../../../protocol/constants.js';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -128,7 +129,7 @@ describe('daemon/pub/connection', function () {
 
   it('stores a post in the host\'s store, reports it (a duplicate as one) and hands the work to the host to wait for', async () => {
     const p = await peer();
-    const blob = filledBlob(2048, 0x11);
+    const blob = filledBlob(BLOB_SIZE_STANDARD, 0x11);
     for (const id of [1, 2]) {
       const reply = p.next(id);
       p.ws.send(encodePost(id, 0n, blob));
@@ -145,7 +146,7 @@ describe('daemon/pub/connection', function () {
   it('reports each request it refuses to the host by its ERROR frame code', async () => {
     const p = await peer();
     const badSize = p.next(1);
-    p.ws.send(encodePost(1, 0n, filledBlob(2047)));
+    p.ws.send(encodePost(1, 0n, filledBlob(BLOB_SIZE_STANDARD - 1)));
     const zeroLimit = p.next(2);
     p.ws.send(encodeFetch(2, 0n, 0));
     for (const [reply, code] of [[await badSize, ErrorFrameCode.BAD_BLOB_SIZE], [await zeroLimit, ErrorFrameCode.BAD_REQUEST]] as const) {
