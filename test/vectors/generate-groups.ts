@@ -62,8 +62,9 @@ function summaries(): SummaryVectors {
   });
   const pairs: [string, number, number][] = [
     ['empty against full: I miss everything', 0, 1],
-    ['full against a gapped holder: both directions', 2, 1],
+    ['a gapped holder against a full one: I miss the gap and the unheld author', 2, 1],
     ['a fork at the same seq', 3, 1],
+    ['the forked holder against the gapped one: they miss two ranges, and a fork', 3, 2],
     ['identical summaries: nothing missing', 1, 1],
   ];
   const diffs: SummaryDiffVector[] = pairs.map(([description, i, j]) => {
