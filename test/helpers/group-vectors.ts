@@ -46,3 +46,50 @@ export interface SummaryVectors {
   summaries: SummaryVector[];
   diffs: SummaryDiffVector[];
 }
+
+export interface MemberJson {
+  identityKey: string;
+  role: 'admin' | 'member';
+}
+
+export interface CheckpointVector {
+  description: string;
+  groupId: string;
+  epoch: number;
+  previous: { number: number; opener: string };
+  /** In the checkpoint's (sorted) order. */
+  members: MemberJson[];
+  signerSeed: string;
+  signer: string;
+  /** u8 len || "snug/v2/checkpoint" || the bytes before the signature: what the signer signs. */
+  signedMessage: string;
+  signature: string;
+  encoding: string;
+}
+
+export interface KeyPackageRecipientJson {
+  identityKey: string;
+  role: 'admin' | 'member';
+  /** Seed of the member's X25519 key pair (crypto_box_seed_keypair). */
+  dhSeed: string;
+  dhKey: string;
+}
+
+export interface KeyPackageVector {
+  description: string;
+  groupId: string;
+  epoch: number;
+  previous: { number: number; opener: string };
+  /** In the checkpoint's (sorted) order: slot i is sealed to recipients[i]. */
+  recipients: KeyPackageRecipientJson[];
+  signerSeed: string;
+  secret: string;
+  commitment: string;
+  checkpoint: string;
+  /** Sealed boxes are randomised; these are the ones the committed encoding holds. */
+  slots: string[];
+  signedMessage: string;
+  signature: string;
+  encoding: string;
+  size: number;
+}

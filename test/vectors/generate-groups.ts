@@ -5,11 +5,21 @@
  * `npx tsc -p tsconfig.json && node dist/test/vectors/generate-groups.js`. The tests only read
  * the files and never regenerate them.
  */
-import { toHex, utf8Encode } from '../../protocol/bytes.js';
-import { blake2b, ready } from '../../protocol/crypto.js';
+import { existsSync } from 'node:fs';
+import { fromHex, toHex, utf8Encode } from '../../protocol/bytes.js';
+import { createCheckpoint, encodeCheckpoint, LABEL_CHECKPOINT, type Role } from '../../protocol/checkpoint.js';
+import { blake2b, ed25519KeyPairFromSeed, labelledSigningInput, ready, signLabelled, x25519KeyPairFromSeed } from '../../protocol/crypto.js';
+import { createKeyPackage, encodeKeyPackage, LABEL_KEY_PACKAGE } from '../../protocol/key-package.js';
 import { computeSummary, diffSummaries, encodeSummary, type Summary, type SummaryInputEntry } from '../../protocol/summary.js';
-import type { SeqRangeJson, SummaryDiffVector, SummaryVector, SummaryVectors } from '../helpers/group-vectors.js';
-import { writeVectors } from '../helpers/vectors.js';
+import type {
+  CheckpointVector,
+  KeyPackageVector,
+  SeqRangeJson,
+  SummaryDiffVector,
+  SummaryVector,
+  SummaryVectors,
+} from '../helpers/group-vectors.js';
+import { readVectors, vectorPath, writeVectors } from '../helpers/vectors.js';
 
 /** Deterministic bytes from a name, so inputs are reproducible and unremarkable. */
 function fixed(name: string, n = 32): Uint8Array {
@@ -81,9 +91,91 @@ function summaries(): SummaryVectors {
   return { description: 'held entries -> per-author summary -> encoding; two summaries -> what each side misses', summaries: vectors, diffs };
 }
 
+/** A member of the vector groups: identity key from a named seed, X25519 key pair from another. */
+function member(name: string, role: Role) {
+  const identity = ed25519KeyPairFromSeed(fixed(`identity ${name}`));
+  const dhSeed = fixed(`dh ${name}`);
+  return { identityKey: identity.publicKey, role, dhSeed, dh: x25519KeyPairFromSeed(dhSeed) };
+}
+
+function checkpoints(): CheckpointVector[] {
+  const groupId = fixed('group id');
+  const signerSeed = fixed('admin signing key');
+  const signer = ed25519KeyPairFromSeed(signerSeed);
+  const cases = [
+    { description: 'epoch 1 (after epoch 0, opened by the group id), one admin and two members', epoch: 1, previous: { number: 0, opener: groupId }, members: [member('ada', 'admin'), member('bo', 'member'), member('cy', 'member')] },
+    { description: 'a later epoch, two admins', epoch: 7, previous: { number: 6, opener: fixed('opener of epoch 6') }, members: [member('ada', 'admin'), member('dee', 'admin'), member('cy', 'member')] },
+    { description: 'a group of one admin', epoch: 0xffff_ffff, previous: { number: 0xffff_fffe, opener: fixed('opener of the last epoch') }, members: [member('ada', 'admin')] },
+  ];
+  return cases.map((c) => {
+    const cp = createCheckpoint({ groupId, epoch: c.epoch, previous: c.previous, members: c.members }, signer);
+    const encoding = encodeCheckpoint(cp);
+    return {
+      description: c.description,
+      groupId: toHex(groupId),
+      epoch: c.epoch,
+      previous: { number: c.previous.number, opener: toHex(c.previous.opener) },
+      members: cp.members.map((m) => ({ identityKey: toHex(m.identityKey), role: m.role })),
+      signerSeed: toHex(signerSeed),
+      signer: toHex(signer.publicKey),
+      signedMessage: toHex(labelledSigningInput(LABEL_CHECKPOINT, encoding.subarray(0, encoding.length - 64))),
+      signature: toHex(cp.signature),
+      encoding: toHex(encoding),
+    };
+  });
+}
+
+function keyPackages(): KeyPackageVector[] {
+  const previous = existsSync(vectorPath('key-package')) ? readVectors<{ vectors: KeyPackageVector[] }>('key-package').vectors : [];
+  const groupId = fixed('group id');
+  const signerSeed = fixed('admin signing key');
+  const signer = ed25519KeyPairFromSeed(signerSeed);
+  const cases = [
+    { description: 'epoch 1 for an admin and two members', epoch: 1, previous: { number: 0, opener: groupId }, members: [member('ada', 'admin'), member('bo', 'member'), member('cy', 'member')], secret: fixed('epoch secret 1') },
+    { description: 'epoch 4 for the admin alone', epoch: 4, previous: { number: 3, opener: fixed('opener of epoch 3') }, members: [member('ada', 'admin')], secret: fixed('epoch secret 4') },
+  ];
+  return cases.map((c) => {
+    let pkg = createKeyPackage(
+      { groupId, epoch: c.epoch, previous: c.previous, members: c.members.map((m) => ({ identityKey: m.identityKey, dhKey: m.dh.publicKey, role: m.role })), secret: c.secret },
+      signer,
+    );
+    // Sealed boxes are randomised: keep the committed slots when the rest is unchanged, so that
+    // regenerating does not rewrite this file for nothing.
+    const old = previous.find((v) => v.description === c.description && v.checkpoint === toHex(encodeCheckpoint(pkg.checkpoint)));
+    if (old !== undefined) {
+      const slots = old.slots.map(fromHex);
+      const unsigned = encodeKeyPackage({ ...pkg, slots, signature: new Uint8Array(64) }).subarray(0, -64);
+      pkg = { ...pkg, slots, signature: signLabelled(LABEL_KEY_PACKAGE, unsigned, signer.secretKey) };
+    }
+    const encoding = encodeKeyPackage(pkg);
+    const byKey = new Map(c.members.map((m) => [toHex(m.identityKey), m]));
+    return {
+      description: c.description,
+      groupId: toHex(groupId),
+      epoch: c.epoch,
+      previous: { number: c.previous.number, opener: toHex(c.previous.opener) },
+      recipients: pkg.checkpoint.members.map((m) => {
+        const r = byKey.get(toHex(m.identityKey))!;
+        return { identityKey: toHex(m.identityKey), role: m.role, dhSeed: toHex(r.dhSeed), dhKey: toHex(r.dh.publicKey) };
+      }),
+      signerSeed: toHex(signerSeed),
+      secret: toHex(c.secret),
+      commitment: toHex(pkg.commitment),
+      checkpoint: toHex(encodeCheckpoint(pkg.checkpoint)),
+      slots: pkg.slots.map(toHex),
+      signedMessage: toHex(labelledSigningInput(LABEL_KEY_PACKAGE, encoding.subarray(0, encoding.length - 64))),
+      signature: toHex(pkg.signature),
+      encoding: toHex(encoding),
+      size: encoding.length,
+    };
+  });
+}
+
 async function main(): Promise<void> {
   await ready();
   writeVectors('summary', summaries());
+  writeVectors('checkpoint', { description: 'roster checkpoint fields + admin signing key -> signed message -> signature -> encoding', vectors: checkpoints() });
+  writeVectors('key-package', { description: 'new epoch secret sealed to each member of a signed checkpoint, committed and signed (slots are randomised: committed as made)', vectors: keyPackages() });
 }
 
 await main();
