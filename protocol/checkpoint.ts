@@ -7,7 +7,7 @@
  *                previousEpoch u32 (= epoch - 1) | previousOpener [32] |
  *                memberCount u16 (1..GROUP_MEMBERS_MAX) | member * memberCount |
  *                signer [32] | signature [64]
- *   member     = identityKey [32] | role u8 (0x01 admin, 0x02 member)
+ *   member     = identityKey [32] | role u8 (0x00 member, 0x01 admin: the role bytes of role entries)
  *   signature  = ed25519(signer, u8 18 || "snug/v2/checkpoint" || every byte before the signature)
  *
  * - epoch is the number of the epoch the checkpoint opens; that epoch's opener is the id of the
@@ -47,8 +47,8 @@ export const EPOCH_NUMBER_MAX = 0xffff_ffff;
 
 const ID_BYTES = 32;
 
-/** Role bytes. */
-export const RoleByte = { ADMIN: 0x01, MEMBER: 0x02 } as const;
+/** Role bytes, as role-change entries have them (protocol/entry-body.ts MemberRole). */
+export const RoleByte = { MEMBER: 0x00, ADMIN: 0x01 } as const;
 export type Role = 'admin' | 'member';
 
 export interface RosterMember {

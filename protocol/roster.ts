@@ -15,10 +15,10 @@
  *
  * | kind          | who may author it                       | effect                            |
  * | ------------- | --------------------------------------- | --------------------------------- |
- * | genesis       | the founder, one of the admins it names | admins, name, pubs, invite policy |
+ * | genesis       | the founder, one of the admins it names | founder, admins, name, pubs, ...  |
  * | invite        | an admin; a member if the genesis allows | an invite that joins can cite     |
  * | join          | the joiner (its certificate's key)      | joiner becomes a member           |
- * | add           | an admin                                | a member added with a role        |
+ * | add           | an admin                                | a member added by certificate     |
  * | remove-re-key | an admin, who signed its checkpoint     | roster := checkpoint; new epoch   |
  * | leave         | any member                              | the author is no longer a member  |
  * | role          | an admin                                | a member's role set               |
@@ -32,18 +32,21 @@
 import { bytesEqual, compareBytes, toHex } from './bytes.js';
 import { GROUP_MEMBERS_MAX, type EpochNameLike, type Role } from './checkpoint.js';
 import { verifyCertificate, type Certificate } from './certificate.js';
-import { ProtocolError, ProtocolErrorCode } from './errors.js';
-import { verifyKeyPackage, type KeyPackage } from './key-package.js';
+import { isProtocolError, ProtocolError, ProtocolErrorCode } from './errors.js';
+import { consumeKeyPackage, type KeyPackage } from './key-package.js';
 
-/** What an entry does to the roster (the roster's view of an entry body). */
+/**
+ * What an entry does to the roster: the entry's content, in the shapes of protocol/entry-body.ts
+ * (a decoded entry's `content` is one of these; fields the roster does not read may be present).
+ */
 export type RosterAction =
   | {
       readonly kind: 'genesis';
-      readonly name: string;
-      readonly pubs: readonly string[];
-      readonly membersMayInvite: boolean;
-      /** The founding admins' certificates; the genesis author is one of their signing keys. */
-      readonly admins: readonly Certificate[];
+      /** The founder's certificate: its signing key is the genesis entry's author. */
+      readonly certificate: Certificate;
+      readonly settings: { readonly name: string; readonly pubs: readonly string[]; readonly membersMayInvite: boolean };
+      /** Identity keys of the admins, the founder's among them. */
+      readonly admins: readonly Uint8Array[];
     }
   | {
       readonly kind: 'invite';
@@ -54,13 +57,13 @@ export type RosterAction =
       readonly uses: number;
     }
   | { readonly kind: 'join'; readonly invite: Uint8Array; readonly certificate: Certificate }
-  | { readonly kind: 'add'; readonly certificate: Certificate; readonly role: Role }
-  | { readonly kind: 'remove'; readonly removed: readonly Uint8Array[]; readonly keyPackage: KeyPackage }
+  | { readonly kind: 'add'; readonly certificate: Certificate }
+  | { readonly kind: 'remove'; readonly removed: readonly Uint8Array[]; readonly keyPackage: Uint8Array }
   | { readonly kind: 'leave' }
   | { readonly kind: 'role'; readonly member: Uint8Array; readonly role: Role }
   | { readonly kind: 'pubs'; readonly pubs: readonly string[] }
   | { readonly kind: 'hide'; readonly target: Uint8Array }
-  | { readonly kind: 'content' };
+  | { readonly kind: 'text' | 'reply' | 'reaction' | 'edit' | 'delete' };
 
 /** One entry as the roster sees it: its place in the log and its action. */
 export interface RosterEntry {
@@ -150,6 +153,8 @@ export interface Roster {
   readonly invites: readonly LiveInvite[];
   /** Ids of hidden entries, ascending. */
   readonly hidden: readonly Uint8Array[];
+  /** Identity keys the genesis names as admins who have not yet joined (a re-key forgets them). */
+  readonly awaitingAdmins: readonly Uint8Array[];
   /** Identity keys dropped by a re-key whose checkpoint did not name them (they joined concurrently). */
   readonly dropped: readonly Uint8Array[];
   /** Ids of the applied entries, in the order applied (the genesis first). */
@@ -283,6 +288,8 @@ class State {
   /** signing key hex -> identity key hex */
   signers = new Map<string, string>();
   invites = new Map<string, InviteState>();
+  /** Identity keys (hex) the genesis names as admins whose certificate has not yet arrived. */
+  readonly awaiting = new Map<string, Uint8Array>();
   readonly hidden = new Map<string, Uint8Array>();
   readonly dropped = new Map<string, Uint8Array>();
   readonly applied: Uint8Array[] = [];
@@ -294,6 +301,14 @@ class State {
   constructor(readonly groupId: Uint8Array) {
     this.epoch = { number: 0, opener: groupId.slice() };
     this.epochs.push(this.epoch);
+  }
+
+  /** The role someone arriving by join or add gets: admin when the genesis named them so. */
+  arrivingRole(cert: Certificate): Role {
+    const key = toHex(cert.identityKey);
+    if (!this.awaiting.has(key)) return 'member';
+    this.awaiting.delete(key);
+    return 'admin';
   }
 
   adminCount(): number {
@@ -331,7 +346,11 @@ function apply(s: State, e: RosterEntry): IgnoredReason | null {
   const author = s.members.get(authorKey)!;
   const isAdmin = author.role === 'admin';
   switch (a.kind) {
-    case 'content':
+    case 'text':
+    case 'reply':
+    case 'reaction':
+    case 'edit':
+    case 'delete':
       return null;
     case 'leave':
       if (isAdmin && s.adminCount() === 1) return IgnoredReason.LAST_ADMIN;
@@ -360,7 +379,7 @@ function apply(s: State, e: RosterEntry): IgnoredReason | null {
     case 'add': {
       const bad = admissible(s, a.certificate);
       if (bad !== null) return bad;
-      s.addMember(a.certificate, a.role, e.id);
+      s.addMember(a.certificate, s.arrivingRole(a.certificate), e.id);
       return null;
     }
     case 'role': {
@@ -401,19 +420,24 @@ function applyJoin(s: State, e: RosterEntry, a: { invite: Uint8Array; certificat
   const bad = admissible(s, a.certificate);
   if (bad !== null) return bad;
   if (invite.usesLeft !== null) invite.usesLeft--;
-  s.addMember(a.certificate, 'member', e.id);
+  s.addMember(a.certificate, s.arrivingRole(a.certificate), e.id);
   return null;
 }
 
-function applyRemove(s: State, e: RosterEntry, a: { removed: readonly Uint8Array[]; keyPackage: KeyPackage }): IgnoredReason | null {
-  const cp = a.keyPackage.checkpoint;
+function applyRemove(s: State, e: RosterEntry, a: { removed: readonly Uint8Array[]; keyPackage: Uint8Array }): IgnoredReason | null {
+  let keyPackage: KeyPackage;
+  try {
+    keyPackage = consumeKeyPackage(a.keyPackage, s.groupId);
+  } catch (err) {
+    if (isProtocolError(err)) return IgnoredReason.BAD_KEY_PACKAGE;
+    throw err;
+  }
+  const cp = keyPackage.checkpoint;
   if (
-    !bytesEqual(cp.groupId, s.groupId) ||
     cp.epoch !== s.epoch.number + 1 ||
     cp.previous.number !== s.epoch.number ||
     !bytesEqual(cp.previous.opener, s.epoch.opener) ||
-    !bytesEqual(cp.signer, e.author) ||
-    !verifyKeyPackage(a.keyPackage)
+    !bytesEqual(cp.signer, e.author)
   ) {
     return IgnoredReason.BAD_KEY_PACKAGE;
   }
@@ -431,6 +455,7 @@ function applyRemove(s: State, e: RosterEntry, a: { removed: readonly Uint8Array
   s.members = next;
   s.signers = new Map([...next].map(([key, m]) => [toHex(m.certificate.signingKey), key]));
   s.invites = new Map();
+  s.awaiting.clear();
   s.epoch = { number: cp.epoch, opener: e.id.slice() };
   s.epochs.push(s.epoch);
   return null;
@@ -452,16 +477,14 @@ export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry
   if (genesis.seq !== 1 || genesis.heads.length !== 0) fail('a genesis entry is its author\'s first and has no heads');
   if (genesis.epoch.number !== 0 || !bytesEqual(genesis.epoch.opener, groupId)) fail('a genesis entry is of epoch 0');
   const s = new State(groupId);
-  if (g.admins.length === 0 || g.admins.length > GROUP_MEMBERS_MAX) fail('a genesis names 1..GROUP_MEMBERS_MAX admins');
-  for (const cert of g.admins) {
-    if (s.members.has(toHex(cert.identityKey)) || s.signers.has(toHex(cert.signingKey))) fail('a genesis names an admin twice');
-    if (!verifyCertificate(cert)) fail('a genesis admin certificate does not verify');
-    s.addMember(cert, 'admin', genesis.id);
-  }
-  if (!s.signers.has(toHex(genesis.author))) fail('the genesis author is not one of its admins');
-  s.name = g.name;
-  s.pubs = g.pubs.slice();
-  s.membersMayInvite = g.membersMayInvite;
+  if (!bytesEqual(genesis.author, g.certificate.signingKey)) fail('the genesis author is not its founder certificate\'s signing key');
+  if (!verifyCertificate(g.certificate)) fail('the founder certificate does not verify');
+  if (!g.admins.some((k) => bytesEqual(k, g.certificate.identityKey))) fail('the founder is not one of the admins');
+  s.addMember(g.certificate, 'admin', genesis.id);
+  for (const k of g.admins) if (!bytesEqual(k, g.certificate.identityKey)) s.awaiting.set(toHex(k), k.slice());
+  s.name = g.settings.name;
+  s.pubs = g.settings.pubs.slice();
+  s.membersMayInvite = g.settings.membersMayInvite;
   s.seen.add(`${toHex(genesis.author)}:1`);
   s.applied.push(genesis.id.slice());
 
@@ -497,6 +520,7 @@ export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry
       .map((i) => ({ id: i.id, inviter: s.members.get(i.inviter)!.identityKey, includesHistory: i.includesHistory, expires: i.expires, usesLeft: i.usesLeft }))
       .sort((x, y) => compareBytes(x.id, y.id)),
     hidden: sortedValues(s.hidden),
+    awaitingAdmins: sortedValues(s.awaiting),
     dropped: sortedValues(new Map([...s.dropped].filter(([key]) => !s.members.has(key)))),
     applied: s.applied,
     ignored: s.ignored,

@@ -4,11 +4,11 @@
  * Entry ids are made up (a hash of a counter and the author): the roster trusts the ids it is
  * given, so that is all it needs.
  */
-import { toHex, utf8Encode } from '../../protocol/bytes.js';
+import { compareBytes, toHex, utf8Encode } from '../../protocol/bytes.js';
 import { createCertificate, profileKeysFromSeeds, type Certificate, type ProfileKeys } from '../../protocol/certificate.js';
 import type { EpochNameLike, Role } from '../../protocol/checkpoint.js';
 import { blake2b, ed25519KeyPairFromSeed, type Ed25519KeyPair } from '../../protocol/crypto.js';
-import { createKeyPackage } from '../../protocol/key-package.js';
+import { createKeyPackage, encodeKeyPackage } from '../../protocol/key-package.js';
 import type { RosterAction, RosterEntry } from '../../protocol/roster.js';
 
 export interface Person {
@@ -58,13 +58,17 @@ export class LogBuilder {
     const admins = [founder, ...(options.admins ?? [])].map((n) => this.who(n));
     this.groupId = bytesOf(`genesis ${founder}`);
     this.epoch = { number: 0, opener: this.groupId };
-    this.push(founder, {
-      kind: 'genesis',
-      name: options.name ?? 'the snug',
-      pubs: options.pubs ?? [],
-      membersMayInvite: options.membersMayInvite ?? false,
-      admins: admins.map((p) => p.certificate),
-    }, {}, this.groupId);
+    this.push(
+      founder,
+      {
+        kind: 'genesis',
+        certificate: this.who(founder).certificate,
+        settings: { name: options.name ?? 'the snug', pubs: options.pubs ?? [], membersMayInvite: options.membersMayInvite ?? false },
+        admins: admins.map((p) => p.identity.publicKey),
+      },
+      {},
+      this.groupId,
+    );
   }
 
   who(name: string): Person {
@@ -100,7 +104,7 @@ export class LogBuilder {
   }
 
   text(name: string, o: PostOptions = {}): Uint8Array {
-    return this.post(name, { kind: 'content' }, o);
+    return this.post(name, { kind: 'text' }, o);
   }
 
   invite(name: string, o: PostOptions & { uses?: number; expires?: number } = {}): Uint8Array {
@@ -111,15 +115,22 @@ export class LogBuilder {
     return this.post(name, { kind: 'join', invite, certificate: this.who(name).certificate }, o);
   }
 
+  /** An add by `admin`; for role 'admin', followed by a role change (adds carry no role). */
   add(admin: string, name: string, role: Role = 'member', o: PostOptions = {}): Uint8Array {
-    return this.post(admin, { kind: 'add', certificate: this.who(name).certificate, role }, o);
+    const id = this.post(admin, { kind: 'add', certificate: this.who(name).certificate }, o);
+    if (role === 'admin') this.role(admin, name, 'admin');
+    return id;
+  }
+
+  role(admin: string, name: string, role: Role, o: PostOptions = {}): Uint8Array {
+    return this.post(admin, { kind: 'role', member: this.who(name).identity.publicKey, role }, o);
   }
 
   /**
    * A remove-and-re-key by `admin`: a real key package for `members` (name -> role) of epoch
    * current + 1. Moves the builder's epoch on unless `stay`.
    */
-  rekey(admin: string, removed: readonly string[], members: Readonly<Record<string, Role>>, o: PostOptions & { stay?: boolean; signer?: string; previous?: EpochNameLike } = {}): Uint8Array {
+  rekey(admin: string, removed: readonly string[], members: Readonly<Record<string, Role>>, o: PostOptions & { stay?: boolean; signer?: string; previous?: EpochNameLike; keyPackageBytes?: Uint8Array } = {}): Uint8Array {
     const previous = o.previous ?? o.epoch ?? this.epoch;
     const keyPackage = createKeyPackage(
       {
@@ -131,7 +142,8 @@ export class LogBuilder {
       },
       this.who(o.signer ?? admin).profile.signing,
     );
-    const id = this.post(admin, { kind: 'remove', removed: removed.map((n) => this.who(n).identity.publicKey), keyPackage }, o);
+    const removedKeys = removed.map((n) => this.who(n).identity.publicKey).sort(compareBytes);
+    const id = this.post(admin, { kind: 'remove', removed: removedKeys, keyPackage: o.keyPackageBytes ?? encodeKeyPackage(keyPackage) }, o);
     if (o.stay !== true) this.epoch = { number: previous.number + 1, opener: id };
     return id;
   }

@@ -3,6 +3,7 @@ import { toHex } from '../../protocol/bytes.js';
 import type { Role } from '../../protocol/checkpoint.js';
 import { ready } from '../../protocol/crypto.js';
 import { ProtocolErrorCode } from '../../protocol/errors.js';
+import { createKeyPackage, encodeKeyPackage } from '../../protocol/key-package.js';
 import { computeRoster, IgnoredReason, rosterOrder, type Roster, type RosterEntry } from '../../protocol/roster.js';
 import { LogBuilder } from '../helpers/roster-log.js';
 import { codeOf } from '../helpers/vectors.js';
@@ -31,10 +32,32 @@ const cases: Case[] = [
     epoch: 0,
   },
   {
-    title: 'a genesis may name several admins',
+    title: 'an admin the genesis names is awaited until a certificate of theirs arrives',
     genesis: { admins: ['dee'] },
     build: () => ({}),
-    members: { ada: 'admin', dee: 'admin' },
+    members: { ada: 'admin' },
+    check: (r, b) => assert.deepEqual(r.awaitingAdmins.map(toHex), [b.key('dee')]),
+  },
+  {
+    title: 'an admin the genesis names becomes an admin on joining or being added',
+    genesis: { admins: ['dee', 'eve'] },
+    build: (b) => {
+      const inv = b.invite('ada');
+      return { inv, j: b.join('dee', inv), a: b.add('ada', 'eve'), b: b.add('ada', 'bo') };
+    },
+    members: { ada: 'admin', bo: 'member', dee: 'admin', eve: 'admin' },
+    check: (r) => assert.equal(r.awaitingAdmins.length, 0),
+  },
+  {
+    title: 'a re-key forgets the admins the genesis named who have not arrived',
+    genesis: { admins: ['dee'] },
+    build: (b) => {
+      const rk = b.rekey('ada', [], { ada: 'admin' });
+      const inv = b.invite('ada');
+      return { rk, inv, j: b.join('dee', inv) };
+    },
+    members: { ada: 'admin', dee: 'member' },
+    epoch: 1,
   },
   {
     title: 'a join citing an admin invite makes the joiner a member',
@@ -100,14 +123,14 @@ const cases: Case[] = [
     ignored: { t: IgnoredReason.NOT_MEMBER, inv: IgnoredReason.NOT_MEMBER, add: IgnoredReason.NOT_MEMBER },
   },
   {
-    title: 'an admin adds members with a role; a member may not add',
+    title: 'an admin adds members; a member may not add',
     build: (b) => ({ a1: b.add('ada', 'bo'), a2: b.add('ada', 'cy', 'admin'), a3: b.add('bo', 'dee') }),
     members: { ada: 'admin', bo: 'member', cy: 'admin' },
     ignored: { a3: IgnoredReason.NOT_ADMIN },
   },
   {
     title: 'adding someone already a member is ignored',
-    build: (b) => ({ a1: b.add('ada', 'bo'), a2: b.add('ada', 'bo', 'admin') }),
+    build: (b) => ({ a1: b.add('ada', 'bo'), a2: b.add('ada', 'bo') }),
     members: { ada: 'admin', bo: 'member' },
     ignored: { a2: IgnoredReason.ALREADY_MEMBER },
   },
@@ -125,7 +148,7 @@ const cases: Case[] = [
     build: (b) => {
       const cert = b.who('bo').certificate;
       const forged = { ...cert, signature: cert.signature.map((x, i) => (i === 0 ? x ^ 1 : x)) };
-      return { a: b.post('ada', { kind: 'add', certificate: forged, role: 'member' }) };
+      return { a: b.post('ada', { kind: 'add', certificate: forged }) };
     },
     members: { ada: 'admin' },
     ignored: { a: IgnoredReason.BAD_CERTIFICATE },
@@ -206,6 +229,24 @@ const cases: Case[] = [
     ignored: { rk1: IgnoredReason.BAD_CHECKPOINT, rk2: IgnoredReason.BAD_CHECKPOINT, rk3: IgnoredReason.BAD_CHECKPOINT },
   },
   {
+    title: 'a re-key whose key package does not decode or verify is ignored',
+    build: (b) => ({
+      a1: b.add('ada', 'bo'),
+      rk1: b.rekey('ada', ['bo'], { ada: 'admin' }, { stay: true, keyPackageBytes: Uint8Array.of(1, 2, 3) }),
+      rk2: b.rekey('ada', ['bo'], { ada: 'admin' }, { stay: true, keyPackageBytes: flipLast(b, { ada: 'admin' }) }),
+    }),
+    members: { ada: 'admin', bo: 'member' },
+    epoch: 0,
+    ignored: { rk1: IgnoredReason.BAD_KEY_PACKAGE, rk2: IgnoredReason.BAD_KEY_PACKAGE },
+  },
+  {
+    title: 'an admin may re-key themselves out when another admin stays',
+    build: (b) => ({ a1: b.add('ada', 'bo', 'admin'), rk: b.rekey('ada', ['ada'], { bo: 'admin' }), t: b.text('ada') }),
+    members: { bo: 'admin' },
+    epoch: 1,
+    ignored: { t: IgnoredReason.NOT_MEMBER },
+  },
+  {
     title: 'a re-key that does not follow the current epoch is ignored',
     build: (b) => {
       const a1 = b.add('ada', 'bo');
@@ -258,7 +299,8 @@ const cases: Case[] = [
   {
     title: 'of two concurrent re-keys the one with the smaller id applies; the other was posted in an epoch no longer current',
     build: (b) => {
-      const a = b.add('ada', 'bo', 'admin');
+      b.add('ada', 'bo', 'admin');
+      const a = b.entries[b.entries.length - 1]!.id; // the role change making bo an admin
       const x = b.rekey('ada', [], { ada: 'admin', bo: 'admin' }, { heads: [a], stay: true });
       const y = b.rekey('bo', [], { ada: 'admin', bo: 'admin' }, { heads: [a], stay: true });
       const [first, second] = toHex(x) < toHex(y) ? [x, y] : [y, x];
@@ -283,7 +325,9 @@ const cases: Case[] = [
   },
   {
     title: 'another genesis entry is ignored',
-    build: (b) => ({ g: b.post('ada', { kind: 'genesis', name: 'x', pubs: [], membersMayInvite: true, admins: [b.who('eve').certificate] }) }),
+    build: (b) => ({
+      g: b.post('ada', { kind: 'genesis', certificate: b.who('ada').certificate, settings: { name: 'x', pubs: [], membersMayInvite: true }, admins: [b.who('ada').identity.publicKey] }),
+    }),
     members: { ada: 'admin' },
     ignored: { g: IgnoredReason.NOT_GENESIS },
   },
@@ -384,6 +428,24 @@ describe('protocol/roster', () => {
     });
   });
 });
+
+/** A correctly made key package for `members` of the next epoch, its signature broken. */
+function flipLast(b: LogBuilder, members: Readonly<Record<string, Role>>): Uint8Array {
+  const pkg = encodeKeyPackage(
+    createKeyPackage(
+      {
+        groupId: b.groupId,
+        epoch: b.epoch.number + 1,
+        previous: b.epoch,
+        members: Object.entries(members).map(([n, role]) => ({ identityKey: b.who(n).identity.publicKey, dhKey: b.who(n).profile.dh.publicKey, role })),
+        secret: new Uint8Array(32).fill(3),
+      },
+      b.who('ada').profile.signing,
+    ),
+  );
+  pkg[pkg.length - 1]! ^= 1;
+  return pkg;
+}
 
 function summarize(r: Roster): unknown {
   return {
