@@ -297,7 +297,8 @@ export function wipe(secret: Uint8Array): void {
 
 /**
  * Domain-separated hash: BLAKE2b-256 keyed with the ASCII `label` (at most 64 bytes) over the
- * concatenation of `parts`.
+ * concatenation of `parts`. (BLAKE2b's parameter block holds the key length, so labels of
+ * different lengths never collide.)
  */
 export function labelledHash(label: string, parts: readonly Uint8Array[]): Uint8Array {
   const key = labelEncoder.encode(label);
@@ -306,11 +307,25 @@ export function labelledHash(label: string, parts: readonly Uint8Array[]): Uint8
 }
 
 /**
- * Key derivation: BLAKE2b-256 keyed with `secret` (16..64 bytes) over the ASCII `label`.
+ * Key derivation (v1): BLAKE2b-256 keyed with `secret` (16..64 bytes) over the ASCII `label`.
  */
 export function deriveKey(secret: Uint8Array, label: string): Uint8Array {
   if (secret.length < 16 || secret.length > BLAKE2B_KEY_BYTES_MAX) {
     throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'a derivation secret is 16..64 bytes');
   }
   return blake2b(32, labelEncoder.encode(label), secret);
+}
+
+/**
+ * Key derivation (v2): BLAKE2b-256 keyed with `secret` (16..64 bytes) over
+ * `u8 len(label) || label || parts...`. The length prefix keeps the label and the context
+ * apart (no label with its context reads as another label with another context).
+ */
+export function deriveLabelled(secret: Uint8Array, label: string, parts: readonly Uint8Array[]): Uint8Array {
+  if (secret.length < 16 || secret.length > BLAKE2B_KEY_BYTES_MAX) {
+    throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'a derivation secret is 16..64 bytes');
+  }
+  const l = labelEncoder.encode(label);
+  if (l.length < 1 || l.length > SIGNATURE_LABEL_MAX_BYTES) throw new ProtocolError(ProtocolErrorCode.INVALID_FIELD, 'a label is 1..255 bytes');
+  return blake2bParts(32, [Uint8Array.of(l.length), l, ...parts], secret);
 }
