@@ -32,6 +32,7 @@
 import { bytesEqual, compareBytes, toHex } from './bytes.js';
 import { GROUP_MEMBERS_MAX, type EpochNameLike, type Role } from './checkpoint.js';
 import { verifyCertificate, type Certificate } from './certificate.js';
+import { entryId, type Entry } from './entry.js';
 import { isProtocolError, ProtocolError, ProtocolErrorCode } from './errors.js';
 import { consumeKeyPackage, type KeyPackage } from './key-package.js';
 
@@ -79,6 +80,16 @@ export interface RosterEntry {
   /** The epoch the entry was posted in. */
   readonly epoch: EpochNameLike;
   readonly action: RosterAction;
+}
+
+/**
+ * The roster's view of a decoded, verified entry v2 (`consumeGenesis` / `consumeEntry`). `id` is
+ * the entry's id when the caller has it (entryId of the bytes received); it is computed otherwise.
+ * The genesis entry's epoch field is (0, zero) on the wire; here it is epoch 0, (0, its id).
+ */
+export function rosterEntryOf(entry: Entry, id: Uint8Array = entryId(entry)): RosterEntry {
+  const epoch = entry.content.kind === 'genesis' ? { number: 0, opener: id } : entry.epoch;
+  return { id, author: entry.author, seq: entry.seq, prev: entry.prev, heads: entry.heads, timestamp: entry.timestamp, epoch, action: entry.content };
 }
 
 /** Why an entry was ignored. */
@@ -475,7 +486,8 @@ export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry
   const g = genesis.action;
   if (g.kind !== 'genesis') fail('the entry with the group id is not a genesis entry');
   if (genesis.seq !== 1 || genesis.heads.length !== 0) fail('a genesis entry is its author\'s first and has no heads');
-  if (genesis.epoch.number !== 0 || !bytesEqual(genesis.epoch.opener, groupId)) fail('a genesis entry is of epoch 0');
+  // (The genesis entry's own epoch field is (0, zero) in entry v2: it opens epoch (0, group id).)
+  if (genesis.epoch.number !== 0) fail('a genesis entry is of epoch 0');
   const s = new State(groupId);
   if (!bytesEqual(genesis.author, g.certificate.signingKey)) fail('the genesis author is not its founder certificate\'s signing key');
   if (!verifyCertificate(g.certificate)) fail('the founder certificate does not verify');

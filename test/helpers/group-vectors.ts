@@ -93,3 +93,45 @@ export interface KeyPackageVector {
   encoding: string;
   size: number;
 }
+
+export interface EpochSecretJson {
+  number: number;
+  opener: string;
+  secret: string;
+}
+
+export interface InviteVector {
+  description: string;
+  /** Decoding needs { development: true }. */
+  development: boolean;
+  inviteEntry: string;
+  genesis: string;
+  groupId: string;
+  /** Encoded checkpoint, or null. */
+  checkpoint: string | null;
+  current: EpochSecretJson;
+  history: EpochSecretJson[];
+  name: string;
+  pubs: string[];
+  bytes: string;
+  text: string;
+}
+
+export interface RosterVector {
+  description: string;
+  groupId: string;
+  /** Every epoch of the log with its secret, to verify the entries with. */
+  epochs: EpochSecretJson[];
+  /** Encoded entries v2, in the order they were made. */
+  entries: string[];
+  expected: {
+    name: string;
+    pubs: string[];
+    membersMayInvite: boolean;
+    epoch: { number: number; opener: string };
+    members: MemberJson[];
+    applied: string[];
+    ignored: { id: string; reason: string }[];
+    pending: string[];
+  };
+}

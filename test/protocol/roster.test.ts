@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { toHex } from '../../protocol/bytes.js';
+import { fromHex, toHex } from '../../protocol/bytes.js';
+import { consumeEntry, consumeGenesis, decodeEntry, entryId } from '../../protocol/entry.js';
+import { deriveEpochKeys } from '../../protocol/group.js';
 import type { Role } from '../../protocol/checkpoint.js';
 import { ready } from '../../protocol/crypto.js';
 import { ProtocolErrorCode } from '../../protocol/errors.js';
 import { createKeyPackage, encodeKeyPackage } from '../../protocol/key-package.js';
-import { computeRoster, IgnoredReason, rosterOrder, type Roster, type RosterEntry } from '../../protocol/roster.js';
+import { computeRoster, IgnoredReason, rosterEntryOf, rosterOrder, type Roster, type RosterEntry } from '../../protocol/roster.js';
 import { LogBuilder } from '../helpers/roster-log.js';
-import { codeOf } from '../helpers/vectors.js';
+import type { RosterVector } from '../helpers/group-vectors.js';
+import { codeOf, readVectors } from '../helpers/vectors.js';
 
 interface Case {
   readonly title: string;
@@ -335,6 +338,65 @@ const cases: Case[] = [
 
 describe('protocol/roster', () => {
   before(ready);
+
+  describe('test vectors', () => {
+    const { vectors } = readVectors<{ vectors: RosterVector[] }>('roster');
+
+    /** Decodes and verifies each committed entry (genesis, or with its epoch's keys) for the roster. */
+    function verified(v: RosterVector): RosterEntry[] {
+      const groupId = fromHex(v.groupId);
+      const keys = v.epochs.map((e) => deriveEpochKeys(fromHex(e.secret), groupId, { number: e.number, opener: fromHex(e.opener) }));
+      return v.entries.map((hex) => {
+        const bytes = fromHex(hex);
+        const entry = decodeEntry(bytes);
+        if (entry.content.kind === 'genesis') return rosterEntryOf(consumeGenesis(bytes, groupId), entryId(bytes));
+        const k = keys.find((x) => x.epoch.number === entry.epoch.number && toHex(x.epoch.opener) === toHex(entry.epoch.opener));
+        assert.ok(k !== undefined, 'an entry of an epoch the vector does not name');
+        return rosterEntryOf(consumeEntry(k, bytes), entryId(bytes));
+      });
+    }
+
+    it('computes the committed roster from each committed log of real entries', () => {
+      assert.ok(vectors.length >= 1);
+      for (const v of vectors) {
+        const r = computeRoster(fromHex(v.groupId), verified(v));
+        assert.deepEqual(
+          {
+            name: r.name,
+            pubs: r.pubs,
+            membersMayInvite: r.membersMayInvite,
+            epoch: { number: r.epoch.number, opener: toHex(r.epoch.opener) },
+            members: r.members.map((m) => ({ identityKey: toHex(m.identityKey), role: m.role })),
+            applied: r.applied.map(toHex),
+            ignored: r.ignored.map((i) => ({ id: toHex(i.id), reason: i.reason })),
+            pending: r.pending.map(toHex),
+          },
+          v.expected,
+          v.description,
+        );
+        assert.ok(v.expected.ignored.length >= 1 && v.expected.epoch.number >= 1, 'the vector exercises a re-key and an ignored entry');
+      }
+    });
+
+    it('computes the same roster from the log in reverse', () => {
+      for (const v of vectors) {
+        const entries = verified(v);
+        const a = computeRoster(fromHex(v.groupId), entries);
+        const b = computeRoster(fromHex(v.groupId), entries.slice().reverse());
+        assert.deepEqual(summarize(b), summarize(a));
+      }
+    });
+
+    it('names the current epoch after the re-key entry that opened it', () => {
+      for (const v of vectors) {
+        const r = computeRoster(fromHex(v.groupId), verified(v));
+        const last = v.epochs[v.epochs.length - 1]!;
+        assert.equal(toHex(r.epoch.opener), last.opener);
+        const opener = decodeEntry(fromHex(v.entries.find((hex) => toHex(entryId(fromHex(hex))) === last.opener)!));
+        assert.equal(opener.content.kind, 'remove');
+      }
+    });
+  });
 
   describe('authority rules', () => {
     for (const c of cases) {

@@ -11,8 +11,18 @@ import { createCheckpoint, encodeCheckpoint, LABEL_CHECKPOINT, type Role } from 
 import { blake2b, ed25519KeyPairFromSeed, labelledSigningInput, ready, signLabelled, x25519KeyPairFromSeed } from '../../protocol/crypto.js';
 import { createKeyPackage, encodeKeyPackage, LABEL_KEY_PACKAGE } from '../../protocol/key-package.js';
 import { computeSummary, diffSummaries, encodeSummary, type Summary, type SummaryInputEntry } from '../../protocol/summary.js';
+import { createCertificate, profileKeysFromSeeds } from '../../protocol/certificate.js';
+import { createEntry, createGenesis, decodeEntry, encodeEntry, entryId, type EntryContent } from '../../protocol/entry.js';
+import { deriveEpochKeys, firstEpoch, type EpochKeys, type EpochName } from '../../protocol/group.js';
+import { identityFromSeed } from '../../protocol/identity.js';
+import { createInvite, encodeInvite, encodeInviteBytes, type EpochSecret, type InviteInit } from '../../protocol/invite.js';
+import { decodeKeyPackage } from '../../protocol/key-package.js';
+import { computeRoster, rosterEntryOf } from '../../protocol/roster.js';
 import type {
   CheckpointVector,
+  EpochSecretJson,
+  InviteVector,
+  RosterVector,
   KeyPackageVector,
   SeqRangeJson,
   SummaryDiffVector,
@@ -171,8 +181,158 @@ function keyPackages(): KeyPackageVector[] {
   });
 }
 
+/** A member of the scenario: identity, profile keys and certificate, all from fixed seeds. */
+function scenarioPerson(name: string) {
+  const identity = ed25519KeyPairFromSeed(fixed(`scenario identity ${name}`));
+  const profile = profileKeysFromSeeds(fixed(`scenario signing ${name}`), fixed(`scenario dh ${name}`));
+  const certificate = createCertificate(identity, { signingKey: profile.signing.publicKey, dhKey: profile.dh.publicKey }, 1_767_225_600_000);
+  return { identity, profile, certificate };
+}
+
+/**
+ * One small group's life in real entries v2: ada founds it, invites; bo and cy join; cy becomes
+ * an admin; ada removes bo and re-keys to epoch 1; bo, removed, still posts in epoch 0; ada
+ * invites again in epoch 1 with history.
+ */
+function scenario() {
+  const ada = scenarioPerson('ada');
+  const bo = scenarioPerson('bo');
+  const cy = scenarioPerson('cy');
+  const pubA = identityFromSeed(fixed('pub a')).address;
+  const pubB = identityFromSeed(fixed('pub b')).address;
+  const genesis = createGenesis(ada.profile.signing, {
+    certificate: ada.certificate,
+    timestamp: 1_767_225_600_000,
+    settings: { name: 'the snug', pubs: [pubA], membersMayInvite: false },
+    salt: fixed('genesis salt'),
+  });
+  const groupId = genesis.groupId;
+  const epoch0 = firstEpoch(groupId);
+  const secret0 = fixed('epoch 0 secret');
+  const keys0 = deriveEpochKeys(secret0, groupId, epoch0);
+  const encodings: Uint8Array[] = [genesis.encoding];
+  const chains = new Map<object, { seq: number; prev: Uint8Array }>([[ada, { seq: 1, prev: groupId }]]);
+  let time = 1_767_225_600_000;
+  function post(who: typeof ada, keys: EpochKeys, heads: Uint8Array[], content: EntryContent): Uint8Array {
+    const chain = chains.get(who) ?? { seq: 0, prev: ZERO };
+    const entry = createEntry(keys, who.profile.signing, { seq: chain.seq + 1, prev: chain.prev, timestamp: (time += 1000), heads, content });
+    const encoding = encodeEntry(entry);
+    const id = entryId(encoding);
+    chains.set(who, { seq: chain.seq + 1, prev: id });
+    encodings.push(encoding);
+    return id;
+  }
+  const inv0 = post(ada, keys0, [], { kind: 'invite', inviteId: fixed('invite 0', 16), includesHistory: false, expires: 0, uses: 2 });
+  const jb = post(bo, keys0, [inv0], { kind: 'join', invite: inv0, certificate: bo.certificate });
+  const jc = post(cy, keys0, [inv0, jb], { kind: 'join', invite: inv0, certificate: cy.certificate });
+  const role = post(ada, keys0, [jb, jc], { kind: 'role', member: cy.identity.publicKey, role: 'admin' });
+  const tb = post(bo, keys0, [role], { kind: 'text', text: 'hello from bo' });
+  const secret1 = fixed('epoch 1 secret');
+  const keyPackage = createKeyPackage(
+    {
+      groupId,
+      epoch: 1,
+      previous: epoch0,
+      members: [ada, cy].map((p) => ({ identityKey: p.identity.publicKey, dhKey: p.profile.dh.publicKey, role: 'admin' as const })),
+      secret: secret1,
+    },
+    ada.profile.signing,
+  );
+  // Sealed boxes are random: keep the committed package when there is one, so the log is stable.
+  const old = existsSync(vectorPath('roster')) ? readVectors<{ vectors: RosterVector[] }>('roster').vectors[0] : undefined;
+  const keyPackageBytes = old !== undefined && old.groupId === toHex(groupId) ? committedKeyPackage(old) : encodeKeyPackage(keyPackage);
+  const rk = post(ada, keys0, [tb], { kind: 'remove', removed: [bo.identity.publicKey], keyPackage: keyPackageBytes });
+  const epoch1: EpochName = { number: 1, opener: rk };
+  const keys1 = deriveEpochKeys(secret1, groupId, epoch1);
+  post(bo, keys0, [rk], { kind: 'text', text: 'bo, removed, still posting in epoch 0' });
+  const tc = post(cy, keys1, [rk], { kind: 'text', text: 'epoch 1' });
+  const inv1 = post(ada, keys1, [tc], { kind: 'invite', inviteId: fixed('invite 1', 16), includesHistory: true, expires: 1_798_761_600_000, uses: 1 });
+  const epochs: EpochSecret[] = [
+    { epoch: epoch0, secret: secret0 },
+    { epoch: epoch1, secret: secret1 },
+  ];
+  return { groupId, genesis: genesis.encoding, encodings, epochs, inv0, inv1, keyPackageBytes, pubA, pubB };
+}
+
+/** The key package inside the committed roster vector's re-key entry. */
+function committedKeyPackage(v: RosterVector): Uint8Array {
+  for (const hex of v.entries) {
+    const content = decodeEntry(fromHex(hex)).content;
+    if (content.kind === 'remove') return content.keyPackage;
+  }
+  throw new Error('the committed roster vector has no re-key entry');
+}
+
+function epochJson(e: EpochSecret): EpochSecretJson {
+  return { number: e.epoch.number, opener: toHex(e.epoch.opener), secret: toHex(e.secret) };
+}
+
+function invites(sc: ReturnType<typeof scenario>): InviteVector[] {
+  const checkpoint = decodeKeyPackage(sc.keyPackageBytes).checkpoint;
+  const cases: { description: string; development: boolean; init: InviteInit }[] = [
+    {
+      description: 'epoch 0: no checkpoint, no history, one onion pub',
+      development: false,
+      init: { inviteEntry: sc.inv0, genesis: sc.genesis, checkpoint: null, current: sc.epochs[0]!, history: [], name: 'the snug', pubs: [sc.pubA] },
+    },
+    {
+      description: 'epoch 1 with its checkpoint and the history of epoch 0, two pubs, a non-ASCII name',
+      development: false,
+      init: { inviteEntry: sc.inv1, genesis: sc.genesis, checkpoint, current: sc.epochs[1]!, history: [sc.epochs[0]!], name: 'Stammtisch 🍺', pubs: [sc.pubB, sc.pubA] },
+    },
+    {
+      description: 'a development pub: decodes only in development mode',
+      development: true,
+      init: { inviteEntry: sc.inv0, genesis: sc.genesis, checkpoint: null, current: sc.epochs[0]!, history: [], name: 'dev', pubs: ['ws://127.0.0.1:8080', sc.pubA] },
+    },
+  ];
+  return cases.map(({ description, development, init }) => {
+    const inv = createInvite(init, { development });
+    return {
+      description,
+      development,
+      inviteEntry: toHex(init.inviteEntry),
+      genesis: toHex(init.genesis),
+      groupId: toHex(sc.groupId),
+      checkpoint: init.checkpoint === null ? null : toHex(encodeCheckpoint(init.checkpoint)),
+      current: epochJson(init.current),
+      history: init.history.map(epochJson),
+      name: init.name,
+      pubs: [...init.pubs],
+      bytes: toHex(encodeInviteBytes(inv, { development })),
+      text: encodeInvite(inv, { development }),
+    };
+  });
+}
+
+function rosters(sc: ReturnType<typeof scenario>): RosterVector[] {
+  const entries = sc.encodings.map((bytes) => rosterEntryOf(decodeEntry(bytes), entryId(bytes)));
+  const r = computeRoster(sc.groupId, entries);
+  return [
+    {
+      description: 'found, invite, two joins, a role change, a removal with re-key, a removed member posting in the old epoch, an invite in the new epoch',
+      groupId: toHex(sc.groupId),
+      epochs: sc.epochs.map(epochJson),
+      entries: sc.encodings.map(toHex),
+      expected: {
+        name: r.name,
+        pubs: [...r.pubs],
+        membersMayInvite: r.membersMayInvite,
+        epoch: { number: r.epoch.number, opener: toHex(r.epoch.opener) },
+        members: r.members.map((m) => ({ identityKey: toHex(m.identityKey), role: m.role })),
+        applied: r.applied.map(toHex),
+        ignored: r.ignored.map((i) => ({ id: toHex(i.id), reason: i.reason })),
+        pending: r.pending.map(toHex),
+      },
+    },
+  ];
+}
+
 async function main(): Promise<void> {
   await ready();
+  const sc = scenario();
+  writeVectors('invite', { description: 'invite v2 fields -> binary invite -> pasteable text (snug2...)', vectors: invites(sc) });
+  writeVectors('roster', { description: 'a log of real entries v2 (with the epoch secrets to verify them) -> the roster every member computes', vectors: rosters(sc) });
   writeVectors('summary', summaries());
   writeVectors('checkpoint', { description: 'roster checkpoint fields + admin signing key -> signed message -> signature -> encoding', vectors: checkpoints() });
   writeVectors('key-package', { description: 'new epoch secret sealed to each member of a signed checkpoint, committed and signed (slots are randomised: committed as made)', vectors: keyPackages() });
