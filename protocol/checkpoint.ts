@@ -15,13 +15,16 @@
  *   it), so it names the previous epoch instead: (epoch - 1, its opener). For epoch 1 the
  *   previous epoch is epoch 0, whose opener is the group id (the genesis entry's id).
  * - members are in strictly ascending byte order of identity key (sorted, unique); at least one
- *   is an admin. Identity keys are ed25519 keys in the prime-order subgroup.
+ *   is an admin. A member key is a name, compared byte for byte with the identity keys of the
+ *   roster's verified certificates (a checkpoint naming anyone else is refused by the roster);
+ *   `createCheckpoint` checks each is an ed25519 key in the prime-order subgroup, the decoder does
+ *   not (that check costs a scalar multiplication per member).
  * - signer is the profile signing key of the admin who made it. That it belongs to an admin of
  *   the previous roster is checked by the roster (protocol/roster.ts), not here.
  *
  * 171 + 33 * memberCount bytes: 204 for one member, 33,963 for GROUP_MEMBERS_MAX (1,024).
  */
-import { ByteReader, ByteWriter, bytesEqual, compareBytes } from './bytes.js';
+import { ByteReader, ByteWriter, bytesEqual, compareBytes, isAllZero } from './bytes.js';
 import {
   ED25519_PUBLIC_KEY_BYTES,
   ED25519_SIGNATURE_BYTES,
@@ -101,11 +104,11 @@ export function sortMembers(members: readonly RosterMember[]): RosterMember[] {
   return sorted;
 }
 
-function checkFields(c: CheckpointInit): void {
+function checkFields(c: CheckpointInit, checkKeys = false): void {
   if (c.groupId.length !== ID_BYTES) fail(ProtocolErrorCode.INVALID_FIELD, 'a group id is 32 bytes');
   if (!Number.isInteger(c.epoch) || c.epoch < 1 || c.epoch > EPOCH_NUMBER_MAX) fail(ProtocolErrorCode.INVALID_FIELD, 'a checkpoint epoch is 1..2^32-1');
   if (c.previous.number !== c.epoch - 1) fail(ProtocolErrorCode.INVALID_FIELD, 'the previous epoch of a checkpoint is epoch - 1');
-  if (c.previous.opener.length !== ID_BYTES) fail(ProtocolErrorCode.INVALID_FIELD, 'an epoch opener is 32 bytes');
+  if (c.previous.opener.length !== ID_BYTES || isAllZero(c.previous.opener)) fail(ProtocolErrorCode.INVALID_FIELD, 'an epoch opener is 32 bytes, not zero');
   if (c.epoch === 1 && !bytesEqual(c.previous.opener, c.groupId)) fail(ProtocolErrorCode.INVALID_FIELD, 'epoch 0 is opened by the group id');
   const n = c.members.length;
   if (n < 1) fail(ProtocolErrorCode.INVALID_FIELD, 'a checkpoint names at least one member');
@@ -118,7 +121,8 @@ function checkFields(c: CheckpointInit): void {
     if (i > 0 && compareBytes(c.members[i - 1]!.identityKey, m.identityKey) >= 0) {
       fail(ProtocolErrorCode.NON_CANONICAL, 'checkpoint members must be strictly ascending');
     }
-    if (!ed25519IsValidPublicKey(m.identityKey)) fail(ProtocolErrorCode.BAD_KEY, 'a checkpoint member is not a usable identity key');
+    if (m.identityKey.length !== ED25519_PUBLIC_KEY_BYTES) fail(ProtocolErrorCode.BAD_KEY, 'a member identity key is 32 bytes');
+    if (checkKeys && !ed25519IsValidPublicKey(m.identityKey)) fail(ProtocolErrorCode.BAD_KEY, 'a checkpoint member is not a usable identity key');
   }
   if (admins === 0) fail(ProtocolErrorCode.INVALID_FIELD, 'a checkpoint names at least one admin');
 }
@@ -143,6 +147,7 @@ export function createCheckpoint(init: CheckpointInit, signer: Ed25519KeyPair): 
     previous: { number: init.previous.number, opener: init.previous.opener.slice() },
     members: sortMembers(init.members),
   };
+  checkFields(fields, true);
   const unsigned = encodeUnsigned(fields, signer.publicKey);
   const signature = signLabelled(LABEL_CHECKPOINT, unsigned, signer.secretKey);
   return { version: CHECKPOINT_VERSION, ...fields, signer: signer.publicKey.slice(), signature };

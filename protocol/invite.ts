@@ -15,9 +15,11 @@
  *   checksum = BLAKE2b-256(key = "snug/v2/invite-checksum", every payload byte before it)[0:4]
  *
  * - The group id is the id of the genesis entry (entryId of its bytes): the joiner checks every
- *   other field against it. A checkpoint, when present, is of that group, its signature
- *   verifies, and it opens the epoch to join (checkpoint.epoch = epoch). Without one the epoch to
- *   join is epoch 0, (0, group id).
+ *   other field against it. A checkpoint, when present, is of that group and opens the epoch to
+ *   join (checkpoint.epoch = epoch). Without one the epoch to join is epoch 0, (0, group id).
+ * - `decodeInvite` checks structure and agreement; `consumeInvite` also verifies the genesis
+ *   (a genesis entry, signed by its founder, whose certificate verifies) and the checkpoint's
+ *   signature. A joiner uses `consumeInvite`.
  * - history holds the secrets of earlier epochs (when the invite entry includes history),
  *   strictly ascending by (number, opener), every number below the epoch to join.
  * - Nothing is signed by the inviter: a pasted invite proves to no one that its inviter admits
@@ -110,12 +112,11 @@ export function inviteGroupId(invite: Pick<Invite, 'genesis'>): Uint8Array {
   return entryId(invite.genesis);
 }
 
-/** Checks every field and their agreement; returns the group id. */
+/** Checks every field and their agreement (no signatures); returns the group id. */
 function checkInvite(inv: InviteInit, options: InviteOptions): Uint8Array {
   if (inv.inviteEntry.length !== 32 || isAllZero(inv.inviteEntry)) fail(ProtocolErrorCode.INVALID_FIELD, 'an invite entry id is 32 bytes, not zero');
   if (inv.genesis.length < 1 || inv.genesis.length > INVITE_GENESIS_MAX_BYTES) fail(ProtocolErrorCode.INVALID_FIELD, `a genesis entry is 1..${INVITE_GENESIS_MAX_BYTES} bytes`);
   const groupId = inviteGroupId(inv);
-  consumeGenesis(inv.genesis); // a genesis entry, its signature and the founder's certificate verify
   const epoch = inv.current.epoch;
   checkEpoch(epoch, groupId);
   if (inv.current.secret.length !== EPOCH_SECRET_BYTES) fail(ProtocolErrorCode.BAD_KEY, 'an epoch secret is 32 bytes');
@@ -124,7 +125,6 @@ function checkInvite(inv: InviteInit, options: InviteOptions): Uint8Array {
   } else {
     if (!bytesEqual(inv.checkpoint.groupId, groupId)) fail(ProtocolErrorCode.INVALID_FIELD, 'the checkpoint is of another group than the genesis');
     if (inv.checkpoint.epoch !== epoch.number) fail(ProtocolErrorCode.INVALID_FIELD, 'the checkpoint does not open the epoch to join');
-    if (!verifyCheckpoint(inv.checkpoint)) fail(ProtocolErrorCode.UNAUTHENTIC, 'checkpoint signature does not verify');
   }
   if (inv.history.length > INVITE_HISTORY_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `at most ${INVITE_HISTORY_MAX} earlier epochs`);
   for (let i = 0; i < inv.history.length; i++) {
@@ -151,9 +151,16 @@ function checkEpoch(epoch: EpochNameLike, groupId: Uint8Array): void {
   if (epoch.number === 0 && !bytesEqual(epoch.opener, groupId)) fail(ProtocolErrorCode.INVALID_FIELD, "epoch 0's opener is the group id");
 }
 
-/** Builds an invite, checking it (the development option as for decoding). */
+/** The signatures an invite holds: the genesis (with its founder certificate) and the checkpoint. */
+function verifyInvite(inv: InviteInit): void {
+  consumeGenesis(inv.genesis, inviteGroupId(inv));
+  if (inv.checkpoint !== null && !verifyCheckpoint(inv.checkpoint)) fail(ProtocolErrorCode.UNAUTHENTIC, 'checkpoint signature does not verify');
+}
+
+/** Builds an invite, checking it and its signatures (the development option as for decoding). */
 export function createInvite(init: InviteInit, options: InviteOptions = {}): Invite {
   checkInvite(init, options);
+  verifyInvite(init);
   return {
     version: INVITE_VERSION,
     inviteEntry: init.inviteEntry.slice(),
@@ -195,7 +202,8 @@ export function encodeInviteBytes(invite: Invite, options: InviteOptions = {}): 
 
 /**
  * Decodes a binary invite: size, checksum, version, fields, canonical form, then the agreement of
- * genesis, checkpoint (whose signature is verified) and epochs, then the development rule.
+ * genesis, checkpoint and epochs, then the development rule. Does NOT verify signatures (see
+ * `consumeInviteBytes`).
  */
 export function decodeInviteBytes(bytes: Uint8Array, options: InviteOptions = {}): Invite {
   if (bytes.length > INVITE_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, 'invite too long');
@@ -231,14 +239,31 @@ export function encodeInvite(invite: Invite, options: InviteOptions = {}): strin
   return INVITE_TEXT_PREFIX + base32Encode(encodeInviteBytes(invite, options));
 }
 
+/** Decodes a binary invite and verifies its genesis and checkpoint (UNAUTHENTIC, INVALID_FIELD). */
+export function consumeInviteBytes(bytes: Uint8Array, options: InviteOptions = {}): Invite {
+  const invite = decodeInviteBytes(bytes, options);
+  verifyInvite(invite);
+  return invite;
+}
+
 /**
- * Parses the text form. Strict: no whitespace, lowercase only (callers trim pasted text).
- * Fails with MALFORMED, OVERSIZED, TRUNCATED, NON_CANONICAL, BAD_CHECKSUM, UNSUPPORTED_VERSION,
- * INVALID_FIELD, BAD_KEY, UNAUTHENTIC (a checkpoint whose signature does not verify) or
- * DEVELOPMENT_ONLY (a loopback pub outside development mode).
+ * Parses the text form (structure and agreement, no signatures). Strict: no whitespace,
+ * lowercase only (callers trim pasted text). Fails with MALFORMED, OVERSIZED, TRUNCATED,
+ * NON_CANONICAL, BAD_CHECKSUM, UNSUPPORTED_VERSION, INVALID_FIELD, BAD_KEY or DEVELOPMENT_ONLY (a
+ * loopback pub outside development mode).
  */
 export function decodeInvite(text: string, options: InviteOptions = {}): Invite {
   if (text.length > INVITE_TEXT_MAX_CHARS) fail(ProtocolErrorCode.OVERSIZED, 'invite text too long');
   if (!text.startsWith(INVITE_TEXT_PREFIX)) fail(ProtocolErrorCode.MALFORMED, `an invite starts with "${INVITE_TEXT_PREFIX}"`);
   return decodeInviteBytes(base32Decode(text.slice(INVITE_TEXT_PREFIX.length)), options);
+}
+
+/**
+ * What a joiner calls on a pasted invite: `decodeInvite`, then the genesis (a genesis entry whose
+ * signature and founder certificate verify) and the checkpoint's signature (UNAUTHENTIC).
+ */
+export function consumeInvite(text: string, options: InviteOptions = {}): Invite {
+  const invite = decodeInvite(text, options);
+  verifyInvite(invite);
+  return invite;
 }

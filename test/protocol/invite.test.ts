@@ -9,6 +9,8 @@ import {
   INVITE_TEXT_MAX_CHARS,
   createInvite,
   decodeInvite,
+  consumeInvite,
+  consumeInviteBytes,
   decodeInviteBytes,
   encodeInvite,
   encodeInviteBytes,
@@ -60,7 +62,7 @@ describe('protocol/invite', () => {
 
     it('decodes each committed text back to the committed fields, the group id that of the genesis', () => {
       for (const v of vectors) {
-        const inv = decodeInvite(v.text, { development: v.development });
+        const inv = consumeInvite(v.text, { development: v.development });
         assert.equal(toHex(inviteGroupId(inv)), v.groupId);
         assert.equal(toHex(inv.inviteEntry), v.inviteEntry);
         assert.equal(toHex(inv.genesis), v.genesis);
@@ -168,7 +170,30 @@ describe('protocol/invite', () => {
         b[cpAt + encodeCheckpoint(cp).length - 1]! ^= 1; // the checkpoint's signature
         return b;
       });
-      assert.equal(codeOf(() => decodeInviteBytes(forged)), ProtocolErrorCode.UNAUTHENTIC);
+      assert.equal(codeOf(() => consumeInviteBytes(forged)), ProtocolErrorCode.UNAUTHENTIC);
+      assert.equal(codeOf(() => consumeInvite('snug2' + base32Encode(forged))), ProtocolErrorCode.UNAUTHENTIC);
+      // decoding alone checks structure, not signatures
+      assert.equal(codeOf(() => decodeInviteBytes(forged)), undefined);
+    });
+
+    it('consumes a pasted invite only when its genesis verifies', () => {
+      const bytes = encodeInviteBytes(createInvite(epoch0));
+      const genesisEnd = 1 + 32 + 2 + epoch0.genesis.length;
+      const changed = (fixOpener: boolean) =>
+        'snug2' +
+        base32Encode(
+          rechecksummed(bytes, (b) => {
+            b[genesisEnd - 1]! ^= 1; // the genesis signature, and so the group id
+            // epoch 0 is named by the group id: follow it, so that only the signature is wrong
+            if (fixOpener) b.set(inviteGroupId({ genesis: b.subarray(genesisEnd - epoch0.genesis.length, genesisEnd) }), genesisEnd + 1 + 4);
+            return b;
+          }),
+        );
+      assert.equal(codeOf(() => decodeInvite(changed(false))), ProtocolErrorCode.INVALID_FIELD);
+      assert.equal(codeOf(() => decodeInvite(changed(true))), undefined);
+      assert.equal(codeOf(() => consumeInvite(changed(true))), ProtocolErrorCode.UNAUTHENTIC);
+      const v = createInvite(epoch0);
+      assert.deepEqual(consumeInvite(encodeInvite(v)), v);
     });
 
     it('accepts the loopback pub only in development mode, on both sides', () => {
