@@ -105,11 +105,33 @@ export function ed25519Verify(signature: Uint8Array, message: Uint8Array, public
  */
 export function ed25519IsValidPublicKey(publicKey: Uint8Array): boolean {
   if (publicKey.length !== ED25519_PUBLIC_KEY_BYTES) return false;
-  try {
-    return s().crypto_core_ed25519_is_valid_point(publicKey);
-  } catch {
-    return false;
-  }
+  return cachedCheck(ed25519Checked, publicKey, () => {
+    try {
+      return s().crypto_core_ed25519_is_valid_point(publicKey);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The point checks cost about as much as a signature verification (a scalar multiplication),
+ * and the same few public keys (a group's authors) come back all the time, so results are kept
+ * in a small bounded map. Keys are public and the check is a pure function of them.
+ */
+const KEY_CHECK_CACHE_MAX = 4096;
+const ed25519Checked = new Map<string, boolean>();
+const x25519Checked = new Map<string, boolean>();
+
+function cachedCheck(cache: Map<string, boolean>, key: Uint8Array, check: () => boolean): boolean {
+  let hex = '';
+  for (const b of key) hex += (b < 16 ? '0' : '') + b.toString(16);
+  const known = cache.get(hex);
+  if (known !== undefined) return known;
+  const ok = check();
+  if (cache.size >= KEY_CHECK_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+  cache.set(hex, ok);
+  return ok;
 }
 
 // ---- Prefix-free labelled signatures ----
@@ -210,12 +232,14 @@ export function x25519IsValidPublicKey(publicKey: Uint8Array): boolean {
   let high = publicKey[31] === 0x7f;
   for (let i = 1; i < 31 && high; i++) high = publicKey[i] === 0xff;
   if (high && publicKey[0]! >= 0xed) return false;
-  try {
-    s().crypto_scalarmult(PROBE_SCALAR, publicKey);
-    return true;
-  } catch {
-    return false;
-  }
+  return cachedCheck(x25519Checked, publicKey, () => {
+    try {
+      s().crypto_scalarmult(PROBE_SCALAR, publicKey);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
