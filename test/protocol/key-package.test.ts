@@ -15,6 +15,10 @@ import {
   verifyKeyPackage,
   type KeyPackageInit,
 } from '../../protocol/key-package.js';
+import { BLOB_SIZE_MAX, ENTRY_HEADS_MAX, KEY_PACKAGE_MAX_BYTES as CONSTANTS_KEY_PACKAGE_MAX_BYTES, REMOVE_MEMBERS_MAX } from '../../protocol/constants.js';
+import { createEntry, encodeEntry, sortKeys } from '../../protocol/entry.js';
+import { deriveEpochKeys } from '../../protocol/group.js';
+import { blobSizeFor } from '../../protocol/padding.js';
 import type { KeyPackageVector } from '../helpers/group-vectors.js';
 import { codeOf, readVectors } from '../helpers/vectors.js';
 
@@ -181,6 +185,16 @@ describe('protocol/key-package', () => {
       const p = consumeKeyPackage(enc);
       const last = people[people.length - 1]!;
       assert.deepEqual(openKeyPackage(p, { identityKey: last.identity.publicKey, dh: last.dh }), init.secret);
+
+      // The blob sizes (protocol/constants.ts) hold it: a remove-and-re-key entry with this
+      // package, 64 removed members and 16 heads fits the largest blob class.
+      assert.ok(KEY_PACKAGE_MAX_BYTES <= CONSTANTS_KEY_PACKAGE_MAX_BYTES);
+      const removed = Array.from({ length: REMOVE_MEMBERS_MAX }, (_, i) => person(5000 + i).identity.publicKey);
+      const heads = Array.from({ length: ENTRY_HEADS_MAX }, (_, i) => seed(i, 9));
+      const keys = deriveEpochKeys(seed(1, 1), init.groupId, { number: 4, opener: seed(9, 9) });
+      const entry = encodeEntry(createEntry(keys, people[0]!.identity, { seq: 2, prev: seed(3, 3), timestamp: 0, heads, content: { kind: 'remove', removed: sortKeys(removed), keyPackage: enc } }));
+      assert.equal(entry.length, 699 + 1 + 32 * REMOVE_MEMBERS_MAX + 4 + KEY_PACKAGE_MAX_BYTES);
+      assert.equal(blobSizeFor(entry.length), BLOB_SIZE_MAX);
     });
   });
 });

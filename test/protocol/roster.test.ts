@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { consumeEntry, consumeGenesis, decodeEntry, entryId } from '../../protocol/entry.js';
 import { deriveEpochKeys } from '../../protocol/group.js';
-import type { Role } from '../../protocol/checkpoint.js';
+import { GROUP_MEMBERS_MAX, type Role } from '../../protocol/checkpoint.js';
 import { ready } from '../../protocol/crypto.js';
 import { ProtocolErrorCode } from '../../protocol/errors.js';
 import { createKeyPackage, encodeKeyPackage } from '../../protocol/key-package.js';
 import { computeRoster, IgnoredReason, rosterEntryOf, rosterOrder, type Roster, type RosterEntry } from '../../protocol/roster.js';
+import { Prng } from '../helpers/pub-fixtures.js';
 import { LogBuilder } from '../helpers/roster-log.js';
 import type { RosterVector } from '../helpers/group-vectors.js';
 import { codeOf, readVectors } from '../helpers/vectors.js';
@@ -464,6 +465,76 @@ describe('protocol/roster', () => {
       const r = computeRoster(b.groupId, without);
       assert.deepEqual(r.pending.map(toHex).sort(), [t2, t3].map(toHex).sort());
       assert.equal(computeRoster(b.groupId, b.entries).pending.length, 0);
+    });
+  });
+
+  describe('bounds and robustness', () => {
+    it('refuses a join or add beyond GROUP_MEMBERS_MAX members, so that a re-key stays possible', function () {
+      this.timeout(60_000);
+      const b = new LogBuilder('ada');
+      for (let i = 1; i < GROUP_MEMBERS_MAX; i++) b.add('ada', `m${i}`);
+      const over = b.add('ada', 'one too many');
+      const inv = b.invite('ada');
+      const j = b.join('another one', inv);
+      const r = computeRoster(b.groupId, b.entries);
+      assert.equal(r.members.length, GROUP_MEMBERS_MAX);
+      assert.deepEqual(
+        r.ignored.map((i) => [toHex(i.id), i.reason]),
+        [
+          [toHex(over), IgnoredReason.GROUP_FULL],
+          [toHex(j), IgnoredReason.GROUP_FULL],
+        ],
+      );
+    });
+
+    it('applies, ignores or holds back every entry of random logs, and the same set gives the same roster', function () {
+      this.timeout(60_000);
+      const rng = new Prng(0x0b2_0005);
+      const names = ['ada', 'bo', 'cy', 'dee', 'eve'];
+      const seen: Record<string, number> = {};
+      let rekeys = 0;
+      for (let run = 0; run < 60; run++) {
+        const b = new LogBuilder('ada', { membersMayInvite: rng.chance(0.5), admins: rng.chance(0.3) ? ['bo'] : [] });
+        const ids: Uint8Array[] = [b.groupId];
+        for (let k = 0; k < 25; k++) {
+          // Mostly act as someone the roster so far admits, in its current epoch, so that the
+          // rules are reached beyond 'not-member'.
+          const now = computeRoster(b.groupId, b.entries);
+          b.epoch = now.epoch;
+          const current = names.filter((n) => now.members.some((m) => toHex(m.identityKey) === b.key(n)));
+          const roleOf = (n: string) => now.members.find((m) => toHex(m.identityKey) === b.key(n))?.role ?? 'member';
+          const who = current.length > 0 && rng.chance(0.8) ? rng.pick(current) : rng.pick(names);
+          const other = rng.pick(names);
+          const heads = rng.chance(0.8) ? undefined : [rng.pick(ids)];
+          const o = { heads, ...(rng.chance(0.05) ? { seq: 1 + rng.int(3) } : {}) };
+          const kind = rng.int(10);
+          let id: Uint8Array;
+          if (kind === 0) id = b.invite(who, { ...o, uses: rng.int(3) });
+          else if (kind === 1) id = b.join(rng.pick(names), now.invites.length > 0 && rng.chance(0.8) ? rng.pick(now.invites).id : rng.pick(ids), o);
+          else if (kind === 2) id = b.add(who, other, rng.chance(0.3) ? 'admin' : 'member', o);
+          else if (kind === 3) id = b.role(who, other, rng.chance(0.5) ? 'admin' : 'member', o);
+          else if (kind === 4) id = b.post(who, { kind: 'leave' }, o);
+          else if (kind === 5) {
+            const pool = [...new Set([who, ...(rng.chance(0.8) ? current : names)])];
+            const keep = Object.fromEntries(pool.filter((n) => n === who || rng.chance(0.6)).map((n) => [n, n === who ? 'admin' : rng.chance(0.9) ? roleOf(n) : 'admin'] as const));
+            id = b.rekey(who, names.filter((n) => !(n in keep) && rng.chance(0.5)), keep, { ...o, stay: true });
+          } else if (kind === 6) id = b.post(who, { kind: 'hide', target: rng.pick(ids) }, o);
+          else if (kind === 7) id = b.post(who, { kind: 'pubs', pubs: [] }, o);
+          else id = b.text(who, o);
+          ids.push(id);
+        }
+        const r = computeRoster(b.groupId, b.entries);
+        assert.equal(r.applied.length + r.ignored.length + r.pending.length, new Set(b.entries.map((e) => toHex(e.id))).size);
+        assert.ok(r.admins.length >= 1, 'a roster always has an admin');
+        assert.ok(r.members.length >= 1);
+        const shuffled = b.entries.map((e) => ({ e, w: rng.next32() })).sort((x, y) => x.w - y.w).map((x) => x.e);
+        assert.deepEqual(summarize(computeRoster(b.groupId, shuffled)), summarize(r));
+        for (const i of r.ignored) seen[i.reason] = (seen[i.reason] ?? 0) + 1;
+        rekeys += r.epoch.number;
+      }
+      // the logs reached most rules, re-keys included
+      assert.ok(rekeys >= 10, `only ${rekeys} re-keys applied`);
+      assert.ok(Object.keys(seen).length >= 8, `reasons seen: ${Object.keys(seen).join(', ')}`);
     });
   });
 
