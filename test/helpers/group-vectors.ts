@@ -1,6 +1,6 @@
 /**
  * JSON shapes of the group-format vectors (test/vectors/{summary,checkpoint,key-package,
- * group-invite,roster}.json), written by test/vectors/generate-groups.ts and read by the tests
+ * invite,roster}.json), written by test/vectors/generate-groups.ts and read by the tests
  * of protocol/{summary,checkpoint,key-package,invite,roster}.ts. Bytes are lowercase hex.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Writes the committed group-format vectors (test/vectors/{summary,checkpoint,key-package,
- * group-invite,roster}.json) from fixed inputs, beside generate.ts (which writes the entry and
+ * invite,roster}.json) from fixed inputs, beside generate.ts (which writes the entry and
  * blob vectors). Run by hand after a deliberate format change:
  * `npx tsc -p tsconfig.json && node dist/test/vectors/generate-groups.js`. The tests only read
  * the files and never regenerate them.
