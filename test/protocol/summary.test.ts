@@ -12,7 +12,8 @@ import {
   encodeSummary,
   type SummaryInputEntry,
 } from '../../protocol/summary.js';
-import type { SummaryVectors } from '../helpers/group-vectors.js';
+import { decodeEntry, entryId } from '../../protocol/entry.js';
+import type { RosterVector, SummaryVectors } from '../helpers/group-vectors.js';
 import { codeOf, readVectors } from '../helpers/vectors.js';
 
 function key(n: number): Uint8Array {
@@ -139,6 +140,25 @@ describe('protocol/summary', () => {
       const e3 = { author: key(1), seq: 3, prev: key(200), id: key(13) };
       assert.deepEqual(computeSummary(group, [e3, fork2a, fork2b, e1]).records.map((r) => [r.seq, r.id[0]]), [[3, 13]]);
       assert.deepEqual(computeSummary(group, [fork2b, fork2a, e1]).records.map((r) => [r.seq, r.id[0]]), [[2, 1]]);
+    });
+
+    it('summarises a log of real entries v2: each author at its last entry', () => {
+      const v = readVectors<{ vectors: RosterVector[] }>('roster').vectors[0]!;
+      const entries = v.entries.map((hex) => {
+        const bytes = fromHex(hex);
+        const e = decodeEntry(bytes);
+        return { author: e.author, seq: e.seq, prev: e.prev, id: entryId(bytes) };
+      });
+      const s = decodeSummary(encodeSummary(computeSummary(fromHex(v.groupId), entries)));
+      const last = new Map<string, { seq: number; id: string }>();
+      for (const e of entries) {
+        const k = toHex(e.author);
+        if ((last.get(k)?.seq ?? 0) < e.seq) last.set(k, { seq: e.seq, id: toHex(e.id) });
+      }
+      assert.equal(s.records.length, 3);
+      for (const r of s.records) assert.deepEqual({ seq: r.seq, id: toHex(r.id) }, last.get(toHex(r.author)));
+      // without the genesis, the founder has no complete chain
+      assert.equal(computeSummary(fromHex(v.groupId), entries.slice(1)).records.length, 2);
     });
 
     it('refuses to compare summaries of two groups', () => {
