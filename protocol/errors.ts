@@ -27,6 +27,10 @@ export const ProtocolErrorCode = {
   TOO_LONG: 'ERR_TOO_LONG',
   /** libsodium was used before `ready()` resolved. */
   NOT_READY: 'ERR_CRYPTO_NOT_READY',
+  /** A key package has no slot for me: I am not a member of the roster it opens. */
+  NOT_RECIPIENT: 'ERR_NOT_RECIPIENT',
+  /** A development-only form (a loopback pub) where the caller did not ask for development mode. */
+  DEVELOPMENT_ONLY: 'ERR_DEVELOPMENT_ONLY',
 } as const;
 
 export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];

@@ -10,7 +10,7 @@ import { bytesEqual, ByteWriter, toHex } from '../../protocol/bytes.js';
 import { ByteReader } from '../../protocol/bytes.js';
 import { checkBlobShape, openBlob, sealBlob, sealBlobWithNonce } from '../../protocol/blob.js';
 import { consumeCertificate, createCertificate, decodeCertificate, encodeCertificate, profileKeysFromSeeds, type Certificate } from '../../protocol/certificate.js';
-import { BLOB_OVERHEAD_BYTES, BLOB_SIZE_LONG, BLOB_SIZE_STANDARD, BLOB_VERSION, ENTRY_HEADS_MAX, GROUP_PUBS_MAX, LABEL_INVITE_CHECKSUM } from '../../protocol/constants.js';
+import { BLOB_OVERHEAD_BYTES, BLOB_SIZE_LONG, BLOB_SIZE_STANDARD, BLOB_VERSION, ENTRY_HEADS_MAX, GROUP_PUBS_MAX } from '../../protocol/constants.js';
 import { aeadEncrypt, blake2b, labelledHash, ready, sha3_256 } from '../../protocol/crypto.js';
 import { consumeDirectEntry, createDirectEntry, decodeDirectEntry, deriveDirectKeys, encodeDirectEntry, type DirectContent, type DirectKeys } from '../../protocol/direct.js';
 import { consumeGroupEntry, createEntry, createGenesis, decodeEntry, encodeEntry, sortKeys, type EntryContent } from '../../protocol/entry.js';
@@ -18,7 +18,6 @@ import { isProtocolError } from '../../protocol/errors.js';
 import { decodeEpochName, deriveEpochKeys, encodeEpochName, type EpochKeys } from '../../protocol/group.js';
 import { identityFromSeed, onionAddressFromPublicKey, publicKeyFromOnionAddress } from '../../protocol/identity.js';
 import { readPubList, writePubList } from '../../protocol/pub-address.js';
-import { decodeInvite, encodeInvite, encodeInviteBytes } from '../../protocol/invite.js';
 import { pad } from '../../protocol/padding.js';
 import { Prng } from '../helpers/pub-fixtures.js';
 
@@ -375,39 +374,7 @@ describe('protocol decoders under random and mutated input', function () {
     assert.ok(genesisKeys.epoch.number === 0);
   });
 
-  it('decodes invites to values that re-encode to the same text, or fails with a ProtocolError', () => {
-    const rng = new Prng(SEED + 2);
-    const pubs = [0, 1, 2].map((i) => identityFromSeed(blake2b(32, Uint8Array.of(50 + i))).address);
-    const valid = [
-      { secret: blake2b(32, Uint8Array.of(9)), name: 'the snug', pubs },
-      { secret: blake2b(32, Uint8Array.of(10)), name: 'dev 🍺', pubs: ['ws://127.0.0.1:8080'] },
-      { secret: blake2b(32, Uint8Array.of(11)), name: 'n', pubs: [] },
-    ];
-    const texts = valid.map(encodeInvite);
-    const binaries = valid.map(encodeInviteBytes);
-    /** A mutated binary invite with a correct checksum, so the field checks are reached. */
-    function rechecksummed(): string {
-      const bin = rng.pick(binaries);
-      const body = mutateBytes(rng, bin.subarray(0, bin.length - 4), binaries);
-      const w = new ByteWriter().raw(body).raw(labelledHash(LABEL_INVITE_CHECKSUM, [body]).subarray(0, 4));
-      return 'snug1' + base32Encode(w.finish());
-    }
-    const out = property(
-      RUNS,
-      (i) => {
-        const r = i % 4;
-        if (r === 0) return rechecksummed();
-        if (r === 1) return 'snug1' + randomBase32(rng, 200);
-        let t = rng.pick(texts);
-        for (let k = 0; k < 1 + rng.int(2); k++) t = mutateText(rng, t, 'snug1 :/.-_=');
-        return t;
-      },
-      (text) => encodeInvite(decodeInvite(text)) === text,
-      (t) => JSON.stringify(t),
-    );
-    assert.ok(out.accepted > 1000, `too few invites decoded (${out.accepted})`);
-    assert.ok(out.rejected > RUNS / 2);
-  });
+  // Invites (v2) are fuzzed in fuzz-groups.test.ts (b2).
 
   it('parses onion addresses to keys that give back the same address, or fails with a ProtocolError', () => {
     const rng = new Prng(SEED + 3);

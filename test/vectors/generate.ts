@@ -12,7 +12,6 @@ import { createDirectEntry, deriveDirectKeys, directEntryId, encodeDirectEntry, 
 import { createEntry, createGenesis, encodeEntry, entryId, epochOpenedBy, signedPayload, type Entry, type EntryContent } from '../../protocol/entry.js';
 import { deriveEpochKeys, firstEpoch, type EpochKeys, type EpochName } from '../../protocol/group.js';
 import { identityFromSeed, torExpandedSecretKey } from '../../protocol/identity.js';
-import { encodeInvite, encodeInviteBytes } from '../../protocol/invite.js';
 import { leadingZeroBits, powDigest, solvePow } from '../../protocol/pow.js';
 import {
   contentToJson,
@@ -24,7 +23,6 @@ import {
   type EntryVector,
   type EpochVector,
   type IdentityVector,
-  type InviteVector,
   type PowVector,
 } from '../helpers/vectors.js';
 
@@ -274,20 +272,7 @@ async function main(): Promise<void> {
     entries: directEntries,
   });
 
-  // Invites (v1, protocol/invite.ts; rewritten by the invites work).
-  const inviteInputs = [
-    { secret: fixed('group 1'), name: 'the snug', pubs: [pubA, pubB] },
-    { secret: seq32(0), name: 'dev', pubs: ['ws://127.0.0.1:8080', pubA] },
-    { secret: new Uint8Array(32).fill(0xff), name: 'Stammtisch 🍺', pubs: [] },
-  ];
-  const invites: InviteVector[] = inviteInputs.map((inv) => ({
-    secret: toHex(inv.secret),
-    name: inv.name,
-    pubs: inv.pubs,
-    bytes: toHex(encodeInviteBytes(inv)),
-    text: encodeInvite(inv),
-  }));
-  writeVectors('invite', { description: 'invite fields -> binary invite -> pasteable text', vectors: invites });
+  // Invites (v2) are written by generate-groups.ts (b2), into invite.json.
 
   // Proof of work: the first nonce from 0 that proves each difficulty, for fixed blobs and pubs.
   const powInputs = [

@@ -1,0 +1,547 @@
+/**
+ * The roster: who is in a group, with which role, in which epoch, computed by every member from
+ * the log alone (docs/groups.md, "Roster"). A pure function of a set of decoded, verified
+ * entries; two members holding the same set compute the same roster, whatever order they
+ * received the entries in.
+ *
+ * Order. Entries are applied in one deterministic order: a topological order of the log's
+ * causal graph (an entry comes after its prev, after each of its heads and, for a join, after
+ * the invite entry it cites), taking at each step the ready entry with the smallest id (byte
+ * order). An entry whose dependencies are not all held is *pending*: it and everything after it
+ * wait until the missing entries arrive (sync fetches them).
+ *
+ * Authority. Each entry is applied or *ignored* (with a reason) by the rules below; an ignored
+ * entry changes nothing, and its author's content should not be shown as the group's.
+ *
+ * | kind          | who may author it                       | effect                            |
+ * | ------------- | --------------------------------------- | --------------------------------- |
+ * | genesis       | the founder, one of the admins it names | founder, admins, name, pubs, ...  |
+ * | invite        | an admin; a member if the genesis allows | an invite that joins can cite     |
+ * | join          | the joiner (its certificate's key)      | joiner becomes a member           |
+ * | add           | an admin                                | a member added by certificate     |
+ * | remove-re-key | an admin, who signed its checkpoint     | roster := checkpoint; new epoch   |
+ * | leave         | any member                              | the author is no longer a member  |
+ * | role          | an admin                                | a member's role set               |
+ * | pubs          | an admin                                | the group's pub list set          |
+ * | hide          | an admin                                | an entry hidden for everyone      |
+ * | content       | any member                              | none (text, reply, reaction, ...) |
+ *
+ * The detailed conditions (live invites, epochs, the last admin, group size) are in
+ * docs/groups.md and in `apply` below, one branch per kind.
+ */
+import { bytesEqual, compareBytes, toHex } from './bytes.js';
+import { GROUP_MEMBERS_MAX, type EpochNameLike, type Role } from './checkpoint.js';
+import { verifyCertificate, type Certificate } from './certificate.js';
+import { entryId, type Entry } from './entry.js';
+import { isProtocolError, ProtocolError, ProtocolErrorCode } from './errors.js';
+import { consumeKeyPackage, type KeyPackage } from './key-package.js';
+
+/**
+ * What an entry does to the roster: the entry's content, in the shapes of protocol/entry-body.ts
+ * (a decoded entry's `content` is one of these; fields the roster does not read may be present).
+ */
+export type RosterAction =
+  | {
+      readonly kind: 'genesis';
+      /** The founder's certificate: its signing key is the genesis entry's author. */
+      readonly certificate: Certificate;
+      readonly settings: { readonly name: string; readonly pubs: readonly string[]; readonly membersMayInvite: boolean };
+      /** Identity keys of the admins, the founder's among them. */
+      readonly admins: readonly Uint8Array[];
+    }
+  | {
+      readonly kind: 'invite';
+      readonly includesHistory: boolean;
+      /** ms since the Unix epoch after which a join may no longer cite it; 0: never expires. */
+      readonly expires: number;
+      /** How many joins may cite it; 0: any number. */
+      readonly uses: number;
+    }
+  | { readonly kind: 'join'; readonly invite: Uint8Array; readonly certificate: Certificate }
+  | { readonly kind: 'add'; readonly certificate: Certificate }
+  | { readonly kind: 'remove'; readonly removed: readonly Uint8Array[]; readonly keyPackage: Uint8Array }
+  | { readonly kind: 'leave' }
+  | { readonly kind: 'role'; readonly member: Uint8Array; readonly role: Role }
+  | { readonly kind: 'pubs'; readonly pubs: readonly string[] }
+  | { readonly kind: 'hide'; readonly target: Uint8Array }
+  | { readonly kind: 'text' | 'reply' | 'reaction' | 'edit' | 'delete' };
+
+/** One entry as the roster sees it: its place in the log and its action. */
+export interface RosterEntry {
+  /** The entry's id [32]. */
+  readonly id: Uint8Array;
+  /** The author's profile signing key [32]. */
+  readonly author: Uint8Array;
+  readonly seq: number;
+  /** Id of the author's previous entry (32 zero bytes for seq 1). */
+  readonly prev: Uint8Array;
+  readonly heads: readonly Uint8Array[];
+  readonly timestamp: number;
+  /** The epoch the entry was posted in. */
+  readonly epoch: EpochNameLike;
+  readonly action: RosterAction;
+}
+
+/**
+ * The roster's view of a decoded, verified entry v2 (`consumeGenesis` / `consumeEntry`). `id` is
+ * the entry's id when the caller has it (entryId of the bytes received); it is computed otherwise.
+ * The genesis entry's epoch field is (0, zero) on the wire; here it is epoch 0, (0, its id).
+ */
+export function rosterEntryOf(entry: Entry, id: Uint8Array = entryId(entry)): RosterEntry {
+  const epoch = entry.content.kind === 'genesis' ? { number: 0, opener: id } : entry.epoch;
+  return { id, author: entry.author, seq: entry.seq, prev: entry.prev, heads: entry.heads, timestamp: entry.timestamp, epoch, action: entry.content };
+}
+
+/** Why an entry was ignored. */
+export const IgnoredReason = {
+  /** The author is not a member (never was, or no longer). */
+  NOT_MEMBER: 'not-member',
+  /** Only an admin may author this kind (or, for an invite, the genesis does not let members). */
+  NOT_ADMIN: 'not-admin',
+  /** A roster change posted in an epoch other than the current one. */
+  STALE_EPOCH: 'stale-epoch',
+  /** A join cites no applied invite entry, or one of an earlier epoch, or of a departed inviter. */
+  NO_INVITE: 'no-invite',
+  /** A join after its invite's expiry. */
+  INVITE_EXPIRED: 'invite-expired',
+  /** A join beyond its invite's number of uses. */
+  INVITE_USED_UP: 'invite-used-up',
+  /** A join or add of someone already a member, or whose signing key a member already uses. */
+  ALREADY_MEMBER: 'already-member',
+  /** A join or add that would make the group larger than GROUP_MEMBERS_MAX. */
+  GROUP_FULL: 'group-full',
+  /** A certificate that does not verify, or a join not signed by its certificate's key. */
+  BAD_CERTIFICATE: 'bad-certificate',
+  /** A key package that does not verify, or is not for this group's next epoch, or not by the author. */
+  BAD_KEY_PACKAGE: 'bad-key-package',
+  /** A checkpoint naming someone who is not a member, with another role, or someone it removes. */
+  BAD_CHECKPOINT: 'bad-checkpoint',
+  /** A role change of a non-member. */
+  NO_SUCH_MEMBER: 'no-such-member',
+  /** A leave or role change that would leave the group without an admin. */
+  LAST_ADMIN: 'last-admin',
+  /** A second entry with an (author, seq) already applied: the author equivocated. */
+  EQUIVOCATION: 'equivocation',
+  /** A genesis entry other than the group's own. */
+  NOT_GENESIS: 'not-genesis',
+} as const;
+export type IgnoredReason = (typeof IgnoredReason)[keyof typeof IgnoredReason];
+
+export interface Member {
+  readonly identityKey: Uint8Array;
+  readonly role: Role;
+  /** The member's certificate (its signing and X25519 keys), from the genesis, join or add. */
+  readonly certificate: Certificate;
+  /** Id of the entry that made it a member (the genesis for the founding admins). */
+  readonly since: Uint8Array;
+}
+
+export interface LiveInvite {
+  /** The invite entry's id. */
+  readonly id: Uint8Array;
+  /** The inviter's identity key. */
+  readonly inviter: Uint8Array;
+  readonly includesHistory: boolean;
+  readonly expires: number;
+  /** Joins it still admits; null: any number. */
+  readonly usesLeft: number | null;
+}
+
+export interface Roster {
+  readonly groupId: Uint8Array;
+  readonly name: string;
+  readonly membersMayInvite: boolean;
+  readonly pubs: readonly string[];
+  /** The current epoch. */
+  readonly epoch: EpochNameLike;
+  /** Every epoch opened so far, in order (epoch 0 first). */
+  readonly epochs: readonly EpochNameLike[];
+  /** Ascending by identity key. */
+  readonly members: readonly Member[];
+  /** Identity keys of the admins, ascending. */
+  readonly admins: readonly Uint8Array[];
+  /** Open invites (a re-key closes all of them). */
+  readonly invites: readonly LiveInvite[];
+  /** Ids of hidden entries, ascending. */
+  readonly hidden: readonly Uint8Array[];
+  /** Identity keys the genesis names as admins who have not yet joined (a re-key forgets them). */
+  readonly awaitingAdmins: readonly Uint8Array[];
+  /** Identity keys dropped by a re-key whose checkpoint did not name them (they joined concurrently). */
+  readonly dropped: readonly Uint8Array[];
+  /** Ids of the applied entries, in the order applied (the genesis first). */
+  readonly applied: readonly Uint8Array[];
+  /** Ignored entries with their reasons, in order. */
+  readonly ignored: readonly { readonly id: Uint8Array; readonly reason: IgnoredReason }[];
+  /** Ids of the entries waiting for a missing dependency, ascending. */
+  readonly pending: readonly Uint8Array[];
+  /** Signing keys of authors with two entries of one seq. */
+  readonly equivocators: readonly Uint8Array[];
+}
+
+interface MutableMember {
+  identityKey: Uint8Array;
+  role: Role;
+  certificate: Certificate;
+  since: Uint8Array;
+}
+
+interface InviteState {
+  id: Uint8Array;
+  inviter: string;
+  includesHistory: boolean;
+  expires: number;
+  usesLeft: number | null;
+}
+
+function fail(message: string): never {
+  throw new ProtocolError(ProtocolErrorCode.INVALID_FIELD, message);
+}
+
+// ---- deterministic order ----
+
+/** A binary min-heap of hex ids (lowercase hex of equal length sorts as the bytes do). */
+class MinHeap {
+  private readonly items: string[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(v: string): void {
+    const a = this.items;
+    a.push(v);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= a[i]!) break;
+      [a[p], a[i]] = [a[i]!, a[p]!];
+      i = p;
+    }
+  }
+
+  pop(): string {
+    const a = this.items;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]! < a[m]!) m = l;
+        if (r < a.length && a[r]! < a[m]!) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/** The dependencies of an entry: prev (from seq 2), heads, and a join's invite. */
+function dependencies(e: RosterEntry): string[] {
+  const deps = new Set<string>();
+  if (e.seq > 1) deps.add(toHex(e.prev));
+  for (const h of e.heads) deps.add(toHex(h));
+  if (e.action.kind === 'join') deps.add(toHex(e.action.invite));
+  deps.delete(toHex(e.id));
+  return [...deps];
+}
+
+/**
+ * The order the roster applies entries in (see the module comment) and the entries left
+ * pending. Duplicate ids count once.
+ */
+export function rosterOrder(entries: readonly RosterEntry[]): { order: RosterEntry[]; pending: RosterEntry[] } {
+  const byId = new Map<string, RosterEntry>();
+  for (const e of entries) if (!byId.has(toHex(e.id))) byId.set(toHex(e.id), e);
+  const waiting = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  const heap = new MinHeap();
+  for (const [id, e] of byId) {
+    const deps = dependencies(e);
+    waiting.set(id, deps.length);
+    for (const d of deps) {
+      let list = dependents.get(d);
+      if (list === undefined) dependents.set(d, (list = []));
+      list.push(id);
+    }
+    if (deps.length === 0) heap.push(id);
+  }
+  const order: RosterEntry[] = [];
+  while (heap.size > 0) {
+    const id = heap.pop();
+    order.push(byId.get(id)!);
+    for (const d of dependents.get(id) ?? []) {
+      const left = waiting.get(d)! - 1;
+      waiting.set(d, left);
+      if (left === 0) heap.push(d);
+    }
+  }
+  const pending = [...byId.entries()].filter(([id]) => waiting.get(id)! > 0).map(([, e]) => e);
+  pending.sort((a, b) => compareBytes(a.id, b.id));
+  return { order, pending };
+}
+
+// ---- applying ----
+
+class State {
+  name = '';
+  membersMayInvite = false;
+  pubs: readonly string[] = [];
+  epoch: EpochNameLike;
+  readonly epochs: EpochNameLike[] = [];
+  /** identity key hex -> member */
+  members = new Map<string, MutableMember>();
+  /** signing key hex -> identity key hex */
+  signers = new Map<string, string>();
+  invites = new Map<string, InviteState>();
+  /** Identity keys (hex) the genesis names as admins whose certificate has not yet arrived. */
+  readonly awaiting = new Map<string, Uint8Array>();
+  readonly hidden = new Map<string, Uint8Array>();
+  readonly dropped = new Map<string, Uint8Array>();
+  readonly applied: Uint8Array[] = [];
+  readonly ignored: { id: Uint8Array; reason: IgnoredReason }[] = [];
+  /** "author hex:seq" of applied or ignored entries (for equivocation). */
+  readonly seen = new Set<string>();
+  readonly equivocators = new Map<string, Uint8Array>();
+
+  constructor(readonly groupId: Uint8Array) {
+    this.epoch = { number: 0, opener: groupId.slice() };
+    this.epochs.push(this.epoch);
+  }
+
+  /** The role someone arriving by join or add gets: admin when the genesis named them so. */
+  arrivingRole(cert: Certificate): Role {
+    const key = toHex(cert.identityKey);
+    if (!this.awaiting.has(key)) return 'member';
+    this.awaiting.delete(key);
+    return 'admin';
+  }
+
+  adminCount(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.role === 'admin') n++;
+    return n;
+  }
+
+  addMember(cert: Certificate, role: Role, since: Uint8Array): void {
+    const key = toHex(cert.identityKey);
+    this.members.set(key, { identityKey: cert.identityKey.slice(), role, certificate: cert, since: since.slice() });
+    this.signers.set(toHex(cert.signingKey), key);
+  }
+
+  removeMember(key: string): void {
+    const m = this.members.get(key);
+    if (m === undefined) return;
+    this.members.delete(key);
+    this.signers.delete(toHex(m.certificate.signingKey));
+    for (const [id, inv] of this.invites) if (inv.inviter === key) this.invites.delete(id);
+  }
+
+  inCurrentEpoch(e: RosterEntry): boolean {
+    return e.epoch.number === this.epoch.number && bytesEqual(e.epoch.opener, this.epoch.opener);
+  }
+}
+
+/** Applies one entry (not the genesis); returns the reason it is ignored, or null when applied. */
+function apply(s: State, e: RosterEntry): IgnoredReason | null {
+  const a = e.action;
+  if (a.kind === 'genesis') return IgnoredReason.NOT_GENESIS;
+  if (a.kind === 'join') return applyJoin(s, e, a);
+  const authorKey = s.signers.get(toHex(e.author));
+  if (authorKey === undefined) return IgnoredReason.NOT_MEMBER;
+  const author = s.members.get(authorKey)!;
+  const isAdmin = author.role === 'admin';
+  switch (a.kind) {
+    case 'text':
+    case 'reply':
+    case 'reaction':
+    case 'edit':
+    case 'delete':
+      return null;
+    case 'leave':
+      if (isAdmin && s.adminCount() === 1) return IgnoredReason.LAST_ADMIN;
+      s.removeMember(authorKey);
+      return null;
+    case 'hide':
+      if (!isAdmin) return IgnoredReason.NOT_ADMIN;
+      s.hidden.set(toHex(a.target), a.target.slice());
+      return null;
+    default:
+      break;
+  }
+  // The rest change who may read or post: only in the current epoch.
+  if (!isAdmin && !(a.kind === 'invite' && s.membersMayInvite)) return IgnoredReason.NOT_ADMIN;
+  if (!s.inCurrentEpoch(e)) return IgnoredReason.STALE_EPOCH;
+  switch (a.kind) {
+    case 'invite':
+      s.invites.set(toHex(e.id), {
+        id: e.id.slice(),
+        inviter: authorKey,
+        includesHistory: a.includesHistory,
+        expires: a.expires,
+        usesLeft: a.uses === 0 ? null : a.uses,
+      });
+      return null;
+    case 'add': {
+      const bad = admissible(s, a.certificate);
+      if (bad !== null) return bad;
+      s.addMember(a.certificate, s.arrivingRole(a.certificate), e.id);
+      return null;
+    }
+    case 'role': {
+      const key = toHex(a.member);
+      const target = s.members.get(key);
+      if (target === undefined) return IgnoredReason.NO_SUCH_MEMBER;
+      if (target.role === 'admin' && a.role !== 'admin' && s.adminCount() === 1) return IgnoredReason.LAST_ADMIN;
+      target.role = a.role;
+      if (a.role !== 'admin' && !s.membersMayInvite) {
+        // A member may not invite here: the invites the demoted admin issued close.
+        for (const [id, inv] of s.invites) if (inv.inviter === key) s.invites.delete(id);
+      }
+      return null;
+    }
+    case 'pubs':
+      s.pubs = a.pubs.slice();
+      return null;
+    case 'remove':
+      return applyRemove(s, e, a);
+  }
+}
+
+/** Why `cert` may not become a member now, or null. */
+function admissible(s: State, cert: Certificate): IgnoredReason | null {
+  if (s.members.has(toHex(cert.identityKey)) || s.signers.has(toHex(cert.signingKey))) return IgnoredReason.ALREADY_MEMBER;
+  if (s.members.size >= GROUP_MEMBERS_MAX) return IgnoredReason.GROUP_FULL;
+  if (!verifyCertificate(cert)) return IgnoredReason.BAD_CERTIFICATE;
+  return null;
+}
+
+function applyJoin(s: State, e: RosterEntry, a: { invite: Uint8Array; certificate: Certificate }): IgnoredReason | null {
+  if (!bytesEqual(e.author, a.certificate.signingKey)) return IgnoredReason.BAD_CERTIFICATE;
+  if (!s.inCurrentEpoch(e)) return IgnoredReason.STALE_EPOCH;
+  const invite = s.invites.get(toHex(a.invite));
+  if (invite === undefined) return IgnoredReason.NO_INVITE;
+  if (invite.expires !== 0 && e.timestamp > invite.expires) return IgnoredReason.INVITE_EXPIRED;
+  if (invite.usesLeft === 0) return IgnoredReason.INVITE_USED_UP;
+  const bad = admissible(s, a.certificate);
+  if (bad !== null) return bad;
+  if (invite.usesLeft !== null) invite.usesLeft--;
+  s.addMember(a.certificate, s.arrivingRole(a.certificate), e.id);
+  return null;
+}
+
+function applyRemove(s: State, e: RosterEntry, a: { removed: readonly Uint8Array[]; keyPackage: Uint8Array }): IgnoredReason | null {
+  let keyPackage: KeyPackage;
+  try {
+    keyPackage = consumeKeyPackage(a.keyPackage, s.groupId);
+  } catch (err) {
+    if (isProtocolError(err)) return IgnoredReason.BAD_KEY_PACKAGE;
+    throw err;
+  }
+  const cp = keyPackage.checkpoint;
+  if (
+    cp.epoch !== s.epoch.number + 1 ||
+    cp.previous.number !== s.epoch.number ||
+    !bytesEqual(cp.previous.opener, s.epoch.opener) ||
+    !bytesEqual(cp.signer, e.author)
+  ) {
+    return IgnoredReason.BAD_KEY_PACKAGE;
+  }
+  const removed = new Set(a.removed.map(toHex));
+  const next = new Map<string, MutableMember>();
+  for (const m of cp.members) {
+    const key = toHex(m.identityKey);
+    const current = s.members.get(key);
+    if (current === undefined || current.role !== m.role || removed.has(key)) return IgnoredReason.BAD_CHECKPOINT;
+    next.set(key, current);
+  }
+  for (const [key, m] of s.members) {
+    if (!next.has(key) && !removed.has(key)) s.dropped.set(key, m.identityKey);
+  }
+  s.members = next;
+  s.signers = new Map([...next].map(([key, m]) => [toHex(m.certificate.signingKey), key]));
+  s.invites = new Map();
+  s.awaiting.clear();
+  s.epoch = { number: cp.epoch, opener: e.id.slice() };
+  s.epochs.push(s.epoch);
+  return null;
+}
+
+/**
+ * Computes the roster of the group `groupId` from its entries (in any order; duplicates count
+ * once). The genesis entry is the one whose id is `groupId`; without it, or when its author is
+ * not one of the admins it names, or an admin certificate does not verify, the log has no
+ * roster (INVALID_FIELD).
+ */
+export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry[]): Roster {
+  if (groupId.length !== 32) fail('a group id is 32 bytes');
+  const { order, pending } = rosterOrder(entries);
+  const genesis = order.find((e) => bytesEqual(e.id, groupId));
+  if (genesis === undefined) fail('the log holds no genesis entry of this group');
+  const g = genesis.action;
+  if (g.kind !== 'genesis') fail('the entry with the group id is not a genesis entry');
+  if (genesis.seq !== 1 || genesis.heads.length !== 0) fail('a genesis entry is its author\'s first and has no heads');
+  // (The genesis entry's own epoch field is (0, zero) in entry v2: it opens epoch (0, group id).)
+  if (genesis.epoch.number !== 0) fail('a genesis entry is of epoch 0');
+  const s = new State(groupId);
+  if (!bytesEqual(genesis.author, g.certificate.signingKey)) fail('the genesis author is not its founder certificate\'s signing key');
+  if (!verifyCertificate(g.certificate)) fail('the founder certificate does not verify');
+  if (!g.admins.some((k) => bytesEqual(k, g.certificate.identityKey))) fail('the founder is not one of the admins');
+  s.addMember(g.certificate, 'admin', genesis.id);
+  for (const k of g.admins) if (!bytesEqual(k, g.certificate.identityKey)) s.awaiting.set(toHex(k), k.slice());
+  s.name = g.settings.name;
+  s.pubs = g.settings.pubs.slice();
+  s.membersMayInvite = g.settings.membersMayInvite;
+  s.seen.add(`${toHex(genesis.author)}:1`);
+  s.applied.push(genesis.id.slice());
+
+  for (const e of order) {
+    if (e === genesis) continue;
+    const slot = `${toHex(e.author)}:${e.seq}`;
+    let reason: IgnoredReason | null;
+    if (s.seen.has(slot)) {
+      reason = IgnoredReason.EQUIVOCATION;
+      s.equivocators.set(toHex(e.author), e.author.slice());
+    } else {
+      s.seen.add(slot);
+      reason = apply(s, e);
+    }
+    if (reason === null) s.applied.push(e.id.slice());
+    else s.ignored.push({ id: e.id.slice(), reason });
+  }
+
+  const members = [...s.members.values()]
+    .map((m) => ({ identityKey: m.identityKey, role: m.role, certificate: m.certificate, since: m.since }))
+    .sort((x, y) => compareBytes(x.identityKey, y.identityKey));
+  const sortedValues = (m: Map<string, Uint8Array>) => [...m.values()].sort(compareBytes);
+  return {
+    groupId: groupId.slice(),
+    name: s.name,
+    membersMayInvite: s.membersMayInvite,
+    pubs: s.pubs.slice(),
+    epoch: s.epoch,
+    epochs: s.epochs.slice(),
+    members,
+    admins: members.filter((m) => m.role === 'admin').map((m) => m.identityKey),
+    invites: [...s.invites.values()]
+      .map((i) => ({ id: i.id, inviter: s.members.get(i.inviter)!.identityKey, includesHistory: i.includesHistory, expires: i.expires, usesLeft: i.usesLeft }))
+      .sort((x, y) => compareBytes(x.id, y.id)),
+    hidden: sortedValues(s.hidden),
+    awaitingAdmins: sortedValues(s.awaiting),
+    dropped: sortedValues(new Map([...s.dropped].filter(([key]) => !s.members.has(key)))),
+    applied: s.applied,
+    ignored: s.ignored,
+    pending: pending.map((e) => e.id.slice()),
+    equivocators: sortedValues(s.equivocators),
+  };
+}
+
+/** The member whose profile signing key is `signingKey`, or null. */
+export function memberBySigningKey(roster: Roster, signingKey: Uint8Array): Member | null {
+  return roster.members.find((m) => bytesEqual(m.certificate.signingKey, signingKey)) ?? null;
+}
