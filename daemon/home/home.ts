@@ -11,7 +11,7 @@ import { HomeError, HomeErrorCode } from './errors.js';
 /** Creates the home (0700, parents as needed) or checks an existing one. Resolves with the path. */
 export async function prepareHome(home: string): Promise<string> {
   try {
-    await mkdir(dirname(home), { recursive: true, mode: HOME_MODE });
+    await mkdir(dirname(home), { recursive: true });
     await mkdir(home, { mode: HOME_MODE });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
