@@ -26,8 +26,11 @@ export const DEVELOPMENT_KDF: KdfParams = Object.freeze({ opsLimit: 1, memLimit:
 export const KDF_OPS_MIN = 1;
 export const KDF_OPS_MAX = 64;
 export const KDF_MEM_MIN = 8 * 1024;
-/** 2 GiB: the most the WebAssembly build of libsodium can allocate in a worker. */
-export const KDF_MEM_MAX = 2 * 1024 * 1024 * 1024;
+/**
+ * 1 GiB, libsodium's SENSITIVE memory limit. The WebAssembly build runs 1.5 GiB but refuses
+ * 2 GiB ("invalid usage"), so the bound keeps a header from asking for what cannot run.
+ */
+export const KDF_MEM_MAX = 1024 * 1024 * 1024;
 
 /** True when `p` is weaker than the default in either dimension (development cost). */
 export function isBelowDefaultKdf(p: KdfParams): boolean {
