@@ -49,6 +49,16 @@ export const TEXT_MAX_BYTES = 65536;
 /** The longest reaction (UTF-8 bytes, e.g. one emoji sequence). */
 export const REACTION_MAX_BYTES = 64;
 
+/**
+ * The latest time (ms since the Unix epoch) any signed timestamp may name: 8.64e15, the largest
+ * value a JavaScript Date holds, so no valid entry or certificate makes an invalid Date.
+ */
+export const TIMESTAMP_MAX_MS = 8_640_000_000_000_000;
+
+/** Version byte and length of a profile certificate (protocol/certificate.ts). */
+export const CERTIFICATE_VERSION = 0x01;
+export const CERTIFICATE_BYTES = 1 + 32 + 32 + 32 + 8 + 64;
+
 /** Version byte of the binary invite. */
 export const INVITE_VERSION = 0x01;
 
@@ -77,3 +87,6 @@ export const LABEL_ENTRY_SIGNATURE = 'snug/v1/entry';
 export const LABEL_ENTRY_ID = 'snug/v1/entry-id';
 export const LABEL_BLOB_HASH = 'snug/v1/blob-hash';
 export const LABEL_INVITE_CHECKSUM = 'snug/v1/invite-checksum';
+
+/** Signature labels (prefix-free: signed as u8 length || label || message, see crypto.signLabelled). */
+export const LABEL_CERTIFICATE = 'snug/v2/certificate';

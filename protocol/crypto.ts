@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 
 type Sodium = typeof sodiumModule;
+const labelEncoder = new TextEncoder();
 let sodium: Sodium | null = null;
 
 /** Resolves once libsodium is initialised; safe to call many times. */
@@ -82,9 +83,13 @@ export function ed25519Sign(message: Uint8Array, secretKey: Uint8Array): Uint8Ar
   return s().crypto_sign_detached(message, secretKey);
 }
 
-/** Verifies a detached signature; never throws for bad input, returns false instead. */
+/**
+ * Verifies a detached signature; never throws for bad input, returns false instead. The public
+ * key must pass `ed25519IsValidPublicKey` (libsodium's verification alone accepts a key with a
+ * small-order component, so the same signature could verify under two "different" keys).
+ */
 export function ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-  if (signature.length !== ED25519_SIGNATURE_BYTES || publicKey.length !== ED25519_PUBLIC_KEY_BYTES) return false;
+  if (signature.length !== ED25519_SIGNATURE_BYTES || !ed25519IsValidPublicKey(publicKey)) return false;
   try {
     return s().crypto_sign_verify_detached(signature, message, publicKey);
   } catch {
@@ -93,17 +98,170 @@ export function ed25519Verify(signature: Uint8Array, message: Uint8Array, public
 }
 
 /**
- * True when `publicKey` is a usable ed25519 public key: a valid point, not of small order.
- * libsodium's ed25519→curve25519 conversion rejects small-order and non-canonical points.
+ * True when `publicKey` is a usable ed25519 public key: a canonical encoding of a point on the
+ * curve, not of small order, in the prime-order subgroup (libsodium
+ * `crypto_core_ed25519_is_valid_point`, which checks all four). A mixed-order key (a valid key
+ * plus a small-order point) is rejected.
  */
 export function ed25519IsValidPublicKey(publicKey: Uint8Array): boolean {
   if (publicKey.length !== ED25519_PUBLIC_KEY_BYTES) return false;
   try {
-    s().crypto_sign_ed25519_pk_to_curve25519(publicKey);
+    return s().crypto_core_ed25519_is_valid_point(publicKey);
+  } catch {
+    return false;
+  }
+}
+
+// ---- Prefix-free labelled signatures ----
+
+/** The longest signature label (it is length-prefixed with one byte). */
+export const SIGNATURE_LABEL_MAX_BYTES = 255;
+
+function labelledMessage(label: string, message: Uint8Array): Uint8Array {
+  const l = labelEncoder.encode(label);
+  if (l.length < 1 || l.length > SIGNATURE_LABEL_MAX_BYTES) {
+    throw new ProtocolError(ProtocolErrorCode.INVALID_FIELD, 'a signature label is 1..255 bytes');
+  }
+  const out = new Uint8Array(1 + l.length + message.length);
+  out[0] = l.length;
+  out.set(l, 1);
+  out.set(message, 1 + l.length);
+  return out;
+}
+
+/**
+ * The bytes a labelled signature covers: `u8 len(label) || label || message`. The length
+ * prefix makes the labels prefix-free: no (label, message) pair signs the same bytes as
+ * another pair with a different label.
+ */
+export function labelledSigningInput(label: string, message: Uint8Array): Uint8Array {
+  return labelledMessage(label, message);
+}
+
+/** Ed25519 signature over `u8 len(label) || label || message` (label ASCII, 1..255 bytes). */
+export function signLabelled(label: string, message: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  return ed25519Sign(labelledMessage(label, message), secretKey);
+}
+
+/** Verifies `signLabelled`; false (never a throw) for a bad signature, key or label. */
+export function verifyLabelled(label: string, signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  let input: Uint8Array;
+  try {
+    input = labelledMessage(label, message);
+  } catch {
+    return false;
+  }
+  return ed25519Verify(signature, input, publicKey);
+}
+
+// ---- X25519 (crypto_box keys), Diffie-Hellman, sealed boxes ----
+
+export const X25519_PUBLIC_KEY_BYTES = 32;
+export const X25519_SECRET_KEY_BYTES = 32;
+export const X25519_SEED_BYTES = 32;
+/** Bytes a sealed box adds to its message: an ephemeral public key (32) and a MAC (16). */
+export const SEALED_BOX_OVERHEAD_BYTES = 48;
+
+export interface X25519KeyPair {
+  /** 32-byte X25519 public key (a Montgomery u-coordinate). */
+  readonly publicKey: Uint8Array;
+  /** 32-byte X25519 secret scalar. */
+  readonly secretKey: Uint8Array;
+}
+
+export function generateX25519KeyPair(): X25519KeyPair {
+  const kp = s().crypto_box_keypair();
+  return { publicKey: kp.publicKey, secretKey: kp.privateKey };
+}
+
+/** Deterministic X25519 key pair from a 32-byte seed (libsodium crypto_box_seed_keypair). */
+export function x25519KeyPairFromSeed(seed: Uint8Array): X25519KeyPair {
+  if (seed.length !== X25519_SEED_BYTES) {
+    throw new ProtocolError(ProtocolErrorCode.BAD_KEY, `an X25519 seed is ${X25519_SEED_BYTES} bytes`);
+  }
+  const kp = s().crypto_box_seed_keypair(seed);
+  return { publicKey: kp.publicKey, secretKey: kp.privateKey };
+}
+
+/** The X25519 public key of a secret scalar (crypto_scalarmult_base). */
+export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
+  if (secretKey.length !== X25519_SECRET_KEY_BYTES) throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'an X25519 secret key is 32 bytes');
+  return s().crypto_scalarmult_base(secretKey);
+}
+
+/** A fixed clamped scalar for the small-order test below (any clamped scalar works). */
+const PROBE_SCALAR = (() => {
+  const k = new Uint8Array(32).fill(0x5a);
+  k[0] = k[0]! & 248;
+  k[31] = (k[31]! & 127) | 64;
+  return k;
+})();
+
+/**
+ * True when `publicKey` is a usable X25519 public key: 32 bytes, canonical (the top bit clear
+ * and the u-coordinate below 2^255 - 19) and not of small order. A small-order key makes every
+ * Diffie-Hellman result all zero (the clamped scalar is a multiple of 8), which libsodium's
+ * crypto_scalarmult reports; that is the test used here.
+ */
+export function x25519IsValidPublicKey(publicKey: Uint8Array): boolean {
+  if (publicKey.length !== X25519_PUBLIC_KEY_BYTES) return false;
+  if ((publicKey[31]! & 0x80) !== 0) return false;
+  // u >= p = 2^255 - 19 means bytes 1..30 are 0xff, byte 31 is 0x7f and byte 0 >= 0xed.
+  let high = publicKey[31] === 0x7f;
+  for (let i = 1; i < 31 && high; i++) high = publicKey[i] === 0xff;
+  if (high && publicKey[0]! >= 0xed) return false;
+  try {
+    s().crypto_scalarmult(PROBE_SCALAR, publicKey);
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * X25519 Diffie-Hellman (crypto_scalarmult). Fails with BAD_KEY when either key is malformed or
+ * the result is all zero (a small-order peer key), so a peer cannot force a known shared secret.
+ * The caller wipes the result after use.
+ */
+export function x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  if (secretKey.length !== X25519_SECRET_KEY_BYTES || !x25519IsValidPublicKey(publicKey)) {
+    throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'not a usable X25519 key');
+  }
+  let out: Uint8Array;
+  try {
+    out = s().crypto_scalarmult(secretKey, publicKey);
+  } catch (err) {
+    throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'X25519 result is all zero', { cause: err });
+  }
+  let acc = 0;
+  for (const b of out) acc |= b;
+  if (acc === 0) throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'X25519 result is all zero');
+  return out;
+}
+
+/**
+ * Anonymous sealed box (crypto_box_seal): `message` encrypted to `publicKey`, 48 bytes longer
+ * than the message. Nothing in it names the recipient or the sender.
+ */
+export function sealTo(message: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  if (!x25519IsValidPublicKey(publicKey)) throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'not a usable X25519 key');
+  return s().crypto_box_seal(message, publicKey);
+}
+
+/** Opens a sealed box (crypto_box_seal_open); null when it was not sealed to this key pair. */
+export function openSealed(ciphertext: Uint8Array, keyPair: X25519KeyPair): Uint8Array | null {
+  if (ciphertext.length < SEALED_BOX_OVERHEAD_BYTES) return null;
+  try {
+    return s().crypto_box_seal_open(ciphertext, keyPair.publicKey, keyPair.secretKey);
+  } catch {
+    return null;
+  }
+}
+
+/** Keyed BLAKE2b MAC check in constant time (`mac` is the expected 32-byte tag). */
+export function verifyMac(mac: Uint8Array, key: Uint8Array, parts: readonly Uint8Array[]): boolean {
+  if (mac.length !== 32) return false;
+  return constantTimeEqual(blake2bParts(32, parts, key), mac);
 }
 
 /** XChaCha20-Poly1305 (IETF) encryption; returns ciphertext || tag. */
@@ -136,8 +294,6 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function wipe(secret: Uint8Array): void {
   s().memzero(secret);
 }
-
-const labelEncoder = new TextEncoder();
 
 /**
  * Domain-separated hash: BLAKE2b-256 keyed with the ASCII `label` (at most 64 bytes) over the

@@ -23,6 +23,8 @@ export const ProtocolErrorCode = {
   BAD_KEY: 'ERR_BAD_KEY',
   /** A text form (address, invite) is not well formed. */
   MALFORMED: 'ERR_MALFORMED',
+  /** A text is longer than the longest message snug carries (docs/protocol.md, "Sizes"). */
+  TOO_LONG: 'ERR_TOO_LONG',
   /** libsodium was used before `ready()` resolved. */
   NOT_READY: 'ERR_CRYPTO_NOT_READY',
 } as const;

@@ -103,6 +103,21 @@ export interface EntryVector {
   id: string;
 }
 
+export interface CertificateVector {
+  description: string;
+  identitySeed: string;
+  signingSeed: string;
+  dhSeed: string;
+  created: number;
+  address: string;
+  identityKey: string;
+  signingKey: string;
+  dhKey: string;
+  /** u8 len || "snug/v2/certificate" || the 105 bytes before the signature. */
+  signedMessage: string;
+  encoding: string;
+}
+
 export interface BlobVector {
   description: string;
   groupSecret: string;

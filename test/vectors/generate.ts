@@ -5,8 +5,9 @@
  */
 import { concatBytes, fromHex, toHex, utf8Encode } from '../../protocol/bytes.js';
 import { blobHash, sealBlobWithNonce } from '../../protocol/blob.js';
-import { LABEL_ENTRY_SIGNATURE } from '../../protocol/constants.js';
-import { blake2b, ready } from '../../protocol/crypto.js';
+import { LABEL_CERTIFICATE, LABEL_ENTRY_SIGNATURE, TIMESTAMP_MAX_MS } from '../../protocol/constants.js';
+import { createCertificate, encodeCertificate, profileKeysFromSeeds } from '../../protocol/certificate.js';
+import { blake2b, labelledSigningInput, ready } from '../../protocol/crypto.js';
 import { createEntry, encodeEntry, entryId, type EntryContent } from '../../protocol/entry.js';
 import { deriveGroupKeys } from '../../protocol/group.js';
 import { identityFromSeed, torExpandedSecretKey } from '../../protocol/identity.js';
@@ -16,6 +17,7 @@ import {
   contentToJson,
   writeVectors,
   type BlobVector,
+  type CertificateVector,
   type EntryVector,
   type GroupVector,
   type IdentityVector,
@@ -55,6 +57,36 @@ async function main(): Promise<void> {
     };
   });
   writeVectors('identity', { description: 'seed -> ed25519 public key -> v3 onion address; seed -> tor ADD_ONION expanded key', vectors: identities });
+
+  // Profile certificates.
+  const certInputs = [
+    { description: 'ordinary certificate', identity: 'alice', created: 1_767_225_600_000 },
+    { description: 'certificate created at time 0', identity: 'bob', created: 0 },
+    { description: 'certificate created at the latest time a Date holds', identity: 'carol', created: TIMESTAMP_MAX_MS },
+  ];
+  const certificates: CertificateVector[] = certInputs.map((c) => {
+    const identitySeed = fixed(c.identity);
+    const signingSeed = fixed(`${c.identity} signing`);
+    const dhSeed = fixed(`${c.identity} dh`);
+    const identity = identityFromSeed(identitySeed);
+    const keys = profileKeysFromSeeds(signingSeed, dhSeed);
+    const cert = createCertificate(identity, { signingKey: keys.signing.publicKey, dhKey: keys.dh.publicKey }, c.created);
+    const encoding = encodeCertificate(cert);
+    return {
+      description: c.description,
+      identitySeed: toHex(identitySeed),
+      signingSeed: toHex(signingSeed),
+      dhSeed: toHex(dhSeed),
+      created: c.created,
+      address: identity.address,
+      identityKey: toHex(identity.publicKey),
+      signingKey: toHex(keys.signing.publicKey),
+      dhKey: toHex(keys.dh.publicKey),
+      signedMessage: toHex(labelledSigningInput(LABEL_CERTIFICATE, encoding.subarray(0, encoding.length - 64))),
+      encoding: toHex(encoding),
+    };
+  });
+  writeVectors('certificate', { description: 'identity seed + profile key seeds + time -> profile certificate (ed25519 over u8 len || label || 105 bytes)', vectors: certificates });
 
   // Group key derivation.
   const secrets = [new Uint8Array(32), seq32(0), new Uint8Array(32).fill(0xff), fixed('group 1')];

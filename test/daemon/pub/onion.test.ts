@@ -10,6 +10,7 @@ import { ready } from '../../../protocol/crypto.js';
 import { parseOnionAddress } from '../../../protocol/identity.js';
 import { PubClient } from '../../../daemon/pub/client.js';
 import type { TorService } from '../../../daemon/tor/service.js';
+import { torDialer } from '../../../daemon/transport/tor.js';
 import type { Dialer } from '../../../daemon/transport/types.js';
 import { sharedTestNetwork, startTestTor } from '../../helpers/testnet.js';
 
@@ -101,7 +102,7 @@ describe('snug pub as an onion service (private Tor network)', function () {
     assert.equal(first.stdout.trim().split('\n').length, 1, 'exactly one line on stdout');
     assert.equal((await stat(join(pubHome, 'pub', 'onion-key'))).mode & 0o777, 0o600);
 
-    const client = await connectWithRetry(clientTor!.dialer(), address);
+    const client = await connectWithRetry(torDialer(clientTor!), address);
     clients.push(client);
     assert.equal(client.policy.powDifficulty, 4);
     const blob = new Uint8Array(2048).fill(0x42);
@@ -118,7 +119,7 @@ describe('snug pub as an onion service (private Tor network)', function () {
     const second = spawnPub(pubHome, torConfig);
     pubs.push(second);
     assert.equal(await addressOf(second), address, 'the same address after a restart');
-    const again = await connectWithRetry(clientTor!.dialer(), address);
+    const again = await connectWithRetry(torDialer(clientTor!), address);
     clients.push(again);
     assert.deepEqual(await again.post(blob), { cursor: 1n, duplicate: true });
     await again.close();

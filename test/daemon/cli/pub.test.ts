@@ -9,10 +9,11 @@ import { BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { UsageError } from '../../../daemon/cli/errors.js';
 import { main } from '../../../daemon/cli/main.js';
-import { PUB_LIMIT_FLAGS, pubConfigFrom, type RawPubArgs } from '../../../daemon/pub/command.js';
+import { PUB_LIMIT_FLAGS, pubConfigFrom, type RawPubArgs } from '../../../daemon/cli/pub.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
 import { PubClient } from '../../../daemon/pub/client.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
+import { captureIo } from '../../helpers/io.js';
 
 const SNUG = fileURLToPath(new URL('../../../../bin/snug.js', import.meta.url));
 
@@ -51,7 +52,7 @@ async function waitForLine(r: Run, pattern: RegExp): Promise<RegExpExecArray> {
 const USAGE_LINE = /^snug: .*\(ERR_USAGE\)$/;
 
 /** Every flag of `snug pub` that takes a value. */
-const VALUE_FLAGS = ['--home', '--listen', '--tor-bin', '--tor-control', '--tor-socks', '--tor-config', ...Object.values(PUB_LIMIT_FLAGS)];
+const VALUE_FLAGS = ['--home', '--listen', '--tor-bin', '--tor-control', '--tor-socks', '--tor-config', '--tor-cookie', '--log-format', ...Object.values(PUB_LIMIT_FLAGS)];
 
 /** A value out of range (or malformed) for every limit flag. */
 const BAD_LIMIT_VALUES: Record<keyof PubLimits, string> = {
@@ -77,11 +78,6 @@ async function exitedOrListening(r: Run): Promise<number | null | 'listening'> {
   return Promise.race([r.exited, waitForLine(r, /^pub listening: /m).then(() => 'listening' as const, () => r.exited)]);
 }
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: (l: string) => out.push(l), stderr: (l: string) => err.push(l) }, out, err };
-}
 
 describe('snug pub (command line)', function () {
   this.timeout(30_000);
@@ -188,7 +184,7 @@ describe('snug pub (command line)', function () {
       ['--listen', '127.0.0.1:70000'],
       ['--posts-per-second', '0'],
     ]) {
-      const c = capture();
+      const c = captureIo();
       assert.equal(await main(['pub', '--home', home, ...bad], c.io), 2, bad.join(' '));
       assert.equal(c.err.length, 1);
       assert.match(c.err[0]!, USAGE_LINE, bad.join(' '));
@@ -207,7 +203,7 @@ describe('snug pub (command line)', function () {
   it('exits 2 naming ERR_USAGE when any flag that takes a value is given none', async () => {
     const missingTor = join(home, 'no-such-tor');
     for (const flag of VALUE_FLAGS) {
-      const c = capture();
+      const c = captureIo();
       assert.equal(await main(['pub', '--home', home, '--tor-bin', missingTor, flag], c.io), 2, flag);
       assert.equal(c.err.length, 1, flag);
       assert.match(c.err[0]!, USAGE_LINE, flag);
@@ -266,7 +262,7 @@ describe('snug pub (command line)', function () {
   });
 
   it('lists every limit flag in its help', async () => {
-    const c = capture();
+    const c = captureIo();
     assert.equal(await main(['pub', '--help'], c.io), 0);
     const help = c.out.join('\n');
     for (const flag of ['--listen', '--pow-difficulty', '--max-blob-size', '--max-frame-size', '--posts-per-second', '--max-connections', '--quota', '--retention', '--tor-config']) {
