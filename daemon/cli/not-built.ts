@@ -13,9 +13,6 @@ const notBuilt = (name: string) => async (): Promise<void> => {
 export const tuiCommand: RegisterCommand = (y) =>
   y.command(['tui', '$0'], 'open the terminal UI (starts the daemon if none is running)', (b) => b, notBuilt('tui'));
 
-export const daemonCommand: RegisterCommand = (y) =>
-  y.command('daemon', 'run the daemon in the foreground until SIGINT/SIGTERM', (b) => withTorOptions(b), notBuilt('daemon'));
-
 export const rpcCommand: RegisterCommand = (y) =>
   y.command(
     'rpc <method> [params]',

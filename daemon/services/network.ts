@@ -11,10 +11,11 @@
  */
 import { ready, wipe } from '../../protocol/crypto.js';
 import { ONION_VIRTUAL_PORT } from '../tor/constants.js';
-import { TorService, type OnionService, type TorProgress, type TorServiceInit, type TorState } from '../tor/service.js';
+import { TorService, type OnionService, type TorProgress, type TorState } from '../tor/service.js';
+import type { TorOptions } from '../tor/options.js';
+import type { Log } from '../log.js';
 import { TypedEventTarget } from '../events.js';
 import { PeerListener } from '../peer-links/listener.js';
-import type { DaemonLog } from './log.js';
 
 /** tor.state in daemon/status: 'off' (no tor: locked so far, or the direct transport) or TorService's state. */
 export type TorStatusState = 'off' | Exclude<TorState, 'stopped'>;
@@ -36,17 +37,15 @@ export interface NetworkEvents {
 }
 
 export interface NetworkComponents {
-  readonly log: DaemonLog;
+  readonly log: Log;
 }
-
-type TorOptions = TorServiceInit['options'];
 
 export type NetworkInit =
   | { readonly transport: 'tor'; readonly tor: TorOptions; readonly torDir: string }
   | { readonly transport: 'direct' };
 
 export class NetworkService extends TypedEventTarget<NetworkEvents> {
-  readonly #log: DaemonLog;
+  readonly #log: Log;
   readonly #init: NetworkInit;
   readonly #tor: TorService | null;
   readonly #listener = new PeerListener({});
@@ -62,13 +61,15 @@ export class NetworkService extends TypedEventTarget<NetworkEvents> {
     this.#init = init;
     this.#tor = init.transport === 'tor' ? new TorService({ dataDir: init.torDir, options: init.tor }) : null;
     this.#tor?.addEventListener('progress', (e) => {
-      const detail = (e as CustomEvent<TorProgress>).detail;
-      this.emit('progress', detail);
+      this.emit('progress', e.detail);
       this.emit('change', this.status);
     });
     this.#tor?.addEventListener('state', (e) => {
-      this.#log('tor-state', { state: (e as CustomEvent<TorState>).detail });
+      this.#log('tor-state', { state: e.detail });
       this.emit('change', this.status);
+    });
+    this.#tor?.addEventListener('stalled', (e) => {
+      this.#log('tor-stalled', { level: 'warn', bootstrap: e.detail.bootstrap, forMs: e.detail.forMs, message: 'tor makes no bootstrap progress: can it reach the Tor network?' });
     });
   }
 
