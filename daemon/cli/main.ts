@@ -10,6 +10,7 @@ import { defaultHome } from './options.js';
 import { testnetCommand } from './testnet.js';
 import { VERSION } from '../version.js';
 import { pubCommand, withPubOptions } from '../pub/command.js';
+import { rpcCommand } from './rpc.js';
 
 export interface CliIo {
   readonly stdout: (line: string) => void;
@@ -59,15 +60,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .command('pub', 'run a pub: an untrusted message cache served as an onion service', (y) => withPubOptions(withTorOptions(y)), async (argv) => {
       exitCode = await pubCommand(argv, io);
     })
-    .command(
-      'rpc <method> [params]',
-      'call one local API method and print its JSON result',
-      (y) =>
-        y
-          .positional('method', { type: 'string', demandOption: true, describe: 'scope/verb, e.g. daemon/status' })
-          .positional('params', { type: 'string', describe: 'the params as one JSON object' }),
-      notBuilt('rpc'),
-    )
+    .command(rpcCommand(io, (code) => (exitCode = code)))
     .command(
       'testnet',
       'development only: run a private Tor network on 127.0.0.1 for trying snug offline',
