@@ -9,7 +9,8 @@ import { VERSION } from '../version.js';
 import type { CommandContext, RegisterCommand } from './command.js';
 import { UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
-import { demoCommand, rpcCommand, tuiCommand } from './not-built.js';
+import { demoCommand, tuiCommand } from './not-built.js';
+import { rpcCommand } from './rpc.js';
 import { daemonCommandLine } from './daemon.js';
 import { defaultHome } from './options.js';
 import { pubCommandLine } from './pub.js';
@@ -19,7 +20,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   tuiCommand,
   daemonCommandLine,
   pubCommandLine,
-  rpcCommand,
+  (y, ctx) => y.command(rpcCommand(ctx.io, ctx.exit)),
   testnetCommandLine,
   demoCommand,
 ];
