@@ -2,18 +2,20 @@
  * The notification journal, on the profile's encrypted store (docs/profile.md, "The
  * notification journal"). Every notification the daemon sends gets a `seq` here; a subscriber
  * that reconnects with `since` gets what it missed, and is told how many it can no longer get.
+ * It follows the rules of c1's NotificationJournal (daemon/api/journal.ts): append, since,
+ * listen, with the notification `{method, params: {...body, seq}}`.
  *
- * - append(method, params) assigns the next seq at once (1, 2, 3, ...) and queues the entry.
+ * - append(method, body) assigns the next seq at once (1, 2, 3, ...) and queues the entry.
  *   Queued entries are written in one synced batch per commit (group commit: appends that arrive
- *   while a batch is on its way go into the next). Only once its batch is on disk is a
- *   notification emitted ('notification' event) and visible to since(). So nobody ever sees a
- *   seq that a crash could hand out again: a seq survives restarts because the head record
- *   (next seq) is written in the same batch as the entries.
+ *   while a batch is on its way go into the next). Only once its batch is on disk are the
+ *   listeners called and the append's promise resolved, and is the notification visible to
+ *   since(). So nobody ever sees a seq that a crash could hand out again, and a seq survives
+ *   restarts because the head record (next seq) is written in the same batch as the entries.
  * - Retention: the latest JOURNAL_KEEP_COUNT (10,000) are always kept, and everything younger
  *   than JOURNAL_KEEP_MS (24 h), up to JOURNAL_MAX_COUNT (100,000). Older entries are deleted
  *   oldest first, in the commits' batches.
- * - since(seq) returns the entries after `seq` and `missed`: how many notifications after `seq`
- *   were pruned (so are lost to this caller).
+ * - since(seq) returns the notifications after `seq`, `missed`: how many notifications after
+ *   `seq` were pruned (so are lost to this caller), and `latest`.
  *
  * Seq while locked: the journal lives in the encrypted store, so it exists only while the
  * profile is unlocked. While locked there is no journal (append and since are
@@ -21,9 +23,9 @@
  * locking ends subscriptions, so no subscriber can miss a seq. After the next unlock the seq
  * continues from the head record; no counter is ever kept in plaintext.
  *
- * A live subscriber: add the 'notification' listener first, then call since(), then deliver
- * the replay followed by live events with a seq above the last one replayed (since() reads the
- * committed state as of the call, so nothing falls between the two).
+ * A live subscriber: listen() first, then since(), then deliver the replay followed by live
+ * notifications with a seq above the last one replayed (since() reads the committed state as
+ * of the call, so nothing falls between the two).
  */
 import { TypedEventTarget } from '../events.js';
 import type { Collection, RecordStore } from '../store/store.js';
@@ -41,7 +43,6 @@ import {
   JOURNAL_HEAD_ID,
   JOURNAL_HEAD_NAMESPACE,
   JOURNAL_NAMESPACE,
-  type JournalEntry,
   type JournalHead,
   type JsonObject,
   isJsonObject,
@@ -51,19 +52,27 @@ import {
 } from './codec.js';
 import { JournalError, JournalErrorCode } from './errors.js';
 
-export type { JournalEntry, JsonObject } from './codec.js';
+export type { JsonObject } from './codec.js';
 
-export interface JournalSince {
-  /** The notifications after the caller's seq, oldest first. */
-  readonly notifications: JournalEntry[];
-  /** How many notifications after the caller's seq are no longer in the journal. */
-  readonly missed: number;
+/** A notification as the API sends it (without `jsonrpc`): its params carry its seq. */
+export interface JournalNotification {
+  readonly method: string;
+  readonly params: JsonObject & { readonly seq: number };
 }
 
+export interface JournalReplay {
+  /** The notifications after the caller's seq, oldest first. */
+  readonly notifications: JournalNotification[];
+  /** How many notifications after the caller's seq are no longer in the journal. */
+  readonly missed: number;
+  /** The newest seq on disk (0 when none ever). */
+  readonly latest: number;
+}
+
+export type JournalListener = (notification: JournalNotification) => void;
+
 export interface JournalEvents {
-  /** A notification is on disk (in seq order). */
-  notification: JournalEntry;
-  /** A commit failed; its notifications were dropped unseen and their seqs will be reused. */
+  /** A commit failed; its notifications were dropped unseen (their appends reject) and their seqs are reused. */
   error: unknown;
 }
 
@@ -96,7 +105,8 @@ export class EncryptedJournal extends TypedEventTarget<JournalEvents> {
   #next = 1;
   /** The time of the entry #first, once read. */
   #firstTime: number | undefined;
-  #pending: EncodedEntry[] = [];
+  #pending: Pending[] = [];
+  readonly #listeners = new Set<JournalListener>();
   #writing: Promise<void> | null = null;
 
   constructor(components: JournalComponents, init: JournalInit = {}) {
@@ -143,15 +153,42 @@ export class EncryptedJournal extends TypedEventTarget<JournalEvents> {
   }
 
   /**
-   * Numbers and queues a notification; it is emitted once on disk. Returns it with its seq.
-   * `params` must be a JSON object (serialised now: later changes to it are not journaled).
+   * Calls `listener` with each notification appended from now on, once it is on disk, in seq
+   * order. A listener that throws does not stop the others or the append. Returns the unsubscribe.
    */
-  append(method: string, params: JsonObject): JournalEntry {
+  listen(listener: JournalListener): () => void {
+    const entry: JournalListener = (n) => listener(n); // one function may be registered twice
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
+  }
+
+  /**
+   * Numbers and queues a notification; resolves with it (its params with `seq`) once it is on
+   * disk and the listeners have seen it. `body` is a JSON object without `seq`, serialised now
+   * (later changes to it are not journaled). The seq is taken synchronously: appends resolve
+   * in the order they were called.
+   */
+  append(method: string, body: JsonObject): Promise<JournalNotification> {
+    try {
+      const entry = this.#entry(method, body);
+      return new Promise((resolve, reject) => {
+        this.#pending.push({ entry, resolve, reject });
+        if (this.#writing === null) this.#writing = this.#commitLoop();
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #entry(method: string, params: JsonObject): EncodedEntry {
     if (!this.#started) throw this.#closed();
     if (typeof method !== 'string' || method.length === 0 || utf8.encode(method).length > JOURNAL_METHOD_MAX_BYTES) {
       throw new JournalError(JournalErrorCode.BAD_NOTIFICATION, `a method is 1..${JOURNAL_METHOD_MAX_BYTES} bytes`);
     }
     if (!isJsonObject(params)) throw new JournalError(JournalErrorCode.BAD_NOTIFICATION, 'params are a JSON object');
+    if (Object.prototype.hasOwnProperty.call(params, 'seq')) throw new JournalError(JournalErrorCode.BAD_NOTIFICATION, 'the journal assigns seq');
     let paramsJson: string;
     try {
       paramsJson = JSON.stringify(params);
@@ -161,10 +198,7 @@ export class EncryptedJournal extends TypedEventTarget<JournalEvents> {
     if (utf8.encode(paramsJson).length > JOURNAL_PARAMS_MAX_BYTES) {
       throw new JournalError(JournalErrorCode.BAD_NOTIFICATION, `params are at most ${JOURNAL_PARAMS_MAX_BYTES} bytes of JSON`);
     }
-    const entry: EncodedEntry = { seq: this.#next++, time: this.#now(), method, params: JSON.parse(paramsJson) as JsonObject, paramsJson };
-    this.#pending.push(entry);
-    if (this.#writing === null) this.#writing = this.#commitLoop();
-    return publicEntry(entry);
+    return { seq: this.#next++, time: this.#now(), method, params: JSON.parse(paramsJson) as JsonObject, paramsJson };
   }
 
   /** Resolves when every notification appended so far is on disk (rejects if a commit failed). */
@@ -184,16 +218,27 @@ export class EncryptedJournal extends TypedEventTarget<JournalEvents> {
       while (this.#pending.length > 0) {
         const batch = this.#pending.splice(0);
         try {
-          await this.#commit(batch);
+          await this.#commit(batch.map((p) => p.entry));
         } catch (err) {
           // nobody saw these seqs: drop the batch and whatever queued behind it, reuse the seqs
-          this.#pending = [];
+          const dropped = [...batch, ...this.#pending.splice(0)];
           this.#next = this.#committed;
           this.#failure = err;
+          for (const p of dropped) p.reject(err);
           this.emit('error', err);
           return;
         }
-        for (const e of batch) this.emit('notification', publicEntry(e));
+        for (const p of batch) {
+          const n = notificationOf(p.entry);
+          for (const listener of [...this.#listeners]) {
+            try {
+              listener(n);
+            } catch {
+              // one listener's fault is its own
+            }
+          }
+          p.resolve(n);
+        }
       }
     } finally {
       this.#writing = null;
@@ -232,18 +277,19 @@ export class EncryptedJournal extends TypedEventTarget<JournalEvents> {
    * The notifications after `seq` (at most `limit`, oldest first) and how many after `seq` are
    * gone. A `seq` at or above lastSeq gives none and misses none.
    */
-  async since(seq: number, options: { limit?: number } = {}): Promise<JournalSince> {
+  async since(seq: number, options: { limit?: number } = {}): Promise<JournalReplay> {
     if (!this.#started) throw this.#closed();
     if (!Number.isSafeInteger(seq) || seq < 0) throw new JournalError(JournalErrorCode.BAD_SEQ, 'since is a non-negative integer');
     const limit = options.limit ?? JOURNAL_SINCE_LIMIT;
     // the committed state as of this call
     const first = this.#first;
     const end = this.#committed;
-    if (seq + 1 >= end) return { notifications: [], missed: 0 };
+    const latest = end - 1;
+    if (seq + 1 >= end) return { notifications: [], missed: 0, latest };
     const from = Math.max(seq + 1, first);
     let missed = from - (seq + 1);
     const to = Math.min(end, from + Math.max(0, limit));
-    const notifications: JournalEntry[] = [];
+    const notifications: JournalNotification[] = [];
     const CHUNK = 512;
     for (let s = from; s < to; s += CHUNK) {
       const ids: Uint8Array[] = [];
@@ -256,13 +302,19 @@ export class EncryptedJournal extends TypedEventTarget<JournalEvents> {
           continue;
         }
         if (e.seq !== s + i) throw new JournalError(JournalErrorCode.CORRUPT, 'a journal entry under another seq');
-        notifications.push(publicEntry(e));
+        notifications.push(notificationOf(e));
       }
     }
-    return { notifications, missed };
+    return { notifications, missed, latest };
   }
 }
 
-function publicEntry(e: EncodedEntry): JournalEntry {
-  return { seq: e.seq, time: e.time, method: e.method, params: e.params };
+interface Pending {
+  readonly entry: EncodedEntry;
+  readonly resolve: (n: JournalNotification) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+function notificationOf(e: EncodedEntry): JournalNotification {
+  return { method: e.method, params: { ...e.params, seq: e.seq } };
 }
