@@ -149,6 +149,19 @@ export class RecordStore {
     return openRecord(this.#keys, key, sealed).value;
   }
 
+  /** Several records of one namespace in one read (undefined for each one missing). */
+  async getMany(namespace: string, ids: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    const keys = ids.map((id) => this.#key(namespace, id));
+    const sealed = await this.#track(async () => {
+      try {
+        return await this.#db.getMany(keys);
+      } catch (err) {
+        throw ioError('read', err);
+      }
+    });
+    return sealed.map((v, i) => (v === undefined ? undefined : openRecord(this.#keys, keys[i]!, v).value));
+  }
+
   /** Writes one record; resolves once it is on disk (sync). */
   async put(namespace: string, id: Uint8Array, value: Uint8Array): Promise<void> {
     await this.batch([{ type: 'put', namespace, id, value }]);
@@ -261,6 +274,11 @@ export class Collection<T> {
   async get(id: Uint8Array): Promise<T | undefined> {
     const bytes = await this.store.get(this.namespace, id);
     return bytes === undefined ? undefined : decodeWith(this.codec, bytes);
+  }
+
+  async getMany(ids: readonly Uint8Array[]): Promise<(T | undefined)[]> {
+    const values = await this.store.getMany(this.namespace, ids);
+    return values.map((v) => (v === undefined ? undefined : decodeWith(this.codec, v)));
   }
 
   put(id: Uint8Array, value: T): Promise<void> {
