@@ -5,12 +5,11 @@
  *   home       HOME (0700, checked) and its one-daemon lock (daemon/home/)
  *   profile    the encrypted profile: identity, keys, record store (daemon/profile/)
  *   network    tor and the identity's onion service while unlocked (services/network.ts)
- *   session    unlock/lock: opens the journal, goes online, and back (services/session.ts)
+ *   session    unlock/lock: opens the journal (services/journal.ts), goes online, and back (services/session.ts)
  *   api        the local JSON-RPC API on HOME/snug.sock (daemon/api/), handlers in services/handlers.ts
  */
 import { join } from 'node:path';
 import { ready } from '../protocol/crypto.js';
-import { MemoryJournal } from './api/journal.js';
 import { ApiServer } from './api/server.js';
 import { TOR_DIR } from './home/constants.js';
 import { prepareHome } from './home/home.js';
@@ -19,6 +18,7 @@ import type { Log } from './log.js';
 import { DEFAULT_KDF, DEVELOPMENT_KDF } from './profile/constants.js';
 import { ProfileService } from './profile/profile.js';
 import { daemonHandlers } from './services/handlers.js';
+import { ProfileJournal } from './services/journal.js';
 import { NetworkService } from './services/network.js';
 import { SessionService } from './services/session.js';
 import type { TorOptions } from './tor/options.js';
@@ -74,7 +74,7 @@ export class Daemon {
       );
       const api = new ApiServer({ log: (event, fields = {}) => log(event, withoutNulls(fields)) }, { directory: home });
       const session = new SessionService(
-        { profile, network, api, log, openJournal: async () => Object.assign(new MemoryJournal(), { close: async () => {} }) },
+        { profile, network, api, log, openJournal: (p) => ProfileJournal.open({ store: p.store, log }) },
         { development: dev.enabled },
       );
       api.handleAll(daemonHandlers({ profile, network, session, shutdown: () => this.#requestShutdown() }, { development: dev.enabled ? { testKdf: dev.kdf === 'fast' } : null }));
