@@ -276,8 +276,9 @@ export class ApiConnection {
 
   #write(message: ResponseMessage | readonly ResponseMessage[]): void {
     if (this.#closed) return;
-    this.#socket.write(JSON.stringify(message) + '\n');
-    if (!this.#pausedForOutput && this.#socket.writableLength > this.#deps.limits.maxOutputBytes) {
+    const flowing = this.#socket.write(JSON.stringify(message) + '\n');
+    // paused only when 'drain' will come (write said so), or reading would never resume
+    if (!flowing && !this.#pausedForOutput && this.#socket.writableLength > this.#deps.limits.maxOutputBytes) {
       this.#pausedForOutput = true;
       this.#updateReading();
     }
@@ -365,16 +366,14 @@ export class ApiConnection {
     this.#pump(sub);
   }
 
-  /** Sends replay then buffered notifications while the socket takes them; resumes on 'drain'. */
+  /** Sends replay then buffered notifications while the socket takes them (write() true); resumes on 'drain'. */
   #pump(sub: Subscription): void {
-    const high = this.#deps.limits.maxOutputBytes;
     while (sub.replayIndex < sub.replay.length) {
       if (this.#closed || this.#subscription !== sub) return;
-      if (this.#socket.writableLength > high) return; // 'drain' calls again
       const n = sub.replay[sub.replayIndex++]!;
       if (n.params.seq <= sub.cursor) continue;
       sub.cursor = n.params.seq;
-      this.#socket.write(notificationLine(n));
+      if (!this.#socket.write(notificationLine(n))) return; // 'drain' calls again
     }
     sub.replay = [];
     const buffered = sub.buffered;
