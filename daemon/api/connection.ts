@@ -2,7 +2,8 @@
  * One client connection of the API server: newline-delimited JSON-RPC in, answers and (once
  * subscribed) notifications out, with the limits of issue 10:
  * - a line longer than maxLineBytes is answered ERR_LINE_TOO_LONG and the connection closed;
- * - at most maxInFlight requests run at once (more are answered ERR_BUSY, not run);
+ * - at most maxInFlight requests run at once: a line whose requests would pass the cap waits,
+ *   and the connection is not read meanwhile (a batch bigger than the cap runs alone);
  * - while maxOutputBytes of answers are unread, no more requests are read (backpressure);
  * - a subscriber whose unread notifications pass maxBacklogBytes is destroyed; the daemon never
  *   waits for it.
@@ -15,7 +16,7 @@
 import type { Socket } from 'node:net';
 import type { Notification } from '../../protocol/api/notifications.js';
 import { ApiError } from '../../protocol/api/errors.js';
-import { errorResponse, parseLine, type Element, type ResponseMessage } from './envelope.js';
+import { errorResponse, parseLine, type Element, type ParsedLine, type ResponseMessage } from './envelope.js';
 import type { NotificationJournal } from './journal.js';
 import type { ApiLog, CallState, HandlerContext, Router } from './router.js';
 
@@ -71,9 +72,12 @@ export class ApiConnection {
   #inFlight = 0;
   /** Requests read but not yet answered (running or waiting for the rest of their batch). */
   #pending = 0;
+  /** Lines read but not started because their requests would pass the in-flight cap. */
+  #queue: ParsedLine[] = [];
   #closed = false;
   #ending = false;
   #pausedForOutput = false;
+  #paused = false;
   #subscription: Subscription | null = null;
   readonly #idle = new Set<() => void>();
   #resolveClosed!: () => void;
@@ -113,7 +117,7 @@ export class ApiConnection {
 
   /** Resolves once no request of this connection is being answered. */
   whenIdle(): Promise<void> {
-    if (this.#pending === 0 || this.#closed) return Promise.resolve();
+    if ((this.#pending === 0 && this.#queue.length === 0) || this.#closed) return Promise.resolve();
     return new Promise((resolve) => this.#idle.add(resolve));
   }
 
@@ -161,8 +165,8 @@ export class ApiConnection {
         this.#chunks = [];
         this.#chunkBytes = 0;
       }
-      this.#handleLine(line);
-      if (this.#closed) return;
+      const parsed = parseLine(line, this.#deps.limits.maxBatch);
+      if (parsed.kind !== 'blank') this.#queue.push(parsed);
     }
     if (start < chunk.length) {
       const rest = chunk.subarray(start);
@@ -170,9 +174,32 @@ export class ApiConnection {
       this.#chunks.push(rest);
       this.#chunkBytes += rest.length;
     }
+    this.#startQueued();
+  }
+
+  /** Starts queued lines while the in-flight cap allows; pauses reading while some wait. */
+  #startQueued(): void {
+    const cap = this.#deps.limits.maxInFlight;
+    while (this.#queue.length > 0 && !this.#closed) {
+      const next = this.#queue[0]!;
+      const weight = next.kind === 'single' ? 1 : next.kind === 'batch' ? next.elements.length : 0;
+      if (weight > 0 && this.#inFlight > 0 && this.#inFlight + weight > cap) break;
+      this.#queue.shift();
+      this.#handleLine(next);
+    }
+    this.#updateReading();
+  }
+
+  #updateReading(): void {
+    const pause = this.#pausedForOutput || this.#queue.length > 0;
+    if (pause === this.#paused || this.#closed) return;
+    this.#paused = pause;
+    if (pause) this.#socket.pause();
+    else this.#socket.resume();
   }
 
   #lineTooLong(): void {
+    this.#queue = [];
     this.#chunks = [];
     this.#chunkBytes = 0;
     this.#deps.log('api-line-too-long', { connection: this.id });
@@ -185,8 +212,7 @@ export class ApiConnection {
     this.refuse(response);
   }
 
-  #handleLine(line: Buffer): void {
-    const parsed = parseLine(line, this.#deps.limits.maxBatch);
+  #handleLine(parsed: ParsedLine): void {
     switch (parsed.kind) {
       case 'blank':
         return;
@@ -194,26 +220,24 @@ export class ApiConnection {
         this.#write(parsed.response);
         return;
       case 'single': {
-        const done = this.#run(parsed.element);
         this.#pending += 1;
-        void done.then(({ response, after }) => {
+        void this.#run(parsed.element).then(({ response, after }) => {
           this.#pending -= 1;
           if (response !== null) this.#write(response);
           for (const fn of after) this.#safely(fn);
-          this.#checkIdle();
+          this.#afterLine();
         });
         return;
       }
       case 'batch': {
-        const runs = parsed.elements.map((e) => this.#run(e));
         this.#pending += 1;
-        void Promise.all(runs).then((results) => {
+        void Promise.all(parsed.elements.map((e) => this.#run(e))).then((results) => {
           this.#pending -= 1;
           const responses = results.map((r) => r.response).filter((r): r is ResponseMessage => r !== null);
           // JSON-RPC 2.0: a batch is answered with an array, or nothing if it held only notifications
           if (responses.length > 0) this.#write(responses);
           for (const r of results) for (const fn of r.after) this.#safely(fn);
-          this.#checkIdle();
+          this.#afterLine();
         });
         return;
       }
@@ -230,49 +254,47 @@ export class ApiConnection {
         after.push(fn);
       },
     };
-    const state: CallState = {
-      ctx,
-      acquire: () => {
-        if (this.#inFlight >= this.#deps.limits.maxInFlight) return false;
-        this.#inFlight += 1;
-        return true;
-      },
-      release: () => {
-        this.#inFlight -= 1;
-      },
-      stopping: this.#deps.stopping,
-    };
+    const state: CallState = { ctx, stopping: this.#deps.stopping };
+    this.#inFlight += 1;
     try {
       return { response: await this.#deps.router.dispatch(element.request, state), after };
     } catch {
       // the router maps every error; this is a bug in it, answered as one
       const id = element.request.id;
       return { response: id === undefined ? null : errorResponse(id, 'ERR_INTERNAL'), after };
+    } finally {
+      this.#inFlight -= 1;
     }
+  }
+
+  #afterLine(): void {
+    this.#startQueued();
+    this.#checkIdle();
   }
 
   // ---- output ----
 
   #write(message: ResponseMessage | readonly ResponseMessage[]): void {
     if (this.#closed) return;
-    this.#socket.write(JSON.stringify(message) + '\n');
-    if (!this.#pausedForOutput && this.#socket.writableLength > this.#deps.limits.maxOutputBytes) {
+    const flowing = this.#socket.write(JSON.stringify(message) + '\n');
+    // paused only when 'drain' will come (write said so), or reading would never resume
+    if (!flowing && !this.#pausedForOutput && this.#socket.writableLength > this.#deps.limits.maxOutputBytes) {
       this.#pausedForOutput = true;
-      this.#socket.pause();
+      this.#updateReading();
     }
   }
 
   #onDrain(): void {
-    if (this.#pausedForOutput) {
+    if (this.#pausedForOutput && this.#socket.writableLength <= this.#deps.limits.maxOutputBytes) {
       this.#pausedForOutput = false;
-      if (!this.#closed) this.#socket.resume();
+      this.#updateReading();
     }
     const sub = this.#subscription;
     if (sub !== null && sub.state === 'replaying') this.#pump(sub);
   }
 
   #checkIdle(): void {
-    if (this.#pending !== 0) return;
+    if (this.#pending !== 0 || this.#queue.length > 0) return;
     for (const resolve of this.#idle) resolve();
     this.#idle.clear();
     this.#endIfIdle();
@@ -280,7 +302,7 @@ export class ApiConnection {
 
   #endIfIdle(): void {
     // a client that half-closed gets its answers, then the close (unless it is subscribed)
-    if (this.#ending && this.#pending === 0 && this.#subscription === null && !this.#closed) this.#socket.end();
+    if (this.#ending && this.#pending === 0 && this.#queue.length === 0 && this.#subscription === null && !this.#closed) this.#socket.end();
   }
 
   #safely(fn: () => void): void {
@@ -344,16 +366,14 @@ export class ApiConnection {
     this.#pump(sub);
   }
 
-  /** Sends replay then buffered notifications while the socket takes them; resumes on 'drain'. */
+  /** Sends replay then buffered notifications while the socket takes them (write() true); resumes on 'drain'. */
   #pump(sub: Subscription): void {
-    const high = this.#deps.limits.maxOutputBytes;
     while (sub.replayIndex < sub.replay.length) {
       if (this.#closed || this.#subscription !== sub) return;
-      if (this.#socket.writableLength > high) return; // 'drain' calls again
       const n = sub.replay[sub.replayIndex++]!;
       if (n.params.seq <= sub.cursor) continue;
       sub.cursor = n.params.seq;
-      this.#socket.write(notificationLine(n));
+      if (!this.#socket.write(notificationLine(n))) return; // 'drain' calls again
     }
     sub.replay = [];
     const buffered = sub.buffered;

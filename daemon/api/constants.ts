@@ -9,7 +9,7 @@ export const MAX_LINE_BYTES = 1024 * 1024;
 /** The most connections served at once; one more gets ERR_TOO_MANY_CONNECTIONS and is closed. */
 export const MAX_CONNECTIONS = 64;
 
-/** The most requests a connection may have running at once; one more is answered ERR_BUSY. */
+/** The most requests a connection may have running at once; more wait (and the connection is not read). */
 export const MAX_IN_FLIGHT = 32;
 
 /** The most requests in one batch; a bigger batch is answered ERR_BATCH_TOO_LARGE as a whole. */

@@ -45,7 +45,9 @@ export interface MemoryJournalInit {
 /** An in-memory NotificationJournal: the reference implementation of the rules above. */
 export class MemoryJournal implements NotificationJournal {
   readonly #max: number;
-  readonly #entries: Notification[] = [];
+  // entries[head..] are held; the dropped prefix is cut off in one go once it is long (O(1) per append)
+  #entries: Notification[] = [];
+  #head = 0;
   readonly #listeners = new Set<JournalListener>();
   #latest: number;
 
@@ -63,7 +65,11 @@ export class MemoryJournal implements NotificationJournal {
     this.#latest += 1;
     const notification = { method, params: { ...body, seq: this.#latest } as NotificationParams<N> } as Notification;
     this.#entries.push(notification);
-    if (this.#entries.length > this.#max) this.#entries.splice(0, this.#entries.length - this.#max);
+    if (this.#entries.length - this.#head > this.#max) this.#head = this.#entries.length - this.#max;
+    if (this.#head >= this.#max) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#head = 0;
+    }
     for (const listener of [...this.#listeners]) {
       try {
         listener(notification);
@@ -75,9 +81,11 @@ export class MemoryJournal implements NotificationJournal {
   }
 
   since(seq: number): Promise<JournalReplay> {
-    const first = this.#entries[0]?.params.seq ?? this.#latest + 1;
+    const first = this.#entries[this.#head]?.params.seq ?? this.#latest + 1;
     const missed = seq >= this.#latest ? 0 : Math.max(0, first - 1 - seq);
-    const notifications = this.#entries.filter((n) => n.params.seq > seq);
+    // seqs are consecutive, so the first to send is at a known index
+    const from = this.#head + Math.max(0, Math.min(this.#entries.length - this.#head, seq + 1 - first));
+    const notifications = this.#entries.slice(from);
     return Promise.resolve({ notifications, missed, latest: this.#latest });
   }
 

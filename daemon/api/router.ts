@@ -32,9 +32,6 @@ export type ApiLog = (event: string, fields?: Readonly<Record<string, ApiLogFiel
 /** Per-call state the router threads through the library to its wrapper. */
 export interface CallState {
   readonly ctx: HandlerContext;
-  /** Takes an in-flight slot; false when the connection has none left (ERR_BUSY). */
-  readonly acquire: () => boolean;
-  readonly release: () => void;
   /** True once the server is stopping (ERR_SHUTTING_DOWN). */
   readonly stopping: () => boolean;
 }
@@ -79,15 +76,9 @@ export class Router {
             : invalidParamsResponse(request.id, parsed.error.issues),
         );
       }
-      // 2. the daemon's state and this connection's share of it
+      // 2. the daemon's state
       if (state.stopping()) throw new ApiError('ERR_SHUTTING_DOWN');
-      if (!state.acquire()) throw new ApiError('ERR_BUSY');
-      let result: unknown;
-      try {
-        result = await handler(parsed.data, state.ctx);
-      } finally {
-        state.release();
-      }
+      const result = await handler(parsed.data, state.ctx);
       // 3. the result as the descriptor says (a handler's bug is ERR_INTERNAL, not a broken answer)
       const checked = descriptor.result.safeParse(result);
       if (!checked.success) {

@@ -84,9 +84,14 @@ export async function readStdin(stdin: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** True for `-`; yargs hands a lone `-` to a string positional as '' (so an empty argument counts as `-` too). */
+function meansStdin(params: string | undefined): boolean {
+  return params === '-' || params === '';
+}
+
 async function paramsFrom(args: RpcArgs, env: RpcEnv): Promise<unknown> {
-  if (args.params !== undefined && args.params !== '-') return parseParams(args.params, 'argument');
-  if (args.params === '-' || env.stdin.isTTY !== true) return parseParams(await readStdin(env.stdin), 'on stdin');
+  if (args.params !== undefined && !meansStdin(args.params)) return parseParams(args.params, 'argument');
+  if (meansStdin(args.params) || env.stdin.isTTY !== true) return parseParams(await readStdin(env.stdin), 'on stdin');
   return undefined;
 }
 

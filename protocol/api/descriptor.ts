@@ -33,8 +33,8 @@ export interface NotificationDescriptor<M extends string = string, P extends Par
   readonly params: P;
 }
 
-/** The errors any method may answer: bad params, a full connection, a stopping daemon, a bug. */
-export const COMMON_ERRORS: readonly ApiErrorName[] = ['ERR_INVALID_PARAMS', 'ERR_BUSY', 'ERR_SHUTTING_DOWN', 'ERR_INTERNAL'];
+/** The errors any method may answer: bad params, a stopping daemon, a bug. */
+export const COMMON_ERRORS: readonly ApiErrorName[] = ['ERR_INVALID_PARAMS', 'ERR_SHUTTING_DOWN', 'ERR_INTERNAL'];
 
 export function defineMethod<const M extends string, P extends ParamsSchema, R extends z.ZodType>(
   d: Omit<MethodDescriptor<M, P, R>, 'kind'>,

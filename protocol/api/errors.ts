@@ -65,14 +65,12 @@ export const API_ERRORS = {
   ERR_TOO_LONG: { code: 1009, message: 'too long' },
   /** A daemon is already running for this home (its socket answers). */
   ERR_DAEMON_RUNNING: { code: 1010, message: 'a daemon is already running for this home' },
-  /** The connection already has the most requests in flight it may; this one was not run. */
-  ERR_BUSY: { code: 1011, message: 'too many requests in flight on this connection' },
   /** The daemon serves no more connections; this one is closed after the error. */
-  ERR_TOO_MANY_CONNECTIONS: { code: 1012, message: 'too many connections' },
+  ERR_TOO_MANY_CONNECTIONS: { code: 1011, message: 'too many connections' },
   /** The daemon is shutting down and takes no new requests. */
-  ERR_SHUTTING_DOWN: { code: 1013, message: 'the daemon is shutting down' },
+  ERR_SHUTTING_DOWN: { code: 1012, message: 'the daemon is shutting down' },
   /** event/subscribe on a connection that is already subscribed. */
-  ERR_ALREADY_SUBSCRIBED: { code: 1014, message: 'this connection is already subscribed' },
+  ERR_ALREADY_SUBSCRIBED: { code: 1013, message: 'this connection is already subscribed' },
 } as const satisfies Record<string, ApiErrorSpec>;
 
 /** A stable error name, e.g. 'ERR_LOCKED'. */
