@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { utf8Encode } from '../../../protocol/bytes.js';
@@ -249,6 +249,28 @@ describe('the profile', function () {
     }
     await writeFile(headerPath(dir), good);
     await s.unlock('pw');
+  });
+
+  it('keeps its directory 0700 and its header 0600', async () => {
+    await service().create({ name: 'A', passphrase: 'pw' });
+    assert.equal((await stat(dir)).mode & 0o777, 0o700);
+    assert.equal((await stat(recordsPath(dir))).mode & 0o777, 0o700);
+    assert.equal((await stat(headerPath(dir))).mode & 0o777, 0o600);
+  });
+
+  it('is ERR_PROFILE_CORRUPT when the profile record was tampered with', async () => {
+    const s = service();
+    await s.create({ name: 'A', passphrase: 'pw' });
+    await s.lock();
+    const db = new Level<Uint8Array, Uint8Array>(recordsPath(dir), { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    const [[key, value]] = (await db.iterator().all()) as [[Uint8Array, Uint8Array]];
+    const changed = Uint8Array.from(value);
+    changed[40]! ^= 1;
+    await db.put(key, changed);
+    await db.close();
+    await rejectsWith(s.unlock('pw'), ProfileErrorCode.PROFILE_CORRUPT);
+    assert.equal(s.unlocked, null);
   });
 
   it('is ERR_PROFILE_CORRUPT when the profile record is gone', async () => {
