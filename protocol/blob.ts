@@ -1,26 +1,33 @@
 /**
  * Blobs: what a pub stores and serves (docs/protocol.md, "Blob").
  *
- *   blob = BLOB_VERSION u8 || nonce [24] || XChaCha20-Poly1305(key = group blobKey, nonce,
+ *   blob = BLOB_VERSION u8 (0x02) || nonce [24] || XChaCha20-Poly1305(key = blobKey, nonce,
  *          ad = BLOB_VERSION u8, plaintext = pad(encoded entry, size - 41)) (ciphertext || tag [16])
  *
- * The total length is always one of BLOB_SIZES, the smallest the entry fits. Nothing in a blob
- * names its group: members find their blobs by trial decryption, so `openBlob` returns null
- * (no exception, no allocation beyond the AEAD attempt) when a blob is not the group's.
+ * blobKey is an epoch's (protocol/group.ts) or a 1:1 conversation's (protocol/direct.ts). The
+ * total length is always one of BLOB_SIZES, the smallest the entry fits. Nothing in a blob
+ * names its group, epoch or conversation: members find their blobs by trial decryption, so
+ * `openBlob` returns null (no exception, no allocation beyond the AEAD attempt) when a blob is
+ * not sealed under the key.
  *
- * blobHash = BLAKE2b-256(key = "snug/v1/blob-hash", whole blob): what pubs dedupe by.
+ * blobHash = BLAKE2b-256(key = "snug/v2/blob-hash", whole blob): what pubs dedupe by.
  */
 import { aeadDecrypt, aeadEncrypt, labelledHash, randomBytes, XCHACHA_NONCE_BYTES } from './crypto.js';
 import { BLOB_HEADER_BYTES, BLOB_OVERHEAD_BYTES, BLOB_SIZES, BLOB_VERSION, LABEL_BLOB_HASH } from './constants.js';
-import { consumeEntry, type Entry } from './entry.js';
+import { consumeGroupEntry, type Entry } from './entry.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
-import type { GroupKeys } from './group.js';
+import type { EpochKeys } from './group.js';
 import { blobSizeFor, pad, unpad } from './padding.js';
 
 const AD = Uint8Array.of(BLOB_VERSION);
 
+/** Anything holding a 32-byte blob key: an epoch's keys or a 1:1 conversation's. */
+export interface BlobKeyHolder {
+  readonly blobKey: Uint8Array;
+}
+
 /** Seals an encoded entry with a caller-chosen 24-byte nonce. For test vectors; use `sealBlob`. */
-export function sealBlobWithNonce(keys: GroupKeys, encodedEntry: Uint8Array, nonce: Uint8Array): Uint8Array {
+export function sealBlobWithNonce(keys: BlobKeyHolder, encodedEntry: Uint8Array, nonce: Uint8Array): Uint8Array {
   if (nonce.length !== XCHACHA_NONCE_BYTES) throw new ProtocolError(ProtocolErrorCode.INVALID_FIELD, 'a blob nonce is 24 bytes');
   const size = blobSizeFor(encodedEntry.length);
   if (size === null) throw new ProtocolError(ProtocolErrorCode.OVERSIZED, 'entry does not fit the largest blob');
@@ -33,7 +40,7 @@ export function sealBlobWithNonce(keys: GroupKeys, encodedEntry: Uint8Array, non
 }
 
 /** Seals an encoded entry into a blob of the group of `keys`, with a fresh random nonce. */
-export function sealBlob(keys: GroupKeys, encodedEntry: Uint8Array): Uint8Array {
+export function sealBlob(keys: BlobKeyHolder, encodedEntry: Uint8Array): Uint8Array {
   return sealBlobWithNonce(keys, encodedEntry, randomBytes(XCHACHA_NONCE_BYTES));
 }
 
@@ -56,7 +63,7 @@ export function checkBlobShape(blob: Uint8Array): void {
  * Throws ProtocolError when the blob's shape is wrong (see `checkBlobShape`) or when an
  * authentic blob holds non-canonical padding (NON_CANONICAL / OVERSIZED).
  */
-export function openBlob(keys: GroupKeys, blob: Uint8Array): Uint8Array | null {
+export function openBlob(keys: BlobKeyHolder, blob: Uint8Array): Uint8Array | null {
   checkBlobShape(blob);
   const nonce = blob.subarray(1, BLOB_HEADER_BYTES);
   const padded = aeadDecrypt(blob.subarray(BLOB_HEADER_BYTES), AD, nonce, keys.blobKey);
@@ -69,13 +76,16 @@ export function openBlob(keys: GroupKeys, blob: Uint8Array): Uint8Array | null {
   return encoded;
 }
 
-/** Opens, decodes and verifies: the group's entry, or null when the blob is not the group's. */
-export function consumeBlob(keys: GroupKeys, blob: Uint8Array): Entry | null {
+/**
+ * Opens, decodes and verifies: the entry of the epoch of `keys` (or the group's genesis, in
+ * epoch 0), or null when the blob is not sealed under the epoch's blob key.
+ */
+export function consumeBlob(keys: EpochKeys, blob: Uint8Array): Entry | null {
   const encoded = openBlob(keys, blob);
-  return encoded === null ? null : consumeEntry(keys, encoded);
+  return encoded === null ? null : consumeGroupEntry(keys, encoded);
 }
 
-/** The pub-visible content hash of a blob: BLAKE2b-256 keyed with "snug/v1/blob-hash". */
+/** The pub-visible content hash of a blob: BLAKE2b-256 keyed with "snug/v2/blob-hash". */
 export function blobHash(blob: Uint8Array): Uint8Array {
   return labelledHash(LABEL_BLOB_HASH, [blob]);
 }

@@ -105,11 +105,33 @@ export function ed25519Verify(signature: Uint8Array, message: Uint8Array, public
  */
 export function ed25519IsValidPublicKey(publicKey: Uint8Array): boolean {
   if (publicKey.length !== ED25519_PUBLIC_KEY_BYTES) return false;
-  try {
-    return s().crypto_core_ed25519_is_valid_point(publicKey);
-  } catch {
-    return false;
-  }
+  return cachedCheck(ed25519Checked, publicKey, () => {
+    try {
+      return s().crypto_core_ed25519_is_valid_point(publicKey);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The point checks cost about as much as a signature verification (a scalar multiplication),
+ * and the same few public keys (a group's authors) come back all the time, so results are kept
+ * in a small bounded map. Keys are public and the check is a pure function of them.
+ */
+const KEY_CHECK_CACHE_MAX = 4096;
+const ed25519Checked = new Map<string, boolean>();
+const x25519Checked = new Map<string, boolean>();
+
+function cachedCheck(cache: Map<string, boolean>, key: Uint8Array, check: () => boolean): boolean {
+  let hex = '';
+  for (const b of key) hex += (b < 16 ? '0' : '') + b.toString(16);
+  const known = cache.get(hex);
+  if (known !== undefined) return known;
+  const ok = check();
+  if (cache.size >= KEY_CHECK_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+  cache.set(hex, ok);
+  return ok;
 }
 
 // ---- Prefix-free labelled signatures ----
@@ -210,12 +232,14 @@ export function x25519IsValidPublicKey(publicKey: Uint8Array): boolean {
   let high = publicKey[31] === 0x7f;
   for (let i = 1; i < 31 && high; i++) high = publicKey[i] === 0xff;
   if (high && publicKey[0]! >= 0xed) return false;
-  try {
-    s().crypto_scalarmult(PROBE_SCALAR, publicKey);
-    return true;
-  } catch {
-    return false;
-  }
+  return cachedCheck(x25519Checked, publicKey, () => {
+    try {
+      s().crypto_scalarmult(PROBE_SCALAR, publicKey);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
@@ -297,7 +321,8 @@ export function wipe(secret: Uint8Array): void {
 
 /**
  * Domain-separated hash: BLAKE2b-256 keyed with the ASCII `label` (at most 64 bytes) over the
- * concatenation of `parts`.
+ * concatenation of `parts`. (BLAKE2b's parameter block holds the key length, so labels of
+ * different lengths never collide.)
  */
 export function labelledHash(label: string, parts: readonly Uint8Array[]): Uint8Array {
   const key = labelEncoder.encode(label);
@@ -306,11 +331,25 @@ export function labelledHash(label: string, parts: readonly Uint8Array[]): Uint8
 }
 
 /**
- * Key derivation: BLAKE2b-256 keyed with `secret` (16..64 bytes) over the ASCII `label`.
+ * Key derivation (v1): BLAKE2b-256 keyed with `secret` (16..64 bytes) over the ASCII `label`.
  */
 export function deriveKey(secret: Uint8Array, label: string): Uint8Array {
   if (secret.length < 16 || secret.length > BLAKE2B_KEY_BYTES_MAX) {
     throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'a derivation secret is 16..64 bytes');
   }
   return blake2b(32, labelEncoder.encode(label), secret);
+}
+
+/**
+ * Key derivation (v2): BLAKE2b-256 keyed with `secret` (16..64 bytes) over
+ * `u8 len(label) || label || parts...`. The length prefix keeps the label and the context
+ * apart (no label with its context reads as another label with another context).
+ */
+export function deriveLabelled(secret: Uint8Array, label: string, parts: readonly Uint8Array[]): Uint8Array {
+  if (secret.length < 16 || secret.length > BLAKE2B_KEY_BYTES_MAX) {
+    throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'a derivation secret is 16..64 bytes');
+  }
+  const l = labelEncoder.encode(label);
+  if (l.length < 1 || l.length > SIGNATURE_LABEL_MAX_BYTES) throw new ProtocolError(ProtocolErrorCode.INVALID_FIELD, 'a label is 1..255 bytes');
+  return blake2bParts(32, [Uint8Array.of(l.length), l, ...parts], secret);
 }

@@ -1,27 +1,39 @@
 /**
  * Entries: the signed, versioned unit of a group log (docs/protocol.md, "Entry").
  *
- *   version u8 (0x01) | kind u8 | author [32] | seq u64 | prev [32] | timestamp u64 |
- *   headCount u8 | heads [32 * headCount] | bodyLength u32 | body | signature [64]
+ *   version u8 (0x02) | kind u8 | epochNumber u32 | epochOpener [32] | author [32] | seq u64 |
+ *   prev [32] | timestamp u64 | headCount u8 | heads [32 * headCount] | bodyLength u32 | body |
+ *   signature [64]
  *
- * - seq counts the author's entries from 1; prev is the id of the author's entry seq - 1
- *   (32 zero bytes exactly when seq is 1). seq and timestamp are u64 limited to 2^53 - 1.
+ * - The epoch (number, opener) names the key epoch the entry belongs to (protocol/group.ts).
+ *   The genesis entry alone carries epoch (0, 32 zero bytes): it opens epoch 0, whose opener is
+ *   its own id, which it cannot contain. Every other entry carries a non-zero opener.
+ * - author is the profile signing key (ed25519); the certificate in the genesis or the author's
+ *   join entry maps it to a member's identity.
+ * - seq counts the author's entries in the group from 1, across epochs (it never restarts); prev
+ *   is the id of the author's entry seq - 1 (32 zero bytes exactly when seq is 1). Two entries
+ *   with one (author, seq) are equivocation, whatever their epochs.
+ * - timestamp: ms since the Unix epoch, 0..8.64e15 (TIMESTAMP_MAX_MS, the range of a Date).
  * - heads are the ids of the latest entries the author had seen from others: strictly
  *   ascending byte order (so sorted and free of duplicates), at most ENTRY_HEADS_MAX.
- * - signature = ed25519(author, "snug/v1/entry" || group binding || all bytes before it).
- * - id = BLAKE2b-256(key = "snug/v1/entry-id", the whole encoded signed entry).
+ * - signature = ed25519(author, u8 13 || "snug/v2/entry" || epoch binding [32] || all bytes
+ *   before the signature). The genesis entry is signed before its group exists, so without a
+ *   binding and under its own label: ed25519(author, u8 15 || "snug/v2/genesis" || bytes).
+ *   Its id is the group id, so it cannot be replayed as the genesis of any other group.
+ * - id = BLAKE2b-256(key = "snug/v2/entry-id", the whole encoded signed entry).
  *
- * Decoding checks structure and canonical form only (not the author key or signature); `verifyEntry` / `consumeEntry` check the
- * signature against a group's keys.
+ * Decoding checks structure, canonical form and the keys in bodies; `consumeEntry` /
+ * `consumeGenesis` (and `verifyEntry`) also check signatures and certificates.
  */
-import { ByteReader, ByteWriter, bytesEqual, compareBytes, isAllZero, isWellFormedText, utf8Decode, utf8Encode } from './bytes.js';
+import { ByteReader, ByteWriter, bytesEqual, compareBytes, isAllZero } from './bytes.js';
+import { verifyCertificate, type Certificate } from './certificate.js';
 import {
   ED25519_PUBLIC_KEY_BYTES,
   ED25519_SIGNATURE_BYTES,
-  ed25519IsValidPublicKey,
-  ed25519Sign,
-  ed25519Verify,
   labelledHash,
+  randomBytes,
+  signLabelled,
+  verifyLabelled,
   type Ed25519KeyPair,
 } from './crypto.js';
 import {
@@ -29,46 +41,26 @@ import {
   ENTRY_HEADS_MAX,
   ENTRY_MAX_BYTES,
   ENTRY_VERSION,
+  GENESIS_SALT_BYTES,
   HASH_BYTES,
   LABEL_ENTRY_ID,
   LABEL_ENTRY_SIGNATURE,
-  REACTION_MAX_BYTES,
-  TEXT_MAX_BYTES,
+  LABEL_GENESIS_SIGNATURE,
+  TIMESTAMP_MAX_MS,
 } from './constants.js';
+import { decodeEntryBody, encodeEntryBody, EntryKind, sortKeys, type EntryContent, type GroupSettings } from './entry-body.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
-import type { GroupKeys } from './group.js';
+import { checkEpochName, epochNameEqual, firstEpoch, nextEpoch, type EpochKeys, type EpochName } from './group.js';
 
-/** The kind byte of an entry; 0 and 6..255 are reserved and rejected. */
-export const EntryKind = {
-  /** body = UTF-8 text, 1..TEXT_MAX_BYTES bytes. */
-  TEXT: 0x01,
-  /** body = target entry id [32] || UTF-8 text, 1..TEXT_MAX_BYTES bytes. */
-  REPLY: 0x02,
-  /** body = target entry id [32] || UTF-8 reaction, 0..REACTION_MAX_BYTES bytes (empty withdraws). */
-  REACTION: 0x03,
-  /** body = target entry id [32] || UTF-8 replacement text, 0..TEXT_MAX_BYTES bytes (empty deletes). */
-  EDIT: 0x04,
-  /** body = op u8 (0x01 add, 0x02 remove) || member public key [32]. */
-  MEMBERSHIP: 0x05,
-} as const;
-export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
+export * from './entry-body.js';
 
-export const MembershipOp = { ADD: 0x01, REMOVE: 0x02 } as const;
-
-export type EntryContent =
-  | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'reply'; readonly target: Uint8Array; readonly text: string }
-  | { readonly kind: 'reaction'; readonly target: Uint8Array; readonly reaction: string }
-  | { readonly kind: 'edit'; readonly target: Uint8Array; readonly text: string }
-  | { readonly kind: 'membership'; readonly op: 'add' | 'remove'; readonly member: Uint8Array };
-
-/** What the author chooses when creating an entry. */
+/** What the author chooses when creating an entry (not a genesis). */
 export interface EntryInit {
-  /** Per-author sequence number, from 1. */
+  /** Per-author sequence number in the group, from 1, never restarting. */
   readonly seq: number;
   /** Id of the author's previous entry; 32 zero bytes (or omitted) for seq 1. */
   readonly prev?: Uint8Array;
-  /** Milliseconds since the Unix epoch. */
+  /** Milliseconds since the Unix epoch, 0..TIMESTAMP_MAX_MS. */
   readonly timestamp: number;
   /** Ids of the latest entries seen from others, in any order; sorted and deduplicated here. */
   readonly heads?: readonly Uint8Array[];
@@ -77,6 +69,8 @@ export interface EntryInit {
 
 /** The fields of an entry that its signature covers (besides the version byte). */
 export interface UnsignedEntry {
+  /** For a genesis entry: (0, 32 zero bytes). */
+  readonly epoch: EpochName;
   readonly author: Uint8Array;
   readonly seq: number;
   readonly prev: Uint8Array;
@@ -92,141 +86,100 @@ export interface Entry extends UnsignedEntry {
   readonly signature: Uint8Array;
 }
 
+/** The genesis content of an entry, narrowed. */
+export type GenesisContent = Extract<EntryContent, { kind: 'genesis' }>;
+
 const ZERO_HASH = new Uint8Array(HASH_BYTES);
-const SIGNATURE_LABEL = new TextEncoder().encode(LABEL_ENTRY_SIGNATURE);
+/** The epoch field of a genesis entry. */
+export const GENESIS_EPOCH_FIELD: EpochName = Object.freeze({ number: 0, opener: ZERO_HASH });
 
 function fail(code: ProtocolErrorCode, message: string): never {
   throw new ProtocolError(code, message);
-}
-
-function checkText(text: string, min: number, max: number, what: string): Uint8Array {
-  if (!isWellFormedText(text)) fail(ProtocolErrorCode.INVALID_FIELD, `${what} has a lone surrogate`);
-  const bytes = utf8Encode(text);
-  if (bytes.length < min || bytes.length > max) fail(ProtocolErrorCode.INVALID_FIELD, `${what} must be ${min}..${max} UTF-8 bytes`);
-  return bytes;
 }
 
 function checkHash(hash: Uint8Array, what: string): void {
   if (hash.length !== HASH_BYTES) fail(ProtocolErrorCode.INVALID_FIELD, `${what} must be ${HASH_BYTES} bytes`);
 }
 
-/** Encodes an entry's content into its kind byte and body. */
-export function encodeEntryBody(content: EntryContent): { kind: EntryKind; body: Uint8Array } {
-  const w = new ByteWriter(64);
-  switch (content.kind) {
-    case 'text':
-      return { kind: EntryKind.TEXT, body: checkText(content.text, 1, TEXT_MAX_BYTES, 'text') };
-    case 'reply':
-      checkHash(content.target, 'reply target');
-      w.raw(content.target).raw(checkText(content.text, 1, TEXT_MAX_BYTES, 'reply text'));
-      return { kind: EntryKind.REPLY, body: w.finish() };
-    case 'reaction':
-      checkHash(content.target, 'reaction target');
-      w.raw(content.target).raw(checkText(content.reaction, 0, REACTION_MAX_BYTES, 'reaction'));
-      return { kind: EntryKind.REACTION, body: w.finish() };
-    case 'edit':
-      checkHash(content.target, 'edit target');
-      w.raw(content.target).raw(checkText(content.text, 0, TEXT_MAX_BYTES, 'edit text'));
-      return { kind: EntryKind.EDIT, body: w.finish() };
-    case 'membership':
-      if (!ed25519IsValidPublicKey(content.member)) fail(ProtocolErrorCode.BAD_KEY, 'membership member is not a usable key');
-      w.u8(content.op === 'add' ? MembershipOp.ADD : MembershipOp.REMOVE).raw(content.member);
-      return { kind: EntryKind.MEMBERSHIP, body: w.finish() };
-    default:
-      return fail(ProtocolErrorCode.INVALID_FIELD, 'unknown entry content kind');
-  }
-}
-
-function decodeText(bytes: Uint8Array, min: number, max: number, what: string): string {
-  if (bytes.length < min) fail(ProtocolErrorCode.INVALID_FIELD, `${what} is shorter than ${min} bytes`);
-  if (bytes.length > max) fail(ProtocolErrorCode.OVERSIZED, `${what} is longer than ${max} bytes`);
-  return utf8Decode(bytes, what);
-}
-
-/** Decodes and validates the body of an entry of kind `kind`. */
-export function decodeEntryBody(kind: number, body: Uint8Array): EntryContent {
-  const r = new ByteReader(body);
-  switch (kind) {
-    case EntryKind.TEXT:
-      return { kind: 'text', text: decodeText(body, 1, TEXT_MAX_BYTES, 'text') };
-    case EntryKind.REPLY: {
-      const target = r.fixed(HASH_BYTES, 'reply target');
-      return { kind: 'reply', target, text: decodeText(r.rest(), 1, TEXT_MAX_BYTES, 'reply text') };
-    }
-    case EntryKind.REACTION: {
-      const target = r.fixed(HASH_BYTES, 'reaction target');
-      return { kind: 'reaction', target, reaction: decodeText(r.rest(), 0, REACTION_MAX_BYTES, 'reaction') };
-    }
-    case EntryKind.EDIT: {
-      const target = r.fixed(HASH_BYTES, 'edit target');
-      return { kind: 'edit', target, text: decodeText(r.rest(), 0, TEXT_MAX_BYTES, 'edit text') };
-    }
-    case EntryKind.MEMBERSHIP: {
-      const op = r.u8('membership op');
-      if (op !== MembershipOp.ADD && op !== MembershipOp.REMOVE) fail(ProtocolErrorCode.INVALID_FIELD, 'unknown membership op');
-      const member = r.fixed(ED25519_PUBLIC_KEY_BYTES, 'membership member');
-      r.end('membership body');
-      if (!ed25519IsValidPublicKey(member)) fail(ProtocolErrorCode.BAD_KEY, 'membership member is not a usable key');
-      return { kind: 'membership', op: op === MembershipOp.ADD ? 'add' : 'remove', member };
-    }
-    default:
-      return fail(ProtocolErrorCode.INVALID_FIELD, `unknown entry kind ${kind}`);
-  }
-}
-
 /** Sorts heads into strictly ascending byte order, dropping duplicates. */
 export function normalizeHeads(heads: readonly Uint8Array[]): Uint8Array[] {
-  const sorted = heads.map((h) => {
-    checkHash(h, 'head');
-    return h.slice();
-  });
-  sorted.sort(compareBytes);
-  return sorted.filter((h, i) => i === 0 || compareBytes(sorted[i - 1]!, h) !== 0);
+  for (const h of heads) checkHash(h, 'head');
+  return sortKeys(heads);
 }
 
 function checkChain(seq: number, prev: Uint8Array): void {
   if (!Number.isSafeInteger(seq) || seq < 1) fail(ProtocolErrorCode.INVALID_FIELD, 'seq must be an integer in 1..2^53-1');
   checkHash(prev, 'prev');
-  if ((seq === 1) !== isAllZero(prev)) {
-    fail(ProtocolErrorCode.INVALID_FIELD, 'prev must be 32 zero bytes exactly when seq is 1');
-  }
+  if ((seq === 1) !== isAllZero(prev)) fail(ProtocolErrorCode.INVALID_FIELD, 'prev must be 32 zero bytes exactly when seq is 1');
 }
 
 function checkHeads(heads: readonly Uint8Array[]): void {
   if (heads.length > ENTRY_HEADS_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `at most ${ENTRY_HEADS_MAX} heads`);
   for (let i = 0; i < heads.length; i++) {
     checkHash(heads[i]!, 'head');
-    if (i > 0 && compareBytes(heads[i - 1]!, heads[i]!) >= 0) {
-      fail(ProtocolErrorCode.NON_CANONICAL, 'heads must be strictly ascending');
-    }
+    if (i > 0 && compareBytes(heads[i - 1]!, heads[i]!) >= 0) fail(ProtocolErrorCode.NON_CANONICAL, 'heads must be strictly ascending');
   }
 }
 
-/** The encoding of an entry without its signature: what (after the prefix) is signed. */
-function encodeUnsigned(fields: UnsignedEntry): ByteWriter {
+function checkTimestamp(timestamp: number): void {
+  if (!Number.isInteger(timestamp) || timestamp < 0 || timestamp > TIMESTAMP_MAX_MS) {
+    fail(ProtocolErrorCode.INVALID_FIELD, `timestamp must be 0..${TIMESTAMP_MAX_MS}`);
+  }
+}
+
+/**
+ * The rules that tie fields together: a genesis is exactly an entry with epoch (0, zero), seq
+ * 1 and no heads, authored by its certificate's signing key; a join is authored by the joiner's
+ * certificate's signing key; every other entry names a proper epoch.
+ */
+function checkShape(fields: UnsignedEntry): void {
+  if (fields.content.kind === 'genesis') {
+    if (fields.epoch.number !== 0 || !isAllZero(fields.epoch.opener) || fields.epoch.opener.length !== HASH_BYTES) {
+      fail(ProtocolErrorCode.INVALID_FIELD, 'a genesis entry carries epoch (0, zero)');
+    }
+    if (fields.seq !== 1) fail(ProtocolErrorCode.INVALID_FIELD, "a genesis entry is its author's first");
+    if (fields.heads.length !== 0) fail(ProtocolErrorCode.INVALID_FIELD, 'a genesis entry has no heads');
+  } else {
+    checkEpochName(fields.epoch);
+  }
+  if ((fields.content.kind === 'genesis' || fields.content.kind === 'join') && !bytesEqual(fields.author, fields.content.certificate.signingKey)) {
+    fail(ProtocolErrorCode.INVALID_FIELD, `a ${fields.content.kind} entry is authored by its certificate's signing key`);
+  }
+}
+
+/** The encoding of an entry without its signature: what (after the label and binding) is signed. */
+function encodeUnsigned(fields: UnsignedEntry): Uint8Array {
   if (fields.author.length !== ED25519_PUBLIC_KEY_BYTES) fail(ProtocolErrorCode.BAD_KEY, 'author must be 32 bytes');
   checkChain(fields.seq, fields.prev);
+  checkTimestamp(fields.timestamp);
   checkHeads(fields.heads);
+  checkShape(fields);
   const { kind, body } = encodeEntryBody(fields.content);
+  if (body.length > ENTRY_BODY_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, 'entry body too long');
   const w = new ByteWriter(200 + body.length + fields.heads.length * HASH_BYTES);
-  w.u8(ENTRY_VERSION).u8(kind).fixed(fields.author, ED25519_PUBLIC_KEY_BYTES).u64(fields.seq);
-  w.fixed(fields.prev, HASH_BYTES).u64(fields.timestamp).u8(fields.heads.length);
+  w.u8(ENTRY_VERSION).u8(kind).u32(fields.epoch.number).fixed(fields.epoch.opener, HASH_BYTES);
+  w.fixed(fields.author, ED25519_PUBLIC_KEY_BYTES).u64(fields.seq).fixed(fields.prev, HASH_BYTES).u64(fields.timestamp);
+  w.u8(fields.heads.length);
   for (const h of fields.heads) w.fixed(h, HASH_BYTES);
   w.bytes32(body, ENTRY_BODY_MAX_BYTES);
-  return w;
+  if (w.length + ED25519_SIGNATURE_BYTES > ENTRY_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, `an entry is at most ${ENTRY_MAX_BYTES} bytes`);
+  return w.finish();
 }
 
-function signingInput(keys: GroupKeys, unsigned: Uint8Array): Uint8Array {
-  const msg = new Uint8Array(SIGNATURE_LABEL.length + keys.binding.length + unsigned.length);
-  msg.set(SIGNATURE_LABEL, 0);
-  msg.set(keys.binding, SIGNATURE_LABEL.length);
-  msg.set(unsigned, SIGNATURE_LABEL.length + keys.binding.length);
-  return msg;
+/** The message signed (before the length-prefixed label): binding || unsigned bytes, or the bytes alone for a genesis. */
+export function signedPayload(binding: Uint8Array | null, unsigned: Uint8Array): Uint8Array {
+  if (binding === null) return unsigned;
+  const out = new Uint8Array(binding.length + unsigned.length);
+  out.set(binding, 0);
+  out.set(unsigned, binding.length);
+  return out;
 }
 
-/** Builds and signs an entry of `author` in the group of `keys`. */
-export function createEntry(keys: GroupKeys, author: Ed25519KeyPair, init: EntryInit): Entry {
+/** Builds and signs an entry of `author` (a profile signing key pair) in the epoch of `keys`. */
+export function createEntry(keys: EpochKeys, author: Ed25519KeyPair, init: EntryInit): Entry {
+  if (init.content.kind === 'genesis') fail(ProtocolErrorCode.INVALID_FIELD, 'use createGenesis for a genesis entry');
   const fields: UnsignedEntry = {
+    epoch: { number: keys.epoch.number, opener: keys.epoch.opener.slice() },
     author: author.publicKey.slice(),
     seq: init.seq,
     prev: (init.prev ?? ZERO_HASH).slice(),
@@ -234,23 +187,67 @@ export function createEntry(keys: GroupKeys, author: Ed25519KeyPair, init: Entry
     heads: normalizeHeads(init.heads ?? []),
     content: init.content,
   };
-  const unsigned = encodeUnsigned(fields).finish();
-  const signature = ed25519Sign(signingInput(keys, unsigned), author.secretKey);
+  const unsigned = encodeUnsigned(fields);
+  const signature = signLabelled(LABEL_ENTRY_SIGNATURE, signedPayload(keys.binding, unsigned), author.secretKey);
   return { version: ENTRY_VERSION, ...fields, signature };
+}
+
+export interface GenesisInit {
+  /** The founder's certificate; its signing key is `founder`'s public key. */
+  readonly certificate: Certificate;
+  readonly timestamp: number;
+  readonly settings: GroupSettings;
+  /** Identity keys of the admins (any order; sorted here); the founder is added if missing. */
+  readonly admins?: readonly Uint8Array[];
+  /** 32 bytes; random when omitted (fixed only for test vectors). */
+  readonly salt?: Uint8Array;
+}
+
+/** A new group: its genesis entry and the group id (= the genesis entry's id). */
+export interface Genesis {
+  readonly entry: Entry;
+  readonly encoding: Uint8Array;
+  readonly groupId: Uint8Array;
+  /** The name of the group's first epoch: (0, groupId). */
+  readonly epoch: EpochName;
+}
+
+/** Builds and signs the genesis entry of a new group, founded by `founder` (profile signing key pair). */
+export function createGenesis(founder: Ed25519KeyPair, init: GenesisInit): Genesis {
+  const content: GenesisContent = {
+    kind: 'genesis',
+    salt: (init.salt ?? randomBytes(GENESIS_SALT_BYTES)).slice(),
+    certificate: init.certificate,
+    settings: { name: init.settings.name, pubs: [...init.settings.pubs], membersMayInvite: init.settings.membersMayInvite },
+    admins: sortKeys([...(init.admins ?? []), init.certificate.identityKey]),
+  };
+  const fields: UnsignedEntry = {
+    epoch: GENESIS_EPOCH_FIELD,
+    author: founder.publicKey.slice(),
+    seq: 1,
+    prev: ZERO_HASH,
+    timestamp: init.timestamp,
+    heads: [],
+    content,
+  };
+  const unsigned = encodeUnsigned(fields);
+  const signature = signLabelled(LABEL_GENESIS_SIGNATURE, unsigned, founder.secretKey);
+  const entry: Entry = { version: ENTRY_VERSION, ...fields, signature };
+  const encoding = encodeEntry(entry);
+  const groupId = entryId(encoding);
+  return { entry, encoding, groupId, epoch: firstEpoch(groupId) };
 }
 
 /** The canonical encoding of a signed entry. */
 export function encodeEntry(entry: Entry): Uint8Array {
   if (entry.version !== ENTRY_VERSION) fail(ProtocolErrorCode.UNSUPPORTED_VERSION, `entry version ${entry.version}`);
-  const w = encodeUnsigned(entry);
-  w.fixed(entry.signature, ED25519_SIGNATURE_BYTES);
-  if (w.length > ENTRY_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, `an entry is at most ${ENTRY_MAX_BYTES} bytes`);
-  return w.finish();
+  const unsigned = encodeUnsigned(entry);
+  return new ByteWriter(unsigned.length + ED25519_SIGNATURE_BYTES).raw(unsigned).fixed(entry.signature, ED25519_SIGNATURE_BYTES).finish();
 }
 
 /**
- * Decodes an entry and checks it is canonical. Does NOT check the signature (see
- * `verifyEntry` / `consumeEntry`). Fails only with ProtocolError.
+ * Decodes an entry and checks it is canonical. Does NOT check the signature or certificates
+ * (see `consumeEntry` / `consumeGenesis`). Fails only with ProtocolError.
  */
 export function decodeEntry(bytes: Uint8Array): Entry {
   if (bytes.length > ENTRY_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, `an entry is at most ${ENTRY_MAX_BYTES} bytes`);
@@ -258,6 +255,7 @@ export function decodeEntry(bytes: Uint8Array): Entry {
   const version = r.u8('entry version');
   if (version !== ENTRY_VERSION) fail(ProtocolErrorCode.UNSUPPORTED_VERSION, `entry version ${version}`);
   const kind = r.u8('entry kind');
+  const epoch = { number: r.u32('epoch number'), opener: r.fixed(HASH_BYTES, 'epoch opener') };
   const author = r.fixed(ED25519_PUBLIC_KEY_BYTES, 'author');
   const seq = r.u64('seq');
   const prev = r.fixed(HASH_BYTES, 'prev');
@@ -270,45 +268,117 @@ export function decodeEntry(bytes: Uint8Array): Entry {
   const signature = r.fixed(ED25519_SIGNATURE_BYTES, 'signature');
   r.end('entry');
   checkChain(seq, prev);
+  checkTimestamp(timestamp);
   checkHeads(heads);
   const content = decodeEntryBody(kind, body);
-  // The author key is checked by signature verification (libsodium rejects small-order and
-  // non-canonical keys there); a point check here would cost as much as the verification.
-  return { version, author, seq, prev, timestamp, heads, content, signature };
+  const fields: UnsignedEntry = { epoch, author, seq, prev, timestamp, heads, content };
+  checkShape(fields);
+  // The author key is checked by signature verification (ed25519Verify rejects keys outside the
+  // prime-order subgroup); a point check here would cost as much again.
+  return { version, ...fields, signature };
 }
 
-/** True when the entry's signature is valid for its author in the group of `keys`. */
-export function verifyEntry(keys: GroupKeys, entry: Entry): boolean {
-  if (entry.version !== ENTRY_VERSION) return false;
+function verifyCertificates(content: EntryContent): boolean {
+  switch (content.kind) {
+    case 'genesis':
+    case 'join':
+    case 'add':
+      return verifyCertificate(content.certificate);
+    default:
+      return true;
+  }
+}
+
+/**
+ * True when `entry` (not a genesis) belongs to the epoch of `keys` and its signature (and the
+ * certificate a join or add carries) verifies.
+ */
+export function verifyEntry(keys: EpochKeys, entry: Entry): boolean {
+  if (entry.version !== ENTRY_VERSION || entry.content.kind === 'genesis') return false;
+  if (!epochNameEqual(entry.epoch, keys.epoch)) return false;
   let unsigned: Uint8Array;
   try {
-    unsigned = encodeUnsigned(entry).finish();
+    unsigned = encodeUnsigned(entry);
   } catch {
     return false;
   }
-  return ed25519Verify(entry.signature, signingInput(keys, unsigned), entry.author);
+  return verifyLabelled(LABEL_ENTRY_SIGNATURE, entry.signature, signedPayload(keys.binding, unsigned), entry.author) && verifyCertificates(entry.content);
 }
 
-/** Decodes and verifies an entry of the group of `keys`; a bad signature is UNAUTHENTIC. */
-export function consumeEntry(keys: GroupKeys, bytes: Uint8Array): Entry {
+/**
+ * Decodes and verifies an entry (not a genesis) of the epoch of `keys`. An entry of another
+ * epoch, a bad signature or a bad certificate is UNAUTHENTIC; a genesis is INVALID_FIELD.
+ */
+export function consumeEntry(keys: EpochKeys, bytes: Uint8Array): Entry {
   const entry = decodeEntry(bytes);
+  if (entry.content.kind === 'genesis') fail(ProtocolErrorCode.INVALID_FIELD, 'a genesis entry is consumed with consumeGenesis');
+  if (!epochNameEqual(entry.epoch, keys.epoch)) fail(ProtocolErrorCode.UNAUTHENTIC, 'entry of another epoch');
   // The signed part is the encoding minus the trailing signature, exactly as received.
   const unsigned = bytes.subarray(0, bytes.length - ED25519_SIGNATURE_BYTES);
-  if (!ed25519Verify(entry.signature, signingInput(keys, unsigned), entry.author)) {
+  if (!verifyLabelled(LABEL_ENTRY_SIGNATURE, entry.signature, signedPayload(keys.binding, unsigned), entry.author)) {
     fail(ProtocolErrorCode.UNAUTHENTIC, 'entry signature does not verify');
   }
+  if (!verifyCertificates(entry.content)) fail(ProtocolErrorCode.UNAUTHENTIC, 'certificate in entry does not verify');
   return entry;
 }
 
-/** The id of an entry: BLAKE2b-256 keyed with "snug/v1/entry-id" over its encoding. */
+/** True when `entry` is a genesis whose founder certificate and signature verify. */
+export function verifyGenesis(entry: Entry): boolean {
+  if (entry.version !== ENTRY_VERSION || entry.content.kind !== 'genesis') return false;
+  let unsigned: Uint8Array;
+  try {
+    unsigned = encodeUnsigned(entry);
+  } catch {
+    return false;
+  }
+  return verifyLabelled(LABEL_GENESIS_SIGNATURE, entry.signature, unsigned, entry.author) && verifyCertificate(entry.content.certificate);
+}
+
+/**
+ * Decodes and verifies a genesis entry; with `expectedGroupId`, checks that its id is that group
+ * id (UNAUTHENTIC otherwise). Not a genesis: INVALID_FIELD.
+ */
+export function consumeGenesis(bytes: Uint8Array, expectedGroupId?: Uint8Array): Entry & { readonly content: GenesisContent } {
+  const entry = decodeEntry(bytes);
+  const content = entry.content;
+  if (content.kind !== 'genesis') fail(ProtocolErrorCode.INVALID_FIELD, 'not a genesis entry');
+  if (expectedGroupId !== undefined && !bytesEqual(entryId(bytes), expectedGroupId)) fail(ProtocolErrorCode.UNAUTHENTIC, 'genesis of another group');
+  const unsigned = bytes.subarray(0, bytes.length - ED25519_SIGNATURE_BYTES);
+  if (!verifyLabelled(LABEL_GENESIS_SIGNATURE, entry.signature, unsigned, entry.author)) fail(ProtocolErrorCode.UNAUTHENTIC, 'genesis signature does not verify');
+  if (!verifyCertificate(content.certificate)) fail(ProtocolErrorCode.UNAUTHENTIC, 'founder certificate does not verify');
+  return { ...entry, content };
+}
+
+/**
+ * Any entry found in a blob of the epoch of `keys`: the genesis (only in epoch 0, and only the
+ * group's own) or an entry of that epoch, verified.
+ */
+export function consumeGroupEntry(keys: EpochKeys, bytes: Uint8Array): Entry {
+  if (bytes.length > 1 && bytes[1] === EntryKind.GENESIS) {
+    if (keys.epoch.number !== 0) fail(ProtocolErrorCode.UNAUTHENTIC, 'a genesis entry belongs to epoch 0');
+    return consumeGenesis(bytes, keys.groupId);
+  }
+  return consumeEntry(keys, bytes);
+}
+
+/** The id of an entry: BLAKE2b-256 keyed with "snug/v2/entry-id" over its encoding. */
 export function entryId(entry: Entry | Uint8Array): Uint8Array {
   const encoded = entry instanceof Uint8Array ? entry : encodeEntry(entry);
   return labelledHash(LABEL_ENTRY_ID, [encoded]);
 }
 
 /**
+ * The epoch a remove-and-re-key entry opens: (its epoch's number + 1, its id). INVALID_FIELD
+ * for any other kind.
+ */
+export function epochOpenedBy(entry: Entry): EpochName {
+  if (entry.content.kind !== 'remove') fail(ProtocolErrorCode.INVALID_FIELD, 'only a remove-and-re-key entry opens an epoch');
+  return nextEpoch(entry.epoch, entryId(entry));
+}
+
+/**
  * True when `a` and `b` prove their author equivocated: same author, same seq, different
- * entries (ids differ). Both should have been verified first.
+ * entries (ids differ), whatever their epochs. Both should have been verified first.
  */
 export function isEquivocation(a: Entry, b: Entry): boolean {
   return a.seq === b.seq && bytesEqual(a.author, b.author) && !bytesEqual(encodeEntry(a), encodeEntry(b));

@@ -70,6 +70,7 @@ export class RecordStore {
   #keys: StoreKeys;
   #closed = false;
   #inFlight = new Set<Promise<unknown>>();
+  readonly #iterators = new Set<ReturnType<Db['iterator']>>();
   readonly #tags = new Map<string, Uint8Array>();
 
   private constructor(path: string, db: Db, keys: StoreKeys) {
@@ -138,28 +139,30 @@ export class RecordStore {
 
   async get(namespace: string, id: Uint8Array): Promise<Uint8Array | undefined> {
     const key = this.#key(namespace, id);
-    const sealed = await this.#track(async () => {
+    // opened inside the tracked operation, so close() cannot wipe the keys in between
+    return this.#track(async () => {
+      let sealed: Uint8Array | undefined;
       try {
-        return await this.#db.get(key);
+        sealed = await this.#db.get(key);
       } catch (err) {
         throw ioError('read', err);
       }
+      return sealed === undefined ? undefined : openRecord(this.#keys, key, sealed).value;
     });
-    if (sealed === undefined) return undefined;
-    return openRecord(this.#keys, key, sealed).value;
   }
 
   /** Several records of one namespace in one read (undefined for each one missing). */
   async getMany(namespace: string, ids: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     const keys = ids.map((id) => this.#key(namespace, id));
-    const sealed = await this.#track(async () => {
+    return this.#track(async () => {
+      let sealed: (Uint8Array | undefined)[];
       try {
-        return await this.#db.getMany(keys);
+        sealed = await this.#db.getMany(keys);
       } catch (err) {
         throw ioError('read', err);
       }
+      return sealed.map((v, i) => (v === undefined ? undefined : openRecord(this.#keys, keys[i]!, v).value));
     });
-    return sealed.map((v, i) => (v === undefined ? undefined : openRecord(this.#keys, keys[i]!, v).value));
   }
 
   /** Writes one record; resolves once it is on disk (sync). */
@@ -193,7 +196,8 @@ export class RecordStore {
 
   /**
    * Every record of `namespace`, in no particular order (the order of the keyed hashes), read
-   * from a snapshot taken when the iteration starts. Each value is opened and checked.
+   * from a snapshot taken when the iteration starts. Each value is opened and checked. close()
+   * ends iterations still open (their next step is ERR_STORE_CLOSED) instead of waiting for them.
    */
   async *iterate(namespace: string): AsyncGenerator<StoredRecord> {
     this.#check();
@@ -203,30 +207,27 @@ export class RecordStore {
     const lte = new Uint8Array(STORAGE_KEY_BYTES).fill(0xff);
     lte.set(tag, 0);
     const it = this.#db.iterator({ gte, lte });
-    let done!: () => void;
-    const finished = new Promise<void>((r) => (done = r));
-    this.#inFlight.add(finished);
+    this.#iterators.add(it);
     try {
       while (true) {
-        let entry: [Uint8Array, Uint8Array] | undefined;
-        try {
-          entry = await it.next();
-        } catch (err) {
-          throw ioError('read', err);
-        }
-        if (entry === undefined) return;
-        const [key, sealed] = entry;
-        if (key.length !== STORAGE_KEY_BYTES) throw new StoreError(StoreErrorCode.CORRUPT, 'a storage key of the wrong length');
-        yield openRecord(this.#keys, key, sealed);
+        const record = await this.#track(async () => {
+          let entry: [Uint8Array, Uint8Array] | undefined;
+          try {
+            entry = await it.next();
+          } catch (err) {
+            throw this.#closed ? new StoreError(StoreErrorCode.CLOSED, 'the store was closed during an iteration', { cause: err }) : ioError('read', err);
+          }
+          if (entry === undefined) return undefined;
+          const [key, sealed] = entry;
+          if (key.length !== STORAGE_KEY_BYTES) throw new StoreError(StoreErrorCode.CORRUPT, 'a storage key of the wrong length');
+          return openRecord(this.#keys, key, sealed);
+        });
+        if (record === undefined) return;
+        yield record;
       }
     } finally {
-      try {
-        await it.close();
-      } catch {
-        // closing an iterator of a database being closed
-      }
-      this.#inFlight.delete(finished);
-      done();
+      this.#iterators.delete(it);
+      await it.close().catch(() => undefined);
     }
   }
 
@@ -244,6 +245,7 @@ export class RecordStore {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#inFlight]);
+    await Promise.allSettled([...this.#iterators].map((it) => it.close()));
     try {
       await this.#db.close();
     } finally {

@@ -7,13 +7,17 @@
 import assert from 'node:assert/strict';
 import { base32Decode, base32Encode } from '../../protocol/base32.js';
 import { bytesEqual, ByteWriter, toHex } from '../../protocol/bytes.js';
+import { ByteReader } from '../../protocol/bytes.js';
 import { checkBlobShape, openBlob, sealBlob, sealBlobWithNonce } from '../../protocol/blob.js';
-import { BLOB_OVERHEAD_BYTES, BLOB_VERSION, ENTRY_HEADS_MAX, LABEL_INVITE_CHECKSUM } from '../../protocol/constants.js';
+import { consumeCertificate, createCertificate, decodeCertificate, encodeCertificate, profileKeysFromSeeds, type Certificate } from '../../protocol/certificate.js';
+import { BLOB_OVERHEAD_BYTES, BLOB_SIZE_LONG, BLOB_SIZE_STANDARD, BLOB_VERSION, ENTRY_HEADS_MAX, GROUP_PUBS_MAX, LABEL_INVITE_CHECKSUM } from '../../protocol/constants.js';
 import { aeadEncrypt, blake2b, labelledHash, ready, sha3_256 } from '../../protocol/crypto.js';
-import { consumeEntry, createEntry, decodeEntry, encodeEntry, type EntryContent } from '../../protocol/entry.js';
+import { consumeDirectEntry, createDirectEntry, decodeDirectEntry, deriveDirectKeys, encodeDirectEntry, type DirectContent, type DirectKeys } from '../../protocol/direct.js';
+import { consumeGroupEntry, createEntry, createGenesis, decodeEntry, encodeEntry, sortKeys, type EntryContent } from '../../protocol/entry.js';
 import { isProtocolError } from '../../protocol/errors.js';
-import { deriveGroupKeys, type GroupKeys } from '../../protocol/group.js';
+import { decodeEpochName, deriveEpochKeys, encodeEpochName, type EpochKeys } from '../../protocol/group.js';
 import { identityFromSeed, onionAddressFromPublicKey, publicKeyFromOnionAddress } from '../../protocol/identity.js';
+import { readPubList, writePubList } from '../../protocol/pub-address.js';
 import { decodeInvite, encodeInvite, encodeInviteBytes } from '../../protocol/invite.js';
 import { pad } from '../../protocol/padding.js';
 import { Prng } from '../helpers/pub-fixtures.js';
@@ -136,49 +140,110 @@ function randomBase32(rng: Prng, maxLen: number): string {
 }
 
 describe('protocol decoders under random and mutated input', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   before(ready);
 
-  let keys: GroupKeys;
+  const h = (n: number) => blake2b(32, Uint8Array.of(n & 0xff, n >> 8));
+  let keys: EpochKeys;
+  let genesisKeys: EpochKeys;
   let entries: Uint8Array[];
+  let certificates: Uint8Array[];
+  let direct: DirectKeys;
+  let directEntries: Uint8Array[];
   before(() => {
-    keys = deriveGroupKeys(blake2b(32, Uint8Array.of(1)));
-    const alice = identityFromSeed(blake2b(32, Uint8Array.of(2)));
-    const target = blake2b(32, Uint8Array.of(3));
-    const heads = Array.from({ length: ENTRY_HEADS_MAX }, (_, i) => blake2b(32, Uint8Array.of(100 + i)));
+    const people = [1, 2, 3].map((i) => {
+      const identity = identityFromSeed(h(i));
+      const profile = profileKeysFromSeeds(h(10 + i), h(20 + i));
+      const cert: Certificate = createCertificate(identity, { signingKey: profile.signing.publicKey, dhKey: profile.dh.publicKey }, 1_700_000_000_000 + i);
+      return { identity, profile, cert };
+    });
+    const [alice, bob, carol] = people as [(typeof people)[0], (typeof people)[0], (typeof people)[0]];
+    certificates = people.map((p) => encodeCertificate(p.cert));
+    const genesis = createGenesis(alice.profile.signing, {
+      certificate: alice.cert,
+      timestamp: 1_700_000_000_000,
+      settings: { name: 'fuzz 🍺', pubs: [identityFromSeed(h(40)).address, 'ws://127.0.0.1:8080'], membersMayInvite: true },
+      admins: [bob.identity.publicKey],
+      salt: h(41),
+    });
+    genesisKeys = deriveEpochKeys(h(42), genesis.groupId, genesis.epoch);
+    keys = genesisKeys;
+    const target = h(3);
+    const heads = Array.from({ length: ENTRY_HEADS_MAX }, (_, i) => h(100 + i));
     const contents: EntryContent[] = [
       { kind: 'text', text: 'hello' },
       { kind: 'text', text: 'grüße 😀 \ufeff' },
       { kind: 'reply', target, text: 'ok' },
       { kind: 'reaction', target, reaction: '👍' },
       { kind: 'reaction', target, reaction: '' },
-      { kind: 'edit', target, text: '' },
-      { kind: 'membership', op: 'add', member: alice.publicKey },
+      { kind: 'edit', target, text: 'fixed' },
+      { kind: 'delete', target },
+      { kind: 'invite', inviteId: h(5).subarray(0, 16), includesHistory: true, expires: 1_800_000_000_000, uses: 3 },
+      { kind: 'join', invite: target, certificate: carol.cert },
+      { kind: 'add', certificate: bob.cert },
+      { kind: 'remove', removed: sortKeys([bob.identity.publicKey, carol.identity.publicKey]), keyPackage: h(6) },
+      { kind: 'leave' },
+      { kind: 'role', member: bob.identity.publicKey, role: 'admin' },
+      { kind: 'pubs', pubs: [identityFromSeed(h(43)).address, 'ws://127.0.0.1:1'] },
+      { kind: 'hide', target },
     ];
-    entries = contents.map((content, i) =>
-      encodeEntry(createEntry(keys, alice, { seq: i + 1, prev: i === 0 ? undefined : target, timestamp: 1_700_000_000_000 + i, heads: heads.slice(0, i * 3), content })),
+    entries = [
+      genesis.encoding,
+      ...contents.map((content, i) =>
+        encodeEntry(
+          createEntry(keys, content.kind === 'join' ? carol.profile.signing : alice.profile.signing, {
+            seq: content.kind === 'join' ? 1 : i + 2,
+            prev: content.kind === 'join' ? undefined : target,
+            timestamp: 1_700_000_000_000 + i,
+            heads: heads.slice(0, i % 6 === 0 ? ENTRY_HEADS_MAX : i),
+            content,
+          }),
+        ),
+      ),
+    ];
+    direct = deriveDirectKeys({ identityKey: alice.identity.publicKey, dh: alice.profile.dh }, { identityKey: bob.identity.publicKey, dhKey: bob.profile.dh.publicKey });
+    const directContents: DirectContent[] = [
+      { kind: 'text', text: 'psst' },
+      { kind: 'reply', target, text: 'ja 👋' },
+      { kind: 'reaction', target, reaction: '❤️' },
+      { kind: 'edit', target, text: 'x' },
+      { kind: 'delete', target },
+    ];
+    directEntries = directContents.map((content, i) =>
+      encodeDirectEntry(
+        createDirectEntry(direct, i % 2 === 0 ? alice.identity.publicKey : bob.identity.publicKey, {
+          seq: i + 1,
+          prev: i === 0 ? undefined : target,
+          timestamp: 1_700_000_000_000 + i,
+          heads: heads.slice(0, i * 4),
+          content,
+        }),
+      ),
     );
   });
 
-  it('decodes entries to values that re-encode identically, or fails with a ProtocolError', () => {
+  /** Mutated inputs of one family: mostly one to three mutations of a valid input, some noise. */
+  function mutated(rng: Prng, seeds: readonly Uint8Array[], i: number, noiseMax: number): Uint8Array {
+    if (i % 20 === 0) return rng.bytes(rng.int(noiseMax)); // pure noise
+    let input = rng.pick(seeds);
+    const rounds = 1 + rng.int(3);
+    for (let k = 0; k < rounds; k++) input = mutateBytes(rng, input, seeds);
+    return input;
+  }
+
+  it('decodes group entries of every kind to values that re-encode identically, or fails with a ProtocolError', () => {
     const rng = new Prng(SEED);
     let verified = 0;
     const out = property(
       RUNS,
-      (i) => {
-        if (i % 20 === 0) return rng.bytes(rng.int(800)); // pure noise
-        let input = rng.pick(entries);
-        const rounds = 1 + rng.int(3);
-        for (let k = 0; k < rounds; k++) input = mutateBytes(rng, input, entries);
-        return input;
-      },
+      (i) => mutated(rng, entries, i, 800),
       (input) => {
         const entry = decodeEntry(input);
         if (verified < 2000 && rng.chance(0.05)) {
-          // A sample through the full path: signature checks are ~8.5k/s, so only some.
+          // A sample through the full path: signature checks are ~5k/s, so only some.
           verified++;
           try {
-            consumeEntry(keys, input);
+            consumeGroupEntry(keys, input);
           } catch (err) {
             if (!isProtocolError(err)) throw err;
           }
@@ -191,12 +256,82 @@ describe('protocol decoders under random and mutated input', function () {
     assert.ok(out.rejected > RUNS / 2);
   });
 
+  it('decodes 1:1 entries to values that re-encode identically, or fails with a ProtocolError', () => {
+    const rng = new Prng(SEED + 10);
+    const out = property(
+      RUNS,
+      (i) => mutated(rng, directEntries, i, 600),
+      (input) => {
+        const entry = decodeDirectEntry(input);
+        if (rng.chance(0.05)) {
+          try {
+            consumeDirectEntry(direct, input);
+          } catch (err) {
+            if (!isProtocolError(err)) throw err;
+          }
+        }
+        return bytesEqual(encodeDirectEntry(entry), input);
+      },
+      toHex,
+    );
+    assert.ok(out.accepted > 100, `too few mutated direct entries decoded (${out.accepted})`);
+    assert.ok(out.rejected > RUNS / 2);
+  });
+
+  it('decodes certificates to values that re-encode identically, or fails with a ProtocolError', () => {
+    const rng = new Prng(SEED + 11);
+    let verified = 0;
+    const out = property(
+      RUNS,
+      (i) => mutated(rng, certificates, i, 200),
+      (input) => {
+        const cert = decodeCertificate(input);
+        if (verified < 2000 && rng.chance(0.05)) {
+          verified++;
+          try {
+            consumeCertificate(input);
+          } catch (err) {
+            if (!isProtocolError(err)) throw err;
+          }
+        }
+        return bytesEqual(encodeCertificate(cert), input);
+      },
+      toHex,
+    );
+    assert.ok(out.accepted > 100, `too few mutated certificates decoded (${out.accepted})`);
+    assert.ok(out.rejected > RUNS / 2);
+  });
+
+  it('decodes epoch names and pub lists to values that re-encode identically, or fails with a ProtocolError', () => {
+    const rng = new Prng(SEED + 12);
+    const names = [encodeEpochName({ number: 0, opener: h(1) }), encodeEpochName({ number: 0xffff_ffff, opener: h(2) })];
+    const w = new ByteWriter();
+    writePubList(w, [identityFromSeed(h(44)).address, 'ws://127.0.0.1:443', identityFromSeed(h(45)).address], GROUP_PUBS_MAX);
+    const lists = [w.finish(), Uint8Array.of(0), Uint8Array.of(1, 2, 0, 80)];
+    const out = property(
+      RUNS,
+      (i) => (i % 2 === 0 ? { name: true, bytes: mutated(rng, names, i, 40) } : { name: false, bytes: mutated(rng, lists, i, 120) }),
+      ({ name, bytes }) => {
+        if (name) return bytesEqual(encodeEpochName(decodeEpochName(bytes)), bytes);
+        const r = new ByteReader(bytes);
+        const pubs = readPubList(r, GROUP_PUBS_MAX);
+        r.end('pub list');
+        const again = new ByteWriter();
+        writePubList(again, pubs, GROUP_PUBS_MAX);
+        return bytesEqual(again.finish(), bytes);
+      },
+      ({ bytes }) => toHex(bytes),
+    );
+    assert.ok(out.accepted > 1000, `too few decoded (${out.accepted})`);
+    assert.ok(out.rejected > RUNS / 4);
+  });
+
   it('opens blobs to entries that re-seal identically, or returns null, or fails with a ProtocolError', () => {
     const rng = new Prng(SEED + 1);
     const sealed = entries.map((e) => sealBlob(keys, e));
     /** Authentic blobs around a mutated padded plaintext: what only a (buggy) member could send. */
     function authentic(): Uint8Array {
-      const size = rng.chance(0.9) ? 2048 : 8192;
+      const size = rng.chance(0.9) ? BLOB_SIZE_STANDARD : BLOB_SIZE_LONG;
       const entry = rng.pick(entries);
       let padded = pad(entry, size - BLOB_OVERHEAD_BYTES);
       if (rng.chance(0.8)) {
@@ -215,7 +350,7 @@ describe('protocol decoders under random and mutated input', function () {
       RUNS,
       (i) => {
         const r = i % 10;
-        if (r === 0) return rng.bytes(rng.int(3000)); // wrong lengths, almost always
+        if (r === 0) return rng.bytes(rng.int(6000)); // wrong lengths, almost always
         if (r === 1) return authentic();
         if (r === 2) return sealBlob(keys, rng.pick(entries));
         const blob = rng.pick(sealed).slice();
@@ -237,6 +372,7 @@ describe('protocol decoders under random and mutated input', function () {
     );
     assert.ok(opened > RUNS / 10, `too few blobs opened (${opened})`);
     assert.ok(out.rejected > 1000);
+    assert.ok(genesisKeys.epoch.number === 0);
   });
 
   it('decodes invites to values that re-encode to the same text, or fails with a ProtocolError', () => {

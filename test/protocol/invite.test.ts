@@ -4,7 +4,7 @@ import { fromHex, toHex } from '../../protocol/bytes.js';
 import { INVITE_PUBS_MAX } from '../../protocol/constants.js';
 import { labelledHash, ready } from '../../protocol/crypto.js';
 import { ProtocolErrorCode } from '../../protocol/errors.js';
-import { generateGroupSecret } from '../../protocol/group.js';
+import { generateEpochSecret as generateGroupSecret } from '../../protocol/group.js';
 import { generateIdentity } from '../../protocol/identity.js';
 import { decodeInvite, decodeInviteBytes, encodeInvite, encodeInviteBytes, parsePubAddress, type Invite } from '../../protocol/invite.js';
 import { codeOf, readVectors, type InviteVector } from '../helpers/vectors.js';

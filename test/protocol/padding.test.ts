@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BLOB_SIZES } from '../../protocol/constants.js';
+import { BLOB_SIZE_LONG, BLOB_SIZE_MAX, BLOB_SIZE_STANDARD, BLOB_SIZES } from '../../protocol/constants.js';
 import { ProtocolErrorCode } from '../../protocol/errors.js';
 import { blobSizeFor, pad, unpad } from '../../protocol/padding.js';
 import { codeOf } from '../helpers/vectors.js';
@@ -12,11 +12,12 @@ describe('protocol/padding', () => {
   });
 
   it('picks the smallest blob size the data fits, and none past the largest', () => {
+    assert.deepEqual(BLOB_SIZES, [5120, 20480, 65536, 131072]);
     assert.equal(blobSizeFor(0), BLOB_SIZES[0]);
-    assert.equal(blobSizeFor(2048 - 45), 2048);
-    assert.equal(blobSizeFor(2048 - 44), 8192);
-    assert.equal(blobSizeFor(131072 - 45), 131072);
-    assert.equal(blobSizeFor(131072 - 44), null);
+    assert.equal(blobSizeFor(BLOB_SIZE_STANDARD - 45), BLOB_SIZE_STANDARD);
+    assert.equal(blobSizeFor(BLOB_SIZE_STANDARD - 44), BLOB_SIZE_LONG);
+    assert.equal(blobSizeFor(BLOB_SIZE_MAX - 45), BLOB_SIZE_MAX);
+    assert.equal(blobSizeFor(BLOB_SIZE_MAX - 44), null);
   });
 
   it('rejects non-zero fill as non-canonical', () => {

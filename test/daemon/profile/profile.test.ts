@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { utf8Encode } from '../../../protocol/bytes.js';
@@ -119,26 +119,25 @@ describe('the profile', function () {
     assert.equal(s.failures, 0);
   });
 
-  it('slows repeated wrong passphrases with a delay that doubles, and resets it on success', async () => {
-    const s = service({ failureDelayBaseMs: 60, failureDelayMaxMs: 200 });
+  it('slows repeated wrong passphrases with a delay that doubles, and resets it on success', async function () {
+    this.timeout(20_000);
+    const s = service({ failureDelayBaseMs: 500, failureDelayMaxMs: 1500 });
     await s.create({ name: 'A', passphrase: 'right' });
     await s.lock();
-    assert.deepEqual([0, 1, 2, 3, 4, 5].map((n) => s.failureDelay(n)), [0, 60, 120, 200, 200, 200]);
+    assert.deepEqual([0, 1, 2, 3, 4, 5].map((n) => s.failureDelay(n)), [0, 500, 1000, 1500, 1500, 1500]);
     const timed = async (pw: string): Promise<number> => {
       const t = performance.now();
       await s.unlock(pw).catch((err: unknown) => { if (!isProfileError(err, ProfileErrorCode.BAD_PASSPHRASE)) throw err; });
       return performance.now() - t;
     };
-    const first = await timed('w1');
-    const second = await timed('w2');
-    const third = await timed('w3');
-    assert.ok(second >= 55, `the second attempt waited ${second} ms`);
-    assert.ok(third >= 115, `the third attempt waited ${third} ms`);
-    assert.ok(first < second, 'the first attempt does not wait');
-    assert.ok((await timed('right')) >= 190, 'even the right passphrase waits out the delay');
+    await timed('w1');
+    assert.equal(s.failures, 1);
+    assert.ok((await timed('w2')) >= 495, 'the second attempt waits 500 ms');
+    assert.ok((await timed('w3')) >= 995, 'the third attempt waits 1 s');
+    assert.ok((await timed('right')) >= 1495, 'even the right passphrase waits out the delay (capped at 1.5 s)');
     assert.equal(s.failures, 0);
     await s.lock();
-    assert.ok((await timed('w4')) < 55, 'a success resets the delay');
+    assert.ok((await timed('w4')) < 495, 'a success resets the delay');
   });
 
   it('lets an aborted wait end with ERR_PROFILE_ABORTED', async () => {
@@ -250,6 +249,28 @@ describe('the profile', function () {
     }
     await writeFile(headerPath(dir), good);
     await s.unlock('pw');
+  });
+
+  it('keeps its directory 0700 and its header 0600', async () => {
+    await service().create({ name: 'A', passphrase: 'pw' });
+    assert.equal((await stat(dir)).mode & 0o777, 0o700);
+    assert.equal((await stat(recordsPath(dir))).mode & 0o777, 0o700);
+    assert.equal((await stat(headerPath(dir))).mode & 0o777, 0o600);
+  });
+
+  it('is ERR_PROFILE_CORRUPT when the profile record was tampered with', async () => {
+    const s = service();
+    await s.create({ name: 'A', passphrase: 'pw' });
+    await s.lock();
+    const db = new Level<Uint8Array, Uint8Array>(recordsPath(dir), { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    const [[key, value]] = (await db.iterator().all()) as [[Uint8Array, Uint8Array]];
+    const changed = Uint8Array.from(value);
+    changed[40]! ^= 1;
+    await db.put(key, changed);
+    await db.close();
+    await rejectsWith(s.unlock('pw'), ProfileErrorCode.PROFILE_CORRUPT);
+    assert.equal(s.unlocked, null);
   });
 
   it('is ERR_PROFILE_CORRUPT when the profile record is gone', async () => {

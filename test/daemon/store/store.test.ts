@@ -191,6 +191,14 @@ describe('the encrypted record store', () => {
     for (let i = 0; i < 20; i++) assert.deepEqual(await store.get('a', Uint8Array.of(i)), Uint8Array.of(i));
   });
 
+  it('closes without waiting for an iteration left open, whose next step is ERR_STORE_CLOSED', async () => {
+    for (let i = 0; i < 3; i++) await store!.put('a', Uint8Array.of(i), Uint8Array.of(i));
+    const it = store!.iterate('a');
+    assert.equal((await it.next()).done, false);
+    await store!.close();
+    await rejectsWith(it.next(), StoreErrorCode.CLOSED);
+  });
+
   it('is ERR_STORE_BUSY while another handle holds the database', async () => {
     await rejectsWith(RecordStore.open(dir!, dataKey), StoreErrorCode.BUSY);
   });
