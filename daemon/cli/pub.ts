@@ -36,26 +36,13 @@ export function withPubOptions<T>(y: Argv<T>) {
     .option('stats-interval', { type: 'string', requiresArg: true, describe: `how often the stats line is logged (0 = never; default ${D.statsIntervalMs / 1000}s)` });
 }
 
-export interface RawPubArgs extends RawTorArgs {
-  readonly home: string;
-  readonly listen?: string | undefined;
-  readonly 'pow-difficulty'?: string | undefined;
-  readonly 'max-blob-size'?: string | undefined;
-  readonly 'max-frame-size'?: string | undefined;
-  readonly 'posts-per-second'?: string | undefined;
-  readonly 'post-burst'?: string | undefined;
-  readonly 'requests-per-second'?: string | undefined;
-  readonly 'request-burst'?: string | undefined;
-  readonly 'max-inflight'?: string | undefined;
-  readonly 'max-connections'?: string | undefined;
-  readonly quota?: string | undefined;
-  readonly retention?: string | undefined;
-  readonly 'max-page-blobs'?: string | undefined;
-  readonly 'max-page-size'?: string | undefined;
-  readonly 'prune-interval'?: string | undefined;
-  readonly 'stats-interval'?: string | undefined;
-  readonly 'log-format'?: string | undefined;
-}
+/** The pub's own value flags, as yargs names them (each a string as given, or absent). */
+type PubFlag =
+  | 'listen' | 'pow-difficulty' | 'max-blob-size' | 'max-frame-size' | 'posts-per-second' | 'post-burst'
+  | 'requests-per-second' | 'request-burst' | 'max-inflight' | 'max-connections' | 'quota' | 'retention'
+  | 'max-page-blobs' | 'max-page-size' | 'prune-interval' | 'stats-interval' | 'log-format';
+
+export type RawPubArgs = RawTorArgs & { readonly home: string } & { readonly [K in PubFlag]?: string | undefined };
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 const TIME_UNITS: Record<string, number> = { ms: 1, '': 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -17,14 +17,10 @@ export const TOR_OPTION_FLAGS: Readonly<Record<TorOption, string>> = {
   allowPassword: '--tor-allow-password',
 };
 
-export interface RawTorArgs {
-  readonly 'tor-bin'?: string | undefined;
-  readonly 'tor-control'?: string | undefined;
-  readonly 'tor-socks'?: string | undefined;
-  readonly 'tor-config'?: string | undefined;
-  readonly 'tor-cookie'?: string | undefined;
+/** The Tor flags as yargs names them: strings as given, and one switch. */
+export type RawTorArgs = { readonly [K in 'tor-bin' | 'tor-control' | 'tor-socks' | 'tor-config' | 'tor-cookie']?: string | undefined } & {
   readonly 'tor-allow-password'?: boolean | undefined;
-}
+};
 
 /** Tor options accepted by `daemon`, `pub` and `demo`. */
 export function withTorOptions<T>(y: Argv<T>) {

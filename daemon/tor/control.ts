@@ -11,6 +11,7 @@ import { connect, type Socket } from 'node:net';
 import debugFactory from 'debug';
 import { settleWithin } from '../abort.js';
 import { TypedEventTarget } from '../events.js';
+import { onceEvent } from '../once-event.js';
 import {
   CONTROL_COMMAND_TIMEOUT_MS,
   CONTROL_CONNECT_TIMEOUT_MS,
@@ -71,21 +72,17 @@ export class TorControl extends TypedEventTarget<ControlEvents> {
     const where = describeControl(to);
     const timeoutMs = init.connectTimeoutMs ?? CONTROL_CONNECT_TIMEOUT_MS;
     const socket = isControlSocket(to) ? connect({ path: to.socketPath }) : connect({ host: to.host, port: to.port });
-    return settleWithin<TorControl>(
+    return onceEvent<TorControl>(
+      socket,
+      {
+        event: 'connect',
+        value: () => new TorControl(socket, init),
+        failed: (err) => new TorError(TorErrorCode.CONTROL_CLOSED, `cannot connect to the control port ${where}`, { cause: err }),
+      },
       { timeoutMs, ...(init.signal ? { signal: init.signal } : {}) },
       {
         timeout: () => new TorError(TorErrorCode.CONTROL_TIMEOUT, `control port ${where} did not accept in ${timeoutMs} ms`),
         aborted: () => new TorError(TorErrorCode.ABORTED, 'aborted while connecting to the control port'),
-      },
-      (resolve, reject) => {
-        const onConnect = () => resolve(new TorControl(socket, init));
-        const onError = (err: Error) => reject(new TorError(TorErrorCode.CONTROL_CLOSED, `cannot connect to the control port ${where}`, { cause: err }));
-        socket.once('connect', onConnect);
-        socket.once('error', onError);
-        return () => {
-          socket.off('connect', onConnect);
-          socket.off('error', onError);
-        };
       },
     ).catch((err: unknown) => {
       socket.destroy();

@@ -416,7 +416,11 @@ export class TorService extends TypedEventTarget<TorServiceEvents> {
     if (!Number.isInteger(progress) || progress < 0 || progress > 100) return;
     // A bootstrap problem ("STATUS_CLIENT WARN BOOTSTRAP ... WARNING=... REASON=...").
     const warning = kw.get('WARNING');
-    if (warning !== undefined) this.#lastWarning = kw.has('REASON') ? `${warning} (${kw.get('REASON')})` : warning;
+    if (warning !== undefined) {
+      const reason = kw.get('REASON');
+      const host = kw.get('HOSTADDR');
+      this.#lastWarning = `${warning}${reason !== undefined ? ` (${reason})` : ''}${host !== undefined ? ` connecting to ${host}` : ''}`;
+    }
     this.#setProgress(progress, kw.get('SUMMARY') ?? '');
   }
 

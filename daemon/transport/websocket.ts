@@ -3,25 +3,17 @@
  * DialError on error, timeout or abort (and then terminates the socket).
  */
 import type { WebSocket } from 'ws';
-import { settleWithin } from '../abort.js';
+import { onceEvent } from '../once-event.js';
 import { DialError, DialErrorCode } from './types.js';
 
 export function openWebSocket(ws: WebSocket, timeoutMs: number, signal?: AbortSignal): Promise<WebSocket> {
-  return settleWithin<WebSocket>(
+  return onceEvent<WebSocket>(
+    ws,
+    { event: 'open', value: () => ws, failed: (err) => new DialError(DialErrorCode.FAILED, 'dial failed', { cause: err }) },
     { timeoutMs, ...(signal ? { signal } : {}) },
     {
       timeout: () => new DialError(DialErrorCode.TIMEOUT, `dial timed out after ${timeoutMs} ms`),
       aborted: () => new DialError(DialErrorCode.ABORTED, 'dial aborted'),
-    },
-    (resolve, reject) => {
-      const onOpen = () => resolve(ws);
-      const onError = (err: Error) => reject(new DialError(DialErrorCode.FAILED, 'dial failed', { cause: err }));
-      ws.once('open', onOpen);
-      ws.once('error', onError);
-      return () => {
-        ws.off('open', onOpen);
-        ws.off('error', onError);
-      };
     },
   ).catch((err: unknown) => {
     ws.on('error', () => {}); // swallow late errors from a socket we give up on

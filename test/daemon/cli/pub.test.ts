@@ -123,6 +123,23 @@ describe('snug pub (command line)', function () {
     assert.ok(!r.stderr.includes('c3c3c3c3'), 'no content in the logs');
   });
 
+  it('with --log-format text logs readable lines instead of JSON', async () => {
+    const r = start(['pub', '--home', home, '--listen', '127.0.0.1:0', '--log-format', 'text', '--stats-interval', '0']);
+    await waitForLine(r, /^pub listening: /m);
+    r.child.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
+    const lines = r.stderr.trim().split('\n');
+    assert.ok(lines.every((l) => /^\d\d:\d\d:\d\d [a-z]/.test(l)), r.stderr);
+    assert.deepEqual(lines.map((l) => l.split(' ')[1]), ['listening', 'stopping', 'stopped']);
+  });
+
+  it('exits 2 naming ERR_USAGE for a --log-format other than json or text', async () => {
+    const c = captureIo();
+    assert.equal(await main(['pub', '--home', home, '--listen', '127.0.0.1:0', '--log-format', 'xml'], c.io), 2);
+    assert.equal(c.err.length, 1);
+    assert.match(c.err[0]!, USAGE_LINE);
+  });
+
   it('stops on SIGINT too, and keeps its blobs for the next run', async () => {
     const first = start(['pub', '--home', home, '--listen', '127.0.0.1:0', '--pow-difficulty', '0']);
     const m = await waitForLine(first, /^pub listening: (ws:\/\/\S+)$/m);

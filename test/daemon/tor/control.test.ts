@@ -39,7 +39,8 @@ describe('daemon/tor/control', () => {
       const port = (server.address() as AddressInfo).port;
       return new TorService({
         dataDir: dir,
-        options: { mode: 'attach', control: { host: '127.0.0.1', port }, socks: { host: '127.0.0.1', port: 9 } },
+        // a password allowed, so that 'offers only a password while we have none' reaches that check
+        options: { mode: 'attach', control: { host: '127.0.0.1', port }, socks: { host: '127.0.0.1', port: 9 }, allowPassword: true },
         controlTimeoutMs,
       });
     }

@@ -180,11 +180,25 @@ describe('daemon/tor/service', function () {
       if (handTor) await terminate(handTor, 3_000);
     });
 
+    it('refuses that tor without --tor-cookie (ERR_TOR_UNSAFE_AUTH): it cannot prove it is tor', async () => {
+      const attached = new TorService({
+        dataDir: join(dir, 'snug-nocookie'),
+        options: { mode: 'attach', control: { host: '127.0.0.1', port: controlPort }, socks: { host: '127.0.0.1', port: socksPort } },
+      });
+      await assert.rejects(attached.start(), (err: unknown) => isTorError(err, TorErrorCode.UNSAFE_AUTH));
+      await attached.stop();
+    });
+
     it('authenticates with the cookie, publishes an onion service reachable from another tor, and leaves that tor running', async function () {
       this.timeout(90_000);
       const attached = new TorService({
         dataDir: join(dir, 'snug'),
-        options: { mode: 'attach', control: { host: '127.0.0.1', port: controlPort }, socks: { host: '127.0.0.1', port: socksPort } },
+        options: {
+          mode: 'attach',
+          control: { host: '127.0.0.1', port: controlPort },
+          socks: { host: '127.0.0.1', port: socksPort },
+          cookieFile: join(dir, 'data', 'control_auth_cookie'),
+        },
       });
       try {
         await attached.start();
@@ -250,7 +264,7 @@ describe('daemon/tor/service', function () {
     function attach(pw: string | undefined): TorService {
       return new TorService({
         dataDir: join(dir, 'snug'),
-        options: { mode: 'attach', control: { host: '127.0.0.1', port: controlPort }, socks: { host: '127.0.0.1', port: 9 } },
+        options: { mode: 'attach', control: { host: '127.0.0.1', port: controlPort }, socks: { host: '127.0.0.1', port: 9 }, allowPassword: true },
         ...(pw !== undefined ? { password: pw } : {}),
       });
     }
@@ -263,6 +277,16 @@ describe('daemon/tor/service', function () {
       } finally {
         await service.stop();
       }
+    });
+
+    it('refuses the password without --tor-allow-password (ERR_TOR_UNSAFE_AUTH)', async () => {
+      const service = new TorService({
+        dataDir: join(dir, 'snug'),
+        options: { mode: 'attach', control: { host: '127.0.0.1', port: controlPort }, socks: { host: '127.0.0.1', port: 9 } },
+        password,
+      });
+      await assert.rejects(service.start(), (err: unknown) => isTorError(err, TorErrorCode.UNSAFE_AUTH));
+      await service.stop();
     });
 
     it('fails with a typed error on a wrong password', async () => {
