@@ -61,6 +61,7 @@ export class NetworkService extends TypedEventTarget<NetworkEvents> {
     this.#init = init;
     this.#tor = init.transport === 'tor' ? new TorService({ dataDir: init.torDir, options: init.tor }) : null;
     this.#tor?.addEventListener('progress', (e) => {
+      this.#log('tor-bootstrap', { percent: e.detail.bootstrap });
       this.emit('progress', e.detail);
       this.emit('change', this.status);
     });

@@ -144,12 +144,19 @@ export class SessionService {
     });
   }
 
+  /** Journal, API, network; if any of them fails the profile is locked again (no half-open state). */
   async #online(profile: UnlockedProfile): Promise<void> {
-    const journal = await this.#c.openJournal(profile);
-    this.#journal = journal;
-    this.#last = '';
-    this.#c.api.setJournal(journal);
-    await this.#c.network.online(profile.identity.seed);
+    try {
+      const journal = await this.#c.openJournal(profile);
+      this.#journal = journal;
+      this.#last = '';
+      this.#c.api.setJournal(journal);
+      await this.#c.network.online(profile.identity.seed);
+    } catch (err) {
+      this.#c.log('online-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') });
+      await this.#lock().catch(() => undefined);
+      throw err;
+    }
   }
 
   async #lock(): Promise<void> {
