@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApiClient } from '../../daemon/api/client.js';
 import { isApiError } from '../../protocol/api/errors.js';
@@ -86,6 +86,16 @@ describe('snug daemon', function () {
       assert.match(line, new RegExp(`\\b${first.child.pid}\\b`));
       const status = await callOnce(first, (c) => c.call('daemon/status'));
       assert.equal(status.pid, first.child.pid);
+    });
+
+    it('refuses a second daemon by the live socket even when the lock file was removed', async () => {
+      const first = await start();
+      await rm(join(home, 'daemon.lock'));
+      const second = spawnDaemon(home);
+      running.push(second);
+      assert.equal((await second.exited).code, 1);
+      assert.match(second.stderr(), /\(ERR_DAEMON_RUNNING\)/);
+      assert.equal((await callOnce(first, (c) => c.call('daemon/status'))).pid, first.child.pid);
     });
 
     it('replaces the stale socket and lock a killed daemon left behind', async () => {
