@@ -16,7 +16,7 @@ import type { NotificationParams } from '../../protocol/api/notifications.js';
 import { PEER_REFUSAL_CLOSE_CODE, PEER_PROTOCOL_VERSION } from '../../daemon/peer-links/constants.js';
 import { ProfileService } from '../../daemon/profile/profile.js';
 import { PROFILE_DIR } from '../../daemon/daemon.js';
-import type { TorService } from '../../daemon/tor/service.js';
+import { TorService } from '../../daemon/tor/service.js';
 import { torDialer } from '../../daemon/transport/tor.js';
 import { makeTempDir, removeDir } from '../helpers/temp.js';
 import { callOnce, startDaemon, type DaemonProcess } from '../helpers/daemon.js';
@@ -154,5 +154,41 @@ describe('snug daemon on a private Tor network', function () {
       const bytes = await readFile(file);
       for (const [what, needle] of needles) assert.equal(bytes.indexOf(needle), -1, `${file} holds the ${what}`);
     }
+  });
+});
+
+describe('snug daemon attached to a running tor (--tor-control, --tor-socks, --tor-cookie)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let tor: TorService | undefined;
+  let peer: TorService | undefined;
+  let daemon: DaemonProcess | undefined;
+
+  before(async () => {
+    dir = await makeTempDir('daemon-attach');
+    const network = await sharedTestNetwork();
+    const torDir = join(dir, 'their-tor');
+    tor = new TorService({ dataDir: torDir, options: { mode: 'spawn', torBin: 'tor', extraConfigFile: await network.clientTorrcFile() } });
+    [, peer] = await Promise.all([tor.start().then(() => tor!.waitBootstrapped({ signal: AbortSignal.timeout(60_000) })), startTestTor('attach-peer')]);
+    const control = /PORT=([\d.]+:\d+)/.exec(await readFile(join(torDir, 'control-port'), 'utf8'))![1]!;
+    const socks = `${tor.socks.host}:${tor.socks.port}`;
+    daemon = await startDaemon(join(dir, 'home'), ['--dev', '--dev-kdf', 'fast', '--tor-control', control, '--tor-socks', socks, '--tor-cookie', join(torDir, 'control_auth_cookie')]);
+  });
+
+  after(async () => {
+    await daemon?.kill();
+    await Promise.all([tor?.stop(), peer?.stop()]);
+    await removeDir(dir);
+  });
+
+  it('publishes the onion service through that tor, and on shutdown removes it and leaves that tor running', async () => {
+    const { address } = await callOnce(daemon!, (c) => c.call('profile/create', { name: NAME, passphrase: PASSPHRASE }));
+    await waitForStatus(daemon!, (x) => x.tor.onion === 'published', 60_000);
+    const ws = await dialWithRetry(torDialer(peer!), address, { withinMs: 60_000 });
+    assert.equal((await closed(ws)).code, PEER_REFUSAL_CLOSE_CODE);
+    await callOnce(daemon!, (c) => c.call('daemon/shutdown'));
+    assert.equal((await daemon!.exited).code, 0);
+    assert.equal(tor!.status.state, 'ready', 'the attached tor is not ours to stop');
+    await assert.rejects(torDialer(peer!).dial(address, { timeoutMs: 20_000 }), (err: unknown) => (err as { code?: string }).code !== undefined);
   });
 });
