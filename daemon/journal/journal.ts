@@ -219,6 +219,7 @@ export class EncryptedJournal extends TypedEventTarget<JournalEvents> {
 
   async #commitLoop(): Promise<void> {
     try {
+      await null; // let the appends of this turn join the first batch
       while (this.#pending.length > 0) {
         const batch = this.#pending.splice(0);
         try {
