@@ -6,6 +6,7 @@
  *   pub         the pub over loopback: ingest, fan-out, catch-up (each beside a bare baseline), PoW cost
  *   pub-memory  pub RSS while holding SNUG_BENCH_MEMORY_BLOBS blobs (default 1,000,000), in a child process
  *   pub-tor     the pub through an onion service on a private Tor network, beside loopback
+ *   profile     unlock at the default Argon2id cost, the encrypted store's and journal's synced writes
  *   tor         private network cold start, TorService start to reachable onion, onion round trip
  *               and bulk throughput, beside plain loopback
  */
@@ -16,6 +17,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   'pub-tor': async () => (await import('./pub-tor.js')).runPubTorBench(),
   tor: async () => (await import('./tor.js')).runTorBench(),
   'pub-memory': async () => (await import('./pub-memory.js')).runPubMemoryBench(),
+  profile: async () => (await import('./profile.js')).runProfileBench(),
 };
 const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory'];
 

@@ -28,6 +28,7 @@
  * of the call, so nothing falls between the two).
  */
 import { TypedEventTarget } from '../events.js';
+import { StoreErrorCode, isStoreError } from '../store/errors.js';
 import type { Collection, RecordStore } from '../store/store.js';
 import {
   JOURNAL_KEEP_COUNT,
@@ -72,7 +73,10 @@ export interface JournalReplay {
 export type JournalListener = (notification: JournalNotification) => void;
 
 export interface JournalEvents {
-  /** A commit failed; its notifications were dropped unseen (their appends reject) and their seqs are reused. */
+  /**
+   * A commit failed (its notifications were dropped unseen, their appends reject, their seqs
+   * are reused), or an entry on disk did not open and was skipped.
+   */
   error: unknown;
 }
 
@@ -215,6 +219,7 @@ export class EncryptedJournal extends TypedEventTarget<JournalEvents> {
 
   async #commitLoop(): Promise<void> {
     try {
+      await null; // let the appends of this turn join the first batch
       while (this.#pending.length > 0) {
         const batch = this.#pending.splice(0);
         try {
@@ -256,8 +261,8 @@ export class EncryptedJournal extends TypedEventTarget<JournalEvents> {
     while (next - first > this.#keepCount && pruned < JOURNAL_PRUNE_PER_COMMIT) {
       if (next - first <= this.#maxCount) {
         if (firstTime === undefined) {
-          const oldest = first < this.#committed ? await this.#entries.get(seqId(first)) : batch.find((e) => e.seq === first);
-          firstTime = oldest?.time ?? -Infinity; // a missing entry is pruned
+          const oldest = first < this.#committed ? await this.#readOne(first) : batch.find((e) => e.seq === first);
+          firstTime = oldest?.time ?? -Infinity; // a missing or unreadable entry is pruned
         }
         if (firstTime >= cutoff) break;
       }
@@ -271,6 +276,23 @@ export class EncryptedJournal extends TypedEventTarget<JournalEvents> {
     this.#first = first;
     this.#firstTime = firstTime;
     this.#committed = next;
+  }
+
+  /**
+   * The entry `seq`, or undefined when it is gone or does not open or decode (an entry damaged
+   * on disk is skipped and counted as missed, and pruned in its turn, rather than blocking every
+   * replay and every commit after it).
+   */
+  async #readOne(seq: number): Promise<EncodedEntry | undefined> {
+    try {
+      return await this.#entries.get(seqId(seq));
+    } catch (err) {
+      if (isUnreadable(err)) {
+        this.emit('error', err);
+        return undefined;
+      }
+      throw err;
+    }
   }
 
   /**
@@ -294,11 +316,18 @@ export class EncryptedJournal extends TypedEventTarget<JournalEvents> {
     for (let s = from; s < to; s += CHUNK) {
       const ids: Uint8Array[] = [];
       for (let q = s; q < Math.min(to, s + CHUNK); q++) ids.push(seqId(q));
-      const got = await this.#entries.getMany(ids);
+      let got: (EncodedEntry | undefined)[];
+      try {
+        got = await this.#entries.getMany(ids);
+      } catch (err) {
+        if (!isUnreadable(err)) throw err;
+        got = [];
+        for (let q = 0; q < ids.length; q++) got.push(await this.#readOne(s + q));
+      }
       for (let i = 0; i < got.length; i++) {
         const e = got[i];
         if (e === undefined) {
-          missed += 1; // pruned while we read
+          missed += 1; // pruned while we read, or unreadable
           continue;
         }
         if (e.seq !== s + i) throw new JournalError(JournalErrorCode.CORRUPT, 'a journal entry under another seq');
@@ -313,6 +342,10 @@ interface Pending {
   readonly entry: EncodedEntry;
   readonly resolve: (n: JournalNotification) => void;
   readonly reject: (err: unknown) => void;
+}
+
+function isUnreadable(err: unknown): boolean {
+  return isStoreError(err, StoreErrorCode.CORRUPT) || isStoreError(err, StoreErrorCode.RECORD_INVALID);
 }
 
 function notificationOf(e: EncodedEntry): JournalNotification {

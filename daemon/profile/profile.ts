@@ -68,7 +68,7 @@ export interface ProfileEvents {
 }
 
 export interface ProfileInit {
-  /** The profile's directory (created 0700 by create(); its parent must exist). */
+  /** The profile's directory (created 0700, with any missing parents, by create()). */
   readonly dir: string;
   /**
    * Argon2id cost of the headers create() and changePassphrase() write (unlock() uses the

@@ -122,6 +122,7 @@ export class RecordStore {
   }
 
   #key(namespace: string, id: Uint8Array): Uint8Array {
+    this.#check(); // never hash with keys close() has wiped
     return storageKeyFromTag(this.#keys, this.#tag(namespace), id);
   }
 

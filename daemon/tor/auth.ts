@@ -54,12 +54,13 @@ function untrusted(message: string): TorError {
 /**
  * Reads a cookie file we were told to trust, through one open file (no swap between the check
  * and the read): a regular file of 32 bytes, owned by us or the tor user, not writable by group
- * or others. The caller wipes the result.
+ * or others. A symlink is followed: what is checked is the file it opens. The caller wipes the
+ * result.
  */
 export async function readTrustedCookie(path: string): Promise<Uint8Array> {
   let fh;
   try {
-    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fh = await open(path, constants.O_RDONLY);
   } catch (err) {
     throw new TorError(TorErrorCode.AUTH_FAILED, `cannot open the cookie file ${path}`, { cause: err });
   }

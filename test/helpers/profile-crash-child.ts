@@ -7,7 +7,8 @@
  * newPassphrase?, writer?}. Lines out: "ready", then per mode
  *   create: "created <address>"
  *   change: "changed"
- *   write:  "ack <id> <value-hex>" per record put, "seq <n> <k>" per journal append
+ *   write:  "ack <id> <value-hex>" per record put (three per synced batch), "seq <n> <k>" per
+ *           journal append
  */
 import { createInterface } from 'node:readline';
 import { randomBytes, ready } from '../../protocol/crypto.js';
@@ -59,6 +60,14 @@ async function main(): Promise<void> {
         say(`ack ${id} ${toHex(value)}`);
       }
     };
+    const batcher = async (): Promise<never> => {
+      for (;;) {
+        const n = k++;
+        const ops = [0, 1, 2].map((j) => ({ type: 'put' as const, namespace: 'crash', id: utf8Encode(`b${cmd.writer}-${n}-${j}`), value: randomBytes(1 + ((n + j) % 500)) }));
+        await p.store.batch(ops);
+        ops.forEach((op, j) => say(`ack b${cmd.writer}-${n}-${j} ${toHex(op.value)}`));
+      }
+    };
     const appender = async (): Promise<never> => {
       for (;;) {
         const n = k++;
@@ -66,7 +75,7 @@ async function main(): Promise<void> {
         say(`seq ${note.params.seq} ${n}`);
       }
     };
-    await Promise.all([writer(), writer(), writer(), appender(), appender()]);
+    await Promise.all([writer(), writer(), batcher(), appender(), appender()]);
   }
   // stay alive until killed, so the parent decides when the process ends
   setInterval(() => undefined, 1 << 30);

@@ -22,4 +22,12 @@ describe('daemon/cli/main', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
     assert.equal(VERSION, pkg.version);
   });
+
+  it('exits 1 naming ERR_NOT_BUILT for a command this version does not build yet', async () => {
+    const c = captureIo();
+    assert.equal(await main(['demo'], c.io), 1);
+    assert.equal(c.err.length, 1);
+    assert.match(c.err[0]!, /\(ERR_NOT_BUILT\)$/);
+  });
 });
+

@@ -191,6 +191,17 @@ describe('the profile', function () {
     await s.unlock('new');
   });
 
+  it('moves a profile to another KDF cost when the passphrase changes; unlock follows the header', async () => {
+    const first = service();
+    await first.create({ name: 'A', passphrase: 'old' });
+    await first.lock();
+    const stronger = { opsLimit: 2, memLimit: 64 * 1024 };
+    await service({ kdf: stronger }).changePassphrase('old', 'new');
+    assert.deepEqual(decodeHeader(new Uint8Array(await readFile(headerPath(dir)))).kdf, stronger);
+    const p = await service().unlock('new'); // a service with the development cost opens it
+    assert.deepEqual(p.kdf, stronger);
+  });
+
   it('normalises passphrases (NFC): one composed differently still unlocks', async () => {
     const s = service();
     await s.create({ name: 'A', passphrase: 'caf\u00e9' });
