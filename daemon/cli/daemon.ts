@@ -7,6 +7,7 @@
  * tor: the peer listener on loopback only) and `--dev-kdf fast` (a low Argon2id cost for
  * throwaway homes). Either without `--dev` is a usage error.
  */
+import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { Daemon, type DaemonConfig } from '../daemon.js';
 import type { RegisterCommand } from './command.js';
@@ -49,7 +50,7 @@ export function daemonConfigFrom(args: RawDaemonArgs): DaemonConfig {
   if (transport === 'direct' && torFlags.length > 0) {
     throw new UsageError(`--transport direct runs no tor: it does not go with --${torFlags[0]}`, { flag: '--transport' });
   }
-  return { home: args.home, transport, tor, dev: { enabled: dev, kdf } };
+  return { home: resolve(args.home), transport, tor, dev: { enabled: dev, kdf } };
 }
 
 /** Runs the daemon until SIGTERM/SIGINT or daemon/shutdown; resolves with the exit status. */

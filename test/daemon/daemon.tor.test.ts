@@ -130,9 +130,16 @@ describe('snug daemon on a private Tor network', function () {
     this.test!.title += ` [unlock ${unlocked - t} ms, published ${published - unlocked} ms later, reached ${Date.now() - published} ms later]`;
   });
 
-  it('leaves nothing in the home that holds the name, the passphrase or the identity secret', async () => {
+  it('exits 0 within 10 s of daemon/shutdown with tor running and the onion service published', async function () {
+    const sent = Date.now();
     await callOnce(daemon!, (c) => c.call('daemon/shutdown'));
-    assert.equal((await daemon!.exited).code, 0);
+    const { code, at } = await daemon!.exited;
+    assert.equal(code, 0);
+    assert.ok(at - sent < 10_000, `took ${at - sent} ms`);
+    this.test!.title += ` [${at - sent} ms]`;
+  });
+
+  it('leaves nothing in the home that holds the name, the passphrase or the identity secret', async () => {
     await ready();
     const profile = new ProfileService({}, { dir: join(home, PROFILE_DIR) });
     const open = await profile.unlock(PASSPHRASE);
