@@ -78,6 +78,7 @@ export class ApiConnection {
   #ending = false;
   #pausedForOutput = false;
   #paused = false;
+  #corked = false;
   #subscription: Subscription | null = null;
   readonly #idle = new Set<() => void>();
   #resolveClosed!: () => void;
@@ -373,7 +374,7 @@ export class ApiConnection {
       const n = sub.replay[sub.replayIndex++]!;
       if (n.params.seq <= sub.cursor) continue;
       sub.cursor = n.params.seq;
-      if (!this.#socket.write(notificationLine(n))) return; // 'drain' calls again
+      if (!this.#writeNotificationLine(notificationLine(n))) return; // 'drain' calls again
     }
     sub.replay = [];
     const buffered = sub.buffered;
@@ -388,8 +389,24 @@ export class ApiConnection {
     }
   }
 
+  /**
+   * Notifications come in bursts (one per journal append, many per event-loop turn): the socket
+   * is corked until the end of the tick, so a burst goes out in one writev, not a write each.
+   */
+  #writeNotificationLine(line: string): boolean {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.#socket.uncork();
+      });
+    }
+    return this.#socket.write(line);
+  }
+
   #sendNotification(n: Notification): void {
-    this.#socket.write(notificationLine(n));
+    this.#writeNotificationLine(notificationLine(n));
     const sub = this.#subscription;
     if (sub !== null) this.#checkBacklog(sub);
   }
