@@ -308,7 +308,7 @@ export async function rawLevelIteration(dir: string): Promise<{ ms: number; byte
     const t0 = nowMs();
     let bytes = 0;
     let records = 0;
-    // 0x03 || last cursor: the CHUNK records (daemon/pub/store.ts)
+    // 0x03 || last cursor: the CHUNK records (daemon/pub/store/README.md)
     const it = db.iterator({ gte: Uint8Array.of(0x03), lt: Uint8Array.of(0x04), highWaterMarkBytes: 1024 * 1024 });
     try {
       for (;;) {

@@ -40,7 +40,7 @@ import { HELLO_REQUESTS_MAX, PING_INTERVAL_MS, PUB_DIR, PUMP_PAGE_BLOBS, PUMP_PA
 import { rawDataBytes } from './ws.js';
 import { PubError, PubErrorCodes } from './errors.js';
 import { TokenBucket, policyFrom, resolveLimits } from './policy.js';
-import { AppendEvent, BlobStore, type BlobReader, type EntriesPage, type SincePage, type StoredBlob } from './store.js';
+import { AppendEvent, BlobStore, type BlobReader, type EntriesPage, type SincePage, type StoredBlob } from './store/index.js';
 
 const debug = createDebug('snug:pub');
 

@@ -23,7 +23,7 @@ import { PubClient } from '../../../daemon/pub/client.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
 import { PubErrorCodes } from '../../../daemon/pub/errors.js';
 import { PubServer } from '../../../daemon/pub/server.js';
-import { BlobStore } from '../../../daemon/pub/store.js';
+import { BlobStore } from '../../../daemon/pub/store/index.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
 
 let serial = 0;

@@ -4,13 +4,13 @@
  * one blob), the oldest blobs go first, and a fetch or subscription from a pruned cursor says so.
  */
 import assert from 'node:assert/strict';
-import { PubClient } from '../../../daemon/pub/client.js';
-import type { PubLimits } from '../../../daemon/pub/constants.js';
-import { PubServer } from '../../../daemon/pub/server.js';
-import { DirectDialer } from '../../../daemon/transport/direct.js';
+import { PubClient } from '../../../../daemon/pub/client.js';
+import type { PubLimits } from '../../../../daemon/pub/constants.js';
+import { PubServer } from '../../../../daemon/pub/server.js';
+import { DirectDialer } from '../../../../daemon/transport/direct.js';
 import {
   Prng, TEST_PUB_LIMITS, bytesEqual, fetchEverything, makeSerialBlob, makeTempDir, removeDir,
-} from '../../helpers/pub-fixtures.js';
+} from '../../../helpers/pub-fixtures.js';
 
 const SMALL = 2048;
 const LARGE = 8192;

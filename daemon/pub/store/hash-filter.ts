@@ -8,7 +8,7 @@
  * poster who picks blobs to set chosen bits gains nothing but index lookups (and pays a proof
  * of work per post).
  */
-import { BLOB_HASH_BYTES } from '../../protocol/pow.js';
+import { BLOB_HASH_BYTES } from '../../../protocol/pow.js';
 
 /** Bit positions per hash (of the eight 32-bit words a 32-byte hash has). */
 const K = 7;

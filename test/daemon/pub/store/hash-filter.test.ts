@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { HASH_FILTER_VERSION, HashFilter, loadHashFilter, saveHashFilter } from '../../../daemon/pub/hash-filter.js';
-import { ready } from '../../../protocol/crypto.js';
-import { blobHash } from '../../../protocol/pow.js';
+import { HASH_FILTER_VERSION, HashFilter, loadHashFilter, saveHashFilter } from '../../../../daemon/pub/store/hash-filter.js';
+import { ready } from '../../../../protocol/crypto.js';
+import { blobHash } from '../../../../protocol/pow.js';
 
 function hashOf(n: number): Uint8Array {
   const blob = new Uint8Array(64);
@@ -9,7 +9,7 @@ function hashOf(n: number): Uint8Array {
   return blobHash(blob);
 }
 
-describe('daemon/pub/hash-filter', () => {
+describe('daemon/pub/store/hash-filter', () => {
   before(async () => {
     await ready();
   });

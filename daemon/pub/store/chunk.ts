@@ -1,6 +1,6 @@
 /**
  * The pub store's CHUNK record: consecutive blobs kept together in one LevelDB value, so that a
- * catch-up read costs one LevelDB record per ~256 KiB instead of one per blob (see store.ts and
+ * catch-up read costs one LevelDB record per ~256 KiB instead of one per blob (see README.md and
  * docs/pub-protocol.md, "Store").
  *
  *   version u8 (0x01) || flags u8 (bit 0: sealed) || count u16 (>= 1)
@@ -12,9 +12,9 @@
  * the last one. A chunk is sealed once it holds CHUNK_TARGET_BYTES of blobs or CHUNK_MAX_BLOBS
  * blobs; the store merges the unsealed chunks at the end of the log into one sealed chunk.
  */
-import { BLOB_HASH_BYTES } from '../../protocol/pow.js';
-import { PAGE_ENTRY_OVERHEAD_BYTES } from '../../protocol/pub-wire.js';
-import { PubError, PubErrorCodes } from './errors.js';
+import { BLOB_HASH_BYTES } from '../../../protocol/pow.js';
+import { PAGE_ENTRY_OVERHEAD_BYTES } from '../../../protocol/pub-wire.js';
+import { U64_MAX, corrupt, view } from './records.js';
 
 /** Version byte of a CHUNK record. */
 export const CHUNK_RECORD_VERSION = 0x01;
@@ -29,7 +29,6 @@ const HEADER_BYTES = 1 + 1 + 2;
 const META_BYTES = 8 + BLOB_HASH_BYTES;
 /** Bytes before each blob in the entries: cursor u64 || length u32 (as in a PAGE frame). */
 export const CHUNK_ENTRY_HEADER_BYTES = PAGE_ENTRY_OVERHEAD_BYTES;
-const U64_MAX = (1n << 64n) - 1n;
 
 /** One blob as the store keeps it. */
 export interface ChunkEntry {
@@ -38,14 +37,6 @@ export interface ChunkEntry {
   readonly receivedAt: number;
   readonly hash: Uint8Array;
   readonly blob: Uint8Array;
-}
-
-function corrupt(): PubError {
-  return new PubError(PubErrorCodes.STORE_CORRUPT, 'the pub store holds a bad chunk record');
-}
-
-function view(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** The record of `entries` (consecutive cursors, at least one, at most 65,535). */
@@ -143,24 +134,24 @@ export class Chunk {
  * Anything else is STORE_CORRUPT.
  */
 export function decodeChunk(last: bigint, record: Uint8Array, blobSizes: readonly number[]): Chunk {
-  if (record.length < HEADER_BYTES || record[0] !== CHUNK_RECORD_VERSION) throw corrupt();
+  if (record.length < HEADER_BYTES || record[0] !== CHUNK_RECORD_VERSION) throw corrupt('chunk');
   const flags = record[1]!;
-  if ((flags & ~CHUNK_FLAG_SEALED) !== 0) throw corrupt();
+  if ((flags & ~CHUNK_FLAG_SEALED) !== 0) throw corrupt('chunk');
   const v = view(record);
   const count = v.getUint16(2);
-  if (count < 1 || last < BigInt(count) || last > U64_MAX) throw corrupt();
+  if (count < 1 || last < BigInt(count) || last > U64_MAX) throw corrupt('chunk');
   const first = last - BigInt(count - 1);
   const offsets = new Uint32Array(count + 1);
   let pos = HEADER_BYTES + count * META_BYTES;
   for (let i = 0; i < count; i++) {
-    if (pos + CHUNK_ENTRY_HEADER_BYTES > record.length) throw corrupt();
-    if (v.getBigUint64(pos) !== first + BigInt(i)) throw corrupt();
+    if (pos + CHUNK_ENTRY_HEADER_BYTES > record.length) throw corrupt('chunk');
+    if (v.getBigUint64(pos) !== first + BigInt(i)) throw corrupt('chunk');
     const len = v.getUint32(pos + 8);
-    if (!blobSizes.includes(len)) throw corrupt();
+    if (!blobSizes.includes(len)) throw corrupt('chunk');
     offsets[i] = pos;
     pos += CHUNK_ENTRY_HEADER_BYTES + len;
   }
-  if (pos !== record.length) throw corrupt();
+  if (pos !== record.length) throw corrupt('chunk');
   offsets[count] = pos;
   // A plain view (LevelDB hands out Buffers), so blobs read back compare equal to those stored.
   const plain = new Uint8Array(record.buffer, record.byteOffset, record.byteLength);

@@ -4,12 +4,12 @@
  * under the same cursor, after each restart, and the store must open cleanly every time.
  */
 import assert from 'node:assert/strict';
-import { PubClient } from '../../../daemon/pub/client.js';
-import { DirectDialer } from '../../../daemon/transport/direct.js';
-import { ready } from '../../../protocol/crypto.js';
+import { PubClient } from '../../../../daemon/pub/client.js';
+import { DirectDialer } from '../../../../daemon/transport/direct.js';
+import { ready } from '../../../../protocol/crypto.js';
 import {
   Prng, bytesEqual, fetchEverything, makeSerialBlob, makeTempDir, removeDir, spawnTestPub, type PubChild,
-} from '../../helpers/pub-fixtures.js';
+} from '../../../helpers/pub-fixtures.js';
 
 const ROUNDS = 20;
 const POSTERS = 4;

@@ -1,5 +1,5 @@
 /**
- * The pub store's CHUNK record codec (daemon/pub/chunk.ts): a committed byte vector, round
+ * The pub store's CHUNK record codec (daemon/pub/store/chunk.ts): a committed byte vector, round
  * trips, every way decodeChunk must refuse a record, and entries() being PAGE-frame entries.
  */
 import assert from 'node:assert/strict';
@@ -10,9 +10,10 @@ import {
   decodeChunk,
   encodeChunk,
   type ChunkEntry,
-} from '../../../daemon/pub/chunk.js';
-import { PubErrorCodes } from '../../../daemon/pub/errors.js';
-import { PAGE_OVERHEAD_BYTES, encodePage } from '../../../protocol/pub-wire.js';
+} from '../../../../daemon/pub/store/chunk.js';
+import { PubErrorCodes } from '../../../../daemon/pub/errors.js';
+import { PAGE_OVERHEAD_BYTES, encodePage } from '../../../../protocol/pub-wire.js';
+import { errorCode } from '../../../helpers/store-fixtures.js';
 
 /** The blob lengths the vector's records are decoded with (short, so the vector stays short). */
 const SIZES = [16, 32];
@@ -59,17 +60,8 @@ const VECTOR_HEX = [
 /** Offset of the first entry in a 2-blob record: header (4) + 2 × metadata (40). */
 const ENTRIES_AT = 4 + 2 * 40;
 
-function corruptCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code ?? `no code (${String(err)})`;
-  }
-  return 'no error';
-}
-
 function assertCorrupt(last: bigint, record: Uint8Array, sizes: readonly number[] = SIZES, why = ''): void {
-  assert.equal(corruptCode(() => decodeChunk(last, record, sizes)), PubErrorCodes.STORE_CORRUPT, why);
+  assert.equal(errorCode(() => decodeChunk(last, record, sizes)), PubErrorCodes.STORE_CORRUPT, why);
 }
 
 /** The vector with `edit` applied to a copy. */
@@ -79,7 +71,7 @@ function edited(edit: (b: Uint8Array, v: DataView) => void): Uint8Array {
   return b;
 }
 
-describe('daemon/pub/chunk', () => {
+describe('daemon/pub/store/chunk', () => {
   it('encodes two blobs to the committed byte vector', () => {
     assert.equal(VECTOR_HEX.length / 2, ENTRIES_AT + 2 * CHUNK_ENTRY_HEADER_BYTES + 16 + 32);
     assert.equal(hex(encodeChunk(VECTOR_ENTRIES, true)), VECTOR_HEX);
