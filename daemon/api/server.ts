@@ -138,9 +138,9 @@ export class ApiServer {
    * resubscribe with `since` and lose nothing.
    */
   setJournal(journal: NotificationJournal | null, unavailable: JournalUnavailable = 'ERR_LOCKED'): void {
+    this.#journalUnavailable = unavailable;
     if (journal === this.#journal) return;
     this.#journal = journal;
-    this.#journalUnavailable = unavailable;
     for (const c of this.#connections) if (c.subscribed) c.end();
   }
 

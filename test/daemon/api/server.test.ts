@@ -481,9 +481,9 @@ describe('ApiServer', () => {
       await c.closed;
       const d = await connect();
       assert.equal(errorCodeOf(await d.call({ jsonrpc: '2.0', id: 1, method: 'event/subscribe' })), 'ERR_LOCKED');
+      // still no journal, another reason (the daemon found no profile): the reason is the new one
       t!.server.setJournal(null, 'ERR_NO_PROFILE');
-      // the same (absent) journal: the reason stays what it was
-      assert.equal(errorCodeOf(await d.call({ jsonrpc: '2.0', id: 2, method: 'event/subscribe' })), 'ERR_LOCKED');
+      assert.equal(errorCodeOf(await d.call({ jsonrpc: '2.0', id: 2, method: 'event/subscribe' })), 'ERR_NO_PROFILE');
       t!.server.setJournal(new MemoryJournal());
       assert.ok('result' in ((await d.call({ jsonrpc: '2.0', id: 3, method: 'event/subscribe' })) as object));
     });
