@@ -9,6 +9,8 @@
  *   profile     unlock at the default Argon2id cost, the encrypted store's and journal's synced writes
  *   tor         private network cold start, TorService start to reachable onion, onion round trip
  *               and bulk throughput, beside plain loopback
+ *   api         the local API on its Unix socket: status round trip and notifications per second,
+ *               each beside a bare JSON socket, and `snug rpc` wall time
  */
 import { heading, machineLine, note, nowMs } from './stats.js';
 
@@ -18,8 +20,9 @@ const GROUPS: Record<string, () => Promise<void>> = {
   tor: async () => (await import('./tor.js')).runTorBench(),
   'pub-memory': async () => (await import('./pub-memory.js')).runPubMemoryBench(),
   profile: async () => (await import('./profile.js')).runProfileBench(),
+  api: async () => (await import('./api.js')).runApiBench(),
 };
-const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory'];
+const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory', 'api'];
 
 async function main(argv: readonly string[]): Promise<number> {
   const asked = argv.length === 0 || argv.includes('all') ? ALL : [...argv];

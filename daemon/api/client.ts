@@ -39,6 +39,8 @@ export type ApiClientEvents = {
   close: { readonly error: ApiTransportError | ApiError | null };
 } & { [N in NotificationName]: NotificationParams<N> };
 
+export type ApiClientState = 'open' | 'closing' | 'closed';
+
 export interface ApiClientInit {
   /** Milliseconds a call may take unless its options say otherwise (default CALL_TIMEOUT_MS). */
   readonly callTimeoutMs?: number;
@@ -118,6 +120,11 @@ export class ApiClient extends TypedEventTarget<ApiClientEvents> {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The connection's state: 'open', 'closing' (close() called), or 'closed'. */
+  get state(): ApiClientState {
+    return this.#closed ? 'closed' : this.#closing ? 'closing' : 'open';
   }
 
   /**

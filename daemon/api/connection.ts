@@ -72,12 +72,17 @@ export class ApiConnection {
   #inFlight = 0;
   /** Requests read but not yet answered (running or waiting for the rest of their batch). */
   #pending = 0;
-  /** Lines read but not started because their requests would pass the in-flight cap. */
-  #queue: ParsedLine[] = [];
+  /**
+   * Lines read but not started: their requests would pass the in-flight cap, or answers are
+   * waiting to be read. Kept raw (parsed when they reach the head), so a read's worth of lines
+   * costs its bytes, and a flood of bad lines is answered only as fast as the client reads.
+   */
+  #queue: (Buffer | ParsedLine)[] = [];
   #closed = false;
   #ending = false;
   #pausedForOutput = false;
   #paused = false;
+  #corked = false;
   #subscription: Subscription | null = null;
   readonly #idle = new Set<() => void>();
   #resolveClosed!: () => void;
@@ -165,8 +170,8 @@ export class ApiConnection {
         this.#chunks = [];
         this.#chunkBytes = 0;
       }
-      const parsed = parseLine(line, this.#deps.limits.maxBatch);
-      if (parsed.kind !== 'blank') this.#queue.push(parsed);
+      // a line inside the chunk is a view of it; copy only what must wait
+      this.#queue.push(line);
     }
     if (start < chunk.length) {
       const rest = chunk.subarray(start);
@@ -175,13 +180,20 @@ export class ApiConnection {
       this.#chunkBytes += rest.length;
     }
     this.#startQueued();
+    // lines left waiting are views of this read's buffer; copy them so they do not pin all of it
+    for (let i = 0; i < this.#queue.length; i++) {
+      const q = this.#queue[i]!;
+      if (Buffer.isBuffer(q) && q.buffer === chunk.buffer) this.#queue[i] = Buffer.from(q);
+    }
   }
 
   /** Starts queued lines while the in-flight cap allows; pauses reading while some wait. */
   #startQueued(): void {
     const cap = this.#deps.limits.maxInFlight;
-    while (this.#queue.length > 0 && !this.#closed) {
-      const next = this.#queue[0]!;
+    while (this.#queue.length > 0 && !this.#closed && !this.#pausedForOutput) {
+      const head = this.#queue[0]!;
+      const next = Buffer.isBuffer(head) ? parseLine(head, this.#deps.limits.maxBatch) : head;
+      this.#queue[0] = next;
       const weight = next.kind === 'single' ? 1 : next.kind === 'batch' ? next.elements.length : 0;
       if (weight > 0 && this.#inFlight > 0 && this.#inFlight + weight > cap) break;
       this.#queue.shift();
@@ -276,7 +288,16 @@ export class ApiConnection {
 
   #write(message: ResponseMessage | readonly ResponseMessage[]): void {
     if (this.#closed) return;
-    const flowing = this.#socket.write(JSON.stringify(message) + '\n');
+    let text: string;
+    try {
+      text = JSON.stringify(message);
+    } catch {
+      // a result JSON cannot hold (the schema let through something it should not): a bug, answered as one
+      this.#deps.log('api-unserialisable-answer', { connection: this.id });
+      const ids = (Array.isArray(message) ? message : [message]).map((m: ResponseMessage) => errorResponse(m.id, 'ERR_INTERNAL'));
+      text = JSON.stringify(Array.isArray(message) ? ids : ids[0]);
+    }
+    const flowing = this.#socket.write(text + '\n');
     // paused only when 'drain' will come (write said so), or reading would never resume
     if (!flowing && !this.#pausedForOutput && this.#socket.writableLength > this.#deps.limits.maxOutputBytes) {
       this.#pausedForOutput = true;
@@ -287,7 +308,8 @@ export class ApiConnection {
   #onDrain(): void {
     if (this.#pausedForOutput && this.#socket.writableLength <= this.#deps.limits.maxOutputBytes) {
       this.#pausedForOutput = false;
-      this.#updateReading();
+      this.#startQueued();
+      this.#checkIdle();
     }
     const sub = this.#subscription;
     if (sub !== null && sub.state === 'replaying') this.#pump(sub);
@@ -373,7 +395,7 @@ export class ApiConnection {
       const n = sub.replay[sub.replayIndex++]!;
       if (n.params.seq <= sub.cursor) continue;
       sub.cursor = n.params.seq;
-      if (!this.#socket.write(notificationLine(n))) return; // 'drain' calls again
+      if (!this.#writeNotificationLine(notificationLine(n))) return; // 'drain' calls again
     }
     sub.replay = [];
     const buffered = sub.buffered;
@@ -388,8 +410,24 @@ export class ApiConnection {
     }
   }
 
+  /**
+   * Notifications come in bursts (one per journal append, many per event-loop turn): the socket
+   * is corked until the end of the tick, so a burst goes out in one writev, not a write each.
+   */
+  #writeNotificationLine(line: string): boolean {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.#socket.uncork();
+      });
+    }
+    return this.#socket.write(line);
+  }
+
   #sendNotification(n: Notification): void {
-    this.#socket.write(notificationLine(n));
+    this.#writeNotificationLine(notificationLine(n));
     const sub = this.#subscription;
     if (sub !== null) this.#checkBacklog(sub);
   }

@@ -10,7 +10,7 @@ import type { CommandContext, RegisterCommand } from './command.js';
 import { UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
 import { demoCommand, tuiCommand } from './not-built.js';
-import { rpcCommand } from './rpc.js';
+import { rpcCommandLine } from './rpc.js';
 import { daemonCommandLine } from './daemon.js';
 import { defaultHome } from './options.js';
 import { pubCommandLine } from './pub.js';
@@ -20,7 +20,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   tuiCommand,
   daemonCommandLine,
   pubCommandLine,
-  (y, ctx) => y.command(rpcCommand(ctx.io, ctx.exit)),
+  rpcCommandLine,
   testnetCommandLine,
   demoCommand,
 ];

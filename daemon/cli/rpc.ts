@@ -158,3 +158,12 @@ export function rpcCommand(io: RpcIo, done: (code: number) => void, env: RpcEnv 
     },
   };
 }
+
+/**
+ * The same command in the registration form of a3's daemon/cli/command.ts
+ * (`RegisterCommand = (y, ctx) => y`), typed structurally so this file does not depend on it:
+ * once that lands, main.ts lists `rpcCommandLine` in COMMANDS in place of not-built's rpcCommand.
+ */
+export function rpcCommandLine<Y extends Argv<{ readonly home: string }>>(y: Y, ctx: { readonly io: RpcIo; exit(code: number): void }): Y {
+  return y.command(rpcCommand(ctx.io, (code) => ctx.exit(code)) as unknown as CommandModule<{ readonly home: string }, RpcArgs>) as Y;
+}

@@ -2,7 +2,13 @@
  * Schemas shared by several descriptors. Each limit is a named constant.
  */
 import { z } from 'zod';
-import { ONION_ADDRESS_CHARS } from '../identity.js';
+
+/**
+ * Characters of a v3 onion address before ".onion" (protocol/identity.ts ONION_ADDRESS_CHARS; a
+ * test keeps the two equal). Not imported from there: identity.ts loads libsodium, which every
+ * `snug rpc` would then pay for at start-up.
+ */
+export const ONION_ADDRESS_CHARS = 56;
 
 /** A profile's display name: 1 to 64 characters after trimming, no control characters. */
 export const PROFILE_NAME_MAX_CHARS = 64;

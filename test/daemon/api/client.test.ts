@@ -133,7 +133,11 @@ describe('ApiClient', () => {
     t = await startTestServer();
     client = await ApiClient.connect(t.socketPath);
     const closed = client.once('close');
-    await client.close();
+    assert.equal(client.state, 'open');
+    const closing = client.close();
+    assert.equal(client.state, 'closing');
+    await closing;
+    assert.equal(client.state, 'closed');
     assert.equal((await closed).error, null);
   });
 

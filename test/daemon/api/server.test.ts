@@ -481,16 +481,16 @@ describe('ApiServer', () => {
       await c.closed;
       const d = await connect();
       assert.equal(errorCodeOf(await d.call({ jsonrpc: '2.0', id: 1, method: 'event/subscribe' })), 'ERR_LOCKED');
+      // still no journal, another reason (the daemon found no profile): the reason is the new one
       t!.server.setJournal(null, 'ERR_NO_PROFILE');
-      // the same (absent) journal: the reason stays what it was
-      assert.equal(errorCodeOf(await d.call({ jsonrpc: '2.0', id: 2, method: 'event/subscribe' })), 'ERR_LOCKED');
+      assert.equal(errorCodeOf(await d.call({ jsonrpc: '2.0', id: 2, method: 'event/subscribe' })), 'ERR_NO_PROFILE');
       t!.server.setJournal(new MemoryJournal());
       assert.ok('result' in ((await d.call({ jsonrpc: '2.0', id: 3, method: 'event/subscribe' })) as object));
     });
 
     it('cuts off a subscriber that does not read, while another client is served fast', async () => {
       await t!.close();
-      t = await startTestServer({ maxSubscriberBacklogBytes: 256 * 1024 });
+      t = await startTestServer({ maxSubscriberBacklogBytes: 1024 * 1024 });
       const slow = await connect();
       await slow.call({ jsonrpc: '2.0', id: 1, method: 'event/subscribe' });
       slow.socket.pause();
@@ -500,16 +500,19 @@ describe('ApiServer', () => {
       let appended = 0;
       // a paused client does not see the close; the server's count does
       while (t.server.connectionCount > 1 && appended < 100_000) {
-        for (let i = 0; i < 100; i++) await t.journal.append('tor/didProgress', big);
-        appended += 100;
+        for (let i = 0; i < 50; i++) await t.journal.append('tor/didProgress', big);
+        appended += 50;
         const t0 = performance.now();
         await fast.call(status(appended));
         latencies.push(performance.now() - t0);
       }
       assert.equal(t.server.connectionCount, 1, `the slow subscriber is cut off (after ${appended} notifications)`);
+      // the stalled subscriber never made anyone wait: status stays fast (bounds loose for a loaded CI machine)
       latencies.sort((a, b) => a - b);
+      const p50 = latencies[Math.floor(latencies.length / 2)] ?? 0;
       const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
-      assert.ok(p99 < 100, `status p99 ${p99.toFixed(1)} ms while a subscriber stalled`);
+      assert.ok(latencies.length >= 20, `${latencies.length} status calls timed`);
+      assert.ok(p50 < 20 && p99 < 500, `status p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms while a subscriber stalled`);
       // what it did get is a gapless prefix, then the close
       slow.socket.resume();
       await slow.closed;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { ONION_ADDRESS_CHARS as IDENTITY_ONION_CHARS } from '../../../protocol/identity.js';
+import { ONION_ADDRESS_CHARS } from '../../../protocol/api/schemas.js';
 import {
   API_ERRORS,
   API_ERROR_NAMES,
@@ -61,6 +63,10 @@ describe('the local API descriptors', () => {
     assert.deepEqual(p.parse({ name: '  alice ', passphrase: 'x' }), { name: 'alice', passphrase: 'x' });
     for (const name of ['', '   ', 'a'.repeat(65), 'a\nb', 'a\u0000', 'a\u009b']) assert.ok(!p.safeParse({ name, passphrase: 'x' }).success, JSON.stringify(name));
     assert.ok(p.safeParse({ name: 'a'.repeat(64), passphrase: 'x' }).success);
+  });
+
+  it('use the onion address length of protocol/identity.ts', () => {
+    assert.equal(ONION_ADDRESS_CHARS, IDENTITY_ONION_CHARS);
   });
 
   it('accept only v3 onion addresses in results', () => {
