@@ -7,7 +7,7 @@
  */
 import { NOTIFICATIONS, isNotificationName, type Notification, type NotificationBody, type NotificationName } from '../../protocol/api/notifications.js';
 import type { JournalReplay as ApiReplay } from '../api/journal.js';
-import { EncryptedJournal, type JournalNotification, type JsonObject } from '../journal/journal.js';
+import { EncryptedJournal, type JournalInit, type JournalNotification, type JsonObject } from '../journal/journal.js';
 import type { Log } from '../log.js';
 import type { RecordStore } from '../store/store.js';
 import type { SessionJournal } from './session.js';
@@ -21,14 +21,14 @@ export class ProfileJournal implements SessionJournal {
   readonly #journal: EncryptedJournal;
   readonly #log: Log;
 
-  constructor(components: ProfileJournalComponents) {
-    this.#journal = new EncryptedJournal({ store: components.store });
+  constructor(components: ProfileJournalComponents, init: JournalInit = {}) {
+    this.#journal = new EncryptedJournal({ store: components.store }, init);
     this.#log = components.log;
   }
 
   /** Opens the journal of `store` (its seq continues from the head record on disk). */
-  static async open(components: ProfileJournalComponents): Promise<ProfileJournal> {
-    const journal = new ProfileJournal(components);
+  static async open(components: ProfileJournalComponents, init: JournalInit = {}): Promise<ProfileJournal> {
+    const journal = new ProfileJournal(components, init);
     await journal.#journal.start();
     return journal;
   }
