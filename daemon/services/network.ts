@@ -1,9 +1,9 @@
 /**
  * NetworkService: the daemon's presence on the network while a profile is unlocked. On
  * `online(seed)` it starts the peer listener and, on the tor transport, its tor (spawned or
- * attached; started on the first unlock and kept until the daemon stops), then publishes the
- * identity's onion service on virtual port 80 forwarding to the listener. `offline()` (lock)
- * removes the onion service (DEL_ONION: tor forgets the key) and closes the listener.
+ * attached), then publishes the identity's onion service on virtual port 80 forwarding to the
+ * listener. `offline()` (lock) removes the onion service (DEL_ONION: tor forgets the key),
+ * closes the listener and stops tor (or detaches from it): a locked daemon is not on the network.
  *
  * On the direct transport (development only) there is no tor: the listener alone, on loopback.
  *
@@ -142,7 +142,7 @@ export class NetworkService extends TypedEventTarget<NetworkEvents> {
     }
   }
 
-  /** Takes the onion service down and closes the listener (lock). tor keeps running. */
+  /** Takes the onion service down, closes the listener and stops (or detaches from) tor (lock). */
   async offline(): Promise<void> {
     this.#session?.abort();
     this.#session = null;
@@ -153,10 +153,10 @@ export class NetworkService extends TypedEventTarget<NetworkEvents> {
     if (onion) await onion.remove().catch((err: unknown) => this.#log('onion-remove-failed', { code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }));
     await this.#listener.stop();
     this.#setOnion('off');
+    await this.#tor?.stop();
   }
 
   async stop(): Promise<void> {
     await this.offline();
-    await this.#tor?.stop();
   }
 }

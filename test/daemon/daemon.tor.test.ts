@@ -44,6 +44,17 @@ function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })));
 }
 
+/** Pids of the processes whose command line names this file (the daemon's tor: `tor -f HOME/tor/torrc`). */
+async function processesNaming(file: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').includes(file)) pids.push(Number(name));
+  }
+  return pids;
+}
+
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -78,6 +89,7 @@ describe('snug daemon on a private Tor network', function () {
   it('runs no tor while no profile is unlocked', async () => {
     const s = await status(daemon!);
     assert.deepEqual(s.tor, { transport: 'tor', bootstrap: 0, state: 'off', onion: 'off' });
+    assert.deepEqual(await processesNaming(join(home, 'tor', 'torrc')), [], 'the daemon\'s tor still runs');
   });
 
   let address = '';
@@ -86,6 +98,7 @@ describe('snug daemon on a private Tor network', function () {
     address = (await callOnce(daemon!, (c) => c.call('profile/create', { name: NAME, passphrase: PASSPHRASE }))).address;
     const s = await waitForStatus(daemon!, (x) => x.tor.onion === 'published', 120_000);
     assert.equal(s.tor.state, 'ready');
+    assert.equal((await processesNaming(join(home, 'tor', 'torrc'))).length, 1);
     assert.equal(s.tor.bootstrap, 100);
     const published = Date.now();
     const ws = await dialWithRetry(torDialer(peer!), address, { withinMs: 60_000 });
@@ -110,10 +123,11 @@ describe('snug daemon on a private Tor network', function () {
     assert.deepEqual(got.map((n) => n.seq), got.map((_, i) => i + 1));
   });
 
-  it('takes the onion service down on lock: another client can no longer reach it', async () => {
+  it('takes the onion service down and stops tor on lock: another client can no longer reach it', async () => {
     await callOnce(daemon!, (c) => c.call('profile/lock'));
     const s = await status(daemon!);
-    assert.equal(s.tor.onion, 'off');
+    assert.deepEqual(s.tor, { transport: 'tor', bootstrap: 0, state: 'off', onion: 'off' });
+    assert.deepEqual(await processesNaming(join(home, 'tor', 'torrc')), [], 'the daemon\'s tor still runs');
     assert.equal(s.profile?.locked, true);
     const dialer = torDialer(peer!);
     await assert.rejects(dialer.dial(address, { timeoutMs: 20_000 }), (err: unknown) => (err as { code?: string }).code !== undefined);
