@@ -493,6 +493,17 @@ describe('ApiServer', () => {
       assert.deepEqual(seqs(c.lines), Array.from({ length: 6000 }, (_, i) => i + 1));
     });
 
+    it('does not send a notification whose params its descriptor refuses, nor members it does not name', async () => {
+      const c = await connect();
+      await c.call({ jsonrpc: '2.0', id: 1, method: 'event/subscribe' });
+      await t!.journal.append('tor/didProgress', { bootstrap: 500, state: 'ready', onion: 'off' });
+      await t!.journal.append('tor/didProgress', { ...progress(7), secret: 'x' } as never);
+      await c.waitLines(2);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(c.lines.length, 2);
+      assert.deepEqual((c.lines[1] as { params: unknown }).params, { ...progress(7), seq: 2 });
+    });
+
     it('answers a second subscribe on the same connection with ERR_ALREADY_SUBSCRIBED', async () => {
       const c = await connect();
       await c.call({ jsonrpc: '2.0', id: 1, method: 'event/subscribe' });
