@@ -24,7 +24,8 @@ import { makeTempDir, removeDir } from '../test/helpers/temp.js';
 import { figure, heading, median, note, nowMs, quantile } from './stats.js';
 
 const ROUND_TRIPS = Number(process.env['SNUG_BENCH_API_CALLS'] ?? 5_000);
-const WARMUP = 500;
+/** Calls before timing: fewer left ApiClient's p99 in the milliseconds (JIT and zod still warming up). */
+const WARMUP = 3_000;
 const NOTIFICATIONS = Number(process.env['SNUG_BENCH_API_NOTIFICATIONS'] ?? 100_000);
 /** Notifications appended per event-loop turn (the producer yields between chunks). */
 const CHUNK = 200;

@@ -253,9 +253,9 @@ export class ApiClient extends TypedEventTarget<ApiClientEvents> {
     const { method, params } = parsed.data;
     if (isNotificationName(method)) {
       const checked = NOTIFICATIONS[method].params.safeParse(params);
-      if (!checked.success) return this.#protocolFault(`the daemon's ${method} does not match this version's schema`);
-      this.emit('notification', { method, params: checked.data });
-      this.emit(method, checked.data as NotificationParams<typeof method>);
+      // one that does not match this version's schema is passed on as it came, but not as a typed event
+      this.emit('notification', { method, params: checked.success ? checked.data : params });
+      if (checked.success) this.emit(method, checked.data as NotificationParams<typeof method>);
       return;
     }
     this.emit('notification', { method, params });

@@ -14,7 +14,7 @@
  * event/subscribe.
  */
 import type { Socket } from 'node:net';
-import type { Notification } from '../../protocol/api/notifications.js';
+import { NOTIFICATIONS, isNotificationName, type Notification } from '../../protocol/api/notifications.js';
 import { ApiError } from '../../protocol/api/errors.js';
 import { errorResponse, parseLine, type Element, type ParsedLine, type ResponseMessage } from './envelope.js';
 import type { NotificationJournal } from './journal.js';
@@ -36,12 +36,21 @@ export interface ConnectionDeps {
   readonly onClose: (connection: ApiConnection) => void;
 }
 
-/** The wire form of a notification, made once however many subscribers it goes to. */
-const lineCache = new WeakMap<Notification, string>();
-function notificationLine(n: Notification): string {
+/**
+ * The wire form of a notification, made once however many subscribers it goes to; null (never
+ * sent, logged once) when its params do not match its descriptor: a publisher's bug must not
+ * reach clients, which validate what they get.
+ */
+const lineCache = new WeakMap<Notification, string | null>();
+function notificationLine(n: Notification, log: ApiLog): string | null {
   let line = lineCache.get(n);
   if (line === undefined) {
-    line = JSON.stringify({ jsonrpc: '2.0', method: n.method, params: n.params }) + '\n';
+    const descriptor = isNotificationName(n.method) ? NOTIFICATIONS[n.method] : undefined;
+    const checked = descriptor?.params.safeParse(n.params);
+    if (checked === undefined || !checked.success) {
+      log('api-bad-notification', { method: isNotificationName(n.method) ? n.method : 'unknown' });
+      line = null;
+    } else line = JSON.stringify({ jsonrpc: '2.0', method: n.method, params: checked.data }) + '\n';
     lineCache.set(n, line);
   }
   return line;
@@ -377,8 +386,10 @@ export class ApiConnection {
       this.#sendNotification(n);
       return;
     }
+    const line = notificationLine(n, this.#deps.log);
+    if (line === null) return;
     sub.buffered.push(n);
-    sub.bufferedBytes += notificationLine(n).length;
+    sub.bufferedBytes += line.length;
     this.#checkBacklog(sub);
   }
 
@@ -395,7 +406,8 @@ export class ApiConnection {
       const n = sub.replay[sub.replayIndex++]!;
       if (n.params.seq <= sub.cursor) continue;
       sub.cursor = n.params.seq;
-      if (!this.#writeNotificationLine(notificationLine(n))) return; // 'drain' calls again
+      const line = notificationLine(n, this.#deps.log);
+      if (line !== null && !this.#writeNotificationLine(line)) return; // 'drain' calls again
     }
     sub.replay = [];
     const buffered = sub.buffered;
@@ -427,7 +439,9 @@ export class ApiConnection {
   }
 
   #sendNotification(n: Notification): void {
-    this.#writeNotificationLine(notificationLine(n));
+    const line = notificationLine(n, this.#deps.log);
+    if (line === null) return;
+    this.#writeNotificationLine(line);
     const sub = this.#subscription;
     if (sub !== null) this.#checkBacklog(sub);
   }

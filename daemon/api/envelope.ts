@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { API_ERRORS, type ApiErrorName, type ApiErrorObject } from '../../protocol/api/errors.js';
+import { PARAMS_CODE_KEY } from '../../protocol/api/schemas.js';
 
 export type JsonRpcId = string | number | null;
 
@@ -90,7 +91,7 @@ export function parseLine(line: Uint8Array, maxBatch: number): ParsedLine {
 export function invalidParamsResponse(id: JsonRpcId, issues: readonly z.core.$ZodIssue[]): ErrorResponse {
   let name: ApiErrorName = 'ERR_INVALID_PARAMS';
   for (const issue of issues) {
-    const apiCode = (issue as { params?: { apiCode?: unknown } }).params?.apiCode;
+    const apiCode = (issue as { params?: Record<string, unknown> }).params?.[PARAMS_CODE_KEY];
     if (apiCode === 'ERR_BAD_ADDRESS' || apiCode === 'ERR_BAD_INVITE') {
       name = apiCode;
       break;

@@ -16,7 +16,11 @@ import { errorResponse, invalidParamsResponse, type RequestMessage, type Respons
 export interface HandlerContext {
   /** The connection the request came on (stable while it is open). */
   readonly connectionId: number;
-  /** Aborted when the connection closes or the server stops. */
+  /**
+   * Aborted when the connection closes or the server stops. Not when the client only half-closes
+   * (EOF): on a Unix socket that cannot be told from a full close, and a client such as
+   * `nc -U` still reads the answer; writing to a client that is gone closes the connection.
+   */
   readonly signal: AbortSignal;
   /** Runs `fn` once the answer to this request has been handed to the socket (e.g. exit after daemon/shutdown). */
   afterResponse(fn: () => void): void;

@@ -1,7 +1,8 @@
 /**
  * The notifications the daemon sends to a subscribed connection (event/subscribe), one
  * descriptor each. Every notification's params carry `seq`, which increases by one per
- * notification and survives a restart. Only notifications something sends are listed.
+ * notification and survives a restart. Only notifications something sends are listed. Params
+ * are not strict: the daemon writes them, and a newer daemon may add members.
  */
 import { z } from 'zod';
 import { defineNotification } from './descriptor.js';
@@ -10,7 +11,7 @@ import { Bootstrap, OnionState, Seq, TorState } from './schemas.js';
 export const torDidProgress = defineNotification({
   method: 'tor/didProgress',
   summary: "tor's bootstrap percentage, its state or the onion service's state changed.",
-  params: z.strictObject({
+  params: z.object({
     seq: Seq,
     bootstrap: Bootstrap,
     state: TorState,

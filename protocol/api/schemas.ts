@@ -23,8 +23,27 @@ export const ProfileName = z.string().trim().min(1).max(PROFILE_NAME_MAX_CHARS).
 
 export const Passphrase = z.string().min(1).max(PASSPHRASE_MAX_CHARS);
 
+const ONION_ADDRESS_RE = new RegExp(`^[a-z2-7]{${ONION_ADDRESS_CHARS}}\\.onion$`);
+
 /** A v3 onion address as the daemon prints it: 56 lowercase base32 characters and ".onion". */
-export const OnionAddress = z.string().regex(new RegExp(`^[a-z2-7]{${ONION_ADDRESS_CHARS}}\\.onion$`), 'a v3 onion address');
+export const OnionAddress = z.string().regex(ONION_ADDRESS_RE, 'a v3 onion address');
+
+/**
+ * The issue param that names the -32602 variant an invalid param answers with: a refinement
+ * with `params: { [PARAMS_CODE_KEY]: 'ERR_BAD_ADDRESS' }` makes the server answer data.code
+ * ERR_BAD_ADDRESS instead of ERR_INVALID_PARAMS (daemon/api/envelope.ts invalidParamsResponse).
+ */
+export const PARAMS_CODE_KEY = 'apiCode';
+
+/**
+ * An onion address given as a param: one that is not well formed answers -32602 ERR_BAD_ADDRESS
+ * (a value that is not even a string, ERR_INVALID_PARAMS). The form only (length, alphabet,
+ * suffix); the checksum and version byte are checked where the key is decoded (protocol/identity.ts).
+ */
+export const AddressParam = z.string().refine((v) => ONION_ADDRESS_RE.test(v), {
+  message: 'not a v3 onion address (<56 characters>.onion)',
+  params: { [PARAMS_CODE_KEY]: 'ERR_BAD_ADDRESS' },
+});
 
 /** A notification's sequence number: 1, 2, ... for ever (it survives restarts). */
 export const Seq = z.int().min(1);

@@ -181,6 +181,23 @@ describe('ApiClient', () => {
       await assert.rejects(client.call('daemon/status'), (e: unknown) => isApiTransportError(e, 'ERR_API_PROTOCOL'));
     });
 
+    it('passes on a notification it cannot validate as a raw notification only, and stays connected', async () => {
+      fake = await fakeDaemon(dir, (line, socket) => {
+        socket.write(JSON.stringify({ jsonrpc: '2.0', method: 'tor/didProgress', params: { seq: 'x' } }) + '\n');
+        socket.write(JSON.stringify({ jsonrpc: '2.0', method: 'future/didThing', params: { seq: 9 } }) + '\n');
+        socket.write(JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(line).id, result: {} }) + '\n');
+      });
+      client = await ApiClient.connect(fake.path);
+      const raw: string[] = [];
+      let typed = 0;
+      client.addEventListener('notification', (e) => raw.push(e.detail.method));
+      client.addEventListener('tor/didProgress', () => (typed += 1));
+      assert.deepEqual(await client.request('profile/lock'), {});
+      assert.deepEqual(raw, ['tor/didProgress', 'future/didThing']);
+      assert.equal(typed, 0);
+      assert.equal(client.state, 'open');
+    });
+
     it('keeps an unknown error name from a newer daemon as it came', async () => {
       fake = await fakeDaemon(dir, (line, socket) =>
         socket.write(JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(line).id, error: { code: 1500, message: 'm', data: { code: 'ERR_FROM_THE_FUTURE' } } }) + '\n'),

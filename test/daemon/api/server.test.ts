@@ -247,6 +247,31 @@ describe('ApiServer', () => {
       assert.deepEqual(c.lines.map((l) => (l as { id: number }).id).sort(), [1, 2]);
     });
 
+    it("aborts a running handler's signal when the server closes its connection, and gives it the connection's id", async () => {
+      await t!.close();
+      let seen: { id: number; aborted: Promise<void> } | undefined;
+      t = await startTestServer({}, { ...testHandlers(), 'profile/lock': async (_p, ctx) => {
+        seen = { id: ctx.connectionId, aborted: new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r())) };
+        await seen.aborted;
+        return {};
+      } });
+      const c = await connect();
+      c.send({ jsonrpc: '2.0', id: 1, method: 'profile/lock' });
+      while (seen === undefined) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(Number.isInteger(seen.id) && seen.id > 0);
+      c.sendRaw(Buffer.alloc(1024 * 1024 + 1, 0x20)); // a line too long: the server closes the connection
+      await seen.aborted;
+      await c.closed;
+    });
+
+    it('still answers a client that half-closes after sending', async () => {
+      const c = await connect();
+      c.sendRaw(JSON.stringify(status(5)) + '\n');
+      c.socket.end();
+      await c.closed;
+      assert.equal((c.lines[0] as { id: number }).id, 5);
+    });
+
     it('runs afterResponse callbacks once the answer is written', async () => {
       await t!.close();
       const order: string[] = [];
@@ -466,6 +491,17 @@ describe('ApiServer', () => {
       }
       await c.waitLines(6001, 30_000);
       assert.deepEqual(seqs(c.lines), Array.from({ length: 6000 }, (_, i) => i + 1));
+    });
+
+    it('does not send a notification whose params its descriptor refuses, nor members it does not name', async () => {
+      const c = await connect();
+      await c.call({ jsonrpc: '2.0', id: 1, method: 'event/subscribe' });
+      await t!.journal.append('tor/didProgress', { bootstrap: 500, state: 'ready', onion: 'off' });
+      await t!.journal.append('tor/didProgress', { ...progress(7), secret: 'x' } as never);
+      await c.waitLines(2);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(c.lines.length, 2);
+      assert.deepEqual((c.lines[1] as { params: unknown }).params, { ...progress(7), seq: 2 });
     });
 
     it('answers a second subscribe on the same connection with ERR_ALREADY_SUBSCRIBED', async () => {
