@@ -6,8 +6,11 @@
  *   pub         the pub over loopback: ingest, fan-out, catch-up (each beside a bare baseline), PoW cost
  *   pub-memory  pub RSS while holding SNUG_BENCH_MEMORY_BLOBS blobs (default 1,000,000), in a child process
  *   pub-tor     the pub through an onion service on a private Tor network, beside loopback
+ *   profile     unlock at the default Argon2id cost, the encrypted store's and journal's synced writes
  *   tor         private network cold start, TorService start to reachable onion, onion round trip
  *               and bulk throughput, beside plain loopback
+ *   api         the local API on its Unix socket: status round trip and notifications per second,
+ *               each beside a bare JSON socket, and `snug rpc` wall time
  */
 import { heading, machineLine, note, nowMs } from './stats.js';
 
@@ -16,8 +19,10 @@ const GROUPS: Record<string, () => Promise<void>> = {
   'pub-tor': async () => (await import('./pub-tor.js')).runPubTorBench(),
   tor: async () => (await import('./tor.js')).runTorBench(),
   'pub-memory': async () => (await import('./pub-memory.js')).runPubMemoryBench(),
+  profile: async () => (await import('./profile.js')).runProfileBench(),
+  api: async () => (await import('./api.js')).runApiBench(),
 };
-const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory'];
+const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory', 'api'];
 
 async function main(argv: readonly string[]): Promise<number> {
   const asked = argv.length === 0 || argv.includes('all') ? ALL : [...argv];

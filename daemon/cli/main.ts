@@ -9,16 +9,18 @@ import { VERSION } from '../version.js';
 import type { CommandContext, RegisterCommand } from './command.js';
 import { UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
-import { daemonCommand, demoCommand, rpcCommand, tuiCommand } from './not-built.js';
+import { demoCommand, tuiCommand } from './not-built.js';
+import { rpcCommandLine } from './rpc.js';
+import { daemonCommandLine } from './daemon.js';
 import { defaultHome } from './options.js';
 import { pubCommandLine } from './pub.js';
 import { testnetCommandLine } from './testnet.js';
 
 const COMMANDS: readonly RegisterCommand[] = [
   tuiCommand,
-  daemonCommand,
+  daemonCommandLine,
   pubCommandLine,
-  rpcCommand,
+  rpcCommandLine,
   testnetCommandLine,
   demoCommand,
 ];

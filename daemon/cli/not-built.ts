@@ -13,19 +13,5 @@ const notBuilt = (name: string) => async (): Promise<void> => {
 export const tuiCommand: RegisterCommand = (y) =>
   y.command(['tui', '$0'], 'open the terminal UI (starts the daemon if none is running)', (b) => b, notBuilt('tui'));
 
-export const daemonCommand: RegisterCommand = (y) =>
-  y.command('daemon', 'run the daemon in the foreground until SIGINT/SIGTERM', (b) => withTorOptions(b), notBuilt('daemon'));
-
-export const rpcCommand: RegisterCommand = (y) =>
-  y.command(
-    'rpc <method> [params]',
-    'call one local API method and print its JSON result',
-    (b) =>
-      b
-        .positional('method', { type: 'string', demandOption: true, describe: 'scope/verb, e.g. daemon/status' })
-        .positional('params', { type: 'string', describe: 'the params as one JSON object' }),
-    notBuilt('rpc'),
-  );
-
 export const demoCommand: RegisterCommand = (y) =>
   y.command('demo', 'a whole working setup on one machine: private Tor network, a pub, a second participant', (b) => withTorOptions(b), notBuilt('demo'));

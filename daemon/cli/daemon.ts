@@ -1,0 +1,85 @@
+/**
+ * `snug daemon`: runs the daemon for one home in the foreground until SIGINT/SIGTERM or the
+ * `daemon/shutdown` method, then stops every service in reverse order and exits 0.
+ *
+ * Development mode (`--dev`, never a default) unlocks two switches for tests and local
+ * development, both reported in daemon/status under `development`: `--transport direct` (no
+ * tor: the peer listener on loopback only) and `--dev-kdf fast` (a low Argon2id cost for
+ * throwaway homes). Either without `--dev` is a usage error.
+ */
+import { resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { Daemon, type DaemonConfig } from '../daemon.js';
+import type { RegisterCommand } from './command.js';
+import { UsageError } from './errors.js';
+import { abortOnSignals, type Io } from './io.js';
+import { logFrom, withLogFormatOption } from './options.js';
+import { torOptionsFrom, withTorOptions, type RawTorArgs } from './tor.js';
+
+/** If stopping hangs past this, the process exits anyway, with status 1 (the contract: exit within 10 s). */
+export const DAEMON_EXIT_DEADLINE_MS = 9_000;
+
+export function withDaemonOptions<T>(y: Argv<T>) {
+  return withLogFormatOption(withTorOptions(y))
+    .option('dev', { type: 'boolean', describe: 'development mode: allows --transport direct and --dev-kdf fast (never for real use)' })
+    .option('transport', { type: 'string', requiresArg: true, describe: "'tor' (default), or with --dev 'direct': no tor, peers on ws://127.0.0.1" })
+    .option('dev-kdf', { type: 'string', requiresArg: true, describe: "with --dev, 'fast': a low passphrase KDF cost for throwaway homes (default: 'default')" });
+}
+
+export interface RawDaemonArgs extends RawTorArgs {
+  readonly home: string;
+  readonly dev?: boolean | undefined;
+  readonly transport?: string | undefined;
+  readonly 'dev-kdf'?: string | undefined;
+  readonly 'log-format'?: string | undefined;
+}
+
+/** Turns the parsed flags into a checked config (UsageError for a development switch without --dev). */
+export function daemonConfigFrom(args: RawDaemonArgs): DaemonConfig {
+  const dev = args.dev === true;
+  const transport = args.transport ?? 'tor';
+  if (transport !== 'tor' && transport !== 'direct') {
+    throw new UsageError(`--transport takes 'tor' or 'direct', not '${transport}'`, { flag: '--transport' });
+  }
+  if (transport === 'direct' && !dev) throw new UsageError('--transport direct is for development only: add --dev', { flag: '--transport' });
+  const kdf = args['dev-kdf'] ?? 'default';
+  if (kdf !== 'default' && kdf !== 'fast') throw new UsageError(`--dev-kdf takes 'fast' or 'default', not '${kdf}'`, { flag: '--dev-kdf' });
+  if (kdf === 'fast' && !dev) throw new UsageError('--dev-kdf fast is for development only: add --dev', { flag: '--dev-kdf' });
+  const tor = torOptionsFrom(args);
+  const torFlags = (['tor-bin', 'tor-control', 'tor-socks', 'tor-config', 'tor-cookie'] as const).filter((f) => args[f] !== undefined);
+  if (transport === 'direct' && torFlags.length > 0) {
+    throw new UsageError(`--transport direct runs no tor: it does not go with --${torFlags[0]}`, { flag: '--transport' });
+  }
+  return { home: resolve(args.home), transport, tor, dev: { enabled: dev, kdf } };
+}
+
+/** Runs the daemon until SIGTERM/SIGINT or daemon/shutdown; resolves with the exit status. */
+export async function daemonCommand(args: RawDaemonArgs, io: Io): Promise<number> {
+  const config = daemonConfigFrom(args);
+  const log = logFrom(args, io);
+  const signals = abortOnSignals();
+  const daemon = new Daemon(config, { log });
+  try {
+    // An error at start (ERR_DAEMON_RUNNING, a bad home) goes to the CLI: one line, exit 1.
+    await daemon.start();
+    await Promise.race([daemon.shutdownRequested, signals.stopped]);
+    log('stopping', { reason: signals.signal.aborted ? 'signal' : 'daemon/shutdown' });
+    return 0;
+  } finally {
+    const started = Date.now();
+    const deadline = setTimeout(() => {
+      log('stop-timeout', { level: 'warn', ms: Date.now() - started });
+      process.exit(1);
+    }, DAEMON_EXIT_DEADLINE_MS);
+    deadline.unref();
+    await daemon.stop();
+    clearTimeout(deadline);
+    signals.dispose();
+    log('stopped', { ms: Date.now() - started });
+  }
+}
+
+export const daemonCommandLine: RegisterCommand = (y, ctx) =>
+  y.command('daemon', 'run the daemon in the foreground until SIGINT/SIGTERM', (b) => withDaemonOptions(b), async (argv) => {
+    ctx.exit(await daemonCommand(argv, ctx.io));
+  });

@@ -1,0 +1,139 @@
+/**
+ * The methods the daemon serves, one descriptor each (CONTRACT.md's table; docs/local-api.md
+ * documents each with an example). Only methods something implements are listed; later issues
+ * add theirs here. Params are strict objects (an unknown member is -32602); results are not
+ * strict, so a newer daemon may add members without breaking an older client.
+ */
+import { z } from 'zod';
+import { defineMethod } from './descriptor.js';
+import { Bootstrap, EmptyResult, NoParams, OnionAddress, OnionState, Passphrase, ProfileName, SinceSeq, TorState } from './schemas.js';
+
+export const TorStatus = z.object({
+  /** 'tor' normally; 'direct' on the development loopback transport (then state is 'off'). */
+  transport: z.enum(['tor', 'direct']),
+  bootstrap: Bootstrap,
+  state: TorState,
+  onion: OnionState,
+});
+
+export const ProfileStatus = z.object({
+  /** null while locked. */
+  address: OnionAddress.nullable(),
+  /** null while locked. */
+  name: z.string().nullable(),
+  locked: z.boolean(),
+});
+
+/** A pub this daemon uses (filled in by the issue that links pubs). */
+export const PubStatus = z.object({ address: z.string(), state: z.string() });
+/** A peer this daemon links with (filled in by the issue that links peers). */
+export const PeerStatus = z.object({ address: z.string(), state: z.string() });
+
+/** Present only in development mode: what differs from what users get. */
+export const DevelopmentStatus = z.object({
+  /** The test-only low Argon2id cost is in use. */
+  testKdf: z.boolean(),
+  /** On the direct transport: the peer listener's ws://127.0.0.1:PORT while online, else null. */
+  listener: z.string().nullable(),
+});
+
+export const daemonStatus = defineMethod({
+  method: 'daemon/status',
+  summary: "The daemon's version, tor and onion service state, and profile (address and name null while locked).",
+  params: NoParams,
+  result: z.object({
+    version: z.string(),
+    pid: z.int().min(1),
+    tor: TorStatus,
+    profile: ProfileStatus.nullable(),
+    pubs: z.array(PubStatus),
+    peers: z.array(PeerStatus),
+    development: DevelopmentStatus.nullable(),
+  }),
+  errors: [],
+});
+
+export const daemonShutdown = defineMethod({
+  method: 'daemon/shutdown',
+  summary: 'Answers {} and then stops every service and exits.',
+  params: NoParams,
+  result: EmptyResult,
+  errors: [],
+});
+
+export const profileCreate = defineMethod({
+  method: 'profile/create',
+  summary: 'Makes a new identity and profile in this home and leaves it unlocked.',
+  params: z.strictObject({ name: ProfileName, passphrase: Passphrase }),
+  result: z.object({ address: OnionAddress }),
+  errors: ['ERR_PROFILE_EXISTS'],
+});
+
+export const profileUnlock = defineMethod({
+  method: 'profile/unlock',
+  summary: 'Opens the profile with its passphrase; the daemon goes online.',
+  params: z.strictObject({ passphrase: Passphrase }),
+  result: z.object({ address: OnionAddress }),
+  errors: ['ERR_NO_PROFILE', 'ERR_BAD_PASSPHRASE'],
+});
+
+export const profileLock = defineMethod({
+  method: 'profile/lock',
+  summary: 'Wipes the keys from memory and takes the onion service down.',
+  params: NoParams,
+  result: EmptyResult,
+  errors: ['ERR_NO_PROFILE'],
+});
+
+export const profileChangePassphrase = defineMethod({
+  method: 'profile/changePassphrase',
+  summary: 'Re-wraps the data key under a new passphrase (the data is not re-encrypted).',
+  params: z.strictObject({ passphrase: Passphrase, newPassphrase: Passphrase }),
+  result: EmptyResult,
+  errors: ['ERR_NO_PROFILE', 'ERR_LOCKED', 'ERR_BAD_PASSPHRASE'],
+});
+
+export const eventSubscribe = defineMethod({
+  method: 'event/subscribe',
+  summary: 'Sends this connection every notification after `since` (replayed from the journal), then live ones.',
+  params: z.strictObject({ since: SinceSeq.optional() }),
+  result: z.object({
+    /** How many notifications after `since` the journal no longer holds (0 when none were lost). */
+    missed: z.int().min(0),
+    /** The seq of the newest notification when the subscription started (0 if none yet). */
+    latest: z.int().min(0),
+  }),
+  errors: ['ERR_LOCKED', 'ERR_NO_PROFILE', 'ERR_ALREADY_SUBSCRIBED'],
+});
+
+export const rpcDiscover = defineMethod({
+  method: 'rpc.discover',
+  summary: 'The OpenRPC document of this API.',
+  params: NoParams,
+  result: z.looseObject({
+    openrpc: z.string(),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    methods: z.array(z.looseObject({ name: z.string() })),
+  }),
+  errors: [],
+});
+
+/** Every method, by name. */
+export const METHODS = {
+  [daemonStatus.method]: daemonStatus,
+  [daemonShutdown.method]: daemonShutdown,
+  [profileCreate.method]: profileCreate,
+  [profileUnlock.method]: profileUnlock,
+  [profileLock.method]: profileLock,
+  [profileChangePassphrase.method]: profileChangePassphrase,
+  [eventSubscribe.method]: eventSubscribe,
+  [rpcDiscover.method]: rpcDiscover,
+} as const;
+
+export type Methods = typeof METHODS;
+export type MethodName = keyof Methods;
+export type AnyMethod = Methods[MethodName];
+
+export function isMethodName(value: unknown): value is MethodName {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(METHODS, value);
+}

@@ -1,0 +1,43 @@
+/**
+ * The notifications the daemon sends to a subscribed connection (event/subscribe), one
+ * descriptor each. Every notification's params carry `seq`, which increases by one per
+ * notification and survives a restart. Only notifications something sends are listed. Params
+ * are not strict: the daemon writes them, and a newer daemon may add members.
+ */
+import { z } from 'zod';
+import { defineNotification } from './descriptor.js';
+import { Bootstrap, OnionState, Seq, TorState } from './schemas.js';
+
+export const torDidProgress = defineNotification({
+  method: 'tor/didProgress',
+  summary: "tor's bootstrap percentage, its state or the onion service's state changed.",
+  params: z.object({
+    seq: Seq,
+    bootstrap: Bootstrap,
+    state: TorState,
+    onion: OnionState,
+    /** tor's own words for the bootstrap phase (e.g. "Done"), when it gave some. */
+    summary: z.string().max(256).optional(),
+  }),
+});
+
+/** Every notification, by name. */
+export const NOTIFICATIONS = {
+  [torDidProgress.method]: torDidProgress,
+} as const;
+
+export type Notifications = typeof NOTIFICATIONS;
+export type NotificationName = keyof Notifications;
+export type AnyNotification = Notifications[NotificationName];
+
+/** A notification's params, `seq` included. */
+export type NotificationParams<N extends NotificationName> = z.output<Notifications[N]['params']>;
+/** What a publisher gives the journal: the params without `seq` (the journal assigns it). */
+export type NotificationBody<N extends NotificationName> = Omit<NotificationParams<N>, 'seq'>;
+
+/** One notification as the journal stores it and the server sends it (without `jsonrpc`). */
+export type Notification = { [N in NotificationName]: { readonly method: N; readonly params: NotificationParams<N> } }[NotificationName];
+
+export function isNotificationName(value: unknown): value is NotificationName {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(NOTIFICATIONS, value);
+}
