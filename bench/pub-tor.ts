@@ -5,6 +5,7 @@
 import { PubClient } from '../daemon/pub/client.js';
 import { PubServer } from '../daemon/pub/server.js';
 import { DirectDialer } from '../daemon/transport/direct.js';
+import { torDialer } from '../daemon/transport/tor.js';
 import { Prng, makeSerialBlob, makeTempDir, removeDir } from '../test/helpers/pub-fixtures.js';
 import { connectClients, fetchAll, postAll } from './pub.js';
 import { BENCH_LIMITS, BENCH_POW_NOTE } from './pow.js';
@@ -46,9 +47,9 @@ export async function runPubTorBench(): Promise<void> {
     const client = await startClient(rig, 'client');
     const onion = await publish(server, port);
     await onion.uploaded();
-    (await dialUntilReachable(client.dialer(), onion.address)).close();
+    (await dialUntilReachable(torDialer(client), onion.address)).close();
 
-    const viaOnion = await PubClient.connect(client.dialer(), onion.address);
+    const viaOnion = await PubClient.connect(torDialer(client), onion.address);
     const viaLoop = await PubClient.connect(direct, loopAddress);
     try {
       const onionFetch = await fetchAll(viaOnion, 0n, 1000);

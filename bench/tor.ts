@@ -10,6 +10,7 @@ import type { WebSocket } from 'ws';
 import { randomBytes, ready } from '../protocol/crypto.js';
 import { TorService, type OnionService } from '../daemon/tor/service.js';
 import { startTestNetwork, type TestNetwork } from '../daemon/tor/testnet.js';
+import { torDialer } from '../daemon/transport/tor.js';
 import type { Dialer } from '../daemon/transport/types.js';
 import { makeTempDir, removeDir } from '../test/helpers/pub-fixtures.js';
 import { bulkDownload, echoRoundTrips, openWs, startEchoServer } from './baseline.js';
@@ -82,7 +83,7 @@ export async function runTorBench(): Promise<void> {
     const client = await startClient(rig, 'client');
     const clientsMs = nowMs() - tLaunch;
     const onion = await publish(server, echo.port);
-    const ws = await dialUntilReachable(client.dialer(), onion.address);
+    const ws = await dialUntilReachable(torDialer(client), onion.address);
     const coldMs = nowMs() - tLaunch;
 
     const tLoop = nowMs();
@@ -103,7 +104,7 @@ export async function runTorBench(): Promise<void> {
     const uploadedAt = nowMs();
     await freshOnion.uploaded();
     const uploadMs = nowMs() - uploadedAt;
-    const ws2 = await dialUntilReachable(client.dialer(), freshOnion.address);
+    const ws2 = await dialUntilReachable(torDialer(client), freshOnion.address);
     const reachMs = nowMs() - t1;
     ws2.close();
     note('TorService on a running network: start() + waitBootstrapped(), publishOnion, first successful dial from another client');

@@ -9,54 +9,48 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { removeTestNetworkDir, startTestNetwork } from '../tor/testnet.js';
-
-export interface TestnetCommandIo {
-  readonly stdout: (line: string) => void;
-  readonly stderr: (line: string) => void;
-}
+import type { RegisterCommand } from './command.js';
+import { abortOnSignals, type Io } from './io.js';
 
 export interface RawTestnetArgs {
   readonly dir?: string | undefined;
   readonly 'tor-bin'?: string | undefined;
 }
 
-function untilSignal(): { promise: Promise<void>; dispose: () => void } {
-  let dispose = () => {};
-  const promise = new Promise<void>((resolveStop) => {
-    const onSignal = () => resolveStop();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    dispose = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    };
-  });
-  return { promise, dispose };
-}
-
-export async function testnetCommand(args: RawTestnetArgs, io: TestnetCommandIo): Promise<number> {
+export async function testnetCommand(args: RawTestnetArgs, io: Io): Promise<number> {
   const dir = args.dir !== undefined ? resolve(args.dir) : await mkdtemp(join(tmpdir(), 'snug-testnet-'));
-  const stop = untilSignal();
-  const controller = new AbortController();
-  void stop.promise.then(() => controller.abort());
+  const stop = abortOnSignals();
   try {
     const network = await startTestNetwork(
       { dir, ...(args['tor-bin'] !== undefined ? { torBin: args['tor-bin'] } : {}) },
-      { signal: controller.signal },
+      { signal: stop.signal },
     );
     try {
       const file = await network.clientTorrcFile();
       io.stdout(`testnet ready: --tor-config ${file}`);
-      await stop.promise;
+      await stop.stopped;
     } finally {
       await network.stop();
       await removeTestNetworkDir(network);
     }
     return 0;
   } catch (err) {
-    if (controller.signal.aborted) return 0;
+    if (stop.signal.aborted) return 0;
     throw err;
   } finally {
     stop.dispose();
   }
 }
+
+export const testnetCommandLine: RegisterCommand = (y, ctx) =>
+  y.command(
+    'testnet',
+    'development only: run a private Tor network on 127.0.0.1 for trying snug offline',
+    (b) =>
+      b
+        .option('dir', { type: 'string', requiresArg: true, describe: 'directory for the network (default: a fresh temporary one)' })
+        .option('tor-bin', { type: 'string', requiresArg: true, describe: 'the tor executable to spawn (default: tor on PATH)' }),
+    async (argv) => {
+      ctx.exit(await testnetCommand(argv, ctx.io));
+    },
+  );

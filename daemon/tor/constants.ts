@@ -18,6 +18,8 @@ export const AUTH_COOKIE_BYTES = 32;
 export const SAFECOOKIE_SERVER_KEY = 'Tor safe cookie authentication server-to-controller hash';
 export const SAFECOOKIE_CLIENT_KEY = 'Tor safe cookie authentication controller-to-server hash';
 
+/** System users a system tor runs as (Debian: debian-tor); files they own are trusted like ours. */
+export const TOR_SYSTEM_USERS: readonly string[] = ['debian-tor'];
 /** Environment variable holding the control-port password for HASHEDPASSWORD authentication. */
 export const TOR_PASSWORD_ENV = 'SNUG_TOR_PASSWORD';
 /** The Debian package that provides `tor`, named in the "not found" error. */
@@ -31,6 +33,8 @@ export const TOR_START_TIMEOUT_MS = 30_000;
 export const TOR_PORT_FILE_POLL_MS = 25;
 /** Time tor gets to exit after SIGTERM before SIGKILL. */
 export const TOR_STOP_GRACE_MS = 3_000;
+/** Bootstrap without progress for this long: tor most likely cannot reach the Tor network. */
+export const BOOTSTRAP_STALL_MS = 60_000;
 /** Restart backoff after our tor died: first delay, cap, and factor. */
 export const RESTART_BACKOFF_INITIAL_MS = 250;
 export const RESTART_BACKOFF_MAX_MS = 30_000;

@@ -2,6 +2,7 @@
  * Typed errors of the Tor layer. Callers and tests branch on `code`; `message` is for humans.
  */
 import { SnugError } from '../../protocol/errors.js';
+import type { TorOption } from './options.js';
 
 export const TorErrorCode = {
   /** No `tor` executable where we looked (names the Debian package to install). */
@@ -18,6 +19,16 @@ export const TorErrorCode = {
   COMMAND_FAILED: 'ERR_TOR_COMMAND_FAILED',
   /** No authentication method we can use, or tor refused the one we used. */
   AUTH_FAILED: 'ERR_TOR_AUTH_FAILED',
+  /**
+   * The control port offers only authentication that does not prove it is tor (COOKIE, NULL, a
+   * password not allowed, SAFECOOKIE without a cookie file the user named): nothing secret is
+   * sent to it. The message names what to configure.
+   */
+  UNSAFE_AUTH: 'ERR_TOR_UNSAFE_AUTH',
+  /** A cookie file or control socket not owned by us or the tor user, or writable by others. */
+  UNTRUSTED_PATH: 'ERR_TOR_UNTRUSTED_PATH',
+  /** A Tor option given as a string that cannot be used (TorOptionError names the option). */
+  BAD_OPTION: 'ERR_TOR_BAD_OPTION',
   /** The ServiceID tor returned differs from the address protocol/ derives from the key. */
   ONION_MISMATCH: 'ERR_TOR_ONION_MISMATCH',
   /** The operation needs a running service (start() first, or it was stopped). */
@@ -42,6 +53,18 @@ export class TorError extends SnugError {
     super(code, message, options);
     this.name = 'TorError';
     this.status = options?.status;
+  }
+}
+
+/** A Tor option that cannot be used: `option` names it, `requirement` says what it takes. */
+export class TorOptionError extends TorError {
+  readonly option: TorOption;
+  readonly requirement: string;
+  constructor(option: TorOption, requirement: string) {
+    super(TorErrorCode.BAD_OPTION, `the Tor option '${option}' ${requirement}`);
+    this.name = 'TorOptionError';
+    this.option = option;
+    this.requirement = requirement;
   }
 }
 

@@ -6,7 +6,12 @@
  * (and reconnects if the control connection drops); `extraConfigFile` only applies to a tor we
  * spawn.
  *
- * Events: 'progress' (CustomEvent<{bootstrap, summary}>) and 'state' (CustomEvent<TorState>).
+ * In both modes the control listener must prove it is tor before any key is sent (auth.ts):
+ * SAFECOOKIE with the cookie file we configured (spawn) or the user named, or a control socket
+ * owned by us or the tor user.
+ *
+ * Events (TorServiceEvents): 'progress', 'state', and 'stalled' once when bootstrap makes no
+ * progress for `stallTimeoutMs` (with tor's last warning, which names the cause).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,11 +20,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import debugFactory from 'debug';
 import { ready } from '../../protocol/crypto.js';
 import { identityFromSeed, torExpandedSecretKey, type OnionAddress } from '../../protocol/identity.js';
-import type { HostPort, TorOptions } from '../cli/options.js';
-import { TorDialer } from '../transport/tor.js';
-import type { Dialer } from '../transport/types.js';
+import { settleWithin } from '../abort.js';
+import { TypedEventTarget } from '../events.js';
+import { authenticate, checkControlSocket, type AuthPolicy } from './auth.js';
 import { findTor } from './binary.js';
 import {
+  BOOTSTRAP_STALL_MS,
   ONION_VIRTUAL_PORT,
   RESTART_BACKOFF_FACTOR,
   RESTART_BACKOFF_INITIAL_MS,
@@ -29,9 +35,11 @@ import {
   TOR_START_TIMEOUT_MS,
   TOR_STOP_GRACE_MS,
 } from './constants.js';
-import { keywords, tokenize, TorControl, type Reply } from './control.js';
+import { TorControl } from './control.js';
 import { TorError, TorErrorCode } from './errors.js';
+import { isControlSocket, type HostPort, type TorOptions } from './options.js';
 import { terminate, trackChild } from './reaper.js';
+import { keywords, tokenize, type Reply } from './reply.js';
 
 const log = debugFactory('snug:daemon:tor');
 const torLog = debugFactory('snug:daemon:tor:log');
@@ -42,15 +50,35 @@ export interface TorServiceInit {
   /** Our directory (created 0700): torrc, tor's DataDirectory, control port file. */
   readonly dataDir: string;
   readonly options: TorOptions;
-  /** Control-port password for HASHEDPASSWORD (attach mode); default $SNUG_TOR_PASSWORD. */
+  /**
+   * Control-port password for HASHEDPASSWORD, used only in attach mode with `allowPassword`;
+   * default $SNUG_TOR_PASSWORD.
+   */
   readonly password?: string;
   /** Per-command control timeout (ms); tests shorten it. */
   readonly controlTimeoutMs?: number;
+  /** Bootstrap without progress for this long emits 'stalled' (ms); default BOOTSTRAP_STALL_MS. */
+  readonly stallTimeoutMs?: number;
 }
 
 export interface TorProgress {
   readonly bootstrap: number;
   readonly summary: string;
+}
+
+/** Bootstrap made no progress for `forMs`: tor most likely cannot reach the Tor network. */
+export interface TorStall {
+  readonly bootstrap: number;
+  readonly summary: string;
+  readonly forMs: number;
+  /** tor's last warning (a WARN event or the bootstrap problem it reported), if any. */
+  readonly warning: string | undefined;
+}
+
+export interface TorServiceEvents {
+  progress: TorProgress;
+  state: TorState;
+  stalled: TorStall;
 }
 
 export interface OnionService {
@@ -64,6 +92,9 @@ export interface OnionService {
 function abortError(): TorError {
   return new TorError(TorErrorCode.ABORTED, 'aborted');
 }
+
+/** For settleWithin: waits here have no timeout of their own, only the caller's signal. */
+const ABORT_ERRORS = { aborted: abortError, timeout: () => new TorError(TorErrorCode.TIMEOUT, 'timed out') };
 
 /** Quotes a torrc value when it needs it (paths with spaces and the like). */
 function torrcValue(value: string): string {
@@ -119,24 +150,10 @@ class PublishedOnion implements OnionService {
   uploaded(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.#removed) return Promise.reject(new TorError(TorErrorCode.NOT_RUNNING, 'the onion service was removed'));
     if (this.#uploaded) return Promise.resolve();
-    if (options.signal?.aborted) return Promise.reject(abortError());
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        this.#waiters.delete(waiter);
-        reject(abortError());
-      };
-      const waiter = {
-        resolve: () => {
-          options.signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (err: Error) => {
-          options.signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      };
+    return settleWithin<void>(options, ABORT_ERRORS, (resolve, reject) => {
+      const waiter = { resolve: () => resolve(), reject };
       this.#waiters.add(waiter);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
+      return () => this.#waiters.delete(waiter);
     });
   }
 
@@ -154,11 +171,14 @@ interface Session {
   readonly socks: HostPort | null;
 }
 
-export class TorService extends EventTarget {
+export class TorService extends TypedEventTarget<TorServiceEvents> {
   readonly #dataDir: string;
   readonly #options: TorOptions;
   readonly #password: string | undefined;
   readonly #controlTimeoutMs: number | undefined;
+  readonly #stallTimeoutMs: number;
+  #stallTimer: ReturnType<typeof setTimeout> | null = null;
+  #lastWarning: string | undefined;
   #state: TorState = 'stopped';
   #bootstrap = 0;
   #summary = '';
@@ -180,6 +200,7 @@ export class TorService extends EventTarget {
     this.#options = init.options;
     this.#password = init.password ?? process.env[TOR_PASSWORD_ENV];
     this.#controlTimeoutMs = init.controlTimeoutMs;
+    this.#stallTimeoutMs = init.stallTimeoutMs ?? BOOTSTRAP_STALL_MS;
   }
 
   get status(): { bootstrap: number; state: TorState } {
@@ -203,15 +224,37 @@ export class TorService extends EventTarget {
     if (state === this.#state) return;
     log('state %s -> %s', this.#state, state);
     this.#state = state;
-    this.dispatchEvent(new CustomEvent<TorState>('state', { detail: state }));
+    if (state === 'bootstrapping') this.#watchStall();
+    else this.#unwatchStall();
+    this.emit('state', state);
   }
 
   #setProgress(bootstrap: number, summary: string): void {
     if (bootstrap === this.#bootstrap && summary === this.#summary) return;
+    const moved = bootstrap !== this.#bootstrap;
     this.#bootstrap = bootstrap;
     this.#summary = summary;
-    this.dispatchEvent(new CustomEvent<TorProgress>('progress', { detail: { bootstrap, summary } }));
+    if (moved && this.#state === 'bootstrapping') this.#watchStall();
+    this.emit('progress', { bootstrap, summary });
     if (bootstrap === 100 && this.#state === 'bootstrapping') this.#setState('ready');
+  }
+
+  /** (Re)starts the no-progress timer: it fires once unless bootstrap moves again. */
+  #watchStall(): void {
+    this.#unwatchStall();
+    const since = Date.now();
+    this.#stallTimer = setTimeout(() => {
+      this.#stallTimer = null;
+      if (this.#state !== 'bootstrapping') return;
+      log('no bootstrap progress for %d ms (at %d%%)', Date.now() - since, this.#bootstrap);
+      this.emit('stalled', { bootstrap: this.#bootstrap, summary: this.#summary, forMs: Date.now() - since, warning: this.#lastWarning });
+    }, this.#stallTimeoutMs);
+    this.#stallTimer.unref();
+  }
+
+  #unwatchStall(): void {
+    if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
+    this.#stallTimer = null;
   }
 
   /** Starts (or attaches to) tor; resolves once the control connection is authenticated. */
@@ -228,6 +271,7 @@ export class TorService extends EventTarget {
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
     this.#bootstrap = 0;
     this.#summary = '';
+    this.#lastWarning = undefined;
     this.#setState('starting');
     try {
       if (this.#options.mode === 'spawn') {
@@ -261,28 +305,15 @@ export class TorService extends EventTarget {
     if (this.#state === 'stopped' || this.#state === 'failed') {
       return Promise.reject(new TorError(TorErrorCode.NOT_RUNNING, `tor is ${this.#state}`));
     }
-    if (options.signal?.aborted) return Promise.reject(abortError());
-    return new Promise((resolve, reject) => {
-      const onState = (e: Event) => {
-        const state = (e as CustomEvent<TorState>).detail;
-        if (state === 'ready') finish();
-        else if (state === 'stopped' || state === 'failed') finish(new TorError(TorErrorCode.NOT_RUNNING, `tor is ${state}`));
-      };
-      const onAbort = () => finish(abortError());
-      const finish = (err?: Error) => {
-        this.removeEventListener('state', onState);
-        options.signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve();
+    return settleWithin<void>(options, ABORT_ERRORS, (resolve, reject) => {
+      const onState = (e: CustomEvent<TorState>) => {
+        const state = e.detail;
+        if (state === 'ready') resolve();
+        else if (state === 'stopped' || state === 'failed') reject(new TorError(TorErrorCode.NOT_RUNNING, `tor is ${state}`));
       };
       this.addEventListener('state', onState);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
+      return () => this.removeEventListener('state', onState);
     });
-  }
-
-  /** A TorDialer over this tor's SOCKS port (follows the port across restarts). */
-  dialer(): Dialer {
-    return new TorDialer({ socks: () => this.socks });
   }
 
   /** GETINFO on our control connection (diagnostics and tests). */
@@ -362,6 +393,9 @@ export class TorService extends EventTarget {
     const type = tokens[0]?.value;
     if (type === 'STATUS_CLIENT' && tokens[2]?.value === 'BOOTSTRAP') {
       this.#onBootstrapText(first.text);
+    } else if (type === 'WARN') {
+      // A log line at warn level: "650 WARN <message>"; the latest names the cause of a stall.
+      this.#lastWarning = first.text.slice('WARN '.length).trim() || this.#lastWarning;
     } else if (type === 'HS_DESC' && tokens[1]?.value === 'UPLOADED') {
       const onion = this.#onions.get(tokens[2]?.value ?? '');
       if (onion) {
@@ -380,6 +414,13 @@ export class TorService extends EventTarget {
     }
     const progress = Number(kw.get('PROGRESS'));
     if (!Number.isInteger(progress) || progress < 0 || progress > 100) return;
+    // A bootstrap problem ("STATUS_CLIENT WARN BOOTSTRAP ... WARNING=... REASON=...").
+    const warning = kw.get('WARNING');
+    if (warning !== undefined) {
+      const reason = kw.get('REASON');
+      const host = kw.get('HOSTADDR');
+      this.#lastWarning = `${warning}${reason !== undefined ? ` (${reason})` : ''}${host !== undefined ? ` connecting to ${host}` : ''}`;
+    }
     this.#setProgress(progress, kw.get('SUMMARY') ?? '');
   }
 
@@ -389,23 +430,30 @@ export class TorService extends EventTarget {
     let child: ChildProcess | null = null;
     let control: TorControl | null = null;
     try {
-      let controlPort: HostPort;
+      const commandTimeout = this.#controlTimeoutMs !== undefined ? { commandTimeoutMs: this.#controlTimeoutMs } : {};
+      let policy: AuthPolicy;
       if (this.#options.mode === 'spawn') {
         const spawned = await this.#spawn(signal);
         child = spawned.child;
-        controlPort = spawned.control;
+        control = await TorControl.connect(spawned.control, { signal, ...commandTimeout });
+        // Only the cookie we configured, never the path the listener reports.
+        policy = { cookieFile: this.#cookieFile() };
       } else {
-        controlPort = this.#options.control;
+        const attach = this.#options;
+        const trustedSocket = isControlSocket(attach.control);
+        if (isControlSocket(attach.control)) await checkControlSocket(attach.control.socketPath);
+        control = await TorControl.connect(attach.control, { signal, ...commandTimeout });
+        policy = {
+          cookieFile: attach.cookieFile,
+          trustedSocket,
+          ...(attach.allowPassword === true ? { password: { value: this.#password } } : {}),
+        };
       }
-      control = await TorControl.connect(controlPort, {
-        signal,
-        ...(this.#controlTimeoutMs !== undefined ? { commandTimeoutMs: this.#controlTimeoutMs } : {}),
-      });
-      const method = await control.authenticate({ password: this.#password }, { signal });
+      const method = await authenticate(control, policy, { signal });
       log('authenticated to the control port with %s', method);
       if (child) await control.takeOwnership({ signal });
-      control.addEventListener('event', (e) => this.#onEvent((e as CustomEvent<Reply>).detail));
-      await control.setEvents(['STATUS_CLIENT', 'HS_DESC'], { signal });
+      control.addEventListener('event', (e) => this.#onEvent(e.detail));
+      await control.setEvents(['STATUS_CLIENT', 'HS_DESC', 'WARN'], { signal });
       let socks: HostPort | null;
       if (this.#options.mode === 'spawn') {
         const value = (await control.getInfo(['net/listeners/socks'], { signal })).get('net/listeners/socks') ?? '';
@@ -481,7 +529,7 @@ export class TorService extends EventTarget {
       `ControlPortWriteToFile ${torrcValue(portFile)}`,
       'ControlPortFileGroupReadable 0',
       'CookieAuthentication 1',
-      `CookieAuthFile ${torrcValue(join(dir, 'control_auth_cookie'))}`,
+      `CookieAuthFile ${torrcValue(this.#cookieFile())}`,
       'SocksPort auto',
       `__OwningControllerProcess ${process.pid}`,
       'Log notice stdout',
@@ -527,6 +575,11 @@ export class TorService extends EventTarget {
     }
   }
 
+  /** The cookie file of a tor we spawn (we configure it; it lives in our 0700 directory). */
+  #cookieFile(): string {
+    return join(this.#dataDir, 'control_auth_cookie');
+  }
+
   async #teardown(): Promise<void> {
     const session = this.#session;
     this.#session = null;
@@ -544,6 +597,7 @@ export class TorService extends EventTarget {
     if (this.#state === 'stopped') return;
     this.#controller?.abort();
     this.#controller = null;
+    this.#unwatchStall();
     this.#generation += 1;
     await this.#teardown();
     for (const onion of this.#onions.values()) onion.dispose(new TorError(TorErrorCode.NOT_RUNNING, 'tor stopped'));

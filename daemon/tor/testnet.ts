@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import debugFactory from 'debug';
+import { settleWithin } from '../abort.js';
 import { findTor } from './binary.js';
 import {
   TESTNET_AUTHORITIES,
@@ -186,32 +187,28 @@ class RunningTestNetwork implements TestNetwork {
 
 /** Waits until `child` prints a line containing `needle`; rejects if it exits first. */
 function waitForLog(child: ChildProcess, needle: string, timeoutMs: number, name: string, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let tail = '';
-    const onData = (chunk: Buffer) => {
-      tail = (tail + chunk.toString('utf8')).slice(-4096);
-      if (tail.includes(needle)) finish();
-    };
-    const onExit = (code: number | null) =>
-      finish(new TorError(TorErrorCode.TESTNET_FAILED, `${name} exited (${code}) before "${needle}": ${tail.slice(-400)}`));
-    const onAbort = () => finish(new TorError(TorErrorCode.ABORTED, 'aborted while starting the test network'));
-    const timer = setTimeout(
-      () => finish(new TorError(TorErrorCode.TESTNET_FAILED, `${name} did not log "${needle}" within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const finish = (err?: Error) => {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.off('exit', onExit);
-      signal?.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', onExit);
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  let tail = '';
+  return settleWithin<void>(
+    { timeoutMs, ...(signal ? { signal } : {}) },
+    {
+      timeout: () => new TorError(TorErrorCode.TESTNET_FAILED, `${name} did not log "${needle}" within ${timeoutMs} ms`),
+      aborted: () => new TorError(TorErrorCode.ABORTED, 'aborted while starting the test network'),
+    },
+    (resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        tail = (tail + chunk.toString('utf8')).slice(-4096);
+        if (tail.includes(needle)) resolve();
+      };
+      const onExit = (code: number | null) =>
+        reject(new TorError(TorErrorCode.TESTNET_FAILED, `${name} exited (${code}) before "${needle}": ${tail.slice(-400)}`));
+      child.stdout?.on('data', onData);
+      child.once('exit', onExit);
+      return () => {
+        child.stdout?.off('data', onData);
+        child.off('exit', onExit);
+      };
+    },
+  );
 }
 
 export async function startTestNetwork(init: TestNetworkInit, options: { signal?: AbortSignal } = {}): Promise<TestNetwork> {

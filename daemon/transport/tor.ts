@@ -9,11 +9,11 @@ import { SocksProxyAgent } from 'socks-proxy-agent';
 import { WebSocket } from 'ws';
 import { ready } from '../../protocol/crypto.js';
 import { parseOnionAddress } from '../../protocol/identity.js';
-import type { HostPort } from '../cli/options.js';
 import { SOCKS5_MAX_AUTH_BYTES, TOR_DIAL_TIMEOUT_MS, TOR_MAX_PAYLOAD } from '../tor/constants.js';
 import { TorError, TorErrorCode } from '../tor/errors.js';
-import { DialError, openWebSocket } from './direct.js';
-import type { DialOptions, Dialer } from './types.js';
+import type { HostPort } from '../tor/options.js';
+import { DialError, DialErrorCode, type DialOptions, type Dialer } from './types.js';
+import { openWebSocket } from './websocket.js';
 
 /** SOCKS username used for every dial; the isolation key goes in the password. */
 const SOCKS_USER = 'snug';
@@ -47,7 +47,7 @@ export class TorDialer implements Dialer {
     try {
       onion = parseOnionAddress(bare);
     } catch (err) {
-      throw new DialError('ERR_BAD_ADDRESS', 'the tor dialer only reaches v3 onion addresses (<56 chars>.onion)', { cause: err });
+      throw new DialError(DialErrorCode.BAD_ADDRESS, 'the tor dialer only reaches v3 onion addresses (<56 chars>.onion)', { cause: err });
     }
     const key = options.isolationKey ?? randomUUID();
     if (key.length === 0 || Buffer.byteLength(key) > SOCKS5_MAX_AUTH_BYTES) {
@@ -62,4 +62,9 @@ export class TorDialer implements Dialer {
     const ws = new WebSocket(`ws://${onion}/`, { agent, maxPayload: TOR_MAX_PAYLOAD, perMessageDeflate: false, handshakeTimeout: timeoutMs });
     return openWebSocket(ws, timeoutMs, options.signal);
   }
+}
+
+/** A TorDialer over a running tor's SOCKS port, following it across restarts (TorService.socks). */
+export function torDialer(tor: { readonly socks: HostPort }): TorDialer {
+  return new TorDialer({ socks: () => tor.socks });
 }

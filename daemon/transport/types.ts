@@ -4,6 +4,29 @@
  * loopback (daemon/transport/direct.ts). Everything above this interface is the same code.
  */
 import type { WebSocket } from 'ws';
+import { SnugError } from '../../protocol/errors.js';
+
+export const DialErrorCode = {
+  /** The connection could not be opened (refused, unreachable, the upgrade failed). */
+  FAILED: 'ERR_DIAL_FAILED',
+  /** It was not open within the dial's time. */
+  TIMEOUT: 'ERR_DIAL_TIMEOUT',
+  /** An address this dialer does not reach. */
+  BAD_ADDRESS: 'ERR_BAD_ADDRESS',
+  /** The caller's signal aborted the dial. */
+  ABORTED: 'ERR_DIAL_ABORTED',
+} as const;
+
+export type DialErrorCode = (typeof DialErrorCode)[keyof typeof DialErrorCode];
+
+/** Why a dial failed, from either dialer. */
+export class DialError extends SnugError {
+  declare readonly code: DialErrorCode;
+  constructor(code: DialErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'DialError';
+  }
+}
 
 export interface DialOptions {
   readonly signal?: AbortSignal;

@@ -7,14 +7,14 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TorService } from '../../daemon/tor/service.js';
-import { startTestNetwork, type TestNetwork } from '../../daemon/tor/testnet.js';
+import { freePorts, startTestNetwork, type TestNetwork } from '../../daemon/tor/testnet.js';
 import type { Dialer } from '../../daemon/transport/types.js';
 
 let shared: Promise<TestNetwork> | null = null;
@@ -143,4 +143,21 @@ export function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<Reg
     child.stdout?.on('data', onData);
     child.once('exit', onExit);
   });
+}
+
+/**
+ * Writes DIR/unreachable.torrc, --tor-config lines for a network whose one directory authority
+ * is a closed port on 127.0.0.1: a tor given them can reach nothing, as without internet.
+ */
+export async function unreachableNetworkTorrc(dir: string): Promise<string> {
+  const [orPort, dirPort] = (await freePorts(2)) as [number, number];
+  const file = join(dir, 'unreachable.torrc');
+  const lines = [
+    'TestingTorNetwork 1',
+    'GeoIPFile ""',
+    'GeoIPv6File ""',
+    `DirAuthority closed orport=${orPort} no-v2 v3ident=${'A'.repeat(40)} 127.0.0.1:${dirPort} ${'B'.repeat(40)}`,
+  ];
+  await writeFile(file, lines.join('\n') + '\n');
+  return file;
 }

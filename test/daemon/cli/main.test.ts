@@ -2,22 +2,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { main } from '../../../daemon/cli/main.js';
 import { VERSION } from '../../../daemon/version.js';
+import { captureIo } from '../../helpers/io.js';
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: (l: string) => out.push(l), stderr: (l: string) => err.push(l) }, out, err };
-}
 
 describe('daemon/cli/main', () => {
   it('prints help and exits 0', async () => {
-    const c = capture();
+    const c = captureIo();
     assert.equal(await main(['--help'], c.io), 0);
     assert.match(c.out.join('\n'), /snug pub/);
   });
 
   it('exits 2 with one line on an unknown argument', async () => {
-    const c = capture();
+    const c = captureIo();
     assert.equal(await main(['--no-such-flag'], c.io), 2);
     assert.equal(c.err.length, 1);
   });
@@ -26,4 +22,12 @@ describe('daemon/cli/main', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
     assert.equal(VERSION, pkg.version);
   });
+
+  it('exits 1 naming ERR_NOT_BUILT for a command this version does not build yet', async () => {
+    const c = captureIo();
+    assert.equal(await main(['demo'], c.io), 1);
+    assert.equal(c.err.length, 1);
+    assert.match(c.err[0]!, /\(ERR_NOT_BUILT\)$/);
+  });
 });
+

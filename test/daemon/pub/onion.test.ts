@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +10,12 @@ import { ready } from '../../../protocol/crypto.js';
 import { parseOnionAddress } from '../../../protocol/identity.js';
 import { PubClient } from '../../../daemon/pub/client.js';
 import type { TorService } from '../../../daemon/tor/service.js';
+import { terminate, trackChild } from '../../../daemon/tor/reaper.js';
+import { freePorts } from '../../../daemon/tor/testnet.js';
+import { torDialer } from '../../../daemon/transport/tor.js';
 import type { Dialer } from '../../../daemon/transport/types.js';
-import { sharedTestNetwork, startTestTor } from '../../helpers/testnet.js';
+import { makeTempDir, removeDir } from '../../helpers/temp.js';
+import { sharedTestNetwork, startTestTor, waitForOutput } from '../../helpers/testnet.js';
 
 const SNUG = fileURLToPath(new URL('../../../../bin/snug.js', import.meta.url));
 const ADDRESS_LINE = /^pub address: ([a-z2-7]{56}\.onion)$/m;
@@ -23,8 +27,8 @@ interface PubProcess {
   readonly exited: Promise<number | null>;
 }
 
-function spawnPub(home: string, torConfig: string): PubProcess {
-  const child = spawn(process.execPath, [SNUG, 'pub', '--home', home, '--tor-config', torConfig, '--pow-difficulty', '4'], {
+function spawnPub(home: string, torArgs: readonly string[]): PubProcess {
+  const child = spawn(process.execPath, [SNUG, 'pub', '--home', home, ...torArgs, '--pow-difficulty', '4'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // 'close', not 'exit': 'exit' may come before the last of stdout and stderr was read (tor
@@ -94,14 +98,14 @@ describe('snug pub as an onion service (private Tor network)', function () {
     await writeFile(torConfig, network.clientTorrcLines().join('\n') + '\n');
     const pubHome = join(home, 'pub-home');
 
-    const first = spawnPub(pubHome, torConfig);
+    const first = spawnPub(pubHome, ['--tor-config', torConfig]);
     pubs.push(first);
     const [address] = await Promise.all([addressOf(first), startTestTor('pub-client').then((t) => (clientTor = t))]);
     assert.equal(parseOnionAddress(address), address, 'a valid v3 onion address');
     assert.equal(first.stdout.trim().split('\n').length, 1, 'exactly one line on stdout');
     assert.equal((await stat(join(pubHome, 'pub', 'onion-key'))).mode & 0o777, 0o600);
 
-    const client = await connectWithRetry(clientTor!.dialer(), address);
+    const client = await connectWithRetry(torDialer(clientTor!), address);
     clients.push(client);
     assert.equal(client.policy.powDifficulty, 4);
     const blob = new Uint8Array(2048).fill(0x42);
@@ -115,13 +119,58 @@ describe('snug pub as an onion service (private Tor network)', function () {
     assert.equal(await stopPub(first), 0);
     assert.ok(!first.stderr.includes(address.slice(0, 56)), 'the logs do not name the address');
 
-    const second = spawnPub(pubHome, torConfig);
+    const second = spawnPub(pubHome, ['--tor-config', torConfig]);
     pubs.push(second);
     assert.equal(await addressOf(second), address, 'the same address after a restart');
-    const again = await connectWithRetry(clientTor!.dialer(), address);
+    const again = await connectWithRetry(torDialer(clientTor!), address);
     clients.push(again);
     assert.deepEqual(await again.post(blob), { cursor: 1n, duplicate: true });
     await again.close();
     assert.equal(await stopPub(second), 0);
   });
+
+  it('attached to a running tor through --tor-control and --tor-cookie, publishes its onion service and leaves that tor running', async function () {
+    const network = await sharedTestNetwork();
+    const dir = await makeTempDir('pub-onion-attach');
+    let handTor: ChildProcess | undefined;
+    try {
+      await mkdir(join(dir, 'data'), { mode: 0o700 });
+      const [socksPort, controlPort] = (await freePorts(2)) as [number, number];
+      const torrc = [
+        ...network.clientTorrcLines(),
+        `DataDirectory ${join(dir, 'data')}`,
+        `SocksPort 127.0.0.1:${socksPort}`,
+        `ControlPort 127.0.0.1:${controlPort}`,
+        'CookieAuthentication 1',
+        `__OwningControllerProcess ${process.pid}`,
+        'Log notice stdout',
+      ];
+      await writeFile(join(dir, 'torrc'), torrc.join('\n') + '\n');
+      await writeFile(join(dir, 'defaults'), '');
+      handTor = spawn('tor', ['-f', join(dir, 'torrc'), '--defaults-torrc', join(dir, 'defaults')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      trackChild(handTor);
+      await waitForOutput(handTor, /Opened Control listener/);
+      const pub = spawnPub(join(dir, 'pub-home'), [
+        '--tor-control', `127.0.0.1:${controlPort}`,
+        '--tor-socks', `127.0.0.1:${socksPort}`,
+        '--tor-cookie', join(dir, 'data', 'control_auth_cookie'),
+      ]);
+      pubs.push(pub);
+      const [address] = await Promise.all([addressOf(pub), clientTor ? Promise.resolve(clientTor) : startTestTor('pub-client').then((t) => (clientTor = t))]);
+      assert.equal(parseOnionAddress(address), address);
+      const client = await connectWithRetry(torDialer(clientTor!), address);
+      clients.push(client);
+      const blob = new Uint8Array(2048).fill(0x5a);
+      blob[0] = BLOB_VERSION;
+      assert.deepEqual(await client.post(blob), { cursor: 1n, duplicate: false });
+      await client.close();
+      assert.equal(await stopPub(pub), 0);
+      await sleep(200);
+      assert.equal(handTor.exitCode, null, 'the tor it attached to keeps running');
+    } finally {
+      if (handTor) await terminate(handTor, 3_000);
+      await removeDir(dir);
+    }
+  });
 });
+

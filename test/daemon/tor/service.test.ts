@@ -11,6 +11,7 @@ import { isTorError, TorErrorCode } from '../../../daemon/tor/errors.js';
 import { terminate, trackChild } from '../../../daemon/tor/reaper.js';
 import { TorService, type TorState } from '../../../daemon/tor/service.js';
 import { freePorts } from '../../../daemon/tor/testnet.js';
+import { torDialer } from '../../../daemon/transport/tor.js';
 import { dialWithRetry, isAlive, roundTrip, waitForOutput, sharedTestNetwork, startEchoServer, startTestTor, type EchoServer } from '../../helpers/testnet.js';
 
 /** Fixed identity seeds, so the expected addresses are known before tor says anything. */
@@ -59,7 +60,7 @@ describe('daemon/tor/service', function () {
     const onion = await server!.publishOnion({ identitySeed: SEED_A, localPort: echo!.port });
     assert.equal(onion.address, identityFromSeed(SEED_A).address);
     await onion.uploaded({ signal: AbortSignal.timeout(30_000) });
-    const ws = await dialWithRetry(client!.dialer(), onion.address);
+    const ws = await dialWithRetry(torDialer(client!), onion.address);
     try {
       assert.equal(await roundTrip(ws, 'hello through tor'), 'hello through tor');
       assert.equal(await roundTrip(ws, 'and back again'), 'and back again');
@@ -72,7 +73,7 @@ describe('daemon/tor/service', function () {
     this.timeout(120_000);
     const onion = await server!.publishOnion({ identitySeed: SEED_RESTART, localPort: echo!.port });
     await onion.uploaded({ signal: AbortSignal.timeout(30_000) });
-    const first = await dialWithRetry(client!.dialer(), onion.address);
+    const first = await dialWithRetry(torDialer(client!), onion.address);
     assert.equal(await roundTrip(first, 'before the restart'), 'before the restart');
     const before = server!.pid;
     assert.ok(before !== undefined && isAlive(before));
@@ -88,7 +89,7 @@ describe('daemon/tor/service', function () {
     assert.ok(after !== undefined && after !== before && isAlive(after));
     first.terminate();
     await onion.uploaded({ signal: AbortSignal.timeout(30_000) });
-    const ws = await dialWithRetry(client!.dialer(), onion.address, { withinMs: 90_000 });
+    const ws = await dialWithRetry(torDialer(client!), onion.address, { withinMs: 90_000 });
     try {
       assert.equal(await roundTrip(ws, 'after the restart'), 'after the restart');
     } finally {
@@ -179,11 +180,25 @@ describe('daemon/tor/service', function () {
       if (handTor) await terminate(handTor, 3_000);
     });
 
+    it('refuses that tor without --tor-cookie (ERR_TOR_UNSAFE_AUTH): it cannot prove it is tor', async () => {
+      const attached = new TorService({
+        dataDir: join(dir, 'snug-nocookie'),
+        options: { mode: 'attach', control: { host: '127.0.0.1', port: controlPort }, socks: { host: '127.0.0.1', port: socksPort } },
+      });
+      await assert.rejects(attached.start(), (err: unknown) => isTorError(err, TorErrorCode.UNSAFE_AUTH));
+      await attached.stop();
+    });
+
     it('authenticates with the cookie, publishes an onion service reachable from another tor, and leaves that tor running', async function () {
       this.timeout(90_000);
       const attached = new TorService({
         dataDir: join(dir, 'snug'),
-        options: { mode: 'attach', control: { host: '127.0.0.1', port: controlPort }, socks: { host: '127.0.0.1', port: socksPort } },
+        options: {
+          mode: 'attach',
+          control: { host: '127.0.0.1', port: controlPort },
+          socks: { host: '127.0.0.1', port: socksPort },
+          cookieFile: join(dir, 'data', 'control_auth_cookie'),
+        },
       });
       try {
         await attached.start();
@@ -191,14 +206,14 @@ describe('daemon/tor/service', function () {
         const onion = await attached.publishOnion({ identitySeed: SEED_ATTACHED, localPort: echo!.port });
         assert.equal(onion.address, identityFromSeed(SEED_ATTACHED).address);
         await onion.uploaded({ signal: AbortSignal.timeout(30_000) });
-        const ws = await dialWithRetry(client!.dialer(), onion.address);
+        const ws = await dialWithRetry(torDialer(client!), onion.address);
         try {
           assert.equal(await roundTrip(ws, 'attached'), 'attached');
         } finally {
           ws.terminate();
         }
         // And the attached service dials out through the hand-started tor's SOCKS port.
-        const out = await dialWithRetry(attached.dialer(), identityFromSeed(SEED_A).address);
+        const out = await dialWithRetry(torDialer(attached), identityFromSeed(SEED_A).address);
         try {
           assert.equal(await roundTrip(out, 'outbound'), 'outbound');
         } finally {
@@ -249,7 +264,7 @@ describe('daemon/tor/service', function () {
     function attach(pw: string | undefined): TorService {
       return new TorService({
         dataDir: join(dir, 'snug'),
-        options: { mode: 'attach', control: { host: '127.0.0.1', port: controlPort }, socks: { host: '127.0.0.1', port: 9 } },
+        options: { mode: 'attach', control: { host: '127.0.0.1', port: controlPort }, socks: { host: '127.0.0.1', port: 9 }, allowPassword: true },
         ...(pw !== undefined ? { password: pw } : {}),
       });
     }
@@ -262,6 +277,16 @@ describe('daemon/tor/service', function () {
       } finally {
         await service.stop();
       }
+    });
+
+    it('refuses the password without --tor-allow-password (ERR_TOR_UNSAFE_AUTH)', async () => {
+      const service = new TorService({
+        dataDir: join(dir, 'snug'),
+        options: { mode: 'attach', control: { host: '127.0.0.1', port: controlPort }, socks: { host: '127.0.0.1', port: 9 } },
+        password,
+      });
+      await assert.rejects(service.start(), (err: unknown) => isTorError(err, TorErrorCode.UNSAFE_AUTH));
+      await service.stop();
     });
 
     it('fails with a typed error on a wrong password', async () => {

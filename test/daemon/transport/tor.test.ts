@@ -5,8 +5,8 @@ import { ready } from '../../../protocol/crypto.js';
 import { identityFromSeed } from '../../../protocol/identity.js';
 import { isTorError, TorErrorCode } from '../../../daemon/tor/errors.js';
 import type { TorService } from '../../../daemon/tor/service.js';
-import { DialError } from '../../../daemon/transport/direct.js';
-import { TorDialer } from '../../../daemon/transport/tor.js';
+import { TorDialer, torDialer } from '../../../daemon/transport/tor.js';
+import { DialError } from '../../../daemon/transport/types.js';
 import { dialWithRetry, roundTrip, startEchoServer, startTestTor, type EchoServer } from '../../helpers/testnet.js';
 
 const SEED_ONE = new Uint8Array(32).fill(0x51);
@@ -67,7 +67,7 @@ describe('daemon/transport/tor', function () {
   });
 
   it('reaches two destinations over different circuits, and one destination over a circuit per isolation key', async () => {
-    const dialer = client!.dialer();
+    const dialer = torDialer(client!);
     const sockets: WebSocket[] = [];
     try {
       // Warm both descriptors first, so the streams below are the only ones open.
@@ -110,7 +110,7 @@ describe('daemon/transport/tor', function () {
   });
 
   it('gives every dial without a key its own circuit', async () => {
-    const dialer = client!.dialer();
+    const dialer = torDialer(client!);
     const sockets: WebSocket[] = [];
     try {
       for (let i = 0; i < 2; i++) sockets.push(await dialer.dial(one, { timeoutMs: 30_000 }));
@@ -125,7 +125,7 @@ describe('daemon/transport/tor', function () {
   });
 
   it('rejects an address that is not a v3 onion address with a typed error', async () => {
-    const dialer = client!.dialer();
+    const dialer = torDialer(client!);
     const bad = ['ws://127.0.0.1:80', 'example.com', `${one.slice(0, 55)}a.onion`, 'x'.repeat(56) + '.onion', ''];
     for (const address of bad) {
       await assert.rejects(dialer.dial(address), (err: unknown) => err instanceof DialError && err.code === 'ERR_BAD_ADDRESS', address);
@@ -133,7 +133,7 @@ describe('daemon/transport/tor', function () {
   });
 
   it('accepts the ws:// form of an onion address', async () => {
-    const ws = await client!.dialer().dial(`ws://${two}/`, { timeoutMs: 30_000 });
+    const ws = await torDialer(client!).dial(`ws://${two}/`, { timeoutMs: 30_000 });
     try {
       assert.equal(await roundTrip(ws, 'ws form'), 'ws form');
     } finally {
@@ -143,7 +143,7 @@ describe('daemon/transport/tor', function () {
 
   it('rejects an isolation key too long for SOCKS5 authentication', async () => {
     await assert.rejects(
-      client!.dialer().dial(one, { isolationKey: 'k'.repeat(256) }),
+      torDialer(client!).dial(one, { isolationKey: 'k'.repeat(256) }),
       (err: unknown) => isTorError(err, TorErrorCode.BAD_ISOLATION_KEY),
     );
   });
@@ -173,7 +173,7 @@ describe('daemon/transport/tor', function () {
       for (;;) {
         const controller = new AbortController();
         const reached = new Promise<'reached'>((resolve) => (arrived = () => resolve('reached')));
-        const pending = client!.dialer().dial(onion.address, { signal: controller.signal, timeoutMs: 30_000 });
+        const pending = torDialer(client!).dial(onion.address, { signal: controller.signal, timeoutMs: 30_000 });
         const first = await Promise.race([reached, pending.then(() => 'opened' as const, (err: unknown) => err)]);
         if (first === 'reached') {
           controller.abort();

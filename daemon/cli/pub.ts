@@ -1,47 +1,23 @@
 /**
- * `snug pub`: runs a pub until SIGTERM/SIGINT. By default it serves as an onion service through
- * its own tor (its onion key kept in HOME/pub/onion-key, so the address survives restarts) and
- * prints `pub address: <address>.onion` once the descriptor is uploaded. With `--listen
- * HOST:PORT` (loopback only, development and benchmarks) it serves plain WebSocket there and
- * prints `pub listening: ws://HOST:PORT`.
- *
- * Logs go to stderr, one JSON object per line, without content, hashes or addresses of clients.
+ * `snug pub`: the flags of the pub program mapped onto its PubConfig (daemon/pub/run.ts), then
+ * `runPub` until SIGTERM/SIGINT. Every value flag is checked here, before anything starts.
  */
-import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { BlockList, isIP } from 'node:net';
-import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { BLOB_SIZES } from '../../protocol/constants.js';
-import { randomBytes, ready, wipe } from '../../protocol/crypto.js';
-import { ED25519_SEED_BYTES } from '../../protocol/crypto.js';
-import { UsageError } from '../cli/errors.js';
-import { torOptionsFrom, type RawTorArgs, type TorOptions } from '../cli/options.js';
-import { TorService, type OnionService, type TorProgress } from '../tor/service.js';
-import { DEFAULT_PUB_LIMITS as D, ONION_KEY_FILE, ONION_VIRTUAL_PORT, PUB_DIR, PUB_FRAME_RECEIVE_MAX, type PubLimits } from './constants.js';
-import { PubError, PubErrorCodes, PubLimitError } from './errors.js';
-import { resolveLimits } from './policy.js';
-import { PubServer, type PubLog } from './server.js';
-
-/** Version byte of the onion key file: 0x01 || 32-byte ed25519 seed. */
-export const ONION_KEY_VERSION = 0x01;
-const ONION_KEY_FILE_BYTES = 1 + ED25519_SEED_BYTES;
-
-export interface PubCommandIo {
-  readonly stdout: (line: string) => void;
-  readonly stderr: (line: string) => void;
-}
-
-export interface PubCommandConfig {
-  readonly home: string;
-  /** Serve plain WebSocket here instead of an onion service (port 0: any free port). */
-  readonly listen?: { readonly host: string; readonly port: number };
-  readonly tor: TorOptions;
-  readonly limits: Partial<PubLimits>;
-}
+import { DEFAULT_PUB_LIMITS as D, PUB_FRAME_RECEIVE_MAX, type PubLimits } from '../pub/constants.js';
+import { PubLimitError } from '../pub/errors.js';
+import { resolveLimits } from '../pub/policy.js';
+import { runPub, type PubConfig } from '../pub/run.js';
+import { UsageError } from './errors.js';
+import type { RegisterCommand } from './command.js';
+import { abortOnSignals, type Io } from './io.js';
+import { logFrom, withLogFormatOption } from './options.js';
+import { torOptionsFrom, withTorOptions, type RawTorArgs } from './tor.js';
 
 /** The pub's flags, added to the `pub` command's builder. Every one takes a value (none given: a usage error). */
 export function withPubOptions<T>(y: Argv<T>) {
-  return y
+  return withLogFormatOption(withTorOptions(y))
     .option('listen', { type: 'string', requiresArg: true, describe: 'development only: serve plain WebSocket on HOST:PORT (loopback; port 0 = any) instead of an onion service' })
     .option('pow-difficulty', { type: 'string', requiresArg: true, describe: `leading zero bits of proof of work per post (default ${D.powDifficulty})` })
     .option('max-blob-size', { type: 'string', requiresArg: true, describe: `largest blob accepted, one of ${BLOB_SIZES.join(', ')} (default ${D.maxBlobBytes})` })
@@ -60,25 +36,13 @@ export function withPubOptions<T>(y: Argv<T>) {
     .option('stats-interval', { type: 'string', requiresArg: true, describe: `how often the stats line is logged (0 = never; default ${D.statsIntervalMs / 1000}s)` });
 }
 
-export interface RawPubArgs extends RawTorArgs {
-  readonly home: string;
-  readonly listen?: string | undefined;
-  readonly 'pow-difficulty'?: string | undefined;
-  readonly 'max-blob-size'?: string | undefined;
-  readonly 'max-frame-size'?: string | undefined;
-  readonly 'posts-per-second'?: string | undefined;
-  readonly 'post-burst'?: string | undefined;
-  readonly 'requests-per-second'?: string | undefined;
-  readonly 'request-burst'?: string | undefined;
-  readonly 'max-inflight'?: string | undefined;
-  readonly 'max-connections'?: string | undefined;
-  readonly quota?: string | undefined;
-  readonly retention?: string | undefined;
-  readonly 'max-page-blobs'?: string | undefined;
-  readonly 'max-page-size'?: string | undefined;
-  readonly 'prune-interval'?: string | undefined;
-  readonly 'stats-interval'?: string | undefined;
-}
+/** The pub's own value flags, as yargs names them (each a string as given, or absent). */
+type PubFlag =
+  | 'listen' | 'pow-difficulty' | 'max-blob-size' | 'max-frame-size' | 'posts-per-second' | 'post-burst'
+  | 'requests-per-second' | 'request-burst' | 'max-inflight' | 'max-connections' | 'quota' | 'retention'
+  | 'max-page-blobs' | 'max-page-size' | 'prune-interval' | 'stats-interval' | 'log-format';
+
+export type RawPubArgs = RawTorArgs & { readonly home: string } & { readonly [K in PubFlag]?: string | undefined };
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 const TIME_UNITS: Record<string, number> = { ms: 1, '': 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -150,7 +114,7 @@ export const PUB_LIMIT_FLAGS: Readonly<Record<keyof PubLimits, string>> = {
 };
 
 /** Turns the parsed flags into a checked config (UsageError on anything out of range). */
-export function pubConfigFrom(args: RawPubArgs): PubCommandConfig {
+export function pubConfigFrom(args: RawPubArgs): PubConfig {
   const limits: Partial<PubLimits> = {
     powDifficulty: intFlag(args['pow-difficulty'], '--pow-difficulty'),
     maxBlobBytes: intFlag(args['max-blob-size'], '--max-blob-size'),
@@ -181,146 +145,20 @@ export function pubConfigFrom(args: RawPubArgs): PubCommandConfig {
   return { home: args.home, tor: torOptionsFrom(args), limits, ...(listen ? { listen } : {}) };
 }
 
-/** A PubLog writing one JSON object per line (with a timestamp) through `write`. */
-export function jsonLineLog(write: (line: string) => void): PubLog {
-  return (event, fields = {}) => write(JSON.stringify({ ts: new Date().toISOString(), event, ...fields }));
-}
-
-/**
- * The pub's onion identity seed, from HOME/pub/onion-key (0x01 || seed, mode 0600), created
- * at random on first use (written to a temp file, synced, then renamed into place).
- */
-export async function loadOrCreateOnionSeed(home: string): Promise<Uint8Array> {
-  const dir = join(home, PUB_DIR);
-  const file = join(dir, ONION_KEY_FILE);
-  let bytes: Uint8Array | undefined;
-  try {
-    bytes = new Uint8Array(await readFile(file));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new PubError(PubErrorCodes.BAD_KEY_FILE, `cannot read the pub's onion key ${file}`, { cause: err });
-    }
-  }
-  if (bytes !== undefined) {
-    if (bytes.length !== ONION_KEY_FILE_BYTES || bytes[0] !== ONION_KEY_VERSION) {
-      wipe(bytes);
-      throw new PubError(PubErrorCodes.BAD_KEY_FILE, `the pub's onion key ${file} is not a version ${ONION_KEY_VERSION} key record`);
-    }
-    await chmod(file, 0o600).catch(() => {});
-    const seed = bytes.slice(1);
-    wipe(bytes);
-    return seed;
-  }
-  const seed = randomBytes(ED25519_SEED_BYTES);
-  const record = new Uint8Array(ONION_KEY_FILE_BYTES);
-  record[0] = ONION_KEY_VERSION;
-  record.set(seed, 1);
-  const tmp = `${file}.tmp`;
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(record);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-    const dh = await open(dir, 'r');
-    await dh.sync().finally(() => dh.close());
-  } catch (err) {
-    throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot write the pub's onion key ${file}`, { cause: err });
-  } finally {
-    wipe(record);
-  }
-  return seed;
-}
-
-/** Resolves when `signal` aborts. */
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-}
-
-/**
- * Runs the pub until `signal` aborts (the CLI aborts it on SIGTERM/SIGINT), then stops it
- * gracefully. Resolves with the exit status; throws typed errors for a home it cannot write,
- * a port in use, tor failing, or a store write failing while it runs (STORE_FAILED).
- */
-export async function runPub(config: PubCommandConfig, io: PubCommandIo, options: { signal: AbortSignal }): Promise<number> {
-  await ready();
-  const log = jsonLineLog(io.stderr);
-  const server = new PubServer({
-    home: config.home,
-    listen: config.listen ?? { host: '127.0.0.1', port: 0 },
-    limits: config.limits,
-    log,
-  });
-  let tor: TorService | undefined;
-  let onion: OnionService | undefined;
-  try {
-    const address = await server.start();
-    if (config.listen) {
-      const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-      io.stdout(`pub listening: ws://${host}:${address.port}`);
-    } else {
-      const seed = await loadOrCreateOnionSeed(config.home);
-      try {
-        tor = new TorService({ dataDir: join(config.home, PUB_DIR, 'tor'), options: config.tor });
-        // Bootstrap progress, so an operator can tell a slow network from a stuck one.
-        let lastBootstrap = -1;
-        tor.addEventListener('progress', (event) => {
-          const { bootstrap } = (event as CustomEvent<TorProgress>).detail;
-          if (bootstrap === lastBootstrap) return;
-          lastBootstrap = bootstrap;
-          log('tor-bootstrap', { percent: bootstrap });
-        });
-        await tor.start({ signal: options.signal });
-        log('tor-started', {});
-        await tor.waitBootstrapped({ signal: options.signal });
-        log('tor-bootstrapped', {});
-        // The TorService keeps its own copy of the seed (to republish after a tor restart).
-        onion = await tor.publishOnion({ identitySeed: seed, localPort: address.port, virtualPort: ONION_VIRTUAL_PORT }, { signal: options.signal });
-      } finally {
-        wipe(seed); // also when tor fails to start or publishing throws
-      }
-      await onion.uploaded({ signal: options.signal });
-      log('onion-published', {});
-      io.stdout(`pub address: ${onion.address}`);
-    }
-    // Until SIGTERM/SIGINT, or until the store fails and the pub stops itself (STORE_FAILED:
-    // exit 1, so a supervisor restarts it and the store is opened, and checked, again).
-    const failure = await Promise.race([aborted(options.signal).then(() => null), server.failed]);
-    if (failure) throw failure;
-    log('stopping', {});
-    return 0;
-  } catch (err) {
-    if (options.signal.aborted && !(err instanceof PubError)) {
-      log('stopping', {});
-      return 0;
-    }
-    throw err;
-  } finally {
-    await server.stop().catch(() => {});
-    await onion?.remove().catch(() => {});
-    await tor?.stop().catch(() => {});
-  }
-}
-
 /** The `snug pub` handler: parses flags, runs until SIGTERM/SIGINT. */
-export async function pubCommand(args: RawPubArgs, io: PubCommandIo): Promise<number> {
+export async function pubCommand(args: RawPubArgs, io: Io): Promise<number> {
   const config = pubConfigFrom(args);
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  const log = logFrom(args, io);
+  const stop = abortOnSignals();
   try {
     // An error goes to the CLI, which prints it on one line naming its code.
-    return await runPub(config, io, { signal: controller.signal });
+    return await runPub(config, { announce: io.stdout, log }, { signal: stop.signal });
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    stop.dispose();
   }
 }
+
+export const pubCommandLine: RegisterCommand = (y, ctx) =>
+  y.command('pub', 'run a pub: an untrusted message cache served as an onion service', (b) => withPubOptions(b), async (argv) => {
+    ctx.exit(await pubCommand(argv, ctx.io));
+  });

@@ -9,10 +9,11 @@ import { BLOB_VERSION } from '../../../protocol/constants.js';
 import { ready } from '../../../protocol/crypto.js';
 import { UsageError } from '../../../daemon/cli/errors.js';
 import { main } from '../../../daemon/cli/main.js';
-import { PUB_LIMIT_FLAGS, pubConfigFrom, type RawPubArgs } from '../../../daemon/pub/command.js';
+import { PUB_LIMIT_FLAGS, pubConfigFrom, type RawPubArgs } from '../../../daemon/cli/pub.js';
 import type { PubLimits } from '../../../daemon/pub/constants.js';
 import { PubClient } from '../../../daemon/pub/client.js';
 import { DirectDialer } from '../../../daemon/transport/direct.js';
+import { captureIo } from '../../helpers/io.js';
 
 const SNUG = fileURLToPath(new URL('../../../../bin/snug.js', import.meta.url));
 
@@ -51,7 +52,7 @@ async function waitForLine(r: Run, pattern: RegExp): Promise<RegExpExecArray> {
 const USAGE_LINE = /^snug: .*\(ERR_USAGE\)$/;
 
 /** Every flag of `snug pub` that takes a value. */
-const VALUE_FLAGS = ['--home', '--listen', '--tor-bin', '--tor-control', '--tor-socks', '--tor-config', ...Object.values(PUB_LIMIT_FLAGS)];
+const VALUE_FLAGS = ['--home', '--listen', '--tor-bin', '--tor-control', '--tor-socks', '--tor-config', '--tor-cookie', '--log-format', ...Object.values(PUB_LIMIT_FLAGS)];
 
 /** A value out of range (or malformed) for every limit flag. */
 const BAD_LIMIT_VALUES: Record<keyof PubLimits, string> = {
@@ -77,11 +78,6 @@ async function exitedOrListening(r: Run): Promise<number | null | 'listening'> {
   return Promise.race([r.exited, waitForLine(r, /^pub listening: /m).then(() => 'listening' as const, () => r.exited)]);
 }
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: (l: string) => out.push(l), stderr: (l: string) => err.push(l) }, out, err };
-}
 
 describe('snug pub (command line)', function () {
   this.timeout(30_000);
@@ -125,6 +121,23 @@ describe('snug pub (command line)', function () {
     const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string });
     assert.deepEqual(events.map((e) => e.event).filter((e) => e !== 'stats'), ['listening', 'stopping', 'stopped']);
     assert.ok(!r.stderr.includes('c3c3c3c3'), 'no content in the logs');
+  });
+
+  it('with --log-format text logs readable lines instead of JSON', async () => {
+    const r = start(['pub', '--home', home, '--listen', '127.0.0.1:0', '--log-format', 'text', '--stats-interval', '0']);
+    await waitForLine(r, /^pub listening: /m);
+    r.child.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
+    const lines = r.stderr.trim().split('\n');
+    assert.ok(lines.every((l) => /^\d\d:\d\d:\d\d [a-z]/.test(l)), r.stderr);
+    assert.deepEqual(lines.map((l) => l.split(' ')[1]), ['listening', 'stopping', 'stopped']);
+  });
+
+  it('exits 2 naming ERR_USAGE for a --log-format other than json or text', async () => {
+    const c = captureIo();
+    assert.equal(await main(['pub', '--home', home, '--listen', '127.0.0.1:0', '--log-format', 'xml'], c.io), 2);
+    assert.equal(c.err.length, 1);
+    assert.match(c.err[0]!, USAGE_LINE);
   });
 
   it('stops on SIGINT too, and keeps its blobs for the next run', async () => {
@@ -188,7 +201,7 @@ describe('snug pub (command line)', function () {
       ['--listen', '127.0.0.1:70000'],
       ['--posts-per-second', '0'],
     ]) {
-      const c = capture();
+      const c = captureIo();
       assert.equal(await main(['pub', '--home', home, ...bad], c.io), 2, bad.join(' '));
       assert.equal(c.err.length, 1);
       assert.match(c.err[0]!, USAGE_LINE, bad.join(' '));
@@ -207,7 +220,7 @@ describe('snug pub (command line)', function () {
   it('exits 2 naming ERR_USAGE when any flag that takes a value is given none', async () => {
     const missingTor = join(home, 'no-such-tor');
     for (const flag of VALUE_FLAGS) {
-      const c = capture();
+      const c = captureIo();
       assert.equal(await main(['pub', '--home', home, '--tor-bin', missingTor, flag], c.io), 2, flag);
       assert.equal(c.err.length, 1, flag);
       assert.match(c.err[0]!, USAGE_LINE, flag);
@@ -266,7 +279,7 @@ describe('snug pub (command line)', function () {
   });
 
   it('lists every limit flag in its help', async () => {
-    const c = capture();
+    const c = captureIo();
     assert.equal(await main(['pub', '--help'], c.io), 0);
     const help = c.out.join('\n');
     for (const flag of ['--listen', '--pow-difficulty', '--max-blob-size', '--max-frame-size', '--posts-per-second', '--max-connections', '--quota', '--retention', '--tor-config']) {
