@@ -56,6 +56,45 @@ function notificationLine(n: Notification, log: ApiLog): string | null {
   return line;
 }
 
+/** A FIFO with O(1) shift (an array's shift moves every element: a read can hold 30,000 lines). */
+class LineQueue {
+  #items: (Buffer | ParsedLine)[] = [];
+  #head = 0;
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+  push(item: Buffer | ParsedLine): void {
+    this.#items.push(item);
+  }
+  peek(): Buffer | ParsedLine | undefined {
+    return this.#items[this.#head];
+  }
+  replaceHead(item: ParsedLine): void {
+    this.#items[this.#head] = item;
+  }
+  shift(): void {
+    this.#head += 1;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
+  /** Copies the waiting lines that are views of `chunk` (so they do not pin all of it). */
+  unpin(chunk: Buffer): void {
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const q = this.#items[i]!;
+      if (Buffer.isBuffer(q) && q.buffer === chunk.buffer) this.#items[i] = Buffer.from(q);
+    }
+  }
+}
+
 type SubscriptionState = 'pending' | 'replaying' | 'live';
 
 interface Subscription {
@@ -86,7 +125,7 @@ export class ApiConnection {
    * waiting to be read. Kept raw (parsed when they reach the head), so a read's worth of lines
    * costs its bytes, and a flood of bad lines is answered only as fast as the client reads.
    */
-  #queue: (Buffer | ParsedLine)[] = [];
+  #queue = new LineQueue();
   #closed = false;
   #ending = false;
   #pausedForOutput = false;
@@ -189,20 +228,16 @@ export class ApiConnection {
       this.#chunkBytes += rest.length;
     }
     this.#startQueued();
-    // lines left waiting are views of this read's buffer; copy them so they do not pin all of it
-    for (let i = 0; i < this.#queue.length; i++) {
-      const q = this.#queue[i]!;
-      if (Buffer.isBuffer(q) && q.buffer === chunk.buffer) this.#queue[i] = Buffer.from(q);
-    }
+    this.#queue.unpin(chunk);
   }
 
   /** Starts queued lines while the in-flight cap allows; pauses reading while some wait. */
   #startQueued(): void {
     const cap = this.#deps.limits.maxInFlight;
     while (this.#queue.length > 0 && !this.#closed && !this.#pausedForOutput) {
-      const head = this.#queue[0]!;
+      const head = this.#queue.peek()!;
       const next = Buffer.isBuffer(head) ? parseLine(head, this.#deps.limits.maxBatch) : head;
-      this.#queue[0] = next;
+      this.#queue.replaceHead(next);
       const weight = next.kind === 'single' ? 1 : next.kind === 'batch' ? next.elements.length : 0;
       if (weight > 0 && this.#inFlight > 0 && this.#inFlight + weight > cap) break;
       this.#queue.shift();
@@ -220,7 +255,7 @@ export class ApiConnection {
   }
 
   #lineTooLong(): void {
-    this.#queue = [];
+    this.#queue.clear();
     this.#chunks = [];
     this.#chunkBytes = 0;
     this.#deps.log('api-line-too-long', { connection: this.id });

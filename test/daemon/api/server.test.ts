@@ -411,6 +411,19 @@ describe('ApiServer', () => {
       assert.equal((r as unknown[]).filter((x) => 'result' in (x as object)).length, 10);
     });
 
+    it('answers a flood of bad lines from a client that reads late, each exactly once', async () => {
+      t = await startTestServer({ maxOutputBytes: 64 * 1024 });
+      const c = await connect();
+      c.socket.pause();
+      c.sendRaw('x\n'.repeat(100_000));
+      await new Promise((r) => setTimeout(r, 200));
+      c.socket.resume();
+      await c.waitLines(100_000, 60_000);
+      assert.ok(c.lines.every((l) => errorCodeOf(l) === 'ERR_PARSE'));
+      assert.ok('result' in ((await c.call(status(1))) as object));
+      assert.equal(c.lines.length, 100_001);
+    });
+
     it('stops reading from a client that does not read its answers, and goes on when it does', async () => {
       let served = 0;
       t = await startTestServer({ maxOutputBytes: 64 * 1024 }, { ...testHandlers(), 'daemon/status': async (p, ctx) => {
