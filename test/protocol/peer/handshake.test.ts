@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { ByteWriter, toHex } from '../../../protocol/bytes.js';
-import { createCertificate, encodeCertificate, generateProfileKeys } from '../../../protocol/certificate.js';
 import { generateX25519KeyPair, ready, type X25519KeyPair } from '../../../protocol/crypto.js';
 import { isProtocolError, ProtocolErrorCode } from '../../../protocol/errors.js';
-import { generateIdentity } from '../../../protocol/identity.js';
+import { makeProfile, pairOf, run, type Profile } from './fixtures.js';
 import {
   createInitiator,
   createResponder,
@@ -16,33 +15,8 @@ import {
   PEER_HANDSHAKE_EXTRA_MAX,
   PEER_PROTOCOL_VERSION,
   peerPrologue,
-  type PeerHandshake,
 } from '../../../protocol/peer/handshake.js';
 import { NoiseXX } from '../../../protocol/peer/noise.js';
-
-export function makeProfile() {
-  const identity = generateIdentity();
-  const keys = generateProfileKeys();
-  const certificate = encodeCertificate(createCertificate(identity, { signingKey: keys.signing.publicKey, dhKey: keys.dh.publicKey }, 1_767_225_600_000));
-  return { identity, keys, certificate, address: identity.address };
-}
-export type Profile = ReturnType<typeof makeProfile>;
-
-export function pairOf(dialler: Profile, listener: Profile, dialled: string = listener.address) {
-  const i = createInitiator({ staticKeys: dialler.keys.dh, certificate: dialler.certificate, remoteAddress: dialled });
-  const r = createResponder({ staticKeys: listener.keys.dh, certificate: listener.certificate, localAddress: listener.address });
-  return { i, r };
-}
-
-export function run(i: PeerHandshake, r: PeerHandshake, extra2 = new Uint8Array(0), extra3 = new Uint8Array(0)) {
-  const m1 = i.writeMessage();
-  r.readMessage(m1);
-  const m2 = r.writeMessage(extra2);
-  const got2 = i.readMessage(m2);
-  const m3 = i.writeMessage(extra3);
-  const got3 = r.readMessage(m3);
-  return { m1, m2, m3, got2, got3 };
-}
 
 /** The payload snug puts in messages 2 and 3, built by hand so a test can lie in it. */
 function payload(certificate: Uint8Array, extra = new Uint8Array(0)): Uint8Array {
