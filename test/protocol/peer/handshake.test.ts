@@ -259,11 +259,26 @@ describe('protocol/peer/handshake', () => {
       const { i, r } = pairOf(alice, bob);
       const m1 = i.writeMessage();
       m1[0] = 0x02;
+      assert.equal(r.refusal, null);
       assert.throws(() => r.readMessage(m1), code(ProtocolErrorCode.UNSUPPORTED_VERSION));
-      const refusal = createVersionRefusal();
+      const refusal = r.refusal!;
+      assert.equal(toHex(refusal), toHex(createVersionRefusal()));
       assert.equal(toHex(refusal), '00010101');
       assert.deepEqual(decodeRefusal(refusal), { reason: 1, versions: [PEER_PROTOCOL_VERSION] });
       assert.throws(() => i.readMessage(refusal), code(ProtocolErrorCode.REFUSED));
+    });
+
+    it('refuses a message 1 of another version even when it is longer than any of ours', () => {
+      const r = pairOf(alice, bob).r;
+      const future = new Uint8Array(5000);
+      future[0] = 0x02;
+      assert.throws(() => r.readMessage(future), code(ProtocolErrorCode.UNSUPPORTED_VERSION));
+      assert.notEqual(r.refusal, null);
+      const tooLong = new Uint8Array(5000);
+      tooLong[0] = PEER_PROTOCOL_VERSION;
+      const r2 = pairOf(alice, bob).r;
+      assert.throws(() => r2.readMessage(tooLong), code(ProtocolErrorCode.OVERSIZED));
+      assert.equal(r2.refusal, null);
     });
 
     it('fails a message 2 or 3 of another version with UNSUPPORTED_VERSION', () => {
