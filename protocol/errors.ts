@@ -60,14 +60,6 @@ export function errorGuard<E extends SnugError>(cls: abstract new (...args: neve
   return (err: unknown, code?: E['code']): err is E => err instanceof cls && (code === undefined || err.code === code);
 }
 
-export class ProtocolError extends SnugError {
-  declare readonly code: ProtocolErrorCode;
-  constructor(code: ProtocolErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'ProtocolError';
-  }
-}
+export class ProtocolError extends SnugError<ProtocolErrorCode> {}
 
-export function isProtocolError(err: unknown, code?: ProtocolErrorCode): err is ProtocolError {
-  return err instanceof ProtocolError && (code === undefined || err.code === code);
-}
+export const isProtocolError = errorGuard(ProtocolError);

@@ -21,6 +21,7 @@ import { settleWithin, type AbortOptions } from '../abort.js';
 import { TypedEventTarget } from '../events.js';
 import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from './constants.js';
 import { ApiTransportError, ApiTransportErrorCode } from './errors.js';
+import { LineSplitter } from './lines.js';
 import { checkSocketPath } from './socket.js';
 
 /** The longest line the client takes from the daemon (an OpenRPC document is far smaller). */
@@ -66,8 +67,7 @@ export class ApiClient extends TypedEventTarget<ApiClientEvents> {
   readonly #rpc: JSONRPCClient;
   readonly #callTimeoutMs: number;
   readonly #closers = new Set<(err: ApiTransportError | ApiError) => void>();
-  #chunks: Buffer[] = [];
-  #chunkBytes = 0;
+  readonly #lines = new LineSplitter(CLIENT_MAX_LINE_BYTES);
   #closed = false;
   #closing = false;
   #closeError: ApiTransportError | ApiError | null = null;
@@ -198,24 +198,12 @@ export class ApiClient extends TypedEventTarget<ApiClientEvents> {
   }
 
   #onData(chunk: Buffer): void {
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(0x0a, start);
-      if (nl === -1) break;
-      const part = chunk.subarray(start, nl);
-      start = nl + 1;
-      const line = this.#chunks.length === 0 ? part : Buffer.concat([...this.#chunks, part]);
-      this.#chunks = [];
-      this.#chunkBytes = 0;
-      if (line.length > CLIENT_MAX_LINE_BYTES) return this.#protocolFault('a line from the daemon is too long');
+    const { lines, tooLong } = this.#lines.push(chunk);
+    for (const line of lines) {
       this.#onLine(line);
       if (this.#closed) return;
     }
-    if (start < chunk.length) {
-      this.#chunks.push(chunk.subarray(start));
-      this.#chunkBytes += chunk.length - start;
-      if (this.#chunkBytes > CLIENT_MAX_LINE_BYTES) this.#protocolFault('a line from the daemon is too long');
-    }
+    if (tooLong) this.#protocolFault('a line from the daemon is too long');
   }
 
   #protocolFault(message: string): void {

@@ -18,6 +18,7 @@ import { NOTIFICATIONS, isNotificationName, type Notification } from '../../prot
 import { ApiError } from '../../protocol/api/errors.js';
 import { errorResponse, parseLine, type Element, type ParsedLine, type ResponseMessage } from './envelope.js';
 import type { NotificationJournal } from './journal.js';
+import { LineSplitter } from './lines.js';
 import type { ApiLog, CallState, HandlerContext, Router } from './router.js';
 
 export interface ConnectionLimits {
@@ -115,8 +116,7 @@ export class ApiConnection {
   readonly #socket: Socket;
   readonly #deps: ConnectionDeps;
   readonly #controller = new AbortController();
-  #chunks: Buffer[] = [];
-  #chunkBytes = 0;
+  readonly #lines: LineSplitter;
   #inFlight = 0;
   /** Requests read but not yet answered (running or waiting for the rest of their batch). */
   #pending = 0;
@@ -143,6 +143,7 @@ export class ApiConnection {
     this.id = id;
     this.#socket = socket;
     this.#deps = deps;
+    this.#lines = new LineSplitter(deps.limits.maxLineBytes);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
     socket.on('error', () => {
@@ -202,31 +203,10 @@ export class ApiConnection {
 
   #onData(chunk: Buffer): void {
     if (this.#closed) return;
-    const max = this.#deps.limits.maxLineBytes;
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(0x0a, start);
-      if (nl === -1) break;
-      const part = chunk.subarray(start, nl);
-      start = nl + 1;
-      if (this.#chunkBytes + part.length > max) return this.#lineTooLong();
-      let line: Buffer;
-      if (this.#chunks.length === 0) line = part;
-      else {
-        this.#chunks.push(part);
-        line = Buffer.concat(this.#chunks, this.#chunkBytes + part.length);
-        this.#chunks = [];
-        this.#chunkBytes = 0;
-      }
-      // a line inside the chunk is a view of it; copy only what must wait
-      this.#queue.push(line);
-    }
-    if (start < chunk.length) {
-      const rest = chunk.subarray(start);
-      if (this.#chunkBytes + rest.length > max) return this.#lineTooLong();
-      this.#chunks.push(rest);
-      this.#chunkBytes += rest.length;
-    }
+    const { lines, tooLong } = this.#lines.push(chunk);
+    if (tooLong) return this.#lineTooLong();
+    // a line inside the chunk is a view of it; the queue copies only what must wait
+    for (const line of lines) this.#queue.push(line);
     this.#startQueued();
     this.#queue.unpin(chunk);
   }
@@ -256,8 +236,7 @@ export class ApiConnection {
 
   #lineTooLong(): void {
     this.#queue.clear();
-    this.#chunks = [];
-    this.#chunkBytes = 0;
+    this.#lines.reset();
     this.#deps.log('api-line-too-long', { connection: this.id });
     this.#closeAfter(errorResponse(null, 'ERR_LINE_TOO_LONG', undefined, { max: this.#deps.limits.maxLineBytes }));
   }

@@ -4,7 +4,7 @@
  * not JSON-RPC). A different class from ApiError (protocol/api/errors.ts), which means the
  * daemon answered with an error.
  */
-import { SnugError } from '../../protocol/errors.js';
+import { SnugError, errorGuard } from '../../protocol/errors.js';
 
 export const ApiTransportErrorCode = {
   /** Nothing listens on the socket (no daemon for this home): start one with `snug daemon`. */
@@ -25,14 +25,6 @@ export const ApiTransportErrorCode = {
 
 export type ApiTransportErrorCode = (typeof ApiTransportErrorCode)[keyof typeof ApiTransportErrorCode];
 
-export class ApiTransportError extends SnugError {
-  declare readonly code: ApiTransportErrorCode;
-  constructor(code: ApiTransportErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'ApiTransportError';
-  }
-}
+export class ApiTransportError extends SnugError<ApiTransportErrorCode> {}
 
-export function isApiTransportError(err: unknown, code?: ApiTransportErrorCode): err is ApiTransportError {
-  return err instanceof ApiTransportError && (code === undefined || err.code === code);
-}
+export const isApiTransportError = errorGuard(ApiTransportError);

@@ -1,7 +1,7 @@
 /**
  * Typed errors of the notification journal. Callers and tests branch on `code`.
  */
-import { SnugError } from '../../protocol/errors.js';
+import { SnugError, errorGuard } from '../../protocol/errors.js';
 
 export const JournalErrorCode = {
   /** The journal is not started or was stopped (the profile is locked: there is no journal). */
@@ -16,14 +16,6 @@ export const JournalErrorCode = {
 
 export type JournalErrorCode = (typeof JournalErrorCode)[keyof typeof JournalErrorCode];
 
-export class JournalError extends SnugError {
-  declare readonly code: JournalErrorCode;
-  constructor(code: JournalErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'JournalError';
-  }
-}
+export class JournalError extends SnugError<JournalErrorCode> {}
 
-export function isJournalError(err: unknown, code?: JournalErrorCode): err is JournalError {
-  return err instanceof JournalError && (code === undefined || err.code === code);
-}
+export const isJournalError = errorGuard(JournalError);

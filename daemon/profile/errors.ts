@@ -2,7 +2,7 @@
  * Typed errors of the profile (daemon/profile/). Callers and tests branch on `code`; c1's API
  * maps the first five onto the application error codes of CONTRACT.md.
  */
-import { SnugError } from '../../protocol/errors.js';
+import { SnugError, errorGuard } from '../../protocol/errors.js';
 
 export const ProfileErrorCode = {
   /** There is no profile in this directory (no header). */
@@ -31,14 +31,6 @@ export const ProfileErrorCode = {
 
 export type ProfileErrorCode = (typeof ProfileErrorCode)[keyof typeof ProfileErrorCode];
 
-export class ProfileError extends SnugError {
-  declare readonly code: ProfileErrorCode;
-  constructor(code: ProfileErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'ProfileError';
-  }
-}
+export class ProfileError extends SnugError<ProfileErrorCode> {}
 
-export function isProfileError(err: unknown, code?: ProfileErrorCode): err is ProfileError {
-  return err instanceof ProfileError && (code === undefined || err.code === code);
-}
+export const isProfileError = errorGuard(ProfileError);

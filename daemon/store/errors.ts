@@ -2,7 +2,7 @@
  * Typed errors of the encrypted record store. Callers and tests branch on `code`; `message` is
  * for humans and never holds a record's key, id or content.
  */
-import { SnugError } from '../../protocol/errors.js';
+import { SnugError, errorGuard } from '../../protocol/errors.js';
 
 export const StoreErrorCode = {
   /** The store was closed (the profile was locked) before or during the operation. */
@@ -21,14 +21,6 @@ export const StoreErrorCode = {
 
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
 
-export class StoreError extends SnugError {
-  declare readonly code: StoreErrorCode;
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'StoreError';
-  }
-}
+export class StoreError extends SnugError<StoreErrorCode> {}
 
-export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreError {
-  return err instanceof StoreError && (code === undefined || err.code === code);
-}
+export const isStoreError = errorGuard(StoreError);

@@ -20,13 +20,7 @@ export const DialErrorCode = {
 export type DialErrorCode = (typeof DialErrorCode)[keyof typeof DialErrorCode];
 
 /** Why a dial failed, from either dialer. */
-export class DialError extends SnugError {
-  declare readonly code: DialErrorCode;
-  constructor(code: DialErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'DialError';
-  }
-}
+export class DialError extends SnugError<DialErrorCode> {}
 
 export interface DialOptions {
   readonly signal?: AbortSignal;
