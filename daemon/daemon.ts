@@ -17,6 +17,9 @@ import { HomeLock } from './home/lock.js';
 import type { Log } from './log.js';
 import { DEFAULT_KDF, DEVELOPMENT_KDF } from './profile/constants.js';
 import { ProfileService } from './profile/profile.js';
+import { contactHandlers } from './contacts/handlers.js';
+import { ContactsService } from './contacts/service.js';
+import { ContactsParticipant } from './services/contacts.js';
 import { daemonHandlers } from './services/handlers.js';
 import { ProfileJournal } from './services/journal.js';
 import { NetworkService } from './services/network.js';
@@ -73,11 +76,17 @@ export class Daemon {
         this.#config.transport === 'direct' ? { transport: 'direct' } : { transport: 'tor', tor: this.#config.tor, torDir: join(home, TOR_DIR) },
       );
       const api = new ApiServer({ log: (event, fields = {}) => log(event, withoutNulls(fields)) }, { directory: home });
+      const contacts = new ContactsService({ log });
       const session = new SessionService(
-        { profile, network, api, log, openJournal: (p) => ProfileJournal.open({ store: p.store, log }) },
+        {
+          profile, network, api, log,
+          openJournal: (p) => ProfileJournal.open({ store: p.store, log }),
+          participants: [new ContactsParticipant({ contacts })],
+        },
         { development: dev.enabled },
       );
       api.handleAll(daemonHandlers({ profile, network, session, shutdown: () => this.#requestShutdown() }, { development: dev.enabled ? { testKdf: dev.kdf === 'fast' } : null }));
+      api.handleAll(contactHandlers({ contacts, profile }));
       for (const service of [profile, network, session, api]) {
         await service.start();
         this.#started.push(service);

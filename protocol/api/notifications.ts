@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { defineNotification } from './descriptor.js';
-import { Bootstrap, OnionState, Seq, TorState } from './schemas.js';
+import { Bootstrap, Contact, OnionAddress, OnionState, Seq, TorState } from './schemas.js';
 
 export const torDidProgress = defineNotification({
   method: 'tor/didProgress',
@@ -21,9 +21,29 @@ export const torDidProgress = defineNotification({
   }),
 });
 
+export const contactDidRequest = defineNotification({
+  method: 'contact/didRequest',
+  summary: 'A stranger asked to be a contact: it shows as incoming, with the name and message it proposed.',
+  params: z.object({
+    seq: Seq,
+    address: OnionAddress,
+    /** The name the requester proposed (theirs, not a petname). */
+    proposedName: z.string().nullable(),
+    message: z.string().nullable(),
+  }),
+});
+
+export const contactDidChange = defineNotification({
+  method: 'contact/didChange',
+  summary: "A contact's state, name, online or unread changed; contact is null once it was removed.",
+  params: z.object({ seq: Seq, address: OnionAddress, contact: Contact.nullable() }),
+});
+
 /** Every notification, by name. */
 export const NOTIFICATIONS = {
   [torDidProgress.method]: torDidProgress,
+  [contactDidRequest.method]: contactDidRequest,
+  [contactDidChange.method]: contactDidChange,
 } as const;
 
 export type Notifications = typeof NOTIFICATIONS;
