@@ -34,7 +34,11 @@ export interface DaemonConfig {
   /** 'direct' (no tor, loopback only) is for development and needs dev.enabled. */
   readonly transport: 'tor' | 'direct';
   readonly tor: TorOptions;
-  readonly dev: { readonly enabled: boolean; readonly kdf: 'default' | 'fast' };
+  /**
+   * Development only: `peerDir` (with the direct transport) is the shared directory that maps
+   * onion addresses to peers' loopback listeners (daemon/peer-links/dev-directory.ts).
+   */
+  readonly dev: { readonly enabled: boolean; readonly kdf: 'default' | 'fast'; readonly peerDir?: string | undefined };
 }
 
 export interface DaemonComponents {
@@ -56,7 +60,7 @@ export class Daemon {
   readonly shutdownRequested = new Promise<void>((resolve) => (this.#requestShutdown = resolve));
 
   constructor(config: DaemonConfig, components: DaemonComponents) {
-    if ((config.transport === 'direct' || config.dev.kdf === 'fast') && !config.dev.enabled) {
+    if ((config.transport === 'direct' || config.dev.kdf === 'fast' || config.dev.peerDir !== undefined) && !config.dev.enabled) {
       throw new RangeError('the direct transport and the fast KDF are for development mode only');
     }
     this.#config = config;
@@ -73,7 +77,7 @@ export class Daemon {
       const profile = new ProfileService({}, { dir: join(home, PROFILE_DIR), kdf: dev.kdf === 'fast' ? DEVELOPMENT_KDF : DEFAULT_KDF });
       const network = new NetworkService(
         { log },
-        this.#config.transport === 'direct' ? { transport: 'direct' } : { transport: 'tor', tor: this.#config.tor, torDir: join(home, TOR_DIR) },
+        this.#config.transport === 'direct' ? { transport: 'direct', devPeerDir: dev.peerDir } : { transport: 'tor', tor: this.#config.tor, torDir: join(home, TOR_DIR) },
       );
       const api = new ApiServer({ log: (event, fields = {}) => log(event, withoutNulls(fields)) }, { directory: home });
       const contacts = new ContactsService({ log });
@@ -81,7 +85,7 @@ export class Daemon {
         {
           profile, network, api, log,
           openJournal: (p) => ProfileJournal.open({ store: p.store, log }),
-          participants: [new ContactsParticipant({ contacts })],
+          participants: [new ContactsParticipant({ contacts, network, log })],
         },
         { development: dev.enabled },
       );

@@ -1,0 +1,55 @@
+/**
+ * Contacts over the private Tor network (test/helpers/testnet.ts): two `snug daemon` processes,
+ * each with its own tor and onion service, request and accept over real onion services, and
+ * both show the other accepted and online.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeTempDir, removeDir } from '../../helpers/temp.js';
+import { callOnce, type DaemonProcess } from '../../helpers/daemon.js';
+import { contacts, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
+import { sharedTestNetwork } from '../../helpers/testnet.js';
+
+async function published(d: DaemonProcess, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const s = await callOnce(d, (c) => c.call('daemon/status'));
+    if (s.tor.onion === 'published') return;
+    if (Date.now() > deadline) throw new Error(`the onion service was not published: ${JSON.stringify(s.tor)}`);
+    await sleep(250);
+  }
+}
+
+describe('contacts between two daemons on a private Tor network', function () {
+  this.timeout(300_000);
+  let dir: string;
+  let alice: Peer | undefined;
+  let bob: Peer | undefined;
+
+  before(async () => {
+    dir = await makeTempDir('contacts-tor');
+    const torrc = await (await sharedTestNetwork()).clientTorrcFile();
+    const args = ['--dev', '--dev-kdf', 'fast', '--tor-config', torrc];
+    [alice, bob] = await Promise.all([startPeer(dir, 'alice', args), startPeer(dir, 'bob', args)]);
+    await Promise.all([published(alice.daemon, 120_000), published(bob.daemon, 120_000)]);
+  });
+
+  after(async () => {
+    await Promise.all([alice?.daemon.kill(), bob?.daemon.kill()]);
+    await removeDir(dir);
+  });
+
+  it('requests and accepts over onion services: both show accepted and online', async function () {
+    const t0 = Date.now();
+    await callOnce(alice!.daemon, (c) => c.call('contact/add', { address: bob!.address, name: 'bob', message: 'over tor' }));
+    const row = await waitForContact(bob!, alice!.address, (c) => c?.state === 'incoming', 120_000);
+    assert.deepEqual([row!.proposedName, row!.message], ['alice', 'over tor']);
+    const t1 = Date.now();
+    await callOnce(bob!.daemon, (c) => c.call('contact/accept', { address: alice!.address }));
+    await waitForContact(alice!, bob!.address, (c) => c?.state === 'accepted' && c.online, 120_000);
+    await waitForContact(bob!, alice!.address, (c) => c?.state === 'accepted' && c.online, 60_000);
+    assert.equal((await contacts(alice!)).length, 1);
+    this.test!.title += ` [request delivered in ${t1 - t0} ms, linked ${Date.now() - t1} ms after accept]`;
+  });
+});
