@@ -302,6 +302,66 @@ export function aeadDecrypt(ciphertext: Uint8Array, ad: Uint8Array, nonce: Uint8
   }
 }
 
+// ---- ChaCha20-Poly1305 (IETF) and HMAC-BLAKE2b: the Noise cipher and hash (protocol/peer/) ----
+
+export const CHACHA_POLY_KEY_BYTES = 32;
+export const CHACHA_POLY_NONCE_BYTES = 12;
+export const CHACHA_POLY_TAG_BYTES = 16;
+
+/** ChaCha20-Poly1305 (IETF, 96-bit nonce; libsodium crypto_aead_chacha20poly1305_ietf); ciphertext || tag. */
+export function chachaPolyEncrypt(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
+  if (key.length !== CHACHA_POLY_KEY_BYTES || nonce.length !== CHACHA_POLY_NONCE_BYTES) {
+    throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'ChaCha20-Poly1305 takes a 32-byte key and a 12-byte nonce');
+  }
+  return s().crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key);
+}
+
+/** Opens `chachaPolyEncrypt`; null when the tag does not verify (or the input is shorter than a tag). */
+export function chachaPolyDecrypt(ciphertext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
+  if (key.length !== CHACHA_POLY_KEY_BYTES || nonce.length !== CHACHA_POLY_NONCE_BYTES) {
+    throw new ProtocolError(ProtocolErrorCode.BAD_KEY, 'ChaCha20-Poly1305 takes a 32-byte key and a 12-byte nonce');
+  }
+  if (ciphertext.length < CHACHA_POLY_TAG_BYTES) return null;
+  try {
+    return s().crypto_aead_chacha20poly1305_ietf_decrypt(null, ciphertext, ad, nonce, key);
+  } catch {
+    return null;
+  }
+}
+
+/** Output bytes of HMAC-BLAKE2b (BLAKE2b-512). */
+export const HMAC_BLAKE2B_BYTES = 64;
+const BLAKE2B_BLOCK_BYTES = 128;
+
+/**
+ * HMAC (RFC 2104) over unkeyed BLAKE2b-512, block length 128, as the Noise specification
+ * defines HMAC-HASH for BLAKE2b (section 4.3; not BLAKE2b's own keyed mode). The key may be any
+ * length (longer than a block: hashed first). The caller wipes the result when it is a secret.
+ */
+export function hmacBlake2b(key: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
+  const block = new Uint8Array(BLAKE2B_BLOCK_BYTES);
+  if (key.length > BLAKE2B_BLOCK_BYTES) {
+    const hashed = blake2b(HMAC_BLAKE2B_BYTES, key);
+    block.set(hashed);
+    wipe(hashed);
+  } else {
+    block.set(key);
+  }
+  const ipad = new Uint8Array(BLAKE2B_BLOCK_BYTES);
+  const opad = new Uint8Array(BLAKE2B_BLOCK_BYTES);
+  for (let i = 0; i < BLAKE2B_BLOCK_BYTES; i++) {
+    ipad[i] = block[i]! ^ 0x36;
+    opad[i] = block[i]! ^ 0x5c;
+  }
+  wipe(block);
+  const inner = blake2bParts(HMAC_BLAKE2B_BYTES, [ipad, ...parts]);
+  const out = blake2bParts(HMAC_BLAKE2B_BYTES, [opad, inner]);
+  wipe(ipad);
+  wipe(opad);
+  wipe(inner);
+  return out;
+}
+
 /** Argon2id (libsodium crypto_pwhash, ALG_ARGON2ID13). */
 export function argon2id(outLen: number, password: Uint8Array, salt: Uint8Array, opsLimit: number, memLimit: number): Uint8Array {
   const so = s();

@@ -31,6 +31,12 @@ export const ProtocolErrorCode = {
   NOT_RECIPIENT: 'ERR_NOT_RECIPIENT',
   /** A development-only form (a loopback pub) where the caller did not ask for development mode. */
   DEVELOPMENT_ONLY: 'ERR_DEVELOPMENT_ONLY',
+  /** A stateful object (a handshake, a cipher) used out of order, after failing or after close. */
+  WRONG_STATE: 'ERR_WRONG_STATE',
+  /** The other side refused (a peer that speaks another protocol version). */
+  REFUSED: 'ERR_REFUSED',
+  /** A cipher's nonce counter is used up: the link must be made anew. */
+  NONCE_EXHAUSTED: 'ERR_NONCE_EXHAUSTED',
 } as const;
 
 export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];
