@@ -11,12 +11,12 @@ import type { OnionAddress } from '../../protocol/identity.js';
 import { TypedEventTarget } from '../events.js';
 import { HANDSHAKE_TIMEOUT_MS, PEER_MAX_PAYLOAD } from './constants.js';
 import { PeerLinkError, PeerLinkErrorCode } from './errors.js';
-import { type OwnPeer, type PeerFrame, type SecureSession, decodeFrame, encodeFrame, initiatorHandshake, responderHandshake } from './secure.js';
+import { createVersionRefusal } from '../../protocol/peer/handshake.js';
+import { type OwnPeer, type PeerFrame, type SecureSession, decryptFrame, encodeFrame, initiatorHandshake, responderHandshake } from './secure.js';
 
 const log = debugFactory('snug:daemon:peer-links');
 
 export interface ConnectionEvents {
-  frame: PeerFrame;
   close: PeerLinkErrorCode | 'local';
 }
 
@@ -32,9 +32,15 @@ export class PeerConnection extends TypedEventTarget<ConnectionEvents> {
   #waiting: Array<{ resolve: (b: Uint8Array) => void; reject: (e: unknown) => void }> = [];
   #queued: Uint8Array[] = [];
   #closed: PeerLinkErrorCode | 'local' | null = null;
+  /** Frames decoded before anyone asked for them. */
+  readonly #frames: PeerFrame[] = [];
+  #nextWaiter: ((frame: PeerFrame) => void) | null = null;
+  #handler: ((frame: PeerFrame) => void) | null = null;
   /** Date.now() of the last message received, and of the last sent. */
   lastReceived = Date.now();
   lastSent = Date.now();
+  /** The plaintext of the last frame received (tests compare replies byte for byte). */
+  lastFrameBytes: Uint8Array | null = null;
 
   private constructor(ws: WebSocket) {
     super();
@@ -80,7 +86,13 @@ export class PeerConnection extends TypedEventTarget<ConnectionEvents> {
     const c = new PeerConnection(ws);
     return c.#handshake(timeoutMs, async () => {
       const hs = responderHandshake(own);
-      hs.readMessage(await c.#nextRaw());
+      try {
+        hs.readMessage(await c.#nextRaw());
+      } catch (err) {
+        // a dialler of another version gets the clear refusal, then the connection ends
+        if ((err as { code?: string }).code === 'ERR_UNSUPPORTED_VERSION') c.#sendRaw(createVersionRefusal());
+        throw err;
+      }
       c.#sendRaw(hs.writeMessage());
       hs.readMessage(await c.#nextRaw());
       return hs.result();
@@ -98,7 +110,9 @@ export class PeerConnection extends TypedEventTarget<ConnectionEvents> {
       for (const b of early) this.#onFrameBytes(b);
       return this;
     } catch (err) {
-      this.fail(PeerLinkErrorCode.HANDSHAKE, (err as { code?: string }).code ?? 'handshake failed');
+      const code = (err as { code?: string }).code;
+      if (code === 'ERR_UNSUPPORTED_VERSION') this.close(); // after the refusal went out
+      else this.fail(PeerLinkErrorCode.HANDSHAKE, code ?? 'handshake failed');
       throw err instanceof PeerLinkError ? err : new PeerLinkError(PeerLinkErrorCode.HANDSHAKE, 'the handshake failed', { cause: err });
     } finally {
       clearTimeout(timer);
@@ -120,11 +134,22 @@ export class PeerConnection extends TypedEventTarget<ConnectionEvents> {
     if (this.#closed !== null) return;
     let frame: PeerFrame;
     try {
-      frame = decodeFrame(this.#session!, bytes);
+      const d = decryptFrame(this.#session!, bytes);
+      frame = d.frame;
+      this.lastFrameBytes = d.plaintext;
     } catch (err) {
       return this.fail(PeerLinkErrorCode.BAD_FRAME, (err as { code?: string }).code ?? 'bad frame');
     }
-    this.emit('frame', frame);
+    if (this.#handler !== null) this.#handler(frame);
+    else if (this.#nextWaiter !== null) this.#nextWaiter(frame);
+    else if (this.#frames.length < 16) this.#frames.push(frame);
+    else this.fail(PeerLinkErrorCode.BAD_FRAME, 'frames nobody reads');
+  }
+
+  /** From now on every frame (first those buffered) goes to `handler`. */
+  stream(handler: (frame: PeerFrame) => void): void {
+    this.#handler = handler;
+    for (const f of this.#frames.splice(0)) if (this.#closed === null) handler(f);
   }
 
   #nextRaw(): Promise<Uint8Array> {
@@ -145,19 +170,22 @@ export class PeerConnection extends TypedEventTarget<ConnectionEvents> {
     this.#sendRaw(encodeFrame(this.#session, frame));
   }
 
-  /** The next frame, or a rejection (closed, timeout). */
+  /** The next frame (one buffered, or the next to come), or a rejection (closed, timeout). */
   next(timeoutMs: number): Promise<PeerFrame> {
+    const buffered = this.#frames.shift();
+    if (buffered !== undefined) return Promise.resolve(buffered);
     return new Promise((resolve, reject) => {
       if (this.#closed !== null) return reject(new PeerLinkError(PeerLinkErrorCode.CLOSED, 'closed'));
       const done = () => {
         clearTimeout(timer);
-        this.removeEventListener('frame', onFrame);
+        this.#nextWaiter = null;
         this.removeEventListener('close', onClose);
       };
-      const onFrame = (e: CustomEvent<PeerFrame>) => {
+      const onFrame = (frame: PeerFrame) => {
         done();
-        resolve(e.detail);
+        resolve(frame);
       };
+      this.#nextWaiter = onFrame;
       const onClose = () => {
         done();
         reject(new PeerLinkError(PeerLinkErrorCode.CLOSED, 'closed'));
@@ -167,7 +195,6 @@ export class PeerConnection extends TypedEventTarget<ConnectionEvents> {
         this.fail(PeerLinkErrorCode.TIMEOUT, 'no answer');
         reject(new PeerLinkError(PeerLinkErrorCode.TIMEOUT, 'no answer in time'));
       }, timeoutMs);
-      this.addEventListener('frame', onFrame);
       this.addEventListener('close', onClose);
     });
   }

@@ -353,7 +353,7 @@ export class LinkManager {
     peer.linkOurs = ours;
     peer.failures = 0;
     peer.notBefore = 0;
-    conn.addEventListener('frame', (e) => this.#onFrame(peer, conn, e.detail));
+    conn.stream((frame) => this.#onFrame(peer, conn, frame));
     conn.addEventListener('close', () => {
       if (peer.link !== conn) return;
       peer.link = null;

@@ -6,6 +6,9 @@
 import { type Certificate, createCertificate, encodeCertificate, generateProfileKeys, type ProfileKeys } from '../../protocol/certificate.js';
 import type { Identity, OnionAddress } from '../../protocol/identity.js';
 import { type HandshakeResult, type PeerHandshake, createInitiator, createResponder } from '../../protocol/peer/handshake.js';
+import { type PeerFrame, decodePeerFrame, encodePeerFrame } from './frames.js';
+
+export { type PeerFrame, checkRequestPow, solveRequestPow, uniformReply } from './frames.js';
 
 /** Who we are on a link: the profile's address, keys and certificate. */
 export interface OwnPeer {
@@ -55,4 +58,15 @@ export function initiatorHandshake(own: OwnPeer, remote: OnionAddress): Handshak
 
 export function responderHandshake(own: OwnPeer): Handshake {
   return wrap(createResponder({ staticKeys: own.keys.dh, certificate: own.certificateBytes, localAddress: own.address }));
+}
+
+/** Encrypts one frame for the peer. */
+export function encodeFrame(session: SecureSession, frame: PeerFrame): Uint8Array {
+  return session.result.send.encrypt(encodePeerFrame(frame));
+}
+
+/** Decrypts and decodes the peer's next frame (throws on anything that does not). */
+export function decryptFrame(session: SecureSession, bytes: Uint8Array): { frame: PeerFrame; plaintext: Uint8Array } {
+  const plaintext = session.result.receive.decrypt(bytes);
+  return { frame: decodePeerFrame(plaintext), plaintext };
 }
