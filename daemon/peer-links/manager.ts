@@ -172,6 +172,12 @@ export class LinkManager {
     return this.#peers.get(address)?.link != null;
   }
 
+  /** Whether the link to `address` is up, and whether we dialled it. */
+  linkOf(address: OnionAddress): { readonly dialledByUs: boolean } | null {
+    const p = this.#peers.get(address);
+    return p?.link ? { dialledByUs: p.linkOurs } : null;
+  }
+
   /** Addresses with a link up (daemon/status). */
   linked(): OnionAddress[] {
     return [...this.#peers.values()].filter((p) => p.link !== null).map((p) => p.address);
