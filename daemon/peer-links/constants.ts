@@ -1,17 +1,19 @@
 /** Defaults of the daemon's peer listener (the WebSocket behind its onion service). */
 
+import { PEER_PROTOCOL_VERSION } from '../../protocol/peer/handshake.js';
+
 /**
- * Version of the peer-link protocol this daemon speaks. 0: none yet; every connection is refused
- * with PEER_REFUSAL_CLOSE_CODE and a reason naming this version, so a later dialler can tell
- * "not supported by this peer" from "unreachable".
+ * Version of the peer protocol this daemon speaks (protocol/peer/handshake.ts). A connection
+ * that comes while no link manager serves the listener (between the listener's start and the
+ * link manager's, on unlock) is refused with PEER_REFUSAL_CLOSE_CODE and a reason naming it.
  */
-export const PEER_PROTOCOL_VERSION = 0;
+export { PEER_PROTOCOL_VERSION };
 /** WebSocket close code (private range 4000-4999) of the versioned refusal. */
 export const PEER_REFUSAL_CLOSE_CODE = 4000;
 /** The close reason sent with it: `snug-peer/<version> <why>`. */
-export const PEER_REFUSAL_REASON = `snug-peer/${PEER_PROTOCOL_VERSION} peer links not available`;
-/** Largest frame accepted before the refusal (nothing is read yet; keep it small). */
-export const PEER_MAX_PAYLOAD = 64 * 1024;
+export const PEER_REFUSAL_REASON = `snug-peer/${PEER_PROTOCOL_VERSION} peer links not ready`;
+/** Largest WebSocket message accepted: one encrypted frame (protocol/peer/handshake.ts PEER_CIPHER_CIPHERTEXT_MAX_BYTES). */
+export const PEER_MAX_PAYLOAD = 65_535;
 /** Connections open at once; more are refused at the HTTP upgrade. */
 export const PEER_MAX_CONNECTIONS = 64;
 /** How long a refused connection gets to finish the closing handshake before it is dropped (ms). */
@@ -38,8 +40,6 @@ export const BACKOFF_BASE_MS = 1_000;
 export const BACKOFF_MAX_MS = 5 * 60_000;
 /** After a link drops, the first reconnect waits about this long (ms, jittered). */
 export const RECONNECT_DELAY_MS = 500;
-/** The proof of work a contact request carries, in leading zero bits (about 2^16 hashes). */
-export const REQUEST_POW_BITS = 16;
 /** Contact requests one address may make: a burst of this many, refilled per period. */
 export const REQUEST_PER_ADDRESS_BURST = 3;
 export const REQUEST_PER_ADDRESS_PERIOD_MS = 10 * 60_000;

@@ -53,7 +53,9 @@ import { PeerConnection } from './connection.js';
 import { PeerLinkErrorCode } from './errors.js';
 import type { DialTarget, PeerPolicy } from './policy.js';
 import { RequestLimiter, type RequestLimitInit } from './rate-limit.js';
-import { type OwnPeer, type PeerFrame, checkRequestPow, solveRequestPow, uniformReply } from './secure.js';
+import { randomBytes } from '../../protocol/crypto.js';
+import { ByeReason, CONTACT_MESSAGE_MAX_BYTES, CONTACT_NAME_MAX_BYTES, CONTACT_POW_DIFFICULTY, PING_TOKEN_BYTES } from '../../protocol/peer/wire.js';
+import { type OwnPeer, type PeerFrame, createPricedRequest, requestPriced, uniformReply } from './secure.js';
 
 const debug = debugFactory('snug:daemon:peer-links');
 
@@ -94,6 +96,21 @@ export function backoffDelay(failures: number, baseMs: number, maxMs: number, ra
   return Math.round(ceiling * (0.5 + random() / 2));
 }
 
+/** `text` cut (at a code point) to at most `max` UTF-8 bytes. */
+export function fitUtf8(text: string, max: number): string {
+  const enc = new TextEncoder();
+  if (enc.encode(text).length <= max) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = enc.encode(ch).length;
+    if (bytes + n > max) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
 /** The dial order: most recently reachable first, never-reached last, then by address (stable). */
 export function dialOrder(a: DialTarget, b: DialTarget): number {
   return (b.lastSeen ?? -1) - (a.lastSeen ?? -1) || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0);
@@ -129,7 +146,7 @@ export class LinkManager {
       dialTimeoutMs: init.dialTimeoutMs ?? DIAL_TIMEOUT_MS,
       pingIntervalMs: init.pingIntervalMs ?? PING_INTERVAL_MS,
       idleTimeoutMs: init.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
-      powBits: init.powBits ?? 16,
+      powBits: init.powBits ?? CONTACT_POW_DIFFICULTY,
     };
     this.#limiter = new RequestLimiter({
       perAddressBurst: REQUEST_PER_ADDRESS_BURST,
@@ -276,9 +293,14 @@ export class LinkManager {
     if (signal.aborted) return conn.close();
     if (target.intent === 'request') {
       const request = target.request ?? { name: null, message: null };
-      conn.send({ type: 'contactRequest', name: request.name, message: request.message, nonce: await solveRequestPow(conn.handshakeHash, this.#cfg.powBits, signal) });
+      conn.send(
+        await createPricedRequest(
+          { from: this.#own.address, to: target.address, name: fitUtf8(request.name ?? '', CONTACT_NAME_MAX_BYTES), message: fitUtf8(request.message ?? '', CONTACT_MESSAGE_MAX_BYTES), difficulty: this.#cfg.powBits },
+          signal,
+        ),
+      );
     } else {
-      conn.send({ type: 'contactAccept' });
+      conn.send({ type: 'contact-accept', name: '' });
     }
     const answer = await conn.next(ANSWER_TIMEOUT_MS);
     if (answer.type === 'reply' && target.intent === 'request') {
@@ -286,7 +308,7 @@ export class LinkManager {
       await this.#policy.requestDelivered(target.address);
       return;
     }
-    if (answer.type === 'contactAccept' && (await this.#policy.acceptReceived(target.address))) {
+    if (answer.type === 'contact-accept' && (await this.#policy.acceptReceived(target.address))) {
       this.#adopt(peer, conn, true);
       return;
     }
@@ -309,13 +331,13 @@ export class LinkManager {
     conn.addEventListener('close', () => this.#incoming.delete(conn));
     const remote = conn.remoteAddress;
     const first = await conn.next(FIRST_FRAME_TIMEOUT_MS);
-    if (first.type === 'contactRequest') {
-      if (!checkRequestPow(conn.handshakeHash, first.nonce, this.#cfg.powBits)) return conn.fail(PeerLinkErrorCode.BAD_POW, 'request without its price');
+    if (first.type === 'contact-request') {
+      if (!requestPriced(first, remote, this.#own.address, this.#cfg.powBits)) return conn.fail(PeerLinkErrorCode.BAD_POW, 'request without its price');
       if (!this.#limiter.take(remote)) return conn.fail(PeerLinkErrorCode.RATE_LIMITED, 'too many requests');
       const relation = this.#policy.relation(remote);
       if (relation === 'accepted' || relation === 'outgoing') {
         if (await this.#policy.acceptReceived(remote)) {
-          conn.send({ type: 'contactAccept' });
+          conn.send({ type: 'contact-accept', name: '' });
           this.#incoming.delete(conn);
           this.#adopt(this.#peer(remote), conn, false);
           return;
@@ -323,12 +345,12 @@ export class LinkManager {
       }
       conn.send(uniformReply());
       conn.close();
-      await this.#policy.requestReceived(remote, { name: first.name, message: first.message });
+      await this.#policy.requestReceived(remote, { name: first.name === '' ? null : first.name, message: first.message === '' ? null : first.message });
       return;
     }
-    if (first.type === 'contactAccept') {
+    if (first.type === 'contact-accept') {
       if (await this.#policy.acceptReceived(remote)) {
-        conn.send({ type: 'contactAccept' });
+        conn.send({ type: 'contact-accept', name: '' });
         this.#incoming.delete(conn);
         this.#adopt(this.#peer(remote), conn, false);
         return;
@@ -348,11 +370,13 @@ export class LinkManager {
       const keepNew = ours === lowerIsUs && peer.linkOurs !== lowerIsUs;
       if (!keepNew) {
         debug('a second link to a peer: keeping the first');
+        conn.send({ type: 'bye', reason: ByeReason.DUPLICATE_LINK });
         conn.close();
         return;
       }
       debug('a second link to a peer: keeping the one the lower address dialled');
       peer.link = null;
+      existing.send({ type: 'bye', reason: ByeReason.DUPLICATE_LINK });
       existing.close();
     }
     peer.link = conn;
@@ -373,9 +397,13 @@ export class LinkManager {
   #onFrame(peer: Peer, conn: PeerConnection, frame: PeerFrame): void {
     switch (frame.type) {
       case 'ping':
-        conn.send({ type: 'pong' });
+        conn.send({ type: 'pong', token: frame.token });
         return;
       case 'pong':
+      case 'hello':
+        return;
+      case 'bye':
+        conn.close();
         return;
       default:
         debug('an unexpected frame on a link: %s', frame.type);
@@ -389,7 +417,7 @@ export class LinkManager {
       const link = p.link;
       if (link === null) continue;
       if (now - link.lastReceived > this.#cfg.idleTimeoutMs) link.fail(PeerLinkErrorCode.TIMEOUT, 'a silent link');
-      else if (now - link.lastSent > this.#cfg.pingIntervalMs) link.send({ type: 'ping' });
+      else if (now - link.lastSent > this.#cfg.pingIntervalMs) link.send({ type: 'ping', token: randomBytes(PING_TOKEN_BYTES) });
     }
   }
 }

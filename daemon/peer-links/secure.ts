@@ -6,9 +6,17 @@
 import { type Certificate, createCertificate, encodeCertificate, generateProfileKeys, type ProfileKeys } from '../../protocol/certificate.js';
 import type { Identity, OnionAddress } from '../../protocol/identity.js';
 import { type HandshakeResult, type PeerHandshake, createInitiator, createResponder } from '../../protocol/peer/handshake.js';
-import { type PeerFrame, decodePeerFrame, encodePeerFrame } from './frames.js';
+import {
+  type ContactRequestFrame,
+  type PeerFrame,
+  checkContactRequest,
+  contactTimeBucket,
+  decodeFrame,
+  encodeFrame as encodePlainFrame,
+  solveContactRequest,
+} from '../../protocol/peer/wire.js';
 
-export { type PeerFrame, checkRequestPow, solveRequestPow, uniformReply } from './frames.js';
+export type { PeerFrame } from '../../protocol/peer/wire.js';
 
 /** Who we are on a link: the profile's address, keys and certificate. */
 export interface OwnPeer {
@@ -62,11 +70,45 @@ export function responderHandshake(own: OwnPeer): Handshake {
 
 /** Encrypts one frame for the peer. */
 export function encodeFrame(session: SecureSession, frame: PeerFrame): Uint8Array {
-  return session.result.send.encrypt(encodePeerFrame(frame));
+  return session.result.send.encrypt(encodePlainFrame(frame));
 }
 
 /** Decrypts and decodes the peer's next frame (throws on anything that does not). */
 export function decryptFrame(session: SecureSession, bytes: Uint8Array): { frame: PeerFrame; plaintext: Uint8Array } {
   const plaintext = session.result.receive.decrypt(bytes);
-  return { frame: decodePeerFrame(plaintext), plaintext };
+  return { frame: decodeFrame(plaintext), plaintext };
+}
+
+/** The one reply to a request that is not answered by an accept: the same bytes for everyone. */
+export function uniformReply(): PeerFrame {
+  return { type: 'reply' };
+}
+
+/**
+ * A contact request from `from` to `to` with its proof of work (protocol/peer/wire.ts: bound
+ * to both addresses, the time bucket, the name and the message), solved in slices that yield
+ * to the event loop.
+ */
+export async function createPricedRequest(
+  init: { readonly from: OnionAddress; readonly to: OnionAddress; readonly name: string; readonly message: string; readonly difficulty: number; readonly nowMs?: number },
+  signal?: AbortSignal,
+): Promise<ContactRequestFrame> {
+  const timeBucket = contactTimeBucket(init.nowMs ?? Date.now());
+  const slice = 8192;
+  for (let start = 0n; ; start += BigInt(slice)) {
+    signal?.throwIfAborted();
+    const nonce = solveContactRequest({ ...init, timeBucket }, { start, attempts: slice });
+    if (nonce !== null) return { type: 'contact-request', name: init.name, message: init.message, timeBucket, powNonce: nonce };
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** True when the request's time bucket is current and its work holds for `difficulty` bits. */
+export function requestPriced(frame: ContactRequestFrame, from: OnionAddress, to: OnionAddress, difficulty: number, nowMs = Date.now()): boolean {
+  try {
+    checkContactRequest(frame, { from, to, nowMs, difficulty });
+    return true;
+  } catch {
+    return false;
+  }
 }

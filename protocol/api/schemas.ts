@@ -66,7 +66,14 @@ export const CONTACT_MESSAGE_MAX_CHARS = 500;
 // Newlines and tabs are fine in a request's message; other control characters are not.
 // eslint-disable-next-line no-control-regex
 const NO_CONTROL_CHARS_BUT_LINES = /^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$/;
-export const ContactMessage = z.string().max(CONTACT_MESSAGE_MAX_CHARS).regex(NO_CONTROL_CHARS_BUT_LINES, 'no control characters but newlines and tabs');
+/** ... and at most this many UTF-8 bytes (what the peer protocol's request carries). */
+export const CONTACT_MESSAGE_MAX_BYTES = 1024;
+const utf8 = new TextEncoder();
+export const ContactMessage = z
+  .string()
+  .max(CONTACT_MESSAGE_MAX_CHARS)
+  .regex(NO_CONTROL_CHARS_BUT_LINES, 'no control characters but newlines and tabs')
+  .refine((v) => utf8.encode(v).length <= CONTACT_MESSAGE_MAX_BYTES, `at most ${CONTACT_MESSAGE_MAX_BYTES} UTF-8 bytes`);
 
 /** A contact's state (CONTRACT.md, "Contacts"). */
 export const CONTACT_STATES = ['outgoing', 'incoming', 'accepted', 'blocked'] as const;

@@ -12,8 +12,8 @@ import type { NotificationParams } from '../../../protocol/api/notifications.js'
 import { generateIdentity, type OnionAddress } from '../../../protocol/identity.js';
 import { PeerConnection } from '../../../daemon/peer-links/connection.js';
 import { DevPeerDirectory } from '../../../daemon/peer-links/dev-directory.js';
-import { REQUEST_POW_BITS } from '../../../daemon/peer-links/constants.js';
-import { ownPeerFor, solveRequestPow } from '../../../daemon/peer-links/secure.js';
+import { CONTACT_POW_DIFFICULTY } from '../../../protocol/peer/wire.js';
+import { createPricedRequest, ownPeerFor } from '../../../daemon/peer-links/secure.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
 import { callOnce, startDaemon, type DaemonProcess } from '../../helpers/daemon.js';
 import { PEER_PASSPHRASE, contacts, peerArgs, restartPeer, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
@@ -24,7 +24,7 @@ async function strangerRequest(peerDir: string, target: string, stranger = gener
   const ws = await new DevPeerDirectory(peerDir).dialer().dial(target);
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
   const conn = await PeerConnection.initiate(ws, own, target as OnionAddress);
-  conn.send({ type: 'contactRequest', name: 'stranger', message: 'hello?', nonce: await solveRequestPow(conn.handshakeHash, REQUEST_POW_BITS) });
+  conn.send(await createPricedRequest({ from: own.address, to: target as OnionAddress, name: 'stranger', message: 'hello?', difficulty: CONTACT_POW_DIFFICULTY }));
   const frame = await conn.next(10_000);
   const bytes = Buffer.from(conn.lastFrameBytes!).toString('hex');
   return { bytes, type: frame.type, close: await closed };
