@@ -18,9 +18,14 @@
  * contact/didChange (contact/didRequest for a new incoming request) through the journal.
  * Changes are applied one at a time.
  */
-import type { Contact as ApiContact } from '../../protocol/api/schemas.js';
+import { MESSAGE_LIST_DEFAULT, MESSAGE_TEXT_MAX_BYTES, type Contact as ApiContact } from '../../protocol/api/schemas.js';
+import { type Certificate, consumeCertificate, encodeCertificate } from '../../protocol/certificate.js';
+import type { X25519KeyPair } from '../../protocol/crypto.js';
+import type { PeerFrame } from '../../protocol/peer/wire.js';
+import { fromHex } from '../../protocol/bytes.js';
+import { Conversations, RESEND_INTERVAL_MS, type MessageView } from './messages.js';
 import type { z } from 'zod';
-import { type OnionAddress, parseOnionAddress } from '../../protocol/identity.js';
+import { type OnionAddress, onionAddressFromPublicKey, parseOnionAddress } from '../../protocol/identity.js';
 import { ApiError } from '../../protocol/api/errors.js';
 import type { NotificationJournal } from '../api/journal.js';
 import type { Log } from '../log.js';
@@ -34,6 +39,8 @@ export type ContactView = z.input<typeof ApiContact>;
 /** What the contacts service needs of the link manager. */
 export interface LinkControl {
   isOnline(address: OnionAddress): boolean;
+  /** Sends a frame on the contact's link; false when none is up. */
+  sendFrame(address: OnionAddress, frame: PeerFrame): boolean;
   /** The dial targets or relations changed: dial, or close links that are no longer wanted. */
   refresh(): void;
 }
@@ -54,8 +61,13 @@ export interface OpenContacts {
   readonly address: OnionAddress;
   /** Our profile name: what our requests propose. */
   readonly name: string;
+  /** Our profile X25519 keys (the 1:1 conversations' keys are derived from them). */
+  readonly dh: X25519KeyPair;
   readonly journal: NotificationJournal;
 }
+
+/** The store namespace of the certificates contacts proved in a handshake (id: identity key). */
+export const CONTACT_CERTS_NAMESPACE = 'contact-certs';
 
 interface Session {
   readonly collection: Collection<ContactRecord>;
@@ -63,6 +75,10 @@ interface Session {
   readonly name: string;
   readonly journal: NotificationJournal;
   readonly records: Map<OnionAddress, ContactRecord>;
+  readonly store: RecordStore;
+  readonly certs: Map<OnionAddress, Certificate>;
+  readonly conversations: Conversations;
+  readonly resend: NodeJS.Timeout;
 }
 
 /** The address of an API param, checked down to its checksum and key: else ERR_BAD_ADDRESS. */
@@ -116,13 +132,31 @@ export class ContactsService implements PeerPolicy {
       }
     }
     if (skipped > 0) this.#log('contact-records-skipped', { level: 'warn', count: skipped });
-    this.#session = { collection, own: o.address, name: o.name, journal: o.journal, records };
+    const certs = new Map<OnionAddress, Certificate>();
+    for await (const raw of o.store.iterate(CONTACT_CERTS_NAMESPACE)) {
+      try {
+        const cert = consumeCertificate(raw.value);
+        const address = onionAddressFromPublicKey(cert.identityKey);
+        if (records.has(address)) certs.set(address, cert);
+      } catch {
+        skipped += 1;
+      }
+    }
+    const conversations = new Conversations({ store: o.store, own: { address: o.address, dh: o.dh }, journal: o.journal, log: this.#log });
+    const resend = setInterval(() => this.#resendAll(), RESEND_INTERVAL_MS);
+    resend.unref();
+    this.#session = { collection, own: o.address, name: o.name, journal: o.journal, records, store: o.store, certs, conversations, resend };
     this.#log('contacts-opened', { count: records.size });
   }
 
   /** Waits for the changes in flight and forgets the contacts (on lock). */
   async close(): Promise<void> {
     await this.#queue;
+    const s = this.#session;
+    if (s !== null) {
+      clearInterval(s.resend);
+      await s.conversations.idle();
+    }
     this.#session = null;
     this.#links = null;
   }
@@ -268,16 +302,18 @@ export class ContactsService implements PeerPolicy {
     return out;
   }
 
-  requestReceived(address: OnionAddress, request: PeerRequest): Promise<void> {
+  requestReceived(address: OnionAddress, request: PeerRequest, certificate: Certificate): Promise<void> {
     return this.#serial(async (s) => {
       if (address === s.own) return;
       const old = s.records.get(address);
       if (old === undefined) {
         if (s.records.size >= this.#maxContacts) return this.#log('contact-request-dropped', { reason: 'full' });
         await this.#evictIncoming(s);
+        await this.#keepCert(s, address, certificate);
         await this.#put(s, this.#fresh(address, 'incoming', { proposedName: request.name, message: request.message }), 'contact/didRequest');
         this.#log('contact-request-received', {});
       } else if (old.state === 'incoming') {
+        await this.#keepCert(s, address, certificate);
         if (old.proposedName === request.name && old.message === request.message) return;
         await this.#put(s, { ...old, proposedName: request.name, message: request.message, updated: this.#now() });
       }
@@ -296,6 +332,7 @@ export class ContactsService implements PeerPolicy {
   }
 
   acceptReceived(address: OnionAddress): Promise<boolean> {
+    // (the certificate is kept when the link comes up: linkChanged)
     return this.#serial(async (s) => {
       const old = s.records.get(address);
       if (old === undefined || (old.state !== 'outgoing' && old.state !== 'accepted')) return false;
@@ -316,7 +353,7 @@ export class ContactsService implements PeerPolicy {
     });
   }
 
-  linkChanged(address: OnionAddress, online: boolean): void {
+  linkChanged(address: OnionAddress, online: boolean, certificate?: Certificate): void {
     const s = this.#session;
     if (s === null) return;
     const old = s.records.get(address);
@@ -329,7 +366,76 @@ export class ContactsService implements PeerPolicy {
     void this.#serial(async (s2) => {
       const r = s2.records.get(address);
       if (r === undefined) return;
+      if (certificate !== undefined) await this.#keepCert(s2, address, certificate);
       await this.#put(s2, { ...r, lastSeen: this.#now() });
-    }).catch((err: unknown) => this.#log('contact-write-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }));
+    })
+      .then(() => this.#flush(address))
+      .catch((err: unknown) => this.#log('contact-write-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }));
+  }
+
+  /** Keeps the certificate a handshake proved for `address` (durably, when it is new). */
+  async #keepCert(s: Session, address: OnionAddress, cert: Certificate): Promise<void> {
+    const bytes = encodeCertificate(cert);
+    const old = s.certs.get(address);
+    if (old !== undefined && encodeCertificate(old).every((b, i) => b === bytes[i])) return;
+    await s.store.put(CONTACT_CERTS_NAMESPACE, contactId(address), bytes);
+    s.certs.set(address, cert);
+  }
+
+  async frameReceived(address: OnionAddress, frame: PeerFrame, certificate: Certificate): Promise<PeerFrame | null> {
+    const s = this.#session;
+    if (s === null || s.records.get(address)?.state !== 'accepted') return null;
+    if (frame.type === 'direct-entry') {
+      const id = await s.conversations.received(address, certificate, frame.entry);
+      if (id === null) return null;
+      return { type: 'ack', entryId: id };
+    }
+    if (frame.type === 'ack') await s.conversations.acknowledged(address, frame.entryId);
+    return null;
+  }
+
+  // --- 1:1 messages ---
+
+  #flush(address: OnionAddress): Promise<void> {
+    const s = this.#session;
+    const links = this.#links;
+    if (s === null || links === null || !links.isOnline(address)) return Promise.resolve();
+    return s.conversations.flush(address, (to, entry) => links.sendFrame(to, { type: 'direct-entry', entry })).catch((err: unknown) =>
+      this.#log('direct-flush-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }),
+    );
+  }
+
+  #resendAll(): void {
+    const s = this.#session;
+    if (s === null) return;
+    for (const r of s.records.values()) if (r.state === 'accepted') void this.#flush(r.address);
+  }
+
+  /** message/send {address, text}: ERR_NOT_CONTACT unless accepted; the id once durable. */
+  async sendMessage(address: OnionAddress, text: string): Promise<string> {
+    const s = this.#require();
+    if (new TextEncoder().encode(text).length > MESSAGE_TEXT_MAX_BYTES) throw new ApiError('ERR_TOO_LONG');
+    const cert = s.certs.get(address);
+    if (s.records.get(address)?.state !== 'accepted' || cert === undefined) throw new ApiError('ERR_NOT_CONTACT');
+    const id = await s.conversations.send(address, cert, text);
+    void this.#flush(address);
+    return id;
+  }
+
+  /** message/list {address}: oldest first; `before`/`after` exclusive ids; at most `limit`. */
+  async listMessages(address: OnionAddress, o: { before?: string | undefined; after?: string | undefined; limit?: number | undefined }): Promise<MessageView[]> {
+    const s = this.#require();
+    if (!s.records.has(address)) throw new ApiError('ERR_NOT_FOUND', 'no such contact');
+    let all = await s.conversations.list(address);
+    if (o.after !== undefined) {
+      const i = all.findIndex((m) => m.id === o.after);
+      all = i === -1 ? [] : all.slice(i + 1);
+    }
+    if (o.before !== undefined) {
+      const i = all.findIndex((m) => m.id === o.before);
+      all = i === -1 ? [] : all.slice(0, i);
+    }
+    const limit = o.limit ?? MESSAGE_LIST_DEFAULT;
+    return o.after !== undefined ? all.slice(0, limit) : all.slice(Math.max(0, all.length - limit));
   }
 }

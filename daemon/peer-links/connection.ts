@@ -7,6 +7,7 @@
  */
 import debugFactory from 'debug';
 import type { WebSocket, RawData } from 'ws';
+import type { Certificate } from '../../protocol/certificate.js';
 import type { OnionAddress } from '../../protocol/identity.js';
 import { TypedEventTarget } from '../events.js';
 import { HANDSHAKE_TIMEOUT_MS, PEER_MAX_PAYLOAD } from './constants.js';
@@ -59,6 +60,11 @@ export class PeerConnection extends TypedEventTarget<ConnectionEvents> {
   /** The authenticated peer (its certificate checked against the address dialled or claimed). */
   get remoteAddress(): OnionAddress {
     return this.#session!.remoteAddress;
+  }
+
+  /** The peer's certificate (verified in the handshake). */
+  get remoteCertificate(): Certificate {
+    return this.#session!.result.remoteCertificate;
   }
 
   get handshakeHash(): Uint8Array {

@@ -189,6 +189,14 @@ export class LinkManager {
     return this.#peers.get(address)?.link != null;
   }
 
+  /** Sends `frame` on the link to `address`: false when no link is up. */
+  sendFrame(address: OnionAddress, frame: PeerFrame): boolean {
+    const link = this.#peers.get(address)?.link;
+    if (!link || link.closed) return false;
+    link.send(frame);
+    return true;
+  }
+
   /** Whether the link to `address` is up, and whether we dialled it. */
   linkOf(address: OnionAddress): { readonly dialledByUs: boolean } | null {
     const p = this.#peers.get(address);
@@ -345,7 +353,7 @@ export class LinkManager {
       }
       conn.send(uniformReply());
       conn.close();
-      await this.#policy.requestReceived(remote, { name: first.name === '' ? null : first.name, message: first.message === '' ? null : first.message });
+      await this.#policy.requestReceived(remote, { name: first.name === '' ? null : first.name, message: first.message === '' ? null : first.message }, conn.remoteCertificate);
       return;
     }
     if (first.type === 'contact-accept') {
@@ -391,7 +399,7 @@ export class LinkManager {
       peer.notBefore = Date.now() + backoffDelay(1, this.#cfg.reconnectDelayMs, this.#cfg.reconnectDelayMs);
       this.#pump();
     });
-    if (existing === null || existing.closed) this.#policy.linkChanged(peer.address, true);
+    if (existing === null || existing.closed) this.#policy.linkChanged(peer.address, true, conn.remoteCertificate);
   }
 
   #onFrame(peer: Peer, conn: PeerConnection, frame: PeerFrame): void {
@@ -404,6 +412,15 @@ export class LinkManager {
         return;
       case 'bye':
         conn.close();
+        return;
+      case 'direct-entry':
+      case 'ack':
+        this.#policy.frameReceived(peer.address, frame, conn.remoteCertificate).then(
+          (answer) => {
+            if (answer !== null) conn.send(answer);
+          },
+          (err: unknown) => debug('a frame the policy could not take (%s)', (err as { code?: string }).code ?? 'error'),
+        );
         return;
       default:
         debug('an unexpected frame on a link: %s', frame.type);

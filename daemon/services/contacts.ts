@@ -39,7 +39,7 @@ export class ContactsParticipant implements SessionParticipant {
 
   async online(profile: UnlockedProfile, journal: NotificationJournal): Promise<void> {
     const { contacts, network, log } = this.#c;
-    await contacts.open({ store: profile.store, address: profile.address, name: profile.name, journal });
+    await contacts.open({ store: profile.store, address: profile.address, name: profile.name, dh: profile.keys.dh, journal });
     const links = new LinkManager(
       { policy: contacts, dialer: network.peerDialer(), log },
       { ...this.#init, own: { address: profile.address, keys: profile.keys, certificate: profile.certificate, certificateBytes: profile.certificateBytes } },

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { defineMethod } from './descriptor.js';
-import { AddressParam, Bootstrap, Contact, ContactMessage, ContactName, EmptyResult, NoParams, OnionAddress, OnionState, Passphrase, ProfileName, SinceSeq, TorState } from './schemas.js';
+import { AddressParam, Bootstrap, Contact, ContactMessage, ContactName, EmptyResult, EntryId, MESSAGE_LIST_DEFAULT, MESSAGE_LIST_MAX, Message, MessageText, NoParams, OnionAddress, OnionState, Passphrase, ProfileName, SinceSeq, TorState } from './schemas.js';
 
 export const TorStatus = z.object({
   /** 'tor' normally; 'direct' on the development loopback transport (then state is 'off'). */
@@ -146,6 +146,27 @@ export const contactList = defineMethod({
   errors: ['ERR_LOCKED', 'ERR_NO_PROFILE'],
 });
 
+export const messageSend = defineMethod({
+  method: 'message/send',
+  summary: 'Sends a 1:1 message to an accepted contact; answers once it is made and durable in the outbox.',
+  params: z.strictObject({ address: AddressParam, text: MessageText }),
+  result: z.object({ id: EntryId }),
+  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_CONTACT', 'ERR_TOO_LONG', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+export const messageList = defineMethod({
+  method: 'message/list',
+  summary: 'The 1:1 messages with a contact, oldest first, with the status of each.',
+  params: z.strictObject({
+    address: AddressParam,
+    before: EntryId.optional(),
+    after: EntryId.optional(),
+    limit: z.int().min(1).max(MESSAGE_LIST_MAX).default(MESSAGE_LIST_DEFAULT),
+  }),
+  result: z.object({ messages: z.array(Message) }),
+  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_FOUND', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
 export const rpcDiscover = defineMethod({
   method: 'rpc.discover',
   summary: 'The OpenRPC document of this API.',
@@ -172,6 +193,8 @@ export const METHODS = {
   [contactBlock.method]: contactBlock,
   [contactRemove.method]: contactRemove,
   [contactList.method]: contactList,
+  [messageSend.method]: messageSend,
+  [messageList.method]: messageList,
   [rpcDiscover.method]: rpcDiscover,
 } as const;
 

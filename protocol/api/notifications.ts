@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { defineNotification } from './descriptor.js';
-import { Bootstrap, Contact, OnionAddress, OnionState, Seq, TorState } from './schemas.js';
+import { Bootstrap, Contact, EntryId, Message, OnionAddress, OnionState, Seq, TorState } from './schemas.js';
 
 export const torDidProgress = defineNotification({
   method: 'tor/didProgress',
@@ -39,11 +39,25 @@ export const contactDidChange = defineNotification({
   params: z.object({ seq: Seq, address: OnionAddress, contact: Contact.nullable() }),
 });
 
+export const messageDidReceive = defineNotification({
+  method: 'message/didReceive',
+  summary: 'A 1:1 message arrived from a contact (it is durable here and acknowledged).',
+  params: z.object({ seq: Seq, address: OnionAddress, message: Message }),
+});
+
+export const messageDidChange = defineNotification({
+  method: 'message/didChange',
+  summary: "One of our 1:1 messages changed status: sent, or delivered (the contact acknowledged it).",
+  params: z.object({ seq: Seq, address: OnionAddress, id: EntryId, status: z.enum(['outbox', 'sent', 'delivered']) }),
+});
+
 /** Every notification, by name. */
 export const NOTIFICATIONS = {
   [torDidProgress.method]: torDidProgress,
   [contactDidRequest.method]: contactDidRequest,
   [contactDidChange.method]: contactDidChange,
+  [messageDidReceive.method]: messageDidReceive,
+  [messageDidChange.method]: messageDidChange,
 } as const;
 
 export type Notifications = typeof NOTIFICATIONS;

@@ -97,6 +97,29 @@ export const Contact = z.object({
   lastSeen: z.int().min(0).nullable(),
 });
 
+/**
+ * A message's text: not empty. What a direct entry holds (MESSAGE_TEXT_MAX_BYTES of UTF-8) is
+ * checked by the daemon: a longer text is ERR_TOO_LONG (an application error, not -32602).
+ */
+export const MESSAGE_TEXT_MAX_BYTES = 16_384;
+export const MessageText = z.string().min(1);
+/** An entry id: 64 lowercase hex characters. */
+export const EntryId = z.string().regex(/^[0-9a-f]{64}$/, 'an entry id (64 lowercase hex characters)');
+/** How many messages message/list answers by default, and at most. */
+export const MESSAGE_LIST_DEFAULT = 50;
+export const MESSAGE_LIST_MAX = 500;
+
+/** One message as message/list and message/didReceive show it. */
+export const Message = z.object({
+  id: EntryId,
+  kind: z.string(),
+  author: OnionAddress,
+  ts: z.int().min(0),
+  text: z.string(),
+  /** Ours: outbox, sent or delivered; theirs: received. */
+  status: z.enum(['outbox', 'sent', 'delivered', 'received']),
+});
+
 /** The params of a method that takes none (absent params count as this). */
 export const NoParams = z.strictObject({});
 /** The result that says only "done" (not strict: a newer daemon may add members). */

@@ -60,6 +60,10 @@ export function testHandlers(state: { profile: { name: string; locked: boolean }
       throw new ApiError(state.profile === null ? 'ERR_NO_PROFILE' : 'ERR_LOCKED');
     },
     'contact/list': async () => ({ contacts: [] }),
+    'message/send': async () => {
+      throw new ApiError(state.profile === null ? 'ERR_NO_PROFILE' : 'ERR_NOT_CONTACT');
+    },
+    'message/list': async () => ({ messages: [] }),
   };
 }
 

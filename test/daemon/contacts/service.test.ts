@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ready } from '../../../protocol/crypto.js';
+import { type Certificate, generateProfileKeys } from '../../../protocol/certificate.js';
+import { ownPeerFor } from '../../../daemon/peer-links/secure.js';
 import { generateIdentity, type OnionAddress } from '../../../protocol/identity.js';
 import { isApiError } from '../../../protocol/api/errors.js';
 import { MemoryJournal } from '../../../daemon/api/journal.js';
@@ -10,8 +12,15 @@ import { isContactError } from '../../../daemon/contacts/errors.js';
 import { RecordStore } from '../../../daemon/store/store.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
 
+const certs = new Map<string, Certificate>();
+/** A fresh address, with the certificate a handshake with it would prove. */
 function address(): OnionAddress {
-  return generateIdentity().address;
+  const own = ownPeerFor(generateIdentity());
+  certs.set(own.address, own.certificate);
+  return own.address;
+}
+function certOf(a: string): Certificate {
+  return certs.get(a)!;
 }
 
 describe('daemon/contacts', () => {
@@ -29,7 +38,7 @@ describe('daemon/contacts', () => {
     journal = new MemoryJournal();
     own = address();
     contacts = new ContactsService({ log: () => {} });
-    await contacts.open({ store, address: own, name: 'alice', journal });
+    await contacts.open({ store, address: own, name: 'alice', dh: generateProfileKeys().dh, journal });
   });
   afterEach(async () => {
     await contacts.close();
@@ -60,14 +69,14 @@ describe('daemon/contacts', () => {
     const c = await contacts.add(a, 'bob', 'hello');
     assert.deepEqual([c.state, c.name, c.message, c.online, c.unread], ['outgoing', 'bob', 'hello', false, 0]);
     await contacts.close();
-    await contacts.open({ store, address: own, name: 'alice', journal });
+    await contacts.open({ store, address: own, name: 'alice', dh: generateProfileKeys().dh, journal });
     assert.deepEqual(contacts.list().map((x) => [x.address, x.state, x.name]), [[a, 'outgoing', 'bob']]);
     assert.deepEqual(contacts.dialTargets(), [{ address: a, intent: 'request', lastSeen: null, request: { name: 'alice', message: 'hello' } }]);
   });
 
   it('shows a stranger\'s request as incoming with its proposed name, and accepts it by contact/add', async () => {
     const a = address();
-    await contacts.requestReceived(a, { name: 'Mallory?', message: 'let me in' });
+    await contacts.requestReceived(a, { name: 'Mallory?', message: 'let me in' }, certOf(a));
     const [c] = contacts.list();
     assert.deepEqual([c!.state, c!.name, c!.proposedName, c!.message], ['incoming', null, 'Mallory?', 'let me in']);
     const seen = (await journal.since(0)).notifications.map((n) => n.method);
@@ -83,14 +92,14 @@ describe('daemon/contacts', () => {
     await contacts.add(a);
     await assert.rejects(contacts.accept(a), (e: unknown) => isApiError(e, 'ERR_NOT_FOUND'));
     const b = address();
-    await contacts.requestReceived(b, { name: null, message: null });
+    await contacts.requestReceived(b, { name: null, message: null }, certOf(b));
     assert.equal((await contacts.accept(b)).state, 'accepted');
   });
 
   it('records nothing from a blocked address, and a blocked stranger has a blocked row', async () => {
     const a = address();
     assert.equal((await contacts.block(a)).state, 'blocked');
-    await contacts.requestReceived(a, { name: 'again', message: 'please' });
+    await contacts.requestReceived(a, { name: 'again', message: 'please' }, certOf(a));
     const [c] = contacts.list();
     assert.deepEqual([c!.state, c!.proposedName, c!.message], ['blocked', null, null]);
     assert.equal(contacts.relation(a), 'blocked');
@@ -115,7 +124,7 @@ describe('daemon/contacts', () => {
     const last = (await journal.since(0)).notifications.at(-1)!;
     assert.equal(last.method, 'contact/didChange');
     assert.deepEqual(last.params, { seq: last.params.seq, address: a, contact: null });
-    await contacts.requestReceived(a, { name: null, message: null });
+    await contacts.requestReceived(a, { name: null, message: null }, certOf(a));
     assert.equal(contacts.relation(a), 'incoming');
   });
 
@@ -130,9 +139,9 @@ describe('daemon/contacts', () => {
     await contacts.close();
     let t = 0;
     contacts = new ContactsService({ log: () => {} }, { maxIncoming: 2, now: () => ++t });
-    await contacts.open({ store, address: own, name: 'alice', journal });
+    await contacts.open({ store, address: own, name: 'alice', dh: generateProfileKeys().dh, journal });
     const [a, b, c] = [address(), address(), address()];
-    for (const x of [a, b, c]) await contacts.requestReceived(x, { name: null, message: null });
+    for (const x of [a, b, c]) await contacts.requestReceived(x, { name: null, message: null }, certOf(x));
     assert.deepEqual(contacts.list().map((x) => x.address).sort(), [b, c].sort());
   });
 });

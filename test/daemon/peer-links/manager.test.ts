@@ -29,7 +29,7 @@ async function side(dir: string, name: string, peers: DevPeerDirectory): Promise
   const own = ownPeerFor(generateIdentity());
   const store = await RecordStore.open(join(dir, name), new Uint8Array(32).fill(3));
   const contacts = new ContactsService({ log: () => {} });
-  await contacts.open({ store, address: own.address, name, journal: new MemoryJournal() });
+  await contacts.open({ store, address: own.address, name, dh: own.keys.dh, journal: new MemoryJournal() });
   const listener = new PeerListener({});
   await listener.start();
   const links = new LinkManager({ policy: contacts, dialer: peers.dialer(), log: () => {} }, { own, powBits: 8, reconnectDelayMs: 50, backoffBaseMs: 50 });

@@ -25,6 +25,8 @@ const NOTIFICATION_SAMPLES: { readonly [N in keyof typeof NOTIFICATIONS]: Record
   'tor/didProgress': { bootstrap: 0, state: 'off', onion: 'off' },
   'contact/didRequest': { address: SAMPLE_ADDRESS, proposedName: 'bob', message: null },
   'contact/didChange': { address: SAMPLE_ADDRESS, contact: null },
+  'message/didReceive': { address: SAMPLE_ADDRESS, message: { id: 'ab'.repeat(32), kind: 'message', author: SAMPLE_ADDRESS, ts: 1, text: 'hi', status: 'received' } },
+  'message/didChange': { address: SAMPLE_ADDRESS, id: 'ab'.repeat(32), status: 'delivered' },
 };
 
 const methods = Object.values<MethodDescriptor>(METHODS);
