@@ -15,7 +15,7 @@ import { DevPeerDirectory } from '../../../daemon/peer-links/dev-directory.js';
 import { CONTACT_POW_DIFFICULTY } from '../../../protocol/peer/wire.js';
 import { createPricedRequest, ownPeerFor } from '../../../daemon/peer-links/secure.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
-import { callOnce, startDaemon, type DaemonProcess } from '../../helpers/daemon.js';
+import { callOnce, spawnDaemon, startDaemon, type DaemonProcess } from '../../helpers/daemon.js';
 import { PEER_PASSPHRASE, contacts, peerArgs, restartPeer, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
 
 /** A stranger's whole contact request, in-process: what comes back (the plaintext frame) and how the connection ends. */
@@ -138,6 +138,21 @@ describe('contacts between two daemons (direct transport)', function () {
     await callOnce(bob.daemon, (c) => c.call('contact/add', { address: alice.address, message: 'again' }));
     const row = await waitForContact(alice, bob.address, (c) => c?.state === 'incoming');
     assert.deepEqual([row!.proposedName, row!.message], ['bob', 'again']);
+  });
+});
+
+describe('the development peer directory', function () {
+  this.timeout(30_000);
+  it('is refused (exit 2) without --dev, and without the direct transport', async () => {
+    const dir = await makeTempDir('dev-peer-dir');
+    try {
+      for (const args of [['--dev-peer-dir', join(dir, 'peers')], ['--dev', '--dev-peer-dir', join(dir, 'peers')]]) {
+        const d = spawnDaemon(join(dir, 'home'), args);
+        assert.equal((await d.exited).code, 2, d.stderr());
+      }
+    } finally {
+      await removeDir(dir);
+    }
   });
 });
 

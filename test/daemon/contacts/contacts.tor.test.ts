@@ -52,4 +52,25 @@ describe('contacts between two daemons on a private Tor network', function () {
     assert.equal((await contacts(alice!)).length, 1);
     this.test!.title += ` [request delivered in ${t1 - t0} ms, linked ${Date.now() - t1} ms after accept]`;
   });
+
+  it('carries 1:1 messages both ways over the link: delivered at the sender, received once', async function () {
+    const t0 = Date.now();
+    const { id } = await callOnce(alice!.daemon, (c) => c.call('message/send', { address: bob!.address, text: 'hi over tor' }));
+    await callOnce(bob!.daemon, (c) => c.call('message/send', { address: alice!.address, text: 'and back' }));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const [a, b] = await Promise.all([
+        callOnce(alice!.daemon, (c) => c.call('message/list', { address: bob!.address })),
+        callOnce(bob!.daemon, (c) => c.call('message/list', { address: alice!.address })),
+      ]);
+      const done = a.messages.length === 2 && b.messages.length === 2 && [...a.messages, ...b.messages].every((m) => m.status === 'delivered' || m.status === 'received');
+      if (done) {
+        assert.ok(b.messages.some((m) => m.id === id && m.status === 'received' && m.text === 'hi over tor'));
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`messages never delivered: ${JSON.stringify([a, b])}`);
+      await sleep(200);
+    }
+    this.test!.title += ` [both delivered in ${Date.now() - t0} ms]`;
+  });
 });
