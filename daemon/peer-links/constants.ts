@@ -33,6 +33,8 @@ export const PING_INTERVAL_MS = 30_000;
 export const IDLE_TIMEOUT_MS = 90_000;
 /** Dials in flight at once (Tor builds at most 32 circuits at a time; leave room for the rest). */
 export const DIAL_CONCURRENCY = 8;
+/** A dial still open after this long stops counting against DIAL_CONCURRENCY (it goes on to its timeout). */
+export const DIAL_STALL_MS = 10_000;
 /** Of those, at most this many to contacts whose last dial failed, so they never starve the rest. */
 export const COLD_DIAL_SLOTS = 4;
 /** Backoff after failed dials: BASE * 2^(failures-1), capped, with full jitter in [1/2, 1]. */

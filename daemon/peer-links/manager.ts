@@ -16,8 +16,9 @@
  *   anything else    dropped quietly (debug log).
  * Dialler side: the targets the policy names, dialled with bounded concurrency, most
  * recently reachable first, at most COLD_DIAL_SLOTS of them to addresses whose last dial failed
- * (so offline contacts never starve the rest); failures back off exponentially with jitter, to
- * a cap. A 'request' target sends CONTACT_REQUEST and takes REPLY (delivered) or CONTACT_ACCEPT
+ * (so offline contacts never starve the rest), and a dial still hanging after DIAL_STALL_MS
+ * gives its slot up (an offline contact that was reachable lately holds a slot only that long);
+ * failures back off exponentially with jitter, to a cap. A 'request' target sends CONTACT_REQUEST and takes REPLY (delivered) or CONTACT_ACCEPT
  * (they had asked too, or accepted already: linked); a 'link' target sends CONTACT_ACCEPT and
  * expects it back.
  *
@@ -26,6 +27,7 @@
  * both sides) and close the other. A kept link is pinged when idle and closed when silent too
  * long; when it drops, it is dialled again after a short jittered delay, then with backoff.
  */
+import { setMaxListeners } from 'node:events';
 import debugFactory from 'debug';
 import type { WebSocket } from 'ws';
 import type { OnionAddress } from '../../protocol/identity.js';
@@ -37,6 +39,7 @@ import {
   BACKOFF_MAX_MS,
   COLD_DIAL_SLOTS,
   DIAL_CONCURRENCY,
+  DIAL_STALL_MS,
   DIAL_TIMEOUT_MS,
   FIRST_FRAME_TIMEOUT_MS,
   HANDSHAKE_TIMEOUT_MS,
@@ -73,6 +76,8 @@ export interface LinkManagerInit {
   readonly backoffMaxMs?: number;
   readonly reconnectDelayMs?: number;
   readonly dialTimeoutMs?: number;
+  /** A dial still open after this long stops counting against the concurrency (ms). */
+  readonly stallMs?: number;
   readonly pingIntervalMs?: number;
   readonly idleTimeoutMs?: number;
   readonly requestLimits?: Partial<RequestLimitInit>;
@@ -144,6 +149,7 @@ export class LinkManager {
       backoffMaxMs: init.backoffMaxMs ?? BACKOFF_MAX_MS,
       reconnectDelayMs: init.reconnectDelayMs ?? RECONNECT_DELAY_MS,
       dialTimeoutMs: init.dialTimeoutMs ?? DIAL_TIMEOUT_MS,
+      stallMs: init.stallMs ?? DIAL_STALL_MS,
       pingIntervalMs: init.pingIntervalMs ?? PING_INTERVAL_MS,
       idleTimeoutMs: init.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
       powBits: init.powBits ?? CONTACT_POW_DIFFICULTY,
@@ -165,6 +171,7 @@ export class LinkManager {
   async start(): Promise<void> {
     if (this.#controller) return;
     this.#controller = new AbortController();
+    setMaxListeners(0, this.#controller.signal); // one listener per dial in flight
     this.#keepalive = setInterval(() => this.#tick(), Math.max(250, Math.min(this.#cfg.pingIntervalMs, this.#cfg.idleTimeoutMs) / 2));
     this.#keepalive.unref();
     this.refresh();
@@ -265,6 +272,20 @@ export class LinkManager {
     peer.dialing = true;
     this.#inFlight += 1;
     if (cold) this.#coldInFlight += 1;
+    // a dial that hangs (an offline onion takes up to the dial timeout to fail) gives its slot up
+    // after stallMs and goes on outside the limit, so the contacts behind it are dialled too
+    let holdsSlot = true;
+    const release = () => {
+      if (!holdsSlot) return;
+      holdsSlot = false;
+      this.#inFlight -= 1;
+      if (cold) this.#coldInFlight -= 1;
+    };
+    const stall = setTimeout(() => {
+      release();
+      this.#pump();
+    }, this.#cfg.stallMs);
+    stall.unref();
     const run = this.#dial(target, peer)
       .then(
         () => {
@@ -278,9 +299,9 @@ export class LinkManager {
         },
       )
       .finally(() => {
+        clearTimeout(stall);
         peer.dialing = false;
-        this.#inFlight -= 1;
-        if (cold) this.#coldInFlight -= 1;
+        release();
         this.#dials.delete(run);
         this.#pump();
       });
