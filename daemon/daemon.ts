@@ -81,15 +81,16 @@ export class Daemon {
       );
       const api = new ApiServer({ log: (event, fields = {}) => log(event, withoutNulls(fields)) }, { directory: home });
       const contacts = new ContactsService({ log });
+      const peersOnline = new ContactsParticipant({ contacts, network, log });
       const session = new SessionService(
         {
           profile, network, api, log,
           openJournal: (p) => ProfileJournal.open({ store: p.store, log }),
-          participants: [new ContactsParticipant({ contacts, network, log })],
+          participants: [peersOnline],
         },
         { development: dev.enabled },
       );
-      api.handleAll(daemonHandlers({ profile, network, session, shutdown: () => this.#requestShutdown() }, { development: dev.enabled ? { testKdf: dev.kdf === 'fast' } : null }));
+      api.handleAll(daemonHandlers({ profile, network, session, shutdown: () => this.#requestShutdown(), peers: () => (peersOnline.links?.linked() ?? []).map((address) => ({ address, state: 'linked' })) }, { development: dev.enabled ? { testKdf: dev.kdf === 'fast' } : null }));
       api.handleAll(contactHandlers({ contacts, profile }));
       for (const service of [profile, network, session, api]) {
         await service.start();

@@ -85,6 +85,8 @@ describe('contacts between two daemons (direct transport)', function () {
     assert.ok(b!.lastSeen !== null);
     const a = (await contacts(alice)).find((c) => c.address === bob.address)!;
     assert.equal(a.name, 'Bobby', 'the petname stays the user\'s own');
+    const status = await callOnce(alice.daemon, (c) => c.call('daemon/status'));
+    assert.deepEqual(status.peers, [{ address: bob.address, state: 'linked' }]);
   });
 
   it('brings the link back after each side restarts in turn', async () => {
