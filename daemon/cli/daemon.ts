@@ -9,7 +9,8 @@
  */
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { Daemon, type DaemonConfig } from '../daemon.js';
+// The daemon itself is imported when the command runs, so other commands start without it.
+import type { DaemonConfig } from '../daemon.js';
 import type { RegisterCommand } from './command.js';
 import { UsageError } from './errors.js';
 import { abortOnSignals, type Io } from './io.js';
@@ -64,6 +65,7 @@ export async function daemonCommand(args: RawDaemonArgs, io: Io): Promise<number
   const config = daemonConfigFrom(args);
   const log = logFrom(args, io);
   const signals = abortOnSignals();
+  const { Daemon } = await import('../daemon.js');
   const daemon = new Daemon(config, { log });
   try {
     // An error at start (ERR_DAEMON_RUNNING, a bad home) goes to the CLI: one line, exit 1.

@@ -8,7 +8,8 @@ import { BLOB_SIZES } from '../../protocol/constants.js';
 import { DEFAULT_PUB_LIMITS as D, PUB_FRAME_RECEIVE_MAX, type PubLimits } from '../pub/constants.js';
 import { PubLimitError } from '../pub/errors.js';
 import { resolveLimits } from '../pub/policy.js';
-import { runPub, type PubConfig } from '../pub/run.js';
+// The pub program is imported when the command runs, so other commands start without it.
+import type { PubConfig } from '../pub/run.js';
 import { UsageError } from './errors.js';
 import type { RegisterCommand } from './command.js';
 import { abortOnSignals, type Io } from './io.js';
@@ -152,6 +153,7 @@ export async function pubCommand(args: RawPubArgs, io: Io): Promise<number> {
   const stop = abortOnSignals();
   try {
     // An error goes to the CLI, which prints it on one line naming its code.
+    const { runPub } = await import('../pub/run.js');
     return await runPub(config, { announce: io.stdout, log }, { signal: stop.signal });
   } finally {
     stop.dispose();

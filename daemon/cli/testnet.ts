@@ -8,7 +8,6 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { removeTestNetworkDir, startTestNetwork } from '../tor/testnet.js';
 import type { RegisterCommand } from './command.js';
 import { abortOnSignals, type Io } from './io.js';
 
@@ -21,6 +20,8 @@ export async function testnetCommand(args: RawTestnetArgs, io: Io): Promise<numb
   const dir = args.dir !== undefined ? resolve(args.dir) : await mkdtemp(join(tmpdir(), 'snug-testnet-'));
   const stop = abortOnSignals();
   try {
+    // imported when the command runs, so other commands start without it
+    const { removeTestNetworkDir, startTestNetwork } = await import('../tor/testnet.js');
     const network = await startTestNetwork(
       { dir, ...(args['tor-bin'] !== undefined ? { torBin: args['tor-bin'] } : {}) },
       { signal: stop.signal },

@@ -38,13 +38,6 @@ export const PubErrorCode = {
 
 export type PubErrorCode = (typeof PubErrorCode)[keyof typeof PubErrorCode];
 
-/**
- * @deprecated The old name of PubErrorCode, kept only while the store (daemon/pub/store/) and
- * daemon/pub/command.ts, changed on other branches at the same time, still use it. Use
- * PubErrorCode.
- */
-export const PubErrorCodes = PubErrorCode;
-
 export class PubError extends SnugError<PubErrorCode> {}
 
 /** True when `err` is a PubError (of `code`, when given). */

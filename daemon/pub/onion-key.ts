@@ -6,7 +6,7 @@ import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ED25519_SEED_BYTES, randomBytes, wipe } from '../../protocol/crypto.js';
 import { ONION_KEY_FILE, PUB_DIR } from './constants.js';
-import { PubError, PubErrorCodes } from './errors.js';
+import { PubError, PubErrorCode } from './errors.js';
 
 /** Version byte of the onion key file: 0x01 || 32-byte ed25519 seed. */
 export const ONION_KEY_VERSION = 0x01;
@@ -24,13 +24,13 @@ export async function loadOrCreateOnionSeed(home: string): Promise<Uint8Array> {
     bytes = new Uint8Array(await readFile(file));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new PubError(PubErrorCodes.BAD_KEY_FILE, `cannot read the pub's onion key ${file}`, { cause: err });
+      throw new PubError(PubErrorCode.BAD_KEY_FILE, `cannot read the pub's onion key ${file}`, { cause: err });
     }
   }
   if (bytes !== undefined) {
     if (bytes.length !== ONION_KEY_FILE_BYTES || bytes[0] !== ONION_KEY_VERSION) {
       wipe(bytes);
-      throw new PubError(PubErrorCodes.BAD_KEY_FILE, `the pub's onion key ${file} is not a version ${ONION_KEY_VERSION} key record`);
+      throw new PubError(PubErrorCode.BAD_KEY_FILE, `the pub's onion key ${file} is not a version ${ONION_KEY_VERSION} key record`);
     }
     await chmod(file, 0o600).catch(() => {});
     const seed = bytes.slice(1);
@@ -55,7 +55,7 @@ export async function loadOrCreateOnionSeed(home: string): Promise<Uint8Array> {
     const dh = await open(dir, 'r');
     await dh.sync().finally(() => dh.close());
   } catch (err) {
-    throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot write the pub's onion key ${file}`, { cause: err });
+    throw new PubError(PubErrorCode.HOME_UNWRITABLE, `cannot write the pub's onion key ${file}`, { cause: err });
   } finally {
     wipe(record);
   }

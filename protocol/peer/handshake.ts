@@ -179,6 +179,11 @@ export interface PeerHandshake {
   writeMessage(payload?: Uint8Array): Uint8Array;
   /** Reads the next handshake message and returns its extra payload (empty for message 1). */
   readMessage(bytes: Uint8Array): Uint8Array;
+  /**
+   * After a listener's `readMessage` of message 1 failed for its version (UNSUPPORTED_VERSION):
+   * the refusal to send back before closing (`createVersionRefusal()`); otherwise null.
+   */
+  readonly refusal: Uint8Array | null;
   /** The outcome, once complete (WRONG_STATE before; the same object every time). */
   result(): HandshakeResult;
   /** Wipes the handshake's secrets (and the ciphers, if `result()` was never taken). */
@@ -253,6 +258,7 @@ class Handshake implements PeerHandshake {
   private outcome: HandshakeResult | null = null;
   private failed = false;
   private closed = false;
+  private refusalBytes: Uint8Array | null = null;
 
   constructor(
     readonly role: 'initiator' | 'responder',
@@ -272,6 +278,10 @@ class Handshake implements PeerHandshake {
       staticKeys: init.staticKeys,
       ...(ephemeral !== undefined ? { ephemeral } : {}),
     });
+  }
+
+  get refusal(): Uint8Array | null {
+    return this.refusalBytes;
   }
 
   get writesNext(): boolean {
@@ -319,14 +329,18 @@ class Handshake implements PeerHandshake {
     return this.guard(() => {
       if (this.noise.writesNext || this.noise.complete) fail(ProtocolErrorCode.WRONG_STATE, 'no message is expected');
       const index = this.noise.messageIndex;
-      if (bytes.length > HANDSHAKE_MESSAGE_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, `a handshake message is at most ${HANDSHAKE_MESSAGE_MAX_BYTES} bytes`);
       if (bytes.length < 1) fail(ProtocolErrorCode.TRUNCATED, 'an empty handshake message');
+      // The version byte first, whatever the length: a dialler of any other version gets a refusal.
       const version = bytes[0]!;
       if (version === PEER_REFUSAL_MARKER && index === 1) {
         const refusal = decodeRefusal(bytes);
         fail(ProtocolErrorCode.REFUSED, `the peer refused: it speaks versions ${refusal.versions.join(', ') || 'none'}`);
       }
-      if (version !== PEER_PROTOCOL_VERSION) fail(ProtocolErrorCode.UNSUPPORTED_VERSION, `peer protocol version ${version}`);
+      if (version !== PEER_PROTOCOL_VERSION) {
+        if (index === 0) this.refusalBytes = createVersionRefusal();
+        fail(ProtocolErrorCode.UNSUPPORTED_VERSION, `peer protocol version ${version}`);
+      }
+      if (bytes.length > HANDSHAKE_MESSAGE_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, `a handshake message is at most ${HANDSHAKE_MESSAGE_MAX_BYTES} bytes`);
       const body = bytes.subarray(1);
       if (index === 0) {
         if (body.length < X25519_PUBLIC_KEY_BYTES) fail(ProtocolErrorCode.TRUNCATED, 'message 1 is 33 bytes');

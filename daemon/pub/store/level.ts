@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
-import { PubError, PubErrorCodes } from '../errors.js';
+import { PubError, PubErrorCode } from '../errors.js';
 
 /** One of the store's databases: the log or the dedupe index. */
 export type Db = Level<Uint8Array, Uint8Array>;
@@ -25,9 +25,9 @@ function openError(err: unknown, path: string): PubError {
   const e = err as { code?: string; cause?: { code?: string } };
   const codes = [e.code, e.cause?.code];
   if (codes.includes('LEVEL_LOCKED')) {
-    return new PubError(PubErrorCodes.HOME_LOCKED, `another pub is using the store at ${path}`, { cause: err });
+    return new PubError(PubErrorCode.HOME_LOCKED, `another pub is using the store at ${path}`, { cause: err });
   }
-  return new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot open the pub store at ${path}`, { cause: err });
+  return new PubError(PubErrorCode.HOME_UNWRITABLE, `cannot open the pub store at ${path}`, { cause: err });
 }
 
 /** Opens (creating) one of the store's LevelDB databases, mapping failures to typed errors. */
@@ -35,7 +35,7 @@ export async function openLevel(path: string, options: LevelOptions): Promise<Db
   try {
     await mkdir(path, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot create the pub store at ${path}`, { cause: err });
+    throw new PubError(PubErrorCode.HOME_UNWRITABLE, `cannot create the pub store at ${path}`, { cause: err });
   }
   const db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view', compression: false, ...options });
   try {

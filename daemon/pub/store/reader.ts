@@ -4,7 +4,7 @@
  * streamed catch-up. BlobStore.reader and BlobStore.since make them.
  */
 import { BLOB_SIZE_MAX } from '../../../protocol/constants.js';
-import { PubError, PubErrorCodes } from '../errors.js';
+import { PubError, PubErrorCode } from '../errors.js';
 import { CHUNK_TARGET_BYTES, decodeChunk, type Chunk } from './chunk.js';
 import type { Db } from './level.js';
 import { CHUNK_END, PREFIX_CHUNK, U64_MAX, chunkKey, cursorOfKey, type State } from './records.js';
@@ -145,8 +145,8 @@ export class BlobReader {
 
   /** Advances over the next blobs (see next()), handing each run of them within a chunk to `take`. */
   async #take(limit: number, maxBytes: number, take: (chunk: Chunk, from: number, to: number) => void): Promise<PageBounds> {
-    if (!Number.isInteger(limit) || limit < 1) throw new PubError(PubErrorCodes.POLICY, 'a page limit is a positive integer');
-    if (this.#closed) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the reader is closed');
+    if (!Number.isInteger(limit) || limit < 1) throw new PubError(PubErrorCode.POLICY, 'a page limit is a positive integer');
+    if (this.#closed) throw new PubError(PubErrorCode.STORE_CLOSED, 'the reader is closed');
     let count = 0;
     let bytes = 0;
     let more = false;

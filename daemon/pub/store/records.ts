@@ -3,8 +3,9 @@
  * (migrate-v1.ts): key prefixes, STATE, POW CONTEXT, INDEX and INDEXED, FILTER. Pure codecs;
  * a record that does not decode is STORE_CORRUPT. The layout is in README.md.
  */
+import { U64_MAX } from '../../../protocol/bytes.js';
 import { BLOB_HASH_BYTES, POW_CONTEXT_BYTES } from '../../../protocol/pow.js';
-import { PubError, PubErrorCodes } from '../errors.js';
+import { PubError, PubErrorCode } from '../errors.js';
 
 /** Version byte of the POW CONTEXT, INDEX, INDEXED and FILTER records. */
 export const STORE_RECORD_VERSION = 0x01;
@@ -13,8 +14,8 @@ export const STORE_LAYOUT_VERSION = 0x02;
 /** The layout before chunks (one record per blob), converted on open (migrate-v1.ts). */
 export const LAYOUT_PER_BLOB = 0x01;
 
-/** The largest cursor (a u64). */
-export const U64_MAX = (1n << 64n) - 1n;
+/** The largest cursor (a u64): protocol/bytes.ts's one U64_MAX. */
+export { U64_MAX };
 
 export const PREFIX_META = 0x00;
 /** A BLOB record of the per-blob layout (migrate-v1.ts). */
@@ -55,7 +56,7 @@ export function view(b: Uint8Array): DataView {
 
 /** The error for a record of the given kind that does not decode. */
 export function corrupt(what: string): PubError {
-  return new PubError(PubErrorCodes.STORE_CORRUPT, `the pub store holds a bad ${what} record`);
+  return new PubError(PubErrorCode.STORE_CORRUPT, `the pub store holds a bad ${what} record`);
 }
 
 /** prefix || value u64 (big-endian, so keys sort in cursor order). */

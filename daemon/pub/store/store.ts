@@ -20,7 +20,7 @@ import {
   RETENTION_MS,
 } from '../constants.js';
 import { TypedEventTarget } from '../../events.js';
-import { PubError, PubErrorCodes } from '../errors.js';
+import { PubError, PubErrorCode } from '../errors.js';
 import type { ChunkEntry } from './chunk.js';
 import { DedupeIndex, type DedupeItem } from './dedupe.js';
 import { openLevel, type Db, type Op } from './level.js';
@@ -50,7 +50,7 @@ interface PendingPut extends DedupeItem {
 
 function checkCursor(cursor: bigint): void {
   if (typeof cursor !== 'bigint' || cursor < 0n || cursor > U64_MAX) {
-    throw new PubError(PubErrorCodes.POLICY, 'a cursor is a u64 bigint');
+    throw new PubError(PubErrorCode.POLICY, 'a cursor is a u64 bigint');
   }
 }
 
@@ -90,10 +90,10 @@ export class BlobStore extends TypedEventTarget<BlobStoreEvents> {
     this.#cacheSize = init.cacheSize ?? LEVEL_CACHE_BYTES;
     this.#blobSizes = init.blobSizes ?? BLOB_SIZES;
     if (!Number.isSafeInteger(this.#quotaBytes) || this.#quotaBytes < 1) {
-      throw new PubError(PubErrorCodes.BAD_LIMIT, 'the quota is a positive number of bytes');
+      throw new PubError(PubErrorCode.BAD_LIMIT, 'the quota is a positive number of bytes');
     }
     if (!Number.isSafeInteger(this.#retentionMs) || this.#retentionMs < 0) {
-      throw new PubError(PubErrorCodes.BAD_LIMIT, 'the retention is a non-negative number of milliseconds');
+      throw new PubError(PubErrorCode.BAD_LIMIT, 'the retention is a non-negative number of milliseconds');
     }
   }
 
@@ -153,7 +153,7 @@ export class BlobStore extends TypedEventTarget<BlobStoreEvents> {
       await index?.close().catch(() => {});
       await db.close().catch(() => {});
       if (err instanceof PubError) throw err;
-      throw new PubError(PubErrorCodes.HOME_UNWRITABLE, `cannot initialise the pub store at ${this.path}`, { cause: err });
+      throw new PubError(PubErrorCode.HOME_UNWRITABLE, `cannot initialise the pub store at ${this.path}`, { cause: err });
     }
     this.#db = db;
     this.#dedupe = dedupe;
@@ -161,7 +161,7 @@ export class BlobStore extends TypedEventTarget<BlobStoreEvents> {
   }
 
   #open(): Db {
-    if (!this.#db || this.#closing) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub store is not open');
+    if (!this.#db || this.#closing) throw new PubError(PubErrorCode.STORE_CLOSED, 'the pub store is not open');
     return this.#db;
   }
 
@@ -189,10 +189,10 @@ export class BlobStore extends TypedEventTarget<BlobStoreEvents> {
       return Promise.reject(err);
     }
     if (checkBlob(blob, this.#blobSizes) !== null) {
-      return Promise.reject(new PubError(PubErrorCodes.BAD_BLOB, 'a blob must have an accepted size and start with BLOB_VERSION'));
+      return Promise.reject(new PubError(PubErrorCode.BAD_BLOB, 'a blob must have an accepted size and start with BLOB_VERSION'));
     }
     if (blob.length > this.#quotaBytes) {
-      return Promise.reject(new PubError(PubErrorCodes.BAD_BLOB, 'the blob is larger than the whole quota'));
+      return Promise.reject(new PubError(PubErrorCode.BAD_BLOB, 'the blob is larger than the whole quota'));
     }
     const hash = options.hash?.length === BLOB_HASH_BYTES ? options.hash : blobHash(blob);
     return new Promise<PutResult>((resolve, reject) => {
@@ -224,7 +224,7 @@ export class BlobStore extends TypedEventTarget<BlobStoreEvents> {
    */
   async #commit(items: PendingPut[]): Promise<void> {
     const db = this.#db;
-    if (!db) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub store is not open');
+    if (!db) throw new PubError(PubErrorCode.STORE_CLOSED, 'the pub store is not open');
     let incoming = 0;
     for (const item of items) incoming += item.blob.length;
     // Make room first (its own synced batch); duplicates may make this free a little too much.
@@ -280,7 +280,7 @@ export class BlobStore extends TypedEventTarget<BlobStoreEvents> {
   /** pruneFront (pruning.ts) on the open log, once the seals queued before are written. */
   async #pruneFront(remove: PruneWhile, maxBatches = Number.POSITIVE_INFINITY): Promise<PruneResult & { done: boolean }> {
     const db = this.#db;
-    if (!db) throw new PubError(PubErrorCodes.STORE_CLOSED, 'the pub store is not open');
+    if (!db) throw new PubError(PubErrorCode.STORE_CLOSED, 'the pub store is not open');
     await this.#seals.settled(); // a chunk pruned in part is rewritten at its key, which a seal may write
     const host: PruneHost = {
       log: db,

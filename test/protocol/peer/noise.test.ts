@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { createCipheriv, createHmac } from 'node:crypto';
 import { fromHex, toHex } from '../../../protocol/bytes.js';
-import { ready, x25519KeyPairFromSeed, x25519PublicKey, type X25519KeyPair } from '../../../protocol/crypto.js';
+import { chachaPolyDecrypt, chachaPolyEncrypt, hmacBlake2b, randomBytes, ready, x25519KeyPairFromSeed, x25519PublicKey, type X25519KeyPair } from '../../../protocol/crypto.js';
 import { isProtocolError, ProtocolErrorCode } from '../../../protocol/errors.js';
 import { NoiseXX, NOISE_PROTOCOL_NAME } from '../../../protocol/peer/noise.js';
 import { readVectors } from '../../helpers/vectors.js';
@@ -54,6 +55,38 @@ describe('protocol/peer/noise', () => {
           assert.equal(toHex(receive.decryptWithAd(new Uint8Array(0), ct)), m.payload);
         }
       }
+    });
+  });
+
+  describe('the primitives under it, against node:crypto', () => {
+    it('computes HMAC-BLAKE2b as node:crypto\'s HMAC over blake2b512 does, for keys short and long', () => {
+      for (const keyLength of [0, 1, 32, 64, 127, 128, 129, 200]) {
+        for (const messageLength of [0, 1, 63, 64, 65, 128, 129, 1000]) {
+          const key = randomBytes(keyLength);
+          const a = randomBytes(messageLength >> 1);
+          const b = randomBytes(messageLength - (messageLength >> 1));
+          const expected = createHmac('blake2b512', key).update(a).update(b).digest('hex');
+          assert.equal(toHex(hmacBlake2b(key, [a, b])), expected, `key ${keyLength}, message ${messageLength}`);
+        }
+      }
+    });
+
+    it('seals as node:crypto\'s chacha20-poly1305 does and opens only untouched input', () => {
+      for (const n of [0, 1, 64, 1000]) {
+        const key = randomBytes(32);
+        const nonce = randomBytes(12);
+        const ad = randomBytes(n % 50);
+        const plain = randomBytes(n);
+        const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+        c.setAAD(ad, { plaintextLength: plain.length });
+        const expected = Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]).toString('hex');
+        const sealed = chachaPolyEncrypt(plain, ad, nonce, key);
+        assert.equal(toHex(sealed), expected);
+        assert.equal(toHex(chachaPolyDecrypt(sealed, ad, nonce, key)!), toHex(plain));
+        sealed[0] = sealed[0]! ^ 1;
+        assert.equal(chachaPolyDecrypt(sealed, ad, nonce, key), null);
+      }
+      assert.equal(chachaPolyDecrypt(new Uint8Array(15), new Uint8Array(0), new Uint8Array(12), new Uint8Array(32)), null);
     });
   });
 

@@ -11,7 +11,7 @@ import {
   encodeChunk,
   type ChunkEntry,
 } from '../../../../daemon/pub/store/chunk.js';
-import { PubErrorCodes } from '../../../../daemon/pub/errors.js';
+import { PubErrorCode } from '../../../../daemon/pub/errors.js';
 import { PAGE_OVERHEAD_BYTES, encodePage } from '../../../../protocol/pub-wire.js';
 import { errorCode } from '../../../helpers/store-fixtures.js';
 
@@ -61,7 +61,7 @@ const VECTOR_HEX = [
 const ENTRIES_AT = 4 + 2 * 40;
 
 function assertCorrupt(last: bigint, record: Uint8Array, sizes: readonly number[] = SIZES, why = ''): void {
-  assert.equal(errorCode(() => decodeChunk(last, record, sizes)), PubErrorCodes.STORE_CORRUPT, why);
+  assert.equal(errorCode(() => decodeChunk(last, record, sizes)), PubErrorCode.STORE_CORRUPT, why);
 }
 
 /** The vector with `edit` applied to a copy. */

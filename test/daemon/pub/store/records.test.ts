@@ -4,7 +4,7 @@
  * null for a FILTER record, which is a cache built again when unreadable).
  */
 import assert from 'node:assert/strict';
-import { PubErrorCodes } from '../../../../daemon/pub/errors.js';
+import { PubErrorCode } from '../../../../daemon/pub/errors.js';
 import {
   CHUNK_END,
   CHUNK_FIRST,
@@ -42,7 +42,7 @@ function fromHex(s: string): Uint8Array {
 }
 
 function assertCorrupt(fn: () => unknown, why = ''): void {
-  assert.equal(errorCode(fn), PubErrorCodes.STORE_CORRUPT, why);
+  assert.equal(errorCode(fn), PubErrorCode.STORE_CORRUPT, why);
 }
 
 /** last 300, floor 44, 256 blobs, 524,288 bytes, written out by hand from README.md. */

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { BLOB_VERSION } from '../../../../protocol/constants.js';
-import { PubErrorCodes } from '../../../../daemon/pub/errors.js';
+import { PubErrorCode } from '../../../../daemon/pub/errors.js';
 import { freshBlob, rejectsWith, useStoreDir } from '../../../helpers/store-fixtures.js';
 
 describe('daemon/pub/store', () => {
@@ -81,10 +81,10 @@ describe('daemon/pub/store', () => {
 
   it('rejects a blob of a wrong size or version without storing it', async () => {
     const s = await openStore();
-    await rejectsWith(s.put(new Uint8Array(2047).fill(BLOB_VERSION)), PubErrorCodes.BAD_BLOB);
+    await rejectsWith(s.put(new Uint8Array(2047).fill(BLOB_VERSION)), PubErrorCode.BAD_BLOB);
     const wrong = freshBlob();
     wrong[0] = BLOB_VERSION + 1;
-    await rejectsWith(s.put(wrong), PubErrorCodes.BAD_BLOB);
+    await rejectsWith(s.put(wrong), PubErrorCode.BAD_BLOB);
     assert.equal(s.stats().blobs, 0);
   });
 
@@ -93,7 +93,7 @@ describe('daemon/pub/store', () => {
     const puts = Array.from({ length: 20 }, () => s.put(freshBlob()));
     await s.close();
     assert.equal((await Promise.all(puts)).length, 20);
-    await rejectsWith(s.put(freshBlob()), PubErrorCodes.STORE_CLOSED);
+    await rejectsWith(s.put(freshBlob()), PubErrorCode.STORE_CLOSED);
     const again = await openStore();
     assert.equal(again.stats().blobs, 20);
   });
