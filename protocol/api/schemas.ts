@@ -71,6 +71,7 @@ export const CONTACT_MESSAGE_MAX_BYTES = 1024;
 const utf8 = new TextEncoder();
 export const ContactMessage = z
   .string()
+  .min(1)
   .max(CONTACT_MESSAGE_MAX_CHARS)
   .regex(NO_CONTROL_CHARS_BUT_LINES, 'no control characters but newlines and tabs')
   .refine((v) => utf8.encode(v).length <= CONTACT_MESSAGE_MAX_BYTES, `at most ${CONTACT_MESSAGE_MAX_BYTES} UTF-8 bytes`);
