@@ -12,6 +12,9 @@ import { callOnce, startDaemon } from '../../helpers/daemon.js';
 import { PEER_PASSPHRASE, peerArgs, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
 import { join } from 'node:path';
 
+/** Rounds of kill -9 of the sender during a stream of messages (SNUG_KILL_ROUNDS; the issue asks for 20). */
+const KILL_ROUNDS = Number(process.env['SNUG_KILL_ROUNDS'] ?? 20);
+
 async function messages(p: Peer, address: string) {
   return callOnce(p.daemon, async (c) => (await c.call('message/list', { address, limit: 500 })).messages);
 }
@@ -75,6 +78,36 @@ describe('1:1 messages between two daemons (direct transport)', function () {
     await waitForMessages(alice, bob.address, (m) => m.slice(-3).every((x) => x.status === 'delivered'), 30_000);
     const b = await messages(bob, alice.address);
     assert.deepEqual(b.map((m) => m.text), ['hello bob', 'hello alice', 'one', 'two', 'three']);
+  });
+
+  it(`delivers exactly once every message message/send acknowledged, with kill -9 of the sender during a stream (${KILL_ROUNDS} rounds)`, async function () {
+    const acknowledged: string[] = [];
+    for (let round = 0; round < KILL_ROUNDS; round++) {
+      const client = await alice.daemon.connect();
+      let stop = false;
+      const stream = (async () => {
+        for (let i = 0; !stop; i++) {
+          try {
+            acknowledged.push((await client.call('message/send', { address: bob.address, text: `round ${round} #${i}` })).id);
+          } catch {
+            return; // the daemon died under the call: not acknowledged
+          }
+        }
+      })();
+      await sleep(50 + Math.floor(Math.random() * 150));
+      await alice.daemon.kill();
+      stop = true;
+      await stream;
+      await client.close();
+      alice.daemon = await startDaemon(alice.home, args);
+      await callOnce(alice.daemon, (c) => c.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
+    }
+    const got = await waitForMessages(bob, alice.address, (m) => acknowledged.every((id) => m.some((x) => x.id === id)), 60_000);
+    await sleep(1_000);
+    const again = await messages(bob, alice.address);
+    assert.equal(again.length, got.length, 'nothing arrives twice later');
+    assert.equal(new Set(again.map((m) => m.id)).size, again.length, 'no message shows twice');
+    this.test!.title += ` [${acknowledged.length} acknowledged messages]`;
   });
 
   it('delivers exactly once every message message/send acknowledged, after kill -9 of the sender', async () => {
