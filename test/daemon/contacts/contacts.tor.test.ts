@@ -1,14 +1,15 @@
 /**
  * Contacts over the private Tor network (test/helpers/testnet.ts): two `snug daemon` processes,
  * each with its own tor and onion service, request and accept over real onion services, and
- * both show the other accepted and online.
+ * both show the other accepted and online; messages both ways; the link comes back after each
+ * side restarts in turn and after a lock and unlock.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
 import { callOnce, type DaemonProcess } from '../../helpers/daemon.js';
-import { contacts, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
+import { PEER_PASSPHRASE, contacts, restartPeer, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
 import { sharedTestNetwork } from '../../helpers/testnet.js';
 
 async function published(d: DaemonProcess, withinMs: number): Promise<void> {
@@ -26,11 +27,12 @@ describe('contacts between two daemons on a private Tor network', function () {
   let dir: string;
   let alice: Peer | undefined;
   let bob: Peer | undefined;
+  let args: string[];
 
   before(async () => {
     dir = await makeTempDir('contacts-tor');
     const torrc = await (await sharedTestNetwork()).clientTorrcFile();
-    const args = ['--dev', '--dev-kdf', 'fast', '--tor-config', torrc];
+    args = ['--dev', '--dev-kdf', 'fast', '--tor-config', torrc];
     [alice, bob] = await Promise.all([startPeer(dir, 'alice', args), startPeer(dir, 'bob', args)]);
     await Promise.all([published(alice.daemon, 120_000), published(bob.daemon, 120_000)]);
   });
@@ -72,5 +74,23 @@ describe('contacts between two daemons on a private Tor network', function () {
       await sleep(200);
     }
     this.test!.title += ` [both delivered in ${Date.now() - t0} ms]`;
+  });
+
+  it('brings the link back over Tor after each side restarts in turn, and after a lock and unlock', async function () {
+    const t0 = Date.now();
+    await restartPeer(bob!, args);
+    await waitForContact(alice!, bob!.address, (c) => c?.online === true, 120_000);
+    await waitForContact(bob!, alice!.address, (c) => c?.online === true, 120_000);
+    const t1 = Date.now();
+    await restartPeer(alice!, args);
+    await waitForContact(bob!, alice!.address, (c) => c?.online === true, 120_000);
+    await waitForContact(alice!, bob!.address, (c) => c?.online === true, 120_000);
+    const t2 = Date.now();
+    await callOnce(alice!.daemon, (c) => c.call('profile/lock'));
+    await waitForContact(bob!, alice!.address, (c) => c?.online === false, 120_000);
+    await callOnce(alice!.daemon, (c) => c.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
+    await waitForContact(bob!, alice!.address, (c) => c?.online === true, 120_000);
+    await waitForContact(alice!, bob!.address, (c) => c?.online === true, 120_000);
+    this.test!.title += ` [relinked ${t1 - t0} ms after bob's restart, ${t2 - t1} ms after alice's, ${Date.now() - t2} ms after alice's lock and unlock]`;
   });
 });
