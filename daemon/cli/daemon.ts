@@ -67,9 +67,11 @@ export async function daemonCommand(args: RawDaemonArgs, io: Io): Promise<number
   const signals = abortOnSignals();
   const { Daemon } = await import('../daemon.js');
   const daemon = new Daemon(config, { log });
+  let running = false;
   try {
     // An error at start (ERR_DAEMON_RUNNING, a bad home) goes to the CLI: one line, exit 1.
     await daemon.start();
+    running = true;
     await Promise.race([daemon.shutdownRequested, signals.stopped]);
     log('stopping', { reason: signals.signal.aborted ? 'signal' : 'daemon/shutdown' });
     return 0;
@@ -83,7 +85,8 @@ export async function daemonCommand(args: RawDaemonArgs, io: Io): Promise<number
     await daemon.stop();
     clearTimeout(deadline);
     signals.dispose();
-    log('stopped', { ms: Date.now() - started });
+    // A daemon refused at start (another one runs, a bad home) never ran: it logs no 'stopped'.
+    if (running) log('stopped', { ms: Date.now() - started });
   }
 }
 

@@ -90,7 +90,7 @@ function meansStdin(params: string | undefined): boolean {
 }
 
 async function paramsFrom(args: RpcArgs, env: RpcEnv): Promise<unknown> {
-  if (args.params !== undefined && !meansStdin(args.params)) return parseParams(args.params, 'argument');
+  if (args.params !== undefined && !meansStdin(args.params)) return parseParams(args.params, 'in the argument');
   if (meansStdin(args.params) || env.stdin.isTTY !== true) return parseParams(await readStdin(env.stdin), 'on stdin');
   return undefined;
 }
