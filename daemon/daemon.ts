@@ -17,6 +17,9 @@ import { HomeLock } from './home/lock.js';
 import type { Log } from './log.js';
 import { DEFAULT_KDF, DEVELOPMENT_KDF } from './profile/constants.js';
 import { ProfileService } from './profile/profile.js';
+import { contactHandlers } from './contacts/handlers.js';
+import { ContactsService } from './contacts/service.js';
+import { ContactsParticipant } from './services/contacts.js';
 import { daemonHandlers } from './services/handlers.js';
 import { ProfileJournal } from './services/journal.js';
 import { NetworkService } from './services/network.js';
@@ -31,7 +34,11 @@ export interface DaemonConfig {
   /** 'direct' (no tor, loopback only) is for development and needs dev.enabled. */
   readonly transport: 'tor' | 'direct';
   readonly tor: TorOptions;
-  readonly dev: { readonly enabled: boolean; readonly kdf: 'default' | 'fast' };
+  /**
+   * Development only: `peerDir` (with the direct transport) is the shared directory that maps
+   * onion addresses to peers' loopback listeners (daemon/peer-links/dev-directory.ts).
+   */
+  readonly dev: { readonly enabled: boolean; readonly kdf: 'default' | 'fast'; readonly peerDir?: string | undefined };
 }
 
 export interface DaemonComponents {
@@ -53,7 +60,7 @@ export class Daemon {
   readonly shutdownRequested = new Promise<void>((resolve) => (this.#requestShutdown = resolve));
 
   constructor(config: DaemonConfig, components: DaemonComponents) {
-    if ((config.transport === 'direct' || config.dev.kdf === 'fast') && !config.dev.enabled) {
+    if ((config.transport === 'direct' || config.dev.kdf === 'fast' || config.dev.peerDir !== undefined) && !config.dev.enabled) {
       throw new RangeError('the direct transport and the fast KDF are for development mode only');
     }
     this.#config = config;
@@ -70,14 +77,21 @@ export class Daemon {
       const profile = new ProfileService({}, { dir: join(home, PROFILE_DIR), kdf: dev.kdf === 'fast' ? DEVELOPMENT_KDF : DEFAULT_KDF });
       const network = new NetworkService(
         { log },
-        this.#config.transport === 'direct' ? { transport: 'direct' } : { transport: 'tor', tor: this.#config.tor, torDir: join(home, TOR_DIR) },
+        this.#config.transport === 'direct' ? { transport: 'direct', devPeerDir: dev.peerDir } : { transport: 'tor', tor: this.#config.tor, torDir: join(home, TOR_DIR) },
       );
       const api = new ApiServer({ log: (event, fields = {}) => log(event, withoutNulls(fields)) }, { directory: home });
+      const contacts = new ContactsService({ log });
+      const peersOnline = new ContactsParticipant({ contacts, network, log });
       const session = new SessionService(
-        { profile, network, api, log, openJournal: (p) => ProfileJournal.open({ store: p.store, log }) },
+        {
+          profile, network, api, log,
+          openJournal: (p) => ProfileJournal.open({ store: p.store, log }),
+          participants: [peersOnline],
+        },
         { development: dev.enabled },
       );
-      api.handleAll(daemonHandlers({ profile, network, session, shutdown: () => this.#requestShutdown() }, { development: dev.enabled ? { testKdf: dev.kdf === 'fast' } : null }));
+      api.handleAll(daemonHandlers({ profile, network, session, shutdown: () => this.#requestShutdown(), peers: () => (peersOnline.links?.linked() ?? []).map((address) => ({ address, state: 'linked' })) }, { development: dev.enabled ? { testKdf: dev.kdf === 'fast' } : null }));
+      api.handleAll(contactHandlers({ contacts, profile }));
       for (const service of [profile, network, session, api]) {
         await service.start();
         this.#started.push(service);

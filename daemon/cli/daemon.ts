@@ -24,6 +24,7 @@ export function withDaemonOptions<T>(y: Argv<T>) {
   return withLogFormatOption(withTorOptions(y))
     .option('dev', { type: 'boolean', describe: 'development mode: allows --transport direct and --dev-kdf fast (never for real use)' })
     .option('transport', { type: 'string', requiresArg: true, describe: "'tor' (default), or with --dev 'direct': no tor, peers on ws://127.0.0.1" })
+    .option('dev-peer-dir', { type: 'string', requiresArg: true, describe: 'with --dev --transport direct: a directory shared by local daemons that maps onion addresses to their loopback listeners' })
     .option('dev-kdf', { type: 'string', requiresArg: true, describe: "with --dev, 'fast': a low passphrase KDF cost for throwaway homes (default: 'default')" });
 }
 
@@ -32,6 +33,7 @@ export interface RawDaemonArgs extends RawTorArgs {
   readonly dev?: boolean | undefined;
   readonly transport?: string | undefined;
   readonly 'dev-kdf'?: string | undefined;
+  readonly 'dev-peer-dir'?: string | undefined;
   readonly 'log-format'?: string | undefined;
 }
 
@@ -51,7 +53,11 @@ export function daemonConfigFrom(args: RawDaemonArgs): DaemonConfig {
   if (transport === 'direct' && torFlags.length > 0) {
     throw new UsageError(`--transport direct runs no tor: it does not go with --${torFlags[0]}`, { flag: '--transport' });
   }
-  return { home: resolve(args.home), transport, tor, dev: { enabled: dev, kdf } };
+  const peerDir = args['dev-peer-dir'];
+  if (peerDir !== undefined && (!dev || transport !== 'direct')) {
+    throw new UsageError('--dev-peer-dir is for development on the direct transport only: add --dev --transport direct', { flag: '--dev-peer-dir' });
+  }
+  return { home: resolve(args.home), transport, tor, dev: { enabled: dev, kdf, ...(peerDir !== undefined ? { peerDir: resolve(peerDir) } : {}) } };
 }
 
 /** Runs the daemon until SIGTERM/SIGINT or daemon/shutdown; resolves with the exit status. */

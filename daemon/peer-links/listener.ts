@@ -1,8 +1,9 @@
 /**
  * PeerListener: the local WebSocket server that the identity's onion service (virtual port 80)
- * forwards to, on 127.0.0.1 and a free port. Later issues' peer links are served here; for now
- * every connection gets a clean, versioned refusal (close code PEER_REFUSAL_CLOSE_CODE, reason
- * `snug-peer/0 ...`). In development (direct transport) peers dial it as ws://127.0.0.1:PORT.
+ * forwards to, on 127.0.0.1 and a free port. Connections go to the handler given to serve()
+ * (the link manager, while the profile is unlocked); without one every connection gets a
+ * clean, versioned refusal (close code PEER_REFUSAL_CLOSE_CODE, reason `snug-peer/N ...`). In
+ * development (direct transport) peers dial it as ws://127.0.0.1:PORT.
  */
 import type { AddressInfo } from 'node:net';
 import debugFactory from 'debug';
@@ -32,6 +33,7 @@ export class PeerListener {
   #server: WebSocketServer | null = null;
   #port_: number | null = null;
   readonly #sockets = new Set<WebSocket>();
+  #handler: ((ws: WebSocket) => void) | null = null;
 
   constructor(_components: Record<string, never>, init: PeerListenerInit = {}) {
     this.#host = init.host ?? '127.0.0.1';
@@ -63,10 +65,29 @@ export class PeerListener {
       server.once('error', reject);
     });
     server.on('error', (err) => log('listener error: %s', err.message));
-    server.on('connection', (ws) => this.#refuse(ws));
+    server.on('connection', (ws) => this.#connection(ws));
     this.#server = server;
     this.#port_ = (server.address() as AddressInfo).port;
     log('listening on port %d', this.#port_);
+  }
+
+  /** Hands every new connection to `handler` (null: refuse them). */
+  serve(handler: ((ws: WebSocket) => void) | null): void {
+    this.#handler = handler;
+  }
+
+  #connection(ws: WebSocket): void {
+    const handler = this.#handler;
+    if (handler === null) return this.#refuse(ws);
+    this.#sockets.add(ws);
+    ws.once('close', () => this.#sockets.delete(ws));
+    ws.on('error', () => {});
+    try {
+      handler(ws);
+    } catch (err) {
+      log('peer connection handler failed: %s', (err as Error).message);
+      ws.terminate();
+    }
   }
 
   #refuse(ws: WebSocket): void {

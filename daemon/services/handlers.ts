@@ -16,6 +16,8 @@ export interface HandlerComponents {
   readonly session: SessionService;
   /** Asks the daemon to stop (after the answer is sent). */
   readonly shutdown: () => void;
+  /** The peers with a link up (daemon/status `peers`), while unlocked. */
+  readonly peers?: () => ReadonlyArray<{ readonly address: string; readonly state: string }>;
 }
 
 export interface HandlerInit {
@@ -35,7 +37,7 @@ export function daemonHandlers(c: HandlerComponents, init: HandlerInit): Handler
         tor: { transport: net.transport, bootstrap: net.bootstrap, state: net.state, onion: net.onion },
         profile: state === 'absent' ? null : { address: open?.address ?? null, name: open?.name ?? null, locked: open === null },
         pubs: [],
-        peers: [],
+        peers: open === null ? [] : [...(c.peers?.() ?? [])],
         development: init.development === null ? null : { testKdf: init.development.testKdf, listener: net.listener },
       };
     },

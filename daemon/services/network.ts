@@ -16,6 +16,10 @@ import type { TorOptions } from '../tor/options.js';
 import type { Log } from '../log.js';
 import { TypedEventTarget } from '../events.js';
 import { PeerListener } from '../peer-links/listener.js';
+import { DevPeerDirectory } from '../peer-links/dev-directory.js';
+import { DirectDialer } from '../transport/direct.js';
+import { torDialer } from '../transport/tor.js';
+import type { Dialer } from '../transport/types.js';
 
 /** tor.state in daemon/status: 'off' (no tor: locked so far, or the direct transport) or TorService's state. */
 export type TorStatusState = 'off' | Exclude<TorState, 'stopped'>;
@@ -42,7 +46,7 @@ export interface NetworkComponents {
 
 export type NetworkInit =
   | { readonly transport: 'tor'; readonly tor: TorOptions; readonly torDir: string }
-  | { readonly transport: 'direct' };
+  | { readonly transport: 'direct'; readonly devPeerDir?: string | undefined };
 
 export class NetworkService extends TypedEventTarget<NetworkEvents> {
   readonly #log: Log;
@@ -83,6 +87,25 @@ export class NetworkService extends TypedEventTarget<NetworkEvents> {
       onion: this.#onionState,
       listener: this.#init.transport === 'direct' ? this.#listener.url : null,
     };
+  }
+
+  /** The peer listener (the onion service forwards to it): the link manager serves its connections. */
+  get listener(): PeerListener {
+    return this.#listener;
+  }
+
+  /**
+   * The development directory of peers' listener URLs (direct transport with --dev-peer-dir
+   * only; docs/daemon.md), or null.
+   */
+  get devPeers(): DevPeerDirectory | null {
+    return this.#init.transport === 'direct' && this.#init.devPeerDir !== undefined ? new DevPeerDirectory(this.#init.devPeerDir) : null;
+  }
+
+  /** How peers are dialled by onion address: through tor, or (development) the peer directory. */
+  peerDialer(): Dialer {
+    if (this.#tor !== null) return torDialer(this.#tor);
+    return this.devPeers?.dialer() ?? new DirectDialer();
   }
 
   /** The tor we run (tests and diagnostics), or null on the direct transport. */

@@ -22,6 +22,15 @@ export interface SessionJournal extends NotificationJournal {
   close(): Promise<void>;
 }
 
+/**
+ * A service that lives while the profile is unlocked (contacts and peer links): online() after
+ * the journal and the network are up, offline() before they go down, in reverse order.
+ */
+export interface SessionParticipant {
+  online(profile: UnlockedProfile, journal: NotificationJournal): Promise<void>;
+  offline(): Promise<void>;
+}
+
 export interface SessionComponents {
   readonly profile: ProfileService;
   readonly network: NetworkService;
@@ -29,6 +38,8 @@ export interface SessionComponents {
   readonly log: Log;
   /** Opens the unlocked profile's journal. */
   readonly openJournal: (profile: UnlockedProfile) => Promise<SessionJournal>;
+  /** Started in order after the network goes online, stopped in reverse before it goes offline. */
+  readonly participants?: readonly SessionParticipant[];
 }
 
 export interface SessionInit {
@@ -49,6 +60,7 @@ export class SessionService {
   readonly #c: SessionComponents;
   readonly #development: boolean;
   #journal: SessionJournal | null = null;
+  readonly #participants: SessionParticipant[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #last = '';
   #summary = '';
@@ -152,6 +164,10 @@ export class SessionService {
       this.#last = '';
       this.#c.api.setJournal(journal);
       await this.#c.network.online(profile.identity.seed);
+      for (const p of this.#c.participants ?? []) {
+        await p.online(profile, journal);
+        this.#participants.push(p);
+      }
     } catch (err) {
       this.#c.log('online-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') });
       await this.#lock().catch(() => undefined);
@@ -164,6 +180,9 @@ export class SessionService {
     const journal = this.#journal;
     this.#journal = null;
     this.#c.api.setJournal(null, 'ERR_LOCKED');
+    while (this.#participants.length > 0) {
+      await this.#participants.pop()!.offline().catch((err: unknown) => this.#c.log('offline-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }));
+    }
     await this.#c.network.offline();
     await journal?.close().catch((err: unknown) => this.#c.log('journal-close-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }));
     await this.#c.profile.lock();

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { defineMethod } from './descriptor.js';
-import { Bootstrap, EmptyResult, NoParams, OnionAddress, OnionState, Passphrase, ProfileName, SinceSeq, TorState } from './schemas.js';
+import { AddressParam, Bootstrap, Contact, ContactMessage, ContactName, EmptyResult, EntryId, MESSAGE_LIST_DEFAULT, MESSAGE_LIST_MAX, Message, MessageText, NoParams, OnionAddress, OnionState, Passphrase, ProfileName, SinceSeq, TorState } from './schemas.js';
 
 export const TorStatus = z.object({
   /** 'tor' normally; 'direct' on the development loopback transport (then state is 'off'). */
@@ -106,6 +106,67 @@ export const eventSubscribe = defineMethod({
   errors: ['ERR_LOCKED', 'ERR_NO_PROFILE', 'ERR_ALREADY_SUBSCRIBED'],
 });
 
+export const contactAdd = defineMethod({
+  method: 'contact/add',
+  summary: 'Sends a contact request to the address (state outgoing); on an incoming request from it, accepts it.',
+  params: z.strictObject({ address: AddressParam, name: ContactName.optional(), message: ContactMessage.optional() }),
+  result: z.object({ contact: Contact }),
+  errors: ['ERR_BAD_ADDRESS', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+export const contactAccept = defineMethod({
+  method: 'contact/accept',
+  summary: "Accepts the address's contact request; the requester is told over a link this daemon dials.",
+  params: z.strictObject({ address: AddressParam }),
+  result: z.object({ contact: Contact }),
+  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_FOUND', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+export const contactBlock = defineMethod({
+  method: 'contact/block',
+  summary: 'Silences the address for good (a stranger gets a blocked row); it cannot tell.',
+  params: z.strictObject({ address: AddressParam }),
+  result: z.object({ contact: Contact }),
+  errors: ['ERR_BAD_ADDRESS', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+export const contactRemove = defineMethod({
+  method: 'contact/remove',
+  summary: 'Forgets the contact (its link is closed); a later request from it is a stranger\'s.',
+  params: z.strictObject({ address: AddressParam }),
+  result: EmptyResult,
+  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_FOUND', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+export const contactList = defineMethod({
+  method: 'contact/list',
+  summary: 'Every contact: outgoing, incoming, accepted and blocked, with online and unread.',
+  params: NoParams,
+  result: z.object({ contacts: z.array(Contact) }),
+  errors: ['ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+export const messageSend = defineMethod({
+  method: 'message/send',
+  summary: 'Sends a 1:1 message to an accepted contact; answers once it is made and durable in the outbox.',
+  params: z.strictObject({ address: AddressParam, text: MessageText }),
+  result: z.object({ id: EntryId }),
+  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_CONTACT', 'ERR_TOO_LONG', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+export const messageList = defineMethod({
+  method: 'message/list',
+  summary: 'The 1:1 messages with a contact, oldest first, with the status of each.',
+  params: z.strictObject({
+    address: AddressParam,
+    before: EntryId.optional(),
+    after: EntryId.optional(),
+    limit: z.int().min(1).max(MESSAGE_LIST_MAX).default(MESSAGE_LIST_DEFAULT),
+  }),
+  result: z.object({ messages: z.array(Message) }),
+  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_FOUND', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
 export const rpcDiscover = defineMethod({
   method: 'rpc.discover',
   summary: 'The OpenRPC document of this API.',
@@ -127,6 +188,13 @@ export const METHODS = {
   [profileLock.method]: profileLock,
   [profileChangePassphrase.method]: profileChangePassphrase,
   [eventSubscribe.method]: eventSubscribe,
+  [contactAdd.method]: contactAdd,
+  [contactAccept.method]: contactAccept,
+  [contactBlock.method]: contactBlock,
+  [contactRemove.method]: contactRemove,
+  [contactList.method]: contactList,
+  [messageSend.method]: messageSend,
+  [messageList.method]: messageList,
   [rpcDiscover.method]: rpcDiscover,
 } as const;
 

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { defineNotification } from './descriptor.js';
-import { Bootstrap, OnionState, Seq, TorState } from './schemas.js';
+import { Bootstrap, Contact, EntryId, Message, OnionAddress, OnionState, Seq, TorState } from './schemas.js';
 
 export const torDidProgress = defineNotification({
   method: 'tor/didProgress',
@@ -21,9 +21,43 @@ export const torDidProgress = defineNotification({
   }),
 });
 
+export const contactDidRequest = defineNotification({
+  method: 'contact/didRequest',
+  summary: 'A stranger asked to be a contact: it shows as incoming, with the name and message it proposed.',
+  params: z.object({
+    seq: Seq,
+    address: OnionAddress,
+    /** The name the requester proposed (theirs, not a petname). */
+    proposedName: z.string().nullable(),
+    message: z.string().nullable(),
+  }),
+});
+
+export const contactDidChange = defineNotification({
+  method: 'contact/didChange',
+  summary: "A contact's state, name, online or unread changed; contact is null once it was removed.",
+  params: z.object({ seq: Seq, address: OnionAddress, contact: Contact.nullable() }),
+});
+
+export const messageDidReceive = defineNotification({
+  method: 'message/didReceive',
+  summary: 'A 1:1 message arrived from a contact (it is durable here and acknowledged).',
+  params: z.object({ seq: Seq, address: OnionAddress, message: Message }),
+});
+
+export const messageDidChange = defineNotification({
+  method: 'message/didChange',
+  summary: "One of our 1:1 messages changed status: sent, or delivered (the contact acknowledged it).",
+  params: z.object({ seq: Seq, address: OnionAddress, id: EntryId, status: z.enum(['outbox', 'sent', 'delivered']) }),
+});
+
 /** Every notification, by name. */
 export const NOTIFICATIONS = {
   [torDidProgress.method]: torDidProgress,
+  [contactDidRequest.method]: contactDidRequest,
+  [contactDidChange.method]: contactDidChange,
+  [messageDidReceive.method]: messageDidReceive,
+  [messageDidChange.method]: messageDidChange,
 } as const;
 
 export type Notifications = typeof NOTIFICATIONS;

@@ -41,7 +41,10 @@ interface Expectation {
   readonly idless: string[];
 }
 
-const VALID: Record<string, unknown> = { name: 'bo', passphrase: 'x', newPassphrase: 'y', since: 0 };
+const VALID: Record<string, unknown> = {
+  name: 'bo', passphrase: 'x', newPassphrase: 'y', since: 0,
+  address: `${'a'.repeat(56)}.onion`, message: 'hi', text: 'hi', limit: 1, before: 'ab'.repeat(32), after: 'ab'.repeat(32),
+};
 const WRONG: Record<string, unknown[]> = {
   string: [null, true, 0, 1.5, [], ['x'], {}, { a: 1 }, ''],
   integer: [null, true, '1', 1.5, -1, 2 ** 60, [], {}],
@@ -112,8 +115,10 @@ describe('snug daemon under socket fuzzing', function () {
           const target = rng.pick(m.params);
           const params: Record<string, unknown> = {};
           for (const p of m.params) if (p.required || rng.chance(0.5)) params[p.name] = VALID[p.name];
-          params[target.name] = rng.pick(WRONG[String(target.schema['type'])]!);
-          exp.byId.set(id, 'ERR_INVALID_PARAMS');
+          const wrong = rng.pick(WRONG[String(target.schema['type'])]!);
+          params[target.name] = wrong;
+          // a string that is not an address is the -32602 variant ERR_BAD_ADDRESS (CONTRACT.md)
+          exp.byId.set(id, target.name === 'address' && typeof wrong === 'string' ? 'ERR_BAD_ADDRESS' : 'ERR_INVALID_PARAMS');
           return JSON.stringify(req(m.name, params));
         }
         case 5: {

@@ -46,6 +46,24 @@ export function testHandlers(state: { profile: { name: string; locked: boolean }
       if (passphrase !== TEST_PASSPHRASE) throw new ApiError('ERR_BAD_PASSPHRASE');
       return {};
     },
+    // contacts: the real ones are daemon/contacts/; these only answer as a locked daemon would
+    'contact/add': async () => {
+      throw new ApiError(state.profile === null ? 'ERR_NO_PROFILE' : 'ERR_LOCKED');
+    },
+    'contact/accept': async () => {
+      throw new ApiError(state.profile === null ? 'ERR_NO_PROFILE' : 'ERR_LOCKED');
+    },
+    'contact/block': async () => {
+      throw new ApiError(state.profile === null ? 'ERR_NO_PROFILE' : 'ERR_LOCKED');
+    },
+    'contact/remove': async () => {
+      throw new ApiError(state.profile === null ? 'ERR_NO_PROFILE' : 'ERR_LOCKED');
+    },
+    'contact/list': async () => ({ contacts: [] }),
+    'message/send': async () => {
+      throw new ApiError(state.profile === null ? 'ERR_NO_PROFILE' : 'ERR_NOT_CONTACT');
+    },
+    'message/list': async () => ({ messages: [] }),
   };
 }
 

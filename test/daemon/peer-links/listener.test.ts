@@ -32,6 +32,26 @@ describe('daemon/peer-links/listener', () => {
     assert.equal(reason.split(' ')[0], `snug-peer/${PEER_PROTOCOL_VERSION}`);
   });
 
+  it('hands connections to the handler given to serve(), and refuses them again after serve(null)', async () => {
+    listener = new PeerListener({});
+    await listener.start();
+    const served: unknown[] = [];
+    listener.serve((ws) => {
+      served.push(ws);
+      ws.on('message', (d) => ws.send(`served ${String(d)}`));
+    });
+    const ws = await new DirectDialer().dial(listener.url!);
+    const first = new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))));
+    ws.send('hi'); // the dialler speaks first (daemon/transport/types.ts)
+    assert.equal(await first, 'served hi');
+    assert.equal(served.length, 1);
+    ws.terminate();
+    listener.serve(null);
+    const again = await new DirectDialer().dial(listener.url!);
+    assert.equal((await closed(again)).code, PEER_REFUSAL_CLOSE_CODE);
+    assert.equal(served.length, 1);
+  });
+
   it('refuses connections beyond its limit at the upgrade', async () => {
     listener = new PeerListener({}, { maxConnections: 0 });
     await listener.start();

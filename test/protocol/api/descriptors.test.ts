@@ -19,6 +19,16 @@ import {
   type NotificationDescriptor,
 } from '../../../protocol/api/index.js';
 
+const SAMPLE_ADDRESS = `${'a'.repeat(56)}.onion`;
+/** Valid params (but seq) of every notification. */
+const NOTIFICATION_SAMPLES: { readonly [N in keyof typeof NOTIFICATIONS]: Record<string, unknown> } = {
+  'tor/didProgress': { bootstrap: 0, state: 'off', onion: 'off' },
+  'contact/didRequest': { address: SAMPLE_ADDRESS, proposedName: 'bob', message: null },
+  'contact/didChange': { address: SAMPLE_ADDRESS, contact: null },
+  'message/didReceive': { address: SAMPLE_ADDRESS, message: { id: 'ab'.repeat(32), kind: 'message', author: SAMPLE_ADDRESS, ts: 1, text: 'hi', status: 'received' } },
+  'message/didChange': { address: SAMPLE_ADDRESS, id: 'ab'.repeat(32), status: 'delivered' },
+};
+
 const methods = Object.values<MethodDescriptor>(METHODS);
 const notifications = Object.values<NotificationDescriptor>(NOTIFICATIONS);
 
@@ -44,8 +54,8 @@ describe('the local API descriptors', () => {
   it('give every notification a positive integer seq in its params', () => {
     for (const d of notifications) {
       assert.ok('seq' in d.params.shape, d.method);
-      const ok = { seq: 1, bootstrap: 0, state: 'off', onion: 'off' };
-      assert.ok(d.params.safeParse(ok).success);
+      const ok = { seq: 1, ...NOTIFICATION_SAMPLES[d.method as keyof typeof NOTIFICATION_SAMPLES] };
+      assert.ok(d.params.safeParse(ok).success, d.method);
       for (const seq of [0, -1, 1.5, '1', undefined]) assert.ok(!d.params.safeParse({ ...ok, seq }).success, `${d.method} seq ${String(seq)}`);
     }
   });
