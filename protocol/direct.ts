@@ -18,12 +18,10 @@
  * - mac = BLAKE2b-256(key = macKey, u8 20 || "snug/v2/direct-entry" || all bytes before it).
  * - entry id = BLAKE2b-256(key = "snug/v2/direct-entry-id", the whole encoding).
  */
-import { ByteReader, ByteWriter, bytesEqual, compareBytes, isAllZero, toHex } from './bytes.js';
-import { constantTimeEqual, deriveLabelled, ED25519_PUBLIC_KEY_BYTES, ed25519IsValidPublicKey, labelledHash, wipe, x25519, type X25519KeyPair } from './crypto.js';
+import { ByteReader, ByteWriter, bytesEqual, compareBytes, toHex } from './bytes.js';
+import { constantTimeEqual, deriveLabelled, ed25519IsValidPublicKey, labelledHash, wipe, x25519, type X25519KeyPair } from './crypto.js';
 import {
   DIRECT_ENTRY_VERSION,
-  ENTRY_BODY_MAX_BYTES,
-  ENTRY_HEADS_MAX,
   ENTRY_MAX_BYTES,
   HASH_BYTES,
   LABEL_DIRECT_BLOB_KEY,
@@ -32,9 +30,9 @@ import {
   LABEL_DIRECT_ID,
   LABEL_DIRECT_MAC_KEY,
   LABEL_DIRECT_ROOT,
-  TIMESTAMP_MAX_MS,
 } from './constants.js';
 import { decodeEntryBody, encodeEntryBody, sortKeys, type EntryContent } from './entry-body.js';
+import { checkChainedFields, readChainedFields, writeChainedFields } from './chain.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { openBlob } from './blob.js';
 
@@ -118,16 +116,7 @@ export function deriveDirectKeys(own: { readonly identityKey: Uint8Array; readon
 }
 
 function checkFields(e: Omit<DirectEntry, 'version' | 'mac'>): void {
-  if (e.author.length !== ED25519_PUBLIC_KEY_BYTES) fail(ProtocolErrorCode.BAD_KEY, 'author must be 32 bytes');
-  if (!Number.isSafeInteger(e.seq) || e.seq < 1) fail(ProtocolErrorCode.INVALID_FIELD, 'seq must be an integer in 1..2^53-1');
-  if (e.prev.length !== HASH_BYTES) fail(ProtocolErrorCode.INVALID_FIELD, 'prev must be 32 bytes');
-  if ((e.seq === 1) !== isAllZero(e.prev)) fail(ProtocolErrorCode.INVALID_FIELD, 'prev must be 32 zero bytes exactly when seq is 1');
-  if (!Number.isInteger(e.timestamp) || e.timestamp < 0 || e.timestamp > TIMESTAMP_MAX_MS) fail(ProtocolErrorCode.INVALID_FIELD, 'timestamp out of range');
-  if (e.heads.length > ENTRY_HEADS_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `at most ${ENTRY_HEADS_MAX} heads`);
-  for (let i = 0; i < e.heads.length; i++) {
-    if (e.heads[i]!.length !== HASH_BYTES) fail(ProtocolErrorCode.INVALID_FIELD, 'a head is 32 bytes');
-    if (i > 0 && compareBytes(e.heads[i - 1]!, e.heads[i]!) >= 0) fail(ProtocolErrorCode.NON_CANONICAL, 'heads must be strictly ascending');
-  }
+  checkChainedFields(e);
   if (!DIRECT_KINDS.has(e.content.kind)) fail(ProtocolErrorCode.INVALID_FIELD, `a direct entry cannot be a ${e.content.kind}`);
 }
 
@@ -135,10 +124,8 @@ function encodeUnsigned(e: Omit<DirectEntry, 'version' | 'mac'>): Uint8Array {
   checkFields(e);
   const { kind, body } = encodeEntryBody(e.content);
   const w = new ByteWriter(160 + body.length + e.heads.length * HASH_BYTES);
-  w.u8(DIRECT_ENTRY_VERSION).u8(kind).fixed(e.author, ED25519_PUBLIC_KEY_BYTES).u64(e.seq).fixed(e.prev, HASH_BYTES).u64(e.timestamp);
-  w.u8(e.heads.length);
-  for (const h of e.heads) w.fixed(h, HASH_BYTES);
-  w.bytes32(body, ENTRY_BODY_MAX_BYTES);
+  w.u8(DIRECT_ENTRY_VERSION).u8(kind);
+  writeChainedFields(w, e, body);
   if (w.length + DIRECT_MAC_BYTES > ENTRY_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, 'direct entry too long');
   return w.finish();
 }
@@ -178,20 +165,12 @@ export function decodeDirectEntry(bytes: Uint8Array): DirectEntry {
   const version = r.u8('direct entry version');
   if (version !== DIRECT_ENTRY_VERSION) fail(ProtocolErrorCode.UNSUPPORTED_VERSION, `direct entry version ${version}`);
   const kind = r.u8('entry kind');
-  const author = r.fixed(ED25519_PUBLIC_KEY_BYTES, 'author');
-  const seq = r.u64('seq');
-  const prev = r.fixed(HASH_BYTES, 'prev');
-  const timestamp = r.u64('timestamp');
-  const headCount = r.u8('head count');
-  if (headCount > ENTRY_HEADS_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `at most ${ENTRY_HEADS_MAX} heads`);
-  const heads: Uint8Array[] = [];
-  for (let i = 0; i < headCount; i++) heads.push(r.fixed(HASH_BYTES, 'head'));
-  const body = r.bytes32(ENTRY_BODY_MAX_BYTES, 'body');
+  const { body, ...chained } = readChainedFields(r);
   const tag = r.fixed(DIRECT_MAC_BYTES, 'mac');
   r.end('direct entry');
   const content = decodeEntryBody(kind, body);
   if (!DIRECT_KINDS.has(content.kind)) fail(ProtocolErrorCode.INVALID_FIELD, `a direct entry cannot be a ${content.kind}`);
-  const fields = { author, seq, prev, timestamp, heads, content: content as DirectContent };
+  const fields = { ...chained, content: content as DirectContent };
   checkFields(fields);
   return { version, ...fields, mac: tag };
 }

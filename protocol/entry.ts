@@ -25,10 +25,9 @@
  * Decoding checks structure, canonical form and the keys in bodies; `consumeEntry` /
  * `consumeGenesis` (and `verifyEntry`) also check signatures and certificates.
  */
-import { ByteReader, ByteWriter, bytesEqual, compareBytes, isAllZero } from './bytes.js';
+import { ByteReader, ByteWriter, bytesEqual, isAllZero } from './bytes.js';
 import { verifyCertificate, type Certificate } from './certificate.js';
 import {
-  ED25519_PUBLIC_KEY_BYTES,
   ED25519_SIGNATURE_BYTES,
   labelledHash,
   randomBytes,
@@ -38,7 +37,6 @@ import {
 } from './crypto.js';
 import {
   ENTRY_BODY_MAX_BYTES,
-  ENTRY_HEADS_MAX,
   ENTRY_MAX_BYTES,
   ENTRY_VERSION,
   GENESIS_SALT_BYTES,
@@ -46,9 +44,9 @@ import {
   LABEL_ENTRY_ID,
   LABEL_ENTRY_SIGNATURE,
   LABEL_GENESIS_SIGNATURE,
-  TIMESTAMP_MAX_MS,
 } from './constants.js';
 import { decodeEntryBody, encodeEntryBody, EntryKind, sortKeys, type EntryContent, type GroupSettings } from './entry-body.js';
+import { checkChainedFields, readChainedFields, writeChainedFields } from './chain.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { checkEpochName, epochNameEqual, firstEpoch, nextEpoch, type EpochKeys, type EpochName } from './group.js';
 
@@ -107,26 +105,6 @@ export function normalizeHeads(heads: readonly Uint8Array[]): Uint8Array[] {
   return sortKeys(heads);
 }
 
-function checkChain(seq: number, prev: Uint8Array): void {
-  if (!Number.isSafeInteger(seq) || seq < 1) fail(ProtocolErrorCode.INVALID_FIELD, 'seq must be an integer in 1..2^53-1');
-  checkHash(prev, 'prev');
-  if ((seq === 1) !== isAllZero(prev)) fail(ProtocolErrorCode.INVALID_FIELD, 'prev must be 32 zero bytes exactly when seq is 1');
-}
-
-function checkHeads(heads: readonly Uint8Array[]): void {
-  if (heads.length > ENTRY_HEADS_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `at most ${ENTRY_HEADS_MAX} heads`);
-  for (let i = 0; i < heads.length; i++) {
-    checkHash(heads[i]!, 'head');
-    if (i > 0 && compareBytes(heads[i - 1]!, heads[i]!) >= 0) fail(ProtocolErrorCode.NON_CANONICAL, 'heads must be strictly ascending');
-  }
-}
-
-function checkTimestamp(timestamp: number): void {
-  if (!Number.isInteger(timestamp) || timestamp < 0 || timestamp > TIMESTAMP_MAX_MS) {
-    fail(ProtocolErrorCode.INVALID_FIELD, `timestamp must be 0..${TIMESTAMP_MAX_MS}`);
-  }
-}
-
 /**
  * The rules that tie fields together: a genesis is exactly an entry with epoch (0, zero), seq
  * 1 and no heads, authored by its certificate's signing key; a join is authored by the joiner's
@@ -149,19 +127,13 @@ function checkShape(fields: UnsignedEntry): void {
 
 /** The encoding of an entry without its signature: what (after the label and binding) is signed. */
 function encodeUnsigned(fields: UnsignedEntry): Uint8Array {
-  if (fields.author.length !== ED25519_PUBLIC_KEY_BYTES) fail(ProtocolErrorCode.BAD_KEY, 'author must be 32 bytes');
-  checkChain(fields.seq, fields.prev);
-  checkTimestamp(fields.timestamp);
-  checkHeads(fields.heads);
+  checkChainedFields(fields);
   checkShape(fields);
   const { kind, body } = encodeEntryBody(fields.content);
   if (body.length > ENTRY_BODY_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, 'entry body too long');
   const w = new ByteWriter(200 + body.length + fields.heads.length * HASH_BYTES);
   w.u8(ENTRY_VERSION).u8(kind).u32(fields.epoch.number).fixed(fields.epoch.opener, HASH_BYTES);
-  w.fixed(fields.author, ED25519_PUBLIC_KEY_BYTES).u64(fields.seq).fixed(fields.prev, HASH_BYTES).u64(fields.timestamp);
-  w.u8(fields.heads.length);
-  for (const h of fields.heads) w.fixed(h, HASH_BYTES);
-  w.bytes32(body, ENTRY_BODY_MAX_BYTES);
+  writeChainedFields(w, fields, body);
   if (w.length + ED25519_SIGNATURE_BYTES > ENTRY_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, `an entry is at most ${ENTRY_MAX_BYTES} bytes`);
   return w.finish();
 }
@@ -256,22 +228,12 @@ export function decodeEntry(bytes: Uint8Array): Entry {
   if (version !== ENTRY_VERSION) fail(ProtocolErrorCode.UNSUPPORTED_VERSION, `entry version ${version}`);
   const kind = r.u8('entry kind');
   const epoch = { number: r.u32('epoch number'), opener: r.fixed(HASH_BYTES, 'epoch opener') };
-  const author = r.fixed(ED25519_PUBLIC_KEY_BYTES, 'author');
-  const seq = r.u64('seq');
-  const prev = r.fixed(HASH_BYTES, 'prev');
-  const timestamp = r.u64('timestamp');
-  const headCount = r.u8('head count');
-  if (headCount > ENTRY_HEADS_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `at most ${ENTRY_HEADS_MAX} heads`);
-  const heads: Uint8Array[] = [];
-  for (let i = 0; i < headCount; i++) heads.push(r.fixed(HASH_BYTES, 'head'));
-  const body = r.bytes32(ENTRY_BODY_MAX_BYTES, 'body');
+  const { body, ...chained } = readChainedFields(r);
   const signature = r.fixed(ED25519_SIGNATURE_BYTES, 'signature');
   r.end('entry');
-  checkChain(seq, prev);
-  checkTimestamp(timestamp);
-  checkHeads(heads);
+  checkChainedFields(chained);
   const content = decodeEntryBody(kind, body);
-  const fields: UnsignedEntry = { epoch, author, seq, prev, timestamp, heads, content };
+  const fields: UnsignedEntry = { epoch, ...chained, content };
   checkShape(fields);
   // The author key is checked by signature verification (ed25519Verify rejects keys outside the
   // prime-order subgroup); a point check here would cost as much again.
