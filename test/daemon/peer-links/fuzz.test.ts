@@ -2,7 +2,7 @@
  * Mutated handshake messages and post-handshake frames over real sockets against a real
  * daemon's peer listener: each connection is dropped (or refused by version), the daemon stays
  * up, and nothing a stranger sent is stored. SNUG_PEER_FUZZ_N sets the count (default 10,000,
- * what CI runs, about 35 s on the 2-core VM; `npm run fuzz` runs 100,000). The timeout grows
+ * what CI runs, about 35 s on the 2-core VM; `npm run fuzz` runs 100,000, about 265 s). The timeout grows
  * with the count.
  */
 import assert from 'node:assert/strict';
