@@ -11,6 +11,9 @@
  *               and bulk throughput, beside plain loopback
  *   api         the local API on its Unix socket: status round trip and notifications per second,
  *               each beside a bare JSON socket, and `snug rpc` wall time
+ *   peer        snug daemons over a private Tor network: handshake beside a bare onion connect,
+ *               1:1 message round trip beside the raw onion round trip, unlock until every link
+ *               is up (20 reachable, 20 unreachable contacts), the uniform stranger reply's timing
  */
 import { heading, machineLine, note, nowMs } from './stats.js';
 
@@ -21,6 +24,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   'pub-memory': async () => (await import('./pub-memory.js')).runPubMemoryBench(),
   profile: async () => (await import('./profile.js')).runProfileBench(),
   api: async () => (await import('./api.js')).runApiBench(),
+  peer: async () => (await import('./peer.js')).runPeerBench(),
 };
 const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory', 'api'];
 
