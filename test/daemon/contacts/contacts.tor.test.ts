@@ -2,7 +2,8 @@
  * Contacts over the private Tor network (test/helpers/testnet.ts): two `snug daemon` processes,
  * each with its own tor and onion service, request and accept over real onion services, and
  * both show the other accepted and online; messages both ways; the link comes back after each
- * side restarts in turn and after a lock and unlock.
+ * side restarts in turn and after a lock and unlock; a block closes the link, and the blocked
+ * side sees only a contact gone offline (its message stays undelivered).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -92,5 +93,20 @@ describe('contacts between two daemons on a private Tor network', function () {
     await waitForContact(bob!, alice!.address, (c) => c?.online === true, 120_000);
     await waitForContact(alice!, bob!.address, (c) => c?.online === true, 120_000);
     this.test!.title += ` [relinked ${t1 - t0} ms after bob's restart, ${t2 - t1} ms after alice's, ${Date.now() - t2} ms after alice's lock and unlock]`;
+  });
+  it('blocks a contact over Tor: the link closes, the blocked side still shows accepted and its message is never delivered', async () => {
+    const { contact } = await callOnce(bob!.daemon, (c) => c.call('contact/block', { address: alice!.address }));
+    assert.deepEqual([contact.state, contact.online], ['blocked', false]);
+    await waitForContact(alice!, bob!.address, (c) => c?.state === 'accepted' && !c.online, 60_000);
+    const { id } = await callOnce(alice!.daemon, (c) => c.call('message/send', { address: bob!.address, text: 'after the block' }));
+    // alice keeps retrying (every 5 s and on each dial); give it several tries
+    await sleep(12_000);
+    const a = await callOnce(alice!.daemon, (c) => c.call('message/list', { address: bob!.address }));
+    const mine = a.messages.find((m) => m.id === id);
+    assert.ok(mine && mine.status !== 'delivered', `the message to a blocker was ${mine?.status}`);
+    assert.equal((await contacts(alice!)).find((c) => c.address === bob!.address)!.state, 'accepted');
+    assert.equal((await contacts(alice!)).find((c) => c.address === bob!.address)!.online, false);
+    const b = await callOnce(bob!.daemon, (c) => c.call('message/list', { address: alice!.address }));
+    assert.equal(b.messages.some((m) => m.id === id), false);
   });
 });
