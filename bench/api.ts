@@ -9,7 +9,10 @@
  *   write each, no journal, no cork);
  * - `snug rpc daemon/status` wall time, process start included, beside `node -e ''`.
  *
- * The target is an in-process ApiServer with test handlers. To measure a real daemon instead,
+ * `runApiBenchAll` (the `api` group) measures an in-process ApiServer with test handlers (the
+ * only target whose notifications the bench can drive), then a real `snug daemon` child
+ * (development mode: direct transport, low KDF cost; a profile created and unlocked). To measure
+ * another running daemon,
  * call runApiBench({ home, append? }) (or set SNUG_BENCH_API_HOME to a home whose daemon runs);
  * without `append` (a way to make the daemon notify) the notification figures are skipped.
  */
@@ -20,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../daemon/api/client.js';
 import { SOCKET_NAME } from '../daemon/api/constants.js';
 import { startTestServer, type TestServer } from '../test/helpers/api-server.js';
+import { callOnce, startDaemon } from '../test/helpers/daemon.js';
 import { makeTempDir, removeDir } from '../test/helpers/temp.js';
 import { figure, heading, median, note, nowMs, quantile } from './stats.js';
 
@@ -249,5 +253,20 @@ export async function runApiBench(target?: ApiBenchTarget): Promise<void> {
   } finally {
     await server?.close();
     await removeDir(dir);
+  }
+}
+
+/** The `api` group: the in-process server, then a real `snug daemon` in a temporary home. */
+export async function runApiBenchAll(): Promise<void> {
+  if (process.env['SNUG_BENCH_API_HOME']) return runApiBench();
+  await runApiBench();
+  const home = await makeTempDir('bench-api-daemon');
+  const daemon = await startDaemon(join(home, 'home'));
+  try {
+    await callOnce(daemon, (c) => c.call('profile/create', { name: 'bench', passphrase: 'bench passphrase, not a secret' }));
+    await runApiBench({ home: join(home, 'home') });
+  } finally {
+    await daemon.kill();
+    await removeDir(home);
   }
 }

@@ -9,8 +9,9 @@
  *   profile     unlock at the default Argon2id cost, the encrypted store's and journal's synced writes
  *   tor         private network cold start, TorService start to reachable onion, onion round trip
  *               and bulk throughput, beside plain loopback
- *   api         the local API on its Unix socket: status round trip and notifications per second,
- *               each beside a bare JSON socket, and `snug rpc` wall time
+ *   api         the local API on its Unix socket (an in-process server, then a real snug daemon):
+ *               status round trip and notifications per second, each beside a bare JSON socket,
+ *               and `snug rpc` wall time
  *   peer        snug daemons over a private Tor network: handshake beside a bare onion connect,
  *               1:1 message round trip beside the raw onion round trip, unlock until every link
  *               is up (20 reachable, 20 unreachable contacts), the uniform stranger reply's timing
@@ -23,7 +24,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   tor: async () => (await import('./tor.js')).runTorBench(),
   'pub-memory': async () => (await import('./pub-memory.js')).runPubMemoryBench(),
   profile: async () => (await import('./profile.js')).runProfileBench(),
-  api: async () => (await import('./api.js')).runApiBench(),
+  api: async () => (await import('./api.js')).runApiBenchAll(),
   peer: async () => (await import('./peer.js')).runPeerBench(),
 };
 const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory', 'api'];
