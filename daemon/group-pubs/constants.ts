@@ -8,7 +8,7 @@
  * The `since` a subscription sends is the saved cursor rounded down to a multiple of this
  * (cursorSince in cursor.ts): every member whose session ended anywhere in the same window of
  * this many blobs asks the same `since`, so the pub cannot tell them apart by it. The cost is
- * bounded: at most this many blobs re-read per connection (~2 MiB at the standard blob size).
+ * bounded: at most this many blobs re-read per connection (~5 MB at the standard 5,120-byte blob).
  */
 export const CURSOR_ROUND_BLOBS = 1024;
 /** Blobs asked per catch-up FETCH (lowered to the pub's maxPageBlobs). */
