@@ -11,8 +11,18 @@
  * bounded: at most this many blobs re-read per connection (~5 MB at the standard 5,120-byte blob).
  */
 export const CURSOR_ROUND_BLOBS = 1024;
-/** Blobs asked per catch-up FETCH (lowered to the pub's maxPageBlobs). */
-export const CATCHUP_PAGE_BLOBS = 256;
+/**
+ * Blobs asked per catch-up FETCH: the pub streams them as pages back to back, so a catch-up
+ * costs one round trip per this many blobs (about 5 MB at the standard blob size).
+ */
+export const CATCHUP_FETCH_BLOBS = 1024;
+/**
+ * Blob bytes one catch-up FETCH's answer may hold in memory; the rest of that answer is dropped
+ * and asked again by the next FETCH. Two answers are held at most (one handled, one arriving).
+ */
+export const CATCHUP_BUFFER_BYTES = 8 * 1024 * 1024;
+/** While live, the cursor is saved when the queue drains and at least every this many blobs. */
+export const SAVE_EVERY_BLOBS = 256;
 /** Blobs pushed live that may wait for the sink; more and the link is dropped and caught up again by fetching. */
 export const LIVE_QUEUE_MAX = 4096;
 /** Time allowed to dial a pub and get its hello. */

@@ -32,7 +32,8 @@ import { Connector } from './connector.js';
 import {
   BACKOFF_BASE_MS,
   BACKOFF_MAX_MS,
-  CATCHUP_PAGE_BLOBS,
+  CATCHUP_BUFFER_BYTES,
+  CATCHUP_FETCH_BLOBS,
   CONNECT_TIMEOUT_MS,
   CURSOR_NAMESPACE,
   CURSOR_ROUND_BLOBS,
@@ -46,6 +47,7 @@ import {
   REQUEST_TIMEOUT_MS,
   ROTATE_JITTER_MS,
   ROTATE_MS,
+  SAVE_EVERY_BLOBS,
   STABLE_LINK_MS,
 } from './constants.js';
 import { cursorCodec } from './cursor.js';
@@ -67,7 +69,9 @@ export interface GroupPubsComponents {
 /** Every default is in constants.ts. */
 export interface GroupPubsInit {
   readonly cursorRoundBlobs?: number;
-  readonly catchupPageBlobs?: number;
+  readonly catchupFetchBlobs?: number;
+  readonly catchupBufferBytes?: number;
+  readonly saveEveryBlobs?: number;
   readonly liveQueueMax?: number;
   readonly connectTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
@@ -121,8 +125,8 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
   readonly #posting: PostingLinks;
   readonly #pow: PowSolver;
   readonly #subscriptions = new Map<string, PubSubscription>();
-  /** Subscriptions being stopped (removed from the set); stop() waits for them. */
-  readonly #ending = new Set<Promise<void>>();
+  /** Subscriptions being stopped (removed from the set), by address; stop() waits for them, and one added again starts after. */
+  readonly #ending = new Map<string, Promise<void>>();
   /** Posts in flight (stop() waits for them to reject). */
   readonly #posts = new Set<Promise<unknown>>();
   #wanted: readonly string[] = [];
@@ -134,7 +138,9 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
     this.#random = init.random ?? Math.random;
     this.#sub = {
       cursorRoundBlobs: init.cursorRoundBlobs ?? CURSOR_ROUND_BLOBS,
-      catchupPageBlobs: init.catchupPageBlobs ?? CATCHUP_PAGE_BLOBS,
+      catchupFetchBlobs: init.catchupFetchBlobs ?? CATCHUP_FETCH_BLOBS,
+      catchupBufferBytes: init.catchupBufferBytes ?? CATCHUP_BUFFER_BYTES,
+      saveEveryBlobs: init.saveEveryBlobs ?? SAVE_EVERY_BLOBS,
       liveQueueMax: init.liveQueueMax ?? LIVE_QUEUE_MAX,
       requestTimeoutMs: init.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
       backoffBaseMs: init.backoffBaseMs ?? BACKOFF_BASE_MS,
@@ -176,7 +182,7 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
     const subs = [...this.#subscriptions.values()];
     this.#subscriptions.clear();
     this.#posting.closeAll();
-    await Promise.allSettled([...subs.map((s) => s.stop()), ...this.#ending, ...this.#posts]);
+    await Promise.allSettled([...subs.map((s) => s.stop()), ...this.#ending.values(), ...this.#posts]);
     await this.#pow.close();
     await this.#connector.cutAll();
     this.#c.log('group-pubs-stopped', {});
@@ -198,8 +204,10 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
     for (const [address, sub] of [...this.#subscriptions]) {
       if (wanted.has(address)) continue;
       this.#subscriptions.delete(address);
-      const ending = sub.stop().finally(() => this.#ending.delete(ending));
-      this.#ending.add(ending);
+      const ending: Promise<void> = sub.stop().finally(() => {
+        if (this.#ending.get(address) === ending) this.#ending.delete(address);
+      });
+      this.#ending.set(address, ending);
     }
     for (const address of wanted) {
       if (this.#subscriptions.has(address)) continue;
@@ -215,7 +223,7 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
       });
       this.#subscriptions.set(address, sub);
       this.emit('change', sub.status);
-      sub.start();
+      sub.start(this.#ending.get(address)); // after the old one of this pub saved its cursor
     }
   }
 

@@ -132,6 +132,21 @@ describe('daemon/group-pubs/group-pubs', function () {
     assert.equal(again.blobs.length, 20); // the re-read part (201..250) is not handed over again
   });
 
+  it('catches up a backlog in bounded memory: an answer larger than the buffer is asked again from where the buffer ended', async () => {
+    const { address } = await pub('a');
+    const stored = await fill(address, 50);
+    const sink = new RecordingSink();
+    const dialer = new RecordingDialer(new DirectDialer());
+    const g = groupPubs(dialer, sink, { catchupFetchBlobs: 20, catchupBufferBytes: 3 * BLOB_SIZE_STANDARD });
+    g.setSubscriptions([address]);
+    await g.start();
+    await sink.until(() => sink.blobs.length === 50);
+    await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live');
+    assert.ok(sink.from(address).every((b, i) => bytesEqual(b, stored[i]!)), 'each once, in order');
+    const fetches = dialer.dials[0]!.sent.filter((f): f is FetchFrame => f.type === PubFrameType.FETCH);
+    assert.deepEqual(fetches.slice(0, 3).map((f) => [f.since, f.limit]), [[0n, 20], [3n, 20], [6n, 20]]);
+  });
+
   it('rounds with the default rule: a cursor below 1024 asks from 0', async () => {
     const { address } = await pub('a');
     await fill(address, 5);
@@ -150,7 +165,7 @@ describe('daemon/group-pubs/group-pubs', function () {
     const { address } = await pub('a');
     const stored = await fill(address, 40);
     const sink = new RecordingSink();
-    const g = groupPubs(new DirectDialer(), sink, { catchupPageBlobs: 10 });
+    const g = groupPubs(new DirectDialer(), sink, { catchupFetchBlobs: 10 });
     let handled = 0;
     const boom = new Error('disk full');
     const real = sink.blobReceived.bind(sink);
@@ -321,6 +336,8 @@ describe('daemon/group-pubs/group-pubs', function () {
     const { address } = await pub('a');
     const sink = new RecordingSink();
     const g = groupPubs(new DirectDialer(), sink, { liveQueueMax: 5 });
+    const errors: (string | null)[] = [];
+    g.addEventListener('change', (e) => errors.push(e.detail.lastError));
     g.setSubscriptions([address]);
     await g.start();
     await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live');
@@ -328,6 +345,7 @@ describe('daemon/group-pubs/group-pubs', function () {
     const posted = await fill(address, 30);
     await sink.until(() => sink.blobs.length === 30, 15_000);
     assert.ok(sink.from(address).every((b, i) => bytesEqual(b, posted[i]!)), 'each once, in order');
+    assert.ok(errors.includes(GroupPubsErrorCode.SINK_BEHIND), 'the link was dropped for the sink being behind');
     sink.delayMs = 0;
     await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live again');
   });
