@@ -4,7 +4,8 @@
  * fresh connection (a fresh isolation key, so a fresh tor circuit) for every post, which is
  * what the first post after each rotation pays. Over loopback (the direct dialer) and through
  * the pub's onion service on a private Tor network, in one run, each beside a bare PubClient
- * posting on an open connection (the floor).
+ * posting on an open connection (the floor). Then the rate at which a new subscription hands a
+ * backlog of ~10,000 blobs to a sink (a no-op), beside a bare PubClient fetching the same.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -21,12 +22,15 @@ import { BLOB_SIZE_STANDARD } from '../protocol/constants.js';
 import { ready } from '../protocol/crypto.js';
 import { Prng, makeSerialBlob, makeTempDir, removeDir } from '../test/helpers/pub-fixtures.js';
 import { BENCH_LIMITS, BENCH_POW_NOTE } from './pow.js';
+import { connectClients, fetchAll, postAll } from './pub.js';
 import { figure, heading, median, note, nowMs, quantile } from './stats.js';
 import { dialUntilReachable, publish, startClient, startRig, stopRig } from './tor.js';
 
 /** Posts timed one at a time on a kept connection, and on a fresh one each. */
 const KEPT_POSTS = 200;
 const FRESH_POSTS = 60;
+/** The backlog a new subscription catches up on. */
+const BACKLOG_BLOBS = 10_000;
 
 const NO_SINK: PubBlobSink = { blobReceived: async () => {}, pruned: async () => {} };
 
@@ -74,6 +78,45 @@ async function measure(dialer: Dialer, address: string, store: RecordStore, prng
   return { bare, kept, fresh };
 }
 
+/**
+ * A subscription from cursor 0 (a fresh store: no saved cursor) until the sink has every blob the
+ * pub holds, beside a bare PubClient fetching the same with FETCHes of 1024 blobs.
+ */
+async function catchUp(dialer: Dialer, address: string, dir: string, blobs: number): Promise<{ links: number; bare: number }> {
+  const store = await RecordStore.open(dir, randomBytes(32));
+  let got = 0;
+  let done: () => void = () => {};
+  const all = new Promise<void>((resolve) => (done = resolve));
+  const sink: PubBlobSink = {
+    blobReceived: async () => {
+      if (++got === blobs) done();
+    },
+    pruned: async () => {},
+  };
+  const links = new GroupPubs({ dialer, log: () => {}, sink, store });
+  let linksMs: number;
+  try {
+    const t0 = nowMs();
+    links.setSubscriptions([address]);
+    await links.start();
+    await all;
+    linksMs = nowMs() - t0;
+  } finally {
+    await links.stop();
+    await store.close();
+  }
+  const client = await PubClient.connect(dialer, address, { timeoutMs: 60_000 });
+  try {
+    const t0 = nowMs();
+    const fetched = await fetchAll(client, 0n, 1024);
+    const bareMs = nowMs() - t0;
+    if (fetched.count !== blobs) throw new Error(`the bare fetch got ${fetched.count} of ${blobs}`);
+    return { links: blobs / (linksMs / 1000), bare: blobs / (bareMs / 1000) };
+  } finally {
+    await client.close();
+  }
+}
+
 function report(where: string, f: Figures): void {
   figure(`${where}: bare PubClient.post on an open connection, median`, median(f.bare), 'ms');
   figure(`${where}: GroupPubs.post, kept connection, median`, median(f.kept), 'ms');
@@ -97,7 +140,11 @@ export async function runGroupPubsBench(): Promise<void> {
   const rig = await startRig();
   try {
     const { host, port } = await pub.start();
-    const loop = await measure(new DirectDialer(), `ws://${host}:${port}`, store, prng, serial);
+    const loopAddress = `ws://${host}:${port}`;
+    const fillers = await connectClients(new DirectDialer(), loopAddress, 4);
+    await postAll(fillers, Array.from({ length: BACKLOG_BLOBS }, () => makeSerialBlob(prng, serial.n++, BLOB_SIZE_STANDARD)));
+    await Promise.allSettled(fillers.map((c) => c.close()));
+    const loop = await measure(new DirectDialer(), loopAddress, store, prng, serial);
     report('loopback', loop);
 
     const server = await startClient(rig, 'pub');
@@ -107,6 +154,15 @@ export async function runGroupPubsBench(): Promise<void> {
     (await dialUntilReachable(torDialer(client), onion.address)).close();
     const tor = await measure(torDialer(client), onion.address, store, prng, serial);
     report('onion', tor);
+
+    const held = Number(pub.stats().head);
+    note(`catch-up: a new subscription (no saved cursor) until the sink (a no-op) was handed all ${held.toLocaleString('en-US')} blobs the pub holds (${BLOB_SIZE_STANDARD} bytes each), beside a bare PubClient fetching them with FETCHes of 1024`);
+    const loopCatch = await catchUp(new DirectDialer(), loopAddress, join(home, 'catch-loop'), held);
+    figure('loopback: GroupPubs catch-up', loopCatch.links, 'blobs/s');
+    figure('loopback: bare PubClient fetch', loopCatch.bare, 'blobs/s', `ratio ${(loopCatch.links / loopCatch.bare).toFixed(2)}`);
+    const torCatch = await catchUp(torDialer(client), onion.address, join(home, 'catch-onion'), held);
+    figure('onion: GroupPubs catch-up', torCatch.links, 'blobs/s');
+    figure('onion: bare PubClient fetch', torCatch.bare, 'blobs/s', `ratio ${(torCatch.links / torCatch.bare).toFixed(2)}`);
 
     const meanRotationMin = (ROTATE_MS + ROTATE_JITTER_MS / 2) / 60_000;
     const extra = median(tor.fresh) - median(tor.kept);
