@@ -229,6 +229,27 @@ describe('daemon/group-pubs/group-pubs', function () {
     assert.ok(maxLagMs < Math.max(150, ms / 4), `event loop blocked ${maxLagMs.toFixed(0)} ms during ${ms} ms of posting`);
   });
 
+  it('a pub asking much work delays only its own copy: a cheap pub\'s post is accepted while the hard one is still being solved', async () => {
+    const hard = await pub('hard', { ...LIMITS, powDifficulty: 21 });
+    const easy = await pub('easy', { ...LIMITS, powDifficulty: 4 });
+    const sink = new RecordingSink();
+    const g = groupPubs(new DirectDialer(), sink, { powWorkers: 1 }); // one thread: its jobs take turns
+    const b = blob();
+    let hardDone = false;
+    const toHard = g.post('g1', hard.address, b).then(
+      () => (hardDone = true),
+      (err: unknown) => err,
+    );
+    await waitUntil(() => g.resources.powThreads === 1, 5_000, 'the hard job to start');
+    await new Promise((r) => setTimeout(r, 50));
+    await g.post('g1', easy.address, b);
+    assert.equal(hardDone, false, 'the easy pub was not held up behind the hard one');
+    assert.equal(easy.server.stats().posts, 1);
+    await g.stop(); // the hard one is given up with the rest
+    assert.ok(hasCode(GroupPubsErrorCode.STOPPED)(await toHard));
+    assert.equal(hard.server.stats().posts, 0);
+  });
+
   it('gives each (group, pub) its own posting connection and isolation key, apart from the subscription, and a fresh one after rotation', async () => {
     const a = await pub('a');
     const b = await pub('b');
