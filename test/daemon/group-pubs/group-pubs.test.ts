@@ -308,6 +308,23 @@ describe('daemon/group-pubs/group-pubs', function () {
     assert.ok(sink.from(address).every((b, i) => bytesEqual(b, stored[6 + i]!)));
   });
 
+  it('does not report a prune of the re-read window only: nothing after the saved cursor was lost', async () => {
+    const { address } = await pub('small', { ...LIMITS, quotaBytes: 4 * BLOB_SIZE_STANDARD });
+    const stored = await fill(address, 10); // 1..6 pruned, 7..10 kept
+    await store.collection(CURSOR_NAMESPACE, cursorCodec).put(utf8.encode(address), 8n);
+    const sink = new RecordingSink();
+    const dialer = new RecordingDialer(new DirectDialer());
+    const g = groupPubs(dialer, sink);
+    g.setSubscriptions([address]);
+    await g.start();
+    await sink.until(() => sink.blobs.length === 2);
+    await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live');
+    const fetch = dialer.dials[0]!.sent.find((f): f is FetchFrame => f.type === PubFrameType.FETCH);
+    assert.equal(fetch?.since, 0n); // asked from the rounded cursor, whose window the pub pruned
+    assert.equal(sink.pruneNotices.length, 0);
+    assert.ok(sink.from(address).every((b, i) => bytesEqual(b, stored[8 + i]!)));
+  });
+
   it('a post given up by its caller rejects with ABORTED; posts still running when it stops reject with STOPPED, and nothing stays open', async () => {
     const a = await pub('a');
     const gone = await pub('gone');
