@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ROTATE_JITTER_MS, ROTATE_MS } from '../daemon/group-pubs/constants.js';
+import { POST_JITTER_MS, ROTATE_JITTER_MS, ROTATE_MS } from '../daemon/group-pubs/constants.js';
 import { GroupPubs } from '../daemon/group-pubs/group-pubs.js';
 import type { PubBlobSink } from '../daemon/group-pubs/types.js';
 import { PubClient } from '../daemon/pub-links/client.js';
@@ -60,7 +60,7 @@ async function measure(dialer: Dialer, address: string, store: RecordStore, prng
   } finally {
     await bareClient.close();
   }
-  const keptLinks = new GroupPubs({ dialer, log: () => {}, sink: NO_SINK, store }, { rotateMs: 3_600_000, rotateJitterMs: 0 });
+  const keptLinks = new GroupPubs({ dialer, log: () => {}, sink: NO_SINK, store }, { rotateMs: 3_600_000, rotateJitterMs: 0, postJitterMs: 0 });
   let kept: number[];
   try {
     await keptLinks.post('bench', address, makeSerialBlob(prng, serial.n++, BLOB_SIZE_STANDARD)); // dials it
@@ -68,7 +68,7 @@ async function measure(dialer: Dialer, address: string, store: RecordStore, prng
   } finally {
     await keptLinks.stop();
   }
-  const freshLinks = new GroupPubs({ dialer, log: () => {}, sink: NO_SINK, store }, { rotateMs: 0, rotateJitterMs: 0 });
+  const freshLinks = new GroupPubs({ dialer, log: () => {}, sink: NO_SINK, store }, { rotateMs: 0, rotateJitterMs: 0, postJitterMs: 0 });
   let fresh: number[];
   try {
     fresh = await timePosts(FRESH_POSTS, (b) => freshLinks.post('bench', address, b), prng, serial);
@@ -130,7 +130,7 @@ function report(where: string, f: Figures): void {
 export async function runGroupPubsBench(): Promise<void> {
   heading('group pub links: post latency on a kept connection vs a fresh circuit per rotation');
   note(BENCH_POW_NOTE);
-  note(`${KEPT_POSTS} posts one at a time on a kept connection (after one post that dials it), ${FRESH_POSTS} on a fresh connection each (rotateMs 0: new isolation key, new circuit); ${BLOB_SIZE_STANDARD}-byte blobs; proof of work in the worker thread either way`);
+  note(`${KEPT_POSTS} posts one at a time on a kept connection (after one post that dials it), ${FRESH_POSTS} on a fresh connection each (rotateMs 0: new isolation key, new circuit); ${BLOB_SIZE_STANDARD}-byte blobs; proof of work in the worker thread either way; without the post jitter (by default each post first waits a uniform 0-${POST_JITTER_MS} ms)`);
   await ready();
   const prng = new Prng(0x6b9);
   const serial = { n: 1 };

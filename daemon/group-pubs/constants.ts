@@ -58,3 +58,9 @@ export const POW_SLICE_ATTEMPTS = 16_384;
 export const CURSOR_NAMESPACE = 'group-pub-cursor';
 /** A subscription live at least this long counts as healthy: when it drops, it is dialled again after RECONNECT_DELAY_MS, not the backoff. */
 export const STABLE_LINK_MS = 30_000;
+/**
+ * Each post waits a uniform random time in [0, POST_JITTER_MS) before its first try, so the
+ * copies of one blob do not reach a group's pubs at the same instant, and a post (a reply, a
+ * repair) does not follow the blob that prompted it by exactly one round trip.
+ */
+export const POST_JITTER_MS = 250;

@@ -40,6 +40,7 @@ import {
   IDLE_TIMEOUT_MS,
   LIVE_QUEUE_MAX,
   MAX_POW_DIFFICULTY,
+  POST_JITTER_MS,
   POST_TIMEOUT_MS,
   POW_SLICE_ATTEMPTS,
   POW_WORKERS_MAX,
@@ -76,6 +77,8 @@ export interface GroupPubsInit {
   readonly connectTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   readonly postTimeoutMs?: number;
+  /** The most a post waits before its first try (uniform jitter; 0: none). */
+  readonly postJitterMs?: number;
   readonly idleTimeoutMs?: number;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
@@ -118,6 +121,7 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
   readonly #c: GroupPubsComponents;
   readonly #sub: SubscriptionConfig;
   readonly #postTimeoutMs: number;
+  readonly #postJitterMs: number;
   readonly #maxPow: number;
   readonly #random: () => number;
   readonly #stop = new AbortController();
@@ -150,6 +154,7 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
       random: this.#random,
     };
     this.#postTimeoutMs = init.postTimeoutMs ?? POST_TIMEOUT_MS;
+    this.#postJitterMs = init.postJitterMs ?? POST_JITTER_MS;
     this.#maxPow = init.maxPowDifficulty ?? MAX_POW_DIFFICULTY;
     this.#connector = new Connector(components.dialer, {
       connectTimeoutMs: init.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
@@ -247,6 +252,7 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
     const hash = blobHash(blob);
     /** Nonces found for this blob, by the pub's PoW context and difficulty (they survive reconnects). */
     const nonces = new Map<string, bigint>();
+    if (this.#postJitterMs > 0) await pause(Math.floor(this.#random() * this.#postJitterMs), op);
     let failures = 0;
     for (;;) {
       if (op.aborted) throw gaveUp();

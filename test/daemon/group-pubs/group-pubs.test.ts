@@ -19,8 +19,8 @@ import { RecordingDialer, RecordingSink, openRecordStore, startLoopbackPub, wait
 import { Prng, TEST_PUB_LIMITS, makeSerialBlob, makeTempDir, removeDir } from '../../helpers/pub-fixtures.js';
 
 const LIMITS = { ...TEST_PUB_LIMITS, maxBlobBytes: BLOB_SIZE_STANDARD };
-/** Fast retries for tests; everything else at its default. */
-const FAST: GroupPubsInit = { backoffBaseMs: 50, backoffMaxMs: 200, reconnectDelayMs: 20, connectTimeoutMs: 5_000, requestTimeoutMs: 5_000, postTimeoutMs: 5_000 };
+/** Fast retries and no post jitter for tests (one test below has it); everything else at its default. */
+const FAST: GroupPubsInit = { postJitterMs: 0, backoffBaseMs: 50, backoffMaxMs: 200, reconnectDelayMs: 20, connectTimeoutMs: 5_000, requestTimeoutMs: 5_000, postTimeoutMs: 5_000 };
 const utf8 = new TextEncoder();
 const quiet: Log = () => {};
 
@@ -248,6 +248,20 @@ describe('daemon/group-pubs/group-pubs', function () {
     await g.stop(); // the hard one is given up with the rest
     assert.ok(hasCode(GroupPubsErrorCode.STOPPED)(await toHard));
     assert.equal(hard.server.stats().posts, 0);
+  });
+
+  it('waits a random jitter of up to postJitterMs before a post\'s first try', async () => {
+    const { address } = await pub('a');
+    const sink = new RecordingSink();
+    const g = groupPubs(new DirectDialer(), sink, { postJitterMs: 400, random: () => 0.99 });
+    const t0 = Date.now();
+    await g.post('g1', address, blob());
+    assert.ok(Date.now() - t0 >= 390, 'the post waited its jitter (0.99 of 400 ms)');
+    const quick = groupPubs(new DirectDialer(), sink, { postJitterMs: 400, random: () => 0 });
+    await quick.post('g1', address, blob()); // dials; then a kept connection and no wait
+    const t1 = Date.now();
+    await quick.post('g1', address, blob());
+    assert.ok(Date.now() - t1 < 390);
   });
 
   it('gives each (group, pub) its own posting connection and isolation key, apart from the subscription, and a fresh one after rotation', async () => {

@@ -11,7 +11,7 @@ import { PubFrameType, encodeBlob, encodePage, encodePostAck, encodeSubscribed, 
 import { RecordingDialer, RecordingSink, openRecordStore, startLoopbackPub, waitUntil } from '../../helpers/group-pubs.js';
 import { Prng, SAMPLE_POLICY, TEST_PUB_LIMITS, makeSerialBlob, makeTempDir, removeDir, scriptedPub, type ScriptedPub, type ScriptedRequest } from '../../helpers/pub-fixtures.js';
 
-const FAST: GroupPubsInit = { backoffBaseMs: 30, backoffMaxMs: 100, reconnectDelayMs: 20, connectTimeoutMs: 2_000, requestTimeoutMs: 2_000, postTimeoutMs: 2_000 };
+const FAST: GroupPubsInit = { postJitterMs: 0, backoffBaseMs: 30, backoffMaxMs: 100, reconnectDelayMs: 20, connectTimeoutMs: 2_000, requestTimeoutMs: 2_000, postTimeoutMs: 2_000 };
 const POLICY: PubPolicy = { ...SAMPLE_POLICY, powDifficulty: 0, blobSizes: [BLOB_SIZE_STANDARD] };
 
 function hasCode(code: string) {
