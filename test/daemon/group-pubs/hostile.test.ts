@@ -74,6 +74,32 @@ describe('daemon/group-pubs against hostile and broken pubs', function () {
     assert.equal(g.resources.sockets <= 1, true);
   });
 
+  it('stays up through a pub answering every request with frames of the right header and random bodies, handing the sink nothing', async () => {
+    const types = [PubFrameType.HELLO, PubFrameType.REFUSE, PubFrameType.POST_ACK, PubFrameType.PAGE, PubFrameType.SUBSCRIBED, PubFrameType.BLOB, PubFrameType.ERROR, 0x55];
+    let frames = 0;
+    const address = await hostile((frame, send) => {
+      const id = 'requestId' in frame ? frame.requestId : 0;
+      for (let i = 0; i < 3; i++) {
+        const body = prng.bytes(prng.int(64));
+        const out = new Uint8Array(6 + body.length);
+        out[0] = prng.chance(0.9) ? 0x01 : prng.int(256);
+        out[1] = prng.pick(types);
+        new DataView(out.buffer).setUint32(2, prng.chance(0.8) ? id : prng.next32());
+        out.set(body, 6);
+        send(out);
+        frames += 1;
+      }
+    });
+    const { g, sink, dialer } = start(address);
+    const abort = new AbortController();
+    const post = g.post('g1', address, blob(), abort.signal);
+    await waitUntil(() => dialer.dials.length >= 12 && frames >= 30, 10_000, 'a dozen connections of hostile frames');
+    abort.abort();
+    await assert.rejects(post, hasCode(GroupPubsErrorCode.ABORTED));
+    assert.equal(sink.blobs.length, 0);
+    assert.equal(sink.pruneNotices.length, 0);
+  });
+
   it('drops a pub whose page goes back in cursors before any of it reaches the sink', async () => {
     const address = await hostile((frame, send) => {
       if (frame.type !== PubFrameType.FETCH) return;
