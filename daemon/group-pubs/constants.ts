@@ -25,6 +25,8 @@ export const CATCHUP_BUFFER_BYTES = 8 * 1024 * 1024;
 export const SAVE_EVERY_BLOBS = 256;
 /** Blobs pushed live that may wait for the sink; more and the link is dropped and caught up again by fetching. */
 export const LIVE_QUEUE_MAX = 4096;
+/** Blob bytes pushed live that may wait for the sink (the same rule: a pub of large blobs cannot make the queue hold more). */
+export const LIVE_QUEUE_BYTES = 8 * 1024 * 1024;
 /** Time allowed to dial a pub and get its hello. */
 export const CONNECT_TIMEOUT_MS = 60_000;
 /** Time allowed for one FETCH or SUBSCRIBE reply. */

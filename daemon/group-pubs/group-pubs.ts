@@ -38,6 +38,7 @@ import {
   CURSOR_NAMESPACE,
   CURSOR_ROUND_BLOBS,
   IDLE_TIMEOUT_MS,
+  LIVE_QUEUE_BYTES,
   LIVE_QUEUE_MAX,
   MAX_POW_DIFFICULTY,
   POST_JITTER_MS,
@@ -74,6 +75,7 @@ export interface GroupPubsInit {
   readonly catchupBufferBytes?: number;
   readonly saveEveryBlobs?: number;
   readonly liveQueueMax?: number;
+  readonly liveQueueBytes?: number;
   readonly connectTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   readonly postTimeoutMs?: number;
@@ -146,6 +148,7 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
       catchupBufferBytes: init.catchupBufferBytes ?? CATCHUP_BUFFER_BYTES,
       saveEveryBlobs: init.saveEveryBlobs ?? SAVE_EVERY_BLOBS,
       liveQueueMax: init.liveQueueMax ?? LIVE_QUEUE_MAX,
+      liveQueueBytes: init.liveQueueBytes ?? LIVE_QUEUE_BYTES,
       requestTimeoutMs: init.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
       backoffBaseMs: init.backoffBaseMs ?? BACKOFF_BASE_MS,
       backoffMaxMs: init.backoffMaxMs ?? BACKOFF_MAX_MS,

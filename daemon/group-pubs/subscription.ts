@@ -7,8 +7,8 @@
  * - catching-up: FETCHes from `cursorSince(saved cursor)` (rounded down: cursor.ts), one FETCH
  *   ahead while the sink handles the current one's blobs; blobs at or below the saved cursor
  *   (the re-read part) are skipped; the cursor is saved after each FETCH's blobs are handled;
- * - live: SUBSCRIBE from where the fetches ended; pushed blobs queue (at most LIVE_QUEUE_MAX,
- *   else the link is dropped and catches up again by fetching) and go to the sink one at a
+ * - live: SUBSCRIBE from where the fetches ended; pushed blobs queue (at most LIVE_QUEUE_MAX
+ *   blobs and LIVE_QUEUE_BYTES, else the link is dropped and catches up again by fetching) and go to the sink one at a
  *   time, in cursor order; the cursor is saved whenever the queue drains (and every page-worth).
  * Any failure (dial, a reply that fails the client's checks, garbage, a timeout, an idle link,
  * the sink rejecting) drops the connection: queued blobs are dropped with it (they are read
@@ -40,6 +40,7 @@ export interface SubscriptionConfig {
   /** The cursor is saved at least every this many live blobs. */
   readonly saveEveryBlobs: number;
   readonly liveQueueMax: number;
+  readonly liveQueueBytes: number;
   readonly requestTimeoutMs: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
@@ -257,12 +258,14 @@ export class PubSubscription {
     const c = this.#d.config;
     const client = conn.client;
     const queue: Item[] = [];
+    let queuedBytes = 0;
     let failed: unknown = null;
     let pumping: Promise<void> | null = null;
     let liveAt: bigint | null = null;
     const fail = (err: unknown) => {
       failed ??= err;
       queue.length = 0;
+      queuedBytes = 0;
       void client.close();
     };
     const checkLive = () => {
@@ -275,6 +278,7 @@ export class PubSubscription {
       let handled = 0;
       while (queue.length > 0 && failed === null) {
         const item = queue.shift()!;
+        if (item.kind === 'blob') queuedBytes -= item.blob.blob.length;
         try {
           await this.#handle(item);
         } catch (err) {
@@ -294,8 +298,12 @@ export class PubSubscription {
     };
     const push = (item: Item) => {
       if (failed !== null) return;
-      if (queue.length >= c.liveQueueMax) return fail(new GroupPubsError(GroupPubsErrorCode.SINK_BEHIND, 'the pub pushed more than the sink took'));
+      const bytes = item.kind === 'blob' ? item.blob.blob.length : 0;
+      if (queue.length >= c.liveQueueMax || queuedBytes + bytes > c.liveQueueBytes) {
+        return fail(new GroupPubsError(GroupPubsErrorCode.SINK_BEHIND, 'the pub pushed more than the sink took'));
+      }
       queue.push(item);
+      queuedBytes += bytes;
       kick();
     };
     const closed = new Promise<void>((resolve) => {

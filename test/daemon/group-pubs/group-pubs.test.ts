@@ -384,10 +384,10 @@ describe('daemon/group-pubs/group-pubs', function () {
     assert.equal(sink.from(a.address).length, 0);
   });
 
-  it('catches up again by fetching when the pub pushes more than the sink takes', async () => {
+  it('catches up again by fetching when the pub pushes more bytes than the sink takes', async () => {
     const { address } = await pub('a');
     const sink = new RecordingSink();
-    const g = groupPubs(new DirectDialer(), sink, { liveQueueMax: 5 });
+    const g = groupPubs(new DirectDialer(), sink, { liveQueueBytes: 5 * BLOB_SIZE_STANDARD });
     const errors: (string | null)[] = [];
     g.addEventListener('change', (e) => errors.push(e.detail.lastError));
     g.setSubscriptions([address]);
