@@ -8,6 +8,7 @@
  * backlog of ~10,000 blobs to a sink (a no-op), beside a bare PubClient fetching the same.
  */
 import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { POST_JITTER_MS, ROTATE_JITTER_MS, ROTATE_MS } from '../daemon/group-pubs/constants.js';
 import { GroupPubs } from '../daemon/group-pubs/group-pubs.js';
@@ -21,6 +22,7 @@ import type { Dialer } from '../daemon/transport/types.js';
 import { BLOB_SIZE_STANDARD } from '../protocol/constants.js';
 import { ready } from '../protocol/crypto.js';
 import { Prng, makeSerialBlob, makeTempDir, removeDir } from '../test/helpers/pub-fixtures.js';
+import { DEFAULT_PUB_LIMITS } from '../daemon/pub/constants.js';
 import { BENCH_LIMITS, BENCH_POW_NOTE } from './pow.js';
 import { connectClients, fetchAll, postAll } from './pub.js';
 import { figure, heading, median, note, nowMs, quantile } from './stats.js';
@@ -117,6 +119,39 @@ async function catchUp(dialer: Dialer, address: string, dir: string, blobs: numb
   }
 }
 
+/** Posts at the pub's default difficulty: the event loop's delay while the proof is paid in the worker vs by the client on the loop. */
+async function powOffTheLoop(home: string, store: RecordStore, prng: Prng, serial: { n: number }): Promise<void> {
+  const difficulty = DEFAULT_PUB_LIMITS.powDifficulty;
+  const count = 20;
+  const pub = new PubServer({ home: join(home, 'pow-pub'), listen: { host: '127.0.0.1', port: 0 }, limits: { ...BENCH_LIMITS, powDifficulty: difficulty, maxBlobBytes: BLOB_SIZE_STANDARD } });
+  const { host, port } = await pub.start();
+  const address = `ws://${host}:${port}`;
+  const lag = async (post: (b: Uint8Array) => Promise<unknown>): Promise<{ ms: number; p99: number; max: number }> => {
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    const t0 = nowMs();
+    for (let i = 0; i < count; i++) await post(makeSerialBlob(prng, serial.n++, BLOB_SIZE_STANDARD));
+    const ms = (nowMs() - t0) / count;
+    h.disable();
+    return { ms, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
+  };
+  try {
+    const links = new GroupPubs({ dialer: new DirectDialer(), log: () => {}, sink: NO_SINK, store }, { postJitterMs: 0 });
+    const inWorker = await lag((b) => links.post('pow', address, b));
+    await links.stop();
+    const client = await PubClient.connect(new DirectDialer(), address);
+    const onLoop = await lag((b) => client.post(b));
+    await client.close();
+    note(`proof of work at the default ${difficulty} bits: ${count} posts one at a time over loopback; the event loop's delay (monitorEventLoopDelay, 1 ms resolution) meanwhile`);
+    figure('PoW in the worker thread (GroupPubs): ms per post', inWorker.ms, 'ms');
+    figure('PoW in the worker thread: event loop delay p99 / max', `${inWorker.p99.toFixed(1)} / ${inWorker.max.toFixed(1)}`, 'ms');
+    figure('PoW on the loop (PubClient.post, slices of 4096): ms per post', onLoop.ms, 'ms');
+    figure('PoW on the loop: event loop delay p99 / max', `${onLoop.p99.toFixed(1)} / ${onLoop.max.toFixed(1)}`, 'ms');
+  } finally {
+    await pub.stop();
+  }
+}
+
 function report(where: string, f: Figures): void {
   figure(`${where}: bare PubClient.post on an open connection, median`, median(f.bare), 'ms');
   figure(`${where}: GroupPubs.post, kept connection, median`, median(f.kept), 'ms');
@@ -163,6 +198,8 @@ export async function runGroupPubsBench(): Promise<void> {
     const torCatch = await catchUp(torDialer(client), onion.address, join(home, 'catch-onion'), held);
     figure('onion: GroupPubs catch-up', torCatch.links, 'blobs/s');
     figure('onion: bare PubClient fetch', torCatch.bare, 'blobs/s', `ratio ${(torCatch.links / torCatch.bare).toFixed(2)}`);
+
+    await powOffTheLoop(home, store, prng, serial);
 
     const meanRotationMin = (ROTATE_MS + ROTATE_JITTER_MS / 2) / 60_000;
     const extra = median(tor.fresh) - median(tor.kept);
