@@ -93,7 +93,12 @@ export class PubSubscription {
 
   /** Starts the link (after `after`: the previous subscription to this pub, still ending). */
   start(after?: Promise<void>): void {
-    this.#running ??= (after ?? Promise.resolve()).then(() => this.#run());
+    this.#running ??= (after ?? Promise.resolve())
+      .then(() => this.#run())
+      .catch((err: unknown) => {
+        // #run handles every failure of a link itself; this is a bug, logged, never a crash.
+        this.#d.log('pub-link-ended', { level: 'warn', code: errorCode(err) });
+      });
   }
 
   /** Ends the link: the blob being handled finishes, the cursor is saved, the connection is closed. */
