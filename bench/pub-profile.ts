@@ -4,7 +4,8 @@
  * cursor 0 by streamed fetches and by subscription, each profiled on its own with V8's sampling
  * profiler (node:inspector, what `node --cpu-prof` uses) and summarised by self time. The
  * .cpuprofile files are written to SNUG_BENCH_PROFILE_DIR when it is set (open them in Chrome's
- * DevTools); SNUG_BENCH_PROFILE=fetch or subscribe runs one of the two alone.
+ * DevTools); SNUG_BENCH_PROFILE=fetch, subscribe or ingest (8 clients posting, as the `pub`
+ * group's ingest) runs one alone; the default is fetch,subscribe.
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -15,7 +16,7 @@ import { DirectDialer } from '../daemon/transport/direct.js';
 import { PAGE_BLOBS_MAX } from '../protocol/pub-wire.js';
 import { Prng, makeSerialBlob, makeTempDir, removeDir } from '../test/helpers/pub-fixtures.js';
 import { BENCH_LIMITS } from './pow.js';
-import { BENCH_BLOB_BYTES, fetchAll, subscribeAll } from './pub.js';
+import { BENCH_BLOB_BYTES, connectClients, fetchAll, postAll, subscribeAll } from './pub.js';
 import { MB, figure, heading, note } from './stats.js';
 import { summariseProfile, type Profile } from './cpuprofile-summary.js';
 
@@ -68,6 +69,21 @@ export async function runPubProfile(): Promise<void> {
         });
       } finally {
         await client.close();
+      }
+    }
+    if (which.includes('ingest')) {
+      // as the ingest bench: 8 clients, each waiting for its ack before its next post
+      const clients = await connectClients(dialer, address, 8);
+      try {
+        await profiled('ingest', async () => {
+          for (let i = 0; i < PASSES; i++) {
+            const blobs = Array.from({ length: 20_000 }, (_, j) => makeSerialBlob(prng, 1_000_000 + i * 20_000 + j, BENCH_BLOB_BYTES));
+            const r = await postAll(clients, blobs);
+            figure(`ingest pass ${i + 1}`, (blobs.length / r.ms) * 1000, 'posts/s');
+          }
+        });
+      } finally {
+        await Promise.allSettled(clients.map((c) => c.close()));
       }
     }
     if (which.includes('subscribe')) {

@@ -14,7 +14,7 @@ import { torDialer } from '../daemon/transport/tor.js';
 import type { Dialer } from '../daemon/transport/types.js';
 import { PAGE_BLOBS_MAX } from '../protocol/pub-wire.js';
 import { Prng, makeSerialBlob, makeTempDir, removeDir } from '../test/helpers/pub-fixtures.js';
-import { bulkDownload, startEchoServer } from './baseline.js';
+import { bulkDownload, echoRoundTrips, startEchoServer } from './baseline.js';
 import { BENCH_BLOB_BYTES, connectClients, fetchAll, postAll } from './pub.js';
 import { BENCH_LIMITS, BENCH_POW_NOTE } from './pow.js';
 import { MB, figure, heading, median, note, nowMs, quantile } from './stats.js';
@@ -24,10 +24,12 @@ import { dialUntilReachable, publish, startClient, startRig, stopRig } from './t
 const ONION_BACKLOG_BLOBS = 10_000;
 const ONION_POSTS = 200;
 const ROUNDS = 5;
-/** Blobs fetched in each of the diagnostic variants (a smaller transfer: each runs once). */
-const VARIANT_BLOBS = 4_000;
-/** The page size limit of the second pub (the diagnostic of page size). */
-const SMALL_PAGE_BYTES = 64 * 1024;
+/** Blobs fetched in each trial of the diagnostic variants (a smaller transfer), trials of each, and round trips probed per trial. */
+const VARIANT_BLOBS = 3_000;
+const TRIALS = 3;
+const RTT_PROBES = 10;
+/** The page size limits of the other pubs (the diagnostic of page size; the default is 512 KiB). */
+const VARIANT_PAGE_BYTES = [64 * 1024, 2 * 1024 * 1024];
 /** Linux clock ticks per second (/proc/PID/stat utime and stime). */
 const CLOCK_TICKS = 100;
 
@@ -93,20 +95,26 @@ export async function runPubTorBench(): Promise<void> {
   note(BENCH_POW_NOTE);
   const prng = new Prng(0x70b);
   const home = await makeTempDir('bench-pub-tor');
-  const homeSmall = await makeTempDir('bench-pub-tor-small');
   const pub = new PubServer({ home, listen: { host: '127.0.0.1', port: 0 }, limits: BENCH_LIMITS });
-  const pubSmall = new PubServer({ home: homeSmall, listen: { host: '127.0.0.1', port: 0 }, limits: { ...BENCH_LIMITS, maxPageBytes: SMALL_PAGE_BYTES } });
+  // pubs that differ only in their page size (and take only the bench's blob size, so a 64 KiB page is allowed)
+  const variantHomes = await Promise.all(VARIANT_PAGE_BYTES.map((b) => makeTempDir(`bench-pub-tor-${b}`)));
+  const variants = VARIANT_PAGE_BYTES.map((maxPageBytes, i) => new PubServer({
+    home: variantHomes[i]!,
+    listen: { host: '127.0.0.1', port: 0 },
+    limits: { ...BENCH_LIMITS, maxBlobBytes: BENCH_BLOB_BYTES, maxPageBytes },
+  }));
   const echo = await startEchoServer();
   const rig = await startRig();
   const clients: PubClient[] = [];
   const sockets: WebSocket[] = [];
   try {
     const { host, port } = await pub.start();
-    const small = await pubSmall.start();
+    const variantPorts = [];
+    for (const v of variants) variantPorts.push((await v.start()).port);
     const loopAddress = `ws://${host}:${port}`;
     const direct = new DirectDialer();
     const blobs = Array.from({ length: ONION_BACKLOG_BLOBS }, (_, i) => makeSerialBlob(prng, i, BENCH_BLOB_BYTES));
-    for (const address of [loopAddress, `ws://${small.host}:${small.port}`]) {
+    for (const address of [loopAddress, ...variantPorts.map((p) => `ws://127.0.0.1:${p}`)]) {
       const fillers = await connectClients(direct, address, 8);
       await postAll(fillers, address === loopAddress ? blobs : blobs.slice(0, VARIANT_BLOBS));
       await Promise.allSettled(fillers.map((c) => c.close()));
@@ -115,11 +123,13 @@ export async function runPubTorBench(): Promise<void> {
     const server = await startClient(rig, 'pub');
     const client = await startClient(rig, 'client');
     const onion = await publish(server, port);
-    const onionSmall = await publish(server, small.port);
+    const onionVariants = [];
+    for (const p of variantPorts) onionVariants.push(await publish(server, p));
     const onionEcho = await publish(server, echo.port);
-    await Promise.all([onion.uploaded(), onionSmall.uploaded(), onionEcho.uploaded()]);
+    await Promise.all([onion, onionEcho, ...onionVariants].map((o) => o.uploaded()));
     const dialer = torDialer(client);
-    for (const o of [onion, onionSmall]) (await dialUntilReachable(dialer, o.address)).close();
+    const keyed = (isolationKey: string): Dialer => ({ kind: 'tor', dial: (a, o) => dialer.dial(a, { ...o, isolationKey }) });
+    for (const o of [onion, ...onionVariants]) (await dialUntilReachable(dialer, o.address)).close();
     const echoWs = await dialUntilReachable(dialer, onionEcho.address);
     sockets.push(echoWs);
 
@@ -128,6 +138,13 @@ export async function runPubTorBench(): Promise<void> {
     clients.push(viaOnion, viaLoop);
     // rounds: the pub's streamed catch-up through the onion service, then tor's bulk transfer of
     // the same number of bytes through the same two tors (client tor -> the pub's tor), alternating
+    const rttPub: number[] = [];
+    for (let i = 0; i < RTT_PROBES; i++) {
+      const t0 = nowMs();
+      await viaOnion.fetch(BigInt(ONION_BACKLOG_BLOBS) * 2n, { limit: 1 });
+      rttPub.push(nowMs() - t0);
+    }
+    const rttEcho = await echoRoundTrips(echoWs, RTT_PROBES);
     const pubRounds: Timed[] = [];
     const bulkRounds: Timed[] = [];
     let catchUpBytes = 0;
@@ -141,6 +158,7 @@ export async function runPubTorBench(): Promise<void> {
     }
     const ratios = pubRounds.map((p, i) => p.mbs / bulkRounds[i]!.mbs);
     note(`catch-up: fetch ${ONION_BACKLOG_BLOBS.toLocaleString('en-US')} blobs of ${BENCH_BLOB_BYTES} bytes (${(catchUpBytes / MB).toFixed(1)} MB) from cursor 0 through the onion service, fetches of up to ${PAGE_BLOBS_MAX} blobs (pages of at most 256 blobs / 512 KiB streamed back to back); baseline: tor bulk, a WebSocket echo server behind an onion service on the same tor as the pub sending the same number of bytes in 64 KiB messages to the same client tor; ${ROUNDS} rounds alternating, medians below`);
+    note(`round trips on the two circuits before the rounds (median of ${RTT_PROBES}): pub connection ${median(rttPub).toFixed(1)} ms (empty fetches), echo connection ${median(rttEcho).toFixed(1)} ms (64-byte echoes)`);
     note(`catch-up rounds, pub / tor bulk MB/s: ${pubRounds.map((p, i) => `${p.mbs.toFixed(2)} / ${bulkRounds[i]!.mbs.toFixed(2)}`).join(', ')}; ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}`);
     note(`CPU while transferring (median of rounds, share of one core): pub catch-up node ${(median(pubRounds.map((p) => p.nodeShare)) * 100).toFixed(0)}%, tors ${(median(pubRounds.map((p) => p.torShare)) * 100).toFixed(0)}%; tor bulk node ${(median(bulkRounds.map((p) => p.nodeShare)) * 100).toFixed(0)}%, tors ${(median(bulkRounds.map((p) => p.torShare)) * 100).toFixed(0)}% (5 authorities relay every cell of the 6-hop rendezvous circuit on this 2-core machine)`);
     figure('catch-up through the onion service', median(pubRounds.map((p) => p.mbs)), 'MB/s');
@@ -148,35 +166,67 @@ export async function runPubTorBench(): Promise<void> {
     const ratio = median(ratios);
     figure('catch-up ratio pub / tor bulk', ratio, '', ratio >= 0.8 ? 'target >= 0.8: met' : 'target >= 0.8: NOT met');
 
-    // what limits it: each variant once, on VARIANT_BLOBS blobs
+    // what limits it: each variant on TRIALS fresh connections (each its own circuit: circuits
+    // differ, some stall ~44-88 ms per round trip), the circuit's round trip measured first
     const variantBytes = VARIANT_BLOBS * BENCH_BLOB_BYTES;
-    note(`what limits it (each once, ${(variantBytes / MB).toFixed(1)} MB): requests in flight, page size, tor's windows, the client`);
+    note(`what limits it: each variant on ${TRIALS} fresh connections (a new circuit each), ${(variantBytes / MB).toFixed(1)} MB each; per trial MB/s @ the circuit's round trip (median of ${RTT_PROBES} empty fetches or 64-byte echoes before the transfer); medians`);
+    const trialsOf = async (label: string, connect: () => Promise<{ rtt: () => Promise<number>; run: () => Promise<number>; close: () => void }>): Promise<void> => {
+      const rows: Array<{ mbs: number; rtt: number; t: Timed }> = [];
+      for (let trial = 0; trial < TRIALS; trial++) {
+        const c = await connect();
+        try {
+          const rtt = await c.rtt();
+          let bytes = 0;
+          const t = await timed(rig.dir, () => bytes, async () => {
+            bytes = await c.run();
+          });
+          rows.push({ mbs: t.mbs, rtt, t });
+        } finally {
+          c.close();
+        }
+      }
+      const mid = median(rows.map((r) => r.mbs));
+      figure(`  ${label}`, mid, 'MB/s', `${rows.map((r) => `${r.mbs.toFixed(1)} @ ${r.rtt.toFixed(1)} ms`).join(', ')}; CPU node ${(median(rows.map((r) => r.t.nodeShare)) * 100).toFixed(0)}%, tors ${(median(rows.map((r) => r.t.torShare)) * 100).toFixed(0)}%`);
+    };
+    const pubTrial = (address: string, limit: number) => async () => {
+      const via = await PubClient.connect(dialer, address);
+      return {
+        rtt: async () => {
+          const samples: number[] = [];
+          for (let i = 0; i < RTT_PROBES; i++) {
+            const t0 = nowMs();
+            await via.fetch(BigInt(ONION_BACKLOG_BLOBS) * 2n, { limit: 1 });
+            samples.push(nowMs() - t0);
+          }
+          return median(samples);
+        },
+        run: async () => (await fetchAllUpTo(via, VARIANT_BLOBS, limit)).bytes,
+        close: () => void via.close(),
+      };
+    };
+    await trialsOf('one page (256 blobs / 512 KiB) per fetch, a round trip each', pubTrial(onion.address, viaOnion.policy.maxPageBlobs));
+    await trialsOf('one streamed fetch (pages of 512 KiB back to back)', pubTrial(onion.address, VARIANT_BLOBS));
+    for (let i = 0; i < onionVariants.length; i++) {
+      await trialsOf(`the same, pages of at most ${VARIANT_PAGE_BYTES[i]! / 1024} KiB (and 256 blobs)`, pubTrial(onionVariants[i]!.address, VARIANT_BLOBS));
+    }
+    const echoTrial = (streams: number, sameCircuit: boolean) => async () => {
+      const key = `c${Math.random()}`;
+      const socks: WebSocket[] = [];
+      for (let i = 0; i < streams; i++) socks.push(await dialUntilReachable(keyed(sameCircuit ? key : `${key}-${i}`), onionEcho.address));
+      sockets.push(...socks);
+      return {
+        rtt: async () => median(await echoRoundTrips(socks[0]!, RTT_PROBES)),
+        run: async () => {
+          await parallelBulk(socks, variantBytes / streams);
+          return variantBytes;
+        },
+        close: () => socks.forEach((ws) => ws.terminate()),
+      };
+    };
+    await trialsOf('tor bulk, 1 stream', echoTrial(1, true));
+    await trialsOf('tor bulk, 2 streams on 1 circuit (total)', echoTrial(2, true));
+    await trialsOf('tor bulk, 2 streams on 2 circuits (total)', echoTrial(2, false));
     let got = 0;
-    const onePage = await timed(rig.dir, () => got, async () => {
-      got = (await fetchAllUpTo(viaOnion, VARIANT_BLOBS, viaOnion.policy.maxPageBlobs)).bytes;
-    });
-    figure('  one page (256 blobs / 512 KiB) per fetch, a round trip each', onePage.mbs, 'MB/s', cpuNote(onePage));
-    const streamed = await timed(rig.dir, () => got, async () => {
-      got = (await fetchAllUpTo(viaOnion, VARIANT_BLOBS, VARIANT_BLOBS)).bytes;
-    });
-    figure('  one streamed fetch (pages back to back)', streamed.mbs, 'MB/s', cpuNote(streamed));
-    const viaSmall = await PubClient.connect(dialer, onionSmall.address);
-    clients.push(viaSmall);
-    const smallPages = await timed(rig.dir, () => got, async () => {
-      got = (await fetchAllUpTo(viaSmall, VARIANT_BLOBS, VARIANT_BLOBS)).bytes;
-    });
-    figure(`  the same, pages of at most ${SMALL_PAGE_BYTES / 1024} KiB`, smallPages.mbs, 'MB/s', cpuNote(smallPages));
-    const bulkOne = await timed(rig.dir, () => variantBytes, () => bulkDownload(echoWs, variantBytes));
-    figure('  tor bulk, 1 stream', bulkOne.mbs, 'MB/s', cpuNote(bulkOne));
-    // two streams on one circuit (same isolation key) and on two circuits (different keys)
-    const keyed = (isolationKey: string): Dialer => ({ kind: 'tor', dial: (a, o) => dialer.dial(a, { ...o, isolationKey }) });
-    const sameCircuit = [await dialUntilReachable(keyed('one'), onionEcho.address), await dialUntilReachable(keyed('one'), onionEcho.address)];
-    const twoCircuits = [await dialUntilReachable(keyed('a'), onionEcho.address), await dialUntilReachable(keyed('b'), onionEcho.address)];
-    sockets.push(...sameCircuit, ...twoCircuits);
-    const bulkSame = await timed(rig.dir, () => variantBytes, () => parallelBulk(sameCircuit, variantBytes / 2));
-    figure('  tor bulk, 2 streams on 1 circuit (total)', bulkSame.mbs, 'MB/s', cpuNote(bulkSame));
-    const bulkTwo = await timed(rig.dir, () => variantBytes, () => parallelBulk(twoCircuits, variantBytes / 2));
-    figure('  tor bulk, 2 streams on 2 circuits (total)', bulkTwo.mbs, 'MB/s', cpuNote(bulkTwo));
     const loopFetch = await timed(rig.dir, () => got, async () => {
       got = (await fetchAll(viaLoop, 0n, PAGE_BLOBS_MAX)).bytes;
     });
@@ -193,11 +243,11 @@ export async function runPubTorBench(): Promise<void> {
     await Promise.allSettled(clients.map((c) => c.close()));
     for (const ws of sockets) ws.terminate();
     await pub.stop().catch(() => {});
-    await pubSmall.stop().catch(() => {});
+    await Promise.allSettled(variants.map((v) => v.stop()));
     await echo.stop();
     await stopRig(rig);
     await removeDir(home);
-    await removeDir(homeSmall);
+    for (const h of variantHomes) await removeDir(h);
   }
 }
 

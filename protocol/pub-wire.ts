@@ -754,6 +754,8 @@ export function decodeServerFrame(bytes: Uint8Array, options: { maxBytes?: numbe
  * sends as its header followed by runs of entries is decoded without a copy of its bytes.
  */
 export function decodeServerFrameParts(parts: readonly Uint8Array[], options: { maxBytes?: number } = {}): ServerFrame {
+  const only = parts.length === 1 ? parts[0]! : undefined;
+  if (only !== undefined) return decodeServerFrame(new Uint8Array(only.buffer, only.byteOffset, only.byteLength), options);
   let length = 0;
   for (const p of parts) length += p.length;
   return serverFrame(decodeFrom(new PartsReader(parts), length, { maxBytes: options.maxBytes ?? PAGE_FRAME_MAX_BYTES }));
