@@ -20,6 +20,12 @@ import { BENCH_BLOB_BYTES, connectClients, fetchAll, postAll, subscribeAll } fro
 import { MB, figure, heading, note } from './stats.js';
 import { summariseProfile, type Profile } from './cpuprofile-summary.js';
 
+/** CPU time of this process (pub and client, every thread: LevelDB's too) since `from`. */
+function cpuMs(from: NodeJS.CpuUsage): string {
+  const d = process.cpuUsage(from);
+  return `CPU ${((d.user + d.system) / 1000).toFixed(0)} ms (user ${(d.user / 1000).toFixed(0)}, system ${(d.system / 1000).toFixed(0)})`;
+}
+
 /** Runs `fn` under the CPU profiler; prints the summary and keeps the profile if asked. */
 async function profiled(name: string, fn: () => Promise<void>): Promise<void> {
   const session = new Session();
@@ -63,8 +69,9 @@ export async function runPubProfile(): Promise<void> {
       try {
         await profiled('fetch', async () => {
           for (let i = 0; i < PASSES; i++) {
+            const cpu = process.cpuUsage();
             const r = await fetchAll(client, 0n, PAGE_BLOBS_MAX);
-            figure(`fetch pass ${i + 1}`, r.bytes / MB / (r.ms / 1000), 'MB/s');
+            figure(`fetch pass ${i + 1}`, r.bytes / MB / (r.ms / 1000), 'MB/s', cpuMs(cpu));
           }
         });
       } finally {
@@ -89,8 +96,9 @@ export async function runPubProfile(): Promise<void> {
     if (which.includes('subscribe')) {
       await profiled('subscribe', async () => {
         for (let i = 0; i < PASSES; i++) {
+          const cpu = process.cpuUsage();
           const ms = await subscribeAll(dialer, address, BLOBS);
-          figure(`subscribe pass ${i + 1}`, (BLOBS * BENCH_BLOB_BYTES) / MB / (ms / 1000), 'MB/s');
+          figure(`subscribe pass ${i + 1}`, (BLOBS * BENCH_BLOB_BYTES) / MB / (ms / 1000), 'MB/s', cpuMs(cpu));
         }
       });
     }
