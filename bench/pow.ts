@@ -36,7 +36,7 @@ export const BENCH_CLI_ARGS: readonly string[] = [
 
 export const BENCH_POW_NOTE = `PoW difficulty ${BENCH_POW_DIFFICULTY} bit and no per-connection rate limit in these figures; the default difficulty (${DEFAULT_PUB_LIMITS.powDifficulty} bits) costs each poster the time measured under "proof of work per post"`;
 
-/** Solves `count` proofs for fresh 2048-byte blobs at `difficulty`; returns ms per proof. */
+/** Solves `count` proofs for fresh blobs of the smallest size at `difficulty`; returns ms per proof. */
 export async function measurePow(difficulty: number, count: number): Promise<number[]> {
   await ready();
   const prng = new Prng(0x9090);
@@ -60,7 +60,7 @@ export async function powCostAtDefault(count = 40): Promise<void> {
   const difficulty = DEFAULT_PUB_LIMITS.powDifficulty;
   heading(`proof of work per post at the default difficulty (${difficulty} bits), one core`);
   const samples = await measurePow(difficulty, count);
-  note(`${count} proofs for fresh 2048-byte blobs (expected work 2^${difficulty} BLAKE2b hashes)`);
+  note(`${count} proofs for fresh blobs of the smallest size (expected work 2^${difficulty} BLAKE2b hashes)`);
   figure('PoW per post, median', median(samples), 'ms');
   figure('PoW per post, mean', mean(samples), 'ms');
   figure('PoW per post, p90', quantile(samples, 0.9), 'ms');

@@ -1,7 +1,7 @@
 /**
  * The pub of the memory bench, in a process of its own so that its RSS is the pub's alone:
  * `node dist/bench/pub-memory-child.js --home DIR --blobs N`. Starts a PubServer (bench limits)
- * on 127.0.0.1, fills its store with N distinct 2048-byte blobs through the store's own put()
+ * on 127.0.0.1, fills its store with N distinct blobs of the smallest size (BLOB_SIZES[0], 5120 bytes) through the store's own put()
  * (the same group-committed, synced writes a POST makes, without the network, for speed),
  * then prints `pub listening: ws://HOST:PORT` and serves until SIGTERM.
  */

@@ -1,6 +1,6 @@
 /**
  * Pub memory while holding many blobs: a store is filled with SNUG_BENCH_MEMORY_BLOBS blobs
- * (default 1,000,000, i.e. 2 GiB of blobs on disk) by a pub in a child process
+ * (default 1,000,000 of protocol v2's smallest size, 5120 bytes: 5.1 GB of blobs on disk) by a pub in a child process
  * (bench/pub-memory-child), then `snug pub --listen` is started on that store and serves
  * fetches, live subscriptions and posts while this process samples its RSS.
  */
@@ -13,6 +13,7 @@ import { DirectDialer } from '../daemon/transport/direct.js';
 import { ready } from '../protocol/crypto.js';
 import { Prng, makeSerialBlob, makeTempDir, processRss, removeDir, spawnPub, type PubChild } from '../test/helpers/pub-fixtures.js';
 import { BENCH_CLI_ARGS, BENCH_POW_NOTE } from './pow.js';
+import { BENCH_BLOB_BYTES } from './pub.js';
 import { MiB, figure, heading, note, nowMs, sleep } from './stats.js';
 
 export const MEMORY_BLOBS_DEFAULT = 1_000_000;
@@ -41,7 +42,7 @@ export async function runPubMemoryBench(): Promise<void> {
   const filled = kept !== undefined && (await stat(join(kept, PUB_DIR, STORE_DIR, 'CURRENT')).then(() => true, () => false));
   const fs = await statfs(home);
   const free = fs.bavail * fs.bsize;
-  const needed = count * 2048 * 1.5;
+  const needed = count * BENCH_BLOB_BYTES * 1.5;
   if (!filled && free < needed) throw new Error(`needs about ${(needed / 2 ** 30).toFixed(1)} GiB free under ${home}, has ${(free / 2 ** 30).toFixed(1)} GiB`);
   let pub: PubChild | undefined;
   try {

@@ -12,6 +12,7 @@
  *   api         the local API on its Unix socket (an in-process server, then a real snug daemon):
  *               status round trip and notifications per second, each beside a bare JSON socket,
  *               and `snug rpc` wall time
+ *   pub-profile the pub's catch-up alone, to run under `node --cpu-prof` (see bench/README.md)
  *   peer        snug daemons over a private Tor network: handshake beside a bare onion connect,
  *               1:1 message round trip beside the raw onion round trip, unlock until every link
  *               is up (20 reachable, 20 unreachable contacts), the uniform stranger reply's timing
@@ -29,6 +30,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   api: async () => (await import('./api.js')).runApiBenchAll(),
   peer: async () => (await import('./peer.js')).runPeerBench(),
   'group-pubs': async () => (await import('./group-pubs.js')).runGroupPubsBench(),
+  'pub-profile': async () => (await import('./pub-profile.js')).runPubProfile(),
 };
 const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory', 'api'];
 

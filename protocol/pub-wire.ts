@@ -211,11 +211,148 @@ function fail(code: ProtocolErrorCode, message: string): never {
   throw new ProtocolError(code, message);
 }
 
+/** The reads the frame decoders make: ByteReader's, or PartsReader's over a fragmented message. */
+interface FieldReader {
+  readonly remaining: number;
+  u8(what?: string): number;
+  u16(what?: string): number;
+  u32(what?: string): number;
+  u64(what?: string): number;
+  u64Big(what?: string): bigint;
+  fixed(n: number, what?: string): Uint8Array;
+  view(n: number, what?: string): Uint8Array;
+  end(what?: string): void;
+}
+
+/**
+ * ByteReader's reads over a message received as several fragments (what `ws` hands a listener
+ * with binaryType "fragments"), without joining them: a view where a field lies within one
+ * fragment, a copy only of a field that straddles two. It reads exactly what ByteReader reads
+ * over the joined bytes, and fails with the same codes.
+ */
+class PartsReader implements FieldReader {
+  readonly #parts: Uint8Array[];
+  readonly #views: Array<DataView | undefined>;
+  #i = 0;
+  #pos = 0;
+  #remaining = 0;
+
+  constructor(parts: readonly Uint8Array[]) {
+    this.#parts = parts.map((p) => new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+    this.#views = this.#parts.map(() => undefined);
+    for (const p of this.#parts) this.#remaining += p.length;
+  }
+
+  get remaining(): number {
+    return this.#remaining;
+  }
+
+  #need(n: number, what: string): void {
+    if (this.#remaining < n) throw new ProtocolError(ProtocolErrorCode.TRUNCATED, `input ends inside ${what}`);
+  }
+
+  /** The fragment holding the next byte, with `n` bytes of it left from #pos, or undefined when fewer. */
+  #contiguous(n: number): Uint8Array | undefined {
+    while (this.#i < this.#parts.length && this.#pos === this.#parts[this.#i]!.length) {
+      this.#i += 1;
+      this.#pos = 0;
+    }
+    const p = this.#parts[this.#i];
+    return p !== undefined && this.#pos + n <= p.length ? p : undefined;
+  }
+
+  /** The next `n` bytes (checked by #need): a view when they lie in one fragment, else a copy. */
+  #take(n: number): Uint8Array {
+    const p = this.#contiguous(n);
+    if (p !== undefined) {
+      const out = p.subarray(this.#pos, this.#pos + n);
+      this.#pos += n;
+      this.#remaining -= n;
+      return out;
+    }
+    const out = new Uint8Array(n);
+    for (let o = 0; o < n; ) {
+      this.#contiguous(1);
+      const part = this.#parts[this.#i]!;
+      const k = Math.min(n - o, part.length - this.#pos);
+      out.set(part.subarray(this.#pos, this.#pos + k), o);
+      o += k;
+      this.#pos += k;
+    }
+    this.#remaining -= n;
+    return out;
+  }
+
+  u8(what = 'u8'): number {
+    this.#need(1, what);
+    return this.#take(1)[0]!;
+  }
+
+  u16(what = 'u16'): number {
+    this.#need(2, what);
+    const b = this.#take(2);
+    return (b[0]! << 8) | b[1]!;
+  }
+
+  u32(what = 'u32'): number {
+    this.#need(4, what);
+    const p = this.#contiguous(4);
+    const b = p ?? this.#take(4);
+    const at = p !== undefined ? this.#pos : 0;
+    const v = b[at]! * 0x100_0000 + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
+    if (p !== undefined) {
+      this.#pos += 4;
+      this.#remaining -= 4;
+    }
+    return v;
+  }
+
+  u64(what = 'u64'): number {
+    this.#need(8, what);
+    const hi = this.u32(what);
+    const lo = this.u32(what);
+    if (hi > Math.floor(Number.MAX_SAFE_INTEGER / 0x1_0000_0000)) fail(ProtocolErrorCode.INVALID_FIELD, `${what} is above 2^53-1`);
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  u64Big(what = 'u64'): bigint {
+    this.#need(8, what);
+    const p = this.#contiguous(8);
+    if (p === undefined) {
+      const b = this.#take(8);
+      return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0);
+    }
+    let v = this.#views[this.#i];
+    if (v === undefined) {
+      v = new DataView(p.buffer, p.byteOffset, p.byteLength);
+      this.#views[this.#i] = v;
+    }
+    const value = v.getBigUint64(this.#pos);
+    this.#pos += 8;
+    this.#remaining -= 8;
+    return value;
+  }
+
+  fixed(n: number, what = 'field'): Uint8Array {
+    this.#need(n, what);
+    return this.#take(n).slice();
+  }
+
+  view(n: number, what = 'field'): Uint8Array {
+    this.#need(n, what);
+    return this.#take(n);
+  }
+
+  end(what = 'structure'): void {
+    if (this.#remaining !== 0) fail(ProtocolErrorCode.OVERSIZED, `${this.#remaining} trailing bytes after ${what}`);
+  }
+}
+
 /**
  * A blob: u32 length (at most BLOB_SIZE_MAX) then that many bytes, as a view into the frame
  * (no copy: a page of hundreds of blobs would otherwise cost an allocation per blob).
  */
-function readBlob(r: ByteReader): Uint8Array {
+function readBlob(r: FieldReader): Uint8Array {
   const len = r.u32('blob length');
   if (len > BLOB_SIZE_MAX) fail(ProtocolErrorCode.OVERSIZED, `a blob is at most ${BLOB_SIZE_MAX} bytes`);
   return r.view(len, 'blob');
@@ -339,18 +476,7 @@ export type PageHead = Omit<PageFrame, 'type' | 'blobs'>;
 export function encodePageHead(page: PageHead, count: number, runs: readonly Uint8Array[]): Uint8Array {
   checkRequestId(page.requestId);
   checkInt(count, 0, PAGE_BLOBS_MAX, 'number of blobs in a page');
-  let seen = 0;
-  let previous = -1n;
-  for (const run of runs) {
-    const r = new ByteReader(run);
-    for (; r.remaining > 0; seen++) {
-      const cursor = r.u64Big('a page entry');
-      if (cursor <= previous) fail(ProtocolErrorCode.INVALID_FIELD, 'page entries must be in cursor order');
-      previous = cursor;
-      readBlob(r);
-    }
-  }
-  if (seen !== count) fail(ProtocolErrorCode.INVALID_FIELD, 'the page count does not match its entries');
+  if (walkEntries(runs) !== count) fail(ProtocolErrorCode.INVALID_FIELD, 'the page count does not match its entries');
   return header(new ByteWriter(PAGE_OVERHEAD_BYTES), PubFrameType.PAGE)
     .u32(page.requestId)
     .u8((page.more ? FLAG_MORE : 0) | (page.pruned ? FLAG_PRUNED : 0) | (page.continues === true ? FLAG_CONTINUES : 0))
@@ -359,6 +485,67 @@ export function encodePageHead(page: PageHead, count: number, runs: readonly Uin
     .u64Big(page.head)
     .u16(count)
     .finish();
+}
+
+/**
+ * Checks runs of PAGE entries (cursor u64 || length u32 || blob, end to end): every entry lies
+ * within its run, no blob is above BLOB_SIZE_MAX, every cursor is above the one before. Returns
+ * the number of entries; `each`, if given, gets every entry's run, offset and length. Cursors
+ * are compared as two u32 halves: no bigint per entry.
+ */
+function walkEntries(runs: readonly Uint8Array[], each?: (run: Uint8Array, at: number, length: number) => void): number {
+  let seen = 0;
+  let prevHi = -1;
+  let prevLo = -1;
+  for (const run of runs) {
+    const v = new DataView(run.buffer, run.byteOffset, run.byteLength);
+    for (let pos = 0; pos < run.length; seen++) {
+      if (pos + PAGE_ENTRY_OVERHEAD_BYTES > run.length) fail(ProtocolErrorCode.TRUNCATED, 'a page entry is cut short');
+      const hi = v.getUint32(pos);
+      const lo = v.getUint32(pos + 4);
+      if (hi < prevHi || (hi === prevHi && lo <= prevLo)) fail(ProtocolErrorCode.INVALID_FIELD, 'page entries must be in cursor order');
+      prevHi = hi;
+      prevLo = lo;
+      const len = v.getUint32(pos + 8);
+      if (len > BLOB_SIZE_MAX) fail(ProtocolErrorCode.OVERSIZED, `a blob is at most ${BLOB_SIZE_MAX} bytes`);
+      const size = PAGE_ENTRY_OVERHEAD_BYTES + len;
+      if (pos + size > run.length) fail(ProtocolErrorCode.TRUNCATED, 'a page entry is cut short');
+      each?.(run, pos, size);
+      pos += size;
+    }
+  }
+  return seen;
+}
+
+/** Bytes a BLOB frame adds before a PAGE entry (cursor || length || blob): header and request id. */
+const BLOB_FRAME_PREFIX_BYTES = HEADER_BYTES + REQUEST_ID_BYTES;
+
+/**
+ * BLOB frames for `requestId`, one per entry of `runs` (PAGE entries end to end, as a store may
+ * keep them; see encodePageHead): the same bytes encodeBlob gives for each, laid out in one
+ * buffer (one allocation and one copy for them all) and returned as views into it, in order.
+ * `count` must be the number of entries.
+ */
+export function encodeBlobFrames(requestId: number, runs: readonly Uint8Array[], count: number): Uint8Array[] {
+  checkRequestId(requestId);
+  let bytes = 0;
+  for (const run of runs) bytes += run.length;
+  const out = new Uint8Array(bytes + count * BLOB_FRAME_PREFIX_BYTES);
+  const v = new DataView(out.buffer);
+  const frames: Uint8Array[] = [];
+  let at = 0;
+  const seen = walkEntries(runs, (run, pos, size) => {
+    if (frames.length === count) return;
+    out[at] = PUB_WIRE_VERSION;
+    out[at + 1] = PubFrameType.BLOB;
+    v.setUint32(at + 2, requestId);
+    out.set(run.subarray(pos, pos + size), at + BLOB_FRAME_PREFIX_BYTES);
+    const end = at + BLOB_FRAME_PREFIX_BYTES + size;
+    frames.push(out.subarray(at, end));
+    at = end;
+  });
+  if (seen !== count) fail(ProtocolErrorCode.INVALID_FIELD, 'the count does not match the entries');
+  return frames;
 }
 
 /** encodePageHead and the runs, as one frame. */
@@ -425,13 +612,13 @@ export function encodeHelloRequest(): Uint8Array {
 
 // ---- decoding --------------------------------------------------------------------------
 
-function flags(r: ByteReader, allowed: number): number {
+function flags(r: FieldReader, allowed: number): number {
   const f = r.u8('flags');
   if ((f & ~allowed) !== 0) fail(ProtocolErrorCode.INVALID_FIELD, 'reserved flag bits are set');
   return f;
 }
 
-function decodeHelloBody(r: ByteReader): PubPolicy {
+function decodeHelloBody(r: FieldReader): PubPolicy {
   const powContext = r.fixed(POW_CONTEXT_BYTES, 'PoW context');
   const powDifficulty = r.u8('PoW difficulty');
   const count = r.u8('number of blob sizes');
@@ -457,7 +644,7 @@ function decodeHelloBody(r: ByteReader): PubPolicy {
   return policy;
 }
 
-function decodeBody(type: number, r: ByteReader): PubFrame {
+function decodeBody(type: number, r: FieldReader): PubFrame {
   switch (type) {
     case PubFrameType.HELLO:
       return { type, policy: decodeHelloBody(r) };
@@ -525,10 +712,14 @@ export function isClientFrameType(type: number): boolean {
  * version byte, since its layout is frozen.
  */
 export function decodeFrame(bytes: Uint8Array, options: { maxBytes?: number } = {}): PubFrame {
-  if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
-    fail(ProtocolErrorCode.OVERSIZED, `frame of ${bytes.length} bytes is above ${options.maxBytes}`);
+  return decodeFrom(new ByteReader(bytes), bytes.length, options);
+}
+
+/** decodeFrame over `r` (`length` bytes in all). */
+function decodeFrom(r: FieldReader, length: number, options: { maxBytes?: number }): PubFrame {
+  if (options.maxBytes !== undefined && length > options.maxBytes) {
+    fail(ProtocolErrorCode.OVERSIZED, `frame of ${length} bytes is above ${options.maxBytes}`);
   }
-  const r = new ByteReader(bytes);
   const version = r.u8('version');
   const type = r.u8('frame type');
   if (version !== PUB_WIRE_VERSION && type !== PubFrameType.REFUSE) {
@@ -553,7 +744,24 @@ export function decodeClientFrame(bytes: Uint8Array, options: { maxBytes?: numbe
 
 /** Decodes a frame a pub sent to a client. */
 export function decodeServerFrame(bytes: Uint8Array, options: { maxBytes?: number } = {}): ServerFrame {
-  const frame = decodeFrame(bytes, { maxBytes: options.maxBytes ?? PAGE_FRAME_MAX_BYTES });
+  return serverFrame(decodeFrame(bytes, { maxBytes: options.maxBytes ?? PAGE_FRAME_MAX_BYTES }));
+}
+
+/**
+ * decodeServerFrame of the message made of `parts` (its fragments, in order), without joining
+ * them: the same frame, or the same error, as decodeServerFrame(concatenation). A PAGE's blobs
+ * are views into the fragments (a blob is copied only if it straddles two), so a page a pub
+ * sends as its header followed by runs of entries is decoded without a copy of its bytes.
+ */
+export function decodeServerFrameParts(parts: readonly Uint8Array[], options: { maxBytes?: number } = {}): ServerFrame {
+  const only = parts.length === 1 ? parts[0]! : undefined;
+  if (only !== undefined) return decodeServerFrame(new Uint8Array(only.buffer, only.byteOffset, only.byteLength), options);
+  let length = 0;
+  for (const p of parts) length += p.length;
+  return serverFrame(decodeFrom(new PartsReader(parts), length, { maxBytes: options.maxBytes ?? PAGE_FRAME_MAX_BYTES }));
+}
+
+function serverFrame(frame: PubFrame): ServerFrame {
   if (CLIENT_TYPES.has(frame.type)) fail(ProtocolErrorCode.INVALID_FIELD, 'not a pub frame');
   return frame as ServerFrame;
 }

@@ -28,6 +28,7 @@ import {
   REQUEST_ID_MAX,
   checkBlob,
   decodeServerFrame,
+  decodeServerFrameParts,
   encodeFetch,
   encodeHelloRequest,
   encodePost,
@@ -280,6 +281,9 @@ export class PubClient extends TypedEventTarget<PubClientEvents> {
     super();
     this.#ws = ws;
     this.policy = policy;
+    // Messages as their fragments: a PAGE arrives as its header and runs of entries, decoded in
+    // place (decodeServerFrameParts) instead of joined into one more copy first.
+    ws.binaryType = 'fragments';
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     ws.on('close', () => this.#onClose());
     if (ws.readyState !== ws.OPEN) queueMicrotask(() => this.#onClose());
@@ -318,7 +322,7 @@ export class PubClient extends TypedEventTarget<PubClientEvents> {
     if (!isBinary) return this.#fail(badReply('the pub sent a text frame'));
     let frame: ServerFrame;
     try {
-      frame = decodeServerFrame(messageBytes(data));
+      frame = Array.isArray(data) ? decodeServerFrameParts(data) : decodeServerFrame(messageBytes(data));
     } catch (err) {
       if (!isProtocolError(err)) throw err;
       return this.#fail(badReply('the pub sent a frame that does not decode', err));

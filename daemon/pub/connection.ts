@@ -18,7 +18,7 @@ import {
   PubFrameType,
   checkBlob,
   decodeClientFrame,
-  encodeBlob,
+  encodeBlobFrames,
   encodeError,
   encodeHello,
   encodePageHead,
@@ -35,7 +35,7 @@ import {
 } from '../../protocol/pub-wire.js';
 import { HELLO_REQUESTS_MAX, PUMP_PAGE_BLOBS, PUMP_PAGE_BYTES, SEND_HIGH_WATER_BYTES, type PubLimits } from './constants.js';
 import { TokenBucket } from './policy.js';
-import type { BlobReader, BlobStore, EntriesPage, SincePage, StoredBlob } from './store/index.js';
+import type { BlobReader, BlobStore, EntriesPage, StoredBlob } from './store/index.js';
 
 /** What a connection needs from the pub that accepted it (PubServer gives every connection one). */
 export interface ConnectionHost {
@@ -57,9 +57,20 @@ export interface ConnectionHost {
   closed(conn: Connection): void;
 }
 
+/**
+ * The socket under a connection's WebSocket (the upgrade request's `socket`), corked while a
+ * burst of frames is handed to `ws`, so that a page's fragments or a run of BLOB frames leave in
+ * one write instead of one system call per frame.
+ */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 /** One client connection. Anonymous: it carries no identifier and is never logged. */
 export class Connection {
   readonly #ws: WebSocket;
+  readonly #socket: Corkable | undefined;
   readonly #host: ConnectionHost;
   readonly #bucket: TokenBucket;
   /** FETCH and SUBSCRIBE requests (posts have #bucket). */
@@ -75,10 +86,14 @@ export class Connection {
   /** A pong came since the last ping. */
   #alive = true;
 
-  /** Serves `ws` for `host` (the PubServer that accepted it): frames in, answers out. */
-  constructor(host: ConnectionHost, ws: WebSocket) {
+  /**
+   * Serves `ws` for `host` (the PubServer that accepted it): frames in, answers out. `socket`,
+   * the socket under `ws`, is corked around bursts of frames (see Corkable).
+   */
+  constructor(host: ConnectionHost, ws: WebSocket, socket?: Corkable) {
     this.#host = host;
     this.#ws = ws;
+    this.#socket = socket;
     const limits = host.limits;
     this.#bucket = new TokenBucket(limits.postsPerSecond, limits.postBurst);
     this.#requests = new TokenBucket(limits.requestsPerSecond, limits.requestBurst);
@@ -148,12 +163,17 @@ export class Connection {
       return Promise.resolve(false);
     }
     const last = parts.length - 1;
-    for (let i = 0; i < last; i++) this.#ws.send(parts[i]!, { binary: true, fin: false });
-    if (!wait && this.#ws.bufferedAmount <= SEND_HIGH_WATER_BYTES) {
-      this.#ws.send(parts[last]!, { binary: true, fin: true });
-      return Promise.resolve(!this.#closed);
+    this.#socket?.cork();
+    try {
+      for (let i = 0; i < last; i++) this.#ws.send(parts[i]!, { binary: true, fin: false });
+      if (!wait && this.#ws.bufferedAmount <= SEND_HIGH_WATER_BYTES) {
+        this.#ws.send(parts[last]!, { binary: true, fin: true });
+        return Promise.resolve(!this.#closed);
+      }
+      return new Promise((resolve) => this.#ws.send(parts[last]!, { binary: true, fin: true }, (err) => resolve(!err && !this.#closed)));
+    } finally {
+      this.#socket?.uncork();
     }
-    return new Promise((resolve) => this.#ws.send(parts[last]!, { binary: true, fin: true }, (err) => resolve(!err && !this.#closed)));
   }
 
   /** Sends a frame and resolves once it is handed to the socket (false if the connection is gone). */
@@ -168,14 +188,19 @@ export class Connection {
    */
   async #sendPaced(frames: readonly Uint8Array[]): Promise<boolean> {
     const last = frames.length - 1;
-    for (let i = 0; i < last; i++) this.#send(frames[i]!);
     const final = frames[last];
-    if (final === undefined || this.#closed) return !this.#closed;
-    if (this.#ws.bufferedAmount + final.length <= SEND_HIGH_WATER_BYTES) {
-      this.#send(final);
-      return !this.#closed;
+    this.#socket?.cork();
+    try {
+      for (let i = 0; i < last; i++) this.#send(frames[i]!);
+      if (final === undefined || this.#closed) return !this.#closed;
+      if (this.#ws.bufferedAmount + final.length <= SEND_HIGH_WATER_BYTES) {
+        this.#send(final);
+        return !this.#closed;
+      }
+      return this.#sendAndWait(final);
+    } finally {
+      this.#socket?.uncork();
     }
-    return this.#sendAndWait(final);
   }
 
   #error(requestId: number, code: ErrorFrameCode, retryAfterMs = 0): void {
@@ -366,7 +391,9 @@ export class Connection {
       void this.#pump();
       return;
     }
+    this.#socket?.cork();
     for (const f of framesFor(sub.requestId)) this.#send(f);
+    this.#socket?.uncork();
     sub.cursor = last.cursor;
   }
 
@@ -382,7 +409,7 @@ export class Connection {
     const pageBlobs = Math.min(limits.maxPageBlobs, PUMP_PAGE_BLOBS);
     const pageBytes = Math.min(limits.maxPageBytes, PUMP_PAGE_BYTES);
     let reader: BlobReader | undefined;
-    let reading: Promise<SincePage> | undefined;
+    let reading: Promise<EntriesPage> | undefined;
     try {
       while (!this.#closed && !host.stopping && this.#subscription) {
         const sub = this.#subscription;
@@ -393,7 +420,7 @@ export class Connection {
           return;
         }
         reader ??= host.store.reader(sub.cursor, { streaming: true });
-        const page = await (reading ?? reader.next(pageBlobs, pageBytes));
+        const page = await (reading ?? reader.nextEntries(pageBlobs, pageBytes));
         reading = undefined;
         if (page.pruned && page.start > sub.told) {
           // Blobs this subscriber had not received yet were pruned: say so, never skip silently
@@ -403,8 +430,8 @@ export class Connection {
         }
         sub.cursor = page.next;
         // Read the next page while this one is sent, when more are known to follow.
-        if (page.more) reading = reader.next(pageBlobs, pageBytes);
-        if (!(await this.#sendPaced(page.blobs.map((b) => encodeBlob(sub.requestId, b.cursor, b.blob))))) return;
+        if (page.more) reading = reader.nextEntries(pageBlobs, pageBytes);
+        if (!(await this.#sendPaced(encodeBlobFrames(sub.requestId, page.runs, page.count)))) return;
       }
     } catch (err) {
       if (!this.#closed && !host.stopping) {

@@ -38,10 +38,15 @@ export const MAX_PAGE_BLOBS = 256;
 export const PUB_FRAME_RECEIVE_MAX = 4 * 1024 * 1024;
 /** Most blob bytes in one page (at least one blob is always sent). */
 export const MAX_PAGE_BYTES = 512 * 1024;
-/** Blobs a subscription reads from the store at a time (bounds a slow subscriber's memory). */
-export const PUMP_PAGE_BLOBS = 64;
+/**
+ * Blobs a subscription catching up reads from the store at a time, sent as one corked burst of
+ * BLOB frames: as many as a streamed FETCH's page, so a catch-up by subscription costs the pub
+ * no more store reads and writes than one by fetch (bounds a slow subscriber's memory to about
+ * a page, its BLOB frames and the next page read ahead, as for a fetch).
+ */
+export const PUMP_PAGE_BLOBS = MAX_PAGE_BLOBS;
 /** Blob bytes a subscription reads from the store at a time (at least one blob). */
-export const PUMP_PAGE_BYTES = 128 * 1024;
+export const PUMP_PAGE_BYTES = MAX_PAGE_BYTES;
 /** How often retention pruning runs (it also runs on open). */
 export const PRUNE_INTERVAL_MS = 60_000;
 /** How often the stats line is logged (0: never). */

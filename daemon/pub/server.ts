@@ -279,7 +279,7 @@ export class PubServer extends TypedEventTarget<PubServerEvents> {
     return { host: a.address, port: a.port };
   }
 
-  #accept(ws: WebSocket, _req: IncomingMessage): void {
+  #accept(ws: WebSocket, req: IncomingMessage): void {
     ws.on('error', () => {}); // e.g. an oversized frame: ws closes the socket with 1009 itself
     if (this.#stopping) {
       ws.close(PubCloseCode.GOING_AWAY);
@@ -291,7 +291,7 @@ export class PubServer extends TypedEventTarget<PubServerEvents> {
       ws.close(PubCloseCode.TRY_AGAIN_LATER, 'too many connections');
       return;
     }
-    this.#connections.add(new Connection(this.#host, ws));
+    this.#connections.add(new Connection(this.#host, ws, req.socket));
     ws.send(encodeHello(this.policy));
   }
 
