@@ -13,8 +13,18 @@ import type { Peer } from './contacts.js';
 
 export type GroupItem = ResultOutput<Methods['message/list']>['messages'][number];
 
+/** Every item of the group at `p`, oldest first (paging back 500 at a time). */
 export function groupMessages(p: Peer, groupId: string): Promise<GroupItem[]> {
-  return callOnce(p.daemon, async (c) => (await c.call('message/list', { groupId, limit: 500 })).messages);
+  return callOnce(p.daemon, async (c) => {
+    let out: GroupItem[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = (await c.call('message/list', { groupId, limit: 500, ...(before !== undefined ? { before } : {}) })).messages;
+      out = [...page, ...out];
+      if (page.length < 500) return out;
+      before = page[0]!.id;
+    }
+  });
 }
 
 /** Polls message/list of the group until `ok` holds. */
@@ -28,7 +38,7 @@ export async function waitForGroup(p: Peer, groupId: string, ok: (m: GroupItem[]
       if ((err as { code?: string }).code !== 'ERR_NOT_FOUND') throw err;
     }
     if (ok(m)) return m;
-    if (Date.now() > deadline) throw new Error(`message/list of ${p.name} never matched: ${JSON.stringify(m.map((x) => [x.kind, x.text, x.status]))}`);
+    if (Date.now() > deadline) throw new Error(`message/list of ${p.name} never matched (${m.length} items): ${JSON.stringify(m.slice(-20).map((x) => [x.kind, x.text, x.status]))}`);
     await sleep(100);
   }
 }
