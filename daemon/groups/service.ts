@@ -173,6 +173,8 @@ interface GroupState {
   readonly order: CausalOrder;
   roster: Roster;
   ignored: Set<string>;
+  /** Ids the roster's pending entries wait for (an arrival among them recomputes the roster). */
+  awaited: Set<string>;
   unread: number;
   /** Per-pub posting loops running. */
   readonly posters: Map<string, Promise<void>>;
@@ -406,6 +408,7 @@ export class GroupsService implements PubBlobSink {
       order: new CausalOrder(),
       roster: undefined as unknown as Roster,
       ignored: new Set(),
+      awaited: new Set(),
       unread: 0,
       posters: new Map(),
       outboxBlobs: new Map(),
@@ -435,6 +438,14 @@ export class GroupsService implements PubBlobSink {
     const entries = [...g.entries.values()].map((h) => h.roster);
     g.roster = computeRoster(g.groupId, entries);
     g.ignored = new Set(g.roster.ignored.map((i) => toHex(i.id)));
+    g.awaited = new Set();
+    for (const id of g.roster.pending) {
+      const r = g.entries.get(toHex(id))?.roster;
+      if (r === undefined) continue;
+      const deps = orderDeps(r);
+      if (r.action.kind === 'join') deps.push(toHex(r.action.invite));
+      for (const d of deps) if (!g.entries.has(d)) g.awaited.add(d);
+    }
     void s;
   }
 
@@ -712,7 +723,9 @@ export class GroupsService implements PubBlobSink {
     g.record = record;
     const held = this.#index(s, g, entry, id, rec, false);
     if (!isContentKind(entry.content.kind)) {
+      const epochsBefore = g.roster.epochs.length;
       this.#recompute(s, g);
+      if (g.roster.epochs.length !== epochsBefore) await this.#openEpochs(s, g);
       this.#groupChanged(s, g);
     }
     return held;
@@ -808,7 +821,9 @@ export class GroupsService implements PubBlobSink {
       }
       const action = live.roster.action.kind;
       const current = g.roster.epoch;
-      const stale = action !== 'genesis' && action !== 'join' && !epochNameEqual(live.roster.epoch, current) && live.pubs.length === 0;
+      // our own re-key (and what precedes it in our chain) stays as made: it opened the new epoch
+      const stale =
+        action !== 'genesis' && action !== 'join' && !epochNameEqual(live.roster.epoch, current) && live.pubs.length === 0 && !this.#ownRekeyFrom(s, g, live.roster.seq);
       if (stale && g.keys.has(epochKey(current))) {
         await this.#remake(s, g, live);
         return null;
@@ -823,6 +838,13 @@ export class GroupsService implements PubBlobSink {
       g.outboxBlobs.set(h.hex, blob);
       return blob;
     });
+  }
+
+  /** True when one of our entries from `seq` on is a remove-and-re-key. */
+  #ownRekeyFrom(s: Session, g: GroupState, seq: number): boolean {
+    const chain = g.chains.get(s.signingHex);
+    for (let i = seq; i <= g.record.ownSeq; i++) if (g.entries.get(chain?.get(i) ?? '')?.roster.action.kind === 'remove') return true;
+    return false;
   }
 
   /** Re-makes `first` and every later own unsealed entry under the current epoch (same seqs). */
@@ -987,7 +1009,7 @@ export class GroupsService implements PubBlobSink {
       const authorIsMember = g.roster.members.some((m) => bytesEqual(m.certificate.signingKey, entry.author));
       const membersBefore = g.roster.members.length;
       const epochsBefore = g.roster.epochs.length;
-      if (!isContentKind(kind) || !authorIsMember || g.roster.pending.length > 0) this.#recompute(s, g);
+      if (!isContentKind(kind) || !authorIsMember || g.awaited.has(hex)) this.#recompute(s, g);
       if (g.roster.epochs.length !== epochsBefore) await this.#openEpochs(s, g);
       const item = this.#item(s, g, h, entry);
       if (!own && item !== null && countsAsUnread(entry)) {
