@@ -705,10 +705,9 @@ export class GroupsService implements PubBlobSink {
 
   async #authorLocked(s: Session, g: GroupState, keys: EpochKeys, content: EntryContent, extra: StoreOperation[] = []): Promise<Held> {
     const now = this.#now();
-    const ownHex = new Set([...g.entries.values()].filter((h) => h.own).map((h) => h.hex));
     const heads = g.order
       .tips()
-      .filter((id) => !ownHex.has(id) && g.entries.has(id))
+      .filter((id) => g.entries.get(id)?.own === false)
       .slice(0, HEADS_MAX)
       .map(fromHex);
     let entry: Entry;
