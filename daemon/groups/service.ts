@@ -951,6 +951,7 @@ export class GroupsService implements PubBlobSink {
     }
   }
 
+  /** PubBlobSink: a notice on every group using the pub; rejects (to be told again) if it could not be stored. */
   async pruned(pub: string, info: { readonly start: bigint; readonly head: bigint }): Promise<void> {
     const s = this.#s;
     if (s === null) return;
@@ -965,7 +966,7 @@ export class GroupsService implements PubBlobSink {
         g.notices.set(hex, notice);
         g.order.add(hex, ts, ts, []);
         this.#notify(s, 'message/didReceive', { groupId: g.hex, message: buildNoticeItem(hex, notice, ts) });
-      }).catch((err: unknown) => warn(this.#log, 'group-write-failed', err));
+      });
     }
   }
 
