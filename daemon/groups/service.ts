@@ -91,6 +91,7 @@ import {
   UNOPENED_BLOBS_MAX,
 } from './constants.js';
 import { buildItem, buildNoticeItem, countsAsUnread, ownStatus, type GroupItem } from './items.js';
+import type { PubHistoryReader } from './history.js';
 import { CausalOrder } from './order.js';
 import {
   blobRecordCodec,
@@ -133,9 +134,13 @@ export interface GroupsInit {
   readonly now?: () => number;
   /** Development mode: loopback pubs (ws://127.0.0.1:PORT) are allowed in groups and invites. */
   readonly development?: boolean;
+  /** Blobs that opened under no key kept to try again after a re-key or join (UNOPENED_BLOBS_MAX). */
+  readonly unopenedMax?: number;
 }
 
 export interface OpenGroups {
+  /** Reads a pub's whole store once (./history.ts), for a group just joined; none: not read. */
+  readonly history?: PubHistoryReader;
   readonly store: RecordStore;
   readonly address: OnionAddress;
   readonly name: string;
@@ -240,6 +245,7 @@ export class GroupsService implements PubBlobSink {
   readonly #log: Log;
   readonly #now: () => number;
   readonly #development: boolean;
+  readonly #unopenedMax: number;
   #s: Session | null = null;
   #globalQueue: Promise<unknown> = Promise.resolve();
 
@@ -247,6 +253,7 @@ export class GroupsService implements PubBlobSink {
     this.#log = components.log;
     this.#now = init.now ?? Date.now;
     this.#development = init.development ?? false;
+    this.#unopenedMax = init.unopenedMax ?? UNOPENED_BLOBS_MAX;
   }
 
   get isOpen(): boolean {
@@ -1003,9 +1010,9 @@ export class GroupsService implements PubBlobSink {
         return this.#store(s, g, entry, encoded, blob, source);
       }
     }
-    if (source.kind === 'pub') {
+    if (source.kind === 'pub' && groupId === null && this.#unopenedMax > 0) {
       s.unopened.push({ pub: source.pub, blob });
-      if (s.unopened.length > UNOPENED_BLOBS_MAX) s.unopened.shift();
+      if (s.unopened.length > this.#unopenedMax) s.unopened.shift();
     }
     return { status: 'foreign' };
   }
@@ -1214,8 +1221,20 @@ export class GroupsService implements PubBlobSink {
       // blobs seen before we held the key
       const retry = s.unopened.splice(0);
       for (const u of retry) void this.ingest(hex, u.blob, { kind: 'pub', pub: u.pub }).catch(() => undefined);
+      this.#readHistory(s, g);
       return hex;
     });
+  }
+
+  /** Reads each pub of a group just joined from cursor 0, once, in the background (./history.ts). */
+  #readHistory(s: Session, g: GroupState): void {
+    const read = s.o.history;
+    if (read === undefined) return;
+    for (const pub of g.roster.pubs) {
+      void read(pub, async (blob) => void (await this.ingest(g.hex, blob, { kind: 'pub', pub })), s.stop.signal).catch((err: unknown) => {
+        if (!s.stop.signal.aborted) warn(this.#log, 'group-history-failed', err);
+      });
+    }
   }
 
   /** group/invite: an invite entry (one use) for an accepted contact, sent over the peer link. */

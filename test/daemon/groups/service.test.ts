@@ -200,6 +200,28 @@ describe('GroupsService', function () {
     assert.notEqual(links.find((l) => l.address === pubA.address)!.state, 'live');
   });
 
+  it('reads the history of a group joined on a pub it already reads for another group', async () => {
+    const alice = await member('alice');
+    // carol keeps no blob she could not open: only reading the pub again gives her the history
+    const carol = await makeMember(dir, 'carol', undefined, true, { unopenedMax: 0 });
+    members.push(carol);
+    const g1 = await alice.groups.create('first', [pubA.address]);
+    await carol.groups.join(await alice.groups.exportInvite(g1, false));
+    await alice.groups.send(g1, 'in the first group');
+    await waitForTexts(carol, g1, 1); // carol's subscription to pub a has read past all of this
+    const bob = await member('bob');
+    const g2 = await alice.groups.create('second', [pubA.address]);
+    await bob.groups.join(await alice.groups.exportInvite(g2, false));
+    await waitUntil(() => alice.groups.members(g2).length === 2, 20_000, 'bob in the second group');
+    await alice.groups.send(g2, 'before carol came');
+    await bob.groups.send(g2, 'me too');
+    await waitForTexts(alice, g2, 2);
+    await new Promise((r) => setTimeout(r, 300)); // carol's cursor moves past the second group's blobs
+    await carol.groups.join(await alice.groups.exportInvite(g2, false));
+    assert.deepEqual((await waitForTexts(carol, g2, 2)).sort(), ['before carol came', 'me too']);
+    await waitUntil(() => carol.groups.members(g2).length === 3, 20_000, 'every member known to carol');
+  });
+
   it("shows a pub's pruned answer as a notice in place on every group using that pub, durably", async () => {
     const alice = await member('alice');
     const g1 = await alice.groups.create('one', [pubA.address]);
