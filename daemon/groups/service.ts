@@ -75,6 +75,7 @@ import { parsePubAddress, isDevelopmentPubAddress } from '../../protocol/pub-add
 import type { PeerFrame } from '../../protocol/peer/wire.js';
 import type { NotificationJournal } from '../api/journal.js';
 import type { GroupPubLinks, PubBlobSink, PubLinkStatus } from '../group-pubs/types.js';
+import type { PubHistoryReader } from './history.js';
 import type { Log } from '../log.js';
 import type { Collection, RecordStore, StoreOperation } from '../store/store.js';
 import {
@@ -91,7 +92,6 @@ import {
   UNOPENED_BLOBS_MAX,
 } from './constants.js';
 import { buildItem, buildNoticeItem, countsAsUnread, ownStatus, type GroupItem } from './items.js';
-import type { PubHistoryReader } from './history.js';
 import { CausalOrder } from './order.js';
 import {
   blobRecordCodec,
