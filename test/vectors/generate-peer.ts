@@ -141,7 +141,7 @@ function frameVectors(): { frames: FrameVector[]; invalid: InvalidFrameVector[];
     ['no type', '01'],
     ['unknown type 0x0a', '010a'],
     ['reserved type 0x20 (group invites)', '0120'],
-    ['reserved type 0x40 (sync)', '0140'],
+    ['type 0x7f (sync range, unassigned)', '017f'],
     ['REPLY with a body', '010400'],
     ['HELLO features out of order', '0101' + '02' + '0162' + '0161'],
     ['HELLO with a duplicate feature', '0101' + '02' + '0161' + '0161'],

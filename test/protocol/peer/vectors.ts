@@ -99,6 +99,8 @@ export function frameToJson(f: PeerFrame): FrameJson {
       return { type: f.type, token: toHex(f.token) };
     case 'bye':
       return { type: 'bye', reason: f.reason };
+    default:
+      throw new Error(`${f.type}: sync frames have their own vectors (test/vectors/sync.json)`);
   }
 }
 
