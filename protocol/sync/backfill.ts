@@ -7,16 +7,19 @@
  * ids per request:
  * - the author's missing ranges (known gaps: below a held entry), from any peer;
  * - the seqs above my highest held one up to what this peer's notes claim it holds;
- * - ids cited by held entries that nobody has delivered.
+ * - ids cited by held entries that nobody has delivered;
+ * - a seq at or below my highest one where the peer's note names an entry I do not hold (a
+ *   fork: asking for it lets both entries meet and prove the equivocation).
  *
  * Every *claim* is counted: a known gap is keyed by (author, first missing seq), a peer's note by
  * (peer, author, claimed seq and id), a missing id by the id. An answered request that brings
- * nothing of a claim is one failed attempt. A claim fails for good ("unfillable", recorded
- * against the author that made it, with the peer whose note made it if any) after
- * ATTEMPTS_PER_PEER failed attempts at one peer for a peer's note, or ATTEMPTS_TOTAL failed
- * attempts over all peers for a known gap or an id (ATTEMPTS_PER_PEER at most per peer). An
- * unfillable claim is never asked for again; a known gap whose first missing seq moves (some of
- * it arrived, from a pub say) is a new claim. So a member who cites ids nobody holds, or signs
+ * nothing of a claim is one failed attempt. A peer is asked for a claim at most
+ * ATTEMPTS_PER_PEER times without success; the first time a peer reaches that, the claim is
+ * recorded as **unfillable** against the author that made it (with the peer, for a note). A
+ * known gap or an id may still be asked of other peers until ATTEMPTS_TOTAL failed attempts in
+ * all, then never again; a note, never again of that peer. A recorded claim that is filled after
+ * all (by another peer, or a pub) is taken off the record. A known gap whose first missing seq
+ * moves (part of it arrived) is a new claim. So a member who cites ids nobody holds, or signs
  * seq 2^53-1 after seq 5, costs a few bounded requests, once.
  */
 import { toHex } from '../bytes.js';
@@ -64,13 +67,17 @@ export interface UnfillableClaim {
 interface ClaimCount {
   total: number;
   perPeer: Map<string, number>;
+  /** Never asked again. */
   dead: boolean;
+  /** Recorded as unfillable (and not filled since). */
+  reported: boolean;
+  record: UnfillableClaim | null;
 }
 
 interface Pending {
   readonly want: Want;
   /** Claim keys the request covered, with what each asked for. */
-  readonly claims: readonly { key: string; kind: 'gap' | 'note' | 'id'; author: Uint8Array; from?: number; to?: number; id?: Uint8Array }[];
+  readonly claims: readonly { key: string; kind: 'gap' | 'note' | 'id'; author: Uint8Array; from?: number; to?: number; id?: Uint8Array; forkId?: Uint8Array }[];
 }
 
 export interface BackfillLimits {
@@ -136,7 +143,7 @@ export class BackfillPlanner {
 
   private count(key: string): ClaimCount {
     let c = this.counts.get(key);
-    if (c === undefined) this.counts.set(key, (c = { total: 0, perPeer: new Map(), dead: false }));
+    if (c === undefined) this.counts.set(key, (c = { total: 0, perPeer: new Map(), dead: false, reported: false, record: null }));
     return c;
   }
 
@@ -151,7 +158,7 @@ export class BackfillPlanner {
    * The next request to send `peer`, or null when there is nothing to ask it (or one is in
    * flight). `report` is my log's gaps now, `theirs` the peer's positions from its notes.
    */
-  plan(peer: string, report: GapReport, theirs: PositionMap | null): Want | null {
+  plan(peer: string, report: GapReport, theirs: PositionMap | null, holds?: (author: Uint8Array, seq: number, id: Uint8Array) => boolean): Want | null {
     if (this.pending.has(peer)) return null;
     const ranges: WantRange[] = [];
     const claims: Pending['claims'][number][] = [];
@@ -161,7 +168,7 @@ export class BackfillPlanner {
     for (const key of [...authors].sort()) {
       if (left <= 0 || ranges.length >= WANT_RANGES_MAX) break;
       const a = mine.get(key);
-      const spans: { span: SeqSpan; claim: string; kind: 'gap' | 'note' }[] = [];
+      const spans: { span: SeqSpan; claim: string; kind: 'gap' | 'note'; forkId?: Uint8Array }[] = [];
       if (a !== undefined && a.missing.length > 0) {
         const first = a.missing[0]!;
         const claim = `gap:${key}:${first.from}`;
@@ -172,9 +179,16 @@ export class BackfillPlanner {
       if (their !== undefined && their.seq > top) {
         const claim = `note:${peer}:${key}:${their.seq}:${toHex(their.id)}`;
         if (this.askable(claim, peer, 'note')) spans.push({ span: { from: top + 1, to: their.seq }, claim, kind: 'note' });
+      } else if (their !== undefined && holds !== undefined && !holds(their.author, their.seq, their.id)) {
+        // A fork: the peer's chain has another entry at a seq I hold (or lack below my top). Ask
+        // for that one seq, so both entries meet and prove the equivocation.
+        const claim = `note:${peer}:${key}:${their.seq}:${toHex(their.id)}`;
+        const inMissing = a?.missing.some((m) => m.from <= their.seq && their.seq <= m.to) === true;
+        if (!inMissing && this.askable(claim, peer, 'note')) spans.push({ span: { from: their.seq, to: their.seq }, claim, kind: 'note', forkId: their.id });
       }
       if (spans.length === 0) continue;
       const author = a?.author ?? their!.author;
+      spans.sort((x, y) => x.span.from - y.span.from);
       const taken = spansWithin(spans.map((s) => s.span), Math.min(left, WANT_SEQS_MAX));
       const used = new Set<string>();
       for (let i = 0; i < taken.length && ranges.length < WANT_RANGES_MAX; i++) {
@@ -184,7 +198,7 @@ export class BackfillPlanner {
         left -= t.to - t.from + 1;
         if (!used.has(s.claim)) {
           used.add(s.claim);
-          claims.push({ key: s.claim, kind: s.kind, author, from: t.from, to: s.span.to });
+          claims.push({ key: s.claim, kind: s.kind, author, from: t.from, to: s.span.to, ...(s.forkId !== undefined ? { forkId: s.forkId } : {}) });
         } else {
           const c = claims.find((x) => x.key === s.claim)!;
           (c as { to?: number }).to = s.span.to;
@@ -210,7 +224,7 @@ export class BackfillPlanner {
    * ingested; `report` is my log's gaps now. Counts each claim that got nothing as a failed
    * attempt and returns the claims that became unfillable.
    */
-  settle(peer: string, report: GapReport): readonly UnfillableClaim[] {
+  settle(peer: string, report: GapReport, holds?: (author: Uint8Array, seq: number, id: Uint8Array) => boolean): readonly UnfillableClaim[] {
     const p = this.pending.get(peer);
     if (p === undefined) return [];
     this.pending.delete(peer);
@@ -219,18 +233,32 @@ export class BackfillPlanner {
     for (const claim of p.claims) {
       const authorHex = toHex(claim.author);
       const progressed =
-        claim.kind === 'id' ? !stillMissing.has(toHex(claim.id!)) : heldIn(report, authorHex, claim.from!, claim.to!);
-      if (progressed) continue;
+        claim.kind === 'id'
+          ? !stillMissing.has(toHex(claim.id!))
+          : claim.forkId !== undefined
+            ? holds?.(claim.author, claim.from!, claim.forkId) === true
+            : heldIn(report, authorHex, claim.from!, claim.to!);
+      if (progressed) {
+        const c = this.counts.get(claim.key);
+        if (c !== undefined && c.reported) {
+          // Filled after all (another peer, a pub): no longer unfillable.
+          c.reported = false;
+          const i = this.dead.findIndex((d) => d === c.record);
+          if (i >= 0) this.dead.splice(i, 1);
+        }
+        continue;
+      }
       const c = this.count(claim.key);
       c.total++;
       c.perPeer.set(peer, (c.perPeer.get(peer) ?? 0) + 1);
-      const dead = claim.kind === 'note' ? c.perPeer.get(peer)! >= this.perPeerMax : c.total >= this.totalMax;
-      if (dead && !c.dead) {
-        c.dead = true;
+      if (claim.kind === 'note' ? c.perPeer.get(peer)! >= this.perPeerMax : c.total >= this.totalMax) c.dead = true;
+      if (c.perPeer.get(peer)! >= this.perPeerMax && !c.reported && c.record === null) {
+        c.reported = true;
         const u: UnfillableClaim =
           claim.kind === 'id'
             ? { kind: 'id', author: claim.author, id: claim.id!, attempts: c.total }
             : { kind: claim.kind, author: claim.author, from: claim.from!, to: claim.to!, attempts: c.total, ...(claim.kind === 'note' ? { peer } : {}) };
+        c.record = u;
         this.dead.push(u);
         failed.push(u);
       }
