@@ -37,13 +37,5 @@ export function contactHandlers(c: ContactHandlerComponents): Handlers {
       return {};
     },
     'contact/list': async () => ({ contacts: (await open()).list() }),
-    'message/send': async (p) => {
-      const address = checkAddress(p.address);
-      return { id: await (await open()).sendMessage(address, p.text) };
-    },
-    'message/list': async (p) => {
-      const address = checkAddress(p.address);
-      return { messages: await (await open()).listMessages(address, p) };
-    },
   };
 }
