@@ -19,17 +19,22 @@ import { bytesEqual } from '../bytes.js';
 import type { Summary } from '../summary.js';
 import { answerWant, BackfillPlanner, type HeldBlobs, type UnfillableClaim } from './backfill.js';
 import type { Evidence } from './evidence.js';
-import { blobsFrames, SyncPartAssembler, syncFrames, type SyncFrame, type SyncKeyPackageFrame, type SyncKeyWantFrame } from './frames.js';
+import { blobsFrames, SyncPartAssembler, syncFrames, type SyncFrame, type SyncKeyPackageFrame, type SyncKeyWantFrame, type SyncWantFrame } from './frames.js';
 import type { GapReport } from './gaps.js';
 import { receiveNotes, takeNotes, type PeerSyncState } from './notes.js';
 import { ProtocolError, ProtocolErrorCode } from '../errors.js';
 
 /** What a session reads of my log (the daemon's log store). */
-export interface SyncLogView extends HeldBlobs {
+export interface SyncLogView {
   summary(): Summary;
   gaps(): GapReport;
   /** True when I hold the author's entry `seq` with this id. */
   holds(author: Uint8Array, seq: number, id: Uint8Array): boolean;
+  /**
+   * The original blobs, read synchronously (an in-memory log). Without it, the session hands
+   * each WANT to the caller (`SyncActions.wants`), who reads the blobs and calls `answer`.
+   */
+  readonly blobs?: HeldBlobs;
 }
 
 export interface SyncActions {
@@ -44,10 +49,12 @@ export interface SyncActions {
   /** Key requests and key packages for the caller (who knows rosters and secrets). */
   readonly keyWants: SyncKeyWantFrame[];
   readonly keyPackages: SyncKeyPackageFrame[];
+  /** Requests to answer (only when the log view has no `blobs`): read them, then `answer`. */
+  readonly wants: SyncWantFrame[];
 }
 
-function none(): { send: SyncFrame[]; ingest: Uint8Array[]; evidence: Evidence[]; unfillable: UnfillableClaim[]; keyWants: SyncKeyWantFrame[]; keyPackages: SyncKeyPackageFrame[] } {
-  return { send: [], ingest: [], evidence: [], unfillable: [], keyWants: [], keyPackages: [] };
+function none(): { send: SyncFrame[]; ingest: Uint8Array[]; evidence: Evidence[]; unfillable: UnfillableClaim[]; keyWants: SyncKeyWantFrame[]; keyPackages: SyncKeyPackageFrame[]; wants: SyncWantFrame[] } {
+  return { send: [], ingest: [], evidence: [], unfillable: [], keyWants: [], keyPackages: [], wants: [] };
 }
 
 export interface SyncSessionStats {
@@ -115,6 +122,18 @@ export class SyncSession {
     this.assembler.reset();
   }
 
+  /**
+   * The frames answering the peer's request `requestId` with these original blobs (at most
+   * ANSWER_BLOBS_MAX, as answerWant picks them): BLOBS frames (parts for large ones), then END.
+   */
+  answer(requestId: number, blobs: readonly Uint8Array[]): SyncFrame[] {
+    const out: SyncFrame[] = [];
+    this.stats.blobsSent += blobs.length;
+    for (const f of blobsFrames(this.groupId, requestId, blobs)) out.push(...syncFrames(f));
+    out.push({ type: 'sync-end', groupId: this.groupId, requestId, sent: blobs.length });
+    return out;
+  }
+
   /** One frame from the peer (a sync frame of this group; a part of any). */
   receive(frame: SyncFrame): SyncActions {
     const out = none();
@@ -133,13 +152,10 @@ export class SyncSession {
       case 'sync-resync':
         out.send.push(...this.notes(true, true));
         break;
-      case 'sync-want': {
-        const blobs = answerWant(frame.want, this.log);
-        this.stats.blobsSent += blobs.length;
-        for (const f of blobsFrames(this.groupId, frame.requestId, blobs)) out.send.push(...syncFrames(f));
-        out.send.push({ type: 'sync-end', groupId: this.groupId, requestId: frame.requestId, sent: blobs.length });
+      case 'sync-want':
+        if (this.log.blobs === undefined) out.wants.push(frame);
+        else out.send.push(...this.answer(frame.requestId, answerWant(frame.want, this.log.blobs)));
         break;
-      }
       case 'sync-blobs':
         if (frame.requestId !== this.awaiting) throw new ProtocolError(ProtocolErrorCode.INVALID_FIELD, 'blobs for a request not in flight');
         this.stats.blobsReceived += frame.blobs.length;

@@ -16,7 +16,7 @@ import { computeSummary, type Summary } from '../../protocol/summary.js';
 import { createForeignEntryEvidence, evidenceKey, evidenceOfPair, type Evidence } from '../../protocol/sync/evidence.js';
 import { findGaps, type ChainMeta, type GapReport } from '../../protocol/sync/gaps.js';
 import { SyncSession, type SyncLogView } from '../../protocol/sync/session.js';
-import { BackfillPlanner, type UnfillableClaim } from '../../protocol/sync/backfill.js';
+import { BackfillPlanner, type HeldBlobs, type UnfillableClaim } from '../../protocol/sync/backfill.js';
 import type { SyncFrame } from '../../protocol/sync/frames.js';
 import { newPeerSyncState, type PeerSyncState } from '../../protocol/sync/notes.js';
 import { decodeFrame, encodeFrame } from '../../protocol/peer/wire.js';
@@ -110,7 +110,8 @@ export class SyncLog {
  * blob), keeps equivocating entries apart (both stored, evidence made), and serves as the
  * session's view of the log (protocol/sync/session.ts SyncLogView).
  */
-export class MemoryLog implements SyncLogView {
+export class MemoryLog implements SyncLogView, HeldBlobs {
+  readonly blobs: HeldBlobs = this;
   readonly entries = new Map<string, LogEntry>();
   private readonly bySeqMap = new Map<string, LogEntry[]>();
   readonly evidence = new Map<string, Evidence>();
