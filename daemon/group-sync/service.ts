@@ -1,13 +1,16 @@
 /**
  * GroupSync: members fill each other's gaps over peer links, and repair the pubs. Open while
  * the profile is unlocked, beside the groups service (daemon/groups/), whose extension points it
- * uses: chainEntries (the log's chain metadata), entryBlob and entryEncoding, epochKeys, and
+ * uses: chainEntries (the log's chain metadata), syncBlob, entryBlob and entryEncoding, epochKeys, and
  * ingest, the one verify-and-store path, for everything a peer sends.
  *
  * Peer sync (docs/peer-protocol.md section 8; the protocol is protocol/sync/session.ts):
  * - For every link to a contact who is a member of a group this profile is in (by the group's
  *   roster), one SyncSession per (contact, group), with the per-peer state (request skipping)
- *   kept durably in SYNC_PEERS_NAMESPACE. On link up each session sends its notes.
+ *   kept durably in SYNC_PEERS_NAMESPACE. On link up each session sends its notes. A contact
+ *   whose join has not reached me yet, sending sync frames of a group I am in, gets a session
+ *   on probation: it reveals nothing and asks only for what the contact's notes name, so its
+ *   join can arrive this way; once the roster names it, the session is promoted.
  * - Frames from a peer are handled one at a time, in arrival order (parts reassembled per link);
  *   blobs go through `groups.ingest(groupId, blob, {kind: 'peer'})` before the next frame, so
  *   nothing corrupt is stored (what does not verify is dropped there).
@@ -359,19 +362,33 @@ export class GroupSync {
       });
   }
 
-  /** Opens a session for every group shared with the peer that has none yet, and starts it. */
-  async #startSessions(s: Session, p: PeerState): Promise<void> {
+  /**
+   * Opens a session for every group shared with the peer that has none yet, and starts it; with
+   * `probation` (a sync frame of a group whose roster does not name the peer yet), one on
+   * probation for that group (protocol/sync/session.ts). Promotes sessions whose peer the roster
+   * now names.
+   */
+  async #startSessions(s: Session, p: PeerState, probation: string | null = null): Promise<void> {
     if (!this.#groups.isOpen) return;
     for (const v of this.#groups.list()) {
-      if (p.sessions.has(v.groupId) || !this.#isMember(v.groupId, p.key)) continue;
+      const member = this.#isMember(v.groupId, p.key);
+      const existing = p.sessions.get(v.groupId);
+      if (existing !== undefined) {
+        if (existing.probation && member) {
+          this.#send(s, p, existing.promote());
+          this.#sendEvidence(s, p, this.#groupState(s, v.groupId)!);
+        }
+        continue;
+      }
+      if (!member && probation !== v.groupId) continue;
       const g = this.#groupState(s, v.groupId);
       if (g === null) continue;
       const stored = await s.states.get(stateId(p.key, g.groupId)).catch(() => undefined);
       const state = stored !== undefined && bytesEqual(stored.groupId, g.groupId) ? stored : newPeerSyncState(g.groupId);
-      const session = new SyncSession(g.groupId, p.address, state, g.planner, this.#view(g));
+      const session = new SyncSession(g.groupId, p.address, state, g.planner, this.#view(g), { probation: !member });
       p.sessions.set(v.groupId, session);
       this.#send(s, p, session.start());
-      this.#sendEvidence(s, p, g);
+      if (member) this.#sendEvidence(s, p, g);
     }
   }
 
@@ -411,7 +428,7 @@ export class GroupSync {
     const hex = toHex(groupOf(whole));
     let session = p.sessions.get(hex);
     if (session === undefined) {
-      await this.#startSessions(s, p); // a group shared since the link came up
+      await this.#startSessions(s, p, hex); // a group shared since the link came up, or on probation
       session = p.sessions.get(hex);
       if (session === undefined) return; // not a group we share: ignored
     }
@@ -456,7 +473,7 @@ export class GroupSync {
     }
     const blobs: Uint8Array[] = [];
     for (const hex of ids) {
-      const b = await this.#groups.entryBlob(g.hex, fromHex(hex));
+      const b = await this.#groups.syncBlob(g.hex, fromHex(hex));
       if (b !== null) blobs.push(b);
     }
     return blobs;

@@ -29,9 +29,11 @@
  *                              roster, order index, unread count and notifications follow.
  *   entryBlob(groupId, id)     the original blob of a stored entry (repairs re-post it as is).
  *   heldEntries(groupId)       id, author, seq of every stored entry (sync's summaries).
- *   chainEntries, entryEncoding, epochKeys
+ *   chainEntries, syncBlob, entryEncoding, epochKeys
  *                              (added by the sync branch) chain metadata with prev, heads and
- *                              pubs; an entry's encoding; an epoch's keys: daemon/group-sync/.
+ *                              pubs; an entry's blob for a peer (own unposted ones sealed as for
+ *                              their first post); an entry's encoding; an epoch's keys:
+ *                              daemon/group-sync/.
  *   items.ts buildItem         the one function that turns an entry into a message/list item.
  *
  * Sending (author): the entry is written to the outbox before the answer; each (group, pub) has
@@ -546,6 +548,20 @@ export class GroupsService implements PubBlobSink {
       arrival: h.arrival,
       own: h.own,
     }));
+  }
+
+  /**
+   * The original blob of a stored entry for a peer or a repair: an own entry not yet posted is
+   * sealed now, as for its first post (the outbox then posts that same blob), or null when it
+   * is re-made meanwhile under a newer epoch.
+   */
+  async syncBlob(groupId: string, id: Uint8Array): Promise<Uint8Array | null> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    const h = g.entries.get(toHex(id));
+    if (h === undefined) return null;
+    if (h.own && !h.sealed) return this.#sealed(s, g, h);
+    return (await s.blobs.get(groupScopedId(g.groupId, id))) ?? null;
   }
 
   /** The canonical encoding of a stored entry (tamper evidence carries entries), or null. */

@@ -15,7 +15,7 @@
  * - `changed()` (after the log changed, from any source): notes of what moved and, if no request
  *   is in flight, the next request.
  */
-import { bytesEqual } from '../bytes.js';
+import { bytesEqual, toHex } from '../bytes.js';
 import type { Summary } from '../summary.js';
 import { answerWant, BackfillPlanner, type HeldBlobs, type UnfillableClaim } from './backfill.js';
 import type { Evidence } from './evidence.js';
@@ -71,6 +71,8 @@ export class SyncSession {
   private awaiting: number | null = null;
   readonly stats: SyncSessionStats = { notesSent: 0, notesRecordsSent: 0, wantsSent: 0, blobsSent: 0, blobsReceived: 0 };
 
+  #probation: boolean;
+
   constructor(
     readonly groupId: Uint8Array,
     /** An opaque name of the peer (the planner keys its counts by it). */
@@ -78,8 +80,28 @@ export class SyncSession {
     readonly state: PeerSyncState,
     readonly planner: BackfillPlanner,
     private readonly log: SyncLogView,
+    options: { readonly probation?: boolean } = {},
   ) {
     if (!bytesEqual(state.groupId, groupId)) throw new ProtocolError(ProtocolErrorCode.INVALID_FIELD, 'the peer state is of another group');
+    this.#probation = options.probation === true;
+  }
+
+  /**
+   * True while the peer is not (yet) known to be a member: a contact whose join has not reached
+   * me. On probation a session reveals nothing of the log: it sends no notes, answers every
+   * request with nothing, and asks only for the authors the peer's own notes named (so what it
+   * asks tells the peer nothing it did not say). What the peer sends is verified like anything
+   * else, so a member's join can arrive this way.
+   */
+  get probation(): boolean {
+    return this.#probation;
+  }
+
+  /** The peer is now known to be a member: the frames that start the full exchange. */
+  promote(): SyncFrame[] {
+    if (!this.#probation) return [];
+    this.#probation = false;
+    return [...this.start(), ...this.want()];
   }
 
   /** True while my request to the peer awaits its END. */
@@ -88,6 +110,7 @@ export class SyncSession {
   }
 
   private notes(full: boolean, always: boolean): SyncFrame[] {
+    if (this.#probation) return [];
     const notes = takeNotes(this.state, this.log.summary(), { full });
     if (!always && !notes.full && notes.records.length === 0) return [];
     this.stats.notesSent++;
@@ -97,7 +120,11 @@ export class SyncSession {
 
   private want(): SyncFrame[] {
     if (this.awaiting !== null) return [];
-    const want = this.planner.plan(this.peer, this.log.gaps(), this.state.received, (a, s, id) => this.log.holds(a, s, id));
+    const gaps = this.log.gaps();
+    const report = this.#probation
+      ? { authors: gaps.authors.filter((a) => this.state.received.has(toHex(a.author))), missingIds: [], brokenLinks: [], forks: [] }
+      : gaps;
+    const want = this.planner.plan(this.peer, report, this.state.received, (a, s, id) => this.log.holds(a, s, id));
     if (want === null) return [];
     const requestId = this.nextRequestId++;
     this.awaiting = requestId;
@@ -153,7 +180,8 @@ export class SyncSession {
         out.send.push(...this.notes(true, true));
         break;
       case 'sync-want':
-        if (this.log.blobs === undefined) out.wants.push(frame);
+        if (this.#probation) out.send.push(...this.answer(frame.requestId, []));
+        else if (this.log.blobs === undefined) out.wants.push(frame);
         else out.send.push(...this.answer(frame.requestId, answerWant(frame.want, this.log.blobs)));
         break;
       case 'sync-blobs':
@@ -168,7 +196,7 @@ export class SyncSession {
         out.send.push(...this.notes(false, false), ...this.want());
         break;
       case 'sync-evidence':
-        out.evidence.push(frame.evidence);
+        if (!this.#probation) out.evidence.push(frame.evidence);
         break;
       case 'sync-key-want':
         out.keyWants.push(frame);

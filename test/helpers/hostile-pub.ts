@@ -16,8 +16,9 @@
  *   honest                    everything, in order
  *   drop {share}              leaves out about `share` of the blobs (those whose hash's first
  *                             byte is below share × 256: the same blobs on every face)
- *   withhold {hashes}         leaves out the blobs with these hashes (hex of protocol/blob.ts
- *                             blobHash); `face.withhold(hash)` adds more
+ *   withhold {hashes, match}  leaves out the blobs with these hashes (hex of protocol/blob.ts
+ *                             blobHash), or that `match` picks (the test's choice of a set);
+ *                             `face.withhold(hash)` adds more
  *   half {part}               serves the base's blobs of even (part 0) or odd (part 1) position
  *   reorder {window}          serves each `window` blobs in reverse (a partial window after
  *                             `flushMs` without a new blob), with fresh cursors in serving order,
@@ -29,6 +30,8 @@
  *   regress                   serves each pair of blobs with their cursors swapped: out of its
  *                             own cursor order, which the real client refuses
  * and on the whole pub:
+ *   losePosts                 (HostilePubInit) acknowledges the first post of each blob and
+ *                             drops it: the pub lacks it although the poster believes it is there
  *   inject(blobs)             adds blobs (of another group, say) to the base, as if stored
  *   wipe()                    loses its whole store: cuts every connection, stops the upstream,
  *                             deletes its home and starts an empty one (new PoW context);
@@ -62,7 +65,7 @@ import { makeTempDir } from './temp.js';
 export type FaceMode =
   | { readonly kind: 'honest' }
   | { readonly kind: 'drop'; readonly share: number }
-  | { readonly kind: 'withhold'; readonly hashes?: readonly string[] }
+  | { readonly kind: 'withhold'; readonly hashes?: readonly string[]; readonly match?: (blob: Uint8Array) => boolean }
   | { readonly kind: 'half'; readonly part: 0 | 1 }
   | { readonly kind: 'reorder'; readonly window?: number; readonly flushMs?: number }
   | { readonly kind: 'duplicate' }
@@ -139,7 +142,7 @@ export class HostileFace {
         else this.append(blob);
         break;
       case 'withhold':
-        if (this.withheld.has(blobHashHex(blob))) this.left.push(blob);
+        if (this.withheld.has(blobHashHex(blob)) || m.match?.(blob) === true) this.left.push(blob);
         else this.append(blob);
         break;
       case 'half':
@@ -245,6 +248,11 @@ export class HostileFace {
           break;
         case PubFrameType.POST: {
           const { requestId, nonce, blob } = frame;
+          if (this.pub.losePosts && !this.pub.lost.has(blobHashHex(blob))) {
+            this.pub.lost.add(blobHashHex(blob));
+            ws.send(encodePostAck(requestId, BigInt(this.pub.base.length + 1), false));
+            break;
+          }
           poster ??= this.pub.upstreamClient();
           void poster
             .then((c) => c.post(blob.slice(), { nonce }))
@@ -306,6 +314,8 @@ export class HostileFace {
 export interface HostilePubInit {
   /** The upstream's limits (default: the test pubs' low PoW difficulty and no rate limit). */
   readonly limits?: Partial<PubServer['limits']>;
+  /** Acknowledge the first post of each blob without storing it. */
+  readonly losePosts?: boolean;
 }
 
 /** A hostile pub: a real upstream pub, its feed, and faces that misbehave. */
@@ -319,11 +329,15 @@ export class HostilePub {
   private upstreamUrl = '';
   private readonly posters = new Set<Promise<PubClient>>();
   private readonly limits: Partial<PubServer['limits']>;
+  readonly losePosts: boolean;
+  /** Blobs (hash hex) whose first post was acknowledged and dropped. */
+  readonly lost = new Set<string>();
   private generation = 0;
   private waiters: (() => void)[] = [];
 
   private constructor(init: HostilePubInit) {
     this.limits = init.limits ?? TEST_PUB_LIMITS;
+    this.losePosts = init.losePosts ?? false;
   }
 
   static async start(init: HostilePubInit = {}): Promise<HostilePub> {
