@@ -145,16 +145,22 @@ describe('daemon/group-sync against hostile pubs (direct transport)', function (
 
   it('refills a pub that lost its whole store, and a member joining later reads everything from it', async () => {
     pub = await HostilePub.start();
-    const { alice, groupId } = await group(() => ({ kind: 'honest' }), { ...FAST_SYNC, probeMs: 300 });
+    const { alice, bob, groupId } = await group(() => ({ kind: 'honest' }), { ...FAST_SYNC, probeMs: 300 });
     await post(alice, groupId, ['before the wipe 1', 'before the wipe 2', 'before the wipe 3']);
     await pub.waitForBase(1 + 3);
-    const held = await Promise.all(alice.groups.chainEntries(groupId).map((e) => alice.groups.entryBlob(groupId, e.id)));
+    // Everything the pub held: every entry but the genesis (which travels in the invite).
+    const held = await Promise.all(alice.groups.chainEntries(groupId).filter((e) => toHex(e.id) !== groupId).map((e) => alice.groups.entryBlob(groupId, e.id)));
     const wanted = held.filter((b): b is Uint8Array => b !== null).map(blobHashHex);
     await pub.wipe();
     assert.equal(pub.base.length, 0);
-    // alice's probe finds the pub lost its store; she re-posts everything she holds.
+    // a member's probe finds the pub lost its store; it re-posts everything it holds.
     await waitUntil(() => wanted.every((h) => pub.base.some((b) => blobHashHex(b) === h)), 30_000, 'the pub refilled');
-    assert.ok((alice.sync.report(groupId).repaired[pub.faces[0]!.url] ?? 0) >= 1);
+    const url = pub.faces[0]!.url;
+    assert.ok((alice.sync.report(groupId).repaired[url] ?? 0) + (bob.sync.report(groupId).repaired[url] ?? 0) >= wanted.length);
+    // a member who joins now reads every message from the refilled pub alone.
+    const carol = await member('carol');
+    await carol.groups.join(await alice.groups.exportInvite(groupId, false));
+    await waitUntil(() => heldIds(carol, groupId).length >= 1 + wanted.length, 20_000, 'carol reads the refilled pub');
   });
 
   it('re-posts to the pub the entries it acknowledged and dropped, once a peer brought them', async () => {
