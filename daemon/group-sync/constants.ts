@@ -18,3 +18,5 @@ export const REPAIR_ATTEMPTS_MAX = 2;
 export const REPAIR_QUEUE_MAX = 4_096;
 /** Frames one peer may have waiting to be handled before its sync frames are dropped (the link is too fast for us). */
 export const PEER_QUEUE_MAX = 4_096;
+/** How often each live (group, pub) is probed for a lost store (ms): one re-post of a blob it served. */
+export const REPAIR_PROBE_MS = 60_000;

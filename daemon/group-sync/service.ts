@@ -63,6 +63,7 @@ import {
   REPAIR_ATTEMPTS_MAX,
   REPAIR_JITTER_MAX_MS,
   REPAIR_JITTER_MIN_MS,
+  REPAIR_PROBE_MS,
   REPAIR_QUEUE_MAX,
   REPAIR_SETTLE_MS,
   SYNC_EVIDENCE_NAMESPACE,
@@ -212,7 +213,7 @@ export class GroupSync {
     this.#pollMs = init.pollMs ?? SYNC_POLL_MS;
     this.#settleMs = init.repairSettleMs ?? REPAIR_SETTLE_MS;
     this.#jitter = [init.repairJitterMinMs ?? REPAIR_JITTER_MIN_MS, init.repairJitterMaxMs ?? REPAIR_JITTER_MAX_MS];
-    this.#probeMs = init.probeMs ?? 0;
+    this.#probeMs = init.probeMs ?? REPAIR_PROBE_MS;
     this.#now = init.now ?? Date.now;
   }
 
