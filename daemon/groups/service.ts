@@ -178,6 +178,8 @@ interface GroupState {
   readonly order: CausalOrder;
   roster: Roster;
   ignored: Set<string>;
+  /** Ids the roster's pending entries wait for (an arrival among them recomputes the roster). */
+  awaited: Set<string>;
   unread: number;
   /** Per-pub posting loops running. */
   readonly posters: Map<string, Promise<void>>;
@@ -309,6 +311,12 @@ export class GroupsService implements PubBlobSink {
     }
     const sealed = new Set<string>();
     for await (const raw of store.iterate(GROUP_BLOBS_NAMESPACE)) sealed.add(toHex(raw.id));
+    const bulk = new Map<GroupState, Array<{ id: string; claimed: number; arrival: number; deps: string[] }>>();
+    const bulkOf = (g: GroupState) => {
+      let list = bulk.get(g);
+      if (list === undefined) bulk.set(g, (list = []));
+      return list;
+    };
     for await (const raw of store.iterate(GROUP_ENTRIES_NAMESPACE)) {
       try {
         const g = s.groups.get(toHex(raw.id.subarray(0, 32)));
@@ -316,7 +324,7 @@ export class GroupsService implements PubBlobSink {
         const rec = entryRecordCodec.decode(raw.value);
         const entry = decodeEntry(rec.entry);
         const id = raw.id.slice(32);
-        this.#index(s, g, entry, id, rec, sealed.has(toHex(raw.id)));
+        this.#index(s, g, entry, id, rec, sealed.has(toHex(raw.id)), bulkOf(g));
       } catch {
         skipped += 1;
       }
@@ -328,11 +336,14 @@ export class GroupsService implements PubBlobSink {
         const n = noticeRecordCodec.decode(raw.value);
         const hex = toHex(raw.id.subarray(32));
         g.notices.set(hex, n);
-        g.order.add(hex, n.ts, n.ts, []);
+        bulkOf(g).push({ id: hex, claimed: n.ts, arrival: n.ts, deps: [] });
       } catch {
         skipped += 1;
       }
     }
+    const readMs = this.#now() - started;
+    for (const [g, items] of bulk) g.order.addAll(items);
+    const orderMs = this.#now() - started - readMs;
     for await (const { id, value } of s.invitesIn.iterate()) s.received.set(toHex(id), value);
     for await (const { id, value } of s.invitesOut.iterate()) s.sent.set(toHex(id), value);
     let entries = 0;
@@ -343,7 +354,7 @@ export class GroupsService implements PubBlobSink {
     }
     if (skipped > 0) this.#log('group-records-skipped', { level: 'warn', count: skipped });
     this.#s = s;
-    this.#log('groups-opened', { groups: s.groups.size, entries, ms: this.#now() - started });
+    this.#log('groups-opened', { groups: s.groups.size, entries, ms: this.#now() - started, readMs, orderMs });
   }
 
   /** Stops posting and forgets everything in memory (on lock). */
@@ -411,6 +422,7 @@ export class GroupsService implements PubBlobSink {
       order: new CausalOrder(),
       roster: undefined as unknown as Roster,
       ignored: new Set(),
+      awaited: new Set(),
       unread: 0,
       posters: new Map(),
       outboxBlobs: new Map(),
@@ -418,8 +430,8 @@ export class GroupsService implements PubBlobSink {
     };
   }
 
-  /** Adds a verified entry to the in-memory indexes (not the roster: #recompute). */
-  #index(s: Session, g: GroupState, entry: Entry, id: Uint8Array, rec: EntryRecord, sealed: boolean): Held {
+  /** Adds a verified entry to the in-memory indexes (not the roster: #recompute). `bulk`: the order later, by addAll. */
+  #index(s: Session, g: GroupState, entry: Entry, id: Uint8Array, rec: EntryRecord, sealed: boolean, bulk?: Array<{ id: string; claimed: number; arrival: number; deps: string[] }>): Held {
     const hex = toHex(id);
     const roster = slimRosterEntry(entry, id);
     const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs: [...rec.pubs], sealed };
@@ -430,7 +442,8 @@ export class GroupsService implements PubBlobSink {
     if (!chain.has(entry.seq)) chain.set(entry.seq, hex);
     const c = entry.content;
     if (c.kind === 'genesis' || c.kind === 'join' || c.kind === 'add') g.authors.set(toHex(c.certificate.signingKey), onionAddressFromPublicKey(c.certificate.identityKey));
-    g.order.add(hex, entry.timestamp, rec.arrival, orderDeps(roster));
+    if (bulk !== undefined) bulk.push({ id: hex, claimed: entry.timestamp, arrival: rec.arrival, deps: orderDeps(roster) });
+    else g.order.add(hex, entry.timestamp, rec.arrival, orderDeps(roster));
     void s;
     return held;
   }
@@ -440,6 +453,14 @@ export class GroupsService implements PubBlobSink {
     const entries = [...g.entries.values()].map((h) => h.roster);
     g.roster = computeRoster(g.groupId, entries);
     g.ignored = new Set(g.roster.ignored.map((i) => toHex(i.id)));
+    g.awaited = new Set();
+    for (const id of g.roster.pending) {
+      const r = g.entries.get(toHex(id))?.roster;
+      if (r === undefined) continue;
+      const deps = orderDeps(r);
+      if (r.action.kind === 'join') deps.push(toHex(r.action.invite));
+      for (const d of deps) if (!g.entries.has(d)) g.awaited.add(d);
+    }
     void s;
   }
 
@@ -764,7 +785,9 @@ export class GroupsService implements PubBlobSink {
     g.record = record;
     const held = this.#index(s, g, entry, id, rec, false);
     if (!isContentKind(entry.content.kind)) {
+      const epochsBefore = g.roster.epochs.length;
       this.#recompute(s, g);
+      if (g.roster.epochs.length !== epochsBefore) await this.#openEpochs(s, g);
       this.#groupChanged(s, g);
     }
     return held;
@@ -860,7 +883,9 @@ export class GroupsService implements PubBlobSink {
       }
       const action = live.roster.action.kind;
       const current = g.roster.epoch;
-      const stale = action !== 'genesis' && action !== 'join' && !epochNameEqual(live.roster.epoch, current) && live.pubs.length === 0;
+      // our own re-key (and what precedes it in our chain) stays as made: it opened the new epoch
+      const stale =
+        action !== 'genesis' && action !== 'join' && !epochNameEqual(live.roster.epoch, current) && live.pubs.length === 0 && !this.#ownRekeyFrom(s, g, live.roster.seq);
       if (stale && g.keys.has(epochKey(current))) {
         await this.#remake(s, g, live);
         return null;
@@ -875,6 +900,13 @@ export class GroupsService implements PubBlobSink {
       g.outboxBlobs.set(h.hex, blob);
       return blob;
     });
+  }
+
+  /** True when one of our entries from `seq` on is a remove-and-re-key. */
+  #ownRekeyFrom(s: Session, g: GroupState, seq: number): boolean {
+    const chain = g.chains.get(s.signingHex);
+    for (let i = seq; i <= g.record.ownSeq; i++) if (g.entries.get(chain?.get(i) ?? '')?.roster.action.kind === 'remove') return true;
+    return false;
   }
 
   /** Re-makes `first` and every later own unsealed entry under the current epoch (same seqs). */
@@ -1039,7 +1071,7 @@ export class GroupsService implements PubBlobSink {
       const authorIsMember = g.roster.members.some((m) => bytesEqual(m.certificate.signingKey, entry.author));
       const membersBefore = g.roster.members.length;
       const epochsBefore = g.roster.epochs.length;
-      if (!isContentKind(kind) || !authorIsMember || g.roster.pending.length > 0) this.#recompute(s, g);
+      if (!isContentKind(kind) || !authorIsMember || g.awaited.has(hex)) this.#recompute(s, g);
       if (g.roster.epochs.length !== epochsBefore) await this.#openEpochs(s, g);
       const item = this.#item(s, g, h, entry);
       if (!own && item !== null && countsAsUnread(entry)) {
