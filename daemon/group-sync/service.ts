@@ -37,7 +37,7 @@
 import { bytesEqual, fromHex, toHex } from '../../protocol/bytes.js';
 import { labelledHash } from '../../protocol/crypto.js';
 import { isProtocolError } from '../../protocol/errors.js';
-import { publicKeyFromOnionAddress, type OnionAddress } from '../../protocol/identity.js';
+import { onionAddressFromPublicKey, publicKeyFromOnionAddress, type OnionAddress } from '../../protocol/identity.js';
 import type { PeerFrame } from '../../protocol/peer/wire.js';
 import { computeSummary, type Summary } from '../../protocol/summary.js';
 import { ANSWER_BLOBS_MAX, BackfillPlanner, WANT_SEQS_MAX, type UnfillableClaim, type Want } from '../../protocol/sync/backfill.js';
@@ -331,6 +331,7 @@ export class GroupSync {
   linkChanged(address: OnionAddress, online: boolean): void {
     const s = this.#s;
     if (s === null) return;
+    this.#log('group-sync-link', { level: 'debug', online });
     const existing = s.peers.get(address);
     if (!online) {
       if (existing === undefined) return;
@@ -387,6 +388,7 @@ export class GroupSync {
       const stored = await s.states.get(stateId(p.key, g.groupId)).catch(() => undefined);
       const state = stored !== undefined && bytesEqual(stored.groupId, g.groupId) ? stored : newPeerSyncState(g.groupId);
       const session = new SyncSession(g.groupId, p.address, state, g.planner, this.#view(g), { probation: !member });
+      this.#log('group-sync-session', { level: 'debug', probation: !member });
       p.sessions.set(v.groupId, session);
       this.#send(s, p, session.start());
       if (member) this.#sendEvidence(s, p, g);
@@ -405,8 +407,14 @@ export class GroupSync {
   frameReceived(address: OnionAddress, frame: SyncFrame): void {
     const s = this.#s;
     if (s === null) return;
-    const p = s.peers.get(address);
-    if (p === undefined) return;
+    let p = s.peers.get(address);
+    if (p === undefined) {
+      // A link that came up before group sync was attached (unlock brings links up first).
+      if (!s.o.links.isOnline(address)) return;
+      this.linkChanged(address, true);
+      p = s.peers.get(address);
+      if (p === undefined) return;
+    }
     if (p.waiting >= PEER_QUEUE_MAX) {
       this.#log('group-sync-overrun', { level: 'warn' });
       return;
@@ -559,6 +567,21 @@ export class GroupSync {
         this.#scheduleRepair(s, g, v.pubLinks);
       }
       if (changed) for (const p of s.peers.values()) this.#enqueue(s, p, () => this.#startSessions(s, p));
+      // Links that came up before group sync was attached (unlock brings the links up first),
+      // or whose change was missed: any member whose contact link is up gets its sessions.
+      for (const v of this.#groups.list()) {
+        let members;
+        try {
+          members = this.#groups.roster(v.groupId).members;
+        } catch {
+          continue;
+        }
+        for (const m of members) {
+          if (bytesEqual(m.identityKey, s.o.identityKey)) continue;
+          const address = onionAddressFromPublicKey(m.identityKey);
+          if (!s.peers.has(address) && s.o.links.isOnline(address)) this.linkChanged(address, true);
+        }
+      }
     } catch (err) {
       this.#warn('group-sync-tick-failed', err);
     } finally {

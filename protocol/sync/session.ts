@@ -72,6 +72,7 @@ export class SyncSession {
   readonly stats: SyncSessionStats = { notesSent: 0, notesRecordsSent: 0, wantsSent: 0, blobsSent: 0, blobsReceived: 0 };
 
   #probation: boolean;
+  #heard = false;
 
   constructor(
     readonly groupId: Uint8Array,
@@ -174,6 +175,12 @@ export class SyncSession {
         const outcome = receiveNotes(this.state, frame.notes);
         if (outcome.kind === 'resync') out.send.push({ type: 'sync-resync', groupId: this.groupId });
         else out.send.push(...this.want());
+        // The first notes of this link: answer with mine (even with no records), so notes of
+        // mine sent before the peer was listening show as a base mismatch there, not as silence.
+        if (!this.#heard) {
+          this.#heard = true;
+          out.send.push(...this.notes(false, true));
+        }
         break;
       }
       case 'sync-resync':
