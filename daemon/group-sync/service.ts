@@ -34,7 +34,8 @@
  *   (not a duplicate) means the pub lost its store (or pruned it), and every entry of the group is
  *   re-posted to it the same way (the pub dedupes what it still holds).
  */
-import { bytesEqual, fromHex, toHex } from '../../protocol/bytes.js';
+import { bytesEqual, compareBytes, fromHex, toHex } from '../../protocol/bytes.js';
+import { decodeEntry, entryId } from '../../protocol/entry.js';
 import { labelledHash } from '../../protocol/crypto.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { onionAddressFromPublicKey, publicKeyFromOnionAddress, type OnionAddress } from '../../protocol/identity.js';
@@ -141,6 +142,8 @@ interface GroupState {
   summary: Summary;
   gaps: GapReport;
   readonly evidence: Map<string, Evidence>;
+  /** Ids of the entries kept evidence carries, with their author. */
+  readonly evidenceIds: Map<string, { readonly id: Uint8Array; readonly author: Uint8Array }>;
   readonly repair: Map<string, RepairState>;
   readonly repaired: Record<string, number>;
 }
@@ -241,7 +244,10 @@ export class GroupSync {
     this.#s = s;
     for await (const { value } of s.evidenceStore.iterate()) {
       const g = this.#groupState(s, toHex(value.groupId));
-      if (g !== null) g.evidence.set(evidenceKey(value), value);
+      if (g !== null) {
+        g.evidence.set(evidenceKey(value), value);
+        this.#noteEvidenceIds(g, value);
+      }
     }
   }
 
@@ -277,6 +283,7 @@ export class GroupSync {
       summary: computeSummary(groupId, []),
       gaps: findGaps(groupId, []),
       evidence: new Map(),
+      evidenceIds: new Map(),
       repair: new Map(),
       repaired: {},
     };
@@ -300,7 +307,11 @@ export class GroupSync {
       else list.push(m);
     }
     g.summary = computeSummary(g.groupId, metas);
-    g.gaps = findGaps(g.groupId, metas);
+    const gaps = findGaps(g.groupId, metas);
+    // Entries that evidence names and this log lacks (the other half of a fork shown to
+    // someone else) are asked for like any cited id, so both halves reach every member.
+    const extra = [...g.evidenceIds.values()].filter((e) => !g.byId.has(toHex(e.id)) && !gaps.missingIds.some((m) => bytesEqual(m.id, e.id)));
+    g.gaps = extra.length === 0 ? gaps : { ...gaps, missingIds: [...gaps.missingIds, ...extra.map((e) => ({ id: e.id, citedBy: [], citers: [e.author] }))].sort((x, y) => compareBytes(x.id, y.id)) };
     g.version = version;
     return g;
   }
@@ -508,12 +519,26 @@ export class GroupSync {
     const key = evidenceKey(ev);
     if (g.evidence.has(key)) return;
     g.evidence.set(key, ev);
+    this.#noteEvidenceIds(g, ev);
     await s.evidenceStore.put(labelledHash('snug/v2/sync-evidence-id', [new TextEncoder().encode(key)]), ev);
     this.#log('group-sync-evidence', { level: 'warn', kind: ev.kind });
     for (const p of s.peers.values()) {
       const session = p.sessions.get(g.hex);
-      if (session !== undefined) this.#enqueue(s, p, async () => this.#sendEvidence(s, p, g));
+      if (session === undefined) continue;
+      this.#enqueue(s, p, async () => {
+        this.#sendEvidence(s, p, g);
+        this.#send(s, p, session.changed()); // and ask for what the evidence shows we lack
+      });
     }
+  }
+
+  #noteEvidenceIds(g: GroupState, ev: Evidence): void {
+    if (ev.kind !== 'equivocation' && ev.kind !== 'broken-chain') return;
+    for (const bytes of ev.kind === 'equivocation' ? [ev.a, ev.b] : [ev.earlier, ev.later]) {
+      const id = entryId(bytes);
+      g.evidenceIds.set(toHex(id), { id, author: decodeEntry(bytes).author });
+    }
+    g.version = -1; // the gaps now name what the evidence shows and this log lacks
   }
 
   #sendEvidence(s: Session, p: PeerState, g: GroupState): void {

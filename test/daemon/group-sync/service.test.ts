@@ -8,9 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { fromHex, toHex } from '../../../protocol/bytes.js';
-import { openBlob } from '../../../protocol/blob.js';
+import { openBlob, sealBlob } from '../../../protocol/blob.js';
 import { ready } from '../../../protocol/crypto.js';
-import { decodeEntry } from '../../../protocol/entry.js';
+import { createEntry, decodeEntry, encodeEntry } from '../../../protocol/entry.js';
 import type { EpochKeys } from '../../../protocol/group.js';
 import { blobHashHex, HostilePub, type FaceMode, type HostileFace } from '../../helpers/hostile-pub.js';
 import { closeMember, FAST_SYNC, heldIds, link, makeSyncMember, type SyncMember } from '../../helpers/group-sync.js';
@@ -174,6 +174,27 @@ describe('daemon/group-sync against hostile pubs (direct transport)', function (
     const notGenesis = alice.groups.chainEntries(groupId).filter((e) => toHex(e.id) !== groupId);
     const wanted = await Promise.all(notGenesis.map((e) => alice.groups.entryBlob(groupId, e.id)));
     await waitUntil(() => wanted.every((b) => b !== null && pub.base.some((x) => blobHashHex(x) === blobHashHex(b))), 30_000, 'the pub holds every entry');
+  });
+
+  it("keeps an equivocating member's two entries apart, proves it, and passes the evidence to a peer who checks it", async () => {
+    pub = await HostilePub.start();
+    const { alice, bob, groupId } = await group((k) => ({ kind: 'withhold', match: (b) => textOf(k(), b) === 'a lie' }));
+    await post(bob, groupId, ['the truth']);
+    await waitUntil(() => heldIds(alice, groupId).length === 3, 20_000, 'alice holds bob\'s text');
+    // bob's key signs a second entry at the seq of "the truth": a fork only alice is shown.
+    const mine = bob.groups.chainEntries(groupId).find((e) => toHex(e.author) === toHex(bob.keys.signing.publicKey) && e.seq === 2)!;
+    const keys = keysOf(bob, groupId);
+    const fork = createEntry(keys, bob.keys.signing, { seq: 2, prev: mine.prev, timestamp: Date.now(), heads: [], content: { kind: 'text', text: 'a lie' } });
+    pub.inject([sealBlob(keys, encodeEntry(fork))]);
+    await waitUntil(() => heldIds(alice, groupId).length === 4, 20_000, 'alice holds both entries');
+    await waitUntil(() => alice.sync.report(groupId).equivocators.length === 1, 10_000, 'alice proves the fork');
+    assert.deepEqual(alice.sync.report(groupId).equivocators, [toHex(bob.keys.signing.publicKey)]);
+    assert.equal(heldIds(bob, groupId).length, 3, 'the pub never showed bob the fork');
+    assert.equal(bob.sync.report(groupId).evidence.length, 0);
+    link(alice, bob);
+    await waitUntil(() => bob.sync.report(groupId).evidence.length === 1, 20_000, 'bob keeps the evidence alice passed on');
+    assert.equal(bob.sync.report(groupId).evidence[0]!.kind, 'equivocation');
+    await identical(alice, bob, groupId);
   });
 
   it('gives a member who was offline every message it missed from a peer when the only pub is dead for good', async () => {
