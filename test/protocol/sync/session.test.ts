@@ -3,6 +3,9 @@ import { toHex } from '../../../protocol/bytes.js';
 import { ready } from '../../../protocol/crypto.js';
 import { ATTEMPTS_PER_PEER, BackfillPlanner } from '../../../protocol/sync/backfill.js';
 import { newPeerSyncState } from '../../../protocol/sync/notes.js';
+import { SyncSession } from '../../../protocol/sync/session.js';
+import type { SyncFrame } from '../../../protocol/sync/frames.js';
+import { decodeFrame, encodeFrame } from '../../../protocol/peer/wire.js';
 import { author, MemoryLog, runSync, SyncLog, type LogEntry } from '../../helpers/sync-log.js';
 
 function logOf(log: SyncLog, entries: readonly LogEntry[]): MemoryLog {
@@ -136,4 +139,44 @@ describe('protocol/sync/session (two members over the real frame codec)', () => 
     runSync(me, honest);
     assert.deepEqual(me.ids(), honest.ids());
   });
+
+  it('on probation reveals nothing of the log yet takes what the peer names, then syncs fully once promoted', () => {
+    const log = new SyncLog('probation');
+    const [p1, joiner] = [author('pr1'), author('joiner')];
+    const mine = log.many([p1], 3);
+    const join = log.post(joiner, 'my join');
+    const me = logOf(log, mine);
+    const them = logOf(log, [...mine.slice(0, 1), join]);
+    const mySession = new SyncSession(log.groupId, 'them', newPeerSyncState(log.groupId), new BackfillPlanner(), me, { probation: true });
+    const theirSession = new SyncSession(log.groupId, 'me', newPeerSyncState(log.groupId), new BackfillPlanner(), them);
+    assert.deepEqual(mySession.start(), []);
+    const sentToThem: SyncFrame[] = [];
+    const deliver = (to: SyncSession, log2: MemoryLog, frames: readonly SyncFrame[], back: SyncFrame[]) => {
+      for (const f of frames) {
+        const a = to.receive(decodeFrame(encodeFrame(f)) as SyncFrame);
+        for (const b of a.ingest) log2.ingest(b);
+        back.push(...a.send);
+      }
+    };
+    // They send their notes; on probation I ask only for what they named and answer nothing.
+    const toMe: SyncFrame[] = [];
+    deliver(mySession, me, theirSession.start(), sentToThem);
+    for (let round = 0; round < 10 && (sentToThem.length > 0 || toMe.length > 0); round++) {
+      const a = sentToThem.splice(0);
+      deliver(theirSession, them, a, toMe);
+      const b = toMe.splice(0);
+      deliver(mySession, me, b, sentToThem);
+    }
+    assert.ok(me.ids().includes(toHex(join.id)), 'their entry arrived');
+    assert.ok(!them.ids().includes(toHex(mine[1]!.id)), 'nothing of mine went out');
+    const promoted = mySession.promote();
+    assert.ok(promoted.some((f) => f.type === 'sync-notes'));
+    deliver(theirSession, them, promoted, toMe);
+    for (let round = 0; round < 10 && (sentToThem.length > 0 || toMe.length > 0); round++) {
+      deliver(mySession, me, toMe.splice(0), sentToThem);
+      deliver(theirSession, them, sentToThem.splice(0), toMe);
+    }
+    assert.deepEqual(me.ids(), them.ids());
+  });
 });
+
