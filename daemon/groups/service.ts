@@ -51,7 +51,8 @@
  * (a few hundred) and tried again when a key package gives us a new epoch, since a pub may
  * serve a new epoch's entries before the re-key that carries its secret.
  */
-import { ApiError } from '../../protocol/api/errors.js';
+import { ApiError, isApiError } from '../../protocol/api/errors.js';
+import { isStoreError } from '../store/errors.js';
 import { toHex, fromHex, bytesEqual, isAllZero, compareBytes } from '../../protocol/bytes.js';
 import { checkBlobShape, openBlob, sealBlob } from '../../protocol/blob.js';
 import type { Certificate, ProfileKeys } from '../../protocol/certificate.js';
@@ -185,6 +186,10 @@ interface GroupState {
   readonly posters: Map<string, Promise<void>>;
   /** Blobs of own sealed entries not yet accepted everywhere (a cache of the blob records). */
   readonly outboxBlobs: Map<string, Uint8Array>;
+  /** Shared copies: author keys, epochs and pub addresses by their text (memory on large logs). */
+  readonly internKeys: Map<string, Uint8Array>;
+  readonly internEpochs: Map<string, RosterEntry['epoch']>;
+  readonly internPubs: Map<string, string>;
   queue: Promise<unknown>;
 }
 
@@ -426,6 +431,9 @@ export class GroupsService implements PubBlobSink {
       unread: 0,
       posters: new Map(),
       outboxBlobs: new Map(),
+      internKeys: new Map(),
+      internEpochs: new Map(),
+      internPubs: new Map(),
       queue: Promise.resolve(),
     };
   }
@@ -433,10 +441,16 @@ export class GroupsService implements PubBlobSink {
   /** Adds a verified entry to the in-memory indexes (not the roster: #recompute). `bulk`: the order later, by addAll. */
   #index(s: Session, g: GroupState, entry: Entry, id: Uint8Array, rec: EntryRecord, sealed: boolean, bulk?: Array<{ id: string; claimed: number; arrival: number; deps: string[] }>): Held {
     const hex = toHex(id);
-    const roster = slimRosterEntry(entry, id);
-    const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs: [...rec.pubs], sealed };
-    g.entries.set(hex, held);
+    // one copy per group of what many entries share (authors, epoch openers, pub addresses)
     const authorHex = toHex(entry.author);
+    const slim = slimRosterEntry(entry, id);
+    const sharedAuthor = g.internKeys.get(authorHex) ?? (g.internKeys.set(authorHex, slim.author), slim.author);
+    const openerHex = toHex(slim.epoch.opener);
+    const sharedEpoch = g.internEpochs.get(openerHex) ?? (g.internEpochs.set(openerHex, slim.epoch), slim.epoch);
+    const roster: RosterEntry = { ...slim, author: sharedAuthor, epoch: sharedEpoch };
+    const pubs = rec.pubs.map((p) => g.internPubs.get(p) ?? (g.internPubs.set(p, p), p));
+    const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs, sealed };
+    g.entries.set(hex, held);
     let chain = g.chains.get(authorHex);
     if (chain === undefined) g.chains.set(authorHex, (chain = new Map()));
     if (!chain.has(entry.seq)) chain.set(entry.seq, hex);
@@ -757,10 +771,9 @@ export class GroupsService implements PubBlobSink {
 
   async #authorLocked(s: Session, g: GroupState, keys: EpochKeys, content: EntryContent, extra: StoreOperation[] = []): Promise<Held> {
     const now = this.#now();
-    const ownHex = new Set([...g.entries.values()].filter((h) => h.own).map((h) => h.hex));
     const heads = g.order
       .tips()
-      .filter((id) => !ownHex.has(id) && g.entries.has(id))
+      .filter((id) => g.entries.get(id)?.own === false)
       .slice(0, HEADS_MAX)
       .map(fromHex);
     let entry: Entry;
@@ -975,14 +988,22 @@ export class GroupsService implements PubBlobSink {
 
   // ---------------------------------------------------------------- receiving
 
+  /**
+   * PubBlobSink: resolves once the blob is stored or ignored. It rejects (so GroupPubs drops the
+   * link and reads again from its saved cursor, losing nothing) only when the blob could not be
+   * handled: the store failed or the profile was locked meanwhile. Whatever a pub sends, it
+   * never rejects for the blob itself.
+   */
   async blobReceived(pub: string, blob: Uint8Array): Promise<void> {
     try {
       await this.ingest(null, blob, { kind: 'pub', pub });
     } catch (err) {
+      if (isStoreError(err) || isApiError(err, 'ERR_LOCKED')) throw err;
       warn(this.#log, 'group-ingest-failed', err);
     }
   }
 
+  /** PubBlobSink: a notice on every group using the pub; rejects (to be told again) if it could not be stored. */
   async pruned(pub: string, info: { readonly start: bigint; readonly head: bigint }): Promise<void> {
     const s = this.#s;
     if (s === null) return;
@@ -997,7 +1018,7 @@ export class GroupsService implements PubBlobSink {
         g.notices.set(hex, notice);
         g.order.add(hex, ts, ts, []);
         this.#notify(s, 'message/didReceive', { groupId: g.hex, message: buildNoticeItem(hex, notice, ts) });
-      }).catch((err: unknown) => warn(this.#log, 'group-write-failed', err));
+      });
     }
   }
 
