@@ -7,7 +7,8 @@
  *   network    tor and the identity's onion service while unlocked (services/network.ts)
  *   session    unlock/lock: opens the journal (services/journal.ts), goes online, and back (services/session.ts);
  *              while unlocked: contacts and peer links (services/contacts.ts), then groups and
- *              their pub links (services/groups.ts: daemon/groups/ + daemon/group-pubs/)
+ *              their pub links (services/groups.ts: daemon/groups/ + daemon/group-pubs/), then group
+ *              sync over the contacts' links (services/group-sync.ts: daemon/group-sync/)
  *   api        the local JSON-RPC API on HOME/snug.sock (daemon/api/), handlers in services/handlers.ts
  */
 import { join } from 'node:path';
@@ -23,6 +24,8 @@ import { contactHandlers } from './contacts/handlers.js';
 import { groupHandlers } from './groups/handlers.js';
 import { GroupsService } from './groups/service.js';
 import { GroupsParticipant } from './services/groups.js';
+import { GroupSync } from './group-sync/service.js';
+import { GroupSyncParticipant } from './services/group-sync.js';
 import { ContactsService } from './contacts/service.js';
 import { ContactsParticipant } from './services/contacts.js';
 import { daemonHandlers } from './services/handlers.js';
@@ -89,11 +92,12 @@ export class Daemon {
       const peersOnline = new ContactsParticipant({ contacts, network, log });
       const groups = new GroupsService({ log }, { development: dev.enabled });
       const groupsOnline = new GroupsParticipant({ groups, contacts, network, log });
+      const syncOnline = new GroupSyncParticipant({ sync: new GroupSync({ groups, log }), contacts, groupsOnline });
       const session = new SessionService(
         {
           profile, network, api, log,
           openJournal: (p) => ProfileJournal.open({ store: p.store, log }),
-          participants: [peersOnline, groupsOnline],
+          participants: [peersOnline, groupsOnline, syncOnline],
         },
         { development: dev.enabled },
       );

@@ -22,6 +22,7 @@ import { MESSAGE_LIST_DEFAULT, MESSAGE_TEXT_MAX_BYTES, type Contact as ApiContac
 import { type Certificate, consumeCertificate, encodeCertificate } from '../../protocol/certificate.js';
 import type { X25519KeyPair } from '../../protocol/crypto.js';
 import type { PeerFrame } from '../../protocol/peer/wire.js';
+import { isSyncFrame, type SyncFrame } from '../../protocol/sync/frames.js';
 import { fromHex } from '../../protocol/bytes.js';
 import { Conversations, RESEND_INTERVAL_MS, type MessageView } from './messages.js';
 import type { z } from 'zod';
@@ -41,6 +42,13 @@ export interface GroupFrameHandler {
   frameReceived(from: OnionAddress, frame: PeerFrame): Promise<PeerFrame | null>;
   /** A contact's link came up (send it what waits for it). */
   linkUp(address: OnionAddress): void;
+}
+
+/** Where the contacts service hands sync frames (0x40..0x7f) and link changes (daemon/group-sync/). */
+export interface SyncFrameHandler {
+  /** Synchronous, so frames keep their arrival order. */
+  frameReceived(from: OnionAddress, frame: SyncFrame): void;
+  linkChanged(address: OnionAddress, online: boolean): void;
 }
 
 /** What the contacts service needs of the link manager. */
@@ -105,6 +113,7 @@ export class ContactsService implements PeerPolicy {
   #session: Session | null = null;
   #links: LinkControl | null = null;
   #groups: GroupFrameHandler | null = null;
+  #sync: SyncFrameHandler | null = null;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(components: ContactsComponents, init: ContactsInit = {}) {
@@ -168,6 +177,12 @@ export class ContactsService implements PeerPolicy {
     this.#session = null;
     this.#links = null;
     this.#groups = null;
+    this.#sync = null;
+  }
+
+  /** Group sync of this session: sync frames from accepted contacts and their links' changes go to it. */
+  attachSync(sync: SyncFrameHandler | null): void {
+    this.#sync = sync;
   }
 
   /** The groups service of this session: group frames from accepted contacts go to it. */
@@ -392,6 +407,7 @@ export class ContactsService implements PeerPolicy {
     if (s === null) return;
     const old = s.records.get(address);
     if (old === undefined) return;
+    this.#sync?.linkChanged(address, online);
     if (!online) {
       this.#notify(s, 'contact/didChange', address);
       return;
@@ -422,6 +438,10 @@ export class ContactsService implements PeerPolicy {
   async frameReceived(address: OnionAddress, frame: PeerFrame, certificate: Certificate): Promise<PeerFrame | null> {
     const s = this.#session;
     if (s === null || s.records.get(address)?.state !== 'accepted') return null;
+    if (isSyncFrame(frame)) {
+      this.#sync?.frameReceived(address, frame); // before any await: arrival order is kept
+      return null;
+    }
     if (frame.type === 'direct-entry') {
       const got = await s.conversations.received(address, certificate, frame.entry);
       if (got === null) return null;

@@ -29,6 +29,11 @@
  *                              roster, order index, unread count and notifications follow.
  *   entryBlob(groupId, id)     the original blob of a stored entry (repairs re-post it as is).
  *   heldEntries(groupId)       id, author, seq of every stored entry (sync's summaries).
+ *   chainEntries, syncBlob, entryEncoding, epochKeys
+ *                              (added by the sync branch) chain metadata with prev, heads and
+ *                              pubs; an entry's blob for a peer (own unposted ones sealed as for
+ *                              their first post); an entry's encoding; an epoch's keys:
+ *                              daemon/group-sync/.
  *   items.ts buildItem         the one function that turns an entry into a message/list item.
  *
  * Sending (author): the entry is written to the outbox before the answer; each (group, pub) has
@@ -565,6 +570,53 @@ export class GroupsService implements PubBlobSink {
     const s = this.#require();
     const g = this.#group(s, groupId);
     return (await s.blobs.get(groupScopedId(g.groupId, id))) ?? null;
+  }
+
+  // ---- extension points for daemon/group-sync/ (added by the sync branch; additive only) ----
+
+  /**
+   * The chain metadata of every entry held (gap finding and sync notes): id, author, seq, prev,
+   * heads, the pubs it was seen on (ours: accepted by), when it arrived, and whether it is ours.
+   */
+  chainEntries(groupId: string): Array<{ id: Uint8Array; author: Uint8Array; seq: number; prev: Uint8Array; heads: readonly Uint8Array[]; pubs: readonly string[]; arrival: number; own: boolean }> {
+    const s = this.#require();
+    return [...this.#group(s, groupId).entries.values()].map((h) => ({
+      id: h.id,
+      author: h.roster.author,
+      seq: h.roster.seq,
+      prev: h.roster.prev,
+      heads: h.roster.heads,
+      pubs: [...h.pubs],
+      arrival: h.arrival,
+      own: h.own,
+    }));
+  }
+
+  /**
+   * The original blob of a stored entry for a peer or a repair: an own entry not yet posted is
+   * sealed now, as for its first post (the outbox then posts that same blob), or null when it
+   * is re-made meanwhile under a newer epoch.
+   */
+  async syncBlob(groupId: string, id: Uint8Array): Promise<Uint8Array | null> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    const h = g.entries.get(toHex(id));
+    if (h === undefined) return null;
+    if (h.own && !h.sealed) return this.#sealed(s, g, h);
+    return (await s.blobs.get(groupScopedId(g.groupId, id))) ?? null;
+  }
+
+  /** The canonical encoding of a stored entry (tamper evidence carries entries), or null. */
+  async entryEncoding(groupId: string, id: Uint8Array): Promise<Uint8Array | null> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    return (await s.entries.get(groupScopedId(g.groupId, id)))?.entry ?? null;
+  }
+
+  /** The keys of an epoch of the group whose secret we hold, or null (to check evidence). */
+  epochKeys(groupId: string, epoch: { readonly number: number; readonly opener: Uint8Array }): EpochKeys | null {
+    const s = this.#require();
+    return this.#group(s, groupId).keys.get(epochKey(epoch)) ?? null;
   }
 
   #pubCounts(g: GroupState, h: Held): { accepted: number; total: number } {

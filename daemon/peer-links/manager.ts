@@ -59,6 +59,7 @@ import { RequestLimiter, type RequestLimitInit } from './rate-limit.js';
 import { randomBytes } from '../../protocol/crypto.js';
 import { ByeReason, CONTACT_MESSAGE_MAX_BYTES, CONTACT_NAME_MAX_BYTES, CONTACT_POW_DIFFICULTY, PING_TOKEN_BYTES } from '../../protocol/peer/wire.js';
 import { type OwnPeer, type PeerFrame, createPricedRequest, requestPriced, uniformReply } from './secure.js';
+import { isSyncFrame } from '../../protocol/sync/frames.js';
 
 const debug = debugFactory('snug:daemon:peer-links');
 
@@ -446,6 +447,13 @@ export class LinkManager {
         );
         return;
       default:
+        if (isSyncFrame(frame)) {
+          // group sync (0x40..0x7f): the policy hands it on in arrival order; nothing to answer here
+          void this.#policy.frameReceived(peer.address, frame, conn.remoteCertificate).catch((err: unknown) =>
+            debug('a sync frame the policy could not take (%s)', (err as { code?: string }).code ?? 'error'),
+          );
+          return;
+        }
         debug('an unexpected frame on a link: %s', frame.type);
         return;
     }

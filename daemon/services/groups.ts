@@ -32,6 +32,11 @@ export class GroupsParticipant implements SessionParticipant {
     this.#init = init;
   }
 
+  /** The pub links while unlocked (group sync posts its repairs through them). */
+  get pubLinks(): GroupPubs | null {
+    return this.#pubs;
+  }
+
   async online(profile: UnlockedProfile, journal: NotificationJournal): Promise<void> {
     const { groups, contacts, network, log } = this.#c;
     await groups.open({

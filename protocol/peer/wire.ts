@@ -19,7 +19,8 @@
  *   0x20 GROUP_INVITE     a binary invite (protocol/invite.ts encodeInviteBytes), the rest of the frame
  *   0x21 GROUP_INVITE_ACK inviteEntry [32]: that invite is durable here (stop resending it)
  *   0x22..0x3f            reserved: group frames (later versions)
- *   0x40..0x7f            reserved: sync / back-fill (a later issue)
+ *   0x40..0x7f            sync / back-fill: protocol/sync/frames.ts (notes, resync, want, blobs,
+ *                         end, evidence, key want, key package, part); the rest reserved
  *
  * The contact request's proof of work (protocol/pow.ts's hashcash, 2^difficulty hashes) is bound
  * to both addresses, a time bucket and the request's own name and message:
@@ -42,6 +43,9 @@ import { ProtocolError, ProtocolErrorCode } from '../errors.js';
 import { publicKeyFromOnionAddress, type OnionAddress } from '../identity.js';
 import { POW_DIFFICULTY_MAX, solvePow, verifyPow, type PowSearch } from '../pow.js';
 import { PEER_CIPHER_PLAINTEXT_MAX_BYTES, type PeerCipher } from './handshake.js';
+import { decodeSyncBody, encodeSyncBody, isSyncFrame, isSyncFrameType, type SyncFrame } from '../sync/frames.js';
+
+export type { SyncFrame } from '../sync/frames.js';
 
 /** Version byte of every frame. */
 export const PEER_FRAME_VERSION = 0x01;
@@ -165,13 +169,14 @@ export type PeerFrame =
   | PongFrame
   | ByeFrame
   | GroupInviteFrame
-  | GroupInviteAckFrame;
+  | GroupInviteAckFrame
+  | SyncFrame;
 export type PeerFrameKind = PeerFrame['type'];
 
 /** The frame types a side accepts from an address the user has not accepted (docs: "Strangers"). */
 export const STRANGER_FRAME_KINDS: ReadonlySet<PeerFrameKind> = new Set<PeerFrameKind>(['hello', 'contact-request', 'ping', 'bye']);
 
-const TYPE_OF: Readonly<Record<PeerFrameKind, PeerFrameType>> = {
+const TYPE_OF: Readonly<Record<Exclude<PeerFrameKind, SyncFrame['type']>, PeerFrameType>> = {
   hello: PeerFrameType.HELLO,
   'contact-request': PeerFrameType.CONTACT_REQUEST,
   'contact-accept': PeerFrameType.CONTACT_ACCEPT,
@@ -219,6 +224,7 @@ function checkBucket(bucket: number): void {
 
 /** Encodes a frame (INVALID_FIELD / TOO_LONG / OVERSIZED for a value out of bounds). */
 export function encodeFrame(frame: PeerFrame): Uint8Array {
+  if (isSyncFrame(frame)) return encodeSyncFrame(frame);
   const type = TYPE_OF[frame.type];
   if (type === undefined) fail(ProtocolErrorCode.INVALID_FIELD, 'unknown frame type');
   const w = new ByteWriter(64);
@@ -274,6 +280,19 @@ export function encodeFrame(frame: PeerFrame): Uint8Array {
   }
   if (w.length > PEER_FRAME_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, `a frame is at most ${PEER_FRAME_MAX_BYTES} bytes`);
   return w.finish();
+}
+
+/** A sync frame (0x40..0x7f): header and the body protocol/sync/frames.ts encodes. */
+function encodeSyncFrame(frame: SyncFrame): Uint8Array {
+  const { type, body } = encodeSyncBody(frame);
+  if (body.length + PEER_FRAME_HEADER_BYTES > PEER_FRAME_MAX_BYTES) {
+    fail(ProtocolErrorCode.OVERSIZED, `a frame is at most ${PEER_FRAME_MAX_BYTES} bytes; send it in parts (protocol/sync/frames.ts syncFrames)`);
+  }
+  const out = new Uint8Array(PEER_FRAME_HEADER_BYTES + body.length);
+  out[0] = PEER_FRAME_VERSION;
+  out[1] = type;
+  out.set(body, PEER_FRAME_HEADER_BYTES);
+  return out;
 }
 
 function inRange(type: number, [first, last]: readonly [number, number]): boolean {
@@ -349,7 +368,8 @@ export function decodeFrame(bytes: Uint8Array): PeerFrame {
       frame = { type: 'group-invite-ack', inviteEntry: r.fixed(ENTRY_ID_BYTES, 'invite entry id') };
       break;
     default:
-      if (inRange(type, RESERVED_FRAME_TYPES.groupInvites) || inRange(type, RESERVED_FRAME_TYPES.sync)) {
+      if (isSyncFrameType(type)) return decodeSyncBody(type, r.rest());
+      if (inRange(type, RESERVED_FRAME_TYPES.groupInvites)) {
         fail(ProtocolErrorCode.INVALID_FIELD, `frame type ${type} is reserved for a later version`);
       }
       fail(ProtocolErrorCode.INVALID_FIELD, `unknown frame type ${type}`);

@@ -152,7 +152,7 @@ function frameVectors(): { frames: FrameVector[]; invalid: InvalidFrameVector[];
     ['GROUP_INVITE with no invite', '0120'],
     ['GROUP_INVITE with garbage', '0120' + '02' + '00'.repeat(10)],
     ['GROUP_INVITE_ACK with a short id', '0121' + '00'.repeat(31)],
-    ['reserved type 0x40 (sync)', '0140'],
+    ['type 0x7f (sync range, unassigned)', '017f'],
     ['REPLY with a body', '010400'],
     ['HELLO features out of order', '0101' + '02' + '0162' + '0161'],
     ['HELLO with a duplicate feature', '0101' + '02' + '0161' + '0161'],

@@ -105,6 +105,8 @@ export function frameToJson(f: PeerFrame): FrameJson {
       return { type: 'group-invite', invite: toHex(f.invite) };
     case 'group-invite-ack':
       return { type: 'group-invite-ack', inviteEntry: toHex(f.inviteEntry) };
+    default:
+      throw new Error(`${f.type}: sync frames have their own vectors (test/vectors/sync.json)`);
   }
 }
 

@@ -1,0 +1,729 @@
+/**
+ * GroupSync: members fill each other's gaps over peer links, and repair the pubs. Open while
+ * the profile is unlocked, beside the groups service (daemon/groups/), whose extension points it
+ * uses: chainEntries (the log's chain metadata), syncBlob, entryBlob and entryEncoding, epochKeys, and
+ * ingest, the one verify-and-store path, for everything a peer sends.
+ *
+ * Peer sync (docs/peer-protocol.md section 8; the protocol is protocol/sync/session.ts):
+ * - For every link to a contact who is a member of a group this profile is in (by the group's
+ *   roster), one SyncSession per (contact, group), with the per-peer state (request skipping)
+ *   kept durably in SYNC_PEERS_NAMESPACE. On link up each session sends its notes. A contact
+ *   whose join has not reached me yet, sending sync frames of a group I am in, gets a session
+ *   on probation: it reveals nothing and asks only for what the contact's notes name, so its
+ *   join can arrive this way; once the roster names it, the session is promoted.
+ * - Frames from a peer are handled one at a time, in arrival order (parts reassembled per link);
+ *   blobs go through `groups.ingest(groupId, blob, {kind: 'peer'})` before the next frame, so
+ *   nothing corrupt is stored (what does not verify is dropped there).
+ * - The log is looked at every SYNC_POLL_MS: when it changed (from a pub, a peer or the user),
+ *   every session sends notes of what moved and asks for what it lacks.
+ * - Back-fill is bounded (protocol/sync/backfill.ts); claims nobody could fill are kept per
+ *   group (`report`) and logged.
+ *
+ * Tamper evidence: forks and broken links found in the chain metadata become equivocation and
+ * broken-chain evidence (protocol/sync/evidence.ts) built from the stored entries, kept durably
+ * in SYNC_EVIDENCE_NAMESPACE, passed once to every peer of the group; evidence a peer passes is
+ * kept when the group's keys verify it, and passed on.
+ *
+ * Pub repair, per (group, pub) whose link is live:
+ * - an entry held for REPAIR_SETTLE_MS that the pub never served (nor accepted) is re-posted
+ *   to it, its original blob byte for byte, each post after a random pause of
+ *   REPAIR_JITTER_MIN_MS..REPAIR_JITTER_MAX_MS, on a posting connection of its own
+ *   (GroupPubLinks.post with a repair group key, so not the group's usual one), at most
+ *   REPAIR_ATTEMPTS_MAX times per (entry, pub);
+ * - every `probeMs` one held entry the pub did serve is posted again: an answer that it was new
+ *   (not a duplicate) means the pub lost its store (or pruned it), and every entry of the group is
+ *   re-posted to it the same way (the pub dedupes what it still holds).
+ */
+import { bytesEqual, compareBytes, fromHex, toHex } from '../../protocol/bytes.js';
+import { decodeEntry, entryId } from '../../protocol/entry.js';
+import { labelledHash } from '../../protocol/crypto.js';
+import { isProtocolError } from '../../protocol/errors.js';
+import { onionAddressFromPublicKey, publicKeyFromOnionAddress, type OnionAddress } from '../../protocol/identity.js';
+import type { PeerFrame } from '../../protocol/peer/wire.js';
+import { computeSummary, type Summary } from '../../protocol/summary.js';
+import { ANSWER_BLOBS_MAX, BackfillPlanner, WANT_SEQS_MAX, type UnfillableClaim, type Want } from '../../protocol/sync/backfill.js';
+import {
+  createBrokenChainEvidence,
+  createEquivocationEvidence,
+  decodeEvidence,
+  encodeEvidence,
+  evidenceKey,
+  verifyEvidence,
+  type Evidence,
+} from '../../protocol/sync/evidence.js';
+import { SyncPartAssembler, syncFrames, type SyncFrame } from '../../protocol/sync/frames.js';
+import { findGaps, type ChainMeta, type GapReport } from '../../protocol/sync/gaps.js';
+import { decodePeerSyncState, encodePeerSyncState, newPeerSyncState, type PeerSyncState } from '../../protocol/sync/notes.js';
+import { groupOf, SyncSession, type SyncLogView } from '../../protocol/sync/session.js';
+import type { GroupPubLinks } from '../group-pubs/types.js';
+import type { GroupsService } from '../groups/service.js';
+import type { Log } from '../log.js';
+import type { Collection, RecordStore } from '../store/store.js';
+import {
+  PEER_QUEUE_MAX,
+  REPAIR_ATTEMPTS_MAX,
+  REPAIR_JITTER_MAX_MS,
+  REPAIR_JITTER_MIN_MS,
+  REPAIR_PROBE_MS,
+  REPAIR_QUEUE_MAX,
+  REPAIR_SETTLE_MS,
+  SYNC_EVIDENCE_NAMESPACE,
+  SYNC_PEERS_NAMESPACE,
+  SYNC_POLL_MS,
+} from './constants.js';
+import { GroupSyncError, GroupSyncErrorCode } from './errors.js';
+
+/** What group sync needs of the peer links (the contacts service in the daemon). */
+export interface SyncLinks {
+  /** True while an accepted contact's link is up. */
+  isOnline(address: OnionAddress): boolean;
+  /** Sends a frame on the contact's link; false when none is up. */
+  sendFrame(address: OnionAddress, frame: PeerFrame): boolean;
+}
+
+export interface GroupSyncComponents {
+  readonly groups: GroupsService;
+  readonly log: Log;
+}
+
+export interface GroupSyncInit {
+  readonly pollMs?: number;
+  readonly repairSettleMs?: number;
+  readonly repairJitterMinMs?: number;
+  readonly repairJitterMaxMs?: number;
+  /** How often each live (group, pub) is probed for a lost store (ms); 0: never. */
+  readonly probeMs?: number;
+  readonly now?: () => number;
+}
+
+export interface OpenGroupSync {
+  readonly store: RecordStore;
+  /** This profile's identity key (the roster names members by it). */
+  readonly identityKey: Uint8Array;
+  readonly links: SyncLinks;
+  /** Where repairs are posted; null: no repair. */
+  readonly pubs: GroupPubLinks | null;
+}
+
+/** What `report` says of one group. */
+export interface SyncReport {
+  /** Known gaps: per author (hex signing key), the missing seq ranges. */
+  readonly gaps: readonly { readonly author: string; readonly from: number; readonly to: number }[];
+  /** Ids cited by held entries and not held. */
+  readonly missingIds: readonly string[];
+  /** Claims back-fill gave up on, against their authors. */
+  readonly unfillable: readonly UnfillableClaim[];
+  readonly evidence: readonly Evidence[];
+  /** Authors (hex signing keys) proven to have equivocated or broken their chain. */
+  readonly equivocators: readonly string[];
+  /** Repair posts made so far, per pub. */
+  readonly repaired: Readonly<Record<string, number>>;
+}
+
+const evidenceCodec = { what: 'sync evidence', encode: encodeEvidence, decode: decodeEvidence };
+const stateCodec = { what: 'peer sync state', encode: encodePeerSyncState, decode: decodePeerSyncState };
+
+interface Meta extends ChainMeta {
+  readonly hex: string;
+  readonly pubs: readonly string[];
+  readonly arrival: number;
+  readonly own: boolean;
+}
+
+/** One group's view of its log, rebuilt when the log changed. */
+interface GroupState {
+  readonly hex: string;
+  readonly groupId: Uint8Array;
+  readonly planner: BackfillPlanner;
+  version: number;
+  metas: Meta[];
+  byId: Map<string, Meta>;
+  bySeq: Map<string, Meta[]>;
+  summary: Summary;
+  gaps: GapReport;
+  readonly evidence: Map<string, Evidence>;
+  /** Ids of the entries kept evidence carries, with their author. */
+  readonly evidenceIds: Map<string, { readonly id: Uint8Array; readonly author: Uint8Array }>;
+  readonly repair: Map<string, RepairState>;
+  readonly repaired: Record<string, number>;
+}
+
+interface RepairState {
+  readonly queue: string[];
+  readonly queued: Set<string>;
+  readonly attempts: Map<string, number>;
+  running: boolean;
+  lastProbe: number;
+}
+
+interface PeerState {
+  readonly address: OnionAddress;
+  readonly key: Uint8Array;
+  readonly sessions: Map<string, SyncSession>;
+  readonly assembler: SyncPartAssembler;
+  readonly evidenceSent: Set<string>;
+  queue: Promise<void>;
+  waiting: number;
+}
+
+interface Session {
+  readonly o: OpenGroupSync;
+  readonly states: Collection<PeerSyncState>;
+  readonly evidenceStore: Collection<Evidence>;
+  readonly groups: Map<string, GroupState>;
+  readonly peers: Map<OnionAddress, PeerState>;
+  readonly stop: AbortController;
+  readonly timer: NodeJS.Timeout;
+  lastCount: number;
+  ticking: boolean;
+}
+
+function stateId(peerKey: Uint8Array, groupId: Uint8Array): Uint8Array {
+  const id = new Uint8Array(64);
+  id.set(peerKey, 0);
+  id.set(groupId, 32);
+  return id;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class GroupSync {
+  readonly #groups: GroupsService;
+  readonly #log: Log;
+  readonly #pollMs: number;
+  readonly #settleMs: number;
+  readonly #jitter: readonly [number, number];
+  readonly #probeMs: number;
+  readonly #now: () => number;
+  #s: Session | null = null;
+
+  constructor(components: GroupSyncComponents, init: GroupSyncInit = {}) {
+    this.#groups = components.groups;
+    this.#log = components.log;
+    this.#pollMs = init.pollMs ?? SYNC_POLL_MS;
+    this.#settleMs = init.repairSettleMs ?? REPAIR_SETTLE_MS;
+    this.#jitter = [init.repairJitterMinMs ?? REPAIR_JITTER_MIN_MS, init.repairJitterMaxMs ?? REPAIR_JITTER_MAX_MS];
+    this.#probeMs = init.probeMs ?? REPAIR_PROBE_MS;
+    this.#now = init.now ?? Date.now;
+  }
+
+  get isOpen(): boolean {
+    return this.#s !== null;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async open(o: OpenGroupSync): Promise<void> {
+    await this.close();
+    const stop = new AbortController();
+    const s: Session = {
+      o,
+      states: o.store.collection(SYNC_PEERS_NAMESPACE, stateCodec),
+      evidenceStore: o.store.collection(SYNC_EVIDENCE_NAMESPACE, evidenceCodec),
+      groups: new Map(),
+      peers: new Map(),
+      stop,
+      timer: setInterval(() => void this.#tick(), this.#pollMs),
+      lastCount: -1,
+      ticking: false,
+    };
+    s.timer.unref();
+    this.#s = s;
+    for await (const { value } of s.evidenceStore.iterate()) {
+      const g = this.#groupState(s, toHex(value.groupId));
+      if (g !== null) {
+        g.evidence.set(evidenceKey(value), value);
+        this.#noteEvidenceIds(g, value);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    const s = this.#s;
+    if (s === null) return;
+    this.#s = null;
+    clearInterval(s.timer);
+    s.stop.abort(new GroupSyncError(GroupSyncErrorCode.CLOSED, 'group sync closed'));
+    for (const p of s.peers.values()) {
+      await p.queue.catch(() => undefined);
+      for (const session of p.sessions.values()) session.close();
+      await this.#saveStates(s, p).catch(() => undefined);
+    }
+    s.peers.clear();
+  }
+
+  // ---------------------------------------------------------------- the log, per group
+
+  #groupState(s: Session, hex: string): GroupState | null {
+    let g = s.groups.get(hex);
+    if (g !== undefined) return g;
+    if (!this.#groups.isOpen || !this.#groups.list().some((v) => v.groupId === hex)) return null;
+    const groupId = fromHex(hex);
+    g = {
+      hex,
+      groupId,
+      planner: new BackfillPlanner(),
+      version: -1,
+      metas: [],
+      byId: new Map(),
+      bySeq: new Map(),
+      summary: computeSummary(groupId, []),
+      gaps: findGaps(groupId, []),
+      evidence: new Map(),
+      evidenceIds: new Map(),
+      repair: new Map(),
+      repaired: {},
+    };
+    s.groups.set(hex, g);
+    return g;
+  }
+
+  /** Rebuilds the group's view when the log changed since it was built. */
+  #fresh(g: GroupState): GroupState {
+    const version = this.#groups.entryCount;
+    if (g.version === version) return g;
+    const raw = this.#groups.chainEntries(g.hex);
+    const metas: Meta[] = raw.map((e) => ({ ...e, hex: toHex(e.id) }));
+    g.metas = metas;
+    g.byId = new Map(metas.map((m) => [m.hex, m]));
+    g.bySeq = new Map();
+    for (const m of metas) {
+      const k = `${toHex(m.author)}:${m.seq}`;
+      const list = g.bySeq.get(k);
+      if (list === undefined) g.bySeq.set(k, [m]);
+      else list.push(m);
+    }
+    g.summary = computeSummary(g.groupId, metas);
+    const gaps = findGaps(g.groupId, metas);
+    // Entries that evidence names and this log lacks (the other half of a fork shown to
+    // someone else) are asked for like any cited id, so both halves reach every member.
+    const extra = [...g.evidenceIds.values()].filter((e) => !g.byId.has(toHex(e.id)) && !gaps.missingIds.some((m) => bytesEqual(m.id, e.id)));
+    g.gaps = extra.length === 0 ? gaps : { ...gaps, missingIds: [...gaps.missingIds, ...extra.map((e) => ({ id: e.id, citedBy: [], citers: [e.author] }))].sort((x, y) => compareBytes(x.id, y.id)) };
+    g.version = version;
+    return g;
+  }
+
+  #view(g: GroupState): SyncLogView {
+    return {
+      summary: () => this.#fresh(g).summary,
+      gaps: () => this.#fresh(g).gaps,
+      holds: (author, seq, id) => {
+        const m = this.#fresh(g).byId.get(toHex(id));
+        return m !== undefined && m.seq === seq && bytesEqual(m.author, author);
+      },
+    };
+  }
+
+  /** Members of the group other than me, by identity key (hex). */
+  #isMember(hex: string, identityKey: Uint8Array): boolean {
+    try {
+      return this.#groups.roster(hex).members.some((m) => bytesEqual(m.identityKey, identityKey));
+    } catch {
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------- peers
+
+  /** A contact's link came up or went down (the contacts service tells). */
+  linkChanged(address: OnionAddress, online: boolean): void {
+    const s = this.#s;
+    if (s === null) return;
+    this.#log('group-sync-link', { level: 'debug', online });
+    const existing = s.peers.get(address);
+    if (!online) {
+      if (existing === undefined) return;
+      s.peers.delete(address);
+      void existing.queue.then(async () => {
+        for (const session of existing.sessions.values()) session.close();
+        await this.#saveStates(s, existing);
+      }).catch((err: unknown) => this.#warn('group-sync-save-failed', err));
+      return;
+    }
+    let key: Uint8Array;
+    try {
+      key = publicKeyFromOnionAddress(address);
+    } catch {
+      return;
+    }
+    if (existing !== undefined) s.peers.delete(address);
+    const p: PeerState = { address, key, sessions: new Map(), assembler: new SyncPartAssembler(), evidenceSent: new Set(), queue: Promise.resolve(), waiting: 0 };
+    s.peers.set(address, p);
+    this.#enqueue(s, p, () => this.#startSessions(s, p));
+  }
+
+  #enqueue(s: Session, p: PeerState, op: () => Promise<void>): void {
+    p.waiting++;
+    p.queue = p.queue
+      .then(() => (this.#s === s && s.peers.get(p.address) === p ? op() : undefined))
+      .catch((err: unknown) => this.#warn('group-sync-frame-failed', err))
+      .finally(() => {
+        p.waiting--;
+      });
+  }
+
+  /**
+   * Opens a session for every group shared with the peer that has none yet, and starts it; with
+   * `probation` (a sync frame of a group whose roster does not name the peer yet), one on
+   * probation for that group (protocol/sync/session.ts). Promotes sessions whose peer the roster
+   * now names.
+   */
+  async #startSessions(s: Session, p: PeerState, probation: string | null = null): Promise<void> {
+    if (!this.#groups.isOpen) return;
+    for (const v of this.#groups.list()) {
+      const member = this.#isMember(v.groupId, p.key);
+      const existing = p.sessions.get(v.groupId);
+      if (existing !== undefined) {
+        if (existing.probation && member) {
+          this.#send(s, p, existing.promote());
+          this.#sendEvidence(s, p, this.#groupState(s, v.groupId)!);
+        }
+        continue;
+      }
+      if (!member && probation !== v.groupId) continue;
+      const g = this.#groupState(s, v.groupId);
+      if (g === null) continue;
+      const stored = await s.states.get(stateId(p.key, g.groupId)).catch(() => undefined);
+      const state = stored !== undefined && bytesEqual(stored.groupId, g.groupId) ? stored : newPeerSyncState(g.groupId);
+      const session = new SyncSession(g.groupId, p.address, state, g.planner, this.#view(g), { probation: !member });
+      this.#log('group-sync-session', { level: 'debug', probation: !member });
+      p.sessions.set(v.groupId, session);
+      this.#send(s, p, session.start());
+      if (member) this.#sendEvidence(s, p, g);
+    }
+  }
+
+  async #saveStates(s: Session, p: PeerState): Promise<void> {
+    for (const session of p.sessions.values()) await s.states.put(stateId(p.key, session.groupId), session.state);
+  }
+
+  #send(s: Session, p: PeerState, frames: readonly SyncFrame[]): void {
+    for (const f of frames) if (!s.o.links.sendFrame(p.address, f)) return;
+  }
+
+  /** A sync frame from a contact (routed by the contacts service). Handled in arrival order. */
+  frameReceived(address: OnionAddress, frame: SyncFrame): void {
+    const s = this.#s;
+    if (s === null) return;
+    let p = s.peers.get(address);
+    if (p === undefined) {
+      // A link that came up before group sync was attached (unlock brings links up first).
+      if (!s.o.links.isOnline(address)) return;
+      this.linkChanged(address, true);
+      p = s.peers.get(address);
+      if (p === undefined) return;
+    }
+    if (p.waiting >= PEER_QUEUE_MAX) {
+      this.#log('group-sync-overrun', { level: 'warn' });
+      return;
+    }
+    this.#enqueue(s, p, () => this.#handle(s, p, frame));
+  }
+
+  async #handle(s: Session, p: PeerState, frame: SyncFrame): Promise<void> {
+    let whole: SyncFrame | null = frame;
+    if (frame.type === 'sync-part') {
+      try {
+        whole = p.assembler.push(frame);
+      } catch {
+        this.#log('group-sync-bad-part', { level: 'debug' });
+        return;
+      }
+      if (whole === null) return;
+    }
+    if (whole.type === 'sync-part') return;
+    const hex = toHex(groupOf(whole));
+    let session = p.sessions.get(hex);
+    if (session === undefined) {
+      await this.#startSessions(s, p, hex); // a group shared since the link came up, or on probation
+      session = p.sessions.get(hex);
+      if (session === undefined) return; // not a group we share: ignored
+    }
+    const g = this.#groupState(s, hex)!;
+    let actions;
+    try {
+      actions = session.receive(whole);
+    } catch (err) {
+      if (!isProtocolError(err)) throw err;
+      this.#log('group-sync-refused', { level: 'debug', code: err.code });
+      return;
+    }
+    for (const blob of actions.ingest) {
+      const r = await this.#groups.ingest(hex, blob, { kind: 'peer', address: p.address });
+      if (r.status === 'invalid' || r.status === 'foreign') this.#log('group-sync-blob-refused', { level: 'debug' });
+    }
+    for (const want of actions.wants) this.#send(s, p, session.answer(want.requestId, await this.#answer(g, want.want)));
+    for (const ev of actions.evidence) this.#received(s, g, ev);
+    for (const u of actions.unfillable) this.#log('group-sync-unfillable', { level: 'info', kind: u.kind, attempts: u.attempts });
+    this.#send(s, p, actions.send);
+    if (whole.type === 'sync-notes' || whole.type === 'sync-resync' || whole.type === 'sync-end') {
+      await s.states.put(stateId(p.key, session.groupId), session.state);
+    }
+  }
+
+  /** The original blobs answering a peer's request (at most ANSWER_BLOBS_MAX, each once). */
+  async #answer(g: GroupState, want: Want): Promise<Uint8Array[]> {
+    this.#fresh(g);
+    const ids: string[] = [];
+    const seen = new Set<string>();
+    const add = (m: Meta) => {
+      if (!seen.has(m.hex) && ids.length < ANSWER_BLOBS_MAX) (seen.add(m.hex), ids.push(m.hex));
+    };
+    let seqs = 0;
+    for (const r of want.ranges) {
+      const a = toHex(r.author);
+      for (let seq = r.from; seq <= r.to && seqs < WANT_SEQS_MAX; seq++, seqs++) for (const m of (g.bySeq.get(`${a}:${seq}`) ?? []).slice(0, 2)) add(m);
+    }
+    for (const id of want.ids) {
+      const m = g.byId.get(toHex(id));
+      if (m !== undefined) add(m);
+    }
+    const blobs: Uint8Array[] = [];
+    for (const hex of ids) {
+      const b = await this.#groups.syncBlob(g.hex, fromHex(hex));
+      if (b !== null) blobs.push(b);
+    }
+    return blobs;
+  }
+
+  // ---------------------------------------------------------------- evidence
+
+  /** Evidence a peer passed on: kept (and passed on) when the group's keys verify it. */
+  #received(s: Session, g: GroupState, ev: Evidence): void {
+    const key = evidenceKey(ev);
+    if (g.evidence.has(key)) return;
+    try {
+      const check = verifyEvidence(ev, (epoch) => this.#groups.epochKeys(g.hex, epoch));
+      if (!check.verified) return;
+    } catch {
+      this.#log('group-sync-evidence-refused', { level: 'debug' });
+      return;
+    }
+    void this.#keep(s, g, ev);
+  }
+
+  async #keep(s: Session, g: GroupState, ev: Evidence): Promise<void> {
+    const key = evidenceKey(ev);
+    if (g.evidence.has(key)) return;
+    g.evidence.set(key, ev);
+    this.#noteEvidenceIds(g, ev);
+    await s.evidenceStore.put(labelledHash('snug/v2/sync-evidence-id', [new TextEncoder().encode(key)]), ev);
+    this.#log('group-sync-evidence', { level: 'warn', kind: ev.kind });
+    for (const p of s.peers.values()) {
+      const session = p.sessions.get(g.hex);
+      if (session === undefined) continue;
+      this.#enqueue(s, p, async () => {
+        this.#sendEvidence(s, p, g);
+        this.#send(s, p, session.changed()); // and ask for what the evidence shows we lack
+      });
+    }
+  }
+
+  #noteEvidenceIds(g: GroupState, ev: Evidence): void {
+    if (ev.kind !== 'equivocation' && ev.kind !== 'broken-chain') return;
+    for (const bytes of ev.kind === 'equivocation' ? [ev.a, ev.b] : [ev.earlier, ev.later]) {
+      const id = entryId(bytes);
+      g.evidenceIds.set(toHex(id), { id, author: decodeEntry(bytes).author });
+    }
+    g.version = -1; // the gaps now name what the evidence shows and this log lacks
+  }
+
+  #sendEvidence(s: Session, p: PeerState, g: GroupState): void {
+    for (const [key, ev] of g.evidence) {
+      if (p.evidenceSent.has(key)) continue;
+      p.evidenceSent.add(key);
+      this.#send(s, p, syncFrames({ type: 'sync-evidence', evidence: ev }));
+    }
+  }
+
+  /** Forks and broken links in the log become evidence (the first pair found per (author, seq)). */
+  async #scanEvidence(s: Session, g: GroupState): Promise<void> {
+    const gaps = this.#fresh(g).gaps;
+    const pairs: { kind: 'fork' | 'broken'; a: Uint8Array; b: Uint8Array; author: Uint8Array; seq: number }[] = [];
+    for (const f of gaps.forks) pairs.push({ kind: 'fork', a: f.ids[0]!, b: f.ids[1]!, author: f.author, seq: f.seq });
+    for (const l of gaps.brokenLinks) pairs.push({ kind: 'broken', a: l.heldPrev[0]!, b: l.id, author: l.author, seq: l.seq - 1 });
+    for (const pair of pairs) {
+      const key = `${g.hex}:fork:${toHex(pair.author)}:${pair.seq}`;
+      if (g.evidence.has(key)) continue;
+      const [x, y] = await Promise.all([this.#groups.entryEncoding(g.hex, pair.a), this.#groups.entryEncoding(g.hex, pair.b)]);
+      if (x === null || y === null) continue;
+      try {
+        const ev = pair.kind === 'fork' ? createEquivocationEvidence(g.groupId, x, y) : createBrokenChainEvidence(g.groupId, x, y);
+        await this.#keep(s, g, ev);
+      } catch (err) {
+        this.#warn('group-sync-evidence-failed', err);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- the poll
+
+  async #tick(): Promise<void> {
+    const s = this.#s;
+    if (s === null || s.ticking || !this.#groups.isOpen) return;
+    s.ticking = true;
+    try {
+      const count = this.#groups.entryCount;
+      const changed = count !== s.lastCount;
+      s.lastCount = count;
+      for (const v of this.#groups.list()) {
+        const g = this.#groupState(s, v.groupId);
+        if (g === null) continue;
+        if (changed) {
+          await this.#scanEvidence(s, g);
+          for (const p of s.peers.values()) {
+            const session = p.sessions.get(g.hex);
+            if (session !== undefined) this.#enqueue(s, p, async () => this.#send(s, p, session.changed()));
+          }
+        }
+        this.#scheduleRepair(s, g, v.pubLinks);
+      }
+      if (changed) for (const p of s.peers.values()) this.#enqueue(s, p, () => this.#startSessions(s, p));
+      // Links that came up before group sync was attached (unlock brings the links up first),
+      // or whose change was missed: any member whose contact link is up gets its sessions.
+      for (const v of this.#groups.list()) {
+        let members;
+        try {
+          members = this.#groups.roster(v.groupId).members;
+        } catch {
+          continue;
+        }
+        for (const m of members) {
+          if (bytesEqual(m.identityKey, s.o.identityKey)) continue;
+          const address = onionAddressFromPublicKey(m.identityKey);
+          if (!s.peers.has(address) && s.o.links.isOnline(address)) this.linkChanged(address, true);
+        }
+      }
+    } catch (err) {
+      this.#warn('group-sync-tick-failed', err);
+    } finally {
+      s.ticking = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- pub repair
+
+  #scheduleRepair(s: Session, g: GroupState, pubLinks: readonly { address: string; state: string }[]): void {
+    const links = s.o.pubs;
+    if (links === null) return;
+    const now = this.#now();
+    this.#fresh(g);
+    for (const pl of pubLinks) {
+      if (pl.state !== 'live') continue;
+      let r = g.repair.get(pl.address);
+      if (r === undefined) g.repair.set(pl.address, (r = { queue: [], queued: new Set(), attempts: new Map(), running: false, lastProbe: now }));
+      for (const m of g.metas) {
+        if (m.own || m.pubs.includes(pl.address) || now - m.arrival < this.#settleMs) continue;
+        this.#queueRepair(r, m.hex);
+      }
+      if (this.#probeMs > 0 && !r.running && r.queue.length === 0 && now - r.lastProbe >= this.#probeMs) {
+        r.lastProbe = now;
+        const served = g.metas.filter((m) => m.pubs.includes(pl.address));
+        if (served.length > 0) void this.#probe(s, g, pl.address, r, served[Math.floor(Math.random() * served.length)]!);
+      }
+      if (!r.running && r.queue.length > 0) void this.#runRepair(s, g, pl.address, r, links);
+    }
+  }
+
+  #queueRepair(r: RepairState, hex: string, force = false): void {
+    if (r.queued.has(hex) || r.queue.length >= REPAIR_QUEUE_MAX) return;
+    const n = r.attempts.get(hex) ?? 0;
+    if (n >= (force ? REPAIR_ATTEMPTS_MAX + 1 : REPAIR_ATTEMPTS_MAX)) return;
+    if (force) r.attempts.set(hex, Math.min(n, REPAIR_ATTEMPTS_MAX - 1));
+    r.queued.add(hex);
+    r.queue.push(hex);
+  }
+
+  /** Posts one blob the pub served before: new to it means it lost its store; then refill it. */
+  async #probe(s: Session, g: GroupState, pub: string, r: RepairState, m: Meta): Promise<void> {
+    const links = s.o.pubs;
+    if (links === null) return;
+    r.running = true;
+    try {
+      const blob = await this.#groups.entryBlob(g.hex, m.id);
+      if (blob === null) return;
+      const ack = await links.post(`sync-repair:${g.hex}`, pub, blob, s.stop.signal);
+      if (ack.duplicate) return;
+      this.#log('group-sync-pub-lost-store', { level: 'warn' });
+      for (const x of this.#fresh(g).metas) if (x.hex !== m.hex) this.#queueRepair(r, x.hex, true);
+      g.repaired[pub] = (g.repaired[pub] ?? 0) + 1;
+    } catch (err) {
+      if (!s.stop.signal.aborted) this.#warn('group-sync-probe-failed', err);
+    } finally {
+      r.running = false;
+    }
+    if (r.queue.length > 0) void this.#runRepair(s, g, pub, r, links);
+  }
+
+  async #runRepair(s: Session, g: GroupState, pub: string, r: RepairState, links: GroupPubLinks): Promise<void> {
+    if (r.running) return;
+    r.running = true;
+    try {
+      while (r.queue.length > 0 && this.#s === s) {
+        const [min, max] = this.#jitter;
+        await sleep(min + Math.random() * Math.max(0, max - min), s.stop.signal);
+        const hex = r.queue.shift()!;
+        r.queued.delete(hex);
+        const m = this.#fresh(g).byId.get(hex);
+        if (m === undefined || (m.pubs.includes(pub) && (r.attempts.get(hex) ?? 0) >= REPAIR_ATTEMPTS_MAX)) continue;
+        r.attempts.set(hex, (r.attempts.get(hex) ?? 0) + 1);
+        const blob = await this.#groups.entryBlob(g.hex, m.id);
+        if (blob === null) continue;
+        await links.post(`sync-repair:${g.hex}`, pub, blob, s.stop.signal);
+        g.repaired[pub] = (g.repaired[pub] ?? 0) + 1;
+      }
+    } catch (err) {
+      if (!s.stop.signal.aborted) this.#warn('group-sync-repair-failed', err);
+    } finally {
+      r.running = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- reporting
+
+  /** Gaps, unfillable claims, evidence and repairs of a group. */
+  report(groupId: string): SyncReport {
+    const s = this.#s;
+    if (s === null) throw new GroupSyncError(GroupSyncErrorCode.CLOSED, 'group sync is not open');
+    const g = this.#groupState(s, groupId);
+    if (g === null) return { gaps: [], missingIds: [], unfillable: [], evidence: [], equivocators: [], repaired: {} };
+    const gaps = this.#fresh(g).gaps;
+    const evidence = [...g.evidence.values()];
+    const equivocators = new Set<string>();
+    for (const ev of evidence) {
+      if (ev.kind === 'equivocation' || ev.kind === 'broken-chain') {
+        try {
+          const subject = verifyEvidence(ev, (e) => this.#groups.epochKeys(g.hex, e));
+          if (subject.verified && subject.subject.kind === 'author') equivocators.add(toHex(subject.subject.author));
+        } catch {
+          // kept evidence always verified once; a key since lost leaves it out here
+        }
+      }
+    }
+    return {
+      gaps: gaps.authors.flatMap((a) => a.missing.map((m) => ({ author: toHex(a.author), from: m.from, to: m.to }))),
+      missingIds: gaps.missingIds.map((m) => toHex(m.id)),
+      unfillable: [...g.planner.unfillable()],
+      evidence,
+      equivocators: [...equivocators],
+      repaired: { ...g.repaired },
+    };
+  }
+
+  #warn(event: string, err: unknown): void {
+    this.#log(event, { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Group sync between real `snug daemon` processes (direct transport): contacts in one group whose
+ * only pub (a test pub in this process) dies for good; a member who was locked meanwhile gets
+ * every message it missed from the other over their peer link once it unlocks.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ready } from '../../../protocol/crypto.js';
+import { callOnce, logLines } from '../../helpers/daemon.js';
+import { PEER_PASSPHRASE, peerArgs, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
+import { HostilePub } from '../../helpers/hostile-pub.js';
+import { makeTempDir, removeDir } from '../../helpers/temp.js';
+
+async function groupTexts(p: Peer, groupId: string): Promise<string[]> {
+  return callOnce(p.daemon, async (c) => (await c.call('message/list', { groupId, limit: 500 })).messages.filter((m) => m.kind === 'message').map((m) => m.text));
+}
+
+async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, withinMs = 40_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`${what} never held: ${JSON.stringify(v)}`);
+    await sleep(150);
+  }
+}
+
+describe('group sync between two daemons (direct transport)', function () {
+  this.timeout(150_000);
+  let dir: string;
+  let alice: Peer;
+  let bob: Peer;
+  let pub: HostilePub | null = null;
+
+  before(async () => {
+    await ready();
+    dir = await makeTempDir('group-sync-daemons');
+    const args = peerArgs(join(dir, 'peers'));
+    [alice, bob] = await Promise.all([startPeer(dir, 'alice', args), startPeer(dir, 'bob', args)]);
+  });
+  after(async () => {
+    await pub?.close().catch(() => undefined);
+    await Promise.all([alice?.daemon.kill(), bob?.daemon.kill()]);
+    await removeDir(dir);
+  });
+
+  it('gives a member who was offline every message it missed from a peer when the only pub is dead for good', async () => {
+    await callOnce(alice.daemon, (c) => c.call('contact/add', { address: bob.address }));
+    await waitForContact(bob, alice.address, (c) => c?.state === 'incoming');
+    await callOnce(bob.daemon, (c) => c.call('contact/accept', { address: alice.address }));
+    await waitForContact(alice, bob.address, (c) => c?.state === 'accepted');
+
+    pub = await HostilePub.start();
+    const face = await pub.face();
+    const { groupId } = await callOnce(alice.daemon, (c) => c.call('group/create', { name: 'dead pub', pubs: [face.url] }));
+    const { invite } = await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId }));
+    await callOnce(bob.daemon, (c) => c.call('group/join', { invite }));
+    await until('alice sees bob in the group', () => callOnce(alice.daemon, async (c) => (await c.call('group/members', { groupId })).members.length), (n) => n === 2);
+
+    await callOnce(bob.daemon, (c) => c.call('profile/lock'));
+    await pub.close();
+    pub = null;
+    const sent = ['while you were away 1', 'while you were away 2', 'while you were away 3'];
+    for (const text of sent) await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text }));
+    await callOnce(bob.daemon, (c) => c.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
+
+    const got = await until('bob lists every message', () => groupTexts(bob, groupId), (t) => t.length >= sent.length).catch((err: unknown) => {
+      const events = (p: Peer) => logLines(p.daemon).map((l) => String(l['event'])).filter((e) => /sync|link|peer|group/.test(e));
+      throw new Error(`${String(err)}; alice: ${events(alice).join(' ')}; bob: ${events(bob).join(' ')}`);
+    });
+    assert.deepEqual(got, sent);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * Group sync between real `snug daemon` processes over the private Tor network
+ * (test/helpers/testnet.ts): each daemon with its own tor and onion service, linked as contacts,
+ * in one group whose only pub (a loopback test pub in this process, reached directly as
+ * development allows) dies for good; a member who was locked meanwhile gets every message it
+ * missed from the other over their onion peer link once it unlocks. The same over the direct
+ * transport is daemons.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ready } from '../../../protocol/crypto.js';
+import { callOnce, logLines } from '../../helpers/daemon.js';
+import { PEER_PASSPHRASE, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
+import { sharedTestNetwork } from '../../helpers/testnet.js';
+import { HostilePub } from '../../helpers/hostile-pub.js';
+import { makeTempDir, removeDir } from '../../helpers/temp.js';
+
+async function groupTexts(p: Peer, groupId: string): Promise<string[]> {
+  return callOnce(p.daemon, async (c) => (await c.call('message/list', { groupId, limit: 500 })).messages.filter((m) => m.kind === 'message').map((m) => m.text));
+}
+
+async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, withinMs = 40_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`${what} never held: ${JSON.stringify(v)}`);
+    await sleep(150);
+  }
+}
+
+async function published(p: Peer, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const st = await callOnce(p.daemon, (c) => c.call('daemon/status'));
+    if (st.tor.onion === 'published') return;
+    if (Date.now() > deadline) throw new Error(`the onion service was not published: ${JSON.stringify(st.tor)}`);
+    await sleep(250);
+  }
+}
+
+describe('group sync between two daemons over a private Tor network', function () {
+  this.timeout(420_000);
+  let dir: string;
+  let alice: Peer;
+  let bob: Peer;
+  let pub: HostilePub | null = null;
+
+  before(async function () {
+    this.timeout(300_000);
+    await ready();
+    dir = await makeTempDir('group-sync-tor');
+    const torrc = await (await sharedTestNetwork()).clientTorrcFile();
+    const args = ['--dev', '--dev-kdf', 'fast', '--tor-config', torrc];
+    [alice, bob] = await Promise.all([startPeer(dir, 'alice', args), startPeer(dir, 'bob', args)]);
+    await Promise.all([published(alice, 120_000), published(bob, 120_000)]);
+  });
+  after(async () => {
+    await pub?.close().catch(() => undefined);
+    await Promise.all([alice?.daemon.kill(), bob?.daemon.kill()]);
+    await removeDir(dir);
+  });
+
+  it('gives a member who was offline every message it missed from a peer when the only pub is dead for good', async () => {
+    await callOnce(alice.daemon, (c) => c.call('contact/add', { address: bob.address }));
+    await waitForContact(bob, alice.address, (c) => c?.state === 'incoming', 120_000);
+    await callOnce(bob.daemon, (c) => c.call('contact/accept', { address: alice.address }));
+    await waitForContact(alice, bob.address, (c) => c?.state === 'accepted' && c.online, 120_000);
+
+    pub = await HostilePub.start();
+    const face = await pub.face();
+    const { groupId } = await callOnce(alice.daemon, (c) => c.call('group/create', { name: 'dead pub', pubs: [face.url] }));
+    const { invite } = await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId }));
+    await callOnce(bob.daemon, (c) => c.call('group/join', { invite }));
+    await until('alice sees bob in the group', () => callOnce(alice.daemon, async (c) => (await c.call('group/members', { groupId })).members.length), (n) => n === 2, 60_000);
+
+    await callOnce(bob.daemon, (c) => c.call('profile/lock'));
+    await pub.close();
+    pub = null;
+    const sent = ['while you were away 1', 'while you were away 2', 'while you were away 3'];
+    for (const text of sent) await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text }));
+    await callOnce(bob.daemon, (c) => c.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
+
+    const got = await until('bob lists every message', () => groupTexts(bob, groupId), (t) => t.length >= sent.length, 180_000).catch((err: unknown) => {
+      const events = (p: Peer) => logLines(p.daemon).map((l) => String(l['event'])).filter((e) => /sync|link|peer|group/.test(e));
+      throw new Error(`${String(err)}; alice: ${events(alice).join(' ')}; bob: ${events(bob).join(' ')}`);
+    });
+    assert.deepEqual(got, sent);
+  });
+});
