@@ -15,6 +15,8 @@
  *   peer        snug daemons over a private Tor network: handshake beside a bare onion connect,
  *               1:1 message round trip beside the raw onion round trip, unlock until every link
  *               is up (20 reachable, 20 unreachable contacts), the uniform stranger reply's timing
+ *   membership  a re-key of a 1,000-member group (bytes, build, a member opening its key) and a
+ *               10,000-entry log replayed into a roster
  */
 import { heading, machineLine, note, nowMs } from './stats.js';
 
@@ -26,6 +28,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   profile: async () => (await import('./profile.js')).runProfileBench(),
   api: async () => (await import('./api.js')).runApiBenchAll(),
   peer: async () => (await import('./peer.js')).runPeerBench(),
+  membership: async () => (await import('./membership.js')).runMembershipBench(),
 };
 const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory', 'api'];
 
