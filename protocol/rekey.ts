@@ -200,17 +200,33 @@ export interface RekeyDuty {
  */
 export function rekeyDuty(roster: Roster): RekeyDuty | null {
   if (epochStatus(roster).settled) return null;
-  const exposed = roster.exposed.slice().sort(compareBytes);
-  const lockedOut = roster.lockedOut.slice().sort(compareBytes);
+  return dutyRanking({ groupId: roster.groupId, epoch: roster.epoch, exposed: roster.exposed, lockedOut: roster.lockedOut, admins: roster.admins });
+}
+
+/** What the duty rule reads of a roster. */
+export interface DutyInput {
+  readonly groupId: Uint8Array;
+  readonly epoch: EpochNameLike;
+  /** Identity keys, any order (sorted here). */
+  readonly exposed: readonly Uint8Array[];
+  readonly lockedOut: readonly Uint8Array[];
+  /** The admins' identity keys, any order. */
+  readonly admins: readonly Uint8Array[];
+}
+
+/** The duty rule's trigger and ranking from its inputs (see `rekeyDuty`). */
+export function dutyRanking(input: DutyInput): RekeyDuty {
+  const exposed = input.exposed.slice().sort(compareBytes);
+  const lockedOut = input.lockedOut.slice().sort(compareBytes);
   const trigger = labelledHash(LABEL_REKEY_DUTY, [
-    roster.groupId,
-    u32(roster.epoch.number),
-    roster.epoch.opener,
+    input.groupId,
+    u32(input.epoch.number),
+    input.epoch.opener,
     new ByteWriter(2).u16(exposed.length).finish(),
     ...exposed,
     ...lockedOut,
   ]);
-  const ranked = roster.admins
+  const ranked = input.admins
     .map((a) => ({ a, r: toHex(labelledHash(LABEL_REKEY_RANK, [trigger, a])) }))
     .sort((x, y) => (x.r < y.r ? -1 : x.r > y.r ? 1 : 0))
     .map((x) => x.a.slice());
