@@ -66,6 +66,12 @@ export interface ViewContext {
   readonly blockedAuthors?: ReadonlySet<string>;
   /** This member's author key, to mark its own reactions. */
   readonly me?: string;
+  /**
+   * Whether an edit, delete or reaction counts at all (the roster did not ignore it: its author
+   * was a member). Default: every one counts. An author's latest entry that does not count hides
+   * its earlier ones of the same kind (the fold keeps one per author).
+   */
+  readonly counts?: (id: string) => boolean;
 }
 
 export interface ReactionCount {
@@ -189,8 +195,11 @@ export class MessageFold {
     if (m === undefined) return null;
     const c = m.content as Extract<ViewContent, { kind: 'text' | 'reply' }>;
     const hidden = this.hiddenState(m, ctx);
-    const del = this.deletes.get(id)?.get(m.author) ?? null;
-    const edit = this.edits.get(id)?.get(m.author) ?? null;
+    const counts = ctx.counts ?? (() => true);
+    const delEntry = this.deletes.get(id)?.get(m.author) ?? null;
+    const editEntry = this.edits.get(id)?.get(m.author) ?? null;
+    const del = delEntry !== null && counts(delEntry.id) ? delEntry : null;
+    const edit = editEntry !== null && counts(editEntry.id) ? editEntry : null;
     const deleted = del !== null;
     const base = {
       id,
@@ -236,6 +245,7 @@ export class MessageFold {
     for (const r of this.reactions.get(id)?.values() ?? []) {
       const reaction = (r.content as Extract<ViewContent, { kind: 'reaction' }>).reaction;
       if (reaction === '') continue;
+      if (ctx.counts !== undefined && !ctx.counts(r.id)) continue;
       if (this.hiddenForMe(r, ctx)) continue;
       if (ctx.hideApplied !== undefined && (this.hides.get(r.id) ?? []).some((h) => ctx.hideApplied!(h.id))) continue;
       let authors = byKind.get(reaction);

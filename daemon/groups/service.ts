@@ -90,6 +90,7 @@ import {
   UNOPENED_BLOBS_MAX,
 } from './constants.js';
 import { buildItem, buildNoticeItem, countsAsUnread, ownStatus, type GroupItem } from './items.js';
+import { isViewContent, MessageFold } from '../../protocol/message-view.js';
 import { CausalOrder } from './order.js';
 import {
   blobRecordCodec,
@@ -181,6 +182,10 @@ interface GroupState {
   /** Blobs of own sealed entries not yet accepted everywhere (a cache of the blob records). */
   readonly outboxBlobs: Map<string, Uint8Array>;
   queue: Promise<unknown>;
+  /** The message view of the content entries (membership: protocol/message-view.ts). */
+  readonly view: MessageFold;
+  /** Ids this member hid for itself (set by the membership service, which stores them). */
+  hiddenForMe: ReadonlySet<string>;
 }
 
 interface Session {
@@ -225,6 +230,14 @@ function slimRosterEntry(entry: Entry, id: Uint8Array): RosterEntry {
   const k = entry.content.kind;
   if (k === 'text' || k === 'reply' || k === 'reaction' || k === 'edit' || k === 'delete') return { ...full, action: { kind: k } };
   return full;
+}
+
+/** The ids a roster applied, as a set (cached per roster object). */
+const appliedSets = new WeakMap<Roster, Set<string>>();
+function appliedOf(roster: Roster): Set<string> {
+  let set = appliedSets.get(roster);
+  if (set === undefined) appliedSets.set(roster, (set = new Set(roster.applied.map(toHex))));
+  return set;
 }
 
 function isContentKind(kind: string): boolean {
@@ -422,6 +435,8 @@ export class GroupsService implements PubBlobSink {
       posters: new Map(),
       outboxBlobs: new Map(),
       queue: Promise.resolve(),
+      view: new MessageFold(),
+      hiddenForMe: new Set(),
     };
   }
 
@@ -437,6 +452,7 @@ export class GroupsService implements PubBlobSink {
     if (!chain.has(entry.seq)) chain.set(entry.seq, hex);
     const c = entry.content;
     if (c.kind === 'genesis' || c.kind === 'join' || c.kind === 'add') g.authors.set(toHex(c.certificate.signingKey), onionAddressFromPublicKey(c.certificate.identityKey));
+    if (isViewContent(c)) g.view.add({ id: hex, author: authorHex, seq: entry.seq, timestamp: entry.timestamp, content: c });
     if (bulk !== undefined) bulk.push({ id: hex, claimed: entry.timestamp, arrival: rec.arrival, deps: orderDeps(roster) });
     else g.order.add(hex, entry.timestamp, rec.arrival, orderDeps(roster));
     void s;
@@ -560,7 +576,33 @@ export class GroupsService implements PubBlobSink {
       own: h.own,
       pubs: this.#pubCounts(g, h),
       ignored: g.ignored.has(h.hex),
+      view: g.view.isMessage(h.hex)
+        ? g.view.item(h.hex, {
+            hideApplied: (id) => appliedOf(g.roster).has(id),
+            counts: (id) => !g.ignored.has(id),
+            hiddenForMe: g.hiddenForMe,
+            me: s.signingHex,
+          })
+        : null,
+      addressOf: (authorHex) => g.authors.get(authorHex) ?? null,
     });
+  }
+
+  /**
+   * What the log holds of entry `id` (extension point: membership): its author (profile signing
+   * key) and kind, and whether the roster ignored it; null when not held.
+   */
+  entryInfo(groupId: string, id: string): { author: Uint8Array; kind: EntryContent['kind']; ignored: boolean } | null {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    const h = g.entries.get(id);
+    return h === undefined ? null : { author: h.roster.author, kind: h.roster.action.kind, ignored: g.ignored.has(id) };
+  }
+
+  /** The ids this member hid for itself in a group (extension point: membership, which stores them). */
+  setHiddenForMe(groupId: string, ids: ReadonlySet<string>): void {
+    const s = this.#require();
+    this.#group(s, groupId).hiddenForMe = ids;
   }
 
   /** message/list for a group. */
