@@ -21,6 +21,9 @@ import { DEFAULT_KDF, DEVELOPMENT_KDF } from './profile/constants.js';
 import { ProfileService } from './profile/profile.js';
 import { contactHandlers } from './contacts/handlers.js';
 import { groupHandlers } from './groups/handlers.js';
+import { membershipHandlers } from './groups/membership/handlers.js';
+import { MembershipParticipant } from './groups/membership/participant.js';
+import { MembershipService } from './groups/membership/service.js';
 import { GroupsService } from './groups/service.js';
 import { GroupsParticipant } from './services/groups.js';
 import { ContactsService } from './contacts/service.js';
@@ -89,17 +92,19 @@ export class Daemon {
       const peersOnline = new ContactsParticipant({ contacts, network, log });
       const groups = new GroupsService({ log }, { development: dev.enabled });
       const groupsOnline = new GroupsParticipant({ groups, contacts, network, log });
+      const membership = new MembershipService({ groups, log });
       const session = new SessionService(
         {
           profile, network, api, log,
           openJournal: (p) => ProfileJournal.open({ store: p.store, log }),
-          participants: [peersOnline, groupsOnline],
+          participants: [peersOnline, groupsOnline, new MembershipParticipant(membership)],
         },
         { development: dev.enabled },
       );
       api.handleAll(daemonHandlers({ profile, network, session, shutdown: () => this.#requestShutdown(), peers: () => (peersOnline.links?.linked() ?? []).map((address) => ({ address, state: 'linked' })), pubs: () => groups.pubStates() }, { development: dev.enabled ? { testKdf: dev.kdf === 'fast' } : null }));
       api.handleAll(contactHandlers({ contacts, profile }));
       api.handleAll(groupHandlers({ groups, contacts, profile }));
+      api.handleAll(membershipHandlers({ membership, profile }));
       for (const service of [profile, network, session, api]) {
         await service.start();
         this.#started.push(service);
