@@ -208,6 +208,14 @@ interface Session {
   pubStatus: Map<string, PubLinkStatus>;
 }
 
+/**
+ * The epochs a roster opened, as one string: compared before and after a recompute. (Not their
+ * count: when a concurrent re-key wins over ours, the count stays and the epoch changes.)
+ */
+function epochsOf(roster: Roster): string {
+  return roster.epochs.map(epochKey).join(',');
+}
+
 function epochKey(e: { readonly number: number; readonly opener: Uint8Array }): string {
   return `${e.number}:${toHex(e.opener)}`;
 }
@@ -775,9 +783,9 @@ export class GroupsService implements PubBlobSink {
     g.record = record;
     const held = this.#index(s, g, entry, id, rec, false);
     if (!isContentKind(entry.content.kind)) {
-      const epochsBefore = g.roster.epochs.length;
+      const epochsBefore = epochsOf(g.roster);
       this.#recompute(s, g);
-      if (g.roster.epochs.length !== epochsBefore) await this.#openEpochs(s, g);
+      if (epochsOf(g.roster) !== epochsBefore) await this.#openEpochs(s, g);
       this.#groupChanged(s, g);
     }
     return held;
@@ -1060,9 +1068,9 @@ export class GroupsService implements PubBlobSink {
       const author = g.authors.get(toHex(entry.author));
       const authorIsMember = g.roster.members.some((m) => bytesEqual(m.certificate.signingKey, entry.author));
       const membersBefore = g.roster.members.length;
-      const epochsBefore = g.roster.epochs.length;
+      const epochsBefore = epochsOf(g.roster);
       if (!isContentKind(kind) || !authorIsMember || g.awaited.has(hex)) this.#recompute(s, g);
-      if (g.roster.epochs.length !== epochsBefore) await this.#openEpochs(s, g);
+      if (epochsOf(g.roster) !== epochsBefore) await this.#openEpochs(s, g);
       const item = this.#item(s, g, h, entry);
       if (!own && item !== null && countsAsUnread(entry)) {
         const readPos = isAllZero(g.record.lastRead) ? -1 : g.order.position(toHex(g.record.lastRead));

@@ -14,7 +14,7 @@ import type { PubServer } from '../../../../daemon/pub/server.js';
 import { DirectDialer } from '../../../../daemon/transport/direct.js';
 import { keysFromInvite, readAsAttacker, textsRead } from '../../../helpers/attacker.js';
 import { startLoopbackPub, waitUntil } from '../../../helpers/group-pubs.js';
-import { makeMember, offline, texts, waitForTexts, type TestMember } from '../../../helpers/groups.js';
+import { makeMember, offline, reopen, texts, waitForTexts, type TestMember } from '../../../helpers/groups.js';
 import { fetchEverything } from '../../../helpers/pub-fixtures.js';
 import { makeTempDir, removeDir } from '../../../helpers/temp.js';
 
@@ -168,6 +168,54 @@ describe('MembershipService over real groups services and a pub', function () {
     while ((await view(alice)).get(b2)?.reactions?.[0]?.count !== 1) {
       if (Date.now() > deadline) throw new Error('the withdrawal did not reach alice');
       await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  it('merges two admins removing different members at once: after the duty re-key neither removed member opens the epoch in use', async () => {
+    const alice = await member('alice4');
+    const bob = await member('bob4');
+    const carol = await member('carol4');
+    const dee = await member('dee4');
+    const groupId = await alice.groups.create('race', [pub.address]);
+    const invites: Record<string, string> = {};
+    for (const m of [bob, carol, dee]) {
+      invites[m.name] = await alice.groups.exportInvite(groupId, false);
+      await m.groups.join(invites[m.name]!);
+    }
+    await waitUntil(() => alice.groups.members(groupId).length === 4, 20_000, 'three joins at alice');
+    await alice.membership.setRole(groupId, bob.identity.address, 'admin');
+    await waitUntil(() => bob.groups.roster(groupId).admins.length === 2 && bob.groups.members(groupId).length === 4, 20_000, 'bob an admin at bob');
+    // both admins go off the pubs, so neither sees the other's removal, and remove at once
+    for (const m of [alice, bob]) {
+      await m.membership.close();
+      await offline(m);
+      await reopen(m, false);
+      await m.membership.open({ store: m.store, identityKey: m.identity.publicKey, signing: m.keys.signing });
+    }
+    await alice.membership.removeMember(groupId, carol.identity.address);
+    await bob.membership.removeMember(groupId, dee.identity.address);
+    for (const m of [alice, bob]) {
+      await m.membership.close();
+      await offline(m);
+      await reopen(m, true);
+      await m.membership.open({ store: m.store, identityKey: m.identity.publicKey, signing: m.keys.signing });
+    }
+    // the race resolves the same way at both, and the duty admin settles it
+    await waitUntil(() => epochOf(alice, groupId) === 2 && epochOf(bob, groupId) === 2, 30_000, 'the settling re-key at both admins');
+    for (const m of [alice, bob]) {
+      const r = m.groups.roster(groupId);
+      assert.equal(r.members.length, 2, m.name);
+      assert.equal(r.superseded.length, 1);
+      assert.deepEqual([r.exposed, r.lockedOut], [[], []]);
+    }
+    await alice.groups.send(groupId, 'after the race');
+    await waitForTexts(bob, groupId, 1);
+    await waitUntil(() => pub.server.stats().blobs > 0, 1);
+    const blobs = await pubBlobs();
+    for (const victim of [carol, dee]) {
+      const got = readAsAttacker(blobs, keysFromInvite(invites[victim.name]!, { identityKey: victim.identity.publicKey, dh: victim.keys.dh }));
+      assert.ok(!textsRead(got).includes('after the race'), `${victim.name} reads nothing of the settled epoch`);
+      assert.ok(got.epochs.length <= 2, `${victim.name} holds at most the raced epoch`);
     }
   });
 
