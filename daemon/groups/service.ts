@@ -460,7 +460,11 @@ export class GroupsService implements PubBlobSink {
     if (!chain.has(entry.seq)) chain.set(entry.seq, hex);
     const c = entry.content;
     if (c.kind === 'genesis' || c.kind === 'join' || c.kind === 'add') g.authors.set(toHex(c.certificate.signingKey), onionAddressFromPublicKey(c.certificate.identityKey));
-    if (isViewContent(c)) g.view.add({ id: hex, author: authorHex, seq: entry.seq, timestamp: entry.timestamp, content: c });
+    if (isViewContent(c)) {
+      const target = g.view.add({ id: hex, author: authorHex, seq: entry.seq, timestamp: entry.timestamp, content: c });
+      // an edit, delete, hide or reaction changes its target's view: tell once the target is held
+      if (target !== null && target !== hex && bulk === undefined) queueMicrotask(() => void this.#viewChanged(s, g, target));
+    }
     if (bulk !== undefined) bulk.push({ id: hex, claimed: entry.timestamp, arrival: rec.arrival, deps: orderDeps(roster) });
     else g.order.add(hex, entry.timestamp, rec.arrival, orderDeps(roster));
     void s;
@@ -611,6 +615,20 @@ export class GroupsService implements PubBlobSink {
   setHiddenForMe(groupId: string, ids: ReadonlySet<string>): void {
     const s = this.#require();
     this.#group(s, groupId).hiddenForMe = ids;
+  }
+
+  /** message/didUpdate for a message whose view changed (membership). */
+  async #viewChanged(s: Session, g: GroupState, target: string): Promise<void> {
+    const h = g.entries.get(target);
+    if (h === undefined || this.#s !== s) return;
+    try {
+      const r = await s.entries.get(groupScopedId(g.groupId, h.id));
+      if (r === undefined) return;
+      const item = this.#item(s, g, h, decodeEntry(r.entry));
+      if (item !== null) this.#notify(s, 'message/didUpdate', { groupId: g.hex, message: item });
+    } catch (err) {
+      warn(this.#log, 'group-view-notify-failed', err);
+    }
   }
 
   /** message/list for a group. */
