@@ -60,6 +60,7 @@ import {
   decodeEntry,
   encodeEntry,
   entryId,
+  EntryKind,
   type Entry,
   type EntryContent,
 } from '../../protocol/entry.js';
@@ -91,6 +92,7 @@ import {
 } from './constants.js';
 import { buildItem, buildNoticeItem, countsAsUnread, ownStatus, type GroupItem } from './items.js';
 import { isViewContent, MessageFold } from '../../protocol/message-view.js';
+import { openRekeyByPackage } from '../../protocol/rekey.js';
 import { CausalOrder } from './order.js';
 import {
   blobRecordCodec,
@@ -617,6 +619,54 @@ export class GroupsService implements PubBlobSink {
     this.#group(s, groupId).hiddenForMe = ids;
   }
 
+  /**
+   * A remove-and-re-key entry found under an epoch we hold but posted in one we do not: accepted
+   * when its key package verifies, is by an admin of our roster and is sealed to us
+   * (protocol/rekey.ts openRekeyByPackage); null otherwise.
+   */
+  #rekeyByPackage(s: Session, g: GroupState, encoded: Uint8Array): Entry | null {
+    if (encoded.length < 2 || encoded[1] !== EntryKind.REMOVE) return null;
+    try {
+      const { entry, keys } = openRekeyByPackage(encoded, g.roster, { identityKey: s.o.identityKey, dh: s.o.keys.dh });
+      if (g.keys.has(epochKey(entry.epoch))) return null; // we hold its epoch: its signature must verify
+      wipe(keys.secret);
+      return entry;
+    } catch (err) {
+      if (isProtocolError(err)) {
+        this.#log('group-rekey-by-package-refused', { level: 'debug', code: err.code, message: err.message });
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Posts our stored entry `id` again, sealed under the keys of `epoch` (one we hold), to every
+   * pub of the group (extension point: membership, for members locked out of the current epoch
+   * who hold only `epoch`).
+   */
+  async repostUnder(groupId: string, id: string, epoch: { readonly number: number; readonly opener: Uint8Array }): Promise<void> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    const keys = g.keys.get(epochKey(epoch));
+    const rec = await s.entries.get(groupScopedId(g.groupId, fromHex(id)));
+    if (keys === undefined || rec === undefined) throw new ApiError('ERR_NOT_FOUND', 'no such entry or epoch key');
+    const blob = sealBlob(keys, rec.entry);
+    const held = g.entries.get(id);
+    for (const pub of g.roster.pubs) {
+      // after the pub accepted the entry itself (our posts go in seq order, so everything it
+      // cites of ours is there before it): a reader meets what it needs first
+      void (async () => {
+        while (!s.stop.signal.aborted && held !== undefined && !held.pubs.includes(pub)) await new Promise((r) => setTimeout(r, 100));
+        const links = s.pubLinks;
+        if (s.stop.signal.aborted || links === null) return;
+        await links.post(g.hex, pub, blob, s.stop.signal);
+      })().catch((err: unknown) => {
+        if (!s.stop.signal.aborted) warn(this.#log, 'group-post-failed', err);
+      });
+    }
+  }
+
   /** message/didUpdate for a message whose view changed (membership). */
   async #viewChanged(s: Session, g: GroupState, target: string): Promise<void> {
     const h = g.entries.get(target);
@@ -1044,6 +1094,10 @@ export class GroupsService implements PubBlobSink {
         try {
           entry = consumeGroupEntry(k, encoded);
         } catch {
+          // a re-key of an epoch we do not hold, posted again under one we hold for us (we
+          // were locked out of the epoch it was posted in): accepted on its key package
+          const byPackage = this.#rekeyByPackage(s, g, encoded);
+          if (byPackage !== null) return this.#store(s, g, byPackage, encoded, blob, source);
           this.#log('group-entry-refused', { level: 'debug' });
           return { status: 'invalid' };
         }

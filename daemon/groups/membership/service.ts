@@ -11,6 +11,8 @@
  *   are handed to the RekeyScheduler (duty.ts); when an epoch is unsettled (a leave, a removal
  *   that lost a race, a join racing a re-key) the admin ranked first re-keys after jitter, the
  *   others take over in turn.
+ *   A re-key that seals to members locked out of the current epoch is also posted under the
+ *   epoch before it (the one they hold), where they accept it on its key package.
  * - Hidden for me: kept in the profile's store (namespace `group-hidden`, id = group id [32] ||
  *   entry id [32], value: the record version 0x01), handed to the groups service's view.
  */
@@ -49,6 +51,7 @@ export interface MembershipGroups {
   author(groupId: string, content: EntryContent): Promise<{ id: string }>;
   entryInfo(groupId: string, id: string): { author: Uint8Array; kind: EntryContent['kind']; ignored: boolean } | null;
   setHiddenForMe(groupId: string, ids: ReadonlySet<string>): void;
+  repostUnder(groupId: string, id: string, epoch: { readonly number: number; readonly opener: Uint8Array }): Promise<void>;
 }
 
 export interface OpenMembership {
@@ -150,8 +153,12 @@ export class MembershipService {
     const roster = this.#groups.roster(groupId);
     const duty = rekeyDuty(roster);
     if (duty === null || toHex(duty.trigger) !== trigger) return;
-    await this.#rekey(s, groupId, roster, []);
-    this.#log('membership-duty-rekey', { epoch: roster.epoch.number + 1 });
+    const id = await this.#rekey(s, groupId, roster, []);
+    // members locked out of the current epoch hold only the one before it: post the re-key
+    // under that epoch's key too, so they can read it (accepted there on its key package)
+    const previous = roster.epochs[roster.epochs.length - 2];
+    if (roster.lockedOut.length > 0 && previous !== undefined) await this.#groups.repostUnder(groupId, id, previous);
+    this.#log('membership-duty-rekey', { epoch: roster.epoch.number + 1, lockedOut: roster.lockedOut.length });
   }
 
   async #rekey(s: Session, groupId: string, roster: Roster, removed: Uint8Array[]): Promise<string> {

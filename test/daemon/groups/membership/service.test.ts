@@ -57,6 +57,8 @@ describe('MembershipService over real groups services and a pub', function () {
   }
 
   const epochOf = (m: Member, g: string) => m.groups.roster(g).epoch.number;
+  /** Until `m`'s own roster has `m` (its join waits there for the invite entry it cites). */
+  const joined = (m: Member, g: string) => waitUntil(() => m.groups.roster(g).members.some((x) => x.identityKey.every((b, i) => b === m.identity.publicKey[i])), 20_000, `${m.name} a member at itself`);
 
   before(async () => {
     await ready();
@@ -119,6 +121,7 @@ describe('MembershipService over real groups services and a pub', function () {
     const groupId = await alice.groups.create('moderation', [pub.address]);
     await bob.groups.join(await alice.groups.exportInvite(groupId, false));
     await waitUntil(() => alice.groups.members(groupId).length === 2, 20_000, 'the join');
+    await joined(bob, groupId);
     const a1 = await alice.groups.send(groupId, 'typo hre');
     const b1 = await bob.groups.send(groupId, 'spam spam');
     const b2 = await bob.groups.send(groupId, 'a fine message');
@@ -225,6 +228,35 @@ describe('MembershipService over real groups services and a pub', function () {
     }
   });
 
+  it('admits a join racing a re-key; the duty re-key seals the next epoch to the joiner, who reads it from a blob of the epoch it holds', async () => {
+    const alice = await member('alice5');
+    const bob = await member('bob5');
+    const dave = await member('dave5');
+    const groupId = await alice.groups.create('join race', [pub.address]);
+    await bob.groups.join(await alice.groups.exportInvite(groupId, false));
+    await waitUntil(() => alice.groups.members(groupId).length === 2, 20_000, 'bob at alice');
+    const daveInvite = await alice.groups.exportInvite(groupId, false);
+    // alice re-keys off the pubs while dave joins: she has not seen his join
+    await alice.membership.close();
+    await offline(alice);
+    await reopen(alice, false);
+    await alice.membership.open({ store: alice.store, identityKey: alice.identity.publicKey, signing: alice.keys.signing });
+    await dave.groups.join(daveInvite);
+    await waitUntil(() => pub.server.stats().blobs > 0, 1);
+    await alice.membership.removeMember(groupId, bob.identity.address);
+    await alice.membership.close();
+    await offline(alice);
+    await reopen(alice, true);
+    await alice.membership.open({ store: alice.store, identityKey: alice.identity.publicKey, signing: alice.keys.signing });
+    // dave is a member without epoch 1; alice, the only admin, seals epoch 2 to him
+    await waitUntil(() => epochOf(alice, groupId) === 2, 30_000, 'the duty re-key at alice');
+    await waitUntil(() => epochOf(dave, groupId) === 2, 30_000, 'epoch 2 at dave');
+    assert.deepEqual(dave.groups.roster(groupId).lockedOut, []);
+    await alice.groups.send(groupId, 'welcome, dave');
+    await waitForTexts(dave, groupId, 1);
+    assert.deepEqual(await texts(dave, groupId), ['welcome, dave']);
+  });
+
   it('after a leave the duty admin re-keys on its own, without the leaver; the last admin leaves only naming a successor', async () => {
     const alice = await member('alice3');
     const bob = await member('bob3');
@@ -233,6 +265,7 @@ describe('MembershipService over real groups services and a pub', function () {
     await bob.groups.join(await alice.groups.exportInvite(groupId, false));
     await carol.groups.join(await alice.groups.exportInvite(groupId, false));
     await waitUntil(() => alice.groups.members(groupId).length === 3 && bob.groups.members(groupId).length === 3, 20_000, 'both joins');
+    await joined(carol, groupId);
     await carol.membership.leave(groupId);
     await waitUntil(() => epochOf(alice, groupId) === 1 && epochOf(bob, groupId) === 1, 20_000, 'the duty re-key after the leave');
     const r = alice.groups.roster(groupId);
