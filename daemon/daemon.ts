@@ -104,7 +104,7 @@ export class Daemon {
       api.handleAll(daemonHandlers({ profile, network, session, shutdown: () => this.#requestShutdown(), peers: () => (peersOnline.links?.linked() ?? []).map((address) => ({ address, state: 'linked' })), pubs: () => groups.pubStates() }, { development: dev.enabled ? { testKdf: dev.kdf === 'fast' } : null }));
       api.handleAll(contactHandlers({ contacts, profile }));
       api.handleAll(groupHandlers({ groups, contacts, profile }));
-      api.handleAll(membershipHandlers({ membership, profile }));
+      api.handleAll(membershipHandlers({ membership, contacts, profile }));
       for (const service of [profile, network, session, api]) {
         await service.start();
         this.#started.push(service);

@@ -92,7 +92,7 @@ export const messageDidUpdate = defineNotification({
   summary: "A message's view changed: an edit, a delete, a hide or a reaction arrived (or was made here); `message` is the item as message/list now shows it.",
   params: z.object({
     seq: Seq,
-    /** The group (1:1 conversations do not send it yet). */
+    /** The group, for a group's message; `address` for a 1:1 one. */
     groupId: GroupId.optional(),
     address: OnionAddress.optional(),
     message: Message,

@@ -18,7 +18,7 @@ import { PubClient } from '../../../../daemon/pub-links/client.js';
 import { DirectDialer } from '../../../../daemon/transport/direct.js';
 import { keysFromInvite, readAsAttacker, textsRead } from '../../../helpers/attacker.js';
 import { callOnce } from '../../../helpers/daemon.js';
-import { PEER_PASSPHRASE, peerArgs, startPeer, type Peer } from '../../../helpers/contacts.js';
+import { PEER_PASSPHRASE, peerArgs, startPeer, waitForContact, type Peer } from '../../../helpers/contacts.js';
 import { groupMessages, messageTexts, waitForGroup, waitForTexts } from '../../../helpers/group-daemons.js';
 import { fetchEverything, spawnTestPub, type PubChild } from '../../../helpers/pub-fixtures.js';
 import { makeTempDir, removeDir } from '../../../helpers/temp.js';
@@ -124,6 +124,37 @@ describe('membership between three daemons through a pub (direct transport, sepa
       assert.deepEqual(m.find((i) => i.id === b1)!.hidden, { by: 'admin', admin: alice.address });
       assert.equal(m.find((i) => i.id === b1)!.text, '');
       assert.equal(m.find((i) => i.id === b2)!.text, '');
+    }
+  });
+
+  it('reacts, edits and deletes in a 1:1 conversation too, own messages only', async () => {
+    await call(alice, (c) => c.call('contact/add', { address: bob.address }));
+    await waitForContact(bob, alice.address, (x) => x?.state === 'incoming');
+    await call(bob, (c) => c.call('contact/accept', { address: alice.address }));
+    await waitForContact(alice, bob.address, (x) => x?.state === 'accepted' && x.online);
+    const list = (p: Peer, other: Peer) => call(p, async (c) => (await c.call('message/list', { address: other.address })).messages);
+    const until = async (p: Peer, other: Peer, ok: (m: Awaited<ReturnType<typeof list>>) => boolean) => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const m = await list(p, other);
+        if (ok(m)) return m;
+        if (Date.now() > deadline) throw new Error(`${p.name}: ${JSON.stringify(m)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const { id: a1 } = await call(alice, (c) => c.call('message/send', { address: bob.address, text: 'lunch at 12?' }));
+    await until(bob, alice, (m) => m.some((i) => i.id === a1));
+    await assert.rejects(call(bob, (c) => c.call('message/edit', { address: alice.address, id: a1, text: 'lunch at 1?' })), (e: unknown) => isApiError(e, 'ERR_NOT_AUTHOR'));
+    await call(bob, (c) => c.call('message/react', { address: alice.address, id: a1, reaction: '👍' }));
+    await call(alice, (c) => c.call('message/edit', { address: bob.address, id: a1, text: 'lunch at 12:30?' }));
+    const { id: b1 } = await call(bob, (c) => c.call('message/send', { address: alice.address, text: 'wrong chat' }));
+    await call(bob, (c) => c.call('message/delete', { address: alice.address, id: b1 }));
+    for (const [p, other] of [[alice, bob], [bob, alice]] as const) {
+      const m = await until(p, other, (items) => items.find((i) => i.id === a1)?.text === 'lunch at 12:30?' && items.find((i) => i.id === a1)?.reactions?.length === 1 && items.find((i) => i.id === b1)?.deleted === true);
+      assert.equal(m.length, 2, 'reactions, edits and deletes are not messages of their own');
+      assert.equal(m.find((i) => i.id === a1)!.edited, true);
+      assert.deepEqual(m.find((i) => i.id === a1)!.reactions, [{ reaction: '👍', count: 1, mine: p === bob }]);
+      assert.equal(m.find((i) => i.id === b1)!.text, '');
     }
   });
 });
