@@ -89,6 +89,7 @@ import {
   PEER_INVITE_USES,
   RECEIVED_INVITES_MAX,
   UNOPENED_BLOBS_MAX,
+  EXPOSED_HOLD_MAX_MS,
 } from './constants.js';
 import { buildItem, buildNoticeItem, countsAsUnread, ownStatus, type GroupItem } from './items.js';
 import { isViewContent, MessageFold } from '../../protocol/message-view.js';
@@ -889,8 +890,9 @@ export class GroupsService implements PubBlobSink {
       if (g.posters.has(pub)) continue;
       const run = this.#poster(s, g, pub).finally(() => {
         g.posters.delete(pub);
-        // something queued while the poster was finishing
-        if (!s.stop.signal.aborted && this.#nextFor(s, g, pub) !== null) this.#kick(s, g);
+        // something queued while the poster was finishing (and not held back)
+        const n = this.#nextFor(s, g, pub);
+        if (!s.stop.signal.aborted && n !== null && this.#holdFor(g, n) === 0) this.#kick(s, g);
       });
       g.posters.set(pub, run);
     }
@@ -907,11 +909,32 @@ export class GroupsService implements PubBlobSink {
     return null;
   }
 
+  /**
+   * How long to hold our entry `h` back (ms; 0: post it): new content is not sealed while the
+   * current epoch is exposed (someone who left or was removed holds its secret, docs/groups.md
+   * section 8) until the settling re-key moves the epoch on, when it is made again under the new
+   * one; for at most EXPOSED_HOLD_MAX_MS after it was written, in case no admin re-keys.
+   */
+  #holdFor(g: GroupState, h: Held): number {
+    if (h.sealed || !isContentKind(h.roster.action.kind) || g.roster.exposed.length === 0) return 0;
+    // our own re-key after it goes in seq order after it, and is never held: neither is it
+    const chain = g.chains.get(toHex(h.roster.author));
+    for (let seq = h.roster.seq + 1; chain !== undefined && seq <= g.record.ownSeq; seq++) {
+      if (g.entries.get(chain.get(seq) ?? '')?.roster.action.kind === 'remove') return 0;
+    }
+    return Math.max(0, h.arrival + EXPOSED_HOLD_MAX_MS - this.#now());
+  }
+
   async #poster(s: Session, g: GroupState, pub: string): Promise<void> {
     const signal = s.stop.signal;
     while (!signal.aborted && s.pubLinks !== null && g.roster.pubs.includes(pub) && !g.record.gone) {
       const next = this.#nextFor(s, g, pub);
       if (next === null) return;
+      const hold = this.#holdFor(g, next);
+      if (hold > 0) {
+        setTimeout(() => this.#kick(s, g), hold + 10).unref();
+        return;
+      }
       let blob: Uint8Array | null;
       try {
         blob = await this.#sealed(s, g, next);

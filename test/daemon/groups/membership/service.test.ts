@@ -263,11 +263,19 @@ describe('MembershipService over real groups services and a pub', function () {
     const carol = await member('carol3');
     const groupId = await alice.groups.create('leave', [pub.address]);
     await bob.groups.join(await alice.groups.exportInvite(groupId, false));
-    await carol.groups.join(await alice.groups.exportInvite(groupId, false));
+    const carolInvite = await alice.groups.exportInvite(groupId, false);
+    await carol.groups.join(carolInvite);
     await waitUntil(() => alice.groups.members(groupId).length === 3 && bob.groups.members(groupId).length === 3, 20_000, 'both joins');
     await joined(carol, groupId);
     await carol.membership.leave(groupId);
+    // bob, not the duty admin here or there, writes while the epoch is exposed: held, then made again under epoch 1
+    await waitUntil(() => bob.groups.roster(groupId).exposed.length === 1 || epochOf(bob, groupId) === 1, 20_000, 'the leave at bob');
+    const exposedAtSend = bob.groups.roster(groupId).exposed.length === 1;
+    await bob.groups.send(groupId, 'said while carol still held the key');
     await waitUntil(() => epochOf(alice, groupId) === 1 && epochOf(bob, groupId) === 1, 20_000, 'the duty re-key after the leave');
+    await waitForTexts(alice, groupId, 1);
+    const leaverReads = textsRead(readAsAttacker(await pubBlobs(), keysFromInvite(carolInvite, { identityKey: carol.identity.publicKey, dh: carol.keys.dh })));
+    if (exposedAtSend) assert.deepEqual(leaverReads, [], 'held while exposed: the leaver reads nothing of it');
     const r = alice.groups.roster(groupId);
     assert.equal(r.members.length, 2);
     assert.deepEqual(r.exposed, []);
