@@ -16,6 +16,8 @@
  *   peer        snug daemons over a private Tor network: handshake beside a bare onion connect,
  *               1:1 message round trip beside the raw onion round trip, unlock until every link
  *               is up (20 reachable, 20 unreachable contacts), the uniform stranger reply's timing
+ *   membership  a re-key of a 1,000-member group (bytes, build, a member opening its key) and a
+ *               10,000-entry log replayed into a roster
  *   groups      the groups service on a 100,000-entry log: unlock time and RSS, message/list of 50
  *               p50/p99, the receive pipeline's messages/s beside the ed25519 verify rate
  *   group-pubs  GroupPubs.post latency on a kept posting connection vs a fresh circuit per post
@@ -33,6 +35,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   profile: async () => (await import('./profile.js')).runProfileBench(),
   api: async () => (await import('./api.js')).runApiBenchAll(),
   peer: async () => (await import('./peer.js')).runPeerBench(),
+  membership: async () => (await import('./membership.js')).runMembershipBench(),
   groups: async () => (await import('./groups.js')).runGroupsBench(),
   'group-pubs': async () => (await import('./group-pubs.js')).runGroupPubsBench(),
   'pub-profile': async () => (await import('./pub-profile.js')).runPubProfile(),

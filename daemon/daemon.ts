@@ -22,6 +22,9 @@ import { DEFAULT_KDF, DEVELOPMENT_KDF } from './profile/constants.js';
 import { ProfileService } from './profile/profile.js';
 import { contactHandlers } from './contacts/handlers.js';
 import { groupHandlers } from './groups/handlers.js';
+import { membershipHandlers } from './groups/membership/handlers.js';
+import { MembershipParticipant } from './groups/membership/participant.js';
+import { MembershipService } from './groups/membership/service.js';
 import { GroupsService } from './groups/service.js';
 import { GroupsParticipant } from './services/groups.js';
 import { GroupSync } from './group-sync/service.js';
@@ -93,17 +96,19 @@ export class Daemon {
       const groups = new GroupsService({ log }, { development: dev.enabled });
       const groupsOnline = new GroupsParticipant({ groups, contacts, network, log });
       const syncOnline = new GroupSyncParticipant({ sync: new GroupSync({ groups, log }), contacts, groupsOnline });
+      const membership = new MembershipService({ groups, log });
       const session = new SessionService(
         {
           profile, network, api, log,
           openJournal: (p) => ProfileJournal.open({ store: p.store, log }),
-          participants: [peersOnline, groupsOnline, syncOnline],
+          participants: [peersOnline, groupsOnline, syncOnline, new MembershipParticipant(membership)],
         },
         { development: dev.enabled },
       );
       api.handleAll(daemonHandlers({ profile, network, session, shutdown: () => this.#requestShutdown(), peers: () => (peersOnline.links?.linked() ?? []).map((address) => ({ address, state: 'linked' })), pubs: () => groups.pubStates() }, { development: dev.enabled ? { testKdf: dev.kdf === 'fast' } : null }));
       api.handleAll(contactHandlers({ contacts, profile }));
       api.handleAll(groupHandlers({ groups, contacts, profile }));
+      api.handleAll(membershipHandlers({ membership, contacts, profile }));
       for (const service of [profile, network, session, api]) {
         await service.start();
         this.#started.push(service);

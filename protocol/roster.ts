@@ -166,8 +166,31 @@ export interface Roster {
   readonly hidden: readonly Uint8Array[];
   /** Identity keys the genesis names as admins who have not yet joined (a re-key forgets them). */
   readonly awaitingAdmins: readonly Uint8Array[];
-  /** Identity keys dropped by a re-key whose checkpoint did not name them (they joined concurrently). */
+  /**
+   * Always empty: kept so that older callers still compile. A member a re-key's checkpoint does
+   * not name (it joined concurrently) stays a member and is listed in `lockedOut`.
+   * @deprecated use `lockedOut`.
+   */
   readonly dropped: readonly Uint8Array[];
+  /**
+   * Identity keys that hold the current epoch's secret by the log (the checkpoint of the re-key
+   * that opened it, or everyone admitted in epoch 0, and those admitted since in this epoch)
+   * but are no longer members: they left, or were removed by a re-key that lost a race
+   * (`superseded`). Ascending. While not empty the epoch is *exposed*: an admin re-keys.
+   */
+  readonly exposed: readonly Uint8Array[];
+  /**
+   * Identity keys of members that do not hold the current epoch's secret: they joined
+   * concurrently with the re-key that opened it, or were admitted by a join racing it.
+   * Ascending. While not empty an admin re-keys, sealing the next epoch to them.
+   */
+  readonly lockedOut: readonly Uint8Array[];
+  /**
+   * Ids of re-keys that lost a race (posted in the epoch the current one followed, ordered
+   * after the re-key that opened it): their removals were applied, their key packages do not
+   * count. In order applied.
+   */
+  readonly superseded: readonly Uint8Array[];
   /** Ids of the applied entries, in the order applied (the genesis first). */
   readonly applied: readonly Uint8Array[];
   /** Ignored entries with their reasons, in order. */
@@ -299,10 +322,16 @@ class State {
   /** signing key hex -> identity key hex */
   signers = new Map<string, string>();
   invites = new Map<string, InviteState>();
+  /** The invites the re-key that opened the current epoch closed (a join racing it may cite them). */
+  closedInvites = new Map<string, InviteState>();
+  /** The epoch the current one followed; null in epoch 0. */
+  previous: EpochNameLike | null = null;
+  /** identity key hex -> key: who holds the current epoch's secret by the log. */
+  holders = new Map<string, Uint8Array>();
+  readonly superseded: Uint8Array[] = [];
   /** Identity keys (hex) the genesis names as admins whose certificate has not yet arrived. */
   readonly awaiting = new Map<string, Uint8Array>();
   readonly hidden = new Map<string, Uint8Array>();
-  readonly dropped = new Map<string, Uint8Array>();
   readonly applied: Uint8Array[] = [];
   readonly ignored: { id: Uint8Array; reason: IgnoredReason }[] = [];
   /** "author hex:seq" of applied or ignored entries (for equivocation). */
@@ -328,10 +357,12 @@ class State {
     return n;
   }
 
-  addMember(cert: Certificate, role: Role, since: Uint8Array): void {
+  /** Admits a member; `holds`: it holds the current epoch's secret (admitted in this epoch). */
+  addMember(cert: Certificate, role: Role, since: Uint8Array, holds: boolean): void {
     const key = toHex(cert.identityKey);
     this.members.set(key, { identityKey: cert.identityKey.slice(), role, certificate: cert, since: since.slice() });
     this.signers.set(toHex(cert.signingKey), key);
+    if (holds) this.holders.set(key, cert.identityKey.slice());
   }
 
   removeMember(key: string): void {
@@ -340,6 +371,12 @@ class State {
     this.members.delete(key);
     this.signers.delete(toHex(m.certificate.signingKey));
     for (const [id, inv] of this.invites) if (inv.inviter === key) this.invites.delete(id);
+    for (const [id, inv] of this.closedInvites) if (inv.inviter === key) this.closedInvites.delete(id);
+  }
+
+  /** Posted in the epoch the current one followed: concurrent with the re-key that opened it. */
+  inPreviousEpoch(e: RosterEntry): boolean {
+    return this.previous !== null && e.epoch.number === this.previous.number && bytesEqual(e.epoch.opener, this.previous.opener);
   }
 
   inCurrentEpoch(e: RosterEntry): boolean {
@@ -374,8 +411,10 @@ function apply(s: State, e: RosterEntry): IgnoredReason | null {
     default:
       break;
   }
-  // The rest change who may read or post: only in the current epoch.
+  // The rest change who may read or post: only in the current epoch (a re-key that lost a race
+  // to the one that opened it still removes whom it removes).
   if (!isAdmin && !(a.kind === 'invite' && s.membersMayInvite)) return IgnoredReason.NOT_ADMIN;
+  if (a.kind === 'remove' && s.inPreviousEpoch(e)) return applySupersededRemove(s, e, a);
   if (!s.inCurrentEpoch(e)) return IgnoredReason.STALE_EPOCH;
   switch (a.kind) {
     case 'invite':
@@ -390,7 +429,7 @@ function apply(s: State, e: RosterEntry): IgnoredReason | null {
     case 'add': {
       const bad = admissible(s, a.certificate);
       if (bad !== null) return bad;
-      s.addMember(a.certificate, s.arrivingRole(a.certificate), e.id);
+      s.addMember(a.certificate, s.arrivingRole(a.certificate), e.id, true);
       return null;
     }
     case 'role': {
@@ -423,50 +462,72 @@ function admissible(s: State, cert: Certificate): IgnoredReason | null {
 
 function applyJoin(s: State, e: RosterEntry, a: { invite: Uint8Array; certificate: Certificate }): IgnoredReason | null {
   if (!bytesEqual(e.author, a.certificate.signingKey)) return IgnoredReason.BAD_CERTIFICATE;
-  if (!s.inCurrentEpoch(e)) return IgnoredReason.STALE_EPOCH;
-  const invite = s.invites.get(toHex(a.invite));
+  // A join racing the re-key that opened the current epoch (posted in the epoch it closed,
+  // citing an invite it closed) is admitted, without the new epoch's secret (lockedOut).
+  const current = s.inCurrentEpoch(e);
+  if (!current && !(s.inPreviousEpoch(e) && s.closedInvites.has(toHex(a.invite)))) return IgnoredReason.STALE_EPOCH;
+  const invite = (current ? s.invites : s.closedInvites).get(toHex(a.invite));
   if (invite === undefined) return IgnoredReason.NO_INVITE;
   if (invite.expires !== 0 && e.timestamp > invite.expires) return IgnoredReason.INVITE_EXPIRED;
   if (invite.usesLeft === 0) return IgnoredReason.INVITE_USED_UP;
   const bad = admissible(s, a.certificate);
   if (bad !== null) return bad;
   if (invite.usesLeft !== null) invite.usesLeft--;
-  s.addMember(a.certificate, s.arrivingRole(a.certificate), e.id);
+  s.addMember(a.certificate, s.arrivingRole(a.certificate), e.id, current);
   return null;
 }
 
-function applyRemove(s: State, e: RosterEntry, a: { removed: readonly Uint8Array[]; keyPackage: Uint8Array }): IgnoredReason | null {
+/** The key package of a re-key posted in epoch `posted`, or why it does not count. */
+function rekeyPackage(s: State, e: RosterEntry, bytes: Uint8Array, posted: EpochNameLike): KeyPackage | IgnoredReason {
   let keyPackage: KeyPackage;
   try {
-    keyPackage = consumeKeyPackage(a.keyPackage, s.groupId);
+    keyPackage = consumeKeyPackage(bytes, s.groupId);
   } catch (err) {
     if (isProtocolError(err)) return IgnoredReason.BAD_KEY_PACKAGE;
     throw err;
   }
   const cp = keyPackage.checkpoint;
-  if (
-    cp.epoch !== s.epoch.number + 1 ||
-    cp.previous.number !== s.epoch.number ||
-    !bytesEqual(cp.previous.opener, s.epoch.opener) ||
-    !bytesEqual(cp.signer, e.author)
-  ) {
+  if (cp.epoch !== posted.number + 1 || cp.previous.number !== posted.number || !bytesEqual(cp.previous.opener, posted.opener) || !bytesEqual(cp.signer, e.author)) {
     return IgnoredReason.BAD_KEY_PACKAGE;
   }
+  return keyPackage;
+}
+
+/**
+ * A re-key posted in the epoch the current one followed, by an admin: it lost the race to the
+ * re-key that opened the current epoch. Its removals still count (of those still members), so
+ * concurrent removals merge; its key package does not (the epoch does not move). The removed
+ * who still hold the current epoch are then `exposed`, and an admin re-keys.
+ */
+function applySupersededRemove(s: State, e: RosterEntry, a: { removed: readonly Uint8Array[]; keyPackage: Uint8Array }): IgnoredReason | null {
+  const pkg = rekeyPackage(s, e, a.keyPackage, e.epoch);
+  if (typeof pkg === 'string') return pkg;
+  const gone = a.removed.map(toHex).filter((key) => s.members.has(key));
+  const adminsLeft = [...s.members].filter(([key, m]) => m.role === 'admin' && !gone.includes(key)).length;
+  if (adminsLeft === 0) return IgnoredReason.LAST_ADMIN;
+  for (const key of gone) s.removeMember(key);
+  s.superseded.push(e.id.slice());
+  return null;
+}
+
+function applyRemove(s: State, e: RosterEntry, a: { removed: readonly Uint8Array[]; keyPackage: Uint8Array }): IgnoredReason | null {
+  const keyPackage = rekeyPackage(s, e, a.keyPackage, s.epoch);
+  if (typeof keyPackage === 'string') return keyPackage;
+  const cp = keyPackage.checkpoint;
   const removed = new Set(a.removed.map(toHex));
-  const next = new Map<string, MutableMember>();
   for (const m of cp.members) {
     const key = toHex(m.identityKey);
     const current = s.members.get(key);
     if (current === undefined || current.role !== m.role || removed.has(key)) return IgnoredReason.BAD_CHECKPOINT;
-    next.set(key, current);
   }
-  for (const [key, m] of s.members) {
-    if (!next.has(key) && !removed.has(key)) s.dropped.set(key, m.identityKey);
-  }
-  s.members = next;
-  s.signers = new Map([...next].map(([key, m]) => [toHex(m.certificate.signingKey), key]));
+  // Members the checkpoint does not name (and the entry does not remove) joined concurrently:
+  // they stay members, without the new secret (lockedOut), until an admin re-keys.
+  for (const key of removed) s.removeMember(key);
+  s.closedInvites = s.invites;
   s.invites = new Map();
   s.awaiting.clear();
+  s.holders = new Map(cp.members.map((m) => [toHex(m.identityKey), m.identityKey.slice()]));
+  s.previous = s.epoch;
   s.epoch = { number: cp.epoch, opener: e.id.slice() };
   s.epochs.push(s.epoch);
   return null;
@@ -492,7 +553,7 @@ export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry
   if (!bytesEqual(genesis.author, g.certificate.signingKey)) fail('the genesis author is not its founder certificate\'s signing key');
   if (!verifyCertificate(g.certificate)) fail('the founder certificate does not verify');
   if (!g.admins.some((k) => bytesEqual(k, g.certificate.identityKey))) fail('the founder is not one of the admins');
-  s.addMember(g.certificate, 'admin', genesis.id);
+  s.addMember(g.certificate, 'admin', genesis.id, true);
   for (const k of g.admins) if (!bytesEqual(k, g.certificate.identityKey)) s.awaiting.set(toHex(k), k.slice());
   s.name = g.settings.name;
   s.pubs = g.settings.pubs.slice();
@@ -533,7 +594,10 @@ export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry
       .sort((x, y) => compareBytes(x.id, y.id)),
     hidden: sortedValues(s.hidden),
     awaitingAdmins: sortedValues(s.awaiting),
-    dropped: sortedValues(new Map([...s.dropped].filter(([key]) => !s.members.has(key)))),
+    dropped: [],
+    exposed: sortedValues(new Map([...s.holders].filter(([key]) => !s.members.has(key)))),
+    lockedOut: members.filter((m) => !s.holders.has(toHex(m.identityKey))).map((m) => m.identityKey),
+    superseded: s.superseded.map((id) => id.slice()),
     applied: s.applied,
     ignored: s.ignored,
     pending: pending.map((e) => e.id.slice()),

@@ -20,7 +20,8 @@
 import debugFactory from 'debug';
 import { ByteReader, ByteWriter, bytesEqual, fromHex, toHex } from '../../protocol/bytes.js';
 import type { Certificate } from '../../protocol/certificate.js';
-import { type DirectEntry, consumeDirectEntry, createDirectEntry, deriveDirectKeys, directEntryId, encodeDirectEntry, decodeDirectEntry } from '../../protocol/direct.js';
+import { MessageFold, type MessageItem } from '../../protocol/message-view.js';
+import { type DirectContent, type DirectEntry, consumeDirectEntry, createDirectEntry, deriveDirectKeys, directEntryId, encodeDirectEntry, decodeDirectEntry } from '../../protocol/direct.js';
 import { type OnionAddress, publicKeyFromOnionAddress, onionAddressFromPublicKey } from '../../protocol/identity.js';
 import type { X25519KeyPair } from '../../protocol/crypto.js';
 import type { NotificationJournal } from '../api/journal.js';
@@ -103,6 +104,11 @@ export interface MessageView {
   readonly ts: number;
   readonly text: string;
   readonly status: MessageStatus;
+  // the message view (protocol/message-view.ts; membership, issue 14)
+  readonly replyTo?: string;
+  readonly edited?: boolean;
+  readonly deleted?: boolean;
+  readonly reactions?: Array<{ reaction: string; count: number; mine: boolean }>;
 }
 
 export interface ConversationsInit {
@@ -159,8 +165,34 @@ export class Conversations {
     return { id: toHex(directEntryId(e.bytes)), kind: 'message', author: e.own ? this.#own.address : e.peer, ts: entry.timestamp, text, status: e.status };
   }
 
+  /** The view of a text or reply with its edits, delete and reactions applied. */
+  #withView(v: MessageView, item: MessageItem | null): MessageView {
+    if (item === null) return v;
+    return {
+      ...v,
+      text: item.text ?? '',
+      ...(item.replyTo !== null ? { replyTo: item.replyTo } : {}),
+      ...(item.edited ? { edited: true } : {}),
+      ...(item.deleted ? { deleted: true } : {}),
+      ...(item.reactions.length > 0 ? { reactions: item.reactions.map((r) => ({ reaction: r.reaction, count: r.count, mine: r.mine })) } : {}),
+    };
+  }
+
   /** Makes, MACs and durably stores a message to `peer` (its certificate from a handshake); its id. */
   send(peer: OnionAddress, cert: Certificate, text: string): Promise<string> {
+    return this.sendContent(peer, cert, { kind: 'text', text });
+  }
+
+  /** The author (identity key) and kind of the entry `id` with `peer`, or null (membership). */
+  async entryInfo(peer: OnionAddress, id: string): Promise<{ author: Uint8Array; kind: DirectContent['kind'] } | null> {
+    const e = await this.#entries.get(fromHex(id));
+    if (e === undefined || e.peer !== peer) return null;
+    const entry = decodeDirectEntry(e.bytes);
+    return { author: entry.author, kind: entry.content.kind };
+  }
+
+  /** Like send, for any 1:1 content kind (reply, reaction, edit, delete: membership). */
+  sendContent(peer: OnionAddress, cert: Certificate, content: DirectContent): Promise<string> {
     return this.#serial(async () => {
       const state = await this.#state(peer);
       const entry = createDirectEntry(this.#keys(cert), this.#ownKey, {
@@ -168,7 +200,7 @@ export class Conversations {
         ...(state.ourSeq > 0 ? { prev: state.ourLast } : {}),
         timestamp: this.#now(),
         heads: state.theirSeq > 0 ? [state.theirLast] : [],
-        content: { kind: 'text', text },
+        content,
       });
       const bytes = encodeDirectEntry(entry);
       const id = directEntryId(bytes);
@@ -183,9 +215,21 @@ export class Conversations {
 
   /** Every message with `peer`, in the order they were written or arrived here. */
   async list(peer: OnionAddress): Promise<MessageView[]> {
-    const out: Array<{ order: number; view: MessageView }> = [];
-    for await (const { value } of this.#entries.iterate()) if (value.peer === peer) out.push({ order: value.order, view: this.#view(value) });
-    return out.sort((a, b) => a.order - b.order).map((x) => x.view);
+    const all: Array<{ order: number; stored: StoredEntry; entry: DirectEntry; id: string }> = [];
+    const fold = new MessageFold();
+    for await (const { value } of this.#entries.iterate()) {
+      if (value.peer !== peer) continue;
+      const entry = decodeDirectEntry(value.bytes);
+      const id = toHex(directEntryId(value.bytes));
+      all.push({ order: value.order, stored: value, entry, id });
+      fold.add({ id, author: toHex(entry.author), seq: entry.seq, timestamp: entry.timestamp, content: entry.content });
+    }
+    // texts and replies are the messages; reactions, edits and deletes show on them
+    const me = toHex(this.#ownKey);
+    return all
+      .sort((a, b) => a.order - b.order)
+      .filter((x) => fold.isMessage(x.id))
+      .map((x) => this.#withView(this.#view(x.stored, x.entry), fold.item(x.id, { me })));
   }
 
   /** Our messages to `peer` not yet acknowledged, oldest first (to send or send again). */
@@ -225,7 +269,7 @@ export class Conversations {
    * A DIRECT_ENTRY from `peer` (accepted; `cert` its certificate from this link's handshake):
    * the id to acknowledge once it is durable here, or null to drop it.
    */
-  received(peer: OnionAddress, cert: Certificate, bytes: Uint8Array): Promise<{ readonly id: Uint8Array; readonly fresh: boolean } | null> {
+  received(peer: OnionAddress, cert: Certificate, bytes: Uint8Array): Promise<{ readonly id: Uint8Array; readonly fresh: boolean; readonly message?: boolean } | null> {
     return this.#serial(async () => {
       let entry: DirectEntry;
       try {
@@ -248,10 +292,25 @@ export class Conversations {
         this.#entries.putOp(id, stored),
         this.#states.putOp(publicKeyFromOnionAddress(peer), { ...state, theirSeq: entry.seq, theirLast: id, nextOrder: state.nextOrder + 1 }),
       ]);
-      this.#journal
-        .append('message/didReceive', { address: peer, message: this.#view(stored, entry) })
-        .catch((err: unknown) => this.#log('journal-append-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }));
-      return { id, fresh: true };
+      const c = entry.content;
+      if (c.kind === 'text' || c.kind === 'reply') {
+        this.#journal
+          .append('message/didReceive', { address: peer, message: this.#view(stored, entry) })
+          .catch((err: unknown) => this.#log('journal-append-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }));
+      } else {
+        // a reaction, edit or delete: the target's view changed
+        const target = toHex(c.target);
+        queueMicrotask(() => {
+          void this.list(peer)
+            .then((items) => {
+              const item = items.find((m) => m.id === target);
+              if (item !== undefined) return this.#journal.append('message/didUpdate', { address: peer, message: item });
+              return undefined;
+            })
+            .catch((err: unknown) => this.#log('journal-append-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }));
+        });
+      }
+      return { id, fresh: true, message: c.kind === 'text' || c.kind === 'reply' };
     });
   }
 }

@@ -28,6 +28,8 @@ import { Conversations, RESEND_INTERVAL_MS, type MessageView } from './messages.
 import type { z } from 'zod';
 import { type OnionAddress, onionAddressFromPublicKey, parseOnionAddress } from '../../protocol/identity.js';
 import { ApiError } from '../../protocol/api/errors.js';
+import type { DirectContent } from '../../protocol/direct.js';
+import { isProtocolError, ProtocolErrorCode } from '../../protocol/errors.js';
 import type { NotificationJournal } from '../api/journal.js';
 import type { Log } from '../log.js';
 import type { DialTarget, PeerPolicy, PeerRelation, PeerRequest } from '../peer-links/policy.js';
@@ -445,7 +447,7 @@ export class ContactsService implements PeerPolicy {
     if (frame.type === 'direct-entry') {
       const got = await s.conversations.received(address, certificate, frame.entry);
       if (got === null) return null;
-      if (got.fresh) await this.#bumpUnread(address);
+      if (got.fresh && got.message !== false) await this.#bumpUnread(address);
       return { type: 'ack', entryId: got.id };
     }
     if (frame.type === 'ack') await s.conversations.acknowledged(address, frame.entryId);
@@ -479,6 +481,32 @@ export class ContactsService implements PeerPolicy {
     const id = await s.conversations.send(address, cert, text);
     void this.#flush(address);
     return id;
+  }
+
+  /**
+   * A reply, reaction, edit or delete to an accepted contact (membership, issue 14): checked by
+   * the caller against `directEntryInfo`; ERR_NOT_CONTACT unless accepted. The id once durable.
+   */
+  async sendContent(address: OnionAddress, content: DirectContent): Promise<string> {
+    const s = this.#require();
+    const cert = s.certs.get(address);
+    if (s.records.get(address)?.state !== 'accepted' || cert === undefined) throw new ApiError('ERR_NOT_CONTACT');
+    let id: string;
+    try {
+      id = await s.conversations.sendContent(address, cert, content);
+    } catch (err) {
+      if (isProtocolError(err, ProtocolErrorCode.TOO_LONG)) throw new ApiError('ERR_TOO_LONG');
+      throw err;
+    }
+    void this.#flush(address);
+    return id;
+  }
+
+  /** The author (identity key) and kind of entry `id` with `address`, or null (membership). */
+  async directEntryInfo(address: OnionAddress, id: string): Promise<{ author: Uint8Array; kind: DirectContent['kind'] } | null> {
+    const s = this.#require();
+    if (!s.records.has(address)) throw new ApiError('ERR_NOT_FOUND', 'no such contact');
+    return s.conversations.entryInfo(address, id);
   }
 
   /** One more unread message from `address` (durable, then contact/didChange). */

@@ -25,3 +25,11 @@ export const HEADS_MAX = 16;
 export const PEER_INVITE_USES = 1;
 /** Blobs that opened under no key we held, kept to try again after a re-key gives a new epoch. */
 export const UNOPENED_BLOBS_MAX = 512;
+
+/**
+ * The longest our new content is held back while the current epoch is exposed (a leaver or a
+ * member removed by a re-key that lost a race holds its secret) before it is posted anyway: the
+ * settling re-key normally comes within seconds (protocol/rekey.ts REKEY_JITTER_MS, then
+ * REKEY_TAKEOVER_MS per admin that does not).
+ */
+export const EXPOSED_HOLD_MAX_MS = 120_000;

@@ -3,7 +3,9 @@
  * holds, so later entry kinds (reactions, edits, deletes, hides: the membership issue) extend it
  * here and nowhere else.
  *
- * Today: text and reply entries are `message` items (a reply with `replyTo`); a join is a
+ * Text and reply entries are `message` items (a reply with `replyTo`), shown through the
+ * group's message view (`ItemContext.view`: latest own edit, own delete, hides, reactions;
+ * protocol/message-view.ts); reactions, edits, deletes and hides are not items themselves. A join is a
  * `joined` notice by the joiner; the genesis a `created` notice by the founder; a leave a `left`
  * notice; a remove-and-re-key a `removed` notice (its text lists nobody: the members it removed
  * are in group/members' change); a pub's "pruned" answer a `pruned` notice without author.
@@ -16,6 +18,7 @@ import type { Message } from '../../protocol/api/schemas.js';
 import { toHex } from '../../protocol/bytes.js';
 import type { Entry } from '../../protocol/entry.js';
 import type { OnionAddress } from '../../protocol/identity.js';
+import type { MessageItem } from '../../protocol/message-view.js';
 import type { NoticeRecord } from './records.js';
 
 export type GroupItem = z.input<typeof Message>;
@@ -32,6 +35,27 @@ export interface ItemContext {
   readonly pubs: { readonly accepted: number; readonly total: number };
   /** The roster ignored it. */
   readonly ignored: boolean;
+  /**
+   * For a text or reply: its view from the group's MessageFold (protocol/message-view.ts): the
+   * latest own edit, own delete, hides, reactions. Absent: shown as written.
+   */
+  readonly view?: MessageItem | null;
+  /** The address of an author key (for the admin who hid a message). */
+  readonly addressOf?: (authorHex: string) => OnionAddress | null;
+}
+
+/** The message view's marks on a text or reply item (membership, issue 14). */
+function withView(item: GroupItem, c: ItemContext): GroupItem {
+  const v = c.view;
+  if (v === undefined || v === null) return item;
+  return {
+    ...item,
+    text: v.text ?? '',
+    ...(v.edited ? { edited: true } : {}),
+    ...(v.deleted ? { deleted: true } : {}),
+    ...(v.hidden !== null ? { hidden: { by: v.hidden.by, admin: v.hidden.by === 'admin' ? (c.addressOf?.(v.hidden.admin) ?? null) : null } } : {}),
+    ...(v.reactions.length > 0 ? { reactions: v.reactions.map((r) => ({ reaction: r.reaction, count: r.count, mine: r.mine })) } : {}),
+  };
 }
 
 /** A group item's status: ours by how many pubs accepted it, theirs 'received'. */
@@ -53,9 +77,9 @@ export function buildItem(entry: Entry, c: ItemContext): GroupItem | null {
   const content = entry.content;
   switch (content.kind) {
     case 'text':
-      return { ...base, kind: 'message', text: content.text };
+      return withView({ ...base, kind: 'message', text: content.text }, c);
     case 'reply':
-      return { ...base, kind: 'message', text: content.text, replyTo: toHex(content.target) };
+      return withView({ ...base, kind: 'message', text: content.text, replyTo: toHex(content.target) }, c);
     case 'join':
       return { ...base, kind: 'joined', text: '' };
     case 'genesis':

@@ -66,6 +66,7 @@ import {
   decodeEntry,
   encodeEntry,
   entryId,
+  EntryKind,
   type Entry,
   type EntryContent,
 } from '../../protocol/entry.js';
@@ -95,8 +96,11 @@ import {
   PEER_INVITE_USES,
   RECEIVED_INVITES_MAX,
   UNOPENED_BLOBS_MAX,
+  EXPOSED_HOLD_MAX_MS,
 } from './constants.js';
 import { buildItem, buildNoticeItem, countsAsUnread, ownStatus, type GroupItem } from './items.js';
+import { isViewContent, MessageFold } from '../../protocol/message-view.js';
+import { openRekeyByPackage } from '../../protocol/rekey.js';
 import { CausalOrder } from './order.js';
 import {
   blobRecordCodec,
@@ -196,6 +200,10 @@ interface GroupState {
   readonly internEpochs: Map<string, RosterEntry['epoch']>;
   readonly internPubs: Map<string, string>;
   queue: Promise<unknown>;
+  /** The message view of the content entries (membership: protocol/message-view.ts). */
+  readonly view: MessageFold;
+  /** Ids this member hid for itself (set by the membership service, which stores them). */
+  hiddenForMe: ReadonlySet<string>;
 }
 
 interface Session {
@@ -216,6 +224,14 @@ interface Session {
   readonly signingHex: string;
   pubLinks: GroupPubLinks | null;
   pubStatus: Map<string, PubLinkStatus>;
+}
+
+/**
+ * The epochs a roster opened, as one string: compared before and after a recompute. (Not their
+ * count: when a concurrent re-key wins over ours, the count stays and the epoch changes.)
+ */
+function epochsOf(roster: Roster): string {
+  return roster.epochs.map(epochKey).join(',');
 }
 
 function epochKey(e: { readonly number: number; readonly opener: Uint8Array }): string {
@@ -240,6 +256,14 @@ function slimRosterEntry(entry: Entry, id: Uint8Array): RosterEntry {
   const k = entry.content.kind;
   if (k === 'text' || k === 'reply' || k === 'reaction' || k === 'edit' || k === 'delete') return { ...full, action: { kind: k } };
   return full;
+}
+
+/** The ids a roster applied, as a set (cached per roster object). */
+const appliedSets = new WeakMap<Roster, Set<string>>();
+function appliedOf(roster: Roster): Set<string> {
+  let set = appliedSets.get(roster);
+  if (set === undefined) appliedSets.set(roster, (set = new Set(roster.applied.map(toHex))));
+  return set;
 }
 
 function isContentKind(kind: string): boolean {
@@ -442,6 +466,8 @@ export class GroupsService implements PubBlobSink {
       internEpochs: new Map(),
       internPubs: new Map(),
       queue: Promise.resolve(),
+      view: new MessageFold(),
+      hiddenForMe: new Set(),
     };
   }
 
@@ -463,6 +489,11 @@ export class GroupsService implements PubBlobSink {
     if (!chain.has(entry.seq)) chain.set(entry.seq, hex);
     const c = entry.content;
     if (c.kind === 'genesis' || c.kind === 'join' || c.kind === 'add') g.authors.set(toHex(c.certificate.signingKey), onionAddressFromPublicKey(c.certificate.identityKey));
+    if (isViewContent(c)) {
+      const target = g.view.add({ id: hex, author: authorHex, seq: entry.seq, timestamp: entry.timestamp, content: c });
+      // an edit, delete, hide or reaction changes its target's view: tell once the target is held
+      if (target !== null && target !== hex && bulk === undefined) queueMicrotask(() => void this.#viewChanged(s, g, target));
+    }
     if (bulk !== undefined) bulk.push({ id: hex, claimed: entry.timestamp, arrival: rec.arrival, deps: orderDeps(roster) });
     else g.order.add(hex, entry.timestamp, rec.arrival, orderDeps(roster));
     void s;
@@ -633,7 +664,95 @@ export class GroupsService implements PubBlobSink {
       own: h.own,
       pubs: this.#pubCounts(g, h),
       ignored: g.ignored.has(h.hex),
+      view: g.view.isMessage(h.hex)
+        ? g.view.item(h.hex, {
+            hideApplied: (id) => appliedOf(g.roster).has(id),
+            counts: (id) => !g.ignored.has(id),
+            hiddenForMe: g.hiddenForMe,
+            me: s.signingHex,
+          })
+        : null,
+      addressOf: (authorHex) => g.authors.get(authorHex) ?? null,
     });
+  }
+
+  /**
+   * What the log holds of entry `id` (extension point: membership): its author (profile signing
+   * key) and kind, and whether the roster ignored it; null when not held.
+   */
+  entryInfo(groupId: string, id: string): { author: Uint8Array; kind: EntryContent['kind']; ignored: boolean } | null {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    const h = g.entries.get(id);
+    return h === undefined ? null : { author: h.roster.author, kind: h.roster.action.kind, ignored: g.ignored.has(id) };
+  }
+
+  /** The ids this member hid for itself in a group (extension point: membership, which stores them). */
+  setHiddenForMe(groupId: string, ids: ReadonlySet<string>): void {
+    const s = this.#require();
+    this.#group(s, groupId).hiddenForMe = ids;
+  }
+
+  /**
+   * A remove-and-re-key entry found under an epoch we hold but posted in one we do not: accepted
+   * when its key package verifies, is by an admin of our roster and is sealed to us
+   * (protocol/rekey.ts openRekeyByPackage); null otherwise.
+   */
+  #rekeyByPackage(s: Session, g: GroupState, encoded: Uint8Array): Entry | null {
+    if (encoded.length < 2 || encoded[1] !== EntryKind.REMOVE) return null;
+    try {
+      const { entry, keys } = openRekeyByPackage(encoded, g.roster, { identityKey: s.o.identityKey, dh: s.o.keys.dh });
+      if (g.keys.has(epochKey(entry.epoch))) return null; // we hold its epoch: its signature must verify
+      wipe(keys.secret);
+      return entry;
+    } catch (err) {
+      if (isProtocolError(err)) {
+        this.#log('group-rekey-by-package-refused', { level: 'debug', code: err.code, message: err.message });
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Posts our stored entry `id` again, sealed under the keys of `epoch` (one we hold), to every
+   * pub of the group (extension point: membership, for members locked out of the current epoch
+   * who hold only `epoch`).
+   */
+  async repostUnder(groupId: string, id: string, epoch: { readonly number: number; readonly opener: Uint8Array }): Promise<void> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    const keys = g.keys.get(epochKey(epoch));
+    const rec = await s.entries.get(groupScopedId(g.groupId, fromHex(id)));
+    if (keys === undefined || rec === undefined) throw new ApiError('ERR_NOT_FOUND', 'no such entry or epoch key');
+    const blob = sealBlob(keys, rec.entry);
+    const held = g.entries.get(id);
+    for (const pub of g.roster.pubs) {
+      // after the pub accepted the entry itself (our posts go in seq order, so everything it
+      // cites of ours is there before it): a reader meets what it needs first
+      void (async () => {
+        while (!s.stop.signal.aborted && held !== undefined && !held.pubs.includes(pub)) await new Promise((r) => setTimeout(r, 100));
+        const links = s.pubLinks;
+        if (s.stop.signal.aborted || links === null) return;
+        await links.post(g.hex, pub, blob, s.stop.signal);
+      })().catch((err: unknown) => {
+        if (!s.stop.signal.aborted) warn(this.#log, 'group-post-failed', err);
+      });
+    }
+  }
+
+  /** message/didUpdate for a message whose view changed (membership). */
+  async #viewChanged(s: Session, g: GroupState, target: string): Promise<void> {
+    const h = g.entries.get(target);
+    if (h === undefined || this.#s !== s) return;
+    try {
+      const r = await s.entries.get(groupScopedId(g.groupId, h.id));
+      if (r === undefined) return;
+      const item = this.#item(s, g, h, decodeEntry(r.entry));
+      if (item !== null) this.#notify(s, 'message/didUpdate', { groupId: g.hex, message: item });
+    } catch (err) {
+      warn(this.#log, 'group-view-notify-failed', err);
+    }
   }
 
   /** message/list for a group. */
@@ -805,9 +924,9 @@ export class GroupsService implements PubBlobSink {
     g.record = record;
     const held = this.#index(s, g, entry, id, rec, false);
     if (!isContentKind(entry.content.kind)) {
-      const epochsBefore = g.roster.epochs.length;
+      const epochsBefore = epochsOf(g.roster);
       this.#recompute(s, g);
-      if (g.roster.epochs.length !== epochsBefore) await this.#openEpochs(s, g);
+      if (epochsOf(g.roster) !== epochsBefore) await this.#openEpochs(s, g);
       this.#groupChanged(s, g);
     }
     return held;
@@ -843,8 +962,9 @@ export class GroupsService implements PubBlobSink {
       if (g.posters.has(pub)) continue;
       const run = this.#poster(s, g, pub).finally(() => {
         g.posters.delete(pub);
-        // something queued while the poster was finishing
-        if (!s.stop.signal.aborted && this.#nextFor(s, g, pub) !== null) this.#kick(s, g);
+        // something queued while the poster was finishing (and not held back)
+        const n = this.#nextFor(s, g, pub);
+        if (!s.stop.signal.aborted && n !== null && this.#holdFor(g, n) === 0) this.#kick(s, g);
       });
       g.posters.set(pub, run);
     }
@@ -861,11 +981,32 @@ export class GroupsService implements PubBlobSink {
     return null;
   }
 
+  /**
+   * How long to hold our entry `h` back (ms; 0: post it): new content is not sealed while the
+   * current epoch is exposed (someone who left or was removed holds its secret, docs/groups.md
+   * section 8) until the settling re-key moves the epoch on, when it is made again under the new
+   * one; for at most EXPOSED_HOLD_MAX_MS after it was written, in case no admin re-keys.
+   */
+  #holdFor(g: GroupState, h: Held): number {
+    if (h.sealed || !isContentKind(h.roster.action.kind) || g.roster.exposed.length === 0) return 0;
+    // our own re-key after it goes in seq order after it, and is never held: neither is it
+    const chain = g.chains.get(toHex(h.roster.author));
+    for (let seq = h.roster.seq + 1; chain !== undefined && seq <= g.record.ownSeq; seq++) {
+      if (g.entries.get(chain.get(seq) ?? '')?.roster.action.kind === 'remove') return 0;
+    }
+    return Math.max(0, h.arrival + EXPOSED_HOLD_MAX_MS - this.#now());
+  }
+
   async #poster(s: Session, g: GroupState, pub: string): Promise<void> {
     const signal = s.stop.signal;
     while (!signal.aborted && s.pubLinks !== null && g.roster.pubs.includes(pub) && !g.record.gone) {
       const next = this.#nextFor(s, g, pub);
       if (next === null) return;
+      const hold = this.#holdFor(g, next);
+      if (hold > 0) {
+        setTimeout(() => this.#kick(s, g), hold + 10).unref();
+        return;
+      }
       let blob: Uint8Array | null;
       try {
         blob = await this.#sealed(s, g, next);
@@ -1056,6 +1197,10 @@ export class GroupsService implements PubBlobSink {
         try {
           entry = consumeGroupEntry(k, encoded);
         } catch {
+          // a re-key of an epoch we do not hold, posted again under one we hold for us (we
+          // were locked out of the epoch it was posted in): accepted on its key package
+          const byPackage = this.#rekeyByPackage(s, g, encoded);
+          if (byPackage !== null) return this.#store(s, g, byPackage, encoded, blob, source);
           this.#log('group-entry-refused', { level: 'debug' });
           return { status: 'invalid' };
         }
@@ -1098,9 +1243,9 @@ export class GroupsService implements PubBlobSink {
       const author = g.authors.get(toHex(entry.author));
       const authorIsMember = g.roster.members.some((m) => bytesEqual(m.certificate.signingKey, entry.author));
       const membersBefore = g.roster.members.length;
-      const epochsBefore = g.roster.epochs.length;
+      const epochsBefore = epochsOf(g.roster);
       if (!isContentKind(kind) || !authorIsMember || g.awaited.has(hex)) this.#recompute(s, g);
-      if (g.roster.epochs.length !== epochsBefore) await this.#openEpochs(s, g);
+      if (epochsOf(g.roster) !== epochsBefore) await this.#openEpochs(s, g);
       const item = this.#item(s, g, h, entry);
       if (!own && item !== null && countsAsUnread(entry)) {
         const readPos = isAllZero(g.record.lastRead) ? -1 : g.order.position(toHex(g.record.lastRead));

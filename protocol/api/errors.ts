@@ -71,6 +71,10 @@ export const API_ERRORS = {
   ERR_SHUTTING_DOWN: { code: 1012, message: 'the daemon is shutting down' },
   /** event/subscribe on a connection that is already subscribed. */
   ERR_ALREADY_SUBSCRIBED: { code: 1013, message: 'this connection is already subscribed' },
+  /** A group's last admin may not leave or step down without naming another admin. */
+  ERR_LAST_ADMIN: { code: 1030, message: 'the last admin cannot leave or step down without naming another' },
+  /** The address named is not a member of the group. */
+  ERR_NOT_MEMBER: { code: 1031, message: 'not a member of the group' },
 } as const satisfies Record<string, ApiErrorSpec>;
 
 /** A stable error name, e.g. 'ERR_LOCKED'. */

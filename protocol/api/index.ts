@@ -4,6 +4,7 @@
  */
 export * from './descriptor.js';
 export * from './errors.js';
+export * from './membership.js';
 export * from './methods.js';
 export * from './notifications.js';
 export * from './openrpc.js';

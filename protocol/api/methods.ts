@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { defineMethod } from './descriptor.js';
+import { MEMBERSHIP_METHODS } from './membership.js';
 import {
   AddressParam, Bootstrap, Contact, ContactMessage, ContactName, EmptyResult, EntryId, GROUP_PUBS_MAX, Group, GroupId, GroupMember, GroupName, InviteParam,
   MESSAGE_LIST_DEFAULT, MESSAGE_LIST_MAX, Message, MessageText, NoParams, OnionAddress, OnionState, Passphrase, ProfileName, PubAddressParam,
@@ -297,6 +298,7 @@ export const METHODS = {
   [groupList.method]: groupList,
   [groupMembers.method]: groupMembers,
   [rpcDiscover.method]: rpcDiscover,
+  ...MEMBERSHIP_METHODS,
 } as const;
 
 export type Methods = typeof METHODS;

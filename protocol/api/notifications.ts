@@ -87,6 +87,18 @@ export const pubDidChange = defineNotification({
   params: z.object({ seq: Seq, address: z.string(), state: PubLinkState, lastError: z.string().nullable() }),
 });
 
+export const messageDidUpdate = defineNotification({
+  method: 'message/didUpdate',
+  summary: "A message's view changed: an edit, a delete, a hide or a reaction arrived (or was made here); `message` is the item as message/list now shows it.",
+  params: z.object({
+    seq: Seq,
+    /** The group, for a group's message; `address` for a 1:1 one. */
+    groupId: GroupId.optional(),
+    address: OnionAddress.optional(),
+    message: Message,
+  }),
+});
+
 /** Every notification, by name. */
 export const NOTIFICATIONS = {
   [torDidProgress.method]: torDidProgress,
@@ -97,6 +109,7 @@ export const NOTIFICATIONS = {
   [groupDidInvite.method]: groupDidInvite,
   [groupDidChange.method]: groupDidChange,
   [pubDidChange.method]: pubDidChange,
+  [messageDidUpdate.method]: messageDidUpdate,
 } as const;
 
 export type Notifications = typeof NOTIFICATIONS;

@@ -136,6 +136,15 @@ export const Message = z.object({
   replyTo: EntryId.optional(),
   /** A "pruned" notice: the pub that pruned. */
   pub: z.string().optional(),
+  // --- the message view (protocol/message-view.ts; daemon/groups/membership) ---
+  /** Its author edited it: `text` is the latest edit's. */
+  edited: z.boolean().optional(),
+  /** Its author deleted it: `text` is empty. */
+  deleted: z.boolean().optional(),
+  /** Hidden: by an admin for everyone (`admin` their address), or by this member for itself; `text` is empty. */
+  hidden: z.object({ by: z.enum(['admin', 'me']), admin: OnionAddress.nullable() }).optional(),
+  /** Reactions counted by kind, most first; `mine` when this member's is among them. */
+  reactions: z.array(z.object({ reaction: z.string(), count: z.int().min(1), mine: z.boolean() })).optional(),
 });
 
 /** A group id as the API names it: the genesis entry's id, 64 lowercase hex characters. */

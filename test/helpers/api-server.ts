@@ -74,6 +74,15 @@ export function testHandlers(state: { profile: { name: string; locked: boolean }
     'group/join': locked(state),
     'group/list': async () => ({ groups: [] }),
     'group/members': locked(state),
+    // membership: the real ones are daemon/groups/membership/
+    'group/removeMember': locked(state),
+    'group/leave': locked(state),
+    'group/setRole': locked(state),
+    'group/setPubs': locked(state),
+    'message/hide': locked(state),
+    'message/react': locked(state),
+    'message/edit': locked(state),
+    'message/delete': locked(state),
   };
 }
 

@@ -288,7 +288,7 @@ const cases: Case[] = [
     check: (r) => assert.equal(r.invites.length, 0),
   },
   {
-    title: 'a member who joined concurrently with a re-key that did not name them is dropped',
+    title: 'a member who joined concurrently with a re-key that did not name them stays a member, locked out of the new epoch',
     build: (b) => {
       const inv = b.invite('ada');
       // bo joins having seen the invite; ada re-keys having seen only the invite too
@@ -296,12 +296,16 @@ const cases: Case[] = [
       const rk = b.rekey('ada', [], { ada: 'admin' }, { heads: [inv] });
       return { inv, j, rk };
     },
-    members: { ada: 'admin' },
+    members: { ada: 'admin', bo: 'member' },
     epoch: 1,
-    check: (r, b) => assert.deepEqual(r.dropped.map(toHex), [b.key('bo')]),
+    check: (r, b) => {
+      assert.deepEqual(r.lockedOut.map(toHex), [b.key('bo')]);
+      assert.deepEqual(r.dropped, []);
+      assert.deepEqual(r.exposed, []);
+    },
   },
   {
-    title: 'of two concurrent re-keys the one with the smaller id applies; the other was posted in an epoch no longer current',
+    title: 'of two concurrent re-keys the one with the smaller id opens the epoch; the other is superseded',
     build: (b) => {
       b.add('ada', 'bo', 'admin');
       const a = b.entries[b.entries.length - 1]!.id; // the role change making bo an admin
@@ -312,8 +316,10 @@ const cases: Case[] = [
     },
     members: { ada: 'admin', bo: 'admin' },
     epoch: 1,
-    ignored: { second: IgnoredReason.STALE_EPOCH },
-    check: (r, _b, ids) => assert.equal(toHex(r.epoch.opener), toHex(ids.first!)),
+    check: (r, _b, ids) => {
+      assert.equal(toHex(r.epoch.opener), toHex(ids.first!));
+      assert.deepEqual(r.superseded.map(toHex), [toHex(ids.second!)]);
+    },
   },
   {
     title: 'a second entry of one author and seq is equivocation and is ignored',

@@ -30,6 +30,7 @@ const NOTIFICATION_SAMPLES: { readonly [N in keyof typeof NOTIFICATIONS]: Record
   'group/didInvite': { invite: { from: SAMPLE_ADDRESS, name: 'pub crawl', invite: 'snug2aaaa', groupId: 'cd'.repeat(32), received: 1 } },
   'group/didChange': { groupId: 'cd'.repeat(32), group: null },
   'pub/didChange': { address: SAMPLE_ADDRESS, state: 'live', lastError: null },
+  'message/didUpdate': { groupId: 'cd'.repeat(32), message: { id: 'ab'.repeat(32), kind: 'message', author: SAMPLE_ADDRESS, ts: 1, text: '', status: 'received', deleted: true } },
 };
 
 const methods = Object.values<MethodDescriptor>(METHODS);
