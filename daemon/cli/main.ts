@@ -9,15 +9,16 @@ import { VERSION } from '../version.js';
 import type { CommandContext, RegisterCommand } from './command.js';
 import { UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
-import { demoCommand, tuiCommand } from './not-built.js';
+import { demoCommand } from './not-built.js';
 import { rpcCommandLine } from './rpc.js';
 import { daemonCommandLine } from './daemon.js';
 import { defaultHome } from './options.js';
 import { pubCommandLine } from './pub.js';
 import { testnetCommandLine } from './testnet.js';
+import { tuiCommandLine } from './tui.js';
 
 const COMMANDS: readonly RegisterCommand[] = [
-  tuiCommand,
+  tuiCommandLine,
   daemonCommandLine,
   pubCommandLine,
   rpcCommandLine,

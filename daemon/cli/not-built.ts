@@ -10,8 +10,5 @@ const notBuilt = (name: string) => async (): Promise<void> => {
   throw new NotBuiltError(name);
 };
 
-export const tuiCommand: RegisterCommand = (y) =>
-  y.command(['tui', '$0'], 'open the terminal UI (starts the daemon if none is running)', (b) => b, notBuilt('tui'));
-
 export const demoCommand: RegisterCommand = (y) =>
   y.command('demo', 'a whole working setup on one machine: private Tor network, a pub, a second participant', (b) => withTorOptions(b), notBuilt('demo'));
