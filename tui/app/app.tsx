@@ -132,11 +132,15 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
     return st;
   }, [link, now]);
 
-  const reloadSidebar = useCallback(async () => {
+  /** Fetches the sidebar's lists again; resolves with the conversation keys they hold (ready to talk in). */
+  const reloadSidebar = useCallback(async (): Promise<ConversationKey[]> => {
     const methods = stateRef.current.methods;
-    dispatch({ type: 'sidebar', action: { type: 'contacts', contacts: await listContacts(link) } });
-    if (methods.has('group/list')) dispatch({ type: 'sidebar', action: { type: 'groups', groups: await listGroups(link) } });
+    const contacts = await listContacts(link);
+    dispatch({ type: 'sidebar', action: { type: 'contacts', contacts } });
+    const groups = methods.has('group/list') ? await listGroups(link) : [];
+    if (methods.has('group/list')) dispatch({ type: 'sidebar', action: { type: 'groups', groups } });
     if (methods.has('group/invites')) dispatch({ type: 'sidebar', action: { type: 'invites', invites: await listInvites(link) } });
+    return [...groups.map((g) => groupKey(g.groupId)), ...contacts.filter((c) => c.state === 'accepted').map((c) => contactKey(c.address))];
   }, [link]);
 
   const loadNewest = useCallback(
@@ -172,16 +176,13 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
     async (profile: { address: string; name: string }) => {
       const sub = await link.subscribe();
       dispatch({ type: 'chat', me: profile });
-      await reloadSidebar();
+      const all = await reloadSidebar();
+      // (stateRef is the last render's: it does not hold what was just dispatched)
       const s = stateRef.current;
       if (firstChat.current) {
         firstChat.current = false;
         // the most recently active conversation: ask each for its newest message
-        const keys = entriesOf(s.sidebar)
-          .filter((e) => e.kind === 'group' || (e.kind === 'contact' && e.pending === null))
-          .slice(0, ACTIVITY_PROBE_MAX)
-          .map((e) => e.key)
-          .filter(isConversationKey);
+        const keys = all.slice(0, ACTIVITY_PROBE_MAX);
         await Promise.all(
           keys.map(async (key) => {
             try {
@@ -431,7 +432,9 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
     link,
     state: stateRef.current,
     select: (key) => dispatch({ type: 'sidebar', action: { type: 'select', key } }),
-    reload: reloadSidebar,
+    reload: async () => {
+      await reloadSidebar();
+    },
     show: (title, l) => dispatch({ type: 'overlay', overlay: { kind: 'text', title, lines: l } }),
     info: (text) => notice('info', text),
     help: () => dispatch({ type: 'overlay', overlay: { kind: 'help' } }),

@@ -3,7 +3,7 @@
  * input reducer; Enter, Tab and Up-in-an-empty-line go to the caller. Keys that belong to
  * navigation (Alt+digit, Ctrl+arrows, PgUp/PgDn, Ctrl+K) are left to the chat's own hook.
  */
-import { useInput } from 'ink';
+import { useKeys } from '../use-keys.js';
 import { inputReducer, type InputAction, type InputState } from './use-input-state.js';
 
 export interface InputLineHandlers {
@@ -18,7 +18,7 @@ export interface InputLineHandlers {
 }
 
 export function useInputLine(state: InputState, h: InputLineHandlers, isActive: boolean): void {
-  useInput(
+  useKeys(
     (input, key) => {
       if (key.pageUp || key.pageDown) return;
       if (key.meta && !key.escape) return; // Alt+… is navigation
@@ -54,6 +54,6 @@ export function useInputLine(state: InputState, h: InputLineHandlers, isActive: 
       });
       h.dispatch({ type: 'set', text: s.text });
     },
-    { isActive },
+    isActive,
   );
 }

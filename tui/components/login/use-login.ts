@@ -1,9 +1,9 @@
 /** The login screen's keys (only while it shows): typing, Backspace, Enter. */
-import { useInput } from 'ink';
+import { useKeys } from '../use-keys.js';
 import type { LoginAction } from './use-login-state.js';
 
 export function useLoginKeys(dispatch: (a: LoginAction) => void, isActive: boolean): void {
-  useInput(
+  useKeys(
     (input, key) => {
       if (key.return) return dispatch({ type: 'enter' });
       if (key.backspace || key.delete) return dispatch({ type: 'backspace' });
@@ -15,6 +15,6 @@ export function useLoginKeys(dispatch: (a: LoginAction) => void, isActive: boole
         if (part) dispatch({ type: 'type', text: part });
       });
     },
-    { isActive },
+    isActive,
   );
 }

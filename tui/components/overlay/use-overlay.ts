@@ -1,11 +1,11 @@
 /** A text box's keys (only while it is open): Esc, Enter or q close it. */
-import { useInput } from 'ink';
+import { useKeys } from '../use-keys.js';
 
 export function useOverlayKeys(onClose: () => void, isActive: boolean): void {
-  useInput(
+  useKeys(
     (input, key) => {
       if (key.escape || key.return || input === 'q') onClose();
     },
-    { isActive },
+    isActive,
   );
 }

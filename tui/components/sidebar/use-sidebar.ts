@@ -1,9 +1,9 @@
 /** The sidebar's keys (only while `isActive`): Alt+1..9, Ctrl+Up/Down, Alt+A, Ctrl+K. */
-import { useInput } from 'ink';
+import { useKeys } from '../use-keys.js';
 import type { SidebarAction } from './use-sidebar-state.js';
 
 export function useSidebarKeys(dispatch: (a: SidebarAction) => void, onSwitcher: () => void, isActive: boolean): void {
-  useInput(
+  useKeys(
     (input, key) => {
       if (key.meta && /^[1-9]$/.test(input)) return dispatch({ type: 'selectIndex', index: Number(input) - 1 });
       if (key.meta && (input === 'a' || input === 'A')) return dispatch({ type: 'nextUnread' });
@@ -11,6 +11,6 @@ export function useSidebarKeys(dispatch: (a: SidebarAction) => void, onSwitcher:
       if (key.ctrl && key.downArrow) return dispatch({ type: 'move', delta: 1 });
       if (key.ctrl && input === 'k') return onSwitcher();
     },
-    { isActive },
+    isActive,
   );
 }

@@ -1,9 +1,9 @@
 /** The switcher's keys (only while it is open): typing filters, Up/Down choose, Enter opens, Esc closes. */
-import { useInput } from 'ink';
+import { useKeys } from '../use-keys.js';
 import type { SwitcherAction } from './use-switcher-state.js';
 
 export function useSwitcherKeys(dispatch: (a: SwitcherAction) => void, count: number, onPick: () => void, onClose: () => void, isActive: boolean): void {
-  useInput(
+  useKeys(
     (input, key) => {
       if (key.escape || (key.ctrl && input === 'k')) return onClose();
       if (key.return) return onPick();
@@ -12,6 +12,6 @@ export function useSwitcherKeys(dispatch: (a: SwitcherAction) => void, count: nu
       if (key.backspace || key.delete) return dispatch({ type: 'backspace' });
       if (input && !key.ctrl && !key.meta) dispatch({ type: 'type', text: input });
     },
-    { isActive },
+    isActive,
   );
 }
