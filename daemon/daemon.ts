@@ -18,6 +18,7 @@ import type { Log } from './log.js';
 import { DEFAULT_KDF, DEVELOPMENT_KDF } from './profile/constants.js';
 import { ProfileService } from './profile/profile.js';
 import { contactHandlers } from './contacts/handlers.js';
+import { groupHandlers } from './groups/handlers.js';
 import { ContactsService } from './contacts/service.js';
 import { ContactsParticipant } from './services/contacts.js';
 import { daemonHandlers } from './services/handlers.js';
@@ -92,6 +93,7 @@ export class Daemon {
       );
       api.handleAll(daemonHandlers({ profile, network, session, shutdown: () => this.#requestShutdown(), peers: () => (peersOnline.links?.linked() ?? []).map((address) => ({ address, state: 'linked' })) }, { development: dev.enabled ? { testKdf: dev.kdf === 'fast' } : null }));
       api.handleAll(contactHandlers({ contacts, profile }));
+      api.handleAll(groupHandlers({ profile }));
       for (const service of [profile, network, session, api]) {
         await service.start();
         this.#started.push(service);

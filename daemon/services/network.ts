@@ -17,6 +17,7 @@ import type { Log } from '../log.js';
 import { TypedEventTarget } from '../events.js';
 import { PeerListener } from '../peer-links/listener.js';
 import { DevPeerDirectory } from '../peer-links/dev-directory.js';
+import { PubDialer } from '../group-pubs/dialer.js';
 import { DirectDialer } from '../transport/direct.js';
 import { torDialer } from '../transport/tor.js';
 import type { Dialer } from '../transport/types.js';
@@ -45,7 +46,13 @@ export interface NetworkComponents {
 }
 
 export type NetworkInit =
-  | { readonly transport: 'tor'; readonly tor: TorOptions; readonly torDir: string }
+  | {
+      readonly transport: 'tor';
+      readonly tor: TorOptions;
+      readonly torDir: string;
+      /** Development mode: pubDialer() also reaches ws://127.0.0.1:PORT pubs (default false). */
+      readonly development?: boolean;
+    }
   | { readonly transport: 'direct'; readonly devPeerDir?: string | undefined };
 
 export class NetworkService extends TypedEventTarget<NetworkEvents> {
@@ -106,6 +113,17 @@ export class NetworkService extends TypedEventTarget<NetworkEvents> {
   peerDialer(): Dialer {
     if (this.#tor !== null) return torDialer(this.#tor);
     return this.devPeers?.dialer() ?? new DirectDialer();
+  }
+
+  /**
+   * How pubs are dialled (daemon/group-pubs/dialer.ts): onion pubs through tor; ws://127.0.0.1
+   * pubs directly, in development only (the direct transport is development; on the tor
+   * transport only with `development`); otherwise a typed error (ERR_PUB_DEVELOPMENT_ONLY,
+   * ERR_PUB_NO_TOR, ERR_BAD_ADDRESS) from dial().
+   */
+  pubDialer(): Dialer {
+    const development = this.#init.transport === 'direct' || this.#init.development === true;
+    return new PubDialer({ tor: this.#tor ? torDialer(this.#tor) : null, development });
   }
 
   /** The tor we run (tests and diagnostics), or null on the direct transport. */

@@ -6,7 +6,11 @@
  */
 import { z } from 'zod';
 import { defineMethod } from './descriptor.js';
-import { AddressParam, Bootstrap, Contact, ContactMessage, ContactName, EmptyResult, EntryId, MESSAGE_LIST_DEFAULT, MESSAGE_LIST_MAX, Message, MessageText, NoParams, OnionAddress, OnionState, Passphrase, ProfileName, SinceSeq, TorState } from './schemas.js';
+import {
+  AddressParam, Bootstrap, Contact, ContactMessage, ContactName, EmptyResult, EntryId, GROUP_PUBS_MAX, Group, GroupId, GroupMember, GroupName, InviteParam,
+  MESSAGE_LIST_DEFAULT, MESSAGE_LIST_MAX, Message, MessageText, NoParams, OnionAddress, OnionState, Passphrase, ProfileName, PubAddressParam,
+  ReceivedInvite, SinceSeq, TorState,
+} from './schemas.js';
 
 export const TorStatus = z.object({
   /** 'tor' normally; 'direct' on the development loopback transport (then state is 'off'). */
@@ -24,8 +28,8 @@ export const ProfileStatus = z.object({
   locked: z.boolean(),
 });
 
-/** A pub this daemon uses (filled in by the issue that links pubs). */
-export const PubStatus = z.object({ address: z.string(), state: z.string() });
+/** A pub this daemon holds a subscription to (daemon/group-pubs): its link state. */
+export const PubStatus = z.object({ address: z.string(), state: z.string(), lastError: z.string().nullable().optional() });
 /** A peer this daemon links with (filled in by the issue that links peers). */
 export const PeerStatus = z.object({ address: z.string(), state: z.string() });
 
@@ -146,25 +150,113 @@ export const contactList = defineMethod({
   errors: ['ERR_LOCKED', 'ERR_NO_PROFILE'],
 });
 
+/**
+ * The conversation a message/* method is about: a group (`groupId`) or a 1:1 contact
+ * (`address`), exactly one of them.
+ */
+const CONVERSATION_ERROR = { message: 'name exactly one of groupId and address', path: ['groupId'] };
+function oneConversation(v: { groupId?: string | undefined; address?: string | undefined }): boolean {
+  return (v.groupId === undefined) !== (v.address === undefined);
+}
+
 export const messageSend = defineMethod({
   method: 'message/send',
-  summary: 'Sends a 1:1 message to an accepted contact; answers once it is made and durable in the outbox.',
-  params: z.strictObject({ address: AddressParam, text: MessageText }),
+  summary: 'Sends a message to a group or an accepted contact; answers once it is signed (or MACd) and durable in the outbox.',
+  params: z
+    .strictObject({ groupId: GroupId.optional(), address: AddressParam.optional(), text: MessageText, replyTo: EntryId.optional() })
+    .refine(oneConversation, CONVERSATION_ERROR),
   result: z.object({ id: EntryId }),
-  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_CONTACT', 'ERR_TOO_LONG', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_FOUND', 'ERR_NOT_CONTACT', 'ERR_TOO_LONG', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
 });
 
 export const messageList = defineMethod({
   method: 'message/list',
-  summary: 'The 1:1 messages with a contact, oldest first, with the status of each.',
-  params: z.strictObject({
-    address: AddressParam,
-    before: EntryId.optional(),
-    after: EntryId.optional(),
-    limit: z.int().min(1).max(MESSAGE_LIST_MAX).default(MESSAGE_LIST_DEFAULT),
-  }),
+  summary: 'The messages (and, in groups, notices) of a group or a contact, oldest first, with the status of each.',
+  params: z
+    .strictObject({
+      groupId: GroupId.optional(),
+      address: AddressParam.optional(),
+      before: EntryId.optional(),
+      after: EntryId.optional(),
+      limit: z.int().min(1).max(MESSAGE_LIST_MAX).default(MESSAGE_LIST_DEFAULT),
+    })
+    .refine(oneConversation, CONVERSATION_ERROR),
   result: z.object({ messages: z.array(Message) }),
   errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_FOUND', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+export const messageMarkRead = defineMethod({
+  method: 'message/markRead',
+  summary: 'Marks everything up to and including `id` in a group or a 1:1 conversation as read.',
+  params: z.strictObject({ groupId: GroupId.optional(), address: AddressParam.optional(), id: EntryId }).refine(oneConversation, CONVERSATION_ERROR),
+  result: EmptyResult,
+  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_FOUND', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+const GROUP_ERRORS = ['ERR_NOT_FOUND', 'ERR_LOCKED', 'ERR_NO_PROFILE'] as const;
+
+export const groupCreate = defineMethod({
+  method: 'group/create',
+  summary: 'Founds a group on one or more pubs (writing its genesis entry); the caller is its admin.',
+  params: z.strictObject({ name: GroupName, pubs: z.array(PubAddressParam).min(1).max(GROUP_PUBS_MAX) }),
+  result: z.object({ groupId: GroupId }),
+  errors: ['ERR_BAD_ADDRESS', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+export const groupInvite = defineMethod({
+  method: 'group/invite',
+  summary: 'Invites an accepted contact over the peer link (posting an invite entry); the contact decides whether to join.',
+  params: z.strictObject({ groupId: GroupId, address: AddressParam, history: z.boolean().default(false) }),
+  result: EmptyResult,
+  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_CONTACT', 'ERR_NOT_ADMIN', ...GROUP_ERRORS],
+});
+
+export const groupInvites = defineMethod({
+  method: 'group/invites',
+  summary: 'The invites received from contacts and not yet joined or declined, oldest first.',
+  params: NoParams,
+  result: z.object({ invites: z.array(ReceivedInvite) }),
+  errors: ['ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+export const groupDecline = defineMethod({
+  method: 'group/decline',
+  summary: 'Forgets a received invite without joining (the inviter is not told).',
+  params: z.strictObject({ invite: InviteParam }),
+  result: EmptyResult,
+  errors: ['ERR_BAD_INVITE', ...GROUP_ERRORS],
+});
+
+export const groupExportInvite = defineMethod({
+  method: 'group/exportInvite',
+  summary: 'Posts an invite entry and answers the pasteable invite string (a secret: it reads the group).',
+  params: z.strictObject({ groupId: GroupId, history: z.boolean().default(false) }),
+  result: z.object({ invite: z.string() }),
+  errors: ['ERR_NOT_ADMIN', ...GROUP_ERRORS],
+});
+
+export const groupJoin = defineMethod({
+  method: 'group/join',
+  summary: 'Joins the group of an invite string (posting the join entry with this profile\'s certificate).',
+  params: z.strictObject({ invite: InviteParam }),
+  result: z.object({ groupId: GroupId }),
+  errors: ['ERR_BAD_INVITE', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+export const groupList = defineMethod({
+  method: 'group/list',
+  summary: 'Every group this profile is in: name, pubs and their states, member count, unread, own role.',
+  params: NoParams,
+  result: z.object({ groups: z.array(Group) }),
+  errors: ['ERR_LOCKED', 'ERR_NO_PROFILE'],
+});
+
+export const groupMembers = defineMethod({
+  method: 'group/members',
+  summary: "A group's members (from its log's roster), with role and whether a peer link to each is up.",
+  params: z.strictObject({ groupId: GroupId }),
+  result: z.object({ members: z.array(GroupMember) }),
+  errors: [...GROUP_ERRORS],
 });
 
 export const rpcDiscover = defineMethod({
@@ -195,6 +287,15 @@ export const METHODS = {
   [contactList.method]: contactList,
   [messageSend.method]: messageSend,
   [messageList.method]: messageList,
+  [messageMarkRead.method]: messageMarkRead,
+  [groupCreate.method]: groupCreate,
+  [groupInvite.method]: groupInvite,
+  [groupInvites.method]: groupInvites,
+  [groupDecline.method]: groupDecline,
+  [groupExportInvite.method]: groupExportInvite,
+  [groupJoin.method]: groupJoin,
+  [groupList.method]: groupList,
+  [groupMembers.method]: groupMembers,
   [rpcDiscover.method]: rpcDiscover,
 } as const;
 

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { defineNotification } from './descriptor.js';
-import { Bootstrap, Contact, EntryId, Message, OnionAddress, OnionState, Seq, TorState } from './schemas.js';
+import { Bootstrap, Contact, EntryId, Group, GroupId, Message, MessageStatus, OnionAddress, OnionState, PubCounts, PubLinkState, ReceivedInvite, Seq, TorState } from './schemas.js';
 
 export const torDidProgress = defineNotification({
   method: 'tor/didProgress',
@@ -41,14 +41,50 @@ export const contactDidChange = defineNotification({
 
 export const messageDidReceive = defineNotification({
   method: 'message/didReceive',
-  summary: 'A 1:1 message arrived from a contact (it is durable here and acknowledged).',
-  params: z.object({ seq: Seq, address: OnionAddress, message: Message }),
+  summary: 'A message (or a notice) arrived in a group or from a contact; it is durable here.',
+  params: z.object({
+    seq: Seq,
+    /** The contact, for a 1:1 message (absent for a group's). */
+    address: OnionAddress.optional(),
+    /** The group, for a group's message (absent for a 1:1 one). */
+    groupId: GroupId.optional(),
+    message: Message,
+  }),
 });
 
 export const messageDidChange = defineNotification({
   method: 'message/didChange',
-  summary: "One of our 1:1 messages changed status: sent, or delivered (the contact acknowledged it).",
-  params: z.object({ seq: Seq, address: OnionAddress, id: EntryId, status: z.enum(['outbox', 'sent', 'delivered']) }),
+  summary: 'One of our messages changed: its status, on how many pubs it is, or its id (re-made under a new epoch).',
+  params: z.object({
+    seq: Seq,
+    address: OnionAddress.optional(),
+    groupId: GroupId.optional(),
+    /** The id the message had until now. */
+    id: EntryId,
+    status: MessageStatus.exclude(['received']),
+    /** Groups: on how many of the group's pubs it is. */
+    pubs: PubCounts.optional(),
+    /** Present when the message was re-made (a new entry under a new epoch): its id from now on. */
+    newId: EntryId.optional(),
+  }),
+});
+
+export const groupDidInvite = defineNotification({
+  method: 'group/didInvite',
+  summary: 'A contact invited us to a group (see group/invites): group/join it or group/decline it.',
+  params: z.object({ seq: Seq, invite: ReceivedInvite }),
+});
+
+export const groupDidChange = defineNotification({
+  method: 'group/didChange',
+  summary: "A group's name, pubs, members, unread count or our role changed; group is null once we are no longer in it.",
+  params: z.object({ seq: Seq, groupId: GroupId, group: Group.nullable() }),
+});
+
+export const pubDidChange = defineNotification({
+  method: 'pub/didChange',
+  summary: "A pub link's state changed (connecting, catching-up, live, failing with its last error).",
+  params: z.object({ seq: Seq, address: z.string(), state: PubLinkState, lastError: z.string().nullable() }),
 });
 
 /** Every notification, by name. */
@@ -58,6 +94,9 @@ export const NOTIFICATIONS = {
   [contactDidChange.method]: contactDidChange,
   [messageDidReceive.method]: messageDidReceive,
   [messageDidChange.method]: messageDidChange,
+  [groupDidInvite.method]: groupDidInvite,
+  [groupDidChange.method]: groupDidChange,
+  [pubDidChange.method]: pubDidChange,
 } as const;
 
 export type Notifications = typeof NOTIFICATIONS;

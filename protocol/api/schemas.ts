@@ -110,15 +110,128 @@ export const EntryId = z.string().regex(/^[0-9a-f]{64}$/, 'an entry id (64 lower
 export const MESSAGE_LIST_DEFAULT = 50;
 export const MESSAGE_LIST_MAX = 500;
 
-/** One message as message/list and message/didReceive show it. */
+/** A message's status: ours outbox, sent or delivered; theirs received. */
+export const MESSAGE_STATUSES = ['outbox', 'sent', 'delivered', 'received'] as const;
+export const MessageStatus = z.enum(MESSAGE_STATUSES);
+
+/** On how many of a group's pubs one of its entries is (groups only). */
+export const PubCounts = z.object({ accepted: z.int().min(0), total: z.int().min(0) });
+
+/**
+ * One item of a conversation as message/list and message/didReceive show it: a message
+ * (`kind` 'message') or, in groups, a notice in its place (`kind` 'joined', 'pruned', 'left',
+ * 'removed', 'gap', ...; later kinds may be added, so a client shows an unknown kind as a
+ * notice). `author` is null for a notice no member wrote (a pub's "pruned").
+ */
 export const Message = z.object({
   id: EntryId,
   kind: z.string(),
-  author: OnionAddress,
+  author: OnionAddress.nullable(),
   ts: z.int().min(0),
   text: z.string(),
-  /** Ours: outbox, sent or delivered; theirs: received. */
-  status: z.enum(['outbox', 'sent', 'delivered', 'received']),
+  status: MessageStatus,
+  /** Groups: on how many of the group's pubs the entry is (ours: accepted by; theirs: seen on). */
+  pubs: PubCounts.optional(),
+  /** The entry this one replies to (a reply), when there is one. */
+  replyTo: EntryId.optional(),
+  /** A "pruned" notice: the pub that pruned. */
+  pub: z.string().optional(),
+});
+
+/** A group id as the API names it: the genesis entry's id, 64 lowercase hex characters. */
+export const GroupId = z.string().regex(/^[0-9a-f]{64}$/, 'a group id (64 lowercase hex characters)');
+
+/** A group's name: 1 to 128 UTF-8 bytes after trimming, no control characters (protocol v2's genesis). */
+export const GROUP_NAME_MAX_BYTES = 128;
+export const GroupName = z
+  .string()
+  .trim()
+  .min(1)
+  .regex(NO_CONTROL_CHARS, 'a name has no control characters')
+  .refine((v) => utf8.encode(v).length <= GROUP_NAME_MAX_BYTES, `at most ${GROUP_NAME_MAX_BYTES} UTF-8 bytes`);
+
+/** The most pubs a group names (protocol v2's GROUP_PUBS_MAX). */
+export const GROUP_PUBS_MAX = 16;
+const DEV_PUB_RE = /^ws:\/\/127\.0\.0\.1:[1-9][0-9]{0,4}$/;
+/**
+ * A pub's address as a param: a v3 onion address, or in development `ws://127.0.0.1:PORT`; any
+ * other form is -32602 ERR_BAD_ADDRESS. (Whether a loopback pub is allowed is the daemon's rule.)
+ */
+export const PubAddressParam = z.string().refine((v) => ONION_ADDRESS_RE.test(v) || DEV_PUB_RE.test(v), {
+  message: 'not a pub address (<56 characters>.onion, or ws://127.0.0.1:PORT in development)',
+  params: { [PARAMS_CODE_KEY]: 'ERR_BAD_ADDRESS' },
+});
+
+/** The longest invite text (protocol/invite.ts INVITE_TEXT_MAX_CHARS; a test keeps the two equal). */
+export const INVITE_TEXT_MAX_CHARS = 91_548;
+const INVITE_RE = /^snug2[a-z2-7]+$/;
+/**
+ * An invite string as a param: "snug2" and base32, surrounding whitespace trimmed. Any other form
+ * is -32602 ERR_BAD_INVITE; so is one that does not decode or verify (the daemon checks that).
+ */
+export const InviteParam = z
+  .string()
+  .trim()
+  .refine((v) => v.length <= INVITE_TEXT_MAX_CHARS && INVITE_RE.test(v), {
+    message: 'not an invite (snug2...)',
+    params: { [PARAMS_CODE_KEY]: 'ERR_BAD_INVITE' },
+  });
+
+/** A member's role in a group. */
+export const ROLES = ['admin', 'member'] as const;
+export const Role = z.enum(ROLES);
+
+/** A pub link's state (daemon/group-pubs/types.ts PubLinkState). */
+export const PUB_LINK_STATES = ['connecting', 'catching-up', 'live', 'failing'] as const;
+export const PubLinkState = z.enum(PUB_LINK_STATES);
+
+/** One pub link as group/list, daemon/status and pub/didChange show it. */
+export const PubLink = z.object({
+  address: z.string(),
+  state: PubLinkState,
+  /** The last error's stable code while failing (ERR_DIAL_FAILED, ...), else null. */
+  lastError: z.string().nullable(),
+});
+
+/** One group as group/list and group/didChange show it. */
+export const Group = z.object({
+  groupId: GroupId,
+  name: z.string(),
+  /** The group's pubs, in order of preference. */
+  pubs: z.array(z.string()),
+  /** Each of the group's pubs with its link state (in the order of `pubs`). */
+  pubLinks: z.array(PubLink),
+  /** How many members (whoever joined and has not been removed or left). */
+  members: z.int().min(0),
+  /** Messages received and not yet read. */
+  unread: z.int().min(0),
+  /** The caller's own role. */
+  role: Role,
+  /** The current key epoch's number. */
+  epoch: z.int().min(0),
+});
+
+/** One member as group/members shows it. */
+export const GroupMember = z.object({
+  address: OnionAddress,
+  /** The contact's petname when the member is a contact, our own profile name for us, else null. */
+  name: z.string().nullable(),
+  role: Role,
+  /** True while a peer link to the member is up (always true for ourselves). */
+  online: z.boolean(),
+});
+
+/** One invite received over a peer link and not yet joined or declined. */
+export const ReceivedInvite = z.object({
+  /** Who sent it. */
+  from: OnionAddress,
+  /** The group's name, as the invite says. */
+  name: z.string(),
+  /** The invite string: group/join or group/decline it. */
+  invite: z.string(),
+  groupId: GroupId,
+  /** When it arrived (ms since the epoch). */
+  received: z.int().min(0),
 });
 
 /** The params of a method that takes none (absent params count as this). */

@@ -48,6 +48,8 @@ const VALID: Record<string, unknown> = {
 const WRONG: Record<string, unknown[]> = {
   string: [null, true, 0, 1.5, [], ['x'], {}, { a: 1 }, ''],
   integer: [null, true, '1', 1.5, -1, 2 ** 60, [], {}],
+  boolean: [null, 0, 'true', [], {}],
+  array: [null, true, 0, 'x', {}, [1]],
 };
 /** The answers of valid calls while the profile is locked (none of them runs the KDF). */
 const LOCKED_CALLS: ReadonlyArray<readonly [string, unknown, string]> = [
@@ -117,8 +119,9 @@ describe('snug daemon under socket fuzzing', function () {
           for (const p of m.params) if (p.required || rng.chance(0.5)) params[p.name] = VALID[p.name];
           const wrong = rng.pick(WRONG[String(target.schema['type'])]!);
           params[target.name] = wrong;
-          // a string that is not an address is the -32602 variant ERR_BAD_ADDRESS (CONTRACT.md)
-          exp.byId.set(id, target.name === 'address' && typeof wrong === 'string' ? 'ERR_BAD_ADDRESS' : 'ERR_INVALID_PARAMS');
+          // a string that is not an address (an invite) is the -32602 variant ERR_BAD_ADDRESS (ERR_BAD_INVITE) (CONTRACT.md)
+          const variant = target.name === 'address' ? 'ERR_BAD_ADDRESS' : target.name === 'invite' ? 'ERR_BAD_INVITE' : null;
+          exp.byId.set(id, variant !== null && typeof wrong === 'string' ? variant : 'ERR_INVALID_PARAMS');
           return JSON.stringify(req(m.name, params));
         }
         case 5: {

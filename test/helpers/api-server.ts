@@ -64,6 +64,22 @@ export function testHandlers(state: { profile: { name: string; locked: boolean }
       throw new ApiError(state.profile === null ? 'ERR_NO_PROFILE' : 'ERR_NOT_CONTACT');
     },
     'message/list': async () => ({ messages: [] }),
+    // groups: the real ones are daemon/groups/; these answer as a locked daemon would
+    'message/markRead': locked(state),
+    'group/create': locked(state),
+    'group/invite': locked(state),
+    'group/invites': async () => ({ invites: [] }),
+    'group/decline': locked(state),
+    'group/exportInvite': locked(state),
+    'group/join': locked(state),
+    'group/list': async () => ({ groups: [] }),
+    'group/members': locked(state),
+  };
+}
+
+function locked(state: { profile: { name: string; locked: boolean } | null }): () => Promise<never> {
+  return async () => {
+    throw new ApiError(state.profile === null ? 'ERR_NO_PROFILE' : 'ERR_LOCKED');
   };
 }
 

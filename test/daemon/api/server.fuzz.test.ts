@@ -45,6 +45,8 @@ const VALID_VALUE: Record<string, unknown> = { name: 'alice', passphrase: 'p', n
 const WRONG_FOR_TYPE: Record<string, unknown[]> = {
   string: [null, true, false, 0, 1.5, -7, [], ['x'], {}, { a: 1 }],
   integer: [null, true, '1', '', 1.5, -1, 2 ** 60, [], [1], {}, { a: 1 }],
+  boolean: [null, 0, 1, 'true', '', [], {}],
+  array: [null, true, 0, 'x', {}, [1], [null]],
 };
 const doc = openRpcDocument('fuzz');
 const NO_PARAMS = new Set(['daemon/status', 'daemon/shutdown', 'profile/lock', 'rpc.discover']);

@@ -27,6 +27,9 @@ const NOTIFICATION_SAMPLES: { readonly [N in keyof typeof NOTIFICATIONS]: Record
   'contact/didChange': { address: SAMPLE_ADDRESS, contact: null },
   'message/didReceive': { address: SAMPLE_ADDRESS, message: { id: 'ab'.repeat(32), kind: 'message', author: SAMPLE_ADDRESS, ts: 1, text: 'hi', status: 'received' } },
   'message/didChange': { address: SAMPLE_ADDRESS, id: 'ab'.repeat(32), status: 'delivered' },
+  'group/didInvite': { invite: { from: SAMPLE_ADDRESS, name: 'pub crawl', invite: 'snug2aaaa', groupId: 'cd'.repeat(32), received: 1 } },
+  'group/didChange': { groupId: 'cd'.repeat(32), group: null },
+  'pub/didChange': { address: SAMPLE_ADDRESS, state: 'live', lastError: null },
 };
 
 const methods = Object.values<MethodDescriptor>(METHODS);
@@ -173,5 +176,47 @@ describe('the OpenRPC document', () => {
 
   it('is plain JSON (survives a JSON round trip unchanged)', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(doc)), doc);
+  });
+});
+
+describe('the group and conversation params', () => {
+  const G = 'cd'.repeat(32);
+  const A = `${'a'.repeat(56)}.onion`;
+
+  it('name exactly one of groupId and address in message/send, list and markRead', () => {
+    const send = METHODS['message/send'].params;
+    assert.ok(send.safeParse({ groupId: G, text: 'hi' }).success);
+    assert.ok(send.safeParse({ address: A, text: 'hi' }).success);
+    assert.ok(!send.safeParse({ text: 'hi' }).success);
+    assert.ok(!send.safeParse({ groupId: G, address: A, text: 'hi' }).success);
+    assert.ok(METHODS['message/list'].params.safeParse({ groupId: G }).success);
+    assert.ok(!METHODS['message/list'].params.safeParse({}).success);
+    assert.ok(METHODS['message/markRead'].params.safeParse({ address: A, id: G }).success);
+    assert.ok(!METHODS['message/markRead'].params.safeParse({ id: G }).success);
+  });
+
+  it('mark a malformed invite ERR_BAD_INVITE and a malformed pub ERR_BAD_ADDRESS', () => {
+    const join = METHODS['group/join'].params.safeParse({ invite: 'hello' });
+    assert.ok(!join.success);
+    assert.equal((join.error.issues[0] as { params?: Record<string, unknown> }).params?.['apiCode'], 'ERR_BAD_INVITE');
+    assert.deepEqual(METHODS['group/join'].params.parse({ invite: '  snug2abc \n' }), { invite: 'snug2abc' });
+    const create = METHODS['group/create'].params.safeParse({ name: 'x', pubs: ['http://example.com'] });
+    assert.ok(!create.success);
+    assert.equal((create.error.issues[0] as { params?: Record<string, unknown> }).params?.['apiCode'], 'ERR_BAD_ADDRESS');
+    assert.ok(METHODS['group/create'].params.safeParse({ name: 'x', pubs: [A, 'ws://127.0.0.1:9000'] }).success);
+    assert.ok(!METHODS['group/create'].params.safeParse({ name: 'x', pubs: [] }).success);
+  });
+
+  it('take a group name of at most 128 UTF-8 bytes without control characters', () => {
+    const p = METHODS['group/create'].params;
+    assert.ok(p.safeParse({ name: 'é'.repeat(64), pubs: [A] }).success);
+    assert.ok(!p.safeParse({ name: 'é'.repeat(65), pubs: [A] }).success);
+    assert.ok(!p.safeParse({ name: 'a\u0007', pubs: [A] }).success);
+  });
+
+  it('use the invite text length of protocol/invite.ts', async () => {
+    const { INVITE_TEXT_MAX_CHARS: protocolMax } = await import('../../../protocol/invite.js');
+    const { INVITE_TEXT_MAX_CHARS } = await import('../../../protocol/api/schemas.js');
+    assert.equal(INVITE_TEXT_MAX_CHARS, protocolMax);
   });
 });

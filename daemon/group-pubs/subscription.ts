@@ -1,0 +1,300 @@
+/**
+ * One pub's subscription: the single connection through which this member reads a pub, for
+ * all of its groups there (the pub sends every blob to everyone, so it reveals no group).
+ *
+ * A connection, on an isolation key of its own (fresh per connection), goes:
+ * - connecting: dialled, waiting for the hello;
+ * - catching-up: FETCH pages from `cursorSince(saved cursor)` (rounded down: cursor.ts), one
+ *   page ahead while the sink handles the current one; blobs at or below the saved cursor (the
+ *   re-read part) are skipped; the cursor is saved after each page is handled;
+ * - live: SUBSCRIBE from where the fetches ended; pushed blobs queue (at most LIVE_QUEUE_MAX,
+ *   else the link is dropped and catches up again by fetching) and go to the sink one at a
+ *   time, in cursor order; the cursor is saved whenever the queue drains (and every page-worth).
+ * Any failure (dial, a reply that fails the client's checks, garbage, a timeout, an idle link,
+ * the sink rejecting) drops the connection: queued blobs are dropped with it (they are read
+ * again from the saved cursor), the state becomes `failing` with the error's code, and the
+ * link is dialled again after a backoff with jitter (a short one after a link that was live
+ * for a while).
+ *
+ * A pub's `pruned` answer reaches the sink only when blobs after the *saved* cursor were pruned
+ * (`start - 1 > cursor`): the rounded-down re-read part may be pruned without anything missed.
+ * A pub whose head is below the saved cursor has lost or replaced its store: the cursor goes
+ * back to 0 and everything is read again (the sink dedupes).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Log } from '../log.js';
+import type { PubBlob, PubClient } from '../pub-links/client.js';
+import { PubTransportError, PubTransportErrorCode } from '../pub-links/errors.js';
+import type { Collection } from '../store/store.js';
+import type { PubBlobSink, PubLinkState, PubLinkStatus } from './types.js';
+import { backoffDelay, pause } from './backoff.js';
+import type { Connector, PubConnection } from './connector.js';
+import { cursorSince } from './cursor.js';
+import { GroupPubsError, GroupPubsErrorCode, errorCode } from './errors.js';
+
+export interface SubscriptionConfig {
+  readonly cursorRoundBlobs: number;
+  readonly catchupPageBlobs: number;
+  readonly liveQueueMax: number;
+  readonly requestTimeoutMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  readonly reconnectDelayMs: number;
+  /** A link live at least this long counts as healthy: its drop is retried after reconnectDelayMs. */
+  readonly stableMs: number;
+  readonly random: () => number;
+}
+
+export interface SubscriptionDeps {
+  readonly connector: Connector;
+  readonly sink: PubBlobSink;
+  readonly cursors: Collection<bigint>;
+  readonly log: Log;
+  readonly config: SubscriptionConfig;
+  readonly onStatus: (status: PubLinkStatus) => void;
+}
+
+type Item = { readonly kind: 'blob'; readonly blob: PubBlob } | { readonly kind: 'pruned'; readonly start: bigint; readonly head: bigint };
+
+const utf8 = new TextEncoder();
+
+export class PubSubscription {
+  readonly address: string;
+  readonly #d: SubscriptionDeps;
+  readonly #stop = new AbortController();
+  #state: PubLinkState = 'connecting';
+  #lastError: string | null = null;
+  /** The last cursor the sink handled (everything up to it). */
+  #cursor = 0n;
+  /** The last cursor written to the store. */
+  #saved = 0n;
+  #saving: Promise<void> = Promise.resolve();
+  #conn: PubConnection | null = null;
+  #running: Promise<void> | null = null;
+
+  constructor(address: string, deps: SubscriptionDeps) {
+    this.address = address;
+    this.#d = deps;
+  }
+
+  get status(): PubLinkStatus {
+    return { address: this.address, state: this.#state, lastError: this.#lastError };
+  }
+
+  /** The last cursor handled (tests, diagnostics). */
+  get cursor(): bigint {
+    return this.#cursor;
+  }
+
+  start(): void {
+    this.#running ??= this.#run();
+  }
+
+  /** Ends the link: the blob being handled finishes, the cursor is saved, the connection is closed. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    const conn = this.#conn;
+    if (conn) await conn.close().catch(() => {});
+    await this.#running;
+  }
+
+  #set(state: PubLinkState, lastError: string | null): void {
+    if (state === this.#state && lastError === this.#lastError) return;
+    this.#state = state;
+    this.#lastError = lastError;
+    this.#d.log('pub-link-state', { state, ...(lastError ? { code: lastError } : {}) });
+    if (!this.#stop.signal.aborted) this.#d.onStatus(this.status);
+  }
+
+  get #id(): Uint8Array {
+    return utf8.encode(this.address);
+  }
+
+  async #load(): Promise<void> {
+    try {
+      const stored = await this.#d.cursors.get(this.#id);
+      this.#cursor = this.#saved = stored ?? 0n;
+    } catch (err) {
+      this.#d.log('pub-cursor-unreadable', { level: 'warn', code: errorCode(err) });
+      this.#cursor = this.#saved = 0n;
+    }
+  }
+
+  /** Writes the cursor if it moved (one write at a time; a failed write is retried by the next). */
+  #save(): Promise<void> {
+    this.#saving = this.#saving.then(async () => {
+      const cursor = this.#cursor;
+      if (cursor === this.#saved) return;
+      try {
+        await this.#d.cursors.put(this.#id, cursor);
+        this.#saved = cursor;
+      } catch (err) {
+        this.#d.log('pub-cursor-save-failed', { level: 'warn', code: errorCode(err) });
+      }
+    });
+    return this.#saving;
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    const c = this.#d.config;
+    await this.#load();
+    let failures = 0;
+    while (!signal.aborted) {
+      let liveSince: number | null = null;
+      let failure: unknown = null;
+      try {
+        this.#set(failures === 0 ? 'connecting' : 'failing', this.#lastError);
+        const conn = await this.#d.connector.connect(this.address, randomBytes(16).toString('hex'), signal);
+        this.#conn = conn;
+        if (signal.aborted) break;
+        this.#set('catching-up', null);
+        const from = await this.#catchUp(conn.client);
+        await this.#live(conn, from, () => {
+          liveSince = Date.now();
+        });
+      } catch (err) {
+        failure = this.#conn?.idled ? new GroupPubsError(GroupPubsErrorCode.IDLE, 'the pub sent nothing for too long') : err;
+      } finally {
+        const conn = this.#conn;
+        this.#conn = null;
+        await conn?.close().catch(() => {});
+        await this.#save();
+      }
+      if (signal.aborted) break;
+      const wasStable = liveSince !== null && Date.now() - liveSince >= c.stableMs;
+      failures = wasStable ? 1 : failures + 1;
+      this.#set('failing', errorCode(failure));
+      const delay = wasStable ? backoffDelay(1, c.reconnectDelayMs, c.reconnectDelayMs, c.random) : backoffDelay(failures, c.backoffBaseMs, c.backoffMaxMs, c.random);
+      await pause(delay, signal);
+    }
+    await this.#saving;
+  }
+
+  /** Calls the sink, turning its failure into SINK_FAILED. */
+  async #handle(item: Item): Promise<void> {
+    try {
+      if (item.kind === 'pruned') {
+        if (item.start - 1n <= this.#cursor) return; // only the re-read part was pruned
+        await this.#d.sink.pruned(this.address, { start: item.start, head: item.head });
+        this.#cursor = item.start - 1n;
+        return;
+      }
+      if (item.blob.cursor <= this.#cursor) return; // read before: the rounded-down part
+      await this.#d.sink.blobReceived(this.address, item.blob.blob);
+      this.#cursor = item.blob.cursor;
+    } catch (err) {
+      throw new GroupPubsError(GroupPubsErrorCode.SINK_FAILED, 'the sink failed to handle what the pub sent', { cause: err });
+    }
+  }
+
+  /** Fetches from the rounded-down cursor until no more follow; returns where to subscribe from. */
+  async #catchUp(client: PubClient): Promise<bigint> {
+    const c = this.#d.config;
+    const signal = this.#stop.signal;
+    const limit = Math.max(1, Math.min(client.policy.maxPageBlobs, c.catchupPageBlobs));
+    const fetch = (since: bigint) => {
+      const p = client.fetch(since, { limit, timeoutMs: c.requestTimeoutMs, signal });
+      p.catch(() => {}); // awaited below (or dropped with the connection)
+      return p;
+    };
+    let pending = fetch(cursorSince(this.#cursor, c.cursorRoundBlobs));
+    let first = true;
+    for (;;) {
+      const page = await pending;
+      if (first && page.head < this.#cursor) {
+        // The pub's log ends before where we were: it lost or replaced its store. Read it all again.
+        this.#d.log('pub-cursor-reset', { level: 'warn' });
+        this.#cursor = 0n;
+        await this.#save();
+        pending = fetch(0n);
+        first = false;
+        continue;
+      }
+      first = false;
+      if (page.more) pending = fetch(page.next);
+      if (page.pruned) await this.#handle({ kind: 'pruned', start: page.start, head: page.head });
+      for (const blob of page.blobs) {
+        if (signal.aborted) throw aborted();
+        await this.#handle({ kind: 'blob', blob });
+      }
+      await this.#save();
+      if (!page.more) {
+        // Nothing stored between the last blob handled and `next` (an empty last page may say so).
+        if (page.next > this.#cursor) this.#cursor = page.next;
+        return this.#cursor;
+      }
+    }
+  }
+
+  /** Subscribes from `from` and hands what is pushed to the sink until the connection ends (always rejects). */
+  async #live(conn: PubConnection, from: bigint, wentLive: () => void): Promise<never> {
+    const c = this.#d.config;
+    const client = conn.client;
+    const queue: Item[] = [];
+    let failed: unknown = null;
+    let pumping: Promise<void> | null = null;
+    let liveAt: bigint | null = null;
+    const fail = (err: unknown) => {
+      failed ??= err;
+      queue.length = 0;
+      void client.close();
+    };
+    const checkLive = () => {
+      if (liveAt !== null && this.#cursor >= liveAt && this.#state === 'catching-up') {
+        this.#set('live', null);
+        wentLive();
+      }
+    };
+    const pump = async () => {
+      let handled = 0;
+      while (queue.length > 0 && failed === null) {
+        const item = queue.shift()!;
+        try {
+          await this.#handle(item);
+        } catch (err) {
+          return fail(err);
+        }
+        checkLive();
+        if (++handled % c.catchupPageBlobs === 0) void this.#save();
+      }
+      void this.#save();
+    };
+    const kick = () => {
+      if (pumping !== null || failed !== null || queue.length === 0) return;
+      pumping = pump().finally(() => {
+        pumping = null;
+        kick(); // items pushed while the pump was ending
+      });
+    };
+    const push = (item: Item) => {
+      if (failed !== null) return;
+      if (queue.length >= c.liveQueueMax) return fail(new GroupPubsError(GroupPubsErrorCode.SINK_BEHIND, 'the pub pushed more than the sink took'));
+      queue.push(item);
+      kick();
+    };
+    const closed = new Promise<void>((resolve) => {
+      if (!client.open) return resolve();
+      client.addEventListener('close', () => resolve(), { once: true });
+    });
+    try {
+      const sub = await client.subscribe(from, (blob) => push({ kind: 'blob', blob }), {
+        onPruned: (info) => push({ kind: 'pruned', start: info.start, head: info.head }),
+        timeoutMs: c.requestTimeoutMs,
+        signal: this.#stop.signal,
+      });
+      liveAt = sub.head;
+      checkLive();
+      await closed;
+    } catch (err) {
+      fail(err);
+    }
+    queue.length = 0;
+    await pumping;
+    throw failed ?? client.closeError ?? new PubTransportError(PubTransportErrorCode.CLOSED, 'the pub closed the connection');
+  }
+}
+
+function aborted(): GroupPubsError {
+  return new GroupPubsError(GroupPubsErrorCode.STOPPED, 'stopped');
+}
