@@ -48,7 +48,7 @@ export async function callChecked<T>(link: DaemonLink, method: string, params: u
 
 export function toItem(m: z.output<typeof ItemSchema>): Item {
   const status = m.status === 'outbox' || m.status === 'sent' || m.status === 'delivered' || m.status === 'received' ? m.status : 'received';
-  return { id: m.id, kind: m.kind, author: m.author, ts: m.ts, text: m.text, status, pubs: m.pubs, edited: m.edited };
+  return { id: m.id, kind: m.kind, author: m.author ?? '', ts: m.ts, text: m.text, status, pubs: m.pubs, edited: m.edited };
 }
 
 export function parseItem(value: unknown): Item | null {

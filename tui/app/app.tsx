@@ -128,7 +128,7 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
     const st = checked.data;
     dispatch({ type: 'tor', tor: { transport: st.tor.transport, bootstrap: st.tor.bootstrap, state: st.tor.state, onion: st.tor.onion, summary: stateRef.current.tor?.summary ?? '' }, at: now() });
     dispatch({ type: 'peers', online: st.peers.filter((p) => p.state === 'linked').length });
-    dispatch({ type: 'pubs', live: st.pubs.filter((p) => p.state === 'live' || p.state === 'up' || p.state === 'connected' || p.state === 'subscribed').length, total: st.pubs.length });
+    dispatch({ type: 'pubs', live: st.pubs.filter((p) => p.state === 'live').length, total: st.pubs.length });
     return st;
   }, [link, now]);
 
@@ -279,7 +279,7 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
           if (status === 'outbox' || status === 'sent' || status === 'delivered' || status === 'received') {
             const pubs = p['pubs'];
             const pubsOk = typeof pubs === 'object' && pubs !== null && typeof (pubs as Record<string, unknown>)['accepted'] === 'number' ? (pubs as { accepted: number; total: number }) : undefined;
-            d({ type: 'conversation', key, action: { type: 'status', id: p['id'], status, pubs: pubsOk } });
+            d({ type: 'conversation', key, action: { type: 'status', id: p['id'], status, pubs: pubsOk, newId: typeof p['newId'] === 'string' ? p['newId'] : undefined } });
           }
           return;
         }

@@ -40,7 +40,7 @@ export type ConversationAction =
   | { readonly type: 'sent'; readonly localId: string; readonly item: Item }
   /** The daemon refused it: the local item goes (its text goes back into the input). */
   | { readonly type: 'sendFailed'; readonly localId: string }
-  | { readonly type: 'status'; readonly id: string; readonly status: MessageStatus; readonly pubs?: Item['pubs'] }
+  | { readonly type: 'status'; readonly id: string; readonly status: MessageStatus; readonly pubs?: Item['pubs']; readonly newId?: string | undefined }
   | { readonly type: 'edited'; readonly id: string; readonly text: string }
   | { readonly type: 'scroll'; readonly lines: number; readonly maxScroll: number };
 
@@ -88,7 +88,7 @@ export function conversationReducer(s: ConversationState, a: ConversationAction)
       // a status never goes back (delivered stays delivered if an older event arrives late)
       const order: Record<string, number> = { sending: 0, outbox: 1, sent: 2, delivered: 3, received: 3 };
       const status = (order[a.status] ?? 0) >= (order[old.status] ?? 0) ? a.status : old.status;
-      const updated: Item = { ...old, status, ...(a.pubs ? { pubs: a.pubs } : {}) };
+      const updated: Item = { ...old, status, ...(a.pubs ? { pubs: a.pubs } : {}), ...(a.newId ? { id: a.newId } : {}) };
       return { ...s, items: [...s.items.slice(0, i), updated, ...s.items.slice(i + 1)] };
     }
     case 'edited': {
