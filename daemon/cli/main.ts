@@ -9,7 +9,7 @@ import { VERSION } from '../version.js';
 import type { CommandContext, RegisterCommand } from './command.js';
 import { UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
-import { demoCommand } from './not-built.js';
+import { demoCommandLine } from './demo.js';
 import { rpcCommandLine } from './rpc.js';
 import { daemonCommandLine } from './daemon.js';
 import { defaultHome } from './options.js';
@@ -23,7 +23,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   pubCommandLine,
   rpcCommandLine,
   testnetCommandLine,
-  demoCommand,
+  demoCommandLine,
 ];
 
 /** An error's message ending in its code, e.g. "... (ERR_USAGE)" (once, if it already does). */

@@ -137,9 +137,17 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
     const methods = stateRef.current.methods;
     const contacts = await listContacts(link);
     dispatch({ type: 'sidebar', action: { type: 'contacts', contacts } });
-    const groups = methods.has('group/list') ? await listGroups(link) : [];
-    if (methods.has('group/list')) dispatch({ type: 'sidebar', action: { type: 'groups', groups } });
-    if (methods.has('group/invites')) dispatch({ type: 'sidebar', action: { type: 'invites', invites: await listInvites(link) } });
+    // groups and invites: a daemon that lists them but cannot answer yet does not keep contacts from showing
+    let groups: Awaited<ReturnType<typeof listGroups>> = [];
+    try {
+      if (methods.has('group/list')) {
+        groups = await listGroups(link);
+        dispatch({ type: 'sidebar', action: { type: 'groups', groups } });
+      }
+      if (methods.has('group/invites')) dispatch({ type: 'sidebar', action: { type: 'invites', invites: await listInvites(link) } });
+    } catch (err) {
+      dispatch({ type: 'notice', notice: { level: 'info', text: `groups are not available: ${describeError(err)}` } });
+    }
     return [...groups.map((g) => groupKey(g.groupId)), ...contacts.filter((c) => c.state === 'accepted').map((c) => contactKey(c.address))];
   }, [link]);
 
