@@ -5,7 +5,9 @@
  *   home       HOME (0700, checked) and its one-daemon lock (daemon/home/)
  *   profile    the encrypted profile: identity, keys, record store (daemon/profile/)
  *   network    tor and the identity's onion service while unlocked (services/network.ts)
- *   session    unlock/lock: opens the journal (services/journal.ts), goes online, and back (services/session.ts)
+ *   session    unlock/lock: opens the journal (services/journal.ts), goes online, and back (services/session.ts);
+ *              while unlocked: contacts and peer links (services/contacts.ts), then groups and
+ *              their pub links (services/groups.ts: daemon/groups/ + daemon/group-pubs/)
  *   api        the local JSON-RPC API on HOME/snug.sock (daemon/api/), handlers in services/handlers.ts
  */
 import { join } from 'node:path';
@@ -19,6 +21,8 @@ import { DEFAULT_KDF, DEVELOPMENT_KDF } from './profile/constants.js';
 import { ProfileService } from './profile/profile.js';
 import { contactHandlers } from './contacts/handlers.js';
 import { groupHandlers } from './groups/handlers.js';
+import { GroupsService } from './groups/service.js';
+import { GroupsParticipant } from './services/groups.js';
 import { ContactsService } from './contacts/service.js';
 import { ContactsParticipant } from './services/contacts.js';
 import { daemonHandlers } from './services/handlers.js';
@@ -83,17 +87,19 @@ export class Daemon {
       const api = new ApiServer({ log: (event, fields = {}) => log(event, withoutNulls(fields)) }, { directory: home });
       const contacts = new ContactsService({ log });
       const peersOnline = new ContactsParticipant({ contacts, network, log });
+      const groups = new GroupsService({ log }, { development: dev.enabled });
+      const groupsOnline = new GroupsParticipant({ groups, contacts, network, log });
       const session = new SessionService(
         {
           profile, network, api, log,
           openJournal: (p) => ProfileJournal.open({ store: p.store, log }),
-          participants: [peersOnline],
+          participants: [peersOnline, groupsOnline],
         },
         { development: dev.enabled },
       );
-      api.handleAll(daemonHandlers({ profile, network, session, shutdown: () => this.#requestShutdown(), peers: () => (peersOnline.links?.linked() ?? []).map((address) => ({ address, state: 'linked' })) }, { development: dev.enabled ? { testKdf: dev.kdf === 'fast' } : null }));
+      api.handleAll(daemonHandlers({ profile, network, session, shutdown: () => this.#requestShutdown(), peers: () => (peersOnline.links?.linked() ?? []).map((address) => ({ address, state: 'linked' })), pubs: () => groups.pubStates() }, { development: dev.enabled ? { testKdf: dev.kdf === 'fast' } : null }));
       api.handleAll(contactHandlers({ contacts, profile }));
-      api.handleAll(groupHandlers({ profile }));
+      api.handleAll(groupHandlers({ groups, contacts, profile }));
       for (const service of [profile, network, session, api]) {
         await service.start();
         this.#started.push(service);

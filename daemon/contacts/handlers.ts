@@ -37,16 +37,5 @@ export function contactHandlers(c: ContactHandlerComponents): Handlers {
       return {};
     },
     'contact/list': async () => ({ contacts: (await open()).list() }),
-    // message/*: the address form; daemon/groups/handlers.ts routes the groupId form
-    'message/send': async (p) => {
-      if (p.address === undefined) throw new ApiError('ERR_NOT_FOUND', 'no such group');
-      const address = checkAddress(p.address);
-      return { id: await (await open()).sendMessage(address, p.text) };
-    },
-    'message/list': async (p) => {
-      if (p.address === undefined) throw new ApiError('ERR_NOT_FOUND', 'no such group');
-      const address = checkAddress(p.address);
-      return { messages: await (await open()).listMessages(address, p) };
-    },
   };
 }

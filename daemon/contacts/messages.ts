@@ -225,7 +225,7 @@ export class Conversations {
    * A DIRECT_ENTRY from `peer` (accepted; `cert` its certificate from this link's handshake):
    * the id to acknowledge once it is durable here, or null to drop it.
    */
-  received(peer: OnionAddress, cert: Certificate, bytes: Uint8Array): Promise<Uint8Array | null> {
+  received(peer: OnionAddress, cert: Certificate, bytes: Uint8Array): Promise<{ readonly id: Uint8Array; readonly fresh: boolean } | null> {
     return this.#serial(async () => {
       let entry: DirectEntry;
       try {
@@ -236,7 +236,7 @@ export class Conversations {
       }
       if (!bytesEqual(entry.author, cert.identityKey)) return null;
       const id = directEntryId(bytes);
-      if ((await this.#entries.get(id)) !== undefined) return id; // held already: acknowledge again
+      if ((await this.#entries.get(id)) !== undefined) return { id, fresh: false }; // held already: acknowledge again
       const state = await this.#state(peer);
       const inChain = entry.seq === state.theirSeq + 1 && bytesEqual(entry.prev, state.theirSeq === 0 ? ZERO : state.theirLast);
       if (!inChain) {
@@ -251,7 +251,7 @@ export class Conversations {
       this.#journal
         .append('message/didReceive', { address: peer, message: this.#view(stored, entry) })
         .catch((err: unknown) => this.#log('journal-append-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }));
-      return id;
+      return { id, fresh: true };
     });
   }
 }

@@ -36,6 +36,13 @@ import { type ContactRecord, type ContactState, contactId, contactRecordCodec } 
 
 export type ContactView = z.input<typeof ApiContact>;
 
+/** Where the contacts service hands group frames from accepted contacts (the groups service). */
+export interface GroupFrameHandler {
+  frameReceived(from: OnionAddress, frame: PeerFrame): Promise<PeerFrame | null>;
+  /** A contact's link came up (send it what waits for it). */
+  linkUp(address: OnionAddress): void;
+}
+
 /** What the contacts service needs of the link manager. */
 export interface LinkControl {
   isOnline(address: OnionAddress): boolean;
@@ -97,6 +104,7 @@ export class ContactsService implements PeerPolicy {
   readonly #maxIncoming: number;
   #session: Session | null = null;
   #links: LinkControl | null = null;
+  #groups: GroupFrameHandler | null = null;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(components: ContactsComponents, init: ContactsInit = {}) {
@@ -159,6 +167,32 @@ export class ContactsService implements PeerPolicy {
     }
     this.#session = null;
     this.#links = null;
+    this.#groups = null;
+  }
+
+  /** The groups service of this session: group frames from accepted contacts go to it. */
+  attachGroups(groups: GroupFrameHandler | null): void {
+    this.#groups = groups;
+  }
+
+  /** An accepted contact's petname, or null (groups show members by it). */
+  petname(address: OnionAddress): string | null {
+    return this.#session?.records.get(address)?.petname ?? null;
+  }
+
+  isAccepted(address: OnionAddress): boolean {
+    return this.#session?.records.get(address)?.state === 'accepted';
+  }
+
+  /** True while an accepted contact's link is up. */
+  isOnline(address: OnionAddress): boolean {
+    return this.isAccepted(address) && (this.#links?.isOnline(address) ?? false);
+  }
+
+  /** Sends a frame on an accepted contact's link; false when none is up. */
+  sendFrame(address: OnionAddress, frame: PeerFrame): boolean {
+    if (!this.isOnline(address)) return false;
+    return this.#links?.sendFrame(address, frame) ?? false;
   }
 
   /** The link manager of this session (set after open, cleared by close). */
@@ -369,7 +403,10 @@ export class ContactsService implements PeerPolicy {
       if (certificate !== undefined) await this.#keepCert(s2, address, certificate);
       await this.#put(s2, { ...r, lastSeen: this.#now() });
     })
-      .then(() => this.#flush(address))
+      .then(() => {
+        this.#groups?.linkUp(address);
+        return this.#flush(address);
+      })
       .catch((err: unknown) => this.#log('contact-write-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }));
   }
 
@@ -386,11 +423,13 @@ export class ContactsService implements PeerPolicy {
     const s = this.#session;
     if (s === null || s.records.get(address)?.state !== 'accepted') return null;
     if (frame.type === 'direct-entry') {
-      const id = await s.conversations.received(address, certificate, frame.entry);
-      if (id === null) return null;
-      return { type: 'ack', entryId: id };
+      const got = await s.conversations.received(address, certificate, frame.entry);
+      if (got === null) return null;
+      if (got.fresh) await this.#bumpUnread(address);
+      return { type: 'ack', entryId: got.id };
     }
     if (frame.type === 'ack') await s.conversations.acknowledged(address, frame.entryId);
+    if (frame.type === 'group-invite' || frame.type === 'group-invite-ack') return (await this.#groups?.frameReceived(address, frame)) ?? null;
     return null;
   }
 
@@ -420,6 +459,33 @@ export class ContactsService implements PeerPolicy {
     const id = await s.conversations.send(address, cert, text);
     void this.#flush(address);
     return id;
+  }
+
+  /** One more unread message from `address` (durable, then contact/didChange). */
+  #bumpUnread(address: OnionAddress): Promise<void> {
+    return this.#serial(async (s) => {
+      const r = s.records.get(address);
+      if (r === undefined) return;
+      await this.#put(s, { ...r, unread: r.unread + 1 });
+    }).catch((err: unknown) => this.#log('contact-write-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }));
+  }
+
+  /**
+   * message/markRead {address, id}: everything up to `id` is read; unread becomes the count of
+   * the contact's messages after it. ERR_NOT_FOUND for no such contact or message.
+   */
+  async markRead(address: OnionAddress, id: string): Promise<void> {
+    const s = this.#require();
+    if (!s.records.has(address)) throw new ApiError('ERR_NOT_FOUND', 'no such contact');
+    const all = await s.conversations.list(address);
+    const i = all.findIndex((m) => m.id === id);
+    if (i === -1) throw new ApiError('ERR_NOT_FOUND', 'no such message');
+    const unread = all.slice(i + 1).filter((m) => m.status === 'received').length;
+    await this.#serial(async (s2) => {
+      const r = s2.records.get(address);
+      if (r === undefined || r.unread === unread) return;
+      await this.#put(s2, { ...r, unread: Math.min(r.unread, unread) });
+    });
   }
 
   /** message/list {address}: oldest first; `before`/`after` exclusive ids; at most `limit`. */

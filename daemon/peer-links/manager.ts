@@ -436,6 +436,8 @@ export class LinkManager {
         return;
       case 'direct-entry':
       case 'ack':
+      case 'group-invite':
+      case 'group-invite-ack':
         this.#policy.frameReceived(peer.address, frame, conn.remoteCertificate).then(
           (answer) => {
             if (answer !== null) conn.send(answer);

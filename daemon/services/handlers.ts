@@ -18,6 +18,8 @@ export interface HandlerComponents {
   readonly shutdown: () => void;
   /** The peers with a link up (daemon/status `peers`), while unlocked. */
   readonly peers?: () => ReadonlyArray<{ readonly address: string; readonly state: string }>;
+  /** The pubs subscribed to (daemon/status `pubs`), while unlocked. */
+  readonly pubs?: () => ReadonlyArray<{ readonly address: string; readonly state: string; readonly lastError: string | null }>;
 }
 
 export interface HandlerInit {
@@ -36,7 +38,7 @@ export function daemonHandlers(c: HandlerComponents, init: HandlerInit): Handler
         pid: process.pid,
         tor: { transport: net.transport, bootstrap: net.bootstrap, state: net.state, onion: net.onion },
         profile: state === 'absent' ? null : { address: open?.address ?? null, name: open?.name ?? null, locked: open === null },
-        pubs: [],
+        pubs: open === null ? [] : [...(c.pubs?.() ?? [])],
         peers: open === null ? [] : [...(c.peers?.() ?? [])],
         development: init.development === null ? null : { testKdf: init.development.testKdf, listener: net.listener },
       };

@@ -16,7 +16,9 @@
  *   0x07 PING             token [8]
  *   0x08 PONG             token [8] (the PING's)
  *   0x09 BYE              u8 reason (0 normal, 1 duplicate link, 2 going away)
- *   0x20..0x3f            reserved: group invites (a later issue)
+ *   0x20 GROUP_INVITE     a binary invite (protocol/invite.ts encodeInviteBytes), the rest of the frame
+ *   0x21 GROUP_INVITE_ACK inviteEntry [32]: that invite is durable here (stop resending it)
+ *   0x22..0x3f            reserved: group frames (later versions)
  *   0x40..0x7f            reserved: sync / back-fill (a later issue)
  *
  * The contact request's proof of work (protocol/pow.ts's hashcash, 2^difficulty hashes) is bound
@@ -35,6 +37,7 @@
 import { ByteReader, ByteWriter, isWellFormedText, utf8Decode, utf8Encode } from '../bytes.js';
 import { labelledHash } from '../crypto.js';
 import { decodeDirectEntry } from '../direct.js';
+import { decodeInviteBytes } from '../invite.js';
 import { ProtocolError, ProtocolErrorCode } from '../errors.js';
 import { publicKeyFromOnionAddress, type OnionAddress } from '../identity.js';
 import { POW_DIFFICULTY_MAX, solvePow, verifyPow, type PowSearch } from '../pow.js';
@@ -57,12 +60,14 @@ export const PeerFrameType = {
   PING: 0x07,
   PONG: 0x08,
   BYE: 0x09,
+  GROUP_INVITE: 0x20,
+  GROUP_INVITE_ACK: 0x21,
 } as const;
 export type PeerFrameType = (typeof PeerFrameType)[keyof typeof PeerFrameType];
 
 /** Frame types reserved for later issues: [first, last] inclusive. */
 export const RESERVED_FRAME_TYPES = {
-  groupInvites: [0x20, 0x3f],
+  groupInvites: [0x22, 0x3f],
   sync: [0x40, 0x7f],
 } as const;
 
@@ -86,6 +91,8 @@ export const ENTRY_ID_BYTES = 32;
 export const PING_TOKEN_BYTES = 8;
 /** The largest direct entry one frame carries. */
 export const DIRECT_ENTRY_FRAME_MAX_BYTES = PEER_FRAME_MAX_BYTES - PEER_FRAME_HEADER_BYTES;
+/** The largest binary invite one frame carries (every invite fits: INVITE_MAX_BYTES is 57,210). */
+export const GROUP_INVITE_FRAME_MAX_BYTES = PEER_FRAME_MAX_BYTES - PEER_FRAME_HEADER_BYTES;
 
 export const ByeReason = {
   NORMAL: 0x00,
@@ -133,6 +140,16 @@ export interface PongFrame {
   readonly type: 'pong';
   readonly token: Uint8Array;
 }
+export interface GroupInviteFrame {
+  readonly type: 'group-invite';
+  /** The binary invite (structure checked; signatures are the groups service's to check). */
+  readonly invite: Uint8Array;
+}
+export interface GroupInviteAckFrame {
+  readonly type: 'group-invite-ack';
+  /** The id of the invite entry the acknowledged invite carries. */
+  readonly inviteEntry: Uint8Array;
+}
 export interface ByeFrame {
   readonly type: 'bye';
   readonly reason: ByeReason;
@@ -146,7 +163,9 @@ export type PeerFrame =
   | AckFrame
   | PingFrame
   | PongFrame
-  | ByeFrame;
+  | ByeFrame
+  | GroupInviteFrame
+  | GroupInviteAckFrame;
 export type PeerFrameKind = PeerFrame['type'];
 
 /** The frame types a side accepts from an address the user has not accepted (docs: "Strangers"). */
@@ -162,6 +181,8 @@ const TYPE_OF: Readonly<Record<PeerFrameKind, PeerFrameType>> = {
   ping: PeerFrameType.PING,
   pong: PeerFrameType.PONG,
   bye: PeerFrameType.BYE,
+  'group-invite': PeerFrameType.GROUP_INVITE,
+  'group-invite-ack': PeerFrameType.GROUP_INVITE_ACK,
 };
 
 function fail(code: ProtocolErrorCode, message: string): never {
@@ -240,6 +261,16 @@ export function encodeFrame(frame: PeerFrame): Uint8Array {
       if (!BYE_REASONS.has(frame.reason)) fail(ProtocolErrorCode.INVALID_FIELD, 'unknown bye reason');
       w.u8(frame.reason);
       break;
+    case 'group-invite':
+      if (!(frame.invite instanceof Uint8Array) || frame.invite.length === 0) fail(ProtocolErrorCode.INVALID_FIELD, 'a group invite frame carries an invite');
+      if (frame.invite.length > GROUP_INVITE_FRAME_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, `a group invite frame carries at most ${GROUP_INVITE_FRAME_MAX_BYTES} bytes`);
+      decodeInviteBytes(frame.invite, { development: true });
+      w.raw(frame.invite);
+      break;
+    case 'group-invite-ack':
+      checkBytes(frame.inviteEntry, ENTRY_ID_BYTES, 'an invite entry id');
+      w.fixed(frame.inviteEntry, ENTRY_ID_BYTES);
+      break;
   }
   if (w.length > PEER_FRAME_MAX_BYTES) fail(ProtocolErrorCode.OVERSIZED, `a frame is at most ${PEER_FRAME_MAX_BYTES} bytes`);
   return w.finish();
@@ -307,6 +338,16 @@ export function decodeFrame(bytes: Uint8Array): PeerFrame {
       frame = { type: 'bye', reason: reason as ByeReason };
       break;
     }
+    case PeerFrameType.GROUP_INVITE: {
+      if (r.remaining === 0) fail(ProtocolErrorCode.TRUNCATED, 'a group invite frame carries an invite');
+      const invite = r.rest();
+      decodeInviteBytes(invite, { development: true });
+      frame = { type: 'group-invite', invite };
+      break;
+    }
+    case PeerFrameType.GROUP_INVITE_ACK:
+      frame = { type: 'group-invite-ack', inviteEntry: r.fixed(ENTRY_ID_BYTES, 'invite entry id') };
+      break;
     default:
       if (inRange(type, RESERVED_FRAME_TYPES.groupInvites) || inRange(type, RESERVED_FRAME_TYPES.sync)) {
         fail(ProtocolErrorCode.INVALID_FIELD, `frame type ${type} is reserved for a later version`);
@@ -390,6 +431,19 @@ export function createPong(token: Uint8Array): Uint8Array {
 }
 export function consumePong(bytes: Uint8Array): PongFrame {
   return consumeFrameOf(bytes, 'pong');
+}
+
+export function createGroupInviteFrame(invite: Uint8Array): Uint8Array {
+  return encodeFrame({ type: 'group-invite', invite });
+}
+export function consumeGroupInviteFrame(bytes: Uint8Array): GroupInviteFrame {
+  return consumeFrameOf(bytes, 'group-invite');
+}
+export function createGroupInviteAck(inviteEntry: Uint8Array): Uint8Array {
+  return encodeFrame({ type: 'group-invite-ack', inviteEntry });
+}
+export function consumeGroupInviteAck(bytes: Uint8Array): GroupInviteAckFrame {
+  return consumeFrameOf(bytes, 'group-invite-ack');
 }
 
 export function createBye(reason: ByeReason = ByeReason.NORMAL): Uint8Array {

@@ -5,7 +5,9 @@
  * the files and never regenerate them. (test/vectors/peer-noise-cacophony.json is not generated:
  * it is copied from the cacophony project's published vectors.)
  */
-import { toHex, utf8Encode } from '../../protocol/bytes.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { fromHex, toHex, utf8Encode } from '../../protocol/bytes.js';
 import { createCertificate, encodeCertificate, profileKeysFromSeeds } from '../../protocol/certificate.js';
 import { blake2b, ready, x25519KeyPairFromSeed } from '../../protocol/crypto.js';
 import { createDirectEntry, deriveDirectKeys, directEntryId, encodeDirectEntry } from '../../protocol/direct.js';
@@ -89,6 +91,10 @@ function handshakeVector(description: string, tag: string, extra2: Uint8Array, e
   };
 }
 
+/** The first invite of invite.json (its binary form), carried by the GROUP_INVITE vector. */
+const firstInvite = (JSON.parse(readFileSync(fileURLToPath(new URL('../../../test/vectors/invite.json', import.meta.url)), 'utf8')) as { vectors: Array<{ inviteEntry: string; bytes: string }> }).vectors[0]!;
+const inviteBytes = fromHex(firstInvite.bytes);
+
 function frameVectors(): { frames: FrameVector[]; invalid: InvalidFrameVector[]; contactPow: ContactPowVector[] } {
   const a = side('frames a', 1_767_225_600_000);
   const b = side('frames b', 1_767_225_600_000);
@@ -132,6 +138,8 @@ function frameVectors(): { frames: FrameVector[]; invalid: InvalidFrameVector[];
     ['PONG', { type: 'pong', token: fixed('ping', 8) }],
     ['BYE, normal', { type: 'bye', reason: ByeReason.NORMAL }],
     ['BYE, duplicate link', { type: 'bye', reason: ByeReason.DUPLICATE_LINK }],
+    ['GROUP_INVITE carrying the first invite of invite.json', { type: 'group-invite', invite: inviteBytes }],
+    ['GROUP_INVITE_ACK of that invite', { type: 'group-invite-ack', inviteEntry: fromHex(firstInvite.inviteEntry) }],
   ];
   const frames = samples.map(([description, frame]) => ({ description, frame: frameToJson(frame), encoding: toHex(encodeFrame(frame)) }));
   const bad: [string, string][] = [
@@ -140,7 +148,10 @@ function frameVectors(): { frames: FrameVector[]; invalid: InvalidFrameVector[];
     ['version 0', '0004'],
     ['no type', '01'],
     ['unknown type 0x0a', '010a'],
-    ['reserved type 0x20 (group invites)', '0120'],
+    ['reserved type 0x22 (group frames)', '0122'],
+    ['GROUP_INVITE with no invite', '0120'],
+    ['GROUP_INVITE with garbage', '0120' + '02' + '00'.repeat(10)],
+    ['GROUP_INVITE_ACK with a short id', '0121' + '00'.repeat(31)],
     ['reserved type 0x40 (sync)', '0140'],
     ['REPLY with a body', '010400'],
     ['HELLO features out of order', '0101' + '02' + '0162' + '0161'],

@@ -46,7 +46,9 @@ export type FrameJson =
   | { type: 'ack'; entryId: string }
   | { type: 'ping'; token: string }
   | { type: 'pong'; token: string }
-  | { type: 'bye'; reason: number };
+  | { type: 'bye'; reason: number }
+  | { type: 'group-invite'; invite: string }
+  | { type: 'group-invite-ack'; inviteEntry: string };
 
 export interface FrameVector {
   description: string;
@@ -99,6 +101,10 @@ export function frameToJson(f: PeerFrame): FrameJson {
       return { type: f.type, token: toHex(f.token) };
     case 'bye':
       return { type: 'bye', reason: f.reason };
+    case 'group-invite':
+      return { type: 'group-invite', invite: toHex(f.invite) };
+    case 'group-invite-ack':
+      return { type: 'group-invite-ack', inviteEntry: toHex(f.inviteEntry) };
   }
 }
 
@@ -121,5 +127,9 @@ export function frameFromJson(j: FrameJson): PeerFrame {
       return { type: j.type, token: fromHex(j.token) };
     case 'bye':
       return { type: 'bye', reason: j.reason as ByeReason };
+    case 'group-invite':
+      return { type: 'group-invite', invite: fromHex(j.invite) };
+    case 'group-invite-ack':
+      return { type: 'group-invite-ack', inviteEntry: fromHex(j.inviteEntry) };
   }
 }

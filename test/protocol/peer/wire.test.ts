@@ -33,6 +33,11 @@ import {
   encodeFrame,
   openFrame,
   PEER_FRAME_MAX_BYTES,
+  PeerFrameType,
+  createGroupInviteFrame,
+  consumeGroupInviteFrame,
+  createGroupInviteAck,
+  consumeGroupInviteAck,
   sealFrame,
   solveContactRequest,
   STRANGER_FRAME_KINDS,
@@ -57,7 +62,7 @@ describe('protocol/peer/wire', () => {
         assert.equal(toHex(encodeFrame(frameFromJson(f.frame))), f.encoding, f.description);
         assert.deepEqual(frameToJson(decodeFrame(fromHex(f.encoding))), f.frame, f.description);
       }
-      assert.equal(kinds.size, 9, 'every frame type has a vector');
+      assert.equal(kinds.size, Object.keys(PeerFrameType).length, 'every frame type has a vector');
     });
 
     it('rejects each committed invalid encoding with its committed code', () => {
@@ -95,6 +100,15 @@ describe('protocol/peer/wire', () => {
       assert.equal(consumeBye(createBye(ByeReason.GOING_AWAY)).reason, ByeReason.GOING_AWAY);
       const entryHex = readVectors<FrameVectors>('peer-frames').frames.find((f) => f.frame.type === 'direct-entry')!.frame as { entry: string };
       assert.equal(toHex(consumeDirectEntryFrame(createDirectEntryFrame(fromHex(entryHex.entry))).entry), entryHex.entry);
+      const inviteHex = readVectors<FrameVectors>('peer-frames').frames.find((f) => f.frame.type === 'group-invite')!.frame as { invite: string };
+      assert.equal(toHex(consumeGroupInviteFrame(createGroupInviteFrame(fromHex(inviteHex.invite))).invite), inviteHex.invite);
+      assert.equal(toHex(consumeGroupInviteAck(createGroupInviteAck(id)).inviteEntry), toHex(id));
+    });
+
+    it('refuses a group invite frame whose invite does not decode, and keeps strangers from sending one', () => {
+      assert.throws(() => createGroupInviteFrame(new Uint8Array(40)), (err: unknown) => isProtocolError(err));
+      assert.throws(() => createGroupInviteFrame(new Uint8Array(0)), code(ProtocolErrorCode.INVALID_FIELD));
+      assert.ok(!STRANGER_FRAME_KINDS.has('group-invite'));
     });
 
     it('gives a stranger one reply, the same two bytes whatever the reason', () => {

@@ -1,0 +1,27 @@
+/** Defaults and store namespaces of the groups service (daemon/groups/). */
+
+/** One record per group (id: the group id [32]): genesis, epochs and their secrets, own chain, read marker. */
+export const GROUPS_NAMESPACE = 'groups';
+/** One record per stored entry (id: group id [32] || entry id [32]): the entry, who posted it where. */
+export const GROUP_ENTRIES_NAMESPACE = 'group-entries';
+/** The original blob of each entry (same id): what repairs and sync re-post byte for byte. */
+export const GROUP_BLOBS_NAMESPACE = 'group-blobs';
+/** Notices that are not entries (id: group id || notice id [32]): a pub's "pruned". */
+export const GROUP_NOTICES_NAMESPACE = 'group-notices';
+/** Invites received over peer links, not yet joined or declined (id: the invite entry's id [32]). */
+export const GROUP_INVITES_IN_NAMESPACE = 'group-invites-in';
+/** Invites sent over peer links, not yet acknowledged (id: the invite entry's id [32]). */
+export const GROUP_INVITES_OUT_NAMESPACE = 'group-invites-out';
+
+/** Unacknowledged peer invites are sent again this often while the contact's link is up (ms). */
+export const INVITE_RESEND_INTERVAL_MS = 5_000;
+/** How often the pub links' states are compared with the last ones reported (ms). */
+export const PUB_STATUS_POLL_MS = 1_000;
+/** The most received invites kept; the oldest gives way. */
+export const RECEIVED_INVITES_MAX = 1_000;
+/** The most heads an entry names (protocol/constants.ts ENTRY_HEADS_MAX). */
+export const HEADS_MAX = 16;
+/** A peer invite's single use: the invite entry admits one join. */
+export const PEER_INVITE_USES = 1;
+/** Blobs that opened under no key we held, kept to try again after a re-key gives a new epoch. */
+export const UNOPENED_BLOBS_MAX = 512;

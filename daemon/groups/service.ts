@@ -1,0 +1,1304 @@
+/**
+ * GroupsService: the profile's groups. Open while the profile is unlocked (the session opens it
+ * after the journal, with the contacts service, and closes it before the profile locks).
+ *
+ * What it holds (records.ts; every write a synced batch before anything is acknowledged):
+ *   group records   genesis, the epochs whose secrets we hold, our own chain (seq, last id), the
+ *                   read marker, whether we are still in it
+ *   the log store   every verified entry with its original blob, by id; in memory on unlock:
+ *                   a per-author chain index (author -> seq -> id), the roster (computeRoster of
+ *                   protocol/roster.ts over every entry), and the causal-order index (order.ts)
+ *                   that message/list pages through
+ *   the outbox      our own entries not yet accepted by every pub of the group, each with the
+ *                   pubs that accepted it
+ *   notices         a pub's "pruned" answer, shown in place
+ *   peer invites    received (until joined or declined) and sent (until acknowledged)
+ *
+ * Extension points (the `sync` and `membership` issues build on these; keep them):
+ *   author(groupId, content)   signs any entry kind with this profile's signing key under the
+ *                              group's current epoch, next in our chain, naming the tips we hold
+ *                              as heads; stores it durably; queues it for every pub. {id}.
+ *   roster(groupId)            the roster computed from the log (protocol/roster.ts Roster).
+ *   ingest(groupId|null, blob, source)
+ *                              the ONE verify-and-store path: pubs now, peers (sync) later.
+ *                              With null, the blob is trial-decrypted only with the keys of the
+ *                              groups that use source.pub (every group for a peer); then the
+ *                              entry is decoded, its signature verified under the epoch's
+ *                              binding (protocol/entry.ts consumeGroupEntry), stored with the
+ *                              blob (a duplicate from another pub only adds that pub), and the
+ *                              roster, order index, unread count and notifications follow.
+ *   entryBlob(groupId, id)     the original blob of a stored entry (repairs re-post it as is).
+ *   heldEntries(groupId)       id, author, seq of every stored entry (sync's summaries).
+ *   items.ts buildItem         the one function that turns an entry into a message/list item.
+ *
+ * Sending (author): the entry is written to the outbox before the answer; each (group, pub) has
+ * one poster that posts our entries in seq order through GroupPubLinks.post (proof of work off
+ * the event loop, retried until accepted). An entry is sealed into its blob when it is first
+ * posted, not when it is queued: at that moment, an entry of an epoch that is no longer current
+ * and that no pub has accepted is made again under the current epoch (same seq and prev, so the
+ * chain holds; its id changes: message/didChange with newId), and so is every later own entry
+ * still unsealed. Posting in seq order per pub keeps "accepted by" monotone down the chain, so a
+ * re-made entry never follows one a pub holds. The window that remains: an entry made and
+ * posted before this daemon learned of the re-key (documented in docs/daemon.md).
+ *
+ * Receiving: GroupPubs hands every blob to `blobReceived` (PubBlobSink); `pruned` becomes a
+ * notice on every group using that pub. Blobs that open under no key we hold are remembered
+ * (a few hundred) and tried again when a key package gives us a new epoch, since a pub may
+ * serve a new epoch's entries before the re-key that carries its secret.
+ */
+import { ApiError } from '../../protocol/api/errors.js';
+import { toHex, fromHex, bytesEqual, isAllZero, compareBytes } from '../../protocol/bytes.js';
+import { checkBlobShape, openBlob, sealBlob } from '../../protocol/blob.js';
+import type { Certificate, ProfileKeys } from '../../protocol/certificate.js';
+import type { Checkpoint } from '../../protocol/checkpoint.js';
+import { randomBytes, wipe } from '../../protocol/crypto.js';
+import { INVITE_ID_BYTES } from '../../protocol/constants.js';
+import {
+  consumeGroupEntry,
+  createEntry,
+  createGenesis,
+  decodeEntry,
+  encodeEntry,
+  entryId,
+  type Entry,
+  type EntryContent,
+} from '../../protocol/entry.js';
+import { isProtocolError, ProtocolErrorCode } from '../../protocol/errors.js';
+import { deriveEpochKeys, epochNameEqual, generateEpochSecret, type EpochKeys } from '../../protocol/group.js';
+import { type OnionAddress, onionAddressFromPublicKey, publicKeyFromOnionAddress } from '../../protocol/identity.js';
+import { consumeInvite, consumeInviteBytes, createInvite, decodeInvite, decodeInviteBytes, encodeInvite, encodeInviteBytes, inviteGroupId, type EpochSecret, type Invite } from '../../protocol/invite.js';
+import { consumeKeyPackage, openKeyPackage } from '../../protocol/key-package.js';
+import { blobSizeFor } from '../../protocol/padding.js';
+import { computeRoster, rosterEntryOf, type Roster, type RosterEntry } from '../../protocol/roster.js';
+import { parsePubAddress, isDevelopmentPubAddress } from '../../protocol/pub-address.js';
+import type { PeerFrame } from '../../protocol/peer/wire.js';
+import type { NotificationJournal } from '../api/journal.js';
+import type { GroupPubLinks, PubBlobSink, PubLinkStatus } from '../group-pubs/types.js';
+import type { Log } from '../log.js';
+import type { Collection, RecordStore, StoreOperation } from '../store/store.js';
+import {
+  GROUP_BLOBS_NAMESPACE,
+  GROUP_ENTRIES_NAMESPACE,
+  GROUP_INVITES_IN_NAMESPACE,
+  GROUP_INVITES_OUT_NAMESPACE,
+  GROUP_NOTICES_NAMESPACE,
+  GROUPS_NAMESPACE,
+  HEADS_MAX,
+  INVITE_RESEND_INTERVAL_MS,
+  PEER_INVITE_USES,
+  RECEIVED_INVITES_MAX,
+  UNOPENED_BLOBS_MAX,
+} from './constants.js';
+import { buildItem, buildNoticeItem, countsAsUnread, ownStatus, type GroupItem } from './items.js';
+import { CausalOrder } from './order.js';
+import {
+  blobRecordCodec,
+  entryRecordCodec,
+  groupRecordCodec,
+  groupScopedId,
+  noticeRecordCodec,
+  peerInviteRecordCodec,
+  type EntryRecord,
+  type GroupRecord,
+  type NoticeRecord,
+  type PeerInviteRecord,
+  type StoredEpoch,
+} from './records.js';
+
+const ZERO = new Uint8Array(32);
+
+/** Where a blob came from. */
+export type IngestSource = { readonly kind: 'pub'; readonly pub: string } | { readonly kind: 'peer'; readonly address: OnionAddress } | { readonly kind: 'local' };
+
+export type IngestResult =
+  | { readonly status: 'stored' | 'duplicate'; readonly groupId: string; readonly id: string }
+  | { readonly status: 'foreign' | 'invalid' };
+
+/** What the groups service needs of the contacts service (petnames, links, invites' transport). */
+export interface GroupPeers {
+  /** An accepted contact's petname, or null. */
+  petname(address: OnionAddress): string | null;
+  isAccepted(address: OnionAddress): boolean;
+  isOnline(address: OnionAddress): boolean;
+  /** Sends a frame on the contact's link; false when none is up. */
+  sendFrame(address: OnionAddress, frame: PeerFrame): boolean;
+}
+
+export interface GroupsComponents {
+  readonly log: Log;
+}
+
+export interface GroupsInit {
+  readonly now?: () => number;
+  /** Development mode: loopback pubs (ws://127.0.0.1:PORT) are allowed in groups and invites. */
+  readonly development?: boolean;
+}
+
+export interface OpenGroups {
+  readonly store: RecordStore;
+  readonly address: OnionAddress;
+  readonly name: string;
+  readonly identityKey: Uint8Array;
+  readonly keys: ProfileKeys;
+  readonly certificate: Certificate;
+  readonly journal: NotificationJournal;
+  readonly peers: GroupPeers;
+}
+
+/** One stored entry as the in-memory index holds it (the entry's bytes stay on disk). */
+interface Held {
+  readonly id: Uint8Array;
+  readonly hex: string;
+  readonly roster: RosterEntry;
+  readonly own: boolean;
+  readonly arrival: number;
+  /** Ours: pubs that accepted it; theirs: pubs it was seen on. */
+  pubs: string[];
+  /** Ours: the blob is stored (it was sealed for its first post). */
+  sealed: boolean;
+}
+
+interface GroupState {
+  record: GroupRecord;
+  readonly groupId: Uint8Array;
+  readonly hex: string;
+  /** Keys of every epoch we hold a secret of, by epochKey(). */
+  readonly keys: Map<string, EpochKeys>;
+  readonly entries: Map<string, Held>;
+  readonly notices: Map<string, NoticeRecord>;
+  /** author (signing key hex) -> seq -> entry id hex. */
+  readonly chains: Map<string, Map<number, string>>;
+  /** signing key hex -> member address (from every certificate held). */
+  readonly authors: Map<string, OnionAddress>;
+  readonly order: CausalOrder;
+  roster: Roster;
+  ignored: Set<string>;
+  unread: number;
+  /** Per-pub posting loops running. */
+  readonly posters: Map<string, Promise<void>>;
+  /** Blobs of own sealed entries not yet accepted everywhere (a cache of the blob records). */
+  readonly outboxBlobs: Map<string, Uint8Array>;
+  queue: Promise<unknown>;
+}
+
+interface Session {
+  readonly o: OpenGroups;
+  readonly groups: Map<string, GroupState>;
+  readonly collection: Collection<GroupRecord>;
+  readonly entries: Collection<EntryRecord>;
+  readonly blobs: Collection<Uint8Array>;
+  readonly notices: Collection<NoticeRecord>;
+  readonly invitesIn: Collection<PeerInviteRecord>;
+  readonly invitesOut: Collection<PeerInviteRecord>;
+  readonly received: Map<string, PeerInviteRecord>;
+  readonly sent: Map<string, PeerInviteRecord>;
+  readonly stop: AbortController;
+  readonly resend: NodeJS.Timeout;
+  /** Blobs that opened under no key we held, to try again after a re-key. */
+  readonly unopened: Array<{ readonly pub: string; readonly blob: Uint8Array }>;
+  readonly signingHex: string;
+  pubLinks: GroupPubLinks | null;
+  pubStatus: Map<string, PubLinkStatus>;
+}
+
+function epochKey(e: { readonly number: number; readonly opener: Uint8Array }): string {
+  return `${e.number}:${toHex(e.opener)}`;
+}
+
+function warn(log: Log, event: string, err: unknown): void {
+  log(event, { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') });
+}
+
+/** The dependencies of an entry in the causal order: its prev (from seq 2) and its heads. */
+function orderDeps(r: RosterEntry): string[] {
+  const deps: string[] = [];
+  if (r.seq > 1) deps.push(toHex(r.prev));
+  for (const h of r.heads) deps.push(toHex(h));
+  return deps;
+}
+
+/** What the roster needs of an entry (content kinds keep only their kind: the roster reads nothing else). */
+function slimRosterEntry(entry: Entry, id: Uint8Array): RosterEntry {
+  const full = rosterEntryOf(entry, id);
+  const k = entry.content.kind;
+  if (k === 'text' || k === 'reply' || k === 'reaction' || k === 'edit' || k === 'delete') return { ...full, action: { kind: k } };
+  return full;
+}
+
+function isContentKind(kind: string): boolean {
+  return kind === 'text' || kind === 'reply' || kind === 'reaction' || kind === 'edit' || kind === 'delete';
+}
+
+export class GroupsService implements PubBlobSink {
+  readonly #log: Log;
+  readonly #now: () => number;
+  readonly #development: boolean;
+  #s: Session | null = null;
+  #globalQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(components: GroupsComponents, init: GroupsInit = {}) {
+    this.#log = components.log;
+    this.#now = init.now ?? Date.now;
+    this.#development = init.development ?? false;
+  }
+
+  get isOpen(): boolean {
+    return this.#s !== null;
+  }
+
+  #require(): Session {
+    if (this.#s === null) throw new ApiError('ERR_LOCKED');
+    return this.#s;
+  }
+
+  #group(s: Session, groupId: string): GroupState {
+    const g = s.groups.get(groupId);
+    if (g === undefined) throw new ApiError('ERR_NOT_FOUND', 'no such group');
+    return g;
+  }
+
+  /** Runs `op` after every earlier operation on the group (writes to one group are serial). */
+  #serial<T>(g: GroupState, op: () => Promise<T>): Promise<T> {
+    const run = g.queue.then(op);
+    g.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Serial across all groups (creating and joining). */
+  #serialAll<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#globalQueue.then(op);
+    this.#globalQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Loads every group, its entries and notices, and builds the in-memory indexes (on unlock). */
+  async open(o: OpenGroups): Promise<void> {
+    await this.close();
+    const store = o.store;
+    const s: Session = {
+      o,
+      groups: new Map(),
+      collection: store.collection(GROUPS_NAMESPACE, groupRecordCodec),
+      entries: store.collection(GROUP_ENTRIES_NAMESPACE, entryRecordCodec),
+      blobs: store.collection(GROUP_BLOBS_NAMESPACE, blobRecordCodec),
+      notices: store.collection(GROUP_NOTICES_NAMESPACE, noticeRecordCodec),
+      invitesIn: store.collection(GROUP_INVITES_IN_NAMESPACE, peerInviteRecordCodec),
+      invitesOut: store.collection(GROUP_INVITES_OUT_NAMESPACE, peerInviteRecordCodec),
+      received: new Map(),
+      sent: new Map(),
+      stop: new AbortController(),
+      resend: setInterval(() => this.#resendInvites(), INVITE_RESEND_INTERVAL_MS),
+      unopened: [],
+      signingHex: toHex(o.keys.signing.publicKey),
+      pubLinks: null,
+      pubStatus: new Map(),
+    };
+    s.resend.unref();
+    let skipped = 0;
+    const started = this.#now();
+    for await (const { value } of s.collection.iterate()) {
+      const g = this.#newState(value);
+      s.groups.set(g.hex, g);
+    }
+    const sealed = new Set<string>();
+    for await (const raw of store.iterate(GROUP_BLOBS_NAMESPACE)) sealed.add(toHex(raw.id));
+    for await (const raw of store.iterate(GROUP_ENTRIES_NAMESPACE)) {
+      try {
+        const g = s.groups.get(toHex(raw.id.subarray(0, 32)));
+        if (g === undefined) continue;
+        const rec = entryRecordCodec.decode(raw.value);
+        const entry = decodeEntry(rec.entry);
+        const id = raw.id.slice(32);
+        this.#index(s, g, entry, id, rec, sealed.has(toHex(raw.id)));
+      } catch {
+        skipped += 1;
+      }
+    }
+    for await (const raw of store.iterate(GROUP_NOTICES_NAMESPACE)) {
+      try {
+        const g = s.groups.get(toHex(raw.id.subarray(0, 32)));
+        if (g === undefined) continue;
+        const n = noticeRecordCodec.decode(raw.value);
+        const hex = toHex(raw.id.subarray(32));
+        g.notices.set(hex, n);
+        g.order.add(hex, n.ts, n.ts, []);
+      } catch {
+        skipped += 1;
+      }
+    }
+    for await (const { id, value } of s.invitesIn.iterate()) s.received.set(toHex(id), value);
+    for await (const { id, value } of s.invitesOut.iterate()) s.sent.set(toHex(id), value);
+    let entries = 0;
+    for (const g of s.groups.values()) {
+      this.#recompute(s, g);
+      this.#recount(s, g);
+      entries += g.entries.size;
+    }
+    if (skipped > 0) this.#log('group-records-skipped', { level: 'warn', count: skipped });
+    this.#s = s;
+    this.#log('groups-opened', { groups: s.groups.size, entries, ms: this.#now() - started });
+  }
+
+  /** Stops posting and forgets everything in memory (on lock). */
+  async close(): Promise<void> {
+    const s = this.#s;
+    if (s === null) return;
+    this.#s = null;
+    s.stop.abort();
+    clearInterval(s.resend);
+    await this.#globalQueue.catch(() => undefined);
+    for (const g of s.groups.values()) {
+      await g.queue.catch(() => undefined);
+      await Promise.allSettled([...g.posters.values()]);
+    }
+    for (const g of s.groups.values()) for (const k of g.keys.values()) wipe(k.secret);
+  }
+
+  /**
+   * The pub links of this session (GroupPubs), or null: subscriptions are set to the union of
+   * the groups' pubs, and the outbox is flushed.
+   */
+  attachPubs(links: GroupPubLinks | null): void {
+    const s = this.#s;
+    if (s === null) return;
+    s.pubLinks = links;
+    if (links === null) return;
+    for (const st of links.status()) s.pubStatus.set(st.address, st);
+    this.#updateSubscriptions(s);
+    for (const g of s.groups.values()) this.#kick(s, g);
+  }
+
+  /** A pub link changed state: pub/didChange, and group/didChange for each group using it. */
+  pubChanged(status: PubLinkStatus): void {
+    const s = this.#s;
+    if (s === null) return;
+    const old = s.pubStatus.get(status.address);
+    if (old !== undefined && old.state === status.state && old.lastError === status.lastError) return;
+    s.pubStatus.set(status.address, status);
+    this.#notify(s, 'pub/didChange', { address: status.address, state: status.state, lastError: status.lastError });
+    for (const g of s.groups.values()) if (g.roster.pubs.includes(status.address)) this.#groupChanged(s, g);
+  }
+
+  /** Every subscribed pub's state (daemon/status `pubs`). */
+  pubStates(): PubLinkStatus[] {
+    const s = this.#s;
+    return s?.pubLinks?.status() ?? [];
+  }
+
+  #newState(record: GroupRecord): GroupState {
+    const groupId = record.groupId;
+    const keys = new Map<string, EpochKeys>();
+    for (const e of record.epochs) {
+      const name = { number: e.number, opener: e.opener };
+      keys.set(epochKey(name), deriveEpochKeys(e.secret, groupId, name));
+    }
+    return {
+      record,
+      groupId,
+      hex: toHex(groupId),
+      keys,
+      entries: new Map(),
+      notices: new Map(),
+      chains: new Map(),
+      authors: new Map(),
+      order: new CausalOrder(),
+      roster: undefined as unknown as Roster,
+      ignored: new Set(),
+      unread: 0,
+      posters: new Map(),
+      outboxBlobs: new Map(),
+      queue: Promise.resolve(),
+    };
+  }
+
+  /** Adds a verified entry to the in-memory indexes (not the roster: #recompute). */
+  #index(s: Session, g: GroupState, entry: Entry, id: Uint8Array, rec: EntryRecord, sealed: boolean): Held {
+    const hex = toHex(id);
+    const roster = slimRosterEntry(entry, id);
+    const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs: [...rec.pubs], sealed };
+    g.entries.set(hex, held);
+    const authorHex = toHex(entry.author);
+    let chain = g.chains.get(authorHex);
+    if (chain === undefined) g.chains.set(authorHex, (chain = new Map()));
+    if (!chain.has(entry.seq)) chain.set(entry.seq, hex);
+    const c = entry.content;
+    if (c.kind === 'genesis' || c.kind === 'join' || c.kind === 'add') g.authors.set(toHex(c.certificate.signingKey), onionAddressFromPublicKey(c.certificate.identityKey));
+    g.order.add(hex, entry.timestamp, rec.arrival, orderDeps(roster));
+    void s;
+    return held;
+  }
+
+  /** Recomputes the roster of `g` from every entry held (and the epochs it opened). */
+  #recompute(s: Session, g: GroupState): void {
+    const entries = [...g.entries.values()].map((h) => h.roster);
+    g.roster = computeRoster(g.groupId, entries);
+    g.ignored = new Set(g.roster.ignored.map((i) => toHex(i.id)));
+    void s;
+  }
+
+  /** Recounts unread: others' messages after the read marker. */
+  #recount(s: Session, g: GroupState): void {
+    const from = isAllZero(g.record.lastRead) ? -1 : g.order.position(toHex(g.record.lastRead));
+    let n = 0;
+    for (const id of g.order.idsAfter(from)) {
+      const h = g.entries.get(id);
+      if (h !== undefined && !h.own && !g.ignored.has(id) && isContentKind(h.roster.action.kind) && (h.roster.action.kind === 'text' || h.roster.action.kind === 'reply')) n++;
+    }
+    g.unread = n;
+    void s;
+  }
+
+  // ---------------------------------------------------------------- views
+
+  #memberSelf(s: Session, g: GroupState): { member: boolean; role: 'admin' | 'member' } {
+    const me = g.roster.members.find((m) => bytesEqual(m.identityKey, s.o.identityKey));
+    if (me !== undefined) return { member: true, role: me.role };
+    // our join is stored but waits for what it cites (the invite entry): a member for ourselves
+    const pendingJoin = [...g.entries.values()].some((h) => h.own && h.roster.action.kind === 'join' && !g.ignored.has(h.hex));
+    return { member: pendingJoin && !g.record.gone, role: 'member' };
+  }
+
+  #view(s: Session, g: GroupState) {
+    const self = this.#memberSelf(s, g);
+    const pubs = [...g.roster.pubs];
+    return {
+      groupId: g.hex,
+      name: g.roster.name,
+      pubs,
+      pubLinks: pubs.map((p) => {
+        const st = s.pubStatus.get(p);
+        return { address: p, state: st?.state ?? 'connecting', lastError: st?.lastError ?? null };
+      }),
+      members: g.roster.members.length + (self.member && !g.roster.members.some((m) => bytesEqual(m.identityKey, s.o.identityKey)) ? 1 : 0),
+      unread: g.unread,
+      role: self.role,
+      epoch: g.roster.epoch.number,
+    };
+  }
+
+  /** group/list: every group we are in, oldest first. */
+  list(): ReturnType<GroupsService['groupView']>[] {
+    const s = this.#require();
+    return [...s.groups.values()]
+      .filter((g) => !g.record.gone)
+      .sort((a, b) => a.record.created - b.record.created || (a.hex < b.hex ? -1 : 1))
+      .map((g) => this.#view(s, g));
+  }
+
+  groupView(groupId: string) {
+    const s = this.#require();
+    return this.#view(s, this.#group(s, groupId));
+  }
+
+  /** group/members: the roster's members, ascending by address. */
+  members(groupId: string): Array<{ address: OnionAddress; name: string | null; role: 'admin' | 'member'; online: boolean }> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    const out = g.roster.members.map((m) => {
+      const address = onionAddressFromPublicKey(m.identityKey);
+      const me = address === s.o.address;
+      return { address, name: me ? s.o.name : s.o.peers.petname(address), role: m.role, online: me || s.o.peers.isOnline(address) };
+    });
+    const self = this.#memberSelf(s, g);
+    if (self.member && !out.some((m) => m.address === s.o.address)) out.push({ address: s.o.address, name: s.o.name, role: self.role, online: true });
+    return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  }
+
+  /** The roster of a group (extension point). */
+  roster(groupId: string): Roster {
+    const s = this.#require();
+    return this.#group(s, groupId).roster;
+  }
+
+  /** The ids (with author and seq) of every entry held for a group (extension point: sync). */
+  heldEntries(groupId: string): Array<{ id: Uint8Array; author: Uint8Array; seq: number }> {
+    const s = this.#require();
+    return [...this.#group(s, groupId).entries.values()].map((h) => ({ id: h.id, author: h.roster.author, seq: h.roster.seq }));
+  }
+
+  /** The original blob of a stored entry, or null (extension point: repair and sync). */
+  async entryBlob(groupId: string, id: Uint8Array): Promise<Uint8Array | null> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    return (await s.blobs.get(groupScopedId(g.groupId, id))) ?? null;
+  }
+
+  #pubCounts(g: GroupState, h: Held): { accepted: number; total: number } {
+    const pubs = g.roster.pubs;
+    return { accepted: h.pubs.filter((p) => pubs.includes(p)).length, total: pubs.length };
+  }
+
+  #item(s: Session, g: GroupState, h: Held, entry: Entry): GroupItem | null {
+    const key = g.order.key(h.hex);
+    return buildItem(entry, {
+      id: h.hex,
+      ts: key?.ts ?? entry.timestamp,
+      author: g.authors.get(toHex(entry.author)) ?? null,
+      own: h.own,
+      pubs: this.#pubCounts(g, h),
+      ignored: g.ignored.has(h.hex),
+    });
+  }
+
+  /** message/list for a group. */
+  async listMessages(groupId: string, o: { before?: string | undefined; after?: string | undefined; limit: number }): Promise<GroupItem[]> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    const out: GroupItem[] = [];
+    let before = o.before;
+    let after = o.after;
+    // items not shown (invites, ...) are skipped: read on until the page is full or the log ends
+    for (let rounds = 0; out.length < o.limit && rounds < 64; rounds++) {
+      const want = o.limit - out.length;
+      const ids = g.order.page({ before, after, limit: want + 8 });
+      if (ids.length === 0) break;
+      const entryIds = ids.filter((id) => g.entries.has(id));
+      const records = await s.entries.getMany(entryIds.map((id) => groupScopedId(g.groupId, fromHex(id))));
+      const byId = new Map<string, EntryRecord>();
+      entryIds.forEach((id, i) => {
+        const r = records[i];
+        if (r !== undefined) byId.set(id, r);
+      });
+      const items: GroupItem[] = [];
+      for (const id of ids) {
+        const notice = g.notices.get(id);
+        if (notice !== undefined) {
+          items.push(buildNoticeItem(id, notice, g.order.key(id)?.ts ?? notice.ts));
+          continue;
+        }
+        const h = g.entries.get(id);
+        const r = byId.get(id);
+        if (h === undefined || r === undefined) continue;
+        const item = this.#item(s, g, h, decodeEntry(r.entry));
+        if (item !== null) items.push(item);
+      }
+      if (after !== undefined) {
+        out.push(...items.slice(0, want));
+        after = ids[ids.length - 1];
+      } else {
+        out.unshift(...items.slice(Math.max(0, items.length - want)));
+        before = ids[0];
+      }
+      if (ids.length < want + 8) break;
+    }
+    return out;
+  }
+
+  /** message/markRead for a group: everything up to `id` is read. */
+  async markRead(groupId: string, id: string): Promise<void> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    return this.#serial(g, async () => {
+      const pos = g.order.position(id);
+      if (pos === -1) throw new ApiError('ERR_NOT_FOUND', 'no such entry in this group');
+      const current = isAllZero(g.record.lastRead) ? -1 : g.order.position(toHex(g.record.lastRead));
+      if (current >= pos) return;
+      const record: GroupRecord = { ...g.record, lastRead: fromHex(id) };
+      await s.collection.put(g.groupId, record);
+      g.record = record;
+      const before = g.unread;
+      this.#recount(s, g);
+      if (g.unread !== before) this.#groupChanged(s, g);
+    });
+  }
+
+  // ---------------------------------------------------------------- notifications
+
+  #notify<N extends Parameters<NotificationJournal['append']>[0]>(s: Session, method: N, body: Parameters<NotificationJournal['append']>[1] & object): void {
+    (s.o.journal.append as (m: string, b: unknown) => Promise<unknown>)(method, body).catch((err: unknown) => warn(this.#log, 'journal-append-failed', err));
+  }
+
+  #groupChanged(s: Session, g: GroupState): void {
+    this.#notify(s, 'group/didChange', { groupId: g.hex, group: g.record.gone ? null : this.#view(s, g) });
+  }
+
+  // ---------------------------------------------------------------- creating and authoring
+
+  #checkPubs(pubs: readonly string[]): string[] {
+    const out: string[] = [];
+    for (const p of pubs) {
+      try {
+        parsePubAddress(p);
+      } catch {
+        throw new ApiError('ERR_BAD_ADDRESS', 'not a pub address');
+      }
+      if (isDevelopmentPubAddress(p) && !this.#development) throw new ApiError('ERR_BAD_ADDRESS', 'a loopback pub is for development mode only');
+      const canonical = p.endsWith('.onion') || p.startsWith('ws:') ? p : `${p}.onion`;
+      if (out.includes(canonical)) throw new ApiError('ERR_BAD_ADDRESS', 'a pub named twice');
+      out.push(canonical);
+    }
+    return out;
+  }
+
+  /** group/create: the genesis entry, epoch 0's secret; queued for every pub. */
+  async create(name: string, pubs: readonly string[]): Promise<string> {
+    const s = this.#require();
+    const list = this.#checkPubs(pubs);
+    return this.#serialAll(async () => {
+      const now = this.#now();
+      const genesis = createGenesis(s.o.keys.signing, { certificate: s.o.certificate, timestamp: now, settings: { name, pubs: list, membersMayInvite: false } });
+      const secret = generateEpochSecret();
+      const record: GroupRecord = {
+        groupId: genesis.groupId,
+        gone: false,
+        created: now,
+        genesis: genesis.encoding,
+        ownSeq: 1,
+        ownLast: genesis.groupId,
+        lastRead: ZERO,
+        epochs: [{ number: 0, opener: genesis.groupId, secret }],
+      };
+      const rec: EntryRecord = { own: true, arrival: now, pubs: [], entry: genesis.encoding };
+      await s.o.store.batch([s.collection.putOp(genesis.groupId, record), s.entries.putOp(groupScopedId(genesis.groupId, genesis.groupId), rec)]);
+      const g = this.#newState(record);
+      s.groups.set(g.hex, g);
+      this.#index(s, g, genesis.entry, genesis.groupId, rec, false);
+      this.#recompute(s, g);
+      this.#log('group-created', {});
+      this.#groupChanged(s, g);
+      this.#updateSubscriptions(s);
+      this.#kick(s, g);
+      return g.hex;
+    });
+  }
+
+  /**
+   * Signs `content` as our next entry of the group under its current epoch, stores it durably
+   * and queues it for every pub (extension point). ERR_NOT_FOUND for a group we are not in,
+   * ERR_TOO_LONG when it fits no blob.
+   */
+  async author(groupId: string, content: EntryContent): Promise<{ id: string }> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    return this.#serial(g, async () => {
+      if (g.record.gone) throw new ApiError('ERR_NOT_FOUND', 'no longer in that group');
+      const keys = g.keys.get(epochKey(g.roster.epoch));
+      if (keys === undefined) throw new ApiError('ERR_NOT_FOUND', 'no key for the group\'s current epoch');
+      const held = await this.#authorLocked(s, g, keys, content);
+      this.#kick(s, g);
+      return { id: held.hex };
+    });
+  }
+
+  async #authorLocked(s: Session, g: GroupState, keys: EpochKeys, content: EntryContent, extra: StoreOperation[] = []): Promise<Held> {
+    const now = this.#now();
+    const ownHex = new Set([...g.entries.values()].filter((h) => h.own).map((h) => h.hex));
+    const heads = g.order
+      .tips()
+      .filter((id) => !ownHex.has(id) && g.entries.has(id))
+      .slice(0, HEADS_MAX)
+      .map(fromHex);
+    let entry: Entry;
+    try {
+      entry = createEntry(keys, s.o.keys.signing, {
+        seq: g.record.ownSeq + 1,
+        ...(g.record.ownSeq > 0 ? { prev: g.record.ownLast } : {}),
+        timestamp: Math.max(now, this.#lastOwnTs(g)),
+        heads,
+        content,
+      });
+    } catch (err) {
+      if (isProtocolError(err, ProtocolErrorCode.TOO_LONG) || isProtocolError(err, ProtocolErrorCode.OVERSIZED)) throw new ApiError('ERR_TOO_LONG');
+      throw err;
+    }
+    const bytes = encodeEntry(entry);
+    if (blobSizeFor(bytes.length) === null) throw new ApiError('ERR_TOO_LONG');
+    const id = entryId(bytes);
+    const record: GroupRecord = { ...g.record, ownSeq: entry.seq, ownLast: id };
+    const rec: EntryRecord = { own: true, arrival: now, pubs: [], entry: bytes };
+    await s.o.store.batch([s.collection.putOp(g.groupId, record), s.entries.putOp(groupScopedId(g.groupId, id), rec), ...extra]);
+    g.record = record;
+    const held = this.#index(s, g, entry, id, rec, false);
+    if (!isContentKind(entry.content.kind)) {
+      this.#recompute(s, g);
+      this.#groupChanged(s, g);
+    }
+    return held;
+  }
+
+  /** Our last entry's timestamp (a new one is never older: a clock step back does not reorder us). */
+  #lastOwnTs(g: GroupState): number {
+    if (g.record.ownSeq === 0) return 0;
+    return g.entries.get(toHex(g.record.ownLast))?.roster.timestamp ?? 0;
+  }
+
+  /** message/send for a group: a text (or a reply) entry. */
+  async send(groupId: string, text: string, replyTo?: string): Promise<string> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    if (replyTo !== undefined && !g.entries.has(replyTo)) throw new ApiError('ERR_NOT_FOUND', 'no such entry to reply to');
+    const content: EntryContent = replyTo === undefined ? { kind: 'text', text } : { kind: 'reply', target: fromHex(replyTo), text };
+    return (await this.author(groupId, content)).id;
+  }
+
+  // ---------------------------------------------------------------- posting
+
+  #updateSubscriptions(s: Session): void {
+    const pubs = new Set<string>();
+    for (const g of s.groups.values()) if (!g.record.gone) for (const p of g.roster.pubs) pubs.add(p);
+    s.pubLinks?.setSubscriptions([...pubs].sort());
+  }
+
+  /** Starts a poster for each pub of the group that has something to post and none running. */
+  #kick(s: Session, g: GroupState): void {
+    if (s.pubLinks === null || s.stop.signal.aborted || g.record.gone) return;
+    for (const pub of g.roster.pubs) {
+      if (g.posters.has(pub)) continue;
+      const run = this.#poster(s, g, pub).finally(() => {
+        g.posters.delete(pub);
+        // something queued while the poster was finishing
+        if (!s.stop.signal.aborted && this.#nextFor(s, g, pub) !== null) this.#kick(s, g);
+      });
+      g.posters.set(pub, run);
+    }
+  }
+
+  /** Our first entry (by seq) that `pub` has not accepted, or null. */
+  #nextFor(s: Session, g: GroupState, pub: string): Held | null {
+    const chain = g.chains.get(s.signingHex);
+    if (chain === undefined) return null;
+    for (let seq = 1; seq <= g.record.ownSeq; seq++) {
+      const h = g.entries.get(chain.get(seq) ?? '');
+      if (h !== undefined && h.own && !h.pubs.includes(pub)) return h;
+    }
+    return null;
+  }
+
+  async #poster(s: Session, g: GroupState, pub: string): Promise<void> {
+    const signal = s.stop.signal;
+    while (!signal.aborted && s.pubLinks !== null && g.roster.pubs.includes(pub) && !g.record.gone) {
+      const next = this.#nextFor(s, g, pub);
+      if (next === null) return;
+      let blob: Uint8Array | null;
+      try {
+        blob = await this.#sealed(s, g, next);
+      } catch (err) {
+        warn(this.#log, 'group-seal-failed', err);
+        return;
+      }
+      if (blob === null) continue; // re-made: look again
+      try {
+        await s.pubLinks.post(g.hex, pub, blob, signal);
+      } catch (err) {
+        if (!signal.aborted) warn(this.#log, 'group-post-failed', err);
+        return;
+      }
+      await this.#accepted(s, g, next.hex, pub).catch((err: unknown) => warn(this.#log, 'group-write-failed', err));
+    }
+  }
+
+  /**
+   * The blob of our entry `h`, sealing it now if it is not yet (its first post). An unsealed
+   * entry of an epoch that is no longer current, which no pub has accepted, is made again under
+   * the current epoch with every later unsealed own entry: null then (look again).
+   */
+  #sealed(s: Session, g: GroupState, h: Held): Promise<Uint8Array | null> {
+    return this.#serial(g, async () => {
+      const live = g.entries.get(h.hex);
+      if (live === undefined) return null; // re-made meanwhile
+      const cached = g.outboxBlobs.get(h.hex);
+      if (cached !== undefined) return cached;
+      if (live.sealed) {
+        const blob = await s.blobs.get(groupScopedId(g.groupId, live.id));
+        if (blob === undefined) throw new ApiError('ERR_INTERNAL', 'a sealed entry without its blob');
+        g.outboxBlobs.set(h.hex, blob);
+        return blob;
+      }
+      const action = live.roster.action.kind;
+      const current = g.roster.epoch;
+      const stale = action !== 'genesis' && action !== 'join' && !epochNameEqual(live.roster.epoch, current) && live.pubs.length === 0;
+      if (stale && g.keys.has(epochKey(current))) {
+        await this.#remake(s, g, live);
+        return null;
+      }
+      const keys = g.keys.get(epochKey(live.roster.epoch));
+      if (keys === undefined) throw new ApiError('ERR_INTERNAL', 'no key for an own entry\'s epoch');
+      const rec = await s.entries.get(groupScopedId(g.groupId, live.id));
+      if (rec === undefined) throw new ApiError('ERR_INTERNAL', 'an own entry without its record');
+      const blob = sealBlob(keys, rec.entry);
+      await s.blobs.put(groupScopedId(g.groupId, live.id), blob);
+      live.sealed = true;
+      g.outboxBlobs.set(h.hex, blob);
+      return blob;
+    });
+  }
+
+  /** Re-makes `first` and every later own unsealed entry under the current epoch (same seqs). */
+  async #remake(s: Session, g: GroupState, first: Held): Promise<void> {
+    const chain = g.chains.get(s.signingHex)!;
+    const olds: Held[] = [];
+    for (let seq = first.roster.seq; seq <= g.record.ownSeq; seq++) {
+      const h = g.entries.get(chain.get(seq) ?? '');
+      if (h === undefined || h.sealed || h.pubs.length > 0) break;
+      olds.push(h);
+    }
+    const keys = g.keys.get(epochKey(g.roster.epoch))!;
+    const records = await s.entries.getMany(olds.map((h) => groupScopedId(g.groupId, h.id)));
+    let prev = first.roster.prev;
+    const ops: StoreOperation[] = [];
+    const made: Array<{ old: Held; entry: Entry; id: Uint8Array; rec: EntryRecord }> = [];
+    for (let i = 0; i < olds.length; i++) {
+      const old = olds[i]!;
+      const oldEntry = decodeEntry(records[i]!.entry);
+      const entry = createEntry(keys, s.o.keys.signing, {
+        seq: oldEntry.seq,
+        ...(oldEntry.seq > 1 ? { prev } : {}),
+        timestamp: oldEntry.timestamp,
+        heads: oldEntry.heads.filter((hd) => !olds.some((o) => bytesEqual(o.id, hd))),
+        content: oldEntry.content,
+      });
+      const bytes = encodeEntry(entry);
+      const id = entryId(bytes);
+      const rec: EntryRecord = { own: true, arrival: old.arrival, pubs: [], entry: bytes };
+      ops.push(s.entries.delOp(groupScopedId(g.groupId, old.id)), s.entries.putOp(groupScopedId(g.groupId, id), rec));
+      made.push({ old, entry, id, rec });
+      prev = id;
+    }
+    const record: GroupRecord = { ...g.record, ownLast: made.length > 0 ? made[made.length - 1]!.id : g.record.ownLast };
+    ops.push(s.collection.putOp(g.groupId, record));
+    await s.o.store.batch(ops);
+    g.record = record;
+    for (const m of [...made].reverse()) {
+      g.entries.delete(m.old.hex);
+      g.order.remove(m.old.hex);
+      g.chains.get(s.signingHex)?.delete(m.old.roster.seq);
+    }
+    for (const m of made) {
+      this.#index(s, g, m.entry, m.id, m.rec, false);
+      this.#notify(s, 'message/didChange', { groupId: g.hex, id: m.old.hex, newId: toHex(m.id), status: 'outbox', pubs: { accepted: 0, total: g.roster.pubs.length } });
+    }
+    this.#recompute(s, g);
+    this.#log('group-entries-remade', { count: made.length });
+  }
+
+  /** `pub` accepted (or holds) our entry: durable, then message/didChange. */
+  #accepted(s: Session, g: GroupState, hex: string, pub: string): Promise<void> {
+    return this.#serial(g, async () => {
+      const h = g.entries.get(hex);
+      if (h === undefined || h.pubs.includes(pub)) return;
+      const rec = await s.entries.get(groupScopedId(g.groupId, h.id));
+      if (rec === undefined) return;
+      const pubs = [...h.pubs, pub];
+      await s.entries.put(groupScopedId(g.groupId, h.id), { ...rec, pubs });
+      h.pubs = pubs;
+      const counts = this.#pubCounts(g, h);
+      if (counts.accepted >= counts.total) g.outboxBlobs.delete(hex);
+      if (h.own) this.#notify(s, 'message/didChange', { groupId: g.hex, id: hex, status: ownStatus(counts), pubs: counts });
+    });
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  async blobReceived(pub: string, blob: Uint8Array): Promise<void> {
+    try {
+      await this.ingest(null, blob, { kind: 'pub', pub });
+    } catch (err) {
+      warn(this.#log, 'group-ingest-failed', err);
+    }
+  }
+
+  async pruned(pub: string, info: { readonly start: bigint; readonly head: bigint }): Promise<void> {
+    const s = this.#s;
+    if (s === null) return;
+    for (const g of s.groups.values()) {
+      if (g.record.gone || !g.roster.pubs.includes(pub)) continue;
+      await this.#serial(g, async () => {
+        const ts = this.#now();
+        const notice: NoticeRecord = { kind: 'pruned', ts, pub, start: info.start, head: info.head };
+        const id = randomBytes(32);
+        await s.notices.put(groupScopedId(g.groupId, id), notice);
+        const hex = toHex(id);
+        g.notices.set(hex, notice);
+        g.order.add(hex, ts, ts, []);
+        this.#notify(s, 'message/didReceive', { groupId: g.hex, message: buildNoticeItem(hex, notice, ts) });
+      }).catch((err: unknown) => warn(this.#log, 'group-write-failed', err));
+    }
+  }
+
+  /**
+   * The one verify-and-store path (extension point). `groupId` null: trial-decrypt with the keys
+   * of the groups that use `source.pub` (every group for other sources).
+   */
+  async ingest(groupId: string | null, blob: Uint8Array, source: IngestSource): Promise<IngestResult> {
+    const s = this.#require();
+    try {
+      checkBlobShape(blob);
+    } catch {
+      return { status: 'invalid' };
+    }
+    const candidates = groupId !== null ? [this.#group(s, groupId)] : [...s.groups.values()].filter((g) => !g.record.gone && (source.kind !== 'pub' || g.roster.pubs.includes(source.pub)));
+    for (const g of candidates) {
+      // the current epoch first, then the others, newest first
+      const keys = [...g.keys.values()].sort((a, b) => b.epoch.number - a.epoch.number);
+      for (const k of keys) {
+        let encoded: Uint8Array | null;
+        try {
+          encoded = openBlob(k, blob);
+        } catch {
+          return { status: 'invalid' }; // authentic under our key, yet not canonical: drop it
+        }
+        if (encoded === null) continue;
+        let entry: Entry;
+        try {
+          entry = consumeGroupEntry(k, encoded);
+        } catch {
+          this.#log('group-entry-refused', { level: 'debug' });
+          return { status: 'invalid' };
+        }
+        return this.#store(s, g, entry, encoded, blob, source);
+      }
+    }
+    if (source.kind === 'pub') {
+      s.unopened.push({ pub: source.pub, blob });
+      if (s.unopened.length > UNOPENED_BLOBS_MAX) s.unopened.shift();
+    }
+    return { status: 'foreign' };
+  }
+
+  #store(s: Session, g: GroupState, entry: Entry, bytes: Uint8Array, blob: Uint8Array, source: IngestSource): Promise<IngestResult> {
+    return this.#serial(g, async (): Promise<IngestResult> => {
+      const id = entryId(bytes);
+      const hex = toHex(id);
+      const held = g.entries.get(hex);
+      if (held !== undefined) {
+        if (source.kind === 'pub' && !held.pubs.includes(source.pub)) {
+          const rec = await s.entries.get(groupScopedId(g.groupId, id));
+          if (rec !== undefined) {
+            const pubs = [...held.pubs, source.pub];
+            await s.entries.put(groupScopedId(g.groupId, id), { ...rec, pubs });
+            held.pubs = pubs;
+            if (held.own) {
+              const counts = this.#pubCounts(g, held);
+              this.#notify(s, 'message/didChange', { groupId: g.hex, id: hex, status: ownStatus(counts), pubs: counts });
+            }
+          }
+        }
+        return { status: 'duplicate', groupId: g.hex, id: hex };
+      }
+      const now = this.#now();
+      const own = toHex(entry.author) === s.signingHex;
+      const rec: EntryRecord = { own, arrival: now, pubs: source.kind === 'pub' ? [source.pub] : [], entry: bytes };
+      await s.o.store.batch([s.entries.putOp(groupScopedId(g.groupId, id), rec), s.blobs.putOp(groupScopedId(g.groupId, id), blob)]);
+      const h = this.#index(s, g, entry, id, rec, true);
+      const kind = entry.content.kind;
+      const author = g.authors.get(toHex(entry.author));
+      const authorIsMember = g.roster.members.some((m) => bytesEqual(m.certificate.signingKey, entry.author));
+      const membersBefore = g.roster.members.length;
+      const epochsBefore = g.roster.epochs.length;
+      if (!isContentKind(kind) || !authorIsMember || g.roster.pending.length > 0) this.#recompute(s, g);
+      if (g.roster.epochs.length !== epochsBefore) await this.#openEpochs(s, g);
+      const item = this.#item(s, g, h, entry);
+      if (!own && item !== null && countsAsUnread(entry)) {
+        const readPos = isAllZero(g.record.lastRead) ? -1 : g.order.position(toHex(g.record.lastRead));
+        if (g.order.position(hex) > readPos) g.unread++;
+      }
+      if (item !== null && !own) this.#notify(s, 'message/didReceive', { groupId: g.hex, message: item });
+      if (!own && (countsAsUnread(entry) || g.roster.members.length !== membersBefore || !isContentKind(kind))) this.#groupChanged(s, g);
+      void author;
+      return { status: 'stored', groupId: g.hex, id: hex };
+    });
+  }
+
+  /**
+   * The roster opened epochs we hold no secret of: open their key packages (the re-key entry
+   * that opened each). When we are not a recipient, we were removed: the group is gone.
+   */
+  async #openEpochs(s: Session, g: GroupState): Promise<void> {
+    const added: StoredEpoch[] = [];
+    let removed = false;
+    for (const e of g.roster.epochs) {
+      if (g.keys.has(epochKey(e))) continue;
+      const opener = g.entries.get(toHex(e.opener));
+      if (opener === undefined || opener.roster.action.kind !== 'remove') continue;
+      try {
+        const pkg = consumeKeyPackage(opener.roster.action.keyPackage, g.groupId);
+        const secret = openKeyPackage(pkg, { identityKey: s.o.identityKey, dh: s.o.keys.dh });
+        added.push({ number: e.number, opener: e.opener.slice(), secret });
+      } catch (err) {
+        if (isProtocolError(err, ProtocolErrorCode.NOT_RECIPIENT)) removed = true;
+        else warn(this.#log, 'group-key-package-failed', err);
+      }
+    }
+    const stillMember = g.roster.members.some((m) => bytesEqual(m.identityKey, s.o.identityKey));
+    if (added.length === 0 && !(removed && !stillMember)) return;
+    const epochs = [...g.record.epochs, ...added].sort((a, b) => a.number - b.number || compareBytes(a.opener, b.opener));
+    const record: GroupRecord = { ...g.record, epochs, gone: g.record.gone || (removed && !stillMember) };
+    await s.collection.put(g.groupId, record);
+    g.record = record;
+    for (const e of added) {
+      const name = { number: e.number, opener: e.opener };
+      g.keys.set(epochKey(name), deriveEpochKeys(e.secret, g.groupId, name));
+    }
+    this.#groupChanged(s, g);
+    if (record.gone) {
+      this.#updateSubscriptions(s);
+      return;
+    }
+    // blobs that opened under no key we held may be of the new epoch
+    const retry = s.unopened.splice(0);
+    queueMicrotask(() => {
+      for (const u of retry) void this.ingest(g.hex, u.blob, { kind: 'pub', pub: u.pub }).catch(() => undefined);
+    });
+    this.#kick(s, g);
+  }
+
+  // ---------------------------------------------------------------- invites
+
+  /** Whether we may post invites here (admins; members when the genesis lets them). */
+  #mayInvite(s: Session, g: GroupState): void {
+    const self = this.#memberSelf(s, g);
+    if (!self.member || g.record.gone) throw new ApiError('ERR_NOT_FOUND', 'not in that group');
+    if (self.role !== 'admin' && !g.roster.membersMayInvite) throw new ApiError('ERR_NOT_ADMIN');
+  }
+
+  /** The latest checkpoint (from the re-key that opened the current epoch), or null in epoch 0. */
+  #checkpoint(g: GroupState): Checkpoint | null {
+    if (g.roster.epoch.number === 0) return null;
+    const opener = g.entries.get(toHex(g.roster.epoch.opener));
+    if (opener === undefined || opener.roster.action.kind !== 'remove') return null;
+    return consumeKeyPackage(opener.roster.action.keyPackage, g.groupId).checkpoint;
+  }
+
+  /** Posts an invite entry and builds the invite that carries it. */
+  async #makeInvite(s: Session, g: GroupState, history: boolean, uses: number): Promise<Invite> {
+    return this.#serial(g, async () => {
+      this.#mayInvite(s, g);
+      const keys = g.keys.get(epochKey(g.roster.epoch));
+      if (keys === undefined) throw new ApiError('ERR_NOT_FOUND', 'no key for the group\'s current epoch');
+      const held = await this.#authorLocked(s, g, keys, { kind: 'invite', inviteId: randomBytes(INVITE_ID_BYTES), includesHistory: history, expires: 0, uses });
+      this.#kick(s, g);
+      const earlier: EpochSecret[] = history
+        ? g.record.epochs
+            .filter((e) => e.number < keys.epoch.number)
+            .map((e) => ({ epoch: { number: e.number, opener: e.opener }, secret: e.secret }))
+            .slice(-256)
+        : [];
+      return createInvite(
+        {
+          inviteEntry: held.id,
+          genesis: g.record.genesis,
+          checkpoint: this.#checkpoint(g),
+          current: { epoch: keys.epoch, secret: keys.secret },
+          history: earlier,
+          name: g.roster.name,
+          pubs: g.roster.pubs,
+        },
+        { development: this.#development },
+      );
+    });
+  }
+
+  /** group/exportInvite: an invite entry (any number of uses) and its string. */
+  async exportInvite(groupId: string, history: boolean): Promise<string> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    return encodeInvite(await this.#makeInvite(s, g, history, 0), { development: this.#development });
+  }
+
+  #parseInvite(text: string): Invite {
+    try {
+      return consumeInvite(text, { development: this.#development });
+    } catch (err) {
+      if (isProtocolError(err)) throw new ApiError('ERR_BAD_INVITE');
+      throw err;
+    }
+  }
+
+  /** group/join: the group of an invite, and our join entry citing it. */
+  async join(text: string): Promise<string> {
+    const s = this.#require();
+    const invite = this.#parseInvite(text);
+    return this.#joinInvite(s, invite);
+  }
+
+  #joinInvite(s: Session, invite: Invite): Promise<string> {
+    return this.#serialAll(async () => {
+      const groupId = inviteGroupId(invite);
+      const hex = toHex(groupId);
+      const inviteHex = toHex(invite.inviteEntry);
+      const existing = s.groups.get(hex);
+      if (existing !== undefined && !existing.record.gone && this.#memberSelf(s, existing).member) {
+        await this.#forgetReceived(s, inviteHex);
+        return hex;
+      }
+      const now = this.#now();
+      const epochs: StoredEpoch[] = [...invite.history, invite.current]
+        .map((e) => ({ number: e.epoch.number, opener: e.epoch.opener.slice(), secret: e.secret.slice() }))
+        .sort((a, b) => a.number - b.number || compareBytes(a.opener, b.opener));
+      const merged = existing === undefined ? epochs : mergeEpochs(existing.record.epochs, epochs);
+      const record: GroupRecord = existing === undefined
+        ? { groupId, gone: false, created: now, genesis: invite.genesis, ownSeq: 0, ownLast: ZERO, lastRead: ZERO, epochs: merged }
+        : { ...existing.record, gone: false, epochs: merged };
+      let g: GroupState;
+      if (existing === undefined) {
+        const genesisEntry = decodeEntry(invite.genesis);
+        const rec: EntryRecord = { own: false, arrival: now, pubs: [], entry: invite.genesis };
+        await s.o.store.batch([s.collection.putOp(groupId, record), s.entries.putOp(groupScopedId(groupId, groupId), rec)]);
+        g = this.#newState(record);
+        s.groups.set(hex, g);
+        this.#index(s, g, genesisEntry, groupId, rec, false);
+        this.#recompute(s, g);
+      } else {
+        await s.collection.put(groupId, record);
+        g = existing;
+        g.record = record;
+        for (const e of merged) {
+          const name = { number: e.number, opener: e.opener };
+          if (!g.keys.has(epochKey(name))) g.keys.set(epochKey(name), deriveEpochKeys(e.secret, groupId, name));
+        }
+      }
+      const keys = g.keys.get(epochKey(invite.current.epoch))!;
+      await this.#serial(g, async () => {
+        await this.#authorLocked(s, g, keys, { kind: 'join', invite: invite.inviteEntry, certificate: s.o.certificate });
+      });
+      await this.#forgetReceived(s, inviteHex);
+      this.#log('group-joined', {});
+      this.#groupChanged(s, g);
+      this.#updateSubscriptions(s);
+      this.#kick(s, g);
+      // blobs seen before we held the key
+      const retry = s.unopened.splice(0);
+      for (const u of retry) void this.ingest(hex, u.blob, { kind: 'pub', pub: u.pub }).catch(() => undefined);
+      return hex;
+    });
+  }
+
+  /** group/invite: an invite entry (one use) for an accepted contact, sent over the peer link. */
+  async invitePeer(groupId: string, address: OnionAddress, history: boolean): Promise<void> {
+    const s = this.#require();
+    const g = this.#group(s, groupId);
+    if (!s.o.peers.isAccepted(address)) throw new ApiError('ERR_NOT_CONTACT');
+    const invite = await this.#makeInvite(s, g, history, PEER_INVITE_USES);
+    const bytes = encodeInviteBytes(invite, { development: this.#development });
+    const record: PeerInviteRecord = { peer: publicKeyOf(address), at: this.#now(), invite: bytes };
+    await s.invitesOut.put(invite.inviteEntry, record);
+    s.sent.set(toHex(invite.inviteEntry), record);
+    this.#sendInvite(s, toHex(invite.inviteEntry), record);
+  }
+
+  #sendInvite(s: Session, _hex: string, r: PeerInviteRecord): void {
+    const to = onionAddressFromPublicKey(r.peer);
+    if (!s.o.peers.isOnline(to)) return;
+    s.o.peers.sendFrame(to, { type: 'group-invite', invite: r.invite });
+  }
+
+  #resendInvites(): void {
+    const s = this.#s;
+    if (s === null) return;
+    for (const [hex, r] of s.sent) this.#sendInvite(s, hex, r);
+  }
+
+  /** A contact's link came up: send it the invites it has not acknowledged. */
+  linkUp(address: OnionAddress): void {
+    const s = this.#s;
+    if (s === null) return;
+    for (const [hex, r] of s.sent) if (onionAddressFromPublicKey(r.peer) === address) this.#sendInvite(s, hex, r);
+  }
+
+  /**
+   * A group frame from an accepted contact (routed by the contacts service): an invite is kept
+   * durably and then acknowledged; an acknowledgement ends the resending. Anything that does not
+   * check out is dropped quietly.
+   */
+  async frameReceived(from: OnionAddress, frame: PeerFrame): Promise<PeerFrame | null> {
+    const s = this.#s;
+    if (s === null) return null;
+    if (frame.type === 'group-invite-ack') {
+      const hex = toHex(frame.inviteEntry);
+      const r = s.sent.get(hex);
+      if (r === undefined || onionAddressFromPublicKey(r.peer) !== from) return null;
+      await s.invitesOut.del(frame.inviteEntry);
+      s.sent.delete(hex);
+      return null;
+    }
+    if (frame.type !== 'group-invite') return null;
+    let invite: Invite;
+    try {
+      invite = consumeInviteBytes(frame.invite, { development: this.#development });
+    } catch {
+      this.#log('group-invite-refused', { level: 'debug' });
+      return null;
+    }
+    const hex = toHex(invite.inviteEntry);
+    const ack: PeerFrame = { type: 'group-invite-ack', inviteEntry: invite.inviteEntry };
+    const g = s.groups.get(toHex(inviteGroupId(invite)));
+    if (s.received.has(hex) || (g !== undefined && !g.record.gone && this.#memberSelf(s, g).member)) return ack;
+    return this.#serialAll(async () => {
+      if (s.received.size >= RECEIVED_INVITES_MAX) {
+        const oldest = [...s.received.entries()].reduce((a, b) => (b[1].at < a[1].at ? b : a));
+        await s.invitesIn.del(fromHex(oldest[0]));
+        s.received.delete(oldest[0]);
+      }
+      const record: PeerInviteRecord = { peer: publicKeyOf(from), at: this.#now(), invite: frame.invite };
+      await s.invitesIn.put(invite.inviteEntry, record);
+      s.received.set(hex, record);
+      this.#notify(s, 'group/didInvite', { invite: this.#receivedView(hex, record) });
+      return ack;
+    });
+  }
+
+  #receivedView(_hex: string, r: PeerInviteRecord) {
+    const invite = decodeInviteBytes(r.invite, { development: this.#development });
+    return {
+      from: onionAddressFromPublicKey(r.peer),
+      name: invite.name,
+      invite: encodeInvite(invite, { development: this.#development }),
+      groupId: toHex(inviteGroupId(invite)),
+      received: r.at,
+    };
+  }
+
+  /** group/invites: received over peer links, not yet joined or declined, oldest first. */
+  invites(): Array<ReturnType<GroupsService['receivedInviteView']>> {
+    const s = this.#require();
+    return [...s.received.entries()].sort((a, b) => a[1].at - b[1].at).map(([hex, r]) => this.#receivedView(hex, r));
+  }
+
+  receivedInviteView(hex: string) {
+    const s = this.#require();
+    const r = s.received.get(hex);
+    if (r === undefined) throw new ApiError('ERR_NOT_FOUND');
+    return this.#receivedView(hex, r);
+  }
+
+  /** group/decline: forgets a received invite. */
+  async decline(text: string): Promise<void> {
+    const s = this.#require();
+    let invite: Invite;
+    try {
+      invite = decodeInvite(text, { development: this.#development });
+    } catch {
+      throw new ApiError('ERR_BAD_INVITE');
+    }
+    const hex = toHex(invite.inviteEntry);
+    if (!s.received.has(hex)) throw new ApiError('ERR_NOT_FOUND', 'no such invite');
+    await this.#serialAll(() => this.#forgetReceived(s, hex));
+  }
+
+  async #forgetReceived(s: Session, hex: string): Promise<void> {
+    if (!s.received.has(hex)) return;
+    await s.invitesIn.del(fromHex(hex));
+    s.received.delete(hex);
+  }
+
+  /** How many entries this daemon holds across groups (logs and benches). */
+  get entryCount(): number {
+    const s = this.#s;
+    if (s === null) return 0;
+    let n = 0;
+    for (const g of s.groups.values()) n += g.entries.size;
+    return n;
+  }
+}
+
+function mergeEpochs(a: readonly StoredEpoch[], b: readonly StoredEpoch[]): StoredEpoch[] {
+  const out = new Map<string, StoredEpoch>();
+  for (const e of [...a, ...b]) if (!out.has(epochKey(e))) out.set(epochKey(e), e);
+  return [...out.values()].sort((x, y) => x.number - y.number || compareBytes(x.opener, y.opener));
+}
+
+function publicKeyOf(address: OnionAddress): Uint8Array {
+  return publicKeyFromOnionAddress(address);
+}

@@ -1,0 +1,61 @@
+/**
+ * The session participant that brings the groups service and its pub links up on unlock and
+ * down on lock: the groups service opens on the profile's store and journal (after contacts,
+ * whose links carry invites), GroupPubs starts with it as its sink and reports each pub link's
+ * state to it, and the contacts service hands it the group frames of accepted contacts.
+ * Lock: the reverse (posting stops, the pub links close, the groups are forgotten).
+ */
+import type { NotificationJournal } from '../api/journal.js';
+import type { ContactsService } from '../contacts/service.js';
+import { GroupPubs, type GroupPubsInit } from '../group-pubs/group-pubs.js';
+import type { GroupsService } from '../groups/service.js';
+import type { Log } from '../log.js';
+import type { UnlockedProfile } from '../profile/profile.js';
+import type { NetworkService } from './network.js';
+import type { SessionParticipant } from './session.js';
+
+export interface GroupsParticipantComponents {
+  readonly groups: GroupsService;
+  readonly contacts: ContactsService;
+  readonly network: NetworkService;
+  readonly log: Log;
+}
+
+export class GroupsParticipant implements SessionParticipant {
+  readonly #c: GroupsParticipantComponents;
+  readonly #init: GroupPubsInit;
+  #pubs: GroupPubs | null = null;
+
+  constructor(components: GroupsParticipantComponents, init: GroupPubsInit = {}) {
+    this.#c = components;
+    this.#init = init;
+  }
+
+  async online(profile: UnlockedProfile, journal: NotificationJournal): Promise<void> {
+    const { groups, contacts, network, log } = this.#c;
+    await groups.open({
+      store: profile.store,
+      address: profile.address,
+      name: profile.name,
+      identityKey: profile.identity.publicKey,
+      keys: profile.keys,
+      certificate: profile.certificate,
+      journal,
+      peers: contacts,
+    });
+    const pubs = new GroupPubs({ dialer: network.pubDialer(), log, sink: groups, store: profile.store }, this.#init);
+    pubs.addEventListener('change', (e) => groups.pubChanged(e.detail));
+    await pubs.start();
+    this.#pubs = pubs;
+    groups.attachPubs(pubs);
+    contacts.attachGroups(groups);
+  }
+
+  async offline(): Promise<void> {
+    const { groups, contacts } = this.#c;
+    contacts.attachGroups(null);
+    await groups.close();
+    await this.#pubs?.stop();
+    this.#pubs = null;
+  }
+}
