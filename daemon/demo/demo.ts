@@ -185,6 +185,15 @@ export async function startDemo(init: DemoInit = {}, options: { signal?: AbortSi
     bot = new DemoBot({ client: botClient }, { address: botAddress, nameOf: () => init.name ?? 'you' });
     await bot.start();
 
+    // the bot becomes your contact too (its name shows, and a peer link comes up), alongside the group
+    const befriend = (async () => {
+      await you.call('contact/add', { address: botAddress, name: BOT_NAME, message: 'hello from the demo' });
+      await waitFor('the bot to get the contact request', signal, children, async () => ((await botClient.call('contact/list')).contacts.some((c) => c.address === youAddress) ? true : null));
+      await botClient.call('contact/accept', { address: youAddress });
+      await waitFor('the contact link', signal, children, async () => ((await you.call('contact/list')).contacts.some((c) => c.address === botAddress && c.state === 'accepted') ? true : null));
+    })();
+    befriend.catch(() => undefined);
+
     let initialKey: string;
     try {
       say(`making the group #${DEMO_GROUP_NAME} on the pub, and the bot joins it…`);
@@ -195,16 +204,15 @@ export async function startDemo(init: DemoInit = {}, options: { signal?: AbortSi
         const { invite } = await you.call('group/exportInvite', { groupId });
         await botClient.call('group/join', { invite });
       }
-      await you.call('message/send', { groupId, text: 'hi' }).catch(() => undefined);
       initialKey = `g:${groupId}`;
+      say('making the bot your contact as well…');
+      await befriend;
+      if (!existing) await you.call('message/send', { groupId, text: 'hi' });
     } catch (err) {
       if (!(err instanceof ApiError) || (err.code !== 'ERR_METHOD_NOT_FOUND' && err.code !== 'ERR_LOCKED' && err.code !== 'ERR_INTERNAL')) throw err;
       // a daemon without groups yet: chat 1:1 with the bot instead, over the same onion services
-      say(`  this daemon does not run groups yet (${err.code}): the bot becomes your contact instead`);
-      await you.call('contact/add', { address: botAddress, name: BOT_NAME, message: 'hello from the demo' });
-      await waitFor('the bot to get the contact request', signal, children, async () => ((await botClient.call('contact/list')).contacts.some((c) => c.address === youAddress) ? true : null));
-      await botClient.call('contact/accept', { address: youAddress });
-      await waitFor('the contact link', signal, children, async () => ((await you.call('contact/list')).contacts.some((c) => c.address === botAddress && c.state === 'accepted') ? true : null));
+      say(`  this daemon does not run groups yet (${err.code}): you chat with the bot 1:1`);
+      await befriend;
       await you.call('message/send', { address: botAddress, text: 'hi' });
       initialKey = `c:${botAddress}`;
     }

@@ -443,7 +443,7 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
     reload: async () => {
       await reloadSidebar();
     },
-    show: (title, l) => dispatch({ type: 'overlay', overlay: { kind: 'text', title, lines: l } }),
+    show: (title, l, qr) => dispatch({ type: 'overlay', overlay: { kind: 'text', title, lines: l, qr } }),
     info: (text) => notice('info', text),
     help: () => dispatch({ type: 'overlay', overlay: { kind: 'help' } }),
     quit: () => exit(),
@@ -563,8 +563,8 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
   else if (state.tor && state.tor.transport === 'tor' && state.tor.state !== 'ready') banner = { color: theme.warn, text: `connecting to tor: ${state.tor.bootstrap}%${state.tor.summary ? ` ${state.tor.summary}` : ''}` };
 
   let centre;
-  if (state.overlay?.kind === 'help') centre = <OverlayView title="Keys and commands" lines={helpLines()} height={mainHeight} />;
-  else if (state.overlay?.kind === 'text') centre = <OverlayView title={state.overlay.title} lines={state.overlay.lines} height={mainHeight} />;
+  if (state.overlay?.kind === 'help') centre = <OverlayView title="Keys and commands" lines={helpLines()} height={mainHeight} width={convWidth + 1} />;
+  else if (state.overlay?.kind === 'text') centre = <OverlayView title={state.overlay.title} lines={state.overlay.lines} qr={state.overlay.qr} height={mainHeight} width={convWidth + 1} />;
   else if (switcher) centre = <SwitcherView state={switcher} matches={matches} height={mainHeight} />;
   else centre = <ConversationView title={title} subtitle={subtitle} state={conv} lines={shown} height={mainHeight} panel={panel} />;
 

@@ -28,7 +28,7 @@ export interface TorView {
 export type Overlay =
   | { readonly kind: 'help' }
   | { readonly kind: 'switcher'; readonly switcher: SwitcherState }
-  | { readonly kind: 'text'; readonly title: string; readonly lines: readonly string[] };
+  | { readonly kind: 'text'; readonly title: string; readonly lines: readonly string[]; readonly qr?: readonly string[] | undefined };
 
 export interface Notice {
   readonly level: 'error' | 'info';

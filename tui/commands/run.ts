@@ -18,7 +18,7 @@ export interface CommandContext {
   readonly select: (key: ConversationKey | `i:${string}`) => void;
   /** Fetches the sidebar's lists again. */
   readonly reload: () => Promise<void>;
-  readonly show: (title: string, lines: readonly string[]) => void;
+  readonly show: (title: string, lines: readonly string[], qr?: readonly string[]) => void;
   readonly info: (text: string) => void;
   readonly help: () => void;
   readonly quit: () => void;
@@ -63,7 +63,7 @@ export async function runCommand(cmd: Command, ctx: CommandContext): Promise<voi
     case 'me': {
       const me = ctx.state.me;
       if (!me) throw new CommandError('not unlocked');
-      return ctx.show(`You: ${me.name}`, [me.address, '', ...qrLines(me.address), '', 'Give this address to a contact; they /add it.']);
+      return ctx.show(`You: ${me.name}`, ['Give this address to a contact; they /add it:', me.address], qrLines(me.address));
     }
     case 'add': {
       await link.call('contact/add', { address: cmd.address.toLowerCase(), ...(cmd.petname ? { name: cmd.petname } : {}) });
@@ -112,7 +112,7 @@ export async function runCommand(cmd: Command, ctx: CommandContext): Promise<voi
     case 'export': {
       const groupId = selectedGroupId(ctx);
       const invite = await exportInvite(link, groupId);
-      return ctx.show('Invite to this group', [invite, '', ...qrLines(invite), '', 'Whoever has this can join: /join INVITE']);
+      return ctx.show('Invite to this group', ['Whoever has this can join with /join INVITE:', invite], qrLines(invite));
     }
     case 'join': {
       const groupId = await joinGroup(link, cmd.invite);

@@ -71,6 +71,7 @@ export function wrap(text: string, width: number): string[] {
 const NOTICE_TEXT: Record<string, (item: Item, name: string) => string> = {
   gap: (i) => `── ${i.text || 'some messages are missing here'} ──`,
   pruned: (i) => `── ${i.text || 'older messages were pruned by the pubs'} ──`,
+  created: (i, n) => `${n} made the group ${i.text}`,
   joined: (_i, n) => `${n} joined`,
   left: (_i, n) => `${n} left`,
   removed: (i, n) => i.text || `${n} was removed`,
