@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { Contact, Message, METHODS, type MethodName } from '../../protocol/api/index.js';
 import { ApiTransportError } from '../../daemon/api/errors.js';
 import type { DaemonLink } from '../link/daemon-link.js';
-import type { ContactRow, GroupRow, InviteRow, Item, Target } from './types.js';
+import type { ContactRow, GroupRow, InviteRow, Item, Target } from '../model/types.js';
 
 const GroupSchema = z.object({
   groupId: z.string(),

@@ -10,7 +10,7 @@ import { Box, Text, useApp, useStdout } from 'ink';
 import { METHODS } from '../../protocol/api/methods.js';
 import { complete } from '../commands/complete.js';
 import { parseLine } from '../commands/parse.js';
-import { CommandError, runCommand, type CommandContext } from '../commands/run.js';
+import { CommandError, runCommand, type CommandContext } from './commands.js';
 import { ConversationView } from '../components/conversation/conversation.js';
 import { layoutLines, visibleLines } from '../components/conversation/layout.js';
 import { useConversationKeys } from '../components/conversation/use-conversation.js';
@@ -35,7 +35,7 @@ import { describeError, type DaemonLink } from '../link/daemon-link.js';
 import { theme } from '../theme.js';
 import { editMessage, listContacts, listGroups, listInvites, listMessages, markRead, METHOD_LIST, parseContact, parseGroup, parseInvite, parseItem, sendMessage } from './api.js';
 import { appReducer, initialAppState, openSwitcher, torStalled, type AppAction, type AppState } from './state.js';
-import { contactKey, groupKey, targetOf, type ConversationKey, type Item } from './types.js';
+import { contactKey, groupKey, targetOf, type ConversationKey, type Item } from '../model/types.js';
 
 export interface AppProps {
   readonly link: DaemonLink;

@@ -11,19 +11,13 @@ import { initialLoginState, loginReducer, type LoginAction, type LoginMode, type
 import { initialSidebarState, sidebarReducer, type SidebarAction, type SidebarState } from '../components/sidebar/use-sidebar-state.js';
 import { initialSwitcherState, switcherReducer, type SwitcherAction, type SwitcherState } from '../components/switcher/use-switcher-state.js';
 import type { LinkState } from '../link/daemon-link.js';
+import type { TorView } from '../model/types.js';
+
+export type { TorView };
 
 /** How long tor may make no progress before the UI says it cannot reach the network. */
 export const TOR_STALL_MS = 60_000;
 
-export interface TorView {
-  readonly transport: 'tor' | 'direct';
-  readonly bootstrap: number;
-  readonly state: string;
-  readonly onion: string;
-  readonly summary: string;
-  /** When bootstrap last went up (or tor's state changed), ms. */
-  readonly lastProgressAt: number;
-}
 
 export type Overlay =
   | { readonly kind: 'help' }

@@ -4,7 +4,7 @@
  * exactly the lines that fit and scrolling counts lines. Cached per item and width: a new item
  * costs its own lines only, the history already laid out is not laid out again.
  */
-import type { Item } from '../../app/types.js';
+import type { Item } from '../../model/types.js';
 
 export type LineStyle = 'message' | 'own' | 'notice' | 'gap' | 'error';
 

@@ -4,7 +4,7 @@
  * and how far the view is scrolled up (in lines from the bottom). History is append-only: new
  * items go at the end, older pages at the start, a status change replaces one item in place.
  */
-import type { Item, MessageStatus } from '../../app/types.js';
+import type { Item, MessageStatus } from '../../model/types.js';
 
 /** How many items a page asks for (message/list allows up to 500). */
 export const PAGE_SIZE = 100;

@@ -4,7 +4,7 @@
  * selected, and moving the selection (Alt+1..9, Ctrl+Up/Down, Alt+A for the next unread).
  * The rows come from the daemon (contact/list, group/list, group/invites and their events).
  */
-import { contactKey, groupKey, type ContactRow, type ConversationKey, type GroupRow, type InviteRow } from '../../app/types.js';
+import { contactKey, groupKey, type ContactRow, type ConversationKey, type GroupRow, type InviteRow } from '../../model/types.js';
 
 export type EntryKind = 'group' | 'contact' | 'invite';
 

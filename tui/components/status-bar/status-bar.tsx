@@ -1,6 +1,6 @@
 /** The status bar: the link to the daemon, tor's state, pubs live and peers online, who you are. */
 import { Box, Text } from 'ink';
-import type { TorView } from '../../app/state.js';
+import type { TorView } from '../../model/types.js';
 import type { LinkState } from '../../link/daemon-link.js';
 import { theme } from '../../theme.js';
 

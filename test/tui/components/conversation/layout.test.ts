@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Item } from '../../../../tui/app/types.js';
+import type { Item } from '../../../../tui/model/types.js';
 import { deliveryMark, layoutLines, visibleLines, wrap } from '../../../../tui/components/conversation/layout.js';
 
 const ME = 'm'.repeat(56) + '.onion';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Item } from '../../../../tui/app/types.js';
+import type { Item } from '../../../../tui/model/types.js';
 import { conversationReducer, initialConversationState, lastOwnMessage, wantsOlder, type ConversationAction, type ConversationState } from '../../../../tui/components/conversation/use-conversation-state.js';
 
 const ME = 'm'.repeat(56) + '.onion';

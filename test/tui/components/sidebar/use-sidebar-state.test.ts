@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ContactRow, GroupRow } from '../../../../tui/app/types.js';
+import type { ContactRow, GroupRow } from '../../../../tui/model/types.js';
 import { entriesOf, initialSidebarState, sidebarReducer, type SidebarAction, type SidebarState } from '../../../../tui/components/sidebar/use-sidebar-state.js';
 
 const A = 'a'.repeat(56) + '.onion';

@@ -67,3 +67,14 @@ export interface Item {
   /** Later kinds (edits): shown as "(edited)". */
   readonly edited?: boolean | undefined;
 }
+
+/** What the UI shows of tor (daemon/status and tor/didProgress). */
+export interface TorView {
+  readonly transport: 'tor' | 'direct';
+  readonly bootstrap: number;
+  readonly state: string;
+  readonly onion: string;
+  readonly summary: string;
+  /** When bootstrap last went up (or tor's state changed), ms. */
+  readonly lastProgressAt: number;
+}

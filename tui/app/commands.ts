@@ -3,14 +3,13 @@
  * answered; a method this daemon does not offer fails with its own error (shown in words by
  * the caller), never a pretended success.
  */
-import { createGroup, exportInvite, groupMembers, joinGroup } from '../app/api.js';
-import type { AppState } from '../app/state.js';
-import { contactKey, groupKey, type ContactRow, type ConversationKey } from '../app/types.js';
+import { createGroup, exportInvite, groupMembers, joinGroup } from './api.js';
+import type { AppState } from './state.js';
+import { contactKey, groupKey, type ContactRow, type ConversationKey } from '../model/types.js';
 import { contactTitle, selectedEntry } from '../components/sidebar/use-sidebar-state.js';
-import { helpLines } from '../components/help/help.js';
 import type { DaemonLink } from '../link/daemon-link.js';
 import { qrLines } from '../qr.js';
-import type { Command } from './parse.js';
+import type { Command } from '../commands/parse.js';
 
 export interface CommandContext {
   readonly link: DaemonLink;
@@ -144,4 +143,3 @@ export async function runCommand(cmd: Command, ctx: CommandContext): Promise<voi
   }
 }
 
-export { helpLines };
