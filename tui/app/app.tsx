@@ -109,6 +109,8 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
   const stateRef = useRef<AppState>(state);
   stateRef.current = state;
   const firstChat = useRef(true);
+  /** The daemon's methods, as soon as rpc.discover answered (the state has them a render later). */
+  const methodsRef = useRef<ReadonlySet<string>>(new Set());
   const localIds = useRef(0);
   const size = useTerminalSize(fallbackSize);
   const stalledCheck = state.tor !== null && state.tor.transport === 'tor' && state.tor.state !== 'ready';
@@ -134,7 +136,7 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
 
   /** Fetches the sidebar's lists again; resolves with the conversation keys they hold (ready to talk in). */
   const reloadSidebar = useCallback(async (): Promise<ConversationKey[]> => {
-    const methods = stateRef.current.methods;
+    const methods = methodsRef.current;
     const contacts = await listContacts(link);
     dispatch({ type: 'sidebar', action: { type: 'contacts', contacts } });
     // groups and invites: a daemon that lists them but cannot answer yet does not keep contacts from showing
@@ -183,7 +185,6 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
   const enterChat = useCallback(
     async (profile: { address: string; name: string }) => {
       const sub = await link.subscribe();
-      dispatch({ type: 'chat', me: profile });
       const all = await reloadSidebar();
       // (stateRef is the last render's: it does not hold what was just dispatched)
       const s = stateRef.current;
@@ -203,10 +204,14 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
         );
         dispatch({ type: 'sidebar', action: { type: 'selectMostRecent' } });
         if (initialKey) dispatch({ type: 'sidebar', action: { type: 'select', key: initialKey } });
+        // the chat shows once its first conversation is chosen, so no key lands before that
+        dispatch({ type: 'chat', me: profile });
       } else if (sub.missed > 0) {
+        dispatch({ type: 'chat', me: profile });
         // the journal no longer holds some of what happened while away: fetch the lists again
         for (const key of Object.keys(s.conversations)) if (isConversationKey(key)) void loadNewest(key);
       } else {
+        dispatch({ type: 'chat', me: profile });
         // replayed events bring the rest; fetch what is newer than what is held, to be sure
         for (const [key, conv] of Object.entries(s.conversations)) {
           const last = [...conv.items].reverse().find((i) => i.status !== 'sending');
@@ -224,7 +229,9 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
   const onOpen = useCallback(async () => {
     try {
       const discovered = METHOD_LIST.safeParse(await link.call('rpc.discover'));
-      dispatch({ type: 'methods', methods: discovered.success ? discovered.data.methods.map((m) => m.name) : Object.keys(METHODS) });
+      const names = discovered.success ? discovered.data.methods.map((m) => m.name) : Object.keys(METHODS);
+      methodsRef.current = new Set(names);
+      dispatch({ type: 'methods', methods: names });
       const st = await refreshStatus();
       if (st.profile === null) return dispatch({ type: 'needLogin', mode: 'create' });
       if (st.profile.locked || st.profile.address === null) return dispatch({ type: 'needLogin', mode: 'unlock' });
@@ -414,7 +421,7 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
         await editMessage(link, targetOf(key), editing, text);
         dispatch({ type: 'conversation', key, action: { type: 'edited', id: editing, text } });
       } catch (err) {
-        dispatch({ type: 'input', action: { type: 'set', text, editing } });
+        dispatch({ type: 'input', action: { type: 'restore', text, editing } });
         notice('error', `not edited: ${describeError(err)}`);
       }
       return;
@@ -430,8 +437,7 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
     } catch (err) {
       dispatch({ type: 'conversation', key, action: { type: 'sendFailed', localId } });
       // nothing typed is lost: the text goes back on the line, before anything typed since
-      const now2 = stateRef.current.input.text;
-      dispatch({ type: 'input', action: { type: 'set', text: now2 ? `${text} ${now2}` : text } });
+      dispatch({ type: 'input', action: { type: 'restore', text } });
       notice('error', `not sent: ${describeError(err)}`);
     }
   };
@@ -458,7 +464,7 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
     dispatch({ type: 'notice', notice: null });
     runCommand(parsed.command, commandContext()).catch((err: unknown) => {
       // the command's line comes back, so it can be corrected
-      if (stateRef.current.input.text === '') dispatch({ type: 'input', action: { type: 'set', text } });
+      dispatch({ type: 'input', action: { type: 'restore', text } });
       notice('error', err instanceof CommandError ? err.message : describeError(err));
     });
   };

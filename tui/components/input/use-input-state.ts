@@ -26,6 +26,11 @@ export type InputAction =
   | { readonly type: 'clear' }
   /** Puts text on the line (a failed send's text back, or a message to edit). */
   | { readonly type: 'set'; readonly text: string; readonly editing?: string | null }
+  /**
+   * Puts back the text of a failed send or command: before whatever was typed since (nothing
+   * typed is lost either way), leaving the cursor where it was in that.
+   */
+  | { readonly type: 'restore'; readonly text: string; readonly editing?: string | null }
   /** Replaces the word before the cursor with a completion. */
   | { readonly type: 'complete'; readonly replacement: string };
 
@@ -72,6 +77,11 @@ export function inputReducer(s: InputState, a: InputAction): InputState {
     case 'set': {
       const t = printable(a.text);
       return { text: t, cursor: t.length, editing: a.editing ?? null };
+    }
+    case 'restore': {
+      const t = printable(a.text);
+      if (s.text === '') return { text: t, cursor: t.length, editing: a.editing ?? null };
+      return { text: `${t} ${s.text}`, cursor: s.cursor + t.length + 1, editing: s.editing };
     }
     case 'complete': {
       const { start } = wordBeforeCursor(s);

@@ -28,6 +28,12 @@ describe('tui input state', () => {
     assert.equal(inputReducer(t, { type: 'complete', replacement: 'alice' }).text, '/inv alice');
   });
 
+  it('puts back a failed text before whatever was typed since, losing neither', () => {
+    assert.deepEqual(run({ type: 'restore', text: 'lost?' }), { text: 'lost?', cursor: 5, editing: null });
+    const s = run({ type: 'insert', text: 'new' }, { type: 'restore', text: 'old' });
+    assert.deepEqual([s.text, s.cursor], ['old new', 7]);
+  });
+
   it('does not move the cursor past either end', () => {
     assert.equal(run({ type: 'left' }).cursor, 0);
     assert.equal(run({ type: 'insert', text: 'ab' }, { type: 'right' }).cursor, 2);
