@@ -15,6 +15,8 @@
  *   peer        snug daemons over a private Tor network: handshake beside a bare onion connect,
  *               1:1 message round trip beside the raw onion round trip, unlock until every link
  *               is up (20 reachable, 20 unreachable contacts), the uniform stranger reply's timing
+ *   tui         the terminal UI opening a 10,000-message conversation: first frame (in process and
+ *               the real `snug tui` in tmux), keystroke to echo, the UI process's RSS
  */
 import { heading, machineLine, note, nowMs } from './stats.js';
 
@@ -26,6 +28,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   profile: async () => (await import('./profile.js')).runProfileBench(),
   api: async () => (await import('./api.js')).runApiBenchAll(),
   peer: async () => (await import('./peer.js')).runPeerBench(),
+  tui: async () => (await import('./tui.js')).runTuiBench(),
 };
 const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory', 'api'];
 

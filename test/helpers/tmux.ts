@@ -20,7 +20,7 @@ export interface Tmux {
   /** Sends tmux key names: 'Enter', 'PageUp', 'M-2', 'C-k', ... */
   keys(...names: string[]): Promise<void>;
   /** Resolves with the screen once `ok` holds; rejects with the last screen after `withinMs`. */
-  waitFor(ok: (screen: string) => boolean, what: string, withinMs?: number): Promise<string>;
+  waitFor(ok: (screen: string) => boolean, what: string, withinMs?: number, pollMs?: number): Promise<string>;
   /** The pane's command has exited: its status, or null while it runs. */
   exitStatus(): Promise<number | null>;
   kill(): Promise<void>;
@@ -58,14 +58,14 @@ export async function startTmux(command: string, init: { cols?: number; rows?: n
         await sleep(50);
       }
     },
-    waitFor: async (ok, what, withinMs = 30_000) => {
+    waitFor: async (ok, what, withinMs = 30_000, pollMs = 100) => {
       const deadline = Date.now() + withinMs;
       let screen = '';
       for (;;) {
         screen = await capture().catch(() => screen);
         if (ok(screen)) return screen;
         if (Date.now() > deadline) throw new Error(`the terminal never showed ${what}:\n${screen}`);
-        await sleep(100);
+        await sleep(pollMs);
       }
     },
     exitStatus: async () => {
