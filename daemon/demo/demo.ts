@@ -2,8 +2,9 @@
  * `snug demo`'s set-up, without the UI: in a home of its own (a temporary directory unless one
  * is given) it starts a private Tor network on 127.0.0.1 (daemon/tor/testnet.ts), a `snug pub`
  * and two `snug daemon`s joined to it (yours and the bot's; each its own process with its own
- * tor), makes a profile in each, a group on the pub with both of you in it (or, on a daemon
- * without groups, makes you contacts), and starts the bot (./bot.ts) on its daemon's local API.
+ * tor), makes a profile in each, a group on the pub with both of you in it, makes you contacts
+ * too (on a daemon without groups, the 1:1 conversation is the demo's), and starts the bot
+ * (./bot.ts) on its daemon's local API.
  * It reports each step as it goes. `stop()` undoes all of it, in reverse: the bot, both daemons
  * (daemon/shutdown, then SIGKILL past CHILD_STOP_MS), the pub, the network, and the temporary
  * home; every child is also SIGKILLed if this process exits first (daemon/tor/reaper.ts).

@@ -88,7 +88,8 @@ export function itemLines(item: Item, ctx: LayoutContext): Line[] {
   let lines: Line[];
   if (item.kind !== 'message') {
     const render = NOTICE_TEXT[item.kind];
-    const text = render ? render(item, name) : `${item.kind}: ${item.text}`;
+    const who = item.author === ctx.me ? 'you' : item.author === '' ? 'a pub' : name;
+    const text = render ? render(item, who) : `${item.kind}${item.text ? `: ${item.text}` : ''}`;
     const style: LineStyle = item.kind === 'gap' || item.kind === 'pruned' ? 'gap' : 'notice';
     lines = wrap(text, ctx.width - 7).map((t, n) => ({ key: `${item.id}:${n}`, head: n === 0 ? time : '', author: '', text: t, mark: '', style }));
   } else {
