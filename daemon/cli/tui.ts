@@ -48,6 +48,8 @@ export async function startBackgroundDaemon(args: RawDaemonArgs): Promise<void> 
 export async function tuiCommand(args: RawDaemonArgs & { readonly open?: string | undefined }): Promise<number> {
   daemonConfigFrom(args); // the daemon flags are checked before anything starts
   const home = resolve(args.home);
+  // something on screen at once: loading the UI's modules takes a moment on a slow machine
+  if (process.stdout.isTTY) process.stdout.write('snug: starting the terminal UI…\n');
   const { runTui } = await import('../../tui/run.js');
   await runTui({ home, socketPath: join(home, SOCKET_NAME), startDaemon: () => startBackgroundDaemon(args), initialKey: args.open });
   return 0;

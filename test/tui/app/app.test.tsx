@@ -98,6 +98,7 @@ describe('tui app (ink-testing-library, real daemons)', function () {
   }
 
   it('opens on the most recently active conversation, sends what is typed there, and shows the answer live', async () => {
+    await waitForContact(alice, bob.address, (row) => (row?.unread ?? 0) > 0);
     const { r } = openAlice();
     await waitForFrame(r, (f) => f.includes('from bob, later'), "bob's message");
     await press(r, ...'hello bob'.split(''), KEY.enter);
@@ -111,6 +112,8 @@ describe('tui app (ink-testing-library, real daemons)', function () {
     await waitForFrame(r, (f) => /hello bob.*delivered/.test(f), 'the message marked delivered');
     await callOnce(bob.daemon, (c) => c.call('message/send', { address: alice.address, text: 'hi alice, bob here' }));
     await waitForFrame(r, (f) => f.includes('hi alice, bob here'), "bob's answer");
+    // what is on screen is read: the daemon's unread count goes to 0
+    await waitForContact(alice, bob.address, (row) => row?.unread === 0);
   });
 
   it('switches conversations with Alt+number, Ctrl+Down and the Ctrl+K switcher', async () => {
