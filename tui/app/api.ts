@@ -23,6 +23,10 @@ const ItemSchema = Message.extend({
   status: z.string(),
   pubs: z.object({ accepted: z.int().min(0), total: z.int().min(0) }).optional(),
   edited: z.boolean().optional(),
+  deleted: z.boolean().optional(),
+  hidden: z.object({ by: z.enum(['admin', 'me']) }).loose().optional(),
+  reactions: z.array(z.object({ reaction: z.string(), count: z.int().min(1), mine: z.boolean() })).optional(),
+  replyTo: z.string().optional(),
 }).loose();
 
 const schemas = {
@@ -48,7 +52,7 @@ export async function callChecked<T>(link: DaemonLink, method: string, params: u
 
 export function toItem(m: z.output<typeof ItemSchema>): Item {
   const status = m.status === 'outbox' || m.status === 'sent' || m.status === 'delivered' || m.status === 'received' ? m.status : 'received';
-  return { id: m.id, kind: m.kind, author: m.author ?? '', ts: m.ts, text: m.text, status, pubs: m.pubs, edited: m.edited };
+  return { id: m.id, kind: m.kind, author: m.author ?? '', ts: m.ts, text: m.text, status, pubs: m.pubs, edited: m.edited, deleted: m.deleted, hidden: m.hidden?.by, reactions: m.reactions, replyTo: m.replyTo };
 }
 
 export function parseItem(value: unknown): Item | null {

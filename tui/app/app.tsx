@@ -453,6 +453,14 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
     info: (text) => notice('info', text),
     help: () => dispatch({ type: 'overlay', overlay: { kind: 'help' } }),
     quit: () => exit(),
+    unpick: () => {
+      if (selectedKey) dispatch({ type: 'conversation', key: selectedKey, action: { type: 'unselectMessage' } });
+    },
+    refresh: async () => {
+      if (!selectedKey) return;
+      const items = await listMessages(link, targetOf(selectedKey), { limit: PAGE_SIZE });
+      dispatch({ type: 'conversation', key: selectedKey, action: { type: 'merge', items } });
+    },
   });
 
   const submit = (text: string) => {
@@ -499,6 +507,7 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
       onHelp: () => dispatch({ type: 'overlay', overlay: { kind: 'help' } }),
       onEscape: () => {
         if (stateRef.current.input.editing) dispatch({ type: 'input', action: { type: 'clear' } });
+        if (selectedKey) dispatch({ type: 'conversation', key: selectedKey, action: { type: 'unselectMessage' } });
         dispatch({ type: 'notice', notice: null });
       },
     },
@@ -512,6 +521,9 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
     },
     bodyHeight,
     chatKeys,
+    (delta) => {
+      if (selectedKey) dispatch({ type: 'conversation', key: selectedKey, action: { type: 'selectMessage', delta } });
+    },
   );
   useLoginKeys((action) => dispatch({ type: 'login', action }), state.screen === 'login');
 

@@ -7,6 +7,8 @@ import { createGroup, exportInvite, groupMembers, joinGroup } from './api.js';
 import type { AppState } from './state.js';
 import { contactKey, groupKey, type ContactRow, type ConversationKey } from '../model/types.js';
 import { contactTitle, selectedEntry } from '../components/sidebar/use-sidebar-state.js';
+import { targetMessage } from '../components/conversation/use-conversation-state.js';
+import type { Item } from '../model/types.js';
 import type { DaemonLink } from '../link/daemon-link.js';
 import { qrLines } from '../qr.js';
 import type { Command } from '../commands/parse.js';
@@ -21,6 +23,10 @@ export interface CommandContext {
   readonly info: (text: string) => void;
   readonly help: () => void;
   readonly quit: () => void;
+  /** Drops the pick of a message in the open conversation. */
+  readonly unpick: () => void;
+  /** Fetches the open conversation's newest page again (to show a reply, a reaction, an edit). */
+  readonly refresh: () => Promise<void>;
 }
 
 /** A user-facing failure that is not the daemon's (no such contact, no group selected). */
@@ -52,17 +58,59 @@ function selectedGroupId(ctx: CommandContext): string {
   return e.key.slice(2);
 }
 
+/** The open conversation and the message a command acts on (picked, else the newest that `ok` takes). */
+function pickedMessage(ctx: CommandContext, ok: (i: Item) => boolean, what: string): { target: { address: string } | { groupId: string }; item: Item } {
+  const e = selectedEntry(ctx.state.sidebar);
+  if (!e || (e.kind !== 'group' && e.kind !== 'contact') || e.pending !== null) throw new CommandError('open a conversation first');
+  const conv = ctx.state.conversations[e.key];
+  const item = conv ? targetMessage(conv, ok) : undefined;
+  if (!item) throw new CommandError(`no ${what} here`);
+  return { target: e.key.startsWith('g:') ? { groupId: e.key.slice(2) } : { address: e.key.slice(2) }, item };
+}
+
 export async function runCommand(cmd: Command, ctx: CommandContext): Promise<void> {
   const { link } = ctx;
+  const me = ctx.state.me?.address ?? '';
   switch (cmd.name) {
+    case 'reply': {
+      const { target, item } = pickedMessage(ctx, () => true, 'message to reply to');
+      await link.call('message/send', { ...target, text: cmd.text, replyTo: item.id });
+      ctx.unpick();
+      return ctx.refresh();
+    }
+    case 'react': {
+      const { target, item } = pickedMessage(ctx, (i) => i.author !== me, 'message to react to');
+      await link.call('message/react', { ...target, id: item.id, reaction: cmd.reaction });
+      ctx.unpick();
+      return ctx.refresh();
+    }
+    case 'edit': {
+      const { target, item } = pickedMessage(ctx, (i) => i.author === me, 'message of yours');
+      await link.call('message/edit', { ...target, id: item.id, text: cmd.text });
+      ctx.unpick();
+      return ctx.refresh();
+    }
+    case 'delete': {
+      const { target, item } = pickedMessage(ctx, (i) => i.author === me, 'message of yours');
+      await link.call('message/delete', { ...target, id: item.id });
+      ctx.unpick();
+      return ctx.refresh();
+    }
+    case 'hide': {
+      const { target, item } = pickedMessage(ctx, (i) => i.author !== me, 'message to hide');
+      if (!('groupId' in target)) throw new CommandError('only a group message can be hidden');
+      await link.call('message/hide', { groupId: target.groupId, id: item.id, forAll: cmd.forAll });
+      ctx.unpick();
+      return ctx.refresh();
+    }
     case 'help':
       return ctx.help();
     case 'quit':
       return ctx.quit();
     case 'me': {
-      const me = ctx.state.me;
-      if (!me) throw new CommandError('not unlocked');
-      return ctx.show(`You: ${me.name}`, ['Give this address to a contact; they /add it:', me.address], qrLines(me.address));
+      const profile = ctx.state.me;
+      if (!profile) throw new CommandError('not unlocked');
+      return ctx.show(`You: ${profile.name}`, ['Give this address to a contact; they /add it:', profile.address], qrLines(profile.address));
     }
     case 'add': {
       await link.call('contact/add', { address: cmd.address.toLowerCase(), ...(cmd.petname ? { name: cmd.petname } : {}) });

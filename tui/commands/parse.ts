@@ -15,6 +15,11 @@ export type Command =
   | { readonly name: 'join'; readonly invite: string }
   | { readonly name: 'leave' }
   | { readonly name: 'remove'; readonly who: string }
+  | { readonly name: 'reply'; readonly text: string }
+  | { readonly name: 'react'; readonly reaction: string }
+  | { readonly name: 'edit'; readonly text: string }
+  | { readonly name: 'delete' }
+  | { readonly name: 'hide'; readonly forAll: boolean }
   | { readonly name: 'me' }
   | { readonly name: 'help' }
   | { readonly name: 'quit' };
@@ -37,6 +42,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'join', usage: '/join INVITE', summary: 'join a group from an invite' },
   { name: 'leave', usage: '/leave', summary: 'leave this group' },
   { name: 'remove', usage: '/remove MEMBER', summary: 'remove a member from this group (admins)' },
+  { name: 'reply', usage: '/reply TEXT', summary: 'reply to the picked message (Alt+Up/Down), else the last one' },
+  { name: 'react', usage: '/react EMOJI', summary: 'react to the picked message, else the last one (/react alone withdraws)' },
+  { name: 'edit', usage: '/edit TEXT', summary: 'edit the picked message of yours, else your last one' },
+  { name: 'delete', usage: '/delete', summary: 'delete the picked message of yours, else your last one' },
+  { name: 'hide', usage: '/hide [all]', summary: 'hide the picked message for you (all: for everyone, admins)' },
   { name: 'me', usage: '/me', summary: 'your address and a QR code of it' },
   { name: 'help', usage: '/help', summary: 'every key and command' },
   { name: 'quit', usage: '/quit', summary: 'close the UI (the daemon keeps running)' },
@@ -69,6 +79,18 @@ export function parseLine(line: string): Parsed {
     case 'join':
       if (args.length !== 1) return usage();
       return { kind: 'command', command: { name: 'join', invite: args[0]! } };
+    case 'reply':
+    case 'edit': {
+      const text = line.slice(1).trim().slice(head.length).trim();
+      if (text === '') return usage();
+      return { kind: 'command', command: { name: spec.name, text } };
+    }
+    case 'react':
+      return { kind: 'command', command: { name: 'react', reaction: args.join(' ') } };
+    case 'hide':
+      if (args.length > 1 || (args.length === 1 && args[0]!.toLowerCase() !== 'all')) return usage();
+      return { kind: 'command', command: { name: 'hide', forAll: args.length === 1 } };
+    case 'delete':
     case 'export':
     case 'leave':
     case 'me':

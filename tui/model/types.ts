@@ -66,6 +66,14 @@ export interface Item {
   readonly pubs?: { readonly accepted: number; readonly total: number } | undefined;
   /** Later kinds (edits): shown as "(edited)". */
   readonly edited?: boolean | undefined;
+  /** Its author deleted it (the text is empty). */
+  readonly deleted?: boolean | undefined;
+  /** Hidden by an admin for everyone, or by this member for itself (the text is empty). */
+  readonly hidden?: 'admin' | 'me' | undefined;
+  /** Reactions by kind, most first. */
+  readonly reactions?: ReadonlyArray<{ readonly reaction: string; readonly count: number; readonly mine: boolean }> | undefined;
+  /** The entry this one replies to. */
+  readonly replyTo?: string | undefined;
 }
 
 /** What the UI shows of tor (daemon/status and tor/didProgress). */

@@ -100,6 +100,27 @@ describe('tui groups (ink-testing-library, real daemons and a real pub)', functi
     assert.match(status, /2 members/);
   });
 
+  it('replies to a message picked with Alt+Up, and reacts to it (or shows why the daemon cannot)', async () => {
+    const a = ui[0]!.r;
+    const b = ui[1]!.r;
+    b.stdin.write('\u001b\u001b[A'); // Alt+Up: picks the newest message
+    await sleep(50);
+    b.stdin.write('\u001b\u001b[A'); // and the one before it: alice's "welcome bob"... or bob's own
+    await sleep(50);
+    await line(b, '/reply thanks!');
+    await waitForFrame(a, (f) => f.includes('bob: ↳ thanks!'), 'the reply at alice, marked as one');
+    await waitForFrame(b, (f) => f.includes('↳ thanks!'), 'the reply at bob');
+    const methods = ((await callOnce(alice.daemon, (c) => c.request('rpc.discover'))) as { methods: Array<{ name: string }> }).methods.map((m) => m.name);
+    await line(a, '/react 👍');
+    if (methods.includes('message/react')) await waitForFrame(a, (f) => f.includes('👍'), 'the reaction');
+    else {
+      await waitForFrame(a, (f) => f.includes('ERR_METHOD_NOT_FOUND'), "the daemon's error, in words");
+      await waitForFrame(a, (f) => f.includes('> /react 👍'), 'the refused command back on the line');
+      a.stdin.write('\u0015'); // Ctrl+U
+      await sleep(30);
+    }
+  });
+
   it('shows the invite string with its QR code, and answers /leave with the daemon\'s own refusal while it has no such method', async () => {
     const a = ui[0]!.r;
     await line(a, '/export');

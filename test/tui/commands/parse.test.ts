@@ -32,3 +32,15 @@ describe('tui command parsing', () => {
     assert.deepEqual(complete('zz', false, ['alice']), { replacement: 'zz', matches: [] });
   });
 });
+
+describe('tui command parsing: messages', () => {
+  it('parses the commands that act on a message', () => {
+    assert.deepEqual(parseLine('/reply  sure, at noon '), { kind: 'command', command: { name: 'reply', text: 'sure, at noon' } });
+    assert.deepEqual(parseLine('/react 👍'), { kind: 'command', command: { name: 'react', reaction: '👍' } });
+    assert.deepEqual(parseLine('/react'), { kind: 'command', command: { name: 'react', reaction: '' } });
+    assert.deepEqual(parseLine('/hide all'), { kind: 'command', command: { name: 'hide', forAll: true } });
+    assert.equal(parseLine('/hide some').kind, 'error');
+    assert.equal(parseLine('/edit').kind, 'error');
+    assert.deepEqual(parseLine('/delete'), { kind: 'command', command: { name: 'delete' } });
+  });
+});

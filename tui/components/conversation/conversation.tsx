@@ -10,12 +10,13 @@ import { theme } from '../../theme.js';
 import type { Line } from './layout.js';
 import type { ConversationState } from './use-conversation-state.js';
 
-const LineView = memo(function LineView({ line }: { readonly line: Line }) {
+const LineView = memo(function LineView({ line, selected }: { readonly line: Line; readonly selected: boolean }) {
   if (line.style === 'gap') return <Text color={theme.warn}>{`${line.head.padEnd(5)} ${line.text}`}</Text>;
   if (line.style === 'notice') return <Text color={theme.dim}>{`${line.head.padEnd(5)} * ${line.text}`}</Text>;
   return (
     <Text wrap="truncate">
-      <Text color={theme.dim}>{line.head.padEnd(5)} </Text>
+      <Text color={selected ? undefined : theme.dim} inverse={selected}>{line.head.padEnd(5)}</Text>
+      <Text> </Text>
       <Text color={line.style === 'own' ? theme.own : theme.author} bold>{line.author}</Text>
       <Text>{line.author.trim() ? ': ' : '  '}{line.text}</Text>
       {line.mark ? <Text color={theme.dim}> {line.mark}</Text> : null}
@@ -31,6 +32,11 @@ export interface ConversationViewProps {
   readonly height: number;
   /** Shown instead of the history (a pending request or invite, answered in place). */
   readonly panel?: readonly string[] | undefined;
+}
+
+/** The item a line belongs to (line keys are `<item id>:<n>`). */
+function itemIdOf(line: Line): string {
+  return line.key.slice(0, line.key.lastIndexOf(':'));
 }
 
 export function ConversationView({ title, subtitle, state, lines, height, panel }: ConversationViewProps) {
@@ -54,7 +60,7 @@ export function ConversationView({ title, subtitle, state, lines, height, panel 
         <Box flexDirection="column" height={body} justifyContent="flex-end">
           {top ? <Text color={state?.error ? theme.error : theme.dim}>{top}</Text> : null}
           {shown.map((l) => (
-            <LineView key={l.key} line={l} />
+            <LineView key={l.key} line={l} selected={state?.selectedId === itemIdOf(l)} />
           ))}
         </Box>
       )}

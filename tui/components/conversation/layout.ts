@@ -95,8 +95,10 @@ export function itemLines(item: Item, ctx: LayoutContext): Line[] {
   } else {
     const author = name.length > 12 ? name.slice(0, 11) + '…' : name;
     const gutter = 6 + author.length + 2;
-    const mark = deliveryMark(item) + (item.edited ? ' (edited)' : '');
-    const body = wrap(item.text, ctx.width - gutter - mark.length - 1);
+    const reactions = (item.reactions ?? []).map((r) => `${r.reaction}${r.count > 1 ? r.count : ''}${r.mine ? '*' : ''}`).join(' ');
+    const mark = [deliveryMark(item), item.edited ? '(edited)' : '', reactions].filter(Boolean).join(' ');
+    const shownText = item.deleted ? '(deleted)' : item.hidden === 'admin' ? '(hidden by an admin)' : item.hidden === 'me' ? '(hidden by you)' : item.text;
+    const body = wrap((item.replyTo ? '↳ ' : '') + shownText, ctx.width - gutter - mark.length - 1);
     const style: LineStyle = item.author === ctx.me ? 'own' : 'message';
     lines = body.map((t, n) => ({
       key: `${item.id}:${n}`,

@@ -21,9 +21,11 @@ export interface ConversationState {
   readonly scroll: number;
   /** A failed fetch, in words (shown in place). */
   readonly error: string | null;
+  /** The message picked with Alt+Up/Down, that /reply, /react, /edit, /delete and /hide act on. */
+  readonly selectedId: string | null;
 }
 
-export const initialConversationState: ConversationState = { items: [], hasOlder: true, loading: 'none', loaded: false, scroll: 0, error: null };
+export const initialConversationState: ConversationState = { items: [], hasOlder: true, loading: 'none', loaded: false, scroll: 0, error: null, selectedId: null };
 
 export type ConversationAction =
   | { readonly type: 'loadStart'; readonly which: 'initial' | 'older' }
@@ -34,6 +36,8 @@ export type ConversationAction =
   | { readonly type: 'olderPage'; readonly items: readonly Item[]; readonly limit: number }
   /** Items newer than what is held (message/didReceive, or message/list after the last id). */
   | { readonly type: 'append'; readonly items: readonly Item[] }
+  /** The newest page fetched again: items held are replaced by their new form (an edit, a reaction), new ones appended; older pages stay. */
+  | { readonly type: 'merge'; readonly items: readonly Item[] }
   /** A message typed here, not yet durable at the daemon (a local id). */
   | { readonly type: 'sending'; readonly item: Item }
   /** The daemon made it durable: the local item becomes the real one. */
@@ -42,7 +46,10 @@ export type ConversationAction =
   | { readonly type: 'sendFailed'; readonly localId: string }
   | { readonly type: 'status'; readonly id: string; readonly status: MessageStatus; readonly pubs?: Item['pubs']; readonly newId?: string | undefined }
   | { readonly type: 'edited'; readonly id: string; readonly text: string }
-  | { readonly type: 'scroll'; readonly lines: number; readonly maxScroll: number };
+  | { readonly type: 'scroll'; readonly lines: number; readonly maxScroll: number }
+  /** Picks the previous (-1) or next (+1) message; from none, -1 picks the newest. Past the newest: none. */
+  | { readonly type: 'selectMessage'; readonly delta: 1 | -1 }
+  | { readonly type: 'unselectMessage' };
 
 function dedupe(existing: readonly Item[], incoming: readonly Item[]): Item[] {
   const have = new Set(existing.map((i) => i.id));
@@ -69,6 +76,12 @@ export function conversationReducer(s: ConversationState, a: ConversationAction)
       const firstSending = s.items.findIndex((i) => i.status === 'sending');
       if (firstSending < 0) return { ...s, items: [...s.items, ...fresh] };
       return { ...s, items: [...s.items.slice(0, firstSending), ...fresh, ...s.items.slice(firstSending)] };
+    }
+    case 'merge': {
+      const byId = new Map(a.items.map((i) => [i.id, i]));
+      const replaced = s.items.map((i) => byId.get(i.id) ?? i);
+      const merged = conversationReducer({ ...s, items: replaced }, { type: 'append', items: a.items });
+      return { ...merged, loading: 'none', error: null };
     }
     case 'sending':
       return { ...s, items: [...s.items, a.item], scroll: 0 };
@@ -97,6 +110,16 @@ export function conversationReducer(s: ConversationState, a: ConversationAction)
       const updated: Item = { ...s.items[i]!, text: a.text, edited: true };
       return { ...s, items: [...s.items.slice(0, i), updated, ...s.items.slice(i + 1)] };
     }
+    case 'selectMessage': {
+      const ids = s.items.filter((i) => i.kind === 'message' && i.status !== 'sending').map((i) => i.id);
+      if (ids.length === 0) return s;
+      const at = s.selectedId === null ? ids.length : ids.indexOf(s.selectedId);
+      const next = (at < 0 ? ids.length : at) + a.delta;
+      if (next >= ids.length) return { ...s, selectedId: null };
+      return { ...s, selectedId: ids[Math.max(0, next)]! };
+    }
+    case 'unselectMessage':
+      return s.selectedId === null ? s : { ...s, selectedId: null };
     case 'scroll': {
       const scroll = Math.max(0, Math.min(a.maxScroll, s.scroll + a.lines));
       return scroll === s.scroll ? s : { ...s, scroll };
@@ -107,6 +130,16 @@ export function conversationReducer(s: ConversationState, a: ConversationAction)
 /** Scrolled to the top of what is loaded, with older items still at the daemon: time to page in. */
 export function wantsOlder(s: ConversationState, totalLines: number, height: number): boolean {
   return s.loaded && s.hasOlder && s.loading === 'none' && s.error === null && s.scroll >= Math.max(0, totalLines - height);
+}
+
+/** The message a command acts on: the one picked, else the newest one `ok` accepts. */
+export function targetMessage(s: ConversationState, ok: (i: Item) => boolean): Item | undefined {
+  if (s.selectedId !== null) return s.items.find((i) => i.id === s.selectedId);
+  for (let i = s.items.length - 1; i >= 0; i--) {
+    const it = s.items[i]!;
+    if (it.kind === 'message' && it.status !== 'sending' && ok(it)) return it;
+  }
+  return undefined;
 }
 
 /** The last message of one's own, for "Up in an empty input edits it". */

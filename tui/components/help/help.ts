@@ -9,6 +9,7 @@ export const KEYS: ReadonlyArray<readonly [string, string]> = [
   ['Ctrl+K', 'find a conversation by name'],
   ['PgUp / PgDn', 'scroll (older messages are fetched as you go)'],
   ['Up (empty input)', 'edit your last message (when the daemon offers message/edit)'],
+  ['Alt+Up / Alt+Down', 'pick a message for /reply, /react, /edit, /delete, /hide'],
   ['Tab', 'complete a command or a name'],
   ['Esc', 'close a box, stop editing'],
   ['? (empty input)', 'this help'],

@@ -47,3 +47,15 @@ describe('tui conversation layout', () => {
     assert.notEqual(layoutLines([it], ctx)[0], layoutLines([it], { ...ctx, width: 60 })[0]);
   });
 });
+
+describe('tui conversation layout: what the message view adds', () => {
+  it('shows a deleted or hidden message as such, a reply mark, and reactions on the last line', () => {
+    const [del] = layoutLines([item(1, { deleted: true, text: '' })], ctx);
+    assert.equal(del!.text, '(deleted)');
+    const [hid] = layoutLines([item(2, { hidden: 'admin', text: '' })], ctx);
+    assert.equal(hid!.text, '(hidden by an admin)');
+    const [rep] = layoutLines([item(3, { replyTo: 'x', reactions: [{ reaction: '👍', count: 2, mine: true }], edited: true })], ctx);
+    assert.match(rep!.text, /^↳ m3/);
+    assert.equal(rep!.mark, '(edited) 👍2*');
+  });
+});

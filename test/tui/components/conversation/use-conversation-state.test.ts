@@ -70,3 +70,31 @@ describe('tui conversation state', () => {
     assert.deepEqual(s.items.map((i) => i.id.slice(-2)), ['01', '02', '-1']);
   });
 });
+
+describe('tui conversation state: picking a message', () => {
+  it('picks messages from the newest back with Alt+Up, forward with Alt+Down, and none past the newest', () => {
+    let s = run({ type: 'page', items: [item(1), item(2, { kind: 'joined' }), item(3)], limit: 50 });
+    s = conversationReducer(s, { type: 'selectMessage', delta: -1 });
+    assert.equal(s.selectedId, item(3).id);
+    s = conversationReducer(s, { type: 'selectMessage', delta: -1 });
+    assert.equal(s.selectedId, item(1).id, 'notices are skipped');
+    assert.equal(conversationReducer(s, { type: 'selectMessage', delta: -1 }).selectedId, item(1).id, 'the oldest stays picked');
+    s = conversationReducer(s, { type: 'selectMessage', delta: 1 });
+    s = conversationReducer(s, { type: 'selectMessage', delta: 1 });
+    assert.equal(s.selectedId, null);
+  });
+
+  it('acts on the picked message, else the newest the command takes', async () => {
+    const { targetMessage } = await import('../../../../tui/components/conversation/use-conversation-state.js');
+    let s = run({ type: 'page', items: [item(1, { author: ME }), item(2)], limit: 50 });
+    assert.equal(targetMessage(s, (i) => i.author === ME)?.id, item(1).id);
+    s = conversationReducer(s, { type: 'selectMessage', delta: -1 });
+    assert.equal(targetMessage(s, (i) => i.author === ME)?.id, item(2).id, 'the pick wins');
+  });
+
+  it('merges a fetched page: held items take their new form, new ones are appended, older pages stay', () => {
+    let s = run({ type: 'page', items: [item(5), item(6)], limit: 2 }, { type: 'olderPage', items: [item(4)], limit: 2 });
+    s = conversationReducer(s, { type: 'merge', items: [item(6, { edited: true, text: 'six' }), item(7)] });
+    assert.deepEqual(s.items.map((i) => i.text), ['message 4', 'message 5', 'six', 'message 7']);
+  });
+});
