@@ -15,6 +15,10 @@
  *   peer        snug daemons over a private Tor network: handshake beside a bare onion connect,
  *               1:1 message round trip beside the raw onion round trip, unlock until every link
  *               is up (20 reachable, 20 unreachable contacts), the uniform stranger reply's timing
+ *   groups      the groups service on a 100,000-entry log: unlock time and RSS, message/list of 50
+ *               p50/p99, the receive pipeline's messages/s beside the ed25519 verify rate
+ *   group-pubs  GroupPubs.post latency on a kept posting connection vs a fresh circuit per post
+ *               (what the first post after a rotation pays), over loopback and an onion pub
  *   tui         the terminal UI opening a 10,000-message conversation: first frame (in process and
  *               the real `snug tui` in tmux), keystroke to echo, the UI process's RSS
  */
@@ -28,6 +32,8 @@ const GROUPS: Record<string, () => Promise<void>> = {
   profile: async () => (await import('./profile.js')).runProfileBench(),
   api: async () => (await import('./api.js')).runApiBenchAll(),
   peer: async () => (await import('./peer.js')).runPeerBench(),
+  groups: async () => (await import('./groups.js')).runGroupsBench(),
+  'group-pubs': async () => (await import('./group-pubs.js')).runGroupPubsBench(),
   tui: async () => (await import('./tui.js')).runTuiBench(),
 };
 const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory', 'api'];

@@ -8,13 +8,25 @@
  * The `since` a subscription sends is the saved cursor rounded down to a multiple of this
  * (cursorSince in cursor.ts): every member whose session ended anywhere in the same window of
  * this many blobs asks the same `since`, so the pub cannot tell them apart by it. The cost is
- * bounded: at most this many blobs re-read per connection (~2 MiB at the standard blob size).
+ * bounded: at most this many blobs re-read per connection (~5 MB at the standard 5,120-byte blob).
  */
 export const CURSOR_ROUND_BLOBS = 1024;
-/** Blobs asked per catch-up FETCH (lowered to the pub's maxPageBlobs). */
-export const CATCHUP_PAGE_BLOBS = 256;
+/**
+ * Blobs asked per catch-up FETCH: the pub streams them as pages back to back, so a catch-up
+ * costs one round trip per this many blobs (about 5 MB at the standard blob size).
+ */
+export const CATCHUP_FETCH_BLOBS = 1024;
+/**
+ * Blob bytes one catch-up FETCH's answer may hold in memory; the rest of that answer is dropped
+ * and asked again by the next FETCH. Two answers are held at most (one handled, one arriving).
+ */
+export const CATCHUP_BUFFER_BYTES = 8 * 1024 * 1024;
+/** While live, the cursor is saved when the queue drains and at least every this many blobs. */
+export const SAVE_EVERY_BLOBS = 256;
 /** Blobs pushed live that may wait for the sink; more and the link is dropped and caught up again by fetching. */
 export const LIVE_QUEUE_MAX = 4096;
+/** Blob bytes pushed live that may wait for the sink (the same rule: a pub of large blobs cannot make the queue hold more). */
+export const LIVE_QUEUE_BYTES = 8 * 1024 * 1024;
 /** Time allowed to dial a pub and get its hello. */
 export const CONNECT_TIMEOUT_MS = 60_000;
 /** Time allowed for one FETCH or SUBSCRIBE reply. */
@@ -48,3 +60,9 @@ export const POW_SLICE_ATTEMPTS = 16_384;
 export const CURSOR_NAMESPACE = 'group-pub-cursor';
 /** A subscription live at least this long counts as healthy: when it drops, it is dialled again after RECONNECT_DELAY_MS, not the backoff. */
 export const STABLE_LINK_MS = 30_000;
+/**
+ * Each post waits a uniform random time in [0, POST_JITTER_MS) before its first try, so the
+ * copies of one blob do not reach a group's pubs at the same instant, and a post (a reply, a
+ * repair) does not follow the blob that prompted it by exactly one round trip.
+ */
+export const POST_JITTER_MS = 250;

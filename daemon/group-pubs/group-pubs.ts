@@ -32,13 +32,16 @@ import { Connector } from './connector.js';
 import {
   BACKOFF_BASE_MS,
   BACKOFF_MAX_MS,
-  CATCHUP_PAGE_BLOBS,
+  CATCHUP_BUFFER_BYTES,
+  CATCHUP_FETCH_BLOBS,
   CONNECT_TIMEOUT_MS,
   CURSOR_NAMESPACE,
   CURSOR_ROUND_BLOBS,
   IDLE_TIMEOUT_MS,
+  LIVE_QUEUE_BYTES,
   LIVE_QUEUE_MAX,
   MAX_POW_DIFFICULTY,
+  POST_JITTER_MS,
   POST_TIMEOUT_MS,
   POW_SLICE_ATTEMPTS,
   POW_WORKERS_MAX,
@@ -46,6 +49,7 @@ import {
   REQUEST_TIMEOUT_MS,
   ROTATE_JITTER_MS,
   ROTATE_MS,
+  SAVE_EVERY_BLOBS,
   STABLE_LINK_MS,
 } from './constants.js';
 import { cursorCodec } from './cursor.js';
@@ -67,11 +71,16 @@ export interface GroupPubsComponents {
 /** Every default is in constants.ts. */
 export interface GroupPubsInit {
   readonly cursorRoundBlobs?: number;
-  readonly catchupPageBlobs?: number;
+  readonly catchupFetchBlobs?: number;
+  readonly catchupBufferBytes?: number;
+  readonly saveEveryBlobs?: number;
   readonly liveQueueMax?: number;
+  readonly liveQueueBytes?: number;
   readonly connectTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   readonly postTimeoutMs?: number;
+  /** The most a post waits before its first try (uniform jitter; 0: none). */
+  readonly postJitterMs?: number;
   readonly idleTimeoutMs?: number;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
@@ -114,6 +123,7 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
   readonly #c: GroupPubsComponents;
   readonly #sub: SubscriptionConfig;
   readonly #postTimeoutMs: number;
+  readonly #postJitterMs: number;
   readonly #maxPow: number;
   readonly #random: () => number;
   readonly #stop = new AbortController();
@@ -121,8 +131,8 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
   readonly #posting: PostingLinks;
   readonly #pow: PowSolver;
   readonly #subscriptions = new Map<string, PubSubscription>();
-  /** Subscriptions being stopped (removed from the set); stop() waits for them. */
-  readonly #ending = new Set<Promise<void>>();
+  /** Subscriptions being stopped (removed from the set), by address; stop() waits for them, and one added again starts after. */
+  readonly #ending = new Map<string, Promise<void>>();
   /** Posts in flight (stop() waits for them to reject). */
   readonly #posts = new Set<Promise<unknown>>();
   #wanted: readonly string[] = [];
@@ -134,8 +144,11 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
     this.#random = init.random ?? Math.random;
     this.#sub = {
       cursorRoundBlobs: init.cursorRoundBlobs ?? CURSOR_ROUND_BLOBS,
-      catchupPageBlobs: init.catchupPageBlobs ?? CATCHUP_PAGE_BLOBS,
+      catchupFetchBlobs: init.catchupFetchBlobs ?? CATCHUP_FETCH_BLOBS,
+      catchupBufferBytes: init.catchupBufferBytes ?? CATCHUP_BUFFER_BYTES,
+      saveEveryBlobs: init.saveEveryBlobs ?? SAVE_EVERY_BLOBS,
       liveQueueMax: init.liveQueueMax ?? LIVE_QUEUE_MAX,
+      liveQueueBytes: init.liveQueueBytes ?? LIVE_QUEUE_BYTES,
       requestTimeoutMs: init.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
       backoffBaseMs: init.backoffBaseMs ?? BACKOFF_BASE_MS,
       backoffMaxMs: init.backoffMaxMs ?? BACKOFF_MAX_MS,
@@ -144,6 +157,7 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
       random: this.#random,
     };
     this.#postTimeoutMs = init.postTimeoutMs ?? POST_TIMEOUT_MS;
+    this.#postJitterMs = init.postJitterMs ?? POST_JITTER_MS;
     this.#maxPow = init.maxPowDifficulty ?? MAX_POW_DIFFICULTY;
     this.#connector = new Connector(components.dialer, {
       connectTimeoutMs: init.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
@@ -176,7 +190,7 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
     const subs = [...this.#subscriptions.values()];
     this.#subscriptions.clear();
     this.#posting.closeAll();
-    await Promise.allSettled([...subs.map((s) => s.stop()), ...this.#ending, ...this.#posts]);
+    await Promise.allSettled([...subs.map((s) => s.stop()), ...this.#ending.values(), ...this.#posts]);
     await this.#pow.close();
     await this.#connector.cutAll();
     this.#c.log('group-pubs-stopped', {});
@@ -198,8 +212,10 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
     for (const [address, sub] of [...this.#subscriptions]) {
       if (wanted.has(address)) continue;
       this.#subscriptions.delete(address);
-      const ending = sub.stop().finally(() => this.#ending.delete(ending));
-      this.#ending.add(ending);
+      const ending: Promise<void> = sub.stop().finally(() => {
+        if (this.#ending.get(address) === ending) this.#ending.delete(address);
+      });
+      this.#ending.set(address, ending);
     }
     for (const address of wanted) {
       if (this.#subscriptions.has(address)) continue;
@@ -215,7 +231,7 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
       });
       this.#subscriptions.set(address, sub);
       this.emit('change', sub.status);
-      sub.start();
+      sub.start(this.#ending.get(address)); // after the old one of this pub saved its cursor
     }
   }
 
@@ -239,6 +255,7 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
     const hash = blobHash(blob);
     /** Nonces found for this blob, by the pub's PoW context and difficulty (they survive reconnects). */
     const nonces = new Map<string, bigint>();
+    if (this.#postJitterMs > 0) await pause(Math.floor(this.#random() * this.#postJitterMs), op);
     let failures = 0;
     for (;;) {
       if (op.aborted) throw gaveUp();

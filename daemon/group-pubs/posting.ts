@@ -76,18 +76,11 @@ export class PostingLinks {
   readonly #stop: AbortSignal;
   /** groupKey → pub → its current link. */
   readonly #links = new Map<string, Map<string, PostLink>>();
-  /** Isolation keys used so far, in order (tests read them through the dialer instead). */
-  #dialled = 0;
 
   constructor(connector: Connector, config: PostingConfig, stop: AbortSignal) {
     this.#connector = connector;
     this.#config = config;
     this.#stop = stop;
-  }
-
-  /** Posting connections dialled so far. */
-  get dialled(): number {
-    return this.#dialled;
   }
 
   #retire(groupKey: string, pub: string, link: PostLink): void {
@@ -106,7 +99,6 @@ export class PostingLinks {
     if (current && !current.retired) return current;
     const c = this.#config;
     const lifetime = c.rotateMs + Math.floor(c.random() * c.rotateJitterMs);
-    this.#dialled += 1;
     const link: PostLink = new PostLink(
       (key) => this.#connector.connect(pub, key, this.#stop),
       lifetime,

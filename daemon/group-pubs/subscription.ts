@@ -4,11 +4,11 @@
  *
  * A connection, on an isolation key of its own (fresh per connection), goes:
  * - connecting: dialled, waiting for the hello;
- * - catching-up: FETCH pages from `cursorSince(saved cursor)` (rounded down: cursor.ts), one
- *   page ahead while the sink handles the current one; blobs at or below the saved cursor (the
- *   re-read part) are skipped; the cursor is saved after each page is handled;
- * - live: SUBSCRIBE from where the fetches ended; pushed blobs queue (at most LIVE_QUEUE_MAX,
- *   else the link is dropped and catches up again by fetching) and go to the sink one at a
+ * - catching-up: FETCHes from `cursorSince(saved cursor)` (rounded down: cursor.ts), one FETCH
+ *   ahead while the sink handles the current one's blobs; blobs at or below the saved cursor
+ *   (the re-read part) are skipped; the cursor is saved after each FETCH's blobs are handled;
+ * - live: SUBSCRIBE from where the fetches ended; pushed blobs queue (at most LIVE_QUEUE_MAX
+ *   blobs and LIVE_QUEUE_BYTES, else the link is dropped and catches up again by fetching) and go to the sink one at a
  *   time, in cursor order; the cursor is saved whenever the queue drains (and every page-worth).
  * Any failure (dial, a reply that fails the client's checks, garbage, a timeout, an idle link,
  * the sink rejecting) drops the connection: queued blobs are dropped with it (they are read
@@ -25,6 +25,7 @@ import { randomBytes } from 'node:crypto';
 import type { Log } from '../log.js';
 import type { PubBlob, PubClient } from '../pub-links/client.js';
 import { PubTransportError, PubTransportErrorCode } from '../pub-links/errors.js';
+import { PAGE_BLOBS_MAX } from '../../protocol/pub-wire.js';
 import type { Collection } from '../store/store.js';
 import type { PubBlobSink, PubLinkState, PubLinkStatus } from './types.js';
 import { backoffDelay, pause } from './backoff.js';
@@ -34,8 +35,12 @@ import { GroupPubsError, GroupPubsErrorCode, errorCode } from './errors.js';
 
 export interface SubscriptionConfig {
   readonly cursorRoundBlobs: number;
-  readonly catchupPageBlobs: number;
+  readonly catchupFetchBlobs: number;
+  readonly catchupBufferBytes: number;
+  /** The cursor is saved at least every this many live blobs. */
+  readonly saveEveryBlobs: number;
   readonly liveQueueMax: number;
+  readonly liveQueueBytes: number;
   readonly requestTimeoutMs: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
@@ -86,8 +91,14 @@ export class PubSubscription {
     return this.#cursor;
   }
 
-  start(): void {
-    this.#running ??= this.#run();
+  /** Starts the link (after `after`: the previous subscription to this pub, still ending). */
+  start(after?: Promise<void>): void {
+    this.#running ??= (after ?? Promise.resolve())
+      .then(() => this.#run())
+      .catch((err: unknown) => {
+        // #run handles every failure of a link itself; this is a bug, logged, never a crash.
+        this.#d.log('pub-link-ended', { level: 'warn', code: errorCode(err) });
+      });
   }
 
   /** Ends the link: the blob being handled finishes, the cursor is saved, the connection is closed. */
@@ -188,21 +199,40 @@ export class PubSubscription {
     }
   }
 
-  /** Fetches from the rounded-down cursor until no more follow; returns where to subscribe from. */
+  /**
+   * Fetches from the rounded-down cursor until no more follow; returns where to subscribe from.
+   * Each FETCH asks up to `catchupFetchBlobs` (the pub streams them as several pages); the blobs
+   * are copied as they arrive up to `catchupBufferBytes` (the rest of that answer is dropped and
+   * asked again by the next FETCH), so a pub of large blobs cannot make a catch-up hold more.
+   * The next FETCH is sent before the sink is handed the current one's blobs.
+   */
   async #catchUp(client: PubClient): Promise<bigint> {
     const c = this.#d.config;
     const signal = this.#stop.signal;
-    const limit = Math.max(1, Math.min(client.policy.maxPageBlobs, c.catchupPageBlobs));
+    const limit = Math.max(1, Math.min(PAGE_BLOBS_MAX, c.catchupFetchBlobs));
     const fetch = (since: bigint) => {
-      const p = client.fetch(since, { limit, timeoutMs: c.requestTimeoutMs, signal });
+      const blobs: PubBlob[] = [];
+      let bytes = 0;
+      let truncated = false;
+      const take = (page: readonly PubBlob[]) => {
+        for (const b of page) {
+          if (truncated || bytes >= c.catchupBufferBytes) {
+            truncated = true;
+            return;
+          }
+          blobs.push({ cursor: b.cursor, blob: b.blob.slice() });
+          bytes += b.blob.length;
+        }
+      };
+      const p = client.fetchEach(since, take, { limit, timeoutMs: c.requestTimeoutMs, signal }).then((summary) => ({ summary, blobs, truncated }));
       p.catch(() => {}); // awaited below (or dropped with the connection)
       return p;
     };
     let pending = fetch(cursorSince(this.#cursor, c.cursorRoundBlobs));
     let first = true;
     for (;;) {
-      const page = await pending;
-      if (first && page.head < this.#cursor) {
+      const { summary, blobs, truncated } = await pending;
+      if (first && summary.head < this.#cursor) {
         // The pub's log ends before where we were: it lost or replaced its store. Read it all again.
         this.#d.log('pub-cursor-reset', { level: 'warn' });
         this.#cursor = 0n;
@@ -212,16 +242,17 @@ export class PubSubscription {
         continue;
       }
       first = false;
-      if (page.more) pending = fetch(page.next);
-      if (page.pruned) await this.#handle({ kind: 'pruned', start: page.start, head: page.head });
-      for (const blob of page.blobs) {
+      const more = summary.more || truncated;
+      if (more) pending = fetch(truncated ? blobs[blobs.length - 1]!.cursor : summary.next);
+      if (summary.pruned) await this.#handle({ kind: 'pruned', start: summary.start, head: summary.head });
+      for (const blob of blobs) {
         if (signal.aborted) throw aborted();
         await this.#handle({ kind: 'blob', blob });
       }
       await this.#save();
-      if (!page.more) {
+      if (!more) {
         // Nothing stored between the last blob handled and `next` (an empty last page may say so).
-        if (page.next > this.#cursor) this.#cursor = page.next;
+        if (summary.next > this.#cursor) this.#cursor = summary.next;
         return this.#cursor;
       }
     }
@@ -232,12 +263,14 @@ export class PubSubscription {
     const c = this.#d.config;
     const client = conn.client;
     const queue: Item[] = [];
+    let queuedBytes = 0;
     let failed: unknown = null;
     let pumping: Promise<void> | null = null;
     let liveAt: bigint | null = null;
     const fail = (err: unknown) => {
       failed ??= err;
       queue.length = 0;
+      queuedBytes = 0;
       void client.close();
     };
     const checkLive = () => {
@@ -250,13 +283,14 @@ export class PubSubscription {
       let handled = 0;
       while (queue.length > 0 && failed === null) {
         const item = queue.shift()!;
+        if (item.kind === 'blob') queuedBytes -= item.blob.blob.length;
         try {
           await this.#handle(item);
         } catch (err) {
           return fail(err);
         }
         checkLive();
-        if (++handled % c.catchupPageBlobs === 0) void this.#save();
+        if (++handled % c.saveEveryBlobs === 0) void this.#save();
       }
       void this.#save();
     };
@@ -269,8 +303,12 @@ export class PubSubscription {
     };
     const push = (item: Item) => {
       if (failed !== null) return;
-      if (queue.length >= c.liveQueueMax) return fail(new GroupPubsError(GroupPubsErrorCode.SINK_BEHIND, 'the pub pushed more than the sink took'));
+      const bytes = item.kind === 'blob' ? item.blob.blob.length : 0;
+      if (queue.length >= c.liveQueueMax || queuedBytes + bytes > c.liveQueueBytes) {
+        return fail(new GroupPubsError(GroupPubsErrorCode.SINK_BEHIND, 'the pub pushed more than the sink took'));
+      }
       queue.push(item);
+      queuedBytes += bytes;
       kick();
     };
     const closed = new Promise<void>((resolve) => {
@@ -278,7 +316,7 @@ export class PubSubscription {
       client.addEventListener('close', () => resolve(), { once: true });
     });
     try {
-      const sub = await client.subscribe(from, (blob) => push({ kind: 'blob', blob }), {
+      const sub = await client.subscribe(from, (b) => push({ kind: 'blob', blob: { cursor: b.cursor, blob: b.blob.slice() } }), {
         onPruned: (info) => push({ kind: 'pruned', start: info.start, head: info.head }),
         timeoutMs: c.requestTimeoutMs,
         signal: this.#stop.signal,

@@ -117,6 +117,53 @@ export class CausalOrder {
     else this.#raise(waiting);
   }
 
+  /**
+   * Adds many items at once (loading a log on unlock): keys are computed in one topological pass
+   * over the references held and the order is sorted once, instead of an insert (and raises) per
+   * item. The result is the same as adding them one by one in any order.
+   */
+  addAll(items: ReadonlyArray<{ readonly id: string; readonly claimed: number; readonly arrival: number; readonly deps: readonly string[] }>): void {
+    const fresh: Node[] = [];
+    for (const it of items) {
+      if (this.#nodes.has(it.id)) continue;
+      const n: Node = { id: it.id, base: Math.min(it.claimed, it.arrival), deps: it.deps, ts: 0, level: 0 };
+      this.#nodes.set(n.id, n);
+      fresh.push(n);
+    }
+    const waiting = new Map<string, number>();
+    const freshIds = new Set(fresh.map((n) => n.id));
+    for (const n of fresh) {
+      let held = 0;
+      for (const d of n.deps) {
+        let list = this.#dependents.get(d);
+        if (list === undefined) this.#dependents.set(d, (list = []));
+        list.push(n.id);
+        if (freshIds.has(d)) held++;
+      }
+      waiting.set(n.id, held);
+    }
+    const ready: Node[] = fresh.filter((n) => waiting.get(n.id) === 0);
+    let placed = 0;
+    while (ready.length > 0) {
+      const n = ready.pop()!;
+      this.#place(n);
+      placed++;
+      for (const d of this.#dependents.get(n.id) ?? []) {
+        const left = waiting.get(d);
+        if (left === undefined) continue;
+        waiting.set(d, left - 1);
+        if (left - 1 === 0) ready.push(this.#nodes.get(d)!);
+      }
+    }
+    if (placed < fresh.length) for (const n of fresh) if (waiting.get(n.id)! > 0) this.#place(n); // (a cycle cannot be hashed; defensive)
+    for (const n of fresh) this.#sorted.push(n);
+    this.#sorted.sort(compare);
+    for (const n of fresh) {
+      for (const d of n.deps) this.#tips.delete(d);
+    }
+    for (const n of fresh) if ((this.#dependents.get(n.id)?.length ?? 0) === 0) this.#tips.add(n.id);
+  }
+
   /** Re-places the given nodes (a reference of theirs arrived) and whatever follows from them. */
   #raise(ids: readonly string[]): void {
     const queue = [...ids];

@@ -46,7 +46,8 @@
  * (a few hundred) and tried again when a key package gives us a new epoch, since a pub may
  * serve a new epoch's entries before the re-key that carries its secret.
  */
-import { ApiError } from '../../protocol/api/errors.js';
+import { ApiError, isApiError } from '../../protocol/api/errors.js';
+import { isStoreError } from '../store/errors.js';
 import { toHex, fromHex, bytesEqual, isAllZero, compareBytes } from '../../protocol/bytes.js';
 import { checkBlobShape, openBlob, sealBlob } from '../../protocol/blob.js';
 import type { Certificate, ProfileKeys } from '../../protocol/certificate.js';
@@ -173,11 +174,17 @@ interface GroupState {
   readonly order: CausalOrder;
   roster: Roster;
   ignored: Set<string>;
+  /** Ids the roster's pending entries wait for (an arrival among them recomputes the roster). */
+  awaited: Set<string>;
   unread: number;
   /** Per-pub posting loops running. */
   readonly posters: Map<string, Promise<void>>;
   /** Blobs of own sealed entries not yet accepted everywhere (a cache of the blob records). */
   readonly outboxBlobs: Map<string, Uint8Array>;
+  /** Shared copies: author keys, epochs and pub addresses by their text (memory on large logs). */
+  readonly internKeys: Map<string, Uint8Array>;
+  readonly internEpochs: Map<string, RosterEntry['epoch']>;
+  readonly internPubs: Map<string, string>;
   queue: Promise<unknown>;
 }
 
@@ -304,6 +311,12 @@ export class GroupsService implements PubBlobSink {
     }
     const sealed = new Set<string>();
     for await (const raw of store.iterate(GROUP_BLOBS_NAMESPACE)) sealed.add(toHex(raw.id));
+    const bulk = new Map<GroupState, Array<{ id: string; claimed: number; arrival: number; deps: string[] }>>();
+    const bulkOf = (g: GroupState) => {
+      let list = bulk.get(g);
+      if (list === undefined) bulk.set(g, (list = []));
+      return list;
+    };
     for await (const raw of store.iterate(GROUP_ENTRIES_NAMESPACE)) {
       try {
         const g = s.groups.get(toHex(raw.id.subarray(0, 32)));
@@ -311,7 +324,7 @@ export class GroupsService implements PubBlobSink {
         const rec = entryRecordCodec.decode(raw.value);
         const entry = decodeEntry(rec.entry);
         const id = raw.id.slice(32);
-        this.#index(s, g, entry, id, rec, sealed.has(toHex(raw.id)));
+        this.#index(s, g, entry, id, rec, sealed.has(toHex(raw.id)), bulkOf(g));
       } catch {
         skipped += 1;
       }
@@ -323,11 +336,14 @@ export class GroupsService implements PubBlobSink {
         const n = noticeRecordCodec.decode(raw.value);
         const hex = toHex(raw.id.subarray(32));
         g.notices.set(hex, n);
-        g.order.add(hex, n.ts, n.ts, []);
+        bulkOf(g).push({ id: hex, claimed: n.ts, arrival: n.ts, deps: [] });
       } catch {
         skipped += 1;
       }
     }
+    const readMs = this.#now() - started;
+    for (const [g, items] of bulk) g.order.addAll(items);
+    const orderMs = this.#now() - started - readMs;
     for await (const { id, value } of s.invitesIn.iterate()) s.received.set(toHex(id), value);
     for await (const { id, value } of s.invitesOut.iterate()) s.sent.set(toHex(id), value);
     let entries = 0;
@@ -338,7 +354,7 @@ export class GroupsService implements PubBlobSink {
     }
     if (skipped > 0) this.#log('group-records-skipped', { level: 'warn', count: skipped });
     this.#s = s;
-    this.#log('groups-opened', { groups: s.groups.size, entries, ms: this.#now() - started });
+    this.#log('groups-opened', { groups: s.groups.size, entries, ms: this.#now() - started, readMs, orderMs });
   }
 
   /** Stops posting and forgets everything in memory (on lock). */
@@ -406,26 +422,37 @@ export class GroupsService implements PubBlobSink {
       order: new CausalOrder(),
       roster: undefined as unknown as Roster,
       ignored: new Set(),
+      awaited: new Set(),
       unread: 0,
       posters: new Map(),
       outboxBlobs: new Map(),
+      internKeys: new Map(),
+      internEpochs: new Map(),
+      internPubs: new Map(),
       queue: Promise.resolve(),
     };
   }
 
-  /** Adds a verified entry to the in-memory indexes (not the roster: #recompute). */
-  #index(s: Session, g: GroupState, entry: Entry, id: Uint8Array, rec: EntryRecord, sealed: boolean): Held {
+  /** Adds a verified entry to the in-memory indexes (not the roster: #recompute). `bulk`: the order later, by addAll. */
+  #index(s: Session, g: GroupState, entry: Entry, id: Uint8Array, rec: EntryRecord, sealed: boolean, bulk?: Array<{ id: string; claimed: number; arrival: number; deps: string[] }>): Held {
     const hex = toHex(id);
-    const roster = slimRosterEntry(entry, id);
-    const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs: [...rec.pubs], sealed };
-    g.entries.set(hex, held);
+    // one copy per group of what many entries share (authors, epoch openers, pub addresses)
     const authorHex = toHex(entry.author);
+    const slim = slimRosterEntry(entry, id);
+    const sharedAuthor = g.internKeys.get(authorHex) ?? (g.internKeys.set(authorHex, slim.author), slim.author);
+    const openerHex = toHex(slim.epoch.opener);
+    const sharedEpoch = g.internEpochs.get(openerHex) ?? (g.internEpochs.set(openerHex, slim.epoch), slim.epoch);
+    const roster: RosterEntry = { ...slim, author: sharedAuthor, epoch: sharedEpoch };
+    const pubs = rec.pubs.map((p) => g.internPubs.get(p) ?? (g.internPubs.set(p, p), p));
+    const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs, sealed };
+    g.entries.set(hex, held);
     let chain = g.chains.get(authorHex);
     if (chain === undefined) g.chains.set(authorHex, (chain = new Map()));
     if (!chain.has(entry.seq)) chain.set(entry.seq, hex);
     const c = entry.content;
     if (c.kind === 'genesis' || c.kind === 'join' || c.kind === 'add') g.authors.set(toHex(c.certificate.signingKey), onionAddressFromPublicKey(c.certificate.identityKey));
-    g.order.add(hex, entry.timestamp, rec.arrival, orderDeps(roster));
+    if (bulk !== undefined) bulk.push({ id: hex, claimed: entry.timestamp, arrival: rec.arrival, deps: orderDeps(roster) });
+    else g.order.add(hex, entry.timestamp, rec.arrival, orderDeps(roster));
     void s;
     return held;
   }
@@ -435,6 +462,14 @@ export class GroupsService implements PubBlobSink {
     const entries = [...g.entries.values()].map((h) => h.roster);
     g.roster = computeRoster(g.groupId, entries);
     g.ignored = new Set(g.roster.ignored.map((i) => toHex(i.id)));
+    g.awaited = new Set();
+    for (const id of g.roster.pending) {
+      const r = g.entries.get(toHex(id))?.roster;
+      if (r === undefined) continue;
+      const deps = orderDeps(r);
+      if (r.action.kind === 'join') deps.push(toHex(r.action.invite));
+      for (const d of deps) if (!g.entries.has(d)) g.awaited.add(d);
+    }
     void s;
   }
 
@@ -684,10 +719,9 @@ export class GroupsService implements PubBlobSink {
 
   async #authorLocked(s: Session, g: GroupState, keys: EpochKeys, content: EntryContent, extra: StoreOperation[] = []): Promise<Held> {
     const now = this.#now();
-    const ownHex = new Set([...g.entries.values()].filter((h) => h.own).map((h) => h.hex));
     const heads = g.order
       .tips()
-      .filter((id) => !ownHex.has(id) && g.entries.has(id))
+      .filter((id) => g.entries.get(id)?.own === false)
       .slice(0, HEADS_MAX)
       .map(fromHex);
     let entry: Entry;
@@ -712,7 +746,9 @@ export class GroupsService implements PubBlobSink {
     g.record = record;
     const held = this.#index(s, g, entry, id, rec, false);
     if (!isContentKind(entry.content.kind)) {
+      const epochsBefore = g.roster.epochs.length;
       this.#recompute(s, g);
+      if (g.roster.epochs.length !== epochsBefore) await this.#openEpochs(s, g);
       this.#groupChanged(s, g);
     }
     return held;
@@ -808,7 +844,9 @@ export class GroupsService implements PubBlobSink {
       }
       const action = live.roster.action.kind;
       const current = g.roster.epoch;
-      const stale = action !== 'genesis' && action !== 'join' && !epochNameEqual(live.roster.epoch, current) && live.pubs.length === 0;
+      // our own re-key (and what precedes it in our chain) stays as made: it opened the new epoch
+      const stale =
+        action !== 'genesis' && action !== 'join' && !epochNameEqual(live.roster.epoch, current) && live.pubs.length === 0 && !this.#ownRekeyFrom(s, g, live.roster.seq);
       if (stale && g.keys.has(epochKey(current))) {
         await this.#remake(s, g, live);
         return null;
@@ -823,6 +861,13 @@ export class GroupsService implements PubBlobSink {
       g.outboxBlobs.set(h.hex, blob);
       return blob;
     });
+  }
+
+  /** True when one of our entries from `seq` on is a remove-and-re-key. */
+  #ownRekeyFrom(s: Session, g: GroupState, seq: number): boolean {
+    const chain = g.chains.get(s.signingHex);
+    for (let i = seq; i <= g.record.ownSeq; i++) if (g.entries.get(chain?.get(i) ?? '')?.roster.action.kind === 'remove') return true;
+    return false;
   }
 
   /** Re-makes `first` and every later own unsealed entry under the current epoch (same seqs). */
@@ -891,10 +936,17 @@ export class GroupsService implements PubBlobSink {
 
   // ---------------------------------------------------------------- receiving
 
+  /**
+   * PubBlobSink: resolves once the blob is stored or ignored. It rejects (so GroupPubs drops the
+   * link and reads again from its saved cursor, losing nothing) only when the blob could not be
+   * handled: the store failed or the profile was locked meanwhile. Whatever a pub sends, it
+   * never rejects for the blob itself.
+   */
   async blobReceived(pub: string, blob: Uint8Array): Promise<void> {
     try {
       await this.ingest(null, blob, { kind: 'pub', pub });
     } catch (err) {
+      if (isStoreError(err) || isApiError(err, 'ERR_LOCKED')) throw err;
       warn(this.#log, 'group-ingest-failed', err);
     }
   }
@@ -987,7 +1039,7 @@ export class GroupsService implements PubBlobSink {
       const authorIsMember = g.roster.members.some((m) => bytesEqual(m.certificate.signingKey, entry.author));
       const membersBefore = g.roster.members.length;
       const epochsBefore = g.roster.epochs.length;
-      if (!isContentKind(kind) || !authorIsMember || g.roster.pending.length > 0) this.#recompute(s, g);
+      if (!isContentKind(kind) || !authorIsMember || g.awaited.has(hex)) this.#recompute(s, g);
       if (g.roster.epochs.length !== epochsBefore) await this.#openEpochs(s, g);
       const item = this.#item(s, g, h, entry);
       if (!own && item !== null && countsAsUnread(entry)) {

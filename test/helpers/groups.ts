@@ -40,7 +40,7 @@ export interface TestMember {
 
 export const FAST_PUBS = { backoffBaseMs: 50, backoffMaxMs: 500, reconnectDelayMs: 50, powWorkers: 1 } as const;
 
-export async function makeMember(dir: string, name: string, now?: () => number): Promise<TestMember> {
+export async function makeMember(dir: string, name: string, now?: () => number, withPubs = true): Promise<TestMember> {
   const identity = generateIdentity();
   const keys = generateProfileKeys();
   const certificate = createCertificate(identity, { signingKey: keys.signing.publicKey, dhKey: keys.dh.publicKey }, Date.now());
@@ -48,9 +48,9 @@ export async function makeMember(dir: string, name: string, now?: () => number):
   const journal = new MemoryJournal();
   const notes: Notification[] = [];
   journal.listen((n) => notes.push(n));
-  const groups = new GroupsService({ log: () => {} }, { development: true, ...(now ? { now } : {}) });
+  const groups = new GroupsService({ log: process.env['SNUG_TEST_LOG'] ? (e, f) => process.stderr.write(`${e} ${JSON.stringify(f ?? {})}\n`) : () => {} }, { development: true, ...(now ? { now } : {}) });
   const m: TestMember = { name, dir: join(dir, name), identity, keys, certificate, journal, groups, store, storeKey: key, pubs: null, notes };
-  await online(m);
+  await online(m, withPubs);
   return m;
 }
 

@@ -19,8 +19,8 @@ import { RecordingDialer, RecordingSink, openRecordStore, startLoopbackPub, wait
 import { Prng, TEST_PUB_LIMITS, makeSerialBlob, makeTempDir, removeDir } from '../../helpers/pub-fixtures.js';
 
 const LIMITS = { ...TEST_PUB_LIMITS, maxBlobBytes: BLOB_SIZE_STANDARD };
-/** Fast retries for tests; everything else at its default. */
-const FAST: GroupPubsInit = { backoffBaseMs: 50, backoffMaxMs: 200, reconnectDelayMs: 20, connectTimeoutMs: 5_000, requestTimeoutMs: 5_000, postTimeoutMs: 5_000 };
+/** Fast retries and no post jitter for tests (one test below has it); everything else at its default. */
+const FAST: GroupPubsInit = { postJitterMs: 0, backoffBaseMs: 50, backoffMaxMs: 200, reconnectDelayMs: 20, connectTimeoutMs: 5_000, requestTimeoutMs: 5_000, postTimeoutMs: 5_000 };
 const utf8 = new TextEncoder();
 const quiet: Log = () => {};
 
@@ -132,6 +132,21 @@ describe('daemon/group-pubs/group-pubs', function () {
     assert.equal(again.blobs.length, 20); // the re-read part (201..250) is not handed over again
   });
 
+  it('catches up a backlog in bounded memory: an answer larger than the buffer is asked again from where the buffer ended', async () => {
+    const { address } = await pub('a');
+    const stored = await fill(address, 50);
+    const sink = new RecordingSink();
+    const dialer = new RecordingDialer(new DirectDialer());
+    const g = groupPubs(dialer, sink, { catchupFetchBlobs: 20, catchupBufferBytes: 3 * BLOB_SIZE_STANDARD });
+    g.setSubscriptions([address]);
+    await g.start();
+    await sink.until(() => sink.blobs.length === 50);
+    await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live');
+    assert.ok(sink.from(address).every((b, i) => bytesEqual(b, stored[i]!)), 'each once, in order');
+    const fetches = dialer.dials[0]!.sent.filter((f): f is FetchFrame => f.type === PubFrameType.FETCH);
+    assert.deepEqual(fetches.slice(0, 3).map((f) => [f.since, f.limit]), [[0n, 20], [3n, 20], [6n, 20]]);
+  });
+
   it('rounds with the default rule: a cursor below 1024 asks from 0', async () => {
     const { address } = await pub('a');
     await fill(address, 5);
@@ -150,7 +165,7 @@ describe('daemon/group-pubs/group-pubs', function () {
     const { address } = await pub('a');
     const stored = await fill(address, 40);
     const sink = new RecordingSink();
-    const g = groupPubs(new DirectDialer(), sink, { catchupPageBlobs: 10 });
+    const g = groupPubs(new DirectDialer(), sink, { catchupFetchBlobs: 10 });
     let handled = 0;
     const boom = new Error('disk full');
     const real = sink.blobReceived.bind(sink);
@@ -214,6 +229,41 @@ describe('daemon/group-pubs/group-pubs', function () {
     assert.ok(maxLagMs < Math.max(150, ms / 4), `event loop blocked ${maxLagMs.toFixed(0)} ms during ${ms} ms of posting`);
   });
 
+  it('a pub asking much work delays only its own copy: a cheap pub\'s post is accepted while the hard one is still being solved', async () => {
+    const hard = await pub('hard', { ...LIMITS, powDifficulty: 26 }); // ~67 million hashes: never found by luck in the test's time
+    const easy = await pub('easy', { ...LIMITS, powDifficulty: 4 });
+    const sink = new RecordingSink();
+    const g = groupPubs(new DirectDialer(), sink, { powWorkers: 1 }); // one thread: its jobs take turns
+    const b = blob();
+    let hardDone = false;
+    const toHard = g.post('g1', hard.address, b).then(
+      () => (hardDone = true),
+      (err: unknown) => err,
+    );
+    await waitUntil(() => g.resources.powThreads === 1, 5_000, 'the hard job to start');
+    await new Promise((r) => setTimeout(r, 50));
+    await g.post('g1', easy.address, b);
+    assert.equal(hardDone, false, 'the easy pub was not held up behind the hard one');
+    assert.equal(easy.server.stats().posts, 1);
+    await g.stop(); // the hard one is given up with the rest
+    assert.ok(hasCode(GroupPubsErrorCode.STOPPED)(await toHard));
+    assert.equal(hard.server.stats().posts, 0);
+  });
+
+  it('waits a random jitter of up to postJitterMs before a post\'s first try', async () => {
+    const { address } = await pub('a');
+    const sink = new RecordingSink();
+    const g = groupPubs(new DirectDialer(), sink, { postJitterMs: 400, random: () => 0.99 });
+    const t0 = Date.now();
+    await g.post('g1', address, blob());
+    assert.ok(Date.now() - t0 >= 390, 'the post waited its jitter (0.99 of 400 ms)');
+    const quick = groupPubs(new DirectDialer(), sink, { postJitterMs: 400, random: () => 0 });
+    await quick.post('g1', address, blob()); // dials; then a kept connection and no wait
+    const t1 = Date.now();
+    await quick.post('g1', address, blob());
+    assert.ok(Date.now() - t1 < 390);
+  });
+
   it('gives each (group, pub) its own posting connection and isolation key, apart from the subscription, and a fresh one after rotation', async () => {
     const a = await pub('a');
     const b = await pub('b');
@@ -272,6 +322,23 @@ describe('daemon/group-pubs/group-pubs', function () {
     assert.ok(sink.from(address).every((b, i) => bytesEqual(b, stored[6 + i]!)));
   });
 
+  it('does not report a prune of the re-read window only: nothing after the saved cursor was lost', async () => {
+    const { address } = await pub('small', { ...LIMITS, quotaBytes: 4 * BLOB_SIZE_STANDARD });
+    const stored = await fill(address, 10); // 1..6 pruned, 7..10 kept
+    await store.collection(CURSOR_NAMESPACE, cursorCodec).put(utf8.encode(address), 8n);
+    const sink = new RecordingSink();
+    const dialer = new RecordingDialer(new DirectDialer());
+    const g = groupPubs(dialer, sink);
+    g.setSubscriptions([address]);
+    await g.start();
+    await sink.until(() => sink.blobs.length === 2);
+    await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live');
+    const fetch = dialer.dials[0]!.sent.find((f): f is FetchFrame => f.type === PubFrameType.FETCH);
+    assert.equal(fetch?.since, 0n); // asked from the rounded cursor, whose window the pub pruned
+    assert.equal(sink.pruneNotices.length, 0);
+    assert.ok(sink.from(address).every((b, i) => bytesEqual(b, stored[8 + i]!)));
+  });
+
   it('a post given up by its caller rejects with ABORTED; posts still running when it stops reject with STOPPED, and nothing stays open', async () => {
     const a = await pub('a');
     const gone = await pub('gone');
@@ -317,10 +384,12 @@ describe('daemon/group-pubs/group-pubs', function () {
     assert.equal(sink.from(a.address).length, 0);
   });
 
-  it('catches up again by fetching when the pub pushes more than the sink takes', async () => {
+  it('catches up again by fetching when the pub pushes more bytes than the sink takes', async () => {
     const { address } = await pub('a');
     const sink = new RecordingSink();
-    const g = groupPubs(new DirectDialer(), sink, { liveQueueMax: 5 });
+    const g = groupPubs(new DirectDialer(), sink, { liveQueueBytes: 5 * BLOB_SIZE_STANDARD });
+    const errors: (string | null)[] = [];
+    g.addEventListener('change', (e) => errors.push(e.detail.lastError));
     g.setSubscriptions([address]);
     await g.start();
     await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live');
@@ -328,6 +397,7 @@ describe('daemon/group-pubs/group-pubs', function () {
     const posted = await fill(address, 30);
     await sink.until(() => sink.blobs.length === 30, 15_000);
     assert.ok(sink.from(address).every((b, i) => bytesEqual(b, posted[i]!)), 'each once, in order');
+    assert.ok(errors.includes(GroupPubsErrorCode.SINK_BEHIND), 'the link was dropped for the sink being behind');
     sink.delayMs = 0;
     await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live again');
   });

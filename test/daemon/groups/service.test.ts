@@ -193,6 +193,32 @@ describe('GroupsService', function () {
     const mine = (await alice.groups.listMessages(groupId, { limit: 50 })).find((i) => i.text === 'only pub b is up')!;
     assert.equal(mine.status, 'sent');
     assert.deepEqual(mine.pubs, { accepted: 1, total: 2 });
+    // the dead pub's link is reported, and group/list shows it
+    await waitUntil(() => alice.notes.some((n) => n.method === 'pub/didChange' && (n.params as { address: string; state: string }).address === pubA.address && (n.params as { state: string }).state !== 'live'), 20_000, 'pub/didChange');
+    const links = alice.groups.list()[0]!.pubLinks;
+    assert.equal(links.find((l) => l.address === pubB.address)!.state, 'live');
+    assert.notEqual(links.find((l) => l.address === pubA.address)!.state, 'live');
+  });
+
+  it("shows a pub's pruned answer as a notice in place on every group using that pub, durably", async () => {
+    const alice = await member('alice');
+    const g1 = await alice.groups.create('one', [pubA.address]);
+    const g2 = await alice.groups.create('two', [pubB.address]);
+    await alice.groups.send(g1, 'before the gap');
+    await alice.groups.pruned(pubA.address, { start: 40n, head: 90n });
+    await alice.groups.send(g1, 'after the gap');
+    const items = await alice.groups.listMessages(g1, { limit: 50 });
+    assert.deepEqual(items.filter((i) => i.kind !== 'created').map((i) => [i.kind, i.text, i.author === null ? null : 'someone']), [
+      ['message', 'before the gap', 'someone'],
+      ['pruned', '', null],
+      ['message', 'after the gap', 'someone'],
+    ]);
+    assert.equal(items.find((i) => i.kind === 'pruned')!.pub, pubA.address);
+    assert.ok(!(await alice.groups.listMessages(g2, { limit: 50 })).some((i) => i.kind === 'pruned'));
+    assert.ok(alice.notes.some((n) => n.method === 'message/didReceive' && (n.params as { message: { kind: string } }).message.kind === 'pruned'));
+    await offline(alice);
+    await reopen(alice);
+    assert.equal((await alice.groups.listMessages(g1, { limit: 50 })).filter((i) => i.kind === 'pruned').length, 1);
   });
 
   it('answers ERR_NOT_FOUND for a group it is not in, and ERR_BAD_INVITE for an invite that does not verify', async () => {
