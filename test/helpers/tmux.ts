@@ -58,7 +58,7 @@ export async function startTmux(command: string, init: { cols?: number; rows?: n
         await sleep(50);
       }
     },
-    waitFor: async (ok, what, withinMs = 30_000, pollMs = 100) => {
+    waitFor: async (ok, what, withinMs = 60_000, pollMs = 100) => {
       const deadline = Date.now() + withinMs;
       let screen = '';
       for (;;) {

@@ -28,7 +28,7 @@ const KEY = {
 
 type Rendered = ReturnType<typeof render>;
 
-async function waitForFrame(r: Rendered, ok: (frame: string) => boolean, what: string, withinMs = 15_000): Promise<string> {
+async function waitForFrame(r: Rendered, ok: (frame: string) => boolean, what: string, withinMs = 45_000): Promise<string> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const frame = r.lastFrame() ?? '';
@@ -60,7 +60,7 @@ function open(home: string, socketPath: string, rows = 20): { r: Rendered; link:
 }
 
 describe('tui app (ink-testing-library, real daemons)', function () {
-  this.timeout(90_000);
+  this.timeout(180_000);
   let dir: string;
   let alice: Peer;
   let bob: Peer;

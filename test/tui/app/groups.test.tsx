@@ -18,7 +18,7 @@ import { makeTempDir, removeDir } from '../../helpers/temp.js';
 
 type Rendered = ReturnType<typeof render>;
 
-async function waitForFrame(r: Rendered, ok: (frame: string) => boolean, what: string, withinMs = 20_000): Promise<string> {
+async function waitForFrame(r: Rendered, ok: (frame: string) => boolean, what: string, withinMs = 45_000): Promise<string> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const frame = r.lastFrame() ?? '';

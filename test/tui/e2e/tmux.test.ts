@@ -31,7 +31,7 @@ async function waitForMessage(p: Peer, from: string, text: string, withinMs: num
 
 /** Types a message into the UI, sends it, checks the other side has it and that its answer shows live. */
 async function chatRoundTrip(tty: Tmux, me: Peer, other: Peer, withinMs: number): Promise<void> {
-  await tty.waitFor((s) => s.includes('write to'), 'the chat with the input focused');
+  await tty.waitFor((s) => s.includes('write to'), 'the chat with the input focused', withinMs);
   await tty.type('hello over the terminal');
   await tty.keys('Enter');
   await waitForMessage(other, me.address, 'hello over the terminal', withinMs);
@@ -41,7 +41,7 @@ async function chatRoundTrip(tty: Tmux, me: Peer, other: Peer, withinMs: number)
 }
 
 describe('snug tui in tmux', function () {
-  this.timeout(120_000);
+  this.timeout(240_000);
   let dir: string;
   const stops: Array<() => Promise<void>> = [];
 
@@ -65,7 +65,7 @@ describe('snug tui in tmux', function () {
     const tty = await startTmux(`node ${SNUG_BIN} tui --home ${alice.home}`);
     stops.push(() => tty.kill());
     await tty.waitFor((s) => s.includes('bob') && s.includes('direct'), 'the sidebar and the status bar');
-    await chatRoundTrip(tty, alice, bob, 15_000);
+    await chatRoundTrip(tty, alice, bob, 60_000);
     await tty.type('/quit');
     await tty.keys('Enter');
     await tty.waitFor(() => true, 'anything');
