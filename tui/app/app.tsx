@@ -69,16 +69,8 @@ function useTerminalSize(fallback: { rows: number; columns: number } | undefined
   return size;
 }
 
-/** Re-renders every `ms` (for "no progress for 60 s"), cleared on unmount. */
-function useTick(ms: number, active: boolean): number {
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    if (!active) return;
-    const t = setInterval(() => setTick((n) => n + 1), ms);
-    return () => clearInterval(t);
-  }, [ms, active]);
-  return tick;
-}
+/** How often the clock ticks while tor is not ready, to say "no progress for 60 s" in time (ms). */
+const CLOCK_MS = 5_000;
 
 function pendingPanel(e: SidebarEntry, s: AppState): string[] | undefined {
   if (e.pending === 'invite') {
@@ -113,8 +105,6 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
   const methodsRef = useRef<ReadonlySet<string>>(new Set());
   const localIds = useRef(0);
   const size = useTerminalSize(fallbackSize);
-  const stalledCheck = state.tor !== null && state.tor.transport === 'tor' && state.tor.state !== 'ready';
-  useTick(5_000, stalledCheck);
 
   // one line short of the terminal: a frame as tall as the terminal makes Ink clear the screen each time
   const mainHeight = Math.max(4, size.rows - 4);
@@ -327,12 +317,15 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
     const offNote = link.onNotification((n) => onNotification(n.method, n.params));
     dispatch({ type: 'link', state: link.state, detail: link.detail });
     link.start();
+    // the clock (a state change only while tor is not ready: see appReducer 'clock')
+    const clock = setInterval(() => dispatch({ type: 'clock', at: now() }), CLOCK_MS);
     return () => {
+      clearInterval(clock);
       offState();
       offOpen();
       offNote();
     };
-  }, [link, onOpen, onNotification]);
+  }, [link, onOpen, onNotification, now]);
 
   // login: once Enter made the form busy, send it
   useEffect(() => {
@@ -577,7 +570,7 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
   let banner: { color: string; text: string } | null = null;
   if (state.notice) banner = { color: state.notice.level === 'error' ? theme.error : theme.dim, text: state.notice.text };
   else if (state.link.state !== 'open') banner = { color: theme.warn, text: `the daemon is not connected: ${state.link.detail ?? 'reconnecting…'} (what you type is kept)` };
-  else if (torStalled(state.tor, now())) banner = { color: theme.error, text: 'tor cannot reach the network (no progress for 60 s). Without internet, try `snug demo`.' };
+  else if (torStalled(state.tor, Math.max(now(), state.clock))) banner = { color: theme.error, text: 'tor cannot reach the network (no progress for 60 s). Without internet, try `snug demo`.' };
   else if (state.tor && state.tor.transport === 'tor' && state.tor.state !== 'ready') banner = { color: theme.warn, text: `connecting to tor: ${state.tor.bootstrap}%${state.tor.summary ? ` ${state.tor.summary}` : ''}` };
 
   let centre;

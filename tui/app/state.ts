@@ -44,6 +44,8 @@ export interface AppState {
   readonly input: InputState;
   readonly overlay: Overlay | null;
   readonly notice: Notice | null;
+  /** The last clock tick (ms): re-renders the screen while tor is not ready. */
+  readonly clock: number;
 }
 
 export const initialAppState: AppState = {
@@ -60,6 +62,7 @@ export const initialAppState: AppState = {
   input: initialInputState,
   overlay: null,
   notice: null,
+  clock: 0,
 };
 
 export type AppAction =
@@ -68,7 +71,7 @@ export type AppAction =
   | { readonly type: 'needLogin'; readonly mode: LoginMode }
   | { readonly type: 'login'; readonly action: LoginAction }
   | { readonly type: 'chat'; readonly me: { readonly address: string; readonly name: string } }
-  | { readonly type: 'tor'; readonly tor: Omit<TorView, 'lastProgressAt'>; readonly at: number }
+  | { readonly type: 'tor'; readonly tor: Omit<TorView, 'lastProgressAt' | 'best'>; readonly at: number }
   | { readonly type: 'pubs'; readonly live: number; readonly total: number }
   | { readonly type: 'peers'; readonly online: number }
   | { readonly type: 'sidebar'; readonly action: SidebarAction }
@@ -76,7 +79,8 @@ export type AppAction =
   | { readonly type: 'input'; readonly action: InputAction }
   | { readonly type: 'overlay'; readonly overlay: Overlay | null }
   | { readonly type: 'switcher'; readonly action: SwitcherAction }
-  | { readonly type: 'notice'; readonly notice: Notice | null };
+  | { readonly type: 'notice'; readonly notice: Notice | null }
+  | { readonly type: 'clock'; readonly at: number };
 
 export function appReducer(s: AppState, a: AppAction): AppState {
   switch (a.type) {
@@ -93,9 +97,11 @@ export function appReducer(s: AppState, a: AppAction): AppState {
     case 'chat':
       return { ...s, screen: 'chat', me: a.me, login: initialLoginState('unlock') };
     case 'tor': {
+      // progress is a percentage above the best so far: a tor that restarts and climbs back to
+      // where it stalled has made none
       const prev = s.tor;
-      const progressed = !prev || a.tor.bootstrap > prev.bootstrap || a.tor.state !== prev.state;
-      return { ...s, tor: { ...a.tor, lastProgressAt: progressed ? a.at : prev.lastProgressAt } };
+      const progressed = !prev || a.tor.bootstrap > prev.best;
+      return { ...s, tor: { ...a.tor, best: Math.max(prev?.best ?? 0, a.tor.bootstrap), lastProgressAt: progressed ? a.at : prev.lastProgressAt } };
     }
     case 'pubs':
       return { ...s, pubs: { live: a.live, total: a.total } };
@@ -117,6 +123,9 @@ export function appReducer(s: AppState, a: AppAction): AppState {
       return { ...s, overlay: { kind: 'switcher', switcher: switcherReducer(s.overlay.switcher, a.action) } };
     case 'notice':
       return { ...s, notice: a.notice };
+    case 'clock':
+      // only while it matters: a tick changes nothing once tor is ready (or not used)
+      return s.tor && s.tor.transport === 'tor' && s.tor.state !== 'ready' ? { ...s, clock: a.at } : s;
   }
 }
 

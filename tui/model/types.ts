@@ -83,6 +83,8 @@ export interface TorView {
   readonly state: string;
   readonly onion: string;
   readonly summary: string;
-  /** When bootstrap last went up (or tor's state changed), ms. */
+  /** The highest bootstrap percentage seen so far (a tor restarted by its supervisor starts again from 0). */
+  readonly best: number;
+  /** When `best` last went up, ms. */
   readonly lastProgressAt: number;
 }

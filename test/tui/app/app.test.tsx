@@ -12,6 +12,7 @@ import { DaemonLink } from '../../../tui/link/daemon-link.js';
 import { PEER_PASSPHRASE, peerArgs, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
 import { callOnce, startDaemon } from '../../helpers/daemon.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
+import { unreachableNetworkTorrc } from '../../helpers/testnet.js';
 
 const KEY = {
   enter: '\r',
@@ -259,6 +260,35 @@ describe('tui app: the create and unlock screens, and a daemon that restarts', f
         await link.stop();
       }
     } finally {
+      await daemon.kill();
+    }
+  });
+
+  it("shows tor's progress while it connects, and after 60 s without progress that it cannot reach the network", async function () {
+    this.timeout(120_000);
+    // a tor whose only directory authority is a closed port: it can reach nothing, as without internet
+    const torrc = await unreachableNetworkTorrc(dir);
+    const home = join(dir, 'offline');
+    const daemon = await startDaemon(home, ['--dev', '--dev-kdf', 'fast', '--tor-config', torrc]);
+    await callOnce(daemon, (c) => c.call('profile/create', { name: 'off', passphrase: 'offline passphrase' }));
+    let offset = 0;
+    const link = new DaemonLink({ socketPath: daemon.socketPath });
+    const r = render(<App link={link} home={home} size={{ rows: 20, columns: 100 }} now={() => Date.now() + offset} />);
+    try {
+      await waitForFrame(r, (f) => /connecting to tor: \d+%/.test(f), "tor's progress");
+      assert.ok(!r.lastFrame()!.includes('cannot reach the network'));
+      // the UI's clock moves on a minute at a time; once tor stops climbing (a few percent, with
+      // nothing to reach), a minute passes with no progress
+      const deadline = Date.now() + 60_000;
+      while (!r.lastFrame()!.includes('tor cannot reach the network')) {
+        if (Date.now() > deadline) throw new Error(`the frame never showed the stall message:\n${r.lastFrame()}`);
+        offset += 61_000;
+        await sleep(6_000); // one clock tick (CLOCK_MS) and then some
+      }
+      assert.match(r.lastFrame()!, /snug demo/);
+    } finally {
+      r.unmount();
+      await link.stop();
       await daemon.kill();
     }
   });

@@ -12,6 +12,8 @@ describe('tui app state', () => {
     assert.equal(s.tor!.lastProgressAt, 1_000, 'the same percentage is no progress');
     s = appReducer(s, { type: 'tor', tor: { ...tor, bootstrap: 20 }, at: 50_000 });
     assert.equal(torStalled(s.tor, 50_000 + TOR_STALL_MS - 1), false);
+    const restarted = appReducer(appReducer(s, { type: 'tor', tor: { ...tor, bootstrap: 0, state: 'restarting' }, at: 60_000 }), { type: 'tor', tor: { ...tor, bootstrap: 20 }, at: 70_000 });
+    assert.equal(restarted.tor!.lastProgressAt, 50_000, 'climbing back after a restart is no progress');
     assert.equal(torStalled(appReducer(s, { type: 'tor', tor: { ...tor, bootstrap: 100, state: 'ready' }, at: 0 }).tor, 1e12), false);
     assert.equal(torStalled({ ...s.tor!, transport: 'direct' }, 1e12), false);
   });
