@@ -121,7 +121,7 @@ describe('tui groups (ink-testing-library, real daemons and a real pub)', functi
     }
   });
 
-  it('shows the invite string with its QR code, and answers /leave with the daemon\'s own refusal while it has no such method', async () => {
+  it('shows the invite string with its QR code, and answers /leave by the last admin with the daemon\'s refusal, in place', async () => {
     const a = ui[0]!.r;
     await line(a, '/export');
     const frame = await waitForFrame(a, (f) => f.includes('Invite to this group') && /snug2[a-z2-7]{20}/.test(f), 'the invite');
@@ -136,7 +136,9 @@ describe('tui groups (ink-testing-library, real daemons and a real pub)', functi
     const methods = ((await callOnce(alice.daemon, (c) => c.request('rpc.discover'))) as { methods: Array<{ name: string }> }).methods.map((m) => m.name);
     await line(a, '/leave');
     if (methods.includes('group/leave')) {
-      await waitForFrame(a, (f) => f.includes('you left the group'), 'the group left');
+      // alice founded the group and is its only admin: she may not leave without naming another
+      await waitForFrame(a, (f) => f.includes('ERR_LAST_ADMIN'), "the daemon's refusal, in words");
+      await waitForFrame(a, (f) => f.includes('> /leave'), 'the refused command back on the line');
     } else {
       await waitForFrame(a, (f) => f.includes('ERR_METHOD_NOT_FOUND'), "the daemon's error, in words");
     }
