@@ -119,6 +119,13 @@ export interface ConversationsInit {
   readonly now?: () => number;
 }
 
+/** One conversation as the in-memory index holds it: its ids in local order, and ours not yet delivered. */
+interface ConversationIndex {
+  readonly ids: Uint8Array[];
+  /** Our entries not yet acknowledged, by hex id: the local order (to send them oldest first). */
+  readonly pending: Map<string, { readonly id: Uint8Array; readonly order: number }>;
+}
+
 /** What the conversations need to send: a frame to a contact's link, if it is up. */
 export type SendEntry = (address: OnionAddress, entry: Uint8Array) => boolean;
 
@@ -131,6 +138,12 @@ export class Conversations {
   readonly #log: Log;
   readonly #now: () => number;
   #queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Per peer, the ids of its conversation in local order and our unacknowledged ones: built by
+   * one scan of the namespace on first use and kept up to date by every write, so sending,
+   * flushing and listing cost the conversation's size (or the outbox's), not the whole store's.
+   */
+  #index: Promise<Map<OnionAddress, ConversationIndex>> | null = null;
 
   constructor(init: ConversationsInit) {
     this.#entries = init.store.collection(DIRECT_ENTRIES_NAMESPACE, entryCodec);
@@ -154,6 +167,41 @@ export class Conversations {
 
   #keys(cert: Certificate) {
     return deriveDirectKeys({ identityKey: this.#ownKey, dh: this.#own.dh }, { identityKey: cert.identityKey, dhKey: cert.dhKey });
+  }
+
+  #conversations(): Promise<Map<OnionAddress, ConversationIndex>> {
+    this.#index ??= (async () => {
+      const byPeer = new Map<OnionAddress, Array<{ id: Uint8Array; order: number; pending: boolean }>>();
+      for await (const { id, value } of this.#entries.iterate()) {
+        let list = byPeer.get(value.peer);
+        if (list === undefined) byPeer.set(value.peer, (list = []));
+        list.push({ id, order: value.order, pending: value.own && value.status !== 'delivered' });
+      }
+      const index = new Map<OnionAddress, ConversationIndex>();
+      for (const [peer, list] of byPeer) {
+        list.sort((a, b) => a.order - b.order);
+        const c = this.#emptyIndex();
+        for (const e of list) {
+          c.ids.push(e.id);
+          if (e.pending) c.pending.set(toHex(e.id), { id: e.id, order: e.order });
+        }
+        index.set(peer, c);
+      }
+      return index;
+    })();
+    this.#index.catch(() => (this.#index = null)); // a failed scan is tried again on next use
+    return this.#index;
+  }
+
+  #emptyIndex(): ConversationIndex {
+    return { ids: [], pending: new Map() };
+  }
+
+  async #conversation(peer: OnionAddress): Promise<ConversationIndex> {
+    const index = await this.#conversations();
+    let c = index.get(peer);
+    if (c === undefined) index.set(peer, (c = this.#emptyIndex()));
+    return c;
   }
 
   async #state(peer: OnionAddress): Promise<ConversationState> {
@@ -194,6 +242,7 @@ export class Conversations {
   /** Like send, for any 1:1 content kind (reply, reaction, edit, delete: membership). */
   sendContent(peer: OnionAddress, cert: Certificate, content: DirectContent): Promise<string> {
     return this.#serial(async () => {
+      const conversation = await this.#conversation(peer);
       const state = await this.#state(peer);
       const entry = createDirectEntry(this.#keys(cert), this.#ownKey, {
         seq: state.ourSeq + 1,
@@ -209,6 +258,8 @@ export class Conversations {
         this.#entries.putOp(id, stored),
         this.#states.putOp(publicKeyFromOnionAddress(peer), { ...state, ourSeq: entry.seq, ourLast: id, nextOrder: state.nextOrder + 1 }),
       ]);
+      conversation.ids.push(id);
+      conversation.pending.set(toHex(id), { id, order: stored.order });
       return toHex(id);
     });
   }
@@ -217,8 +268,9 @@ export class Conversations {
   async list(peer: OnionAddress): Promise<MessageView[]> {
     const all: Array<{ order: number; stored: StoredEntry; entry: DirectEntry; id: string }> = [];
     const fold = new MessageFold();
-    for await (const { value } of this.#entries.iterate()) {
-      if (value.peer !== peer) continue;
+    const ids = [...(await this.#conversation(peer)).ids];
+    for (const value of await this.#entries.getMany(ids)) {
+      if (value === undefined || value.peer !== peer) continue;
       const entry = decodeDirectEntry(value.bytes);
       const id = toHex(directEntryId(value.bytes));
       all.push({ order: value.order, stored: value, entry, id });
@@ -234,11 +286,14 @@ export class Conversations {
 
   /** Our messages to `peer` not yet acknowledged, oldest first (to send or send again). */
   async unacknowledged(peer: OnionAddress): Promise<Array<{ id: Uint8Array; bytes: Uint8Array; status: MessageStatus }>> {
-    const out: Array<{ order: number; id: Uint8Array; bytes: Uint8Array; status: MessageStatus }> = [];
-    for await (const { id, value } of this.#entries.iterate()) {
-      if (value.peer === peer && value.own && value.status !== 'delivered') out.push({ order: value.order, id, bytes: value.bytes, status: value.status });
-    }
-    return out.sort((a, b) => a.order - b.order);
+    const pending = [...(await this.#conversation(peer)).pending.values()].sort((a, b) => a.order - b.order);
+    const values = await this.#entries.getMany(pending.map((p) => p.id));
+    const out: Array<{ id: Uint8Array; bytes: Uint8Array; status: MessageStatus }> = [];
+    pending.forEach((p, i) => {
+      const value = values[i];
+      if (value !== undefined && value.peer === peer && value.own && value.status !== 'delivered') out.push({ id: p.id, bytes: value.bytes, status: value.status });
+    });
+    return out;
   }
 
   /** Sends every unacknowledged message to `peer` over `send`; those that went out are `sent`. */
@@ -254,6 +309,7 @@ export class Conversations {
       const e = await this.#entries.get(id);
       if (e === undefined || e.peer !== peer || !e.own || e.status === status || e.status === 'delivered') return;
       await this.#entries.put(id, { ...e, status });
+      if (status === 'delivered') (await this.#conversation(peer)).pending.delete(toHex(id));
       this.#journal
         .append('message/didChange', { address: peer, id: toHex(id), status })
         .catch((err: unknown) => this.#log('journal-append-failed', { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') }));
@@ -271,6 +327,7 @@ export class Conversations {
    */
   received(peer: OnionAddress, cert: Certificate, bytes: Uint8Array): Promise<{ readonly id: Uint8Array; readonly fresh: boolean; readonly message?: boolean } | null> {
     return this.#serial(async () => {
+      const conversation = await this.#conversation(peer);
       let entry: DirectEntry;
       try {
         entry = consumeDirectEntry(this.#keys(cert), bytes);
@@ -292,6 +349,7 @@ export class Conversations {
         this.#entries.putOp(id, stored),
         this.#states.putOp(publicKeyFromOnionAddress(peer), { ...state, theirSeq: entry.seq, theirLast: id, nextOrder: state.nextOrder + 1 }),
       ]);
+      conversation.ids.push(id);
       const c = entry.content;
       if (c.kind === 'text' || c.kind === 'reply') {
         this.#journal
