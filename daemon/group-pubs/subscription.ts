@@ -8,8 +8,11 @@
  *   ahead while the sink handles the current one's blobs; blobs at or below the saved cursor
  *   (the re-read part) are skipped; the cursor is saved after each FETCH's blobs are handled;
  * - live: SUBSCRIBE from where the fetches ended; pushed blobs queue (at most LIVE_QUEUE_MAX
- *   blobs and LIVE_QUEUE_BYTES, else the link is dropped and catches up again by fetching) and go to the sink one at a
- *   time, in cursor order; the cursor is saved whenever the queue drains (and every page-worth).
+ *   blobs and LIVE_QUEUE_BYTES, else the link is dropped and catches up again by fetching) and go to the sink in
+ *   cursor order, each run queued meanwhile (up to saveEveryBlobs) at once when the sink takes runs
+ *   (PubBlobSink.blobsReceived), else one at a time; the cursor is saved whenever the queue drains
+ *   (and every page-worth).
+ * While catching up, each FETCH's blobs go to the sink as one run the same way.
  * Any failure (dial, a reply that fails the client's checks, garbage, a timeout, an idle link,
  * the sink rejecting) drops the connection: queued blobs are dropped with it (they are read
  * again from the saved cursor), the state becomes `failing` with the error's code, and the
@@ -182,6 +185,30 @@ export class PubSubscription {
     await this.#saving;
   }
 
+  /**
+   * Hands a run of blobs (in cursor order) to the sink at once when it takes runs
+   * (PubBlobSink.blobsReceived), else one at a time; blobs at or below the cursor are skipped.
+   * The cursor moves past the run only once the sink handled all of it.
+   */
+  async #handleRun(run: readonly PubBlob[]): Promise<void> {
+    const fresh = run.filter((b) => b.cursor > this.#cursor); // the rest: read before (the rounded-down part)
+    if (fresh.length === 0) return;
+    const sink = this.#d.sink;
+    if (sink.blobsReceived === undefined || fresh.length === 1) {
+      for (const blob of fresh) await this.#handle({ kind: 'blob', blob });
+      return;
+    }
+    try {
+      await sink.blobsReceived(
+        this.address,
+        fresh.map((b) => b.blob),
+      );
+    } catch (err) {
+      throw new GroupPubsError(GroupPubsErrorCode.SINK_FAILED, 'the sink failed to handle what the pub sent', { cause: err });
+    }
+    this.#cursor = fresh[fresh.length - 1]!.cursor;
+  }
+
   /** Calls the sink, turning its failure into SINK_FAILED. */
   async #handle(item: Item): Promise<void> {
     try {
@@ -245,10 +272,8 @@ export class PubSubscription {
       const more = summary.more || truncated;
       if (more) pending = fetch(truncated ? blobs[blobs.length - 1]!.cursor : summary.next);
       if (summary.pruned) await this.#handle({ kind: 'pruned', start: summary.start, head: summary.head });
-      for (const blob of blobs) {
-        if (signal.aborted) throw aborted();
-        await this.#handle({ kind: 'blob', blob });
-      }
+      if (signal.aborted) throw aborted();
+      await this.#handleRun(blobs);
       await this.#save();
       if (!more) {
         // Nothing stored between the last blob handled and `next` (an empty last page may say so).
@@ -280,17 +305,26 @@ export class PubSubscription {
       }
     };
     const pump = async () => {
-      let handled = 0;
       while (queue.length > 0 && failed === null) {
-        const item = queue.shift()!;
-        if (item.kind === 'blob') queuedBytes -= item.blob.blob.length;
+        // a pruned answer alone; else the run of blobs queued (at most a save's worth) at once
+        const head = queue[0]!;
+        const run: PubBlob[] = [];
+        if (head.kind === 'pruned') queue.shift();
+        else {
+          while (run.length < c.saveEveryBlobs && queue.length > 0 && queue[0]!.kind === 'blob') {
+            const item = queue.shift() as Extract<Item, { kind: 'blob' }>;
+            queuedBytes -= item.blob.blob.length;
+            run.push(item.blob);
+          }
+        }
         try {
-          await this.#handle(item);
+          if (head.kind === 'pruned') await this.#handle(head);
+          else await this.#handleRun(run);
         } catch (err) {
           return fail(err);
         }
         checkLive();
-        if (++handled % c.saveEveryBlobs === 0) void this.#save();
+        if (run.length >= c.saveEveryBlobs) void this.#save();
       }
       void this.#save();
     };
