@@ -118,6 +118,8 @@ import {
 } from './records.js';
 
 const ZERO = new Uint8Array(32);
+/** Own entries' blob records looked up per getMany on unlock (whether each was sealed). */
+const OWN_BLOB_LOOKUP_BATCH = 256;
 
 /** Where a blob came from. */
 export type IngestSource = { readonly kind: 'pub'; readonly pub: string } | { readonly kind: 'peer'; readonly address: OnionAddress } | { readonly kind: 'local' };
@@ -180,7 +182,7 @@ interface Held {
   readonly arrival: number;
   /** Ours: pubs that accepted it; theirs: pubs it was seen on. */
   pubs: string[];
-  /** Ours: the blob is stored (it was sealed for its first post). */
+  /** Ours: the blob is stored (it was sealed for its first post). Set on unlock after the load. */
   sealed: boolean;
 }
 
@@ -356,8 +358,10 @@ export class GroupsService implements PubBlobSink {
       const g = this.#newState(value);
       s.groups.set(g.hex, g);
     }
-    const sealed = new Set<string>();
-    for await (const raw of store.iterate(GROUP_BLOBS_NAMESPACE)) sealed.add(toHex(raw.id));
+    // whether an own entry's blob is stored (sealed) is looked up for own entries only, after
+    // the load: reading every blob record (5 KiB each, decrypted) to learn ids cost most of
+    // an unlock of a log whose entries were received (each has its blob)
+    const own: Array<{ readonly g: GroupState; readonly id: Uint8Array }> = [];
     const bulk = new Map<GroupState, Array<{ id: string; claimed: number; arrival: number; deps: string[] }>>();
     const bulkOf = (g: GroupState) => {
       let list = bulk.get(g);
@@ -371,7 +375,8 @@ export class GroupsService implements PubBlobSink {
         const rec = entryRecordCodec.decode(raw.value);
         const entry = decodeEntry(rec.entry);
         const id = raw.id.slice(32);
-        this.#index(s, g, entry, id, rec, sealed.has(toHex(raw.id)), bulkOf(g));
+        this.#index(s, g, entry, id, rec, false, bulkOf(g));
+        if (rec.own) own.push({ g, id });
       } catch {
         skipped += 1;
       }
@@ -387,6 +392,14 @@ export class GroupsService implements PubBlobSink {
       } catch {
         skipped += 1;
       }
+    }
+    for (let i = 0; i < own.length; i += OWN_BLOB_LOOKUP_BATCH) {
+      const part = own.slice(i, i + OWN_BLOB_LOOKUP_BATCH);
+      const blobs = await s.blobs.getMany(part.map((o) => groupScopedId(o.g.groupId, o.id)));
+      part.forEach((o, j) => {
+        const h = o.g.entries.get(toHex(o.id));
+        if (h !== undefined && blobs[j] !== undefined) h.sealed = true;
+      });
     }
     const readMs = this.#now() - started;
     for (const [g, items] of bulk) g.order.addAll(items);
