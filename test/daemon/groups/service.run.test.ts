@@ -175,4 +175,15 @@ describe('GroupsService: a run of blobs (blobsReceived)', function () {
     assert.equal(batches, 3);
     assert.deepEqual(await texts(m, groupId), ['alone', 'again']);
   });
+
+  it('knows after a reopen which own entries were sealed: their stored blob is given as is, never sealed again', async () => {
+    const id = fromHex(await m.groups.send(groupId, 'mine'));
+    const sealed = await m.groups.syncBlob(groupId, id); // sealed now, as for its first post
+    assert.ok(sealed !== null);
+    await offline(m);
+    await reopen(m, false);
+    const again = await m.groups.syncBlob(groupId, id);
+    assert.ok(again !== null && Buffer.from(again).equals(Buffer.from(sealed)));
+    assert.ok(Buffer.from((await m.groups.entryBlob(groupId, id))!).equals(Buffer.from(sealed)));
+  });
 });
