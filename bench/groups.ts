@@ -126,6 +126,8 @@ export async function runGroupsBench(): Promise<void> {
     const openMs = nowMs() - t1;
     global.gc?.();
     const after = process.memoryUsage();
+    const snapshot = process.env['SNUG_BENCH_HEAP_SNAPSHOT'];
+    if (snapshot) note(`heap snapshot after unlock: ${(await import('node:v8')).writeHeapSnapshot(snapshot)}`);
     figure('unlock: open and index the log', openMs, 'ms', `${m.groups.entryCount.toLocaleString('en-US')} entries, roster of ${m.groups.roster(groupId).members.length}`);
     figure('RSS after unlock', after.rss / MiB, 'MiB', `${fmt((after.rss - before.rss) / MiB)} MiB more than before the open`);
     figure('V8 heap used after unlock', after.heapUsed / MiB, 'MiB', `${fmt((after.heapUsed - before.heapUsed) / MiB)} MiB more`);
