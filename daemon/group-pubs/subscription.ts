@@ -8,8 +8,12 @@
  *   ahead while the sink handles the current one's blobs; blobs at or below the saved cursor
  *   (the re-read part) are skipped; the cursor is saved after each FETCH's blobs are handled;
  * - live: SUBSCRIBE from where the fetches ended; pushed blobs queue (at most LIVE_QUEUE_MAX
- *   blobs and LIVE_QUEUE_BYTES, else the link is dropped and catches up again by fetching) and go to the sink one at a
- *   time, in cursor order; the cursor is saved whenever the queue drains (and every page-worth).
+ *   blobs and LIVE_QUEUE_BYTES, else the link is dropped and catches up again by fetching) and go to the sink in
+ *   cursor order, each run queued meanwhile (up to saveEveryBlobs) at once when the sink takes runs
+ *   (PubBlobSink.blobsReceived), else one at a time; the cursor is saved whenever the queue drains
+ *   (and every page-worth).
+ * While catching up, each FETCH's blobs go to the sink as one run the same way, the next run
+ *   handed while the sink may still be handling the one before (never more than two).
  * Any failure (dial, a reply that fails the client's checks, garbage, a timeout, an idle link,
  * the sink rejecting) drops the connection: queued blobs are dropped with it (they are read
  * again from the saved cursor), the state becomes `failing` with the error's code, and the
@@ -182,6 +186,53 @@ export class PubSubscription {
     await this.#saving;
   }
 
+  /**
+   * Hands a run of blobs (in cursor order) to the sink at once when it takes runs
+   * (PubBlobSink.blobsReceived), else one at a time; blobs at or below the cursor are skipped.
+   * The cursor moves past the run only once the sink handled all of it.
+   */
+  async #handleRun(run: readonly PubBlob[]): Promise<void> {
+    const fresh = run.filter((b) => b.cursor > this.#cursor); // the rest: read before (the rounded-down part)
+    if (fresh.length === 0) return;
+    if (this.#d.sink.blobsReceived === undefined || fresh.length === 1) {
+      for (const blob of fresh) await this.#handle({ kind: 'blob', blob });
+      return;
+    }
+    await this.#sinkRun(fresh);
+    this.#cursor = fresh[fresh.length - 1]!.cursor;
+  }
+
+  /** Calls the sink's blobsReceived with a run (it has one), turning its failure into SINK_FAILED. */
+  async #sinkRun(fresh: readonly PubBlob[]): Promise<void> {
+    try {
+      await this.#d.sink.blobsReceived!(
+        this.address,
+        fresh.map((b) => b.blob),
+      );
+    } catch (err) {
+      throw new GroupPubsError(GroupPubsErrorCode.SINK_FAILED, 'the sink failed to handle what the pub sent', { cause: err });
+    }
+  }
+
+  /**
+   * Catching up, to a sink that takes runs: hands `run` to the sink now, while the run before
+   * (`previous`) may still be being handled (so the sink checks this run while the last one is
+   * written), and moves the cursor past it only once it and every run before it were handled.
+   * Other sinks: one blob at a time after `previous`.
+   */
+  #pipelineRun(run: readonly PubBlob[], after: bigint, previous: Promise<void>): Promise<void> {
+    const fresh = run.filter((b) => b.cursor > after);
+    if (fresh.length === 0) return previous;
+    if (this.#d.sink.blobsReceived === undefined || fresh.length === 1) return previous.then(() => this.#handleRun(fresh));
+    const handled = this.#sinkRun(fresh);
+    handled.catch(() => {}); // awaited below, after the runs before it
+    return previous
+      .then(() => handled)
+      .then(() => {
+        this.#cursor = fresh[fresh.length - 1]!.cursor;
+      });
+  }
+
   /** Calls the sink, turning its failure into SINK_FAILED. */
   async #handle(item: Item): Promise<void> {
     try {
@@ -204,7 +255,11 @@ export class PubSubscription {
    * Each FETCH asks up to `catchupFetchBlobs` (the pub streams them as several pages); the blobs
    * are copied as they arrive up to `catchupBufferBytes` (the rest of that answer is dropped and
    * asked again by the next FETCH), so a pub of large blobs cannot make a catch-up hold more.
-   * The next FETCH is sent before the sink is handed the current one's blobs.
+   * The next FETCH is sent before the sink is handed the current one's blobs, and a sink that
+   * takes runs is handed each FETCH's blobs while it may still be handling the run before
+   * (#pipelineRun: at most two runs with it, so it can check one while it writes the other;
+   * the cursor moves past a run only once it and every run before it are handled). So a
+   * catch-up holds at most three answers' buffers: two with the sink and one being fetched.
    */
   async #catchUp(client: PubClient): Promise<bigint> {
     const c = this.#d.config;
@@ -230,31 +285,48 @@ export class PubSubscription {
     };
     let pending = fetch(cursorSince(this.#cursor, c.cursorRoundBlobs));
     let first = true;
-    for (;;) {
-      const { summary, blobs, truncated } = await pending;
-      if (first && summary.head < this.#cursor) {
-        // The pub's log ends before where we were: it lost or replaced its store. Read it all again.
-        this.#d.log('pub-cursor-reset', { level: 'warn' });
-        this.#cursor = 0n;
-        await this.#save();
-        pending = fetch(0n);
+    /** The run handed to the sink last: settles once it and every run before it are handled. */
+    let previous: Promise<void> = Promise.resolve();
+    /** The last cursor handed to the sink. */
+    let handedUpTo = this.#cursor;
+    try {
+      for (;;) {
+        const { summary, blobs, truncated } = await pending;
+        if (first && summary.head < this.#cursor) {
+          // The pub's log ends before where we were: it lost or replaced its store. Read it all again.
+          this.#d.log('pub-cursor-reset', { level: 'warn' });
+          this.#cursor = 0n;
+          handedUpTo = 0n;
+          await this.#save();
+          pending = fetch(0n);
+          first = false;
+          continue;
+        }
         first = false;
-        continue;
-      }
-      first = false;
-      const more = summary.more || truncated;
-      if (more) pending = fetch(truncated ? blobs[blobs.length - 1]!.cursor : summary.next);
-      if (summary.pruned) await this.#handle({ kind: 'pruned', start: summary.start, head: summary.head });
-      for (const blob of blobs) {
+        const more = summary.more || truncated;
+        if (more) pending = fetch(truncated ? blobs[blobs.length - 1]!.cursor : summary.next);
+        if (summary.pruned) {
+          await previous;
+          await this.#handle({ kind: 'pruned', start: summary.start, head: summary.head });
+        }
         if (signal.aborted) throw aborted();
-        await this.#handle({ kind: 'blob', blob });
+        // at most two runs with the sink: this one, and the one before until it is handled
+        const run = this.#pipelineRun(blobs, handedUpTo, previous);
+        run.catch(() => {}); // awaited on the next turn, or below
+        if (blobs.length > 0 && blobs[blobs.length - 1]!.cursor > handedUpTo) handedUpTo = blobs[blobs.length - 1]!.cursor;
+        await previous;
+        await this.#save();
+        previous = run;
+        if (!more) {
+          await previous;
+          await this.#save();
+          // Nothing stored between the last blob handled and `next` (an empty last page may say so).
+          if (summary.next > this.#cursor) this.#cursor = summary.next;
+          return this.#cursor;
+        }
       }
-      await this.#save();
-      if (!more) {
-        // Nothing stored between the last blob handled and `next` (an empty last page may say so).
-        if (summary.next > this.#cursor) this.#cursor = summary.next;
-        return this.#cursor;
-      }
+    } finally {
+      await previous.catch(() => {}); // a run still with the sink finishes before the link ends
     }
   }
 
@@ -280,17 +352,26 @@ export class PubSubscription {
       }
     };
     const pump = async () => {
-      let handled = 0;
       while (queue.length > 0 && failed === null) {
-        const item = queue.shift()!;
-        if (item.kind === 'blob') queuedBytes -= item.blob.blob.length;
+        // a pruned answer alone; else the run of blobs queued (at most a save's worth) at once
+        const head = queue[0]!;
+        const run: PubBlob[] = [];
+        if (head.kind === 'pruned') queue.shift();
+        else {
+          while (run.length < c.saveEveryBlobs && queue.length > 0 && queue[0]!.kind === 'blob') {
+            const item = queue.shift() as Extract<Item, { kind: 'blob' }>;
+            queuedBytes -= item.blob.blob.length;
+            run.push(item.blob);
+          }
+        }
         try {
-          await this.#handle(item);
+          if (head.kind === 'pruned') await this.#handle(head);
+          else await this.#handleRun(run);
         } catch (err) {
           return fail(err);
         }
         checkLive();
-        if (++handled % c.saveEveryBlobs === 0) void this.#save();
+        if (run.length >= c.saveEveryBlobs) void this.#save();
       }
       void this.#save();
     };

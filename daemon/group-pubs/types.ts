@@ -30,6 +30,15 @@ export interface PubBlobSink {
    */
   blobReceived(pub: string, blob: Uint8Array): Promise<void>;
   /**
+   * Optional: a run of blobs the pub served, in cursor order (a fetched page while catching up,
+   * or the blobs queued while live). When present, GroupPubs hands runs here instead of calling
+   * `blobReceived` per blob. Resolves once every blob of the run is handled (stored, or ignored
+   * as not ours or invalid: a bad blob never loses the others); the cursor past the run's last
+   * blob is saved only after that. Rejecting means none of the run counts as handled (it is read
+   * again from the saved cursor; the sink dedupes what it had stored).
+   */
+  blobsReceived?(pub: string, blobs: readonly Uint8Array[]): Promise<void>;
+  /**
    * The pub answered that blobs after our cursor were pruned before we read them (a notice on
    * every group that uses the pub, never skipped silently).
    */

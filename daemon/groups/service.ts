@@ -46,7 +46,8 @@
  * re-made entry never follows one a pub holds. The window that remains: an entry made and
  * posted before this daemon learned of the re-key (documented in docs/daemon.md).
  *
- * Receiving: GroupPubs hands every blob to `blobReceived` (PubBlobSink); `pruned` becomes a
+ * Receiving: GroupPubs hands each fetched page / run of live blobs to `blobsReceived`
+ * (PubBlobSink; ingestRun: one synced batch per run), single blobs to `blobReceived`; `pruned` becomes a
  * notice on every group using that pub. Blobs that open under no key we hold are remembered
  * (a few hundred) and tried again when a key package gives us a new epoch, since a pub may
  * serve a new epoch's entries before the re-key that carries its secret.
@@ -117,6 +118,8 @@ import {
 } from './records.js';
 
 const ZERO = new Uint8Array(32);
+/** Own entries' blob records looked up per getMany on unlock (whether each was sealed). */
+const OWN_BLOB_LOOKUP_BATCH = 256;
 
 /** Where a blob came from. */
 export type IngestSource = { readonly kind: 'pub'; readonly pub: string } | { readonly kind: 'peer'; readonly address: OnionAddress } | { readonly kind: 'local' };
@@ -124,6 +127,16 @@ export type IngestSource = { readonly kind: 'pub'; readonly pub: string } | { re
 export type IngestResult =
   | { readonly status: 'stored' | 'duplicate'; readonly groupId: string; readonly id: string }
   | { readonly status: 'foreign' | 'invalid' };
+
+/** A blob of a run that opened and verified under one of a group's epochs. */
+interface Opened {
+  readonly g: GroupState;
+  readonly entry: Entry;
+  readonly encoded: Uint8Array;
+  readonly blob: Uint8Array;
+  /** Its place in the run. */
+  readonly index: number;
+}
 
 /** What the groups service needs of the contacts service (petnames, links, invites' transport). */
 export interface GroupPeers {
@@ -169,7 +182,7 @@ interface Held {
   readonly arrival: number;
   /** Ours: pubs that accepted it; theirs: pubs it was seen on. */
   pubs: string[];
-  /** Ours: the blob is stored (it was sealed for its first post). */
+  /** Ours: the blob is stored (it was sealed for its first post). Set on unlock after the load. */
   sealed: boolean;
 }
 
@@ -345,8 +358,10 @@ export class GroupsService implements PubBlobSink {
       const g = this.#newState(value);
       s.groups.set(g.hex, g);
     }
-    const sealed = new Set<string>();
-    for await (const raw of store.iterate(GROUP_BLOBS_NAMESPACE)) sealed.add(toHex(raw.id));
+    // whether an own entry's blob is stored (sealed) is looked up for own entries only, after
+    // the load: reading every blob record (5 KiB each, decrypted) to learn ids cost most of
+    // an unlock of a log whose entries were received (each has its blob)
+    const own: Array<{ readonly g: GroupState; readonly id: Uint8Array }> = [];
     const bulk = new Map<GroupState, Array<{ id: string; claimed: number; arrival: number; deps: string[] }>>();
     const bulkOf = (g: GroupState) => {
       let list = bulk.get(g);
@@ -360,7 +375,8 @@ export class GroupsService implements PubBlobSink {
         const rec = entryRecordCodec.decode(raw.value);
         const entry = decodeEntry(rec.entry);
         const id = raw.id.slice(32);
-        this.#index(s, g, entry, id, rec, sealed.has(toHex(raw.id)), bulkOf(g));
+        this.#index(s, g, entry, id, rec, false, bulkOf(g));
+        if (rec.own) own.push({ g, id });
       } catch {
         skipped += 1;
       }
@@ -376,6 +392,14 @@ export class GroupsService implements PubBlobSink {
       } catch {
         skipped += 1;
       }
+    }
+    for (let i = 0; i < own.length; i += OWN_BLOB_LOOKUP_BATCH) {
+      const part = own.slice(i, i + OWN_BLOB_LOOKUP_BATCH);
+      const blobs = await s.blobs.getMany(part.map((o) => groupScopedId(o.g.groupId, o.id)));
+      part.forEach((o, j) => {
+        const h = o.g.entries.get(toHex(o.id));
+        if (h !== undefined && blobs[j] !== undefined) h.sealed = true;
+      });
     }
     const readMs = this.#now() - started;
     for (const [g, items] of bulk) g.order.addAll(items);
@@ -1143,8 +1167,16 @@ export class GroupsService implements PubBlobSink {
    * never rejects for the blob itself.
    */
   async blobReceived(pub: string, blob: Uint8Array): Promise<void> {
+    await this.blobsReceived(pub, [blob]);
+  }
+
+  /**
+   * PubBlobSink: a run of blobs from one pub (a fetched page, or the live queue), stored with one
+   * synced batch (ingestRun); rejects, like blobReceived, only when the run could not be handled.
+   */
+  async blobsReceived(pub: string, blobs: readonly Uint8Array[]): Promise<void> {
     try {
-      await this.ingest(null, blob, { kind: 'pub', pub });
+      await this.ingestRun(null, blobs, { kind: 'pub', pub });
     } catch (err) {
       if (isStoreError(err) || isApiError(err, 'ERR_LOCKED')) throw err;
       warn(this.#log, 'group-ingest-failed', err);
@@ -1172,16 +1204,64 @@ export class GroupsService implements PubBlobSink {
 
   /**
    * The one verify-and-store path (extension point). `groupId` null: trial-decrypt with the keys
-   * of the groups that use `source.pub` (every group for other sources).
+   * of the groups that use `source.pub` (every group for other sources). One blob: ingestRun.
    */
   async ingest(groupId: string | null, blob: Uint8Array, source: IngestSource): Promise<IngestResult> {
+    const [result] = await this.ingestRun(groupId, [blob], source);
+    return result!;
+  }
+
+  /**
+   * Ingests a run of blobs from one source: each is opened, decoded and verified on its own (a
+   * bad one is `invalid` and the others go on); the new entries of the run, and the pubs added
+   * to entries already held, are written in ONE synced batch; only then are the in-memory
+   * indexes, roster, unread counts and notifications updated, entry by entry in run order.
+   * Duplicates within the run and with what is held (from other pubs) are merged. Blobs that
+   * open under no key are tried again once when the run gave us new epoch keys (a re-key early
+   * in the run opens the later blobs), then remembered for a later re-key. One result per blob.
+   */
+  async ingestRun(groupId: string | null, blobs: readonly Uint8Array[], source: IngestSource): Promise<IngestResult[]> {
     const s = this.#require();
+    const fixed = groupId !== null ? this.#group(s, groupId) : null;
+    const results: IngestResult[] = blobs.map(() => ({ status: 'foreign' }));
+    let pending = blobs.map((_, i) => i);
+    for (;;) {
+      const keysBefore = this.#keyCount(s);
+      const opened: Opened[] = [];
+      const foreign: number[] = [];
+      for (const i of pending) {
+        const o = this.#openOne(s, fixed, blobs[i]!, source);
+        if (o === 'invalid') results[i] = { status: 'invalid' };
+        else if (o === 'foreign') foreign.push(i);
+        else opened.push({ ...o, index: i });
+      }
+      if (opened.length > 0) await this.#storeRun(s, opened, source, results);
+      pending = foreign;
+      if (foreign.length === 0 || opened.length === 0 || this.#keyCount(s) === keysBefore || this.#s !== s) break;
+    }
+    if (source.kind === 'pub' && groupId === null && this.#unopenedMax > 0) {
+      for (const i of pending) {
+        s.unopened.push({ pub: source.pub, blob: blobs[i]! });
+        if (s.unopened.length > this.#unopenedMax) s.unopened.shift();
+      }
+    }
+    return results;
+  }
+
+  #keyCount(s: Session): number {
+    let n = 0;
+    for (const g of s.groups.values()) n += g.keys.size;
+    return n;
+  }
+
+  /** Trial-decrypts and verifies one blob (no I/O, nothing changed). */
+  #openOne(s: Session, fixed: GroupState | null, blob: Uint8Array, source: IngestSource): Omit<Opened, 'index'> | 'invalid' | 'foreign' {
     try {
       checkBlobShape(blob);
     } catch {
-      return { status: 'invalid' };
+      return 'invalid';
     }
-    const candidates = groupId !== null ? [this.#group(s, groupId)] : [...s.groups.values()].filter((g) => !g.record.gone && (source.kind !== 'pub' || g.roster.pubs.includes(source.pub)));
+    const candidates = fixed !== null ? [fixed] : [...s.groups.values()].filter((g) => !g.record.gone && (source.kind !== 'pub' || g.roster.pubs.includes(source.pub)));
     for (const g of candidates) {
       // the current epoch first, then the others, newest first
       const keys = [...g.keys.values()].sort((a, b) => b.epoch.number - a.epoch.number);
@@ -1190,7 +1270,7 @@ export class GroupsService implements PubBlobSink {
         try {
           encoded = openBlob(k, blob);
         } catch {
-          return { status: 'invalid' }; // authentic under our key, yet not canonical: drop it
+          return 'invalid'; // authentic under our key, yet not canonical: drop it
         }
         if (encoded === null) continue;
         let entry: Entry;
@@ -1200,62 +1280,95 @@ export class GroupsService implements PubBlobSink {
           // a re-key of an epoch we do not hold, posted again under one we hold for us (we
           // were locked out of the epoch it was posted in): accepted on its key package
           const byPackage = this.#rekeyByPackage(s, g, encoded);
-          if (byPackage !== null) return this.#store(s, g, byPackage, encoded, blob, source);
+          if (byPackage !== null) return { g, entry: byPackage, encoded, blob };
           this.#log('group-entry-refused', { level: 'debug' });
-          return { status: 'invalid' };
+          return 'invalid';
         }
-        return this.#store(s, g, entry, encoded, blob, source);
+        return { g, entry, encoded, blob };
       }
     }
-    if (source.kind === 'pub' && groupId === null && this.#unopenedMax > 0) {
-      s.unopened.push({ pub: source.pub, blob });
-      if (s.unopened.length > this.#unopenedMax) s.unopened.shift();
-    }
-    return { status: 'foreign' };
+    return 'foreign';
   }
 
-  #store(s: Session, g: GroupState, entry: Entry, bytes: Uint8Array, blob: Uint8Array, source: IngestSource): Promise<IngestResult> {
-    return this.#serial(g, async (): Promise<IngestResult> => {
-      const id = entryId(bytes);
-      const hex = toHex(id);
-      const held = g.entries.get(hex);
-      if (held !== undefined) {
-        if (source.kind === 'pub' && !held.pubs.includes(source.pub)) {
-          const rec = await s.entries.get(groupScopedId(g.groupId, id));
-          if (rec !== undefined) {
-            const pubs = [...held.pubs, source.pub];
-            await s.entries.put(groupScopedId(g.groupId, id), { ...rec, pubs });
-            held.pubs = pubs;
-            if (held.own) {
-              const counts = this.#pubCounts(g, held);
-              this.#notify(s, 'message/didChange', { groupId: g.hex, id: hex, status: ownStatus(counts), pubs: counts });
-            }
-          }
-        }
-        return { status: 'duplicate', groupId: g.hex, id: hex };
-      }
+  /** Runs `op` after every earlier operation on each of `gs` (taken at once: no lock order to keep). */
+  #serialMany<T>(gs: readonly GroupState[], op: () => Promise<T>): Promise<T> {
+    if (gs.length === 1) return this.#serial(gs[0]!, op);
+    const run = Promise.all(gs.map((g) => g.queue)).then(op);
+    const settled = run.catch(() => undefined);
+    for (const g of gs) g.queue = settled;
+    return run;
+  }
+
+  /** Stores the opened entries of a run: one synced batch, then the indexes and notifications. */
+  #storeRun(s: Session, opened: readonly Opened[], source: IngestSource, results: IngestResult[]): Promise<void> {
+    const groups = [...new Set(opened.map((o) => o.g))];
+    return this.#serialMany(groups, async () => {
+      if (this.#s !== s) throw new ApiError('ERR_LOCKED');
+      const ops: StoreOperation[] = [];
+      const fresh: Array<{ readonly o: Opened; readonly id: Uint8Array; readonly rec: EntryRecord }> = [];
+      const merged: Array<{ readonly g: GroupState; readonly held: Held; readonly pubs: string[] }> = [];
+      const seen = new Set<string>();
       const now = this.#now();
-      const own = toHex(entry.author) === s.signingHex;
-      const rec: EntryRecord = { own, arrival: now, pubs: source.kind === 'pub' ? [source.pub] : [], entry: bytes };
-      await s.o.store.batch([s.entries.putOp(groupScopedId(g.groupId, id), rec), s.blobs.putOp(groupScopedId(g.groupId, id), blob)]);
-      const h = this.#index(s, g, entry, id, rec, true);
-      const kind = entry.content.kind;
-      const author = g.authors.get(toHex(entry.author));
-      const authorIsMember = g.roster.members.some((m) => bytesEqual(m.certificate.signingKey, entry.author));
-      const membersBefore = g.roster.members.length;
-      const epochsBefore = epochsOf(g.roster);
-      if (!isContentKind(kind) || !authorIsMember || g.awaited.has(hex)) this.#recompute(s, g);
-      if (epochsOf(g.roster) !== epochsBefore) await this.#openEpochs(s, g);
-      const item = this.#item(s, g, h, entry);
-      if (!own && item !== null && countsAsUnread(entry)) {
-        const readPos = isAllZero(g.record.lastRead) ? -1 : g.order.position(toHex(g.record.lastRead));
-        if (g.order.position(hex) > readPos) g.unread++;
+      for (const o of opened) {
+        const g = o.g;
+        const id = entryId(o.encoded);
+        const hex = toHex(id);
+        results[o.index] = { status: 'duplicate', groupId: g.hex, id: hex };
+        if (seen.has(g.hex + hex)) continue; // twice in the run: the first one counts
+        seen.add(g.hex + hex);
+        const held = g.entries.get(hex);
+        if (held === undefined) {
+          const own = toHex(o.entry.author) === s.signingHex;
+          const rec: EntryRecord = { own, arrival: now, pubs: source.kind === 'pub' ? [source.pub] : [], entry: o.encoded };
+          ops.push(s.entries.putOp(groupScopedId(g.groupId, id), rec), s.blobs.putOp(groupScopedId(g.groupId, id), o.blob));
+          fresh.push({ o, id, rec });
+          results[o.index] = { status: 'stored', groupId: g.hex, id: hex };
+        } else if (source.kind === 'pub' && !held.pubs.includes(source.pub)) {
+          const rec = await s.entries.get(groupScopedId(g.groupId, id));
+          if (rec === undefined) continue;
+          const pubs = [...held.pubs, source.pub];
+          ops.push(s.entries.putOp(groupScopedId(g.groupId, id), { ...rec, pubs }));
+          merged.push({ g, held, pubs });
+        }
       }
-      if (item !== null && !own) this.#notify(s, 'message/didReceive', { groupId: g.hex, message: item });
-      if (!own && (countsAsUnread(entry) || g.roster.members.length !== membersBefore || !isContentKind(kind))) this.#groupChanged(s, g);
-      void author;
-      return { status: 'stored', groupId: g.hex, id: hex };
+      if (ops.length === 0) return;
+      await s.o.store.batch(ops); // durable before anything below is shown or acknowledged
+      for (const { g, held, pubs } of merged) {
+        held.pubs = pubs;
+        if (held.own) {
+          const counts = this.#pubCounts(g, held);
+          this.#notify(s, 'message/didChange', { groupId: g.hex, id: held.hex, status: ownStatus(counts), pubs: counts });
+        }
+      }
+      for (const { o, id, rec } of fresh) {
+        try {
+          await this.#indexStored(s, o.g, o.entry, id, rec);
+        } catch (err) {
+          if (isStoreError(err) || isApiError(err, 'ERR_LOCKED')) throw err;
+          warn(this.#log, 'group-ingest-failed', err); // on disk; indexed again on the next unlock
+        }
+      }
     });
+  }
+
+  /** A new entry, already durable: the indexes, roster, epochs, unread count and notifications. */
+  async #indexStored(s: Session, g: GroupState, entry: Entry, id: Uint8Array, rec: EntryRecord): Promise<void> {
+    const own = rec.own;
+    const hex = toHex(id);
+    const h = this.#index(s, g, entry, id, rec, true);
+    const kind = entry.content.kind;
+    const authorIsMember = g.roster.members.some((m) => bytesEqual(m.certificate.signingKey, entry.author));
+    const membersBefore = g.roster.members.length;
+    const epochsBefore = epochsOf(g.roster);
+    if (!isContentKind(kind) || !authorIsMember || g.awaited.has(hex)) this.#recompute(s, g);
+    if (epochsOf(g.roster) !== epochsBefore) await this.#openEpochs(s, g);
+    const item = this.#item(s, g, h, entry);
+    if (!own && item !== null && countsAsUnread(entry)) {
+      const readPos = isAllZero(g.record.lastRead) ? -1 : g.order.position(toHex(g.record.lastRead));
+      if (g.order.position(hex) > readPos) g.unread++;
+    }
+    if (item !== null && !own) this.#notify(s, 'message/didReceive', { groupId: g.hex, message: item });
+    if (!own && (countsAsUnread(entry) || g.roster.members.length !== membersBefore || !isContentKind(kind))) this.#groupChanged(s, g);
   }
 
   /**

@@ -24,6 +24,29 @@ const FAST: GroupPubsInit = { postJitterMs: 0, backoffBaseMs: 50, backoffMaxMs: 
 const utf8 = new TextEncoder();
 const quiet: Log = () => {};
 
+/** A sink that takes runs (PubBlobSink.blobsReceived): records each run's length; `gate` holds the next call. */
+class RunSink extends RecordingSink {
+  readonly runs: number[] = [];
+  singles = 0;
+  gate: Promise<void> | null = null;
+  /** When set, called before each run; may set failWith. */
+  beforeRun: ((n: number) => void) | null = null;
+
+  override async blobReceived(pub: string, blob: Uint8Array): Promise<void> {
+    this.singles += 1;
+    if (this.gate) await this.gate;
+    return super.blobReceived(pub, blob);
+  }
+
+  async blobsReceived(pub: string, blobs: readonly Uint8Array[]): Promise<void> {
+    this.beforeRun?.(this.runs.length + 1);
+    if (this.gate) await this.gate;
+    if (this.failWith) throw this.failWith;
+    this.runs.push(blobs.length);
+    for (const b of blobs) await super.blobReceived(pub, b);
+  }
+}
+
 function hasCode(code: string) {
   return (err: unknown) => (err as { code?: string }).code === code;
 }
@@ -400,6 +423,85 @@ describe('daemon/group-pubs/group-pubs', function () {
     assert.ok(errors.includes(GroupPubsErrorCode.SINK_BEHIND), 'the link was dropped for the sink being behind');
     sink.delayMs = 0;
     await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live again');
+  });
+
+  it('hands a catch-up\'s pages and the blobs queued while live to a sink that takes runs as runs, each blob once and in order', async () => {
+    const { address } = await pub('a');
+    const stored = await fill(address, 250);
+    const sink = new RunSink();
+    const g = groupPubs(new DirectDialer(), sink, { catchupFetchBlobs: 100 });
+    g.setSubscriptions([address]);
+    await g.start();
+    await sink.until(() => sink.blobs.length === 250);
+    await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live');
+    assert.equal(sink.singles, 0);
+    assert.ok(sink.runs.length >= 3 && sink.runs.every((n) => n <= 100), `runs ${sink.runs.join(',')}`);
+    // live: the sink holds the first pushed blob; the next five queue meanwhile and come as one run
+    let release!: () => void;
+    sink.gate = new Promise<void>((r) => (release = r));
+    const live = await fill(address, 6);
+    await waitUntil(() => pubs[0]!.stats().blobs === 256, 5_000, 'the pub holding them');
+    await new Promise((r) => setTimeout(r, 300)); // the pushes reach the queue
+    sink.gate = null;
+    release();
+    await sink.until(() => sink.blobs.length === 256);
+    assert.ok(sink.runs.slice(-1)[0]! >= 2, `live runs ${sink.runs.join(',')}`);
+    assert.ok(sink.from(address).every((b, i) => bytesEqual(b, [...stored, ...live][i]!)));
+    await g.stop();
+    assert.equal(await store.collection(CURSOR_NAMESPACE, cursorCodec).get(utf8.encode(address)), 256n);
+  });
+
+  it('never saves a cursor inside or past a run the sink failed: the run is handed again whole once it recovers, nothing lost or repeated', async () => {
+    const { address } = await pub('a');
+    const stored = await fill(address, 40);
+    const sink = new RunSink();
+    const boom = new Error('disk full');
+    sink.beforeRun = (n) => {
+      if (n === 2) sink.failWith = boom;
+    };
+    const g = groupPubs(new DirectDialer(), sink, { catchupFetchBlobs: 10 });
+    g.setSubscriptions([address]);
+    await g.start();
+    await waitUntil(() => g.status()[0]?.lastError === GroupPubsErrorCode.SINK_FAILED, 5_000, 'failing');
+    assert.equal(sink.blobs.length, 10); // the first run only
+    const saved = await store.collection(CURSOR_NAMESPACE, cursorCodec).get(utf8.encode(address));
+    assert.ok(saved === undefined || saved <= 10n, `saved ${saved}`);
+    sink.beforeRun = null;
+    sink.failWith = null;
+    await sink.until(() => sink.blobs.length === 40);
+    await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live');
+    assert.equal(sink.blobs.length, 40);
+    assert.ok(sink.from(address).every((b, i) => bytesEqual(b, stored[i]!)));
+  });
+
+  it('hands a catch-up\'s next run while the sink still handles the one before, and saves no cursor past a run not yet handled', async () => {
+    const { address } = await pub('a');
+    const stored = await fill(address, 30);
+    const sink = new RunSink();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const real = sink.blobsReceived.bind(sink);
+    sink.blobsReceived = async (p, blobs) => {
+      const n = ++started;
+      if (n === 1) await held; // the first run takes long (a slow write)
+      return real(p, blobs);
+    };
+    const g = groupPubs(new DirectDialer(), sink, { catchupFetchBlobs: 10 });
+    g.setSubscriptions([address]);
+    await g.start();
+    await waitUntil(() => started === 2, 5_000, 'the second run handed');
+    await sink.until(() => sink.blobs.length === 10); // the second run, handled before the first
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(started, 2, 'never more than two runs with the sink');
+    assert.equal(await store.collection(CURSOR_NAMESPACE, cursorCodec).get(utf8.encode(address)), undefined);
+    assert.equal(g.status()[0]?.state, 'catching-up');
+    release();
+    await sink.until(() => sink.blobs.length === 30);
+    await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live');
+    assert.ok(stored.every((b) => sink.has(address, b)));
+    await g.stop();
+    assert.equal(await store.collection(CURSOR_NAMESPACE, cursorCodec).get(utf8.encode(address)), 30n);
   });
 });
 
