@@ -31,6 +31,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   api: async () => (await import('./api.js')).runApiBenchAll(),
   peer: async () => (await import('./peer.js')).runPeerBench(),
   groups: async () => (await import('./groups.js')).runGroupsBench(),
+  'group-chat': async () => (await import('./group-chat.js')).runGroupChatBench(),
   'group-pubs': async () => (await import('./group-pubs.js')).runGroupPubsBench(),
 };
 const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory', 'api'];
