@@ -8,8 +8,8 @@
  *   - catch-up of a backlog: member B locks its profile, a backlog is posted to the pub by a
  *     third member, B unlocks; messages/s fetched, decrypted, verified and stored by B, beside
  *     the ed25519 verify rate of this process; bytes/s beside tor's bulk throughput;
- *   - a 100,000-entry log at B, filled through a second `snug pub` on loopback (the direct
- *     transport: a development pub, to save time): B's RSS, and message/list of 50, p50/p99.
+ *   - a 100,000-entry log at a third daemon C on the direct transport, filled through a second
+ *     `snug pub` on loopback (to save time): C's RSS, and message/list of 50, p50/p99.
  * The third member (the backlog's author) runs in this process with the protocol's own code
  * (protocol/entry.ts, protocol/blob.ts): it joins with an invite string exported by A, as any
  * member would, signs its entries, seals them and posts them with PubClient (pipelined on one
@@ -34,8 +34,9 @@ import { createEntry, encodeEntry, entryId } from '../protocol/entry.js';
 import { deriveEpochKeys } from '../protocol/group.js';
 import { generateIdentity } from '../protocol/identity.js';
 import { decodeInvite, inviteGroupId } from '../protocol/invite.js';
+import { Level } from 'level';
 import { PEER_PASSPHRASE, type Peer } from '../test/helpers/contacts.js';
-import { callOnce, startDaemon, type DaemonProcess } from '../test/helpers/daemon.js';
+import { FAST_DAEMON_ARGS, callOnce, startDaemon, type DaemonProcess } from '../test/helpers/daemon.js';
 import { SNUG_BIN, TEST_PUB_ARGS, launcher, processRss, spawnTestPub, type PubChild } from '../test/helpers/pub-fixtures.js';
 import { bulkDownload, echoRoundTrips, startEchoServer } from './baseline.js';
 import { MB, MiB, figure, fmt, heading, median, note, nowMs, quantile, sleep } from './stats.js';
@@ -144,10 +145,14 @@ async function groupRow(p: Peer, groupId: string) {
 }
 
 async function linksLive(p: Peer, groupId: string, withinMs = 180_000): Promise<void> {
+  let last = '';
   await until(`${p.name}'s pub links live`, withinMs, async () => {
     const g = await groupRow(p, groupId);
+    last = JSON.stringify(g?.pubLinks ?? null);
     return g !== undefined && g.pubLinks.length > 0 && g.pubLinks.every((l) => l.state === 'live') ? true : undefined;
-  }, 250);
+  }, 250).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; last pubLinks ${last}`);
+  });
 }
 
 /**
@@ -258,6 +263,24 @@ async function waitUnread(p: Peer, groupId: string, from: number, target: number
   }
 }
 
+/** Synced LevelDB batches of two records (an entry and its blob) one after another, per second, in `dir`. */
+async function syncedBatchRate(dir: string, count: number): Promise<number> {
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  try {
+    const blob = randomBytes(BLOB_SIZE_STANDARD);
+    const entry = randomBytes(400);
+    const t0 = nowMs();
+    for (let i = 0; i < count; i++) {
+      const k = randomBytes(32);
+      await db.batch([{ type: 'put', key: Uint8Array.of(1, ...k), value: entry }, { type: 'put', key: Uint8Array.of(2, ...k), value: blob }], { sync: true });
+    }
+    return count / ((nowMs() - t0) / 1000);
+  } finally {
+    await db.close();
+  }
+}
+
 function verifyRate(member: BenchMember, size: number): number {
   const msg = randomBytes(size);
   const { sig, pk } = member.sign(msg);
@@ -306,6 +329,13 @@ export async function runGroupChatBench(): Promise<void> {
     });
     await sub.call('event/subscribe', {});
     const sender = await a.daemon.connect();
+    const sentAt = new Map<string, number>();
+    sender.addEventListener('message/didChange', (e) => {
+      const d = e.detail;
+      if (d.groupId === groupId && d.status !== 'outbox' && !sentAt.has(d.id)) sentAt.set(d.id, nowMs());
+    });
+    await sender.call('event/subscribe', {});
+    const toPub: number[] = [];
     const latency: number[] = [];
     const sendCall: number[] = [];
     for (let i = 0; i < WARMUP + MESSAGES; i++) {
@@ -325,6 +355,8 @@ export async function runGroupChatBench(): Promise<void> {
       if (i >= WARMUP) {
         latency.push(got.get(id)! - t0);
         sendCall.push(t1 - t0);
+        const s = sentAt.get(id);
+        if (s !== undefined) toPub.push(s - t0);
       }
     }
     await sender.close();
@@ -346,6 +378,8 @@ export async function runGroupChatBench(): Promise<void> {
     figure('send to receive, p50', median(latency), 'ms');
     figure('send to receive, p99', quantile(latency, 0.99), 'ms');
     figure('  of which the message/send call, p50', median(sendCall), 'ms');
+    figure('  send to the pub\'s ack (didChange sent), p50', median(toPub), 'ms', `${toPub.length} seen before the message reached bob`);
+    figure('  send to the pub\'s ack, p99', quantile(toPub, 0.99), 'ms');
     figure('raw onion WebSocket round trip, p50', median(raw), 'ms');
     figure('raw onion WebSocket round trip, p99', quantile(raw, 0.99), 'ms');
     figure('send to receive p50 / raw round trip p50', median(latency) / median(raw), 'x');
@@ -374,6 +408,7 @@ export async function runGroupChatBench(): Promise<void> {
     const catchS = (caught.allMs - caught.firstMs) / 1000;
     const rate = BACKLOG / catchS;
     const verify = verifyRate(carol, 256);
+    const synced = await syncedBatchRate(join(rig.dir, 'synced-baseline'), 500);
     const rssCatch = await processRss(b.daemon.child.pid ?? -1);
     note(`catch-up: bob's profile/unlock (answered in ${fmt(unlockMs)} ms; his tor is started again), then group/list polled every 100 ms until his unread count rose by ${BACKLOG.toLocaleString('en-US')}: every blob fetched from the pub over Tor, decrypted, its signature verified, stored with a synced write, indexed`);
     note(`unlock to the first backlog message counted ${fmt(caught.firstMs)} ms, to the last ${fmt(caught.allMs)} ms (${caught.last - unreadBefore} counted); the rate below is from the first to the last`);
@@ -381,44 +416,48 @@ export async function runGroupChatBench(): Promise<void> {
     figure('catch-up from unlock (tor start included)', BACKLOG / (caught.allMs / 1000), 'messages/s');
     figure('ed25519 verify, this process, same run', verify, '/s', 'libsodium, 256-byte message, one core');
     figure('catch-up / verify rate (target >= 0.5)', rate / verify, 'x');
+    figure('synced LevelDB batch (entry + blob), same disk', synced, '/s', '500 one after another, this process: what one synced write per message allows');
+    figure('catch-up / synced batch rate', rate / synced, 'x');
     figure('catch-up, blob bytes', (BACKLOG * BLOB_SIZE_STANDARD) / MB / catchS, 'MB/s', `${BLOB_SIZE_STANDARD}-byte blobs`);
     figure('tor bulk throughput, same network', torBulk, 'MB/s', `${ONION_BULK_BYTES / MB} MB in 64 KiB frames over one onion connection`);
     figure('catch-up bytes / tor bulk', (BACKLOG * BLOB_SIZE_STANDARD) / MB / catchS / torBulk, 'x');
     figure("bob's CPU during the catch-up", cpu1 - cpu0, 's', `of ${fmt(caught.allMs / 1000)} s wall (user+system, the daemon process alone, not its tor)`);
     if (rssCatch) figure("bob's RSS after the catch-up", rssCatch.rss / MiB, 'MiB');
 
-    // ---- a 100,000-entry log at bob, filled through a loopback pub (direct transport)
+    // ---- a 100,000-entry log at a third daemon on the direct transport, filled through a loopback pub
+    // (a daemon on the tor transport does not reach loopback pubs even in development mode: daemon.ts
+    // does not pass `development` to the NetworkService, so its pubDialer refuses ws://127.0.0.1)
     loopPub = await spawnTestPub(join(rig.dir, 'loop-pub'));
-    const { groupId: bigId } = await callOnce(b.daemon, (c) => c.call('group/create', { name: 'big', pubs: [loopPub!.address] }));
-    await linksLive(b, bigId, 60_000);
-    const { invite: invite3 } = await callOnce(b.daemon, (c) => c.call('group/exportInvite', { groupId: bigId }));
+    const c = await startPeer(rig.dir, 'carl', FAST_DAEMON_ARGS, daemons);
+    const { groupId: bigId } = await callOnce(c.daemon, (x) => x.call('group/create', { name: 'big', pubs: [loopPub!.address] }));
+    await linksLive(c, bigId, 60_000);
+    const { invite: invite3 } = await callOnce(c.daemon, (x) => x.call('group/exportInvite', { groupId: bigId }));
     const dave = new BenchMember(invite3);
-    const fillN = LOG - 2; // bob's genesis and dave's join are entries of the log too
+    const fillN = LOG - 2; // the genesis and the member's join are entries of the log too
     const tFill = nowMs();
-    const cpuF0 = await cpuSeconds(b.daemon.child.pid ?? -1);
+    const cpuF0 = await cpuSeconds(c.daemon.child.pid ?? -1);
     const [fill, filled] = await Promise.all([
       postBacklog(new DirectDialer(), loopPub.address, dave, fillN),
-      waitUnread(b, bigId, 0, fillN, tFill, 3_600_000, 1_000),
+      waitUnread(c, bigId, 0, fillN, tFill, 3_600_000, 1_000),
     ]);
-    const cpuF1 = await cpuSeconds(b.daemon.child.pid ?? -1);
-    note(`log fill (direct transport, a second \`snug pub --listen 127.0.0.1:0\`, to save time): a group founded by bob on it; a member in this process posted its join and ${fillN.toLocaleString('en-US')} texts in ${fmt(fill.ms / 1000)} s; bob held all of them ${fmt(filled.allMs / 1000)} s after the first post (${filled.last.toLocaleString('en-US')} counted; bob's CPU ${fmt(cpuF1 - cpuF0)} s)`);
-    figure('ingest over loopback (live, from the pub)', fillN / (filled.allMs / 1000), 'messages/s', 'bob receiving while the member posts');
-    const rssFilled = await processRss(b.daemon.child.pid ?? -1);
-    await callOnce(b.daemon, (c) => c.call('profile/lock'));
+    const cpuF1 = await cpuSeconds(c.daemon.child.pid ?? -1);
+    note(`log fill (direct transport, to save time): a third daemon, carl (${FAST_DAEMON_ARGS.join(' ')}), founded a group on a second \`snug pub --listen 127.0.0.1:0\`; a member in this process posted its join and ${fillN.toLocaleString('en-US')} texts in ${fmt(fill.ms / 1000)} s; carl held all of them ${fmt(filled.allMs / 1000)} s after the first post (${filled.last.toLocaleString('en-US')} counted; carl's CPU ${fmt(cpuF1 - cpuF0)} s)`);
+    figure('ingest over loopback (live, from the pub)', fillN / (filled.allMs / 1000), 'messages/s', 'carl receiving while the member posts');
+    const rssFilled = await processRss(c.daemon.child.pid ?? -1);
+    await callOnce(c.daemon, (x) => x.call('profile/lock'));
     await sleep(500);
     const tU = nowMs();
-    await callOnce(b.daemon, (c) => c.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
+    await callOnce(c.daemon, (x) => x.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
     const unlockBigMs = nowMs() - tU;
     await sleep(2_000);
-    const rssUnlocked = await processRss(b.daemon.child.pid ?? -1);
-    const stored = LOG + BACKLOG + MESSAGES + WARMUP;
-    note(`bob's log: ${LOG.toLocaleString('en-US')} entries in the big group, about ${(BACKLOG + MESSAGES + WARMUP).toLocaleString('en-US')} in the first (${stored.toLocaleString('en-US')} in all)`);
-    if (rssFilled) figure("bob's RSS after the fill", rssFilled.rss / MiB, 'MiB', `VmHWM ${fmt(rssFilled.hwm / MiB)} MiB`);
+    const rssUnlocked = await processRss(c.daemon.child.pid ?? -1);
+    note(`carl's log: ${LOG.toLocaleString('en-US')} entries in one group (${fillN.toLocaleString('en-US')} texts)`);
+    if (rssFilled) figure("carl's RSS after the fill", rssFilled.rss / MiB, 'MiB', `VmHWM ${fmt(rssFilled.hwm / MiB)} MiB`);
     figure('profile/unlock with that log (open + index)', unlockBigMs, 'ms');
-    if (rssUnlocked) figure("bob's RSS 2 s after that unlock", rssUnlocked.rss / MiB, 'MiB', `VmHWM ${fmt(rssUnlocked.hwm / MiB)} MiB`);
+    if (rssUnlocked) figure("carl's RSS 2 s after that unlock", rssUnlocked.rss / MiB, 'MiB', `VmHWM ${fmt(rssUnlocked.hwm / MiB)} MiB (since the process started)`);
 
-    // message/list of 50 over bob's socket: the newest page, and pages before random ids
-    const lister = await b.daemon.connect();
+    // message/list of 50 over carl's socket: the newest page, and pages before random ids
+    const lister = await c.daemon.connect();
     try {
       const ids: string[] = [];
       let before: string | undefined;
@@ -447,7 +486,7 @@ export async function runGroupChatBench(): Promise<void> {
         await lister.call('daemon/status');
         statusRtt.push(nowMs() - t);
       }
-      note(`message/list of 50 from the ${LOG.toLocaleString('en-US')}-entry log, ${LIST_CALLS} calls each, one ApiClient connection to bob's socket (answer parsed and checked by its schema); daemon/status on the same connection as the floor`);
+      note(`message/list of 50 from the ${LOG.toLocaleString('en-US')}-entry log, ${LIST_CALLS} calls each, one ApiClient connection to carl's socket (answer parsed and checked by its schema); daemon/status on the same connection as the floor`);
       figure('message/list 50, newest page, p50', median(newest), 'ms');
       figure('message/list 50, newest page, p99', quantile(newest, 0.99), 'ms');
       figure('message/list 50 before a random id, p50', median(random), 'ms', `ids from the newest ${ids.length.toLocaleString('en-US')}`);
