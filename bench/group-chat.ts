@@ -17,6 +17,7 @@
  *
  * Sizes: SNUG_BENCH_CHAT_MESSAGES (default 200), SNUG_BENCH_CHAT_BACKLOG (10,000),
  * SNUG_BENCH_CHAT_LOG (100,000); SNUG_BENCH_CHAT_QUICK=1 sets 50 / 1,000 / 5,000.
+ * SNUG_BENCH_CHAT_ONLY_LOG=1 runs the log part alone (no Tor network).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -37,7 +38,7 @@ import { decodeInvite, inviteGroupId } from '../protocol/invite.js';
 import { Level } from 'level';
 import { PEER_PASSPHRASE, type Peer } from '../test/helpers/contacts.js';
 import { FAST_DAEMON_ARGS, callOnce, startDaemon, type DaemonProcess } from '../test/helpers/daemon.js';
-import { SNUG_BIN, TEST_PUB_ARGS, launcher, processRss, spawnTestPub, type PubChild } from '../test/helpers/pub-fixtures.js';
+import { SNUG_BIN, TEST_PUB_ARGS, launcher, makeTempDir, processRss, removeDir, spawnTestPub } from '../test/helpers/pub-fixtures.js';
 import { bulkDownload, echoRoundTrips, startEchoServer } from './baseline.js';
 import { MB, MiB, figure, fmt, heading, median, note, nowMs, quantile, sleep } from './stats.js';
 import { dialUntilReachable, publish, startClient, startRig, stopRig } from './tor.js';
@@ -293,7 +294,115 @@ function verifyRate(member: BenchMember, size: number): number {
   return n / ((nowMs() - t0) / 1000);
 }
 
+
+/**
+ * The 100,000-entry log (SNUG_BENCH_CHAT_LOG) at a third daemon on the direct transport, filled
+ * through a loopback pub: its RSS, unlock, message/list of 50. `daemons` collects it for the caller to kill.
+ */
+async function logPart(dir: string, daemons: DaemonProcess[]): Promise<void> {
+  // ---- a 100,000-entry log at a third daemon on the direct transport, filled through a loopback pub
+  // (a daemon on the tor transport does not reach loopback pubs even in development mode: daemon.ts
+  // does not pass `development` to the NetworkService, so its pubDialer refuses ws://127.0.0.1)
+  const loopPub = await spawnTestPub(join(dir, 'loop-pub'));
+  try {
+    const c = await startPeer(dir, 'carl', FAST_DAEMON_ARGS, daemons);
+    const { groupId: bigId } = await callOnce(c.daemon, (x) => x.call('group/create', { name: 'big', pubs: [loopPub.address] }));
+    await linksLive(c, bigId, 60_000);
+    const { invite: invite3 } = await callOnce(c.daemon, (x) => x.call('group/exportInvite', { groupId: bigId }));
+    const dave = new BenchMember(invite3);
+    const fillN = LOG - 2; // the genesis and the member's join are entries of the log too
+    const tFill = nowMs();
+    const cpuF0 = await cpuSeconds(c.daemon.child.pid ?? -1);
+    const [fill, filled] = await Promise.all([
+      postBacklog(new DirectDialer(), loopPub.address, dave, fillN),
+      waitUnread(c, bigId, 0, fillN, tFill, 3_600_000, 1_000),
+    ]);
+    const cpuF1 = await cpuSeconds(c.daemon.child.pid ?? -1);
+    note(`log fill (direct transport, to save time): a third daemon, carl (${FAST_DAEMON_ARGS.join(' ')}), founded a group on a second \`snug pub --listen 127.0.0.1:0\`; a member in this process posted its join and ${fillN.toLocaleString('en-US')} texts in ${fmt(fill.ms / 1000)} s; carl held all of them ${fmt(filled.allMs / 1000)} s after the first post (${filled.last.toLocaleString('en-US')} counted; carl's CPU ${fmt(cpuF1 - cpuF0)} s)`);
+    figure('ingest over loopback (live, from the pub)', fillN / (filled.allMs / 1000), 'messages/s', 'carl receiving while the member posts');
+    const rssFilled = await processRss(c.daemon.child.pid ?? -1);
+    await callOnce(c.daemon, (x) => x.call('profile/lock'));
+    await sleep(500);
+    const tU = nowMs();
+    await callOnce(c.daemon, (x) => x.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
+    const unlockBigMs = nowMs() - tU;
+    const rssAfter: string[] = [];
+    let rssUnlocked: { rss: number; hwm: number } | null = null;
+    for (const at of [2, 10, 30, 60]) {
+      await sleep(at * 1000 - (nowMs() - tU - unlockBigMs));
+      const r = await processRss(c.daemon.child.pid ?? -1);
+      if (r) rssAfter.push(`${at} s: ${fmt(r.rss / MiB, 0)}`);
+      rssUnlocked ??= r;
+    }
+    note(`carl's log: ${LOG.toLocaleString('en-US')} entries in one group (${fillN.toLocaleString('en-US')} texts)`);
+    if (rssFilled) figure("carl's RSS after the fill", rssFilled.rss / MiB, 'MiB', `VmHWM ${fmt(rssFilled.hwm / MiB)} MiB`);
+    figure('profile/unlock with that log (open + index)', unlockBigMs, 'ms');
+    if (rssUnlocked) figure("carl's RSS 2 s after that unlock", rssUnlocked.rss / MiB, 'MiB', `VmHWM ${fmt(rssUnlocked.hwm / MiB)} MiB (since the process started)`);
+    note(`carl's RSS (MiB) after the unlock answered, idle: ${rssAfter.join(', ')}`);
+
+    // message/list of 50 over carl's socket: the newest page, and pages before random ids
+    const lister = await c.daemon.connect();
+    try {
+      const ids: string[] = [];
+      let before: string | undefined;
+      while (ids.length < Math.min(LOG, 20_000)) {
+        const page = (await lister.call('message/list', { groupId: bigId, limit: 500, ...(before !== undefined ? { before } : {}) })).messages;
+        if (page.length === 0) break;
+        ids.unshift(...page.map((m) => m.id));
+        before = page[0]!.id;
+      }
+      const newest: number[] = [];
+      for (let i = 0; i < LIST_CALLS; i++) {
+        const t = nowMs();
+        await lister.call('message/list', { groupId: bigId, limit: 50 });
+        newest.push(nowMs() - t);
+      }
+      const random: number[] = [];
+      for (let i = 0; i < LIST_CALLS; i++) {
+        const id = ids[Math.floor(Math.random() * ids.length)]!;
+        const t = nowMs();
+        await lister.call('message/list', { groupId: bigId, limit: 50, before: id });
+        random.push(nowMs() - t);
+      }
+      const statusRtt: number[] = [];
+      for (let i = 0; i < LIST_CALLS; i++) {
+        const t = nowMs();
+        await lister.call('daemon/status');
+        statusRtt.push(nowMs() - t);
+      }
+      note(`message/list of 50 from the ${LOG.toLocaleString('en-US')}-entry log, ${LIST_CALLS} calls each, one ApiClient connection to carl's socket (answer parsed and checked by its schema); daemon/status on the same connection as the floor`);
+      figure('message/list 50, newest page, p50', median(newest), 'ms');
+      figure('message/list 50, newest page, p99', quantile(newest, 0.99), 'ms');
+      figure('message/list 50 before a random id, p50', median(random), 'ms', `ids from the newest ${ids.length.toLocaleString('en-US')}`);
+      figure('message/list 50 before a random id, p99', quantile(random, 0.99), 'ms');
+      figure('daemon/status on the same socket, p50', median(statusRtt), 'ms');
+      figure('daemon/status on the same socket, p99', quantile(statusRtt, 0.99), 'ms');
+    } finally {
+      await lister.close();
+    }
+    const rssEnd = await processRss(c.daemon.child.pid ?? -1);
+    if (rssEnd) figure("carl's RSS after the message/list calls", rssEnd.rss / MiB, 'MiB');
+  } finally {
+    await loopPub.kill();
+  }
+}
+
+/** Only the log part, without the Tor network (SNUG_BENCH_CHAT_ONLY_LOG=1). */
+async function runLogOnly(): Promise<void> {
+  heading(`group-chat (log part only): a ${LOG.toLocaleString('en-US')}-entry log at a snug daemon, filled through a snug pub on loopback`);
+  await ready();
+  const dir = await makeTempDir('bench-group-chat');
+  const daemons: DaemonProcess[] = [];
+  try {
+    await logPart(dir, daemons);
+  } finally {
+    await Promise.allSettled(daemons.map((d) => d.kill()));
+    await removeDir(dir);
+  }
+}
+
 export async function runGroupChatBench(): Promise<void> {
+  if (process.env['SNUG_BENCH_CHAT_ONLY_LOG'] === '1') return runLogOnly();
   heading('group-chat: two snug daemons and a snug pub over a private Tor network');
   await ready();
   note(`sizes: ${MESSAGES} messages, a backlog of ${BACKLOG.toLocaleString('en-US')}, a log of ${LOG.toLocaleString('en-US')}${QUICK ? ' (SNUG_BENCH_CHAT_QUICK)' : ''}`);
@@ -301,7 +410,6 @@ export async function runGroupChatBench(): Promise<void> {
   const rig = await startRig();
   const daemons: DaemonProcess[] = [];
   let pub: OnionPub | null = null;
-  let loopPub: PubChild | null = null;
   try {
     const tSetup = nowMs();
     const [client, server] = await Promise.all([startClient(rig, 'client'), startClient(rig, 'server')]);
@@ -424,81 +532,10 @@ export async function runGroupChatBench(): Promise<void> {
     figure("bob's CPU during the catch-up", cpu1 - cpu0, 's', `of ${fmt(caught.allMs / 1000)} s wall (user+system, the daemon process alone, not its tor)`);
     if (rssCatch) figure("bob's RSS after the catch-up", rssCatch.rss / MiB, 'MiB');
 
-    // ---- a 100,000-entry log at a third daemon on the direct transport, filled through a loopback pub
-    // (a daemon on the tor transport does not reach loopback pubs even in development mode: daemon.ts
-    // does not pass `development` to the NetworkService, so its pubDialer refuses ws://127.0.0.1)
-    loopPub = await spawnTestPub(join(rig.dir, 'loop-pub'));
-    const c = await startPeer(rig.dir, 'carl', FAST_DAEMON_ARGS, daemons);
-    const { groupId: bigId } = await callOnce(c.daemon, (x) => x.call('group/create', { name: 'big', pubs: [loopPub!.address] }));
-    await linksLive(c, bigId, 60_000);
-    const { invite: invite3 } = await callOnce(c.daemon, (x) => x.call('group/exportInvite', { groupId: bigId }));
-    const dave = new BenchMember(invite3);
-    const fillN = LOG - 2; // the genesis and the member's join are entries of the log too
-    const tFill = nowMs();
-    const cpuF0 = await cpuSeconds(c.daemon.child.pid ?? -1);
-    const [fill, filled] = await Promise.all([
-      postBacklog(new DirectDialer(), loopPub.address, dave, fillN),
-      waitUnread(c, bigId, 0, fillN, tFill, 3_600_000, 1_000),
-    ]);
-    const cpuF1 = await cpuSeconds(c.daemon.child.pid ?? -1);
-    note(`log fill (direct transport, to save time): a third daemon, carl (${FAST_DAEMON_ARGS.join(' ')}), founded a group on a second \`snug pub --listen 127.0.0.1:0\`; a member in this process posted its join and ${fillN.toLocaleString('en-US')} texts in ${fmt(fill.ms / 1000)} s; carl held all of them ${fmt(filled.allMs / 1000)} s after the first post (${filled.last.toLocaleString('en-US')} counted; carl's CPU ${fmt(cpuF1 - cpuF0)} s)`);
-    figure('ingest over loopback (live, from the pub)', fillN / (filled.allMs / 1000), 'messages/s', 'carl receiving while the member posts');
-    const rssFilled = await processRss(c.daemon.child.pid ?? -1);
-    await callOnce(c.daemon, (x) => x.call('profile/lock'));
-    await sleep(500);
-    const tU = nowMs();
-    await callOnce(c.daemon, (x) => x.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
-    const unlockBigMs = nowMs() - tU;
-    await sleep(2_000);
-    const rssUnlocked = await processRss(c.daemon.child.pid ?? -1);
-    note(`carl's log: ${LOG.toLocaleString('en-US')} entries in one group (${fillN.toLocaleString('en-US')} texts)`);
-    if (rssFilled) figure("carl's RSS after the fill", rssFilled.rss / MiB, 'MiB', `VmHWM ${fmt(rssFilled.hwm / MiB)} MiB`);
-    figure('profile/unlock with that log (open + index)', unlockBigMs, 'ms');
-    if (rssUnlocked) figure("carl's RSS 2 s after that unlock", rssUnlocked.rss / MiB, 'MiB', `VmHWM ${fmt(rssUnlocked.hwm / MiB)} MiB (since the process started)`);
-
-    // message/list of 50 over carl's socket: the newest page, and pages before random ids
-    const lister = await c.daemon.connect();
-    try {
-      const ids: string[] = [];
-      let before: string | undefined;
-      while (ids.length < Math.min(LOG, 20_000)) {
-        const page = (await lister.call('message/list', { groupId: bigId, limit: 500, ...(before !== undefined ? { before } : {}) })).messages;
-        if (page.length === 0) break;
-        ids.unshift(...page.map((m) => m.id));
-        before = page[0]!.id;
-      }
-      const newest: number[] = [];
-      for (let i = 0; i < LIST_CALLS; i++) {
-        const t = nowMs();
-        await lister.call('message/list', { groupId: bigId, limit: 50 });
-        newest.push(nowMs() - t);
-      }
-      const random: number[] = [];
-      for (let i = 0; i < LIST_CALLS; i++) {
-        const id = ids[Math.floor(Math.random() * ids.length)]!;
-        const t = nowMs();
-        await lister.call('message/list', { groupId: bigId, limit: 50, before: id });
-        random.push(nowMs() - t);
-      }
-      const statusRtt: number[] = [];
-      for (let i = 0; i < LIST_CALLS; i++) {
-        const t = nowMs();
-        await lister.call('daemon/status');
-        statusRtt.push(nowMs() - t);
-      }
-      note(`message/list of 50 from the ${LOG.toLocaleString('en-US')}-entry log, ${LIST_CALLS} calls each, one ApiClient connection to carl's socket (answer parsed and checked by its schema); daemon/status on the same connection as the floor`);
-      figure('message/list 50, newest page, p50', median(newest), 'ms');
-      figure('message/list 50, newest page, p99', quantile(newest, 0.99), 'ms');
-      figure('message/list 50 before a random id, p50', median(random), 'ms', `ids from the newest ${ids.length.toLocaleString('en-US')}`);
-      figure('message/list 50 before a random id, p99', quantile(random, 0.99), 'ms');
-      figure('daemon/status on the same socket, p50', median(statusRtt), 'ms');
-      figure('daemon/status on the same socket, p99', quantile(statusRtt, 0.99), 'ms');
-    } finally {
-      await lister.close();
-    }
+    await logPart(rig.dir, daemons);
   } finally {
     await Promise.allSettled(daemons.map((d) => d.kill()));
-    await Promise.allSettled([pub?.kill(), loopPub?.kill()]);
+    await pub?.kill().catch(() => {});
     await stopRig(rig);
     await echo.stop();
   }
