@@ -121,6 +121,7 @@ export async function runGroupsBench(): Promise<void> {
     figure('unlock: open and index the log', openMs, 'ms', `${m.groups.entryCount.toLocaleString('en-US')} entries, roster of ${m.groups.roster(groupId).members.length}`);
     figure('RSS after unlock', after.rss / MiB, 'MiB', `${fmt((after.rss - before.rss) / MiB)} MiB more than before the open`);
     figure('V8 heap used after unlock', after.heapUsed / MiB, 'MiB', `${fmt((after.heapUsed - before.heapUsed) / MiB)} MiB more`);
+    figure('array buffers after unlock', after.arrayBuffers / MiB, 'MiB', `${fmt((after.arrayBuffers - before.arrayBuffers) / MiB)} MiB more; external ${fmt(after.external / MiB)} MiB; V8 heap committed ${fmt(after.heapTotal / MiB)} MiB`);
 
     // message/list of 50
     const all = await m.groups.listMessages(groupId, { limit: 500 });

@@ -46,7 +46,8 @@
  * (a few hundred) and tried again when a key package gives us a new epoch, since a pub may
  * serve a new epoch's entries before the re-key that carries its secret.
  */
-import { ApiError } from '../../protocol/api/errors.js';
+import { ApiError, isApiError } from '../../protocol/api/errors.js';
+import { isStoreError } from '../store/errors.js';
 import { toHex, fromHex, bytesEqual, isAllZero, compareBytes } from '../../protocol/bytes.js';
 import { checkBlobShape, openBlob, sealBlob } from '../../protocol/blob.js';
 import type { Certificate, ProfileKeys } from '../../protocol/certificate.js';
@@ -74,6 +75,7 @@ import { parsePubAddress, isDevelopmentPubAddress } from '../../protocol/pub-add
 import type { PeerFrame } from '../../protocol/peer/wire.js';
 import type { NotificationJournal } from '../api/journal.js';
 import type { GroupPubLinks, PubBlobSink, PubLinkStatus } from '../group-pubs/types.js';
+import type { PubHistoryReader } from './history.js';
 import type { Log } from '../log.js';
 import type { Collection, RecordStore, StoreOperation } from '../store/store.js';
 import {
@@ -132,9 +134,13 @@ export interface GroupsInit {
   readonly now?: () => number;
   /** Development mode: loopback pubs (ws://127.0.0.1:PORT) are allowed in groups and invites. */
   readonly development?: boolean;
+  /** Blobs that opened under no key kept to try again after a re-key or join (UNOPENED_BLOBS_MAX). */
+  readonly unopenedMax?: number;
 }
 
 export interface OpenGroups {
+  /** Reads a pub's whole store once (./history.ts), for a group just joined; none: not read. */
+  readonly history?: PubHistoryReader;
   readonly store: RecordStore;
   readonly address: OnionAddress;
   readonly name: string;
@@ -180,6 +186,10 @@ interface GroupState {
   readonly posters: Map<string, Promise<void>>;
   /** Blobs of own sealed entries not yet accepted everywhere (a cache of the blob records). */
   readonly outboxBlobs: Map<string, Uint8Array>;
+  /** Shared copies: author keys, epochs and pub addresses by their text (memory on large logs). */
+  readonly internKeys: Map<string, Uint8Array>;
+  readonly internEpochs: Map<string, RosterEntry['epoch']>;
+  readonly internPubs: Map<string, string>;
   queue: Promise<unknown>;
 }
 
@@ -235,6 +245,7 @@ export class GroupsService implements PubBlobSink {
   readonly #log: Log;
   readonly #now: () => number;
   readonly #development: boolean;
+  readonly #unopenedMax: number;
   #s: Session | null = null;
   #globalQueue: Promise<unknown> = Promise.resolve();
 
@@ -242,6 +253,7 @@ export class GroupsService implements PubBlobSink {
     this.#log = components.log;
     this.#now = init.now ?? Date.now;
     this.#development = init.development ?? false;
+    this.#unopenedMax = init.unopenedMax ?? UNOPENED_BLOBS_MAX;
   }
 
   get isOpen(): boolean {
@@ -421,6 +433,9 @@ export class GroupsService implements PubBlobSink {
       unread: 0,
       posters: new Map(),
       outboxBlobs: new Map(),
+      internKeys: new Map(),
+      internEpochs: new Map(),
+      internPubs: new Map(),
       queue: Promise.resolve(),
     };
   }
@@ -428,10 +443,16 @@ export class GroupsService implements PubBlobSink {
   /** Adds a verified entry to the in-memory indexes (not the roster: #recompute). `bulk`: the order later, by addAll. */
   #index(s: Session, g: GroupState, entry: Entry, id: Uint8Array, rec: EntryRecord, sealed: boolean, bulk?: Array<{ id: string; claimed: number; arrival: number; deps: string[] }>): Held {
     const hex = toHex(id);
-    const roster = slimRosterEntry(entry, id);
-    const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs: [...rec.pubs], sealed };
-    g.entries.set(hex, held);
+    // one copy per group of what many entries share (authors, epoch openers, pub addresses)
     const authorHex = toHex(entry.author);
+    const slim = slimRosterEntry(entry, id);
+    const sharedAuthor = g.internKeys.get(authorHex) ?? (g.internKeys.set(authorHex, slim.author), slim.author);
+    const openerHex = toHex(slim.epoch.opener);
+    const sharedEpoch = g.internEpochs.get(openerHex) ?? (g.internEpochs.set(openerHex, slim.epoch), slim.epoch);
+    const roster: RosterEntry = { ...slim, author: sharedAuthor, epoch: sharedEpoch };
+    const pubs = rec.pubs.map((p) => g.internPubs.get(p) ?? (g.internPubs.set(p, p), p));
+    const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs, sealed };
+    g.entries.set(hex, held);
     let chain = g.chains.get(authorHex);
     if (chain === undefined) g.chains.set(authorHex, (chain = new Map()));
     if (!chain.has(entry.seq)) chain.set(entry.seq, hex);
@@ -705,10 +726,9 @@ export class GroupsService implements PubBlobSink {
 
   async #authorLocked(s: Session, g: GroupState, keys: EpochKeys, content: EntryContent, extra: StoreOperation[] = []): Promise<Held> {
     const now = this.#now();
-    const ownHex = new Set([...g.entries.values()].filter((h) => h.own).map((h) => h.hex));
     const heads = g.order
       .tips()
-      .filter((id) => !ownHex.has(id) && g.entries.has(id))
+      .filter((id) => g.entries.get(id)?.own === false)
       .slice(0, HEADS_MAX)
       .map(fromHex);
     let entry: Entry;
@@ -923,14 +943,22 @@ export class GroupsService implements PubBlobSink {
 
   // ---------------------------------------------------------------- receiving
 
+  /**
+   * PubBlobSink: resolves once the blob is stored or ignored. It rejects (so GroupPubs drops the
+   * link and reads again from its saved cursor, losing nothing) only when the blob could not be
+   * handled: the store failed or the profile was locked meanwhile. Whatever a pub sends, it
+   * never rejects for the blob itself.
+   */
   async blobReceived(pub: string, blob: Uint8Array): Promise<void> {
     try {
       await this.ingest(null, blob, { kind: 'pub', pub });
     } catch (err) {
+      if (isStoreError(err) || isApiError(err, 'ERR_LOCKED')) throw err;
       warn(this.#log, 'group-ingest-failed', err);
     }
   }
 
+  /** PubBlobSink: a notice on every group using the pub; rejects (to be told again) if it could not be stored. */
   async pruned(pub: string, info: { readonly start: bigint; readonly head: bigint }): Promise<void> {
     const s = this.#s;
     if (s === null) return;
@@ -945,7 +973,7 @@ export class GroupsService implements PubBlobSink {
         g.notices.set(hex, notice);
         g.order.add(hex, ts, ts, []);
         this.#notify(s, 'message/didReceive', { groupId: g.hex, message: buildNoticeItem(hex, notice, ts) });
-      }).catch((err: unknown) => warn(this.#log, 'group-write-failed', err));
+      });
     }
   }
 
@@ -982,9 +1010,9 @@ export class GroupsService implements PubBlobSink {
         return this.#store(s, g, entry, encoded, blob, source);
       }
     }
-    if (source.kind === 'pub') {
+    if (source.kind === 'pub' && groupId === null && this.#unopenedMax > 0) {
       s.unopened.push({ pub: source.pub, blob });
-      if (s.unopened.length > UNOPENED_BLOBS_MAX) s.unopened.shift();
+      if (s.unopened.length > this.#unopenedMax) s.unopened.shift();
     }
     return { status: 'foreign' };
   }
@@ -1193,8 +1221,20 @@ export class GroupsService implements PubBlobSink {
       // blobs seen before we held the key
       const retry = s.unopened.splice(0);
       for (const u of retry) void this.ingest(hex, u.blob, { kind: 'pub', pub: u.pub }).catch(() => undefined);
+      this.#readHistory(s, g);
       return hex;
     });
+  }
+
+  /** Reads each pub of a group just joined from cursor 0, once, in the background (./history.ts). */
+  #readHistory(s: Session, g: GroupState): void {
+    const read = s.o.history;
+    if (read === undefined) return;
+    for (const pub of g.roster.pubs) {
+      void read(pub, async (blob) => void (await this.ingest(g.hex, blob, { kind: 'pub', pub })), s.stop.signal).catch((err: unknown) => {
+        if (!s.stop.signal.aborted) warn(this.#log, 'group-history-failed', err);
+      });
+    }
   }
 
   /** group/invite: an invite entry (one use) for an accepted contact, sent over the peer link. */

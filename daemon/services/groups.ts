@@ -8,6 +8,7 @@
 import type { NotificationJournal } from '../api/journal.js';
 import type { ContactsService } from '../contacts/service.js';
 import { GroupPubs, type GroupPubsInit } from '../group-pubs/group-pubs.js';
+import { pubHistoryReader } from './pub-history.js';
 import type { GroupsService } from '../groups/service.js';
 import type { Log } from '../log.js';
 import type { UnlockedProfile } from '../profile/profile.js';
@@ -42,6 +43,7 @@ export class GroupsParticipant implements SessionParticipant {
       certificate: profile.certificate,
       journal,
       peers: contacts,
+      history: pubHistoryReader(network.pubDialer()),
     });
     const pubs = new GroupPubs({ dialer: network.pubDialer(), log, sink: groups, store: profile.store }, this.#init);
     pubs.addEventListener('change', (e) => groups.pubChanged(e.detail));

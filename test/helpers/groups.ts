@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { MemoryJournal } from '../../daemon/api/journal.js';
 import { GroupPubs } from '../../daemon/group-pubs/group-pubs.js';
-import { GroupsService, type GroupPeers } from '../../daemon/groups/service.js';
+import { GroupsService, type GroupPeers, type GroupsInit } from '../../daemon/groups/service.js';
+import { pubHistoryReader } from '../../daemon/services/pub-history.js';
 import type { RecordStore } from '../../daemon/store/store.js';
 import { DirectDialer } from '../../daemon/transport/direct.js';
 import { createCertificate, generateProfileKeys, type Certificate, type ProfileKeys } from '../../protocol/certificate.js';
@@ -40,7 +41,7 @@ export interface TestMember {
 
 export const FAST_PUBS = { backoffBaseMs: 50, backoffMaxMs: 500, reconnectDelayMs: 50, powWorkers: 1 } as const;
 
-export async function makeMember(dir: string, name: string, now?: () => number, withPubs = true): Promise<TestMember> {
+export async function makeMember(dir: string, name: string, now?: () => number, withPubs = true, init: GroupsInit = {}): Promise<TestMember> {
   const identity = generateIdentity();
   const keys = generateProfileKeys();
   const certificate = createCertificate(identity, { signingKey: keys.signing.publicKey, dhKey: keys.dh.publicKey }, Date.now());
@@ -48,7 +49,7 @@ export async function makeMember(dir: string, name: string, now?: () => number, 
   const journal = new MemoryJournal();
   const notes: Notification[] = [];
   journal.listen((n) => notes.push(n));
-  const groups = new GroupsService({ log: process.env['SNUG_TEST_LOG'] ? (e, f) => process.stderr.write(`${e} ${JSON.stringify(f ?? {})}\n`) : () => {} }, { development: true, ...(now ? { now } : {}) });
+  const groups = new GroupsService({ log: process.env['SNUG_TEST_LOG'] ? (e, f) => process.stderr.write(`${e} ${JSON.stringify(f ?? {})}\n`) : () => {} }, { development: true, ...init, ...(now ? { now } : {}) });
   const m: TestMember = { name, dir: join(dir, name), identity, keys, certificate, journal, groups, store, storeKey: key, pubs: null, notes };
   await online(m, withPubs);
   return m;
@@ -65,6 +66,7 @@ export async function online(m: TestMember, withPubs = true): Promise<void> {
     certificate: m.certificate,
     journal: m.journal,
     peers: NO_PEERS,
+    history: pubHistoryReader(new DirectDialer()),
   });
   if (!withPubs) return;
   const pubs = new GroupPubs({ dialer: new DirectDialer(), log: () => {}, sink: m.groups, store: m.store }, FAST_PUBS);

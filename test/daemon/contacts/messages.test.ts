@@ -68,6 +68,15 @@ describe('1:1 messages between two daemons (direct transport)', function () {
     assert.deepEqual(a.map((m) => [m.text, m.status]), [['hello bob', 'delivered'], ['hello alice', 'received']]);
   });
 
+  it('counts received 1:1 messages as unread until message/markRead, which refuses an unknown id', async () => {
+    const a = await waitForContact(alice, bob.address, (c) => c?.unread === 1);
+    assert.equal(a?.unread, 1);
+    const [hello] = (await messages(alice, bob.address)).filter((m) => m.status === 'received');
+    await assert.rejects(callOnce(alice.daemon, (c) => c.call('message/markRead', { address: bob.address, id: 'cd'.repeat(32) })), (e: unknown) => isApiError(e, 'ERR_NOT_FOUND'));
+    await callOnce(alice.daemon, (c) => c.call('message/markRead', { address: bob.address, id: hello!.id }));
+    await waitForContact(alice, bob.address, (c) => c?.unread === 0);
+  });
+
   it('keeps messages in the outbox while the contact is locked and delivers each once after it unlocks', async () => {
     await callOnce(bob.daemon, (c) => c.call('profile/lock'));
     await waitForContact(alice, bob.address, (c) => c?.online === false);

@@ -83,6 +83,26 @@ describe('groups between three daemons through two pubs (direct transport, separ
     await waitForGroup(alice, groupId, (m) => m.some((i) => i.kind === 'joined' && i.author === bob.address));
   });
 
+  it('lets a contact decline an invite: nothing joins, and the inviter is not told', async () => {
+    const { groupId: other } = await callOnce(alice.daemon, (c) => c.call('group/create', { name: 'not for bob', pubs: [pubB.address] }));
+    await callOnce(alice.daemon, (c) => c.call('group/invite', { groupId: other, address: bob.address }));
+    const deadline = Date.now() + 30_000;
+    let invites = (await callOnce(bob.daemon, (c) => c.call('group/invites'))).invites;
+    while (invites.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      invites = (await callOnce(bob.daemon, (c) => c.call('group/invites'))).invites;
+    }
+    assert.deepEqual(invites.map((i) => i.groupId), [other]);
+    // resent until acknowledged, shown once
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await callOnce(bob.daemon, (c) => c.call('group/invites'))).invites.length, 1);
+    await callOnce(bob.daemon, (c) => c.call('group/decline', { invite: invites[0]!.invite }));
+    assert.deepEqual((await callOnce(bob.daemon, (c) => c.call('group/invites'))).invites, []);
+    await assert.rejects(callOnce(bob.daemon, (c) => c.call('group/decline', { invite: invites[0]!.invite })), (e: unknown) => isApiError(e, 'ERR_NOT_FOUND'));
+    assert.deepEqual((await callOnce(bob.daemon, (c) => c.call('group/list'))).groups.map((g) => g.groupId), [groupId]);
+    assert.deepEqual((await callOnce(alice.daemon, (c) => c.call('group/members', { groupId: other }))).members.map((m) => m.address), [alice.address]);
+  });
+
   it('lets a third member join by a pasted invite string', async () => {
     const { invite } = await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId }));
     assert.match(invite, /^snug2[a-z2-7]+$/);

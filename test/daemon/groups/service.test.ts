@@ -193,6 +193,54 @@ describe('GroupsService', function () {
     const mine = (await alice.groups.listMessages(groupId, { limit: 50 })).find((i) => i.text === 'only pub b is up')!;
     assert.equal(mine.status, 'sent');
     assert.deepEqual(mine.pubs, { accepted: 1, total: 2 });
+    // the dead pub's link is reported, and group/list shows it
+    await waitUntil(() => alice.notes.some((n) => n.method === 'pub/didChange' && (n.params as { address: string; state: string }).address === pubA.address && (n.params as { state: string }).state !== 'live'), 20_000, 'pub/didChange');
+    const links = alice.groups.list()[0]!.pubLinks;
+    assert.equal(links.find((l) => l.address === pubB.address)!.state, 'live');
+    assert.notEqual(links.find((l) => l.address === pubA.address)!.state, 'live');
+  });
+
+  it('reads the history of a group joined on a pub it already reads for another group', async () => {
+    const alice = await member('alice');
+    // carol keeps no blob she could not open: only reading the pub again gives her the history
+    const carol = await makeMember(dir, 'carol', undefined, true, { unopenedMax: 0 });
+    members.push(carol);
+    const g1 = await alice.groups.create('first', [pubA.address]);
+    await carol.groups.join(await alice.groups.exportInvite(g1, false));
+    await alice.groups.send(g1, 'in the first group');
+    await waitForTexts(carol, g1, 1); // carol's subscription to pub a has read past all of this
+    const bob = await member('bob');
+    const g2 = await alice.groups.create('second', [pubA.address]);
+    await bob.groups.join(await alice.groups.exportInvite(g2, false));
+    await waitUntil(() => alice.groups.members(g2).length === 2, 20_000, 'bob in the second group');
+    await alice.groups.send(g2, 'before carol came');
+    await bob.groups.send(g2, 'me too');
+    await waitForTexts(alice, g2, 2);
+    await new Promise((r) => setTimeout(r, 300)); // carol's cursor moves past the second group's blobs
+    await carol.groups.join(await alice.groups.exportInvite(g2, false));
+    assert.deepEqual((await waitForTexts(carol, g2, 2)).sort(), ['before carol came', 'me too']);
+    await waitUntil(() => carol.groups.members(g2).length === 3, 20_000, 'every member known to carol');
+  });
+
+  it("shows a pub's pruned answer as a notice in place on every group using that pub, durably", async () => {
+    const alice = await member('alice');
+    const g1 = await alice.groups.create('one', [pubA.address]);
+    const g2 = await alice.groups.create('two', [pubB.address]);
+    await alice.groups.send(g1, 'before the gap');
+    await alice.groups.pruned(pubA.address, { start: 40n, head: 90n });
+    await alice.groups.send(g1, 'after the gap');
+    const items = await alice.groups.listMessages(g1, { limit: 50 });
+    assert.deepEqual(items.filter((i) => i.kind !== 'created').map((i) => [i.kind, i.text, i.author === null ? null : 'someone']), [
+      ['message', 'before the gap', 'someone'],
+      ['pruned', '', null],
+      ['message', 'after the gap', 'someone'],
+    ]);
+    assert.equal(items.find((i) => i.kind === 'pruned')!.pub, pubA.address);
+    assert.ok(!(await alice.groups.listMessages(g2, { limit: 50 })).some((i) => i.kind === 'pruned'));
+    assert.ok(alice.notes.some((n) => n.method === 'message/didReceive' && (n.params as { message: { kind: string } }).message.kind === 'pruned'));
+    await offline(alice);
+    await reopen(alice);
+    assert.equal((await alice.groups.listMessages(g1, { limit: 50 })).filter((i) => i.kind === 'pruned').length, 1);
   });
 
   it('answers ERR_NOT_FOUND for a group it is not in, and ERR_BAD_INVITE for an invite that does not verify', async () => {
