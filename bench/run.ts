@@ -39,6 +39,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   peer: async () => (await import('./peer.js')).runPeerBench(),
   membership: async () => (await import('./membership.js')).runMembershipBench(),
   groups: async () => (await import('./groups.js')).runGroupsBench(),
+  'group-chat': async () => (await import('./group-chat.js')).runGroupChatBench(),
   'group-pubs': async () => (await import('./group-pubs.js')).runGroupPubsBench(),
   'pub-profile': async () => (await import('./pub-profile.js')).runPubProfile(),
   sync: async () => (await import('./sync.js')).runSyncBench(),
