@@ -88,7 +88,7 @@ export class Daemon {
       const profile = new ProfileService({}, { dir: join(home, PROFILE_DIR), kdf: dev.kdf === 'fast' ? DEVELOPMENT_KDF : DEFAULT_KDF });
       const network = new NetworkService(
         { log },
-        this.#config.transport === 'direct' ? { transport: 'direct', devPeerDir: dev.peerDir } : { transport: 'tor', tor: this.#config.tor, torDir: join(home, TOR_DIR) },
+        this.#config.transport === 'direct' ? { transport: 'direct', devPeerDir: dev.peerDir } : { transport: 'tor', tor: this.#config.tor, torDir: join(home, TOR_DIR), development: dev.enabled },
       );
       const api = new ApiServer({ log: (event, fields = {}) => log(event, withoutNulls(fields)) }, { directory: home });
       const contacts = new ContactsService({ log });
