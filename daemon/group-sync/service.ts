@@ -48,6 +48,7 @@ import {
   decodeEvidence,
   encodeEvidence,
   evidenceKey,
+  evidenceSubject,
   verifyEvidence,
   type Evidence,
 } from '../../protocol/sync/evidence.js';
@@ -56,6 +57,7 @@ import { findGaps, type ChainMeta, type GapReport } from '../../protocol/sync/ga
 import { decodePeerSyncState, encodePeerSyncState, newPeerSyncState, type PeerSyncState } from '../../protocol/sync/notes.js';
 import { groupOf, SyncSession, type SyncLogView } from '../../protocol/sync/session.js';
 import type { GroupPubLinks } from '../group-pubs/types.js';
+import { NO_SYNC_MARKS, type SyncMarks } from '../groups/items.js';
 import type { GroupsService } from '../groups/service.js';
 import type { Log } from '../log.js';
 import type { Collection, RecordStore } from '../store/store.js';
@@ -146,6 +148,8 @@ interface GroupState {
   readonly evidenceIds: Map<string, { readonly id: Uint8Array; readonly author: Uint8Array }>;
   readonly repair: Map<string, RepairState>;
   readonly repaired: Record<string, number>;
+  /** The marks last told to the groups service (markSignature), to tell only changes. */
+  lastMarks: string;
 }
 
 interface RepairState {
@@ -242,6 +246,7 @@ export class GroupSync {
     };
     s.timer.unref();
     this.#s = s;
+    this.#groups.attachSync((groupId) => this.marks(groupId));
     for await (const { value } of s.evidenceStore.iterate()) {
       const g = this.#groupState(s, toHex(value.groupId));
       if (g !== null) {
@@ -255,6 +260,7 @@ export class GroupSync {
     const s = this.#s;
     if (s === null) return;
     this.#s = null;
+    this.#groups.attachSync(null);
     clearInterval(s.timer);
     s.stop.abort(new GroupSyncError(GroupSyncErrorCode.CLOSED, 'group sync closed'));
     for (const p of s.peers.values()) {
@@ -286,6 +292,7 @@ export class GroupSync {
       evidenceIds: new Map(),
       repair: new Map(),
       repaired: {},
+      lastMarks: markSignature(NO_SYNC_MARKS),
     };
     s.groups.set(hex, g);
     return g;
@@ -522,6 +529,7 @@ export class GroupSync {
     this.#noteEvidenceIds(g, ev);
     await s.evidenceStore.put(labelledHash('snug/v2/sync-evidence-id', [new TextEncoder().encode(key)]), ev);
     this.#log('group-sync-evidence', { level: 'warn', kind: ev.kind });
+    this.#tellMarks(g, ev);
     for (const p of s.peers.values()) {
       const session = p.sessions.get(g.hex);
       if (session === undefined) continue;
@@ -590,6 +598,7 @@ export class GroupSync {
           }
         }
         this.#scheduleRepair(s, g, v.pubLinks);
+        this.#tellMarks(g);
       }
       if (changed) for (const p of s.peers.values()) this.#enqueue(s, p, () => this.#startSessions(s, p));
       // Links that came up before group sync was attached (unlock brings the links up first),
@@ -694,16 +703,45 @@ export class GroupSync {
 
   // ---------------------------------------------------------------- reporting
 
-  /** Gaps, unfillable claims, evidence and repairs of a group. */
-  report(groupId: string): SyncReport {
+  /**
+   * What the local API shows of a group (group/list, group/didChange, message/list's gap
+   * notices): its open gaps, cited ids not held, evidence count and equivocators. Never creates
+   * the group's state (the groups service calls this while building its views).
+   */
+  marks(groupId: string): SyncMarks {
     const s = this.#s;
-    if (s === null) throw new GroupSyncError(GroupSyncErrorCode.CLOSED, 'group sync is not open');
-    const g = this.#groupState(s, groupId);
-    if (g === null) return { gaps: [], missingIds: [], unfillable: [], evidence: [], equivocators: [], repaired: {} };
+    const g = s?.groups.get(groupId);
+    if (s === null || g === undefined || !this.#groups.isOpen) return NO_SYNC_MARKS;
     const gaps = this.#fresh(g).gaps;
-    const evidence = [...g.evidence.values()];
+    return {
+      gaps: gaps.authors.flatMap((a) => a.missing.map((m) => ({ author: toHex(a.author), from: m.from, to: m.to }))),
+      missing: gaps.missingIds.length,
+      evidence: g.evidence.size,
+      equivocators: this.#equivocators(g),
+    };
+  }
+
+  /** The groups service emits group/didChange when the marks changed (or evidence was just kept). */
+  #tellMarks(g: GroupState, ev?: Evidence): void {
+    if (!this.#groups.isOpen) return;
+    const sig = markSignature(this.marks(g.hex));
+    if (sig === g.lastMarks && ev === undefined) return;
+    g.lastMarks = sig;
+    let authorKey: string | null = null;
+    if (ev !== undefined) {
+      try {
+        const subject = evidenceSubject(ev);
+        authorKey = subject.kind === 'author' ? toHex(subject.author) : null;
+      } catch {
+        authorKey = null;
+      }
+    }
+    this.#groups.syncChanged(g.hex, ev === undefined ? undefined : { kind: ev.kind, authorKey });
+  }
+
+  #equivocators(g: GroupState): string[] {
     const equivocators = new Set<string>();
-    for (const ev of evidence) {
+    for (const ev of g.evidence.values()) {
       if (ev.kind === 'equivocation' || ev.kind === 'broken-chain') {
         try {
           const subject = verifyEvidence(ev, (e) => this.#groups.epochKeys(g.hex, e));
@@ -713,12 +751,24 @@ export class GroupSync {
         }
       }
     }
+    return [...equivocators].sort();
+  }
+
+  /** Gaps, unfillable claims, evidence and repairs of a group. */
+  report(groupId: string): SyncReport {
+    const s = this.#s;
+    if (s === null) throw new GroupSyncError(GroupSyncErrorCode.CLOSED, 'group sync is not open');
+    const g = this.#groupState(s, groupId);
+    if (g === null) return { gaps: [], missingIds: [], unfillable: [], evidence: [], equivocators: [], repaired: {} };
+    const gaps = this.#fresh(g).gaps;
+    const evidence = [...g.evidence.values()];
+    const equivocators = this.#equivocators(g);
     return {
       gaps: gaps.authors.flatMap((a) => a.missing.map((m) => ({ author: toHex(a.author), from: m.from, to: m.to }))),
       missingIds: gaps.missingIds.map((m) => toHex(m.id)),
       unfillable: [...g.planner.unfillable()],
       evidence,
-      equivocators: [...equivocators],
+      equivocators,
       repaired: { ...g.repaired },
     };
   }
@@ -726,4 +776,9 @@ export class GroupSync {
   #warn(event: string, err: unknown): void {
     this.#log(event, { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') });
   }
+}
+
+/** A compact text of what the API shows of a group's marks (equal marks, equal text). */
+function markSignature(m: SyncMarks): string {
+  return `${m.gaps.map((g) => `${g.author}:${g.from}-${g.to}`).join(',')}|${m.missing}|${m.evidence}|${m.equivocators.join(',')}`;
 }
