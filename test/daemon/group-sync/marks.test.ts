@@ -1,0 +1,172 @@
+/**
+ * What the local API shows of group sync (issue 13, "Gaps, known from the log itself" and "Tamper
+ * evidence"): two members with real stores, the real groups service, the real GroupPubs over the
+ * direct transport to a hostile pub (test/helpers/hostile-pub.ts), and GroupSync; their peer link
+ * carries every frame through the real peer-frame codec (test/helpers/group-sync.ts). The rows
+ * are what group/list returns (GroupsService.list), the items what message/list returns
+ * (listMessages), the notifications what the journal hands event/subscribe; each is checked
+ * against its protocol/api schema.
+ */
+import assert from 'node:assert/strict';
+import { fromHex, toHex } from '../../../protocol/bytes.js';
+import { openBlob, sealBlob } from '../../../protocol/blob.js';
+import { ready } from '../../../protocol/crypto.js';
+import { createEntry, decodeEntry, encodeEntry } from '../../../protocol/entry.js';
+import type { EpochKeys } from '../../../protocol/group.js';
+import { Group, Message, groupDidChange } from '../../../protocol/api/index.js';
+import type { GroupItem } from '../../../daemon/groups/items.js';
+import { HostilePub, type FaceMode } from '../../helpers/hostile-pub.js';
+import { closeMember, FAST_SYNC, heldIds, link, makeSyncMember, type SyncMember } from '../../helpers/group-sync.js';
+import { waitUntil } from '../../helpers/group-pubs.js';
+import { makeTempDir, removeDir } from '../../helpers/temp.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+async function until(ok: () => Promise<boolean>, withinMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`${what}: never held`);
+    await sleep(25);
+  }
+}
+
+type DidChange = { groupId: string; group: { gaps?: number; evidence?: number; equivocators?: string[] } | null; evidence?: { kind: string; author: string | null } };
+
+describe('daemon/group-sync in the local API: gaps and evidence (direct transport, hostile pub)', function () {
+  this.timeout(90_000);
+  let dir: string;
+  let pub: HostilePub | null = null;
+  const members: SyncMember[] = [];
+
+  before(ready);
+  beforeEach(async () => {
+    dir = await makeTempDir('group-sync-marks');
+  });
+  afterEach(async () => {
+    for (const m of members.splice(0)) await closeMember(m).catch(() => undefined);
+    await pub?.close().catch(() => undefined);
+    pub = null;
+    await removeDir(dir);
+  });
+
+  function keysOf(m: SyncMember, groupId: string): EpochKeys {
+    return m.groups.epochKeys(groupId, { number: 0, opener: fromHex(groupId) })!;
+  }
+
+  function textOf(keys: EpochKeys, blob: Uint8Array): string | null {
+    try {
+      const encoded = openBlob(keys, blob);
+      if (encoded === null) return null;
+      const e = decodeEntry(encoded);
+      return e.content.kind === 'text' ? e.content.text : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Alice founds a group on the hostile pub (her face honest); Bob reads it through a face in `bobMode`. */
+  async function group(bobMode: (keys: () => EpochKeys) => FaceMode): Promise<{ alice: SyncMember; bob: SyncMember; groupId: string }> {
+    pub = await HostilePub.start();
+    const honest = await pub.face();
+    let keys: EpochKeys | null = null;
+    const bobFace = await pub.face(bobMode(() => keys!));
+    const alice = await makeSyncMember(dir, 'alice', FAST_SYNC);
+    members.push(alice);
+    const bob = await makeSyncMember(dir, 'bob', FAST_SYNC);
+    members.push(bob);
+    bob.dialer.routes.set(honest.url, bobFace.url);
+    const groupId = await alice.groups.create('marks', [honest.url]);
+    keys = keysOf(alice, groupId);
+    await bob.groups.join(await alice.groups.exportInvite(groupId, false));
+    await waitUntil(() => alice.groups.roster(groupId).members.length === 2, 20_000, "alice sees bob's join");
+    return { alice, bob, groupId };
+  }
+
+  function row(m: SyncMember, groupId: string) {
+    const r = m.groups.list().find((g) => g.groupId === groupId);
+    assert.ok(r !== undefined, `${m.name} lists the group`);
+    return Group.parse(r);
+  }
+
+  async function items(m: SyncMember, groupId: string): Promise<GroupItem[]> {
+    const list = await m.groups.listMessages(groupId, { limit: 500 });
+    for (const i of list) Message.parse(i);
+    return list;
+  }
+
+  async function didChanges(m: SyncMember, groupId: string): Promise<DidChange[]> {
+    const { notifications } = await m.journal.since(0);
+    return notifications
+      .filter((n) => n.method === 'group/didChange')
+      .map((n) => groupDidChange.params.parse(n.params) as DidChange)
+      .filter((p) => p.groupId === groupId);
+  }
+
+  it('shows a withheld range of an author as one gap in group/list, message/list and group/didChange until a peer fills it', async () => {
+    const { alice, bob, groupId } = await group((keys) => ({ kind: 'withhold', match: (b) => /^hidden/.test(textOf(keys(), b) ?? '') }));
+    assert.equal(row(bob, groupId).gaps, 0);
+    for (const text of ['before', 'hidden 1', 'hidden 2', 'after']) await alice.groups.send(groupId, text);
+    await waitUntil(() => heldIds(bob, groupId).length === heldIds(alice, groupId).length - 2, 20_000, 'bob holds what the pub shows him');
+
+    // group/list counts the open gap (the alice's two entries are one range)
+    await waitUntil(() => row(bob, groupId).gaps === 1, 5_000, 'bob counts the gap');
+    assert.deepEqual([row(bob, groupId).evidence, row(bob, groupId).equivocators], [0, []]);
+    assert.equal(row(alice, groupId).gaps, 0, 'alice lacks nothing');
+
+    // message/list: the gap stands right after alice's last held entry before it, and names her and the range
+    const shown = (await items(bob, groupId)).filter((i) => i.kind === 'message' || i.kind === 'gap');
+    assert.deepEqual(shown.map((i) => i.kind === 'gap' ? 'gap' : i.text), ['before', 'gap', 'after']);
+    const gap = shown[1]!;
+    assert.equal(gap.author, alice.identity.address);
+    const before = alice.groups.chainEntries(groupId).find((e) => toHex(e.id) === shown[0]!.id)!;
+    assert.deepEqual(gap.gap, { from: before.seq + 1, to: before.seq + 2 });
+    assert.notEqual(gap.id, shown[0]!.id);
+    assert.equal((await items(bob, groupId)).find((i) => i.kind === 'gap')!.id, gap.id, 'a gap keeps its id while open');
+
+    // group/didChange told the gap
+    await until(async () => (await didChanges(bob, groupId)).some((p) => p.group?.gaps === 1), 5_000, 'group/didChange with the gap');
+
+    // the peers meet: the gap closes everywhere
+    link(alice, bob);
+    await waitUntil(() => heldIds(bob, groupId).join() === heldIds(alice, groupId).join(), 30_000, 'identical logs');
+    await waitUntil(() => row(bob, groupId).gaps === 0, 5_000, 'bob counts no gap');
+    const after = (await items(bob, groupId)).filter((i) => i.kind === 'message' || i.kind === 'gap');
+    assert.deepEqual(after.map((i) => i.kind === 'gap' ? 'gap' : i.text), ['before', 'hidden 1', 'hidden 2', 'after']);
+    await until(
+      async () => {
+        const told = await didChanges(bob, groupId);
+        const opened = told.findIndex((p) => p.group?.gaps === 1);
+        return opened !== -1 && told.slice(opened + 1).some((p) => p.group?.gaps === 0);
+      },
+      5_000,
+      'group/didChange told the gap filled',
+    );
+  });
+
+  it('marks an equivocating member in group/list and tells the evidence, its kind and author, in group/didChange at both members', async () => {
+    const { alice, bob, groupId } = await group((k) => ({ kind: 'withhold', match: (b) => textOf(k(), b) === 'a lie' }));
+    await bob.groups.send(groupId, 'the truth');
+    const atFork = (m: SyncMember) => m.groups.chainEntries(groupId).filter((e) => toHex(e.author) === toHex(bob.keys.signing.publicKey) && e.seq === 2).length;
+    await waitUntil(() => atFork(alice) === 1, 20_000, "alice holds bob's text");
+    assert.deepEqual(row(alice, groupId).equivocators, []);
+    // bob's key signs a second entry at the seq of "the truth": a fork only alice is shown
+    const mine = bob.groups.chainEntries(groupId).find((e) => toHex(e.author) === toHex(bob.keys.signing.publicKey) && e.seq === 2)!;
+    const keys = keysOf(bob, groupId);
+    const fork = createEntry(keys, bob.keys.signing, { seq: 2, prev: mine.prev, timestamp: Date.now(), heads: [], content: { kind: 'text', text: 'a lie' } });
+    pub!.inject([sealBlob(keys, encodeEntry(fork))]);
+
+    await waitUntil(() => row(alice, groupId).equivocators?.length === 1, 20_000, 'alice marks the equivocator');
+    assert.deepEqual(row(alice, groupId).equivocators, [bob.identity.address]);
+    assert.equal(row(alice, groupId).evidence, 1);
+    await until(async () => (await didChanges(alice, groupId)).some((p) => p.evidence !== undefined), 5_000, 'alice tells the evidence');
+    const told = (await didChanges(alice, groupId)).find((p) => p.evidence !== undefined)!;
+    assert.deepEqual(told.evidence, { kind: 'equivocation', author: bob.identity.address });
+    assert.deepEqual(told.group?.equivocators, [bob.identity.address]);
+    assert.deepEqual([row(bob, groupId).evidence, row(bob, groupId).equivocators], [0, []], 'the pub never showed bob the fork');
+
+    // passed to the peer, who checks it and marks bob too
+    link(alice, bob);
+    await waitUntil(() => row(bob, groupId).evidence === 1, 20_000, 'bob keeps the evidence alice passed on');
+    assert.deepEqual(row(bob, groupId).equivocators, [bob.identity.address]);
+    await until(async () => (await didChanges(bob, groupId)).some((p) => p.evidence?.kind === 'equivocation' && p.evidence.author === bob.identity.address), 5_000, 'bob tells the evidence');
+  });
+});
