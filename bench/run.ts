@@ -24,6 +24,8 @@
  *               (what the first post after a rotation pays), over loopback and an onion pub
  *   sync        the sync protocol in one process: bytes sent beside the missing blobs' bytes for
  *               10,000 entries differing by 1,000; notes for 1,000 authors with 10 changed
+ *   tui         the terminal UI opening a 10,000-message conversation: first frame (in process and
+ *               the real `snug tui` in tmux), keystroke to echo, the UI process's RSS
  */
 import { heading, machineLine, note, nowMs } from './stats.js';
 
@@ -40,6 +42,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   'group-pubs': async () => (await import('./group-pubs.js')).runGroupPubsBench(),
   'pub-profile': async () => (await import('./pub-profile.js')).runPubProfile(),
   sync: async () => (await import('./sync.js')).runSyncBench(),
+  tui: async () => (await import('./tui.js')).runTuiBench(),
 };
 const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory', 'api'];
 

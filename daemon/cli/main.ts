@@ -9,20 +9,21 @@ import { VERSION } from '../version.js';
 import type { CommandContext, RegisterCommand } from './command.js';
 import { UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
-import { demoCommand, tuiCommand } from './not-built.js';
+import { demoCommandLine } from './demo.js';
 import { rpcCommandLine } from './rpc.js';
 import { daemonCommandLine } from './daemon.js';
 import { defaultHome } from './options.js';
 import { pubCommandLine } from './pub.js';
 import { testnetCommandLine } from './testnet.js';
+import { tuiCommandLine } from './tui.js';
 
 const COMMANDS: readonly RegisterCommand[] = [
-  tuiCommand,
+  tuiCommandLine,
   daemonCommandLine,
   pubCommandLine,
   rpcCommandLine,
   testnetCommandLine,
-  demoCommand,
+  demoCommandLine,
 ];
 
 /** An error's message ending in its code, e.g. "... (ERR_USAGE)" (once, if it already does). */

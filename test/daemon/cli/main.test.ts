@@ -23,11 +23,17 @@ describe('daemon/cli/main', () => {
     assert.equal(VERSION, pkg.version);
   });
 
-  it('exits 1 naming ERR_NOT_BUILT for a command this version does not build yet', async () => {
+  it('exits 2 when snug demo is given a tor of the user\'s (it runs its own network)', async () => {
     const c = captureIo();
-    assert.equal(await main(['demo'], c.io), 1);
+    assert.equal(await main(['demo', '--tor-config', '/dev/null'], c.io), 2);
     assert.equal(c.err.length, 1);
-    assert.match(c.err[0]!, /\(ERR_NOT_BUILT\)$/);
+    assert.match(c.err[0]!, /\(ERR_USAGE\)$/);
+  });
+
+  it('exits 2 when snug tui is given a development switch without --dev, before starting anything', async () => {
+    const c = captureIo();
+    assert.equal(await main(['tui', '--home', '/nonexistent/snug-home', '--transport', 'direct'], c.io), 2);
+    assert.match(c.err[0]!, /\(ERR_USAGE\)$/);
   });
 });
 
