@@ -150,6 +150,9 @@ interface GroupState {
   readonly repaired: Record<string, number>;
   /** The marks last told to the groups service (markSignature), to tell only changes. */
   lastMarks: string;
+  /** What the API shows, as of the last poll (or evidence kept), and what it was computed from. */
+  marks: SyncMarks;
+  marksOf: string;
 }
 
 interface RepairState {
@@ -293,6 +296,8 @@ export class GroupSync {
       repair: new Map(),
       repaired: {},
       lastMarks: markSignature(NO_SYNC_MARKS),
+      marks: NO_SYNC_MARKS,
+      marksOf: '',
     };
     s.groups.set(hex, g);
     return g;
@@ -705,26 +710,34 @@ export class GroupSync {
 
   /**
    * What the local API shows of a group (group/list, group/didChange, message/list's gap
-   * notices): its open gaps, cited ids not held, evidence count and equivocators. Never creates
-   * the group's state (the groups service calls this while building its views).
+   * notices): its open gaps, cited ids not held, evidence count and equivocators, as of the last
+   * poll (every SYNC_POLL_MS) or the last evidence kept. Constant time: the groups service calls
+   * this whenever it builds a group's view (on every arrival), so it never looks at the log
+   * itself; nor does it create the group's state.
    */
   marks(groupId: string): SyncMarks {
-    const s = this.#s;
-    const g = s?.groups.get(groupId);
-    if (s === null || g === undefined || !this.#groups.isOpen) return NO_SYNC_MARKS;
+    return this.#s?.groups.get(groupId)?.marks ?? NO_SYNC_MARKS;
+  }
+
+  /** Recomputes a group's marks when the log or its evidence changed since they were computed. */
+  #computeMarks(g: GroupState): SyncMarks {
     const gaps = this.#fresh(g).gaps;
-    return {
+    const of = `${g.version}:${g.evidence.size}`;
+    if (of === g.marksOf) return g.marks;
+    g.marks = {
       gaps: gaps.authors.flatMap((a) => a.missing.map((m) => ({ author: toHex(a.author), from: m.from, to: m.to }))),
       missing: gaps.missingIds.length,
       evidence: g.evidence.size,
       equivocators: this.#equivocators(g),
     };
+    g.marksOf = of;
+    return g.marks;
   }
 
   /** The groups service emits group/didChange when the marks changed (or evidence was just kept). */
   #tellMarks(g: GroupState, ev?: Evidence): void {
     if (!this.#groups.isOpen) return;
-    const sig = markSignature(this.marks(g.hex));
+    const sig = markSignature(this.#computeMarks(g));
     if (sig === g.lastMarks && ev === undefined) return;
     g.lastMarks = sig;
     let authorKey: string | null = null;
