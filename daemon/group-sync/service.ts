@@ -24,6 +24,12 @@
  * in SYNC_EVIDENCE_NAMESPACE, passed once to every peer of the group; evidence a peer passes is
  * kept when the group's keys verify it, and passed on.
  *
+ * In the local API (through GroupsService.attachSync / syncChanged): each poll, and whenever
+ * evidence is kept, a group's marks (open gap ranges, cited ids not held, evidence count,
+ * equivocators) are recomputed if the log or the evidence changed; when they differ from what
+ * was last told, the groups service emits group/didChange (with the evidence's kind and author
+ * when evidence was just kept). group/list and message/list's gap items read the last marks.
+ *
  * Pub repair, per (group, pub) whose link is live:
  * - an entry held for REPAIR_SETTLE_MS that the pub never served (nor accepted) is re-posted
  *   to it, its original blob byte for byte, each post after a random pause of

@@ -816,6 +816,7 @@ export class GroupsService implements PubBlobSink {
     const out: GroupItem[] = [];
     let before = o.before;
     let after = o.after;
+    const gaps = this.#gapNotices(g);
     // items not shown (invites, ...) are skipped: read on until the page is full or the log ends
     for (let rounds = 0; out.length < o.limit && rounds < 64; rounds++) {
       const want = o.limit - out.length;
@@ -829,7 +830,6 @@ export class GroupsService implements PubBlobSink {
         if (r !== undefined) byId.set(id, r);
       });
       const items: GroupItem[] = [];
-      const gaps = this.#gapNotices(g);
       for (const id of ids) {
         for (const gap of gaps.get(`before:${id}`) ?? []) items.push(buildNoticeItem(id, gap, g.order.key(id)?.ts ?? 0));
         const notice = g.notices.get(id);
