@@ -25,7 +25,7 @@
  * kept when the group's keys verify it, and passed on.
  *
  * In the local API (through GroupsService.attachSync / syncChanged): each poll, and whenever
- * evidence is kept, a group's marks (open gap ranges, cited ids not held, evidence count,
+ * evidence is kept, a group's marks (open gap ranges, cited ids not held, claims given up, evidence count,
  * equivocators) are recomputed if the log or the evidence changed; when they differ from what
  * was last told, the groups service emits group/didChange (with the evidence's kind and author
  * when evidence was just kept). group/list and message/list's gap items read the last marks.
@@ -728,11 +728,13 @@ export class GroupSync {
   /** Recomputes a group's marks when the log or its evidence changed since they were computed. */
   #computeMarks(g: GroupState): SyncMarks {
     const gaps = this.#fresh(g).gaps;
-    const of = `${g.version}:${g.evidence.size}`;
+    const unfillable = g.planner.unfillable().length;
+    const of = `${g.version}:${g.evidence.size}:${unfillable}`;
     if (of === g.marksOf) return g.marks;
     g.marks = {
       gaps: gaps.authors.flatMap((a) => a.missing.map((m) => ({ author: toHex(a.author), from: m.from, to: m.to }))),
       missing: gaps.missingIds.length,
+      unfillable,
       evidence: g.evidence.size,
       equivocators: this.#equivocators(g),
     };
@@ -799,5 +801,5 @@ export class GroupSync {
 
 /** A compact text of what the API shows of a group's marks (equal marks, equal text). */
 function markSignature(m: SyncMarks): string {
-  return `${m.gaps.map((g) => `${g.author}:${g.from}-${g.to}`).join(',')}|${m.missing}|${m.evidence}|${m.equivocators.join(',')}`;
+  return `${m.gaps.map((g) => `${g.author}:${g.from}-${g.to}`).join(',')}|${m.missing}|${m.unfillable}|${m.evidence}|${m.equivocators.join(',')}`;
 }

@@ -119,13 +119,15 @@ export interface SyncMarks {
   readonly gaps: readonly { readonly author: string; readonly from: number; readonly to: number }[];
   /** Ids cited by held entries and not held. */
   readonly missing: number;
+  /** Claims back-fill gave up on (recorded against their authors). */
+  readonly unfillable: number;
   /** Tamper evidence kept. */
   readonly evidence: number;
   /** Authors (signing key hex) the evidence proves equivocated or broke their chain. */
   readonly equivocators: readonly string[];
 }
 
-export const NO_SYNC_MARKS: SyncMarks = { gaps: [], missing: 0, evidence: 0, equivocators: [] };
+export const NO_SYNC_MARKS: SyncMarks = { gaps: [], missing: 0, unfillable: 0, evidence: 0, equivocators: [] };
 
 /** The label of a gap item's derived id. */
 export const GAP_ITEM_LABEL = 'snug/v2/api-gap-item';

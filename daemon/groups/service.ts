@@ -575,7 +575,7 @@ export class GroupsService implements PubBlobSink {
 
   #syncFields(g: GroupState) {
     const m = this.#syncMarks(g);
-    return { gaps: m.gaps.length, missing: m.missing, evidence: m.evidence, equivocators: m.equivocators.map((k) => g.authors.get(k) ?? k) };
+    return { gaps: m.gaps.length, missing: m.missing, unfillable: m.unfillable, evidence: m.evidence, equivocators: m.equivocators.map((k) => g.authors.get(k) ?? k) };
   }
 
   /** Group sync saw a group's gaps or evidence change: group/didChange (with the evidence just kept). */

@@ -229,6 +229,8 @@ export const Group = z.object({
   gaps: z.int().min(0).optional(),
   /** Entries cited by held entries (as heads or prevs) and not held. */
   missing: z.int().min(0).optional(),
+  /** Claims back-fill gave up on (no peer could fill them): recorded against their authors, never retried forever. */
+  unfillable: z.int().min(0).optional(),
   /** Tamper evidence kept (equivocation, broken chain, ...). */
   evidence: z.int().min(0).optional(),
   /** Members the evidence proves equivocated or broke their chain: addresses (a signing key in hex when no certificate of it is held). */
