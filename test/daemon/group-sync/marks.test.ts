@@ -29,7 +29,7 @@ async function until(ok: () => Promise<boolean>, withinMs: number, what: string)
   }
 }
 
-type DidChange = { groupId: string; group: { gaps?: number; evidence?: number; equivocators?: string[] } | null; evidence?: { kind: string; author: string | null } };
+type DidChange = { groupId: string; group: { gaps?: number; unfillable?: number; evidence?: number; equivocators?: string[] } | null; evidence?: { kind: string; author: string | null } };
 
 describe('daemon/group-sync in the local API: gaps and evidence (direct transport, hostile pub)', function () {
   this.timeout(90_000);
@@ -174,5 +174,23 @@ describe('daemon/group-sync in the local API: gaps and evidence (direct transpor
     await waitUntil(() => row(bob, groupId).evidence === 1, 20_000, 'bob keeps the evidence alice passed on');
     assert.deepEqual(row(bob, groupId).equivocators, [bob.identity.address]);
     await until(async () => (await didChanges(bob, groupId)).some((p) => p.evidence?.kind === 'equivocation' && p.evidence.author === bob.identity.address), 5_000, 'bob tells the evidence');
+  });
+
+  it('counts a gap nobody can fill as unfillable in group/list once back-fill gives up, and keeps counting the gap', async () => {
+    const { alice, bob, groupId } = await group((k) => ({ kind: 'withhold', match: (b) => textOf(k(), b) === 'far ahead' }));
+    await bob.groups.send(groupId, 'the truth');
+    const bobs = (m: SyncMember) => m.groups.chainEntries(groupId).filter((e) => toHex(e.author) === toHex(bob.keys.signing.publicKey));
+    await waitUntil(() => bobs(alice).length === 2, 20_000, "alice holds bob's text");
+    // bob's key signs seq 5 after seq 2: 3..4 exist nowhere
+    const top = bobs(bob).find((e) => e.seq === 2)!;
+    const keys = keysOf(bob, groupId);
+    const far = createEntry(keys, bob.keys.signing, { seq: 5, prev: top.id, timestamp: Date.now(), heads: [], content: { kind: 'text', text: 'far ahead' } });
+    pub!.inject([sealBlob(keys, encodeEntry(far))]);
+    await waitUntil(() => row(alice, groupId).gaps === 1, 20_000, 'alice counts the gap');
+    assert.equal(row(alice, groupId).unfillable, 0);
+    link(alice, bob);
+    await waitUntil(() => (row(alice, groupId).unfillable ?? 0) >= 1, 30_000, 'alice gives the claim up');
+    assert.equal(row(alice, groupId).gaps, 1, 'the entries are still missing');
+    await until(async () => (await didChanges(alice, groupId)).some((p) => p.group?.unfillable === 1), 5_000, 'group/didChange tells it');
   });
 });
