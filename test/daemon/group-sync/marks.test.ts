@@ -193,4 +193,38 @@ describe('daemon/group-sync in the local API: gaps and evidence (direct transpor
     assert.equal(row(alice, groupId).gaps, 1, 'the entries are still missing');
     await until(async () => (await didChanges(alice, groupId)).some((p) => p.group?.unfillable === 1), 5_000, 'group/didChange tells it');
   });
+
+  it("shows a gap at the start of an author's chain (from seq 1), with no author while no certificate of it is held, until a peer fills it", async () => {
+    let hideJoin = false;
+    const { alice, bob, groupId } = await group((k) => ({
+      kind: 'withhold',
+      match: (b) => {
+        if (!hideJoin) return false;
+        try {
+          const encoded = openBlob(k(), b);
+          return encoded !== null && decodeEntry(encoded).content.kind === 'join';
+        } catch {
+          return false;
+        }
+      },
+    }));
+    hideJoin = true; // carol's join (seq 1 of her chain) never reaches bob from the pub
+    const carol = await makeSyncMember(dir, 'carol', FAST_SYNC);
+    members.push(carol);
+    await carol.groups.join(await alice.groups.exportInvite(groupId, false));
+    await waitUntil(() => alice.groups.roster(groupId).members.length === 3, 20_000, "alice sees carol's join");
+    await carol.groups.send(groupId, 'from carol');
+    const carols = (m: SyncMember) => m.groups.chainEntries(groupId).filter((e) => toHex(e.author) === toHex(carol.keys.signing.publicKey));
+    await waitUntil(() => carols(bob).length === 1, 20_000, "bob holds carol's text only");
+    await waitUntil(() => row(bob, groupId).gaps === 1, 5_000, 'bob counts the gap');
+    const gap = (await items(bob, groupId)).find((i) => i.kind === 'gap');
+    assert.ok(gap !== undefined, 'message/list shows the gap');
+    assert.deepEqual([gap.author, gap.gap], [null, { from: 1, to: 1 }]);
+    link(alice, bob);
+    await waitUntil(() => row(bob, groupId).gaps === 0, 30_000, "bob gets carol's join from alice");
+    const after = await items(bob, groupId);
+    assert.equal(after.find((i) => i.kind === 'gap'), undefined);
+    const joined = after.find((i) => i.kind === 'joined' && i.author === carol.identity.address);
+    assert.ok(joined !== undefined, "bob shows carol's join in its place");
+  });
 });
