@@ -24,6 +24,12 @@
  * in SYNC_EVIDENCE_NAMESPACE, passed once to every peer of the group; evidence a peer passes is
  * kept when the group's keys verify it, and passed on.
  *
+ * In the local API (through GroupsService.attachSync / syncChanged): each poll, and whenever
+ * evidence is kept, a group's marks (open gap ranges, cited ids not held, claims given up, evidence count,
+ * equivocators) are recomputed if the log or the evidence changed; when they differ from what
+ * was last told, the groups service emits group/didChange (with the evidence's kind and author
+ * when evidence was just kept). group/list and message/list's gap items read the last marks.
+ *
  * Pub repair, per (group, pub) whose link is live:
  * - an entry held for REPAIR_SETTLE_MS that the pub never served (nor accepted) is re-posted
  *   to it, its original blob byte for byte, each post after a random pause of
@@ -48,6 +54,7 @@ import {
   decodeEvidence,
   encodeEvidence,
   evidenceKey,
+  evidenceSubject,
   verifyEvidence,
   type Evidence,
 } from '../../protocol/sync/evidence.js';
@@ -56,6 +63,7 @@ import { findGaps, type ChainMeta, type GapReport } from '../../protocol/sync/ga
 import { decodePeerSyncState, encodePeerSyncState, newPeerSyncState, type PeerSyncState } from '../../protocol/sync/notes.js';
 import { groupOf, SyncSession, type SyncLogView } from '../../protocol/sync/session.js';
 import type { GroupPubLinks } from '../group-pubs/types.js';
+import { NO_SYNC_MARKS, type SyncMarks } from '../groups/items.js';
 import type { GroupsService } from '../groups/service.js';
 import type { Log } from '../log.js';
 import type { Collection, RecordStore } from '../store/store.js';
@@ -146,6 +154,11 @@ interface GroupState {
   readonly evidenceIds: Map<string, { readonly id: Uint8Array; readonly author: Uint8Array }>;
   readonly repair: Map<string, RepairState>;
   readonly repaired: Record<string, number>;
+  /** The marks last told to the groups service (markSignature), to tell only changes. */
+  lastMarks: string;
+  /** What the API shows, as of the last poll (or evidence kept), and what it was computed from. */
+  marks: SyncMarks;
+  marksOf: string;
 }
 
 interface RepairState {
@@ -242,6 +255,7 @@ export class GroupSync {
     };
     s.timer.unref();
     this.#s = s;
+    this.#groups.attachSync((groupId) => this.marks(groupId));
     for await (const { value } of s.evidenceStore.iterate()) {
       const g = this.#groupState(s, toHex(value.groupId));
       if (g !== null) {
@@ -255,6 +269,7 @@ export class GroupSync {
     const s = this.#s;
     if (s === null) return;
     this.#s = null;
+    this.#groups.attachSync(null);
     clearInterval(s.timer);
     s.stop.abort(new GroupSyncError(GroupSyncErrorCode.CLOSED, 'group sync closed'));
     for (const p of s.peers.values()) {
@@ -286,6 +301,9 @@ export class GroupSync {
       evidenceIds: new Map(),
       repair: new Map(),
       repaired: {},
+      lastMarks: markSignature(NO_SYNC_MARKS),
+      marks: NO_SYNC_MARKS,
+      marksOf: '',
     };
     s.groups.set(hex, g);
     return g;
@@ -522,6 +540,7 @@ export class GroupSync {
     this.#noteEvidenceIds(g, ev);
     await s.evidenceStore.put(labelledHash('snug/v2/sync-evidence-id', [new TextEncoder().encode(key)]), ev);
     this.#log('group-sync-evidence', { level: 'warn', kind: ev.kind });
+    this.#tellMarks(g, ev);
     for (const p of s.peers.values()) {
       const session = p.sessions.get(g.hex);
       if (session === undefined) continue;
@@ -590,6 +609,7 @@ export class GroupSync {
           }
         }
         this.#scheduleRepair(s, g, v.pubLinks);
+        this.#tellMarks(g);
       }
       if (changed) for (const p of s.peers.values()) this.#enqueue(s, p, () => this.#startSessions(s, p));
       // Links that came up before group sync was attached (unlock brings the links up first),
@@ -694,16 +714,55 @@ export class GroupSync {
 
   // ---------------------------------------------------------------- reporting
 
-  /** Gaps, unfillable claims, evidence and repairs of a group. */
-  report(groupId: string): SyncReport {
-    const s = this.#s;
-    if (s === null) throw new GroupSyncError(GroupSyncErrorCode.CLOSED, 'group sync is not open');
-    const g = this.#groupState(s, groupId);
-    if (g === null) return { gaps: [], missingIds: [], unfillable: [], evidence: [], equivocators: [], repaired: {} };
+  /**
+   * What the local API shows of a group (group/list, group/didChange, message/list's gap
+   * notices): its open gaps, cited ids not held, evidence count and equivocators, as of the last
+   * poll (every SYNC_POLL_MS) or the last evidence kept. Constant time: the groups service calls
+   * this whenever it builds a group's view (on every arrival), so it never looks at the log
+   * itself; nor does it create the group's state.
+   */
+  marks(groupId: string): SyncMarks {
+    return this.#s?.groups.get(groupId)?.marks ?? NO_SYNC_MARKS;
+  }
+
+  /** Recomputes a group's marks when the log or its evidence changed since they were computed. */
+  #computeMarks(g: GroupState): SyncMarks {
     const gaps = this.#fresh(g).gaps;
-    const evidence = [...g.evidence.values()];
+    const unfillable = g.planner.unfillable().length;
+    const of = `${g.version}:${g.evidence.size}:${unfillable}`;
+    if (of === g.marksOf) return g.marks;
+    g.marks = {
+      gaps: gaps.authors.flatMap((a) => a.missing.map((m) => ({ author: toHex(a.author), from: m.from, to: m.to }))),
+      missing: gaps.missingIds.length,
+      unfillable,
+      evidence: g.evidence.size,
+      equivocators: this.#equivocators(g),
+    };
+    g.marksOf = of;
+    return g.marks;
+  }
+
+  /** The groups service emits group/didChange when the marks changed (or evidence was just kept). */
+  #tellMarks(g: GroupState, ev?: Evidence): void {
+    if (!this.#groups.isOpen) return;
+    const sig = markSignature(this.#computeMarks(g));
+    if (sig === g.lastMarks && ev === undefined) return;
+    g.lastMarks = sig;
+    let authorKey: string | null = null;
+    if (ev !== undefined) {
+      try {
+        const subject = evidenceSubject(ev);
+        authorKey = subject.kind === 'author' ? toHex(subject.author) : null;
+      } catch {
+        authorKey = null;
+      }
+    }
+    this.#groups.syncChanged(g.hex, ev === undefined ? undefined : { kind: ev.kind, authorKey });
+  }
+
+  #equivocators(g: GroupState): string[] {
     const equivocators = new Set<string>();
-    for (const ev of evidence) {
+    for (const ev of g.evidence.values()) {
       if (ev.kind === 'equivocation' || ev.kind === 'broken-chain') {
         try {
           const subject = verifyEvidence(ev, (e) => this.#groups.epochKeys(g.hex, e));
@@ -713,12 +772,24 @@ export class GroupSync {
         }
       }
     }
+    return [...equivocators].sort();
+  }
+
+  /** Gaps, unfillable claims, evidence and repairs of a group. */
+  report(groupId: string): SyncReport {
+    const s = this.#s;
+    if (s === null) throw new GroupSyncError(GroupSyncErrorCode.CLOSED, 'group sync is not open');
+    const g = this.#groupState(s, groupId);
+    if (g === null) return { gaps: [], missingIds: [], unfillable: [], evidence: [], equivocators: [], repaired: {} };
+    const gaps = this.#fresh(g).gaps;
+    const evidence = [...g.evidence.values()];
+    const equivocators = this.#equivocators(g);
     return {
       gaps: gaps.authors.flatMap((a) => a.missing.map((m) => ({ author: toHex(a.author), from: m.from, to: m.to }))),
       missingIds: gaps.missingIds.map((m) => toHex(m.id)),
       unfillable: [...g.planner.unfillable()],
       evidence,
-      equivocators: [...equivocators],
+      equivocators,
       repaired: { ...g.repaired },
     };
   }
@@ -726,4 +797,9 @@ export class GroupSync {
   #warn(event: string, err: unknown): void {
     this.#log(event, { level: 'warn', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') });
   }
+}
+
+/** A compact text of what the API shows of a group's marks (equal marks, equal text). */
+function markSignature(m: SyncMarks): string {
+  return `${m.gaps.map((g) => `${g.author}:${g.from}-${g.to}`).join(',')}|${m.missing}|${m.unfillable}|${m.evidence}|${m.equivocators.join(',')}`;
 }

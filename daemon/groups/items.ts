@@ -12,10 +12,18 @@
  * Everything else (invites, additions, roles, pub lists, reactions, edits, deletes, hides) is
  * not an item yet (null), and an entry the roster ignored (its author was not a member, or it
  * equivocated) is never shown.
+ *
+ * Gaps (group sync, issue 13): while an author's chain misses a range of sequence numbers, a
+ * `gap` notice by that author (`gap: {from, to}`) stands right after the author's last held
+ * entry before the range (before the author's first held entry when the range starts at 1),
+ * whether that entry is shown or not; it goes when the range is filled. Its id is derived
+ * (GAP_ITEM_LABEL over group id, author key and `from`): stable while the gap is open, not an
+ * entry id, so it is not a `before`/`after` position.
  */
 import type { z } from 'zod';
 import type { Message } from '../../protocol/api/schemas.js';
-import { toHex } from '../../protocol/bytes.js';
+import { toHex, fromHex } from '../../protocol/bytes.js';
+import { labelledHash } from '../../protocol/crypto.js';
 import type { Entry } from '../../protocol/entry.js';
 import type { OnionAddress } from '../../protocol/identity.js';
 import type { MessageItem } from '../../protocol/message-view.js';
@@ -93,8 +101,45 @@ export function buildItem(entry: Entry, c: ItemContext): GroupItem | null {
   }
 }
 
-/** The item of a notice that is not an entry (a pub's "pruned"). */
-export function buildNoticeItem(id: string, notice: NoticeRecord, ts: number): GroupItem {
+/** One open gap as group sync reports it: an author's missing seq range. */
+export interface GapNotice {
+  readonly kind: 'gap';
+  readonly groupId: string;
+  /** The author's signing key, hex. */
+  readonly authorKey: string;
+  /** The author's address, when a certificate of the key is held. */
+  readonly author: OnionAddress | null;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** What group sync tells the groups service of a group (daemon/group-sync/ GroupSync.marks). */
+export interface SyncMarks {
+  /** Open gaps: per author (signing key hex), the missing seq ranges. */
+  readonly gaps: readonly { readonly author: string; readonly from: number; readonly to: number }[];
+  /** Ids cited by held entries and not held. */
+  readonly missing: number;
+  /** Claims back-fill gave up on (recorded against their authors). */
+  readonly unfillable: number;
+  /** Tamper evidence kept. */
+  readonly evidence: number;
+  /** Authors (signing key hex) the evidence proves equivocated or broke their chain. */
+  readonly equivocators: readonly string[];
+}
+
+export const NO_SYNC_MARKS: SyncMarks = { gaps: [], missing: 0, unfillable: 0, evidence: 0, equivocators: [] };
+
+/** The label of a gap item's derived id. */
+export const GAP_ITEM_LABEL = 'snug/v2/api-gap-item';
+
+/** The item of a notice that is not an entry: a pub's "pruned", or an open gap. */
+export function buildNoticeItem(id: string, notice: NoticeRecord | GapNotice, ts: number): GroupItem {
+  if (notice.kind === 'gap') {
+    const seq = new Uint8Array(8);
+    new DataView(seq.buffer).setBigUint64(0, BigInt(notice.from));
+    const gapId = toHex(labelledHash(GAP_ITEM_LABEL, [fromHex(notice.groupId), fromHex(notice.authorKey), seq]));
+    return { id: gapId, kind: 'gap', author: notice.author, ts, text: '', status: 'received', gap: { from: notice.from, to: notice.to } };
+  }
   return { id, kind: notice.kind, author: null, ts, text: '', status: 'received', pub: notice.pub };
 }
 

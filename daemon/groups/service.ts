@@ -35,6 +35,9 @@
  *                              their first post); an entry's encoding; an epoch's keys:
  *                              daemon/group-sync/.
  *   items.ts buildItem         the one function that turns an entry into a message/list item.
+ *   attachSync(marks), syncChanged(groupId, evidence?)
+ *                              (added by the syncapi branch) group sync's gaps and evidence in
+ *                              group/list, group/didChange and message/list's `gap` notices.
  *
  * Sending (author): the entry is written to the outbox before the answer; each (group, pub) has
  * one poster that posts our entries in seq order through GroupPubLinks.post (proof of work off
@@ -99,7 +102,7 @@ import {
   UNOPENED_BLOBS_MAX,
   EXPOSED_HOLD_MAX_MS,
 } from './constants.js';
-import { buildItem, buildNoticeItem, countsAsUnread, ownStatus, type GroupItem } from './items.js';
+import { buildItem, buildNoticeItem, countsAsUnread, NO_SYNC_MARKS, ownStatus, type GapNotice, type GroupItem, type SyncMarks } from './items.js';
 import { isViewContent, MessageFold } from '../../protocol/message-view.js';
 import { openRekeyByPackage } from '../../protocol/rekey.js';
 import { CausalOrder } from './order.js';
@@ -577,7 +580,58 @@ export class GroupsService implements PubBlobSink {
       unread: g.unread,
       role: self.role,
       epoch: g.roster.epoch.number,
+      ...this.#syncFields(g),
     };
+  }
+
+  // ---- group sync's marks (added by the syncapi branch; additive only) ----
+
+  #marks: ((groupId: string) => SyncMarks) | null = null;
+
+  /** Group sync tells its gaps and evidence of a group through `marks` (null: detached). */
+  attachSync(marks: ((groupId: string) => SyncMarks) | null): void {
+    this.#marks = marks;
+  }
+
+  #syncMarks(g: GroupState): SyncMarks {
+    return this.#marks?.(g.hex) ?? NO_SYNC_MARKS;
+  }
+
+  #syncFields(g: GroupState) {
+    const m = this.#syncMarks(g);
+    return { gaps: m.gaps.length, missing: m.missing, unfillable: m.unfillable, evidence: m.evidence, equivocators: m.equivocators.map((k) => g.authors.get(k) ?? k) };
+  }
+
+  /** Group sync saw a group's gaps or evidence change: group/didChange (with the evidence just kept). */
+  syncChanged(groupId: string, evidence?: { readonly kind: string; readonly authorKey: string | null }): void {
+    const s = this.#s;
+    if (s === null) return;
+    const g = s.groups.get(groupId);
+    if (g === undefined || g.record.gone) return;
+    const author = evidence?.authorKey == null ? null : (g.authors.get(evidence.authorKey) ?? evidence.authorKey);
+    this.#notify(s, 'group/didChange', { groupId: g.hex, group: this.#view(s, g), ...(evidence !== undefined ? { evidence: { kind: evidence.kind, author } } : {}) });
+  }
+
+  /** The gap notices of a group, by where they stand: `after:<entry id>` or `before:<entry id>`. */
+  #gapNotices(g: GroupState): Map<string, GapNotice[]> {
+    const out = new Map<string, GapNotice[]>();
+    for (const gap of this.#syncMarks(g).gaps) {
+      const chain = g.chains.get(gap.author);
+      if (chain === undefined) continue;
+      // a missing range is bounded by held entries: from - 1 is held unless the range starts at 1
+      const prev = chain.get(gap.from - 1);
+      let at = prev === undefined ? undefined : `after:${prev}`;
+      if (at === undefined) {
+        const id = chain.get(gap.to + 1);
+        if (id === undefined) continue;
+        at = `before:${id}`;
+      }
+      const notice: GapNotice = { kind: 'gap', groupId: g.hex, authorKey: gap.author, author: g.authors.get(gap.author) ?? null, from: gap.from, to: gap.to };
+      const list = out.get(at);
+      if (list === undefined) out.set(at, [notice]);
+      else list.push(notice);
+    }
+    return out;
   }
 
   /** group/list: every group we are in, oldest first. */
@@ -786,6 +840,7 @@ export class GroupsService implements PubBlobSink {
     const out: GroupItem[] = [];
     let before = o.before;
     let after = o.after;
+    const gaps = this.#gapNotices(g);
     // items not shown (invites, ...) are skipped: read on until the page is full or the log ends
     for (let rounds = 0; out.length < o.limit && rounds < 64; rounds++) {
       const want = o.limit - out.length;
@@ -800,6 +855,7 @@ export class GroupsService implements PubBlobSink {
       });
       const items: GroupItem[] = [];
       for (const id of ids) {
+        for (const gap of gaps.get(`before:${id}`) ?? []) items.push(buildNoticeItem(id, gap, g.order.key(id)?.ts ?? 0));
         const notice = g.notices.get(id);
         if (notice !== undefined) {
           items.push(buildNoticeItem(id, notice, g.order.key(id)?.ts ?? notice.ts));
@@ -810,6 +866,7 @@ export class GroupsService implements PubBlobSink {
         if (h === undefined || r === undefined) continue;
         const item = this.#item(s, g, h, decodeEntry(r.entry));
         if (item !== null) items.push(item);
+        for (const gap of gaps.get(`after:${id}`) ?? []) items.push(buildNoticeItem(id, gap, item?.ts ?? g.order.key(id)?.ts ?? 0));
       }
       if (after !== undefined) {
         out.push(...items.slice(0, want));

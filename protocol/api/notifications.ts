@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { defineNotification } from './descriptor.js';
-import { Bootstrap, Contact, EntryId, Group, GroupId, Message, MessageStatus, OnionAddress, OnionState, PubCounts, PubLinkState, ReceivedInvite, Seq, TorState } from './schemas.js';
+import { Bootstrap, Contact, EntryId, EvidenceNotice, Group, GroupId, Message, MessageStatus, OnionAddress, OnionState, PubCounts, PubLinkState, ReceivedInvite, Seq, TorState } from './schemas.js';
 
 export const torDidProgress = defineNotification({
   method: 'tor/didProgress',
@@ -77,8 +77,8 @@ export const groupDidInvite = defineNotification({
 
 export const groupDidChange = defineNotification({
   method: 'group/didChange',
-  summary: "A group's name, pubs, members, unread count or our role changed; group is null once we are no longer in it.",
-  params: z.object({ seq: Seq, groupId: GroupId, group: Group.nullable() }),
+  summary: "A group's name, pubs, members, unread count, our role, its open gaps or its tamper evidence changed; group is null once we are no longer in it; evidence names evidence just kept.",
+  params: z.object({ seq: Seq, groupId: GroupId, group: Group.nullable(), evidence: EvidenceNotice.optional() }),
 });
 
 export const pubDidChange = defineNotification({

@@ -136,6 +136,12 @@ export const Message = z.object({
   replyTo: EntryId.optional(),
   /** A "pruned" notice: the pub that pruned. */
   pub: z.string().optional(),
+  /**
+   * A "gap" notice (groups): `author`'s entries `from`..`to` (sequence numbers, inclusive) are
+   * known to be missing; the notice stands after the author's last held entry before them and
+   * goes once they arrive. Its `id` is not an entry id (not a before/after position).
+   */
+  gap: z.object({ from: z.int().min(1), to: z.int().min(1) }).optional(),
   // --- the message view (protocol/message-view.ts; daemon/groups/membership) ---
   /** Its author edited it: `text` is the latest edit's. */
   edited: z.boolean().optional(),
@@ -218,6 +224,25 @@ export const Group = z.object({
   role: Role,
   /** The current key epoch's number. */
   epoch: z.int().min(0),
+  // --- group sync (issue 13; always present from this daemon) ---
+  /** Open gaps: missing ranges of authors' sequence numbers (each a `gap` item in message/list). */
+  gaps: z.int().min(0).optional(),
+  /** Entries cited by held entries (as heads or prevs) and not held. */
+  missing: z.int().min(0).optional(),
+  /** Claims back-fill gave up on (no peer could fill them): recorded against their authors, never retried forever. */
+  unfillable: z.int().min(0).optional(),
+  /** Tamper evidence kept (equivocation, broken chain, ...). */
+  evidence: z.int().min(0).optional(),
+  /** Members the evidence proves equivocated or broke their chain: addresses (a signing key in hex when no certificate of it is held). */
+  equivocators: z.array(z.string()).optional(),
+});
+
+/** Tamper evidence, as group/didChange names what was just kept. */
+export const EvidenceNotice = z.object({
+  /** protocol/sync/evidence.ts kind: 'equivocation', 'broken-chain', ... */
+  kind: z.string(),
+  /** Whom it proves against: an address (a signing key in hex when no certificate of it is held), or null when it is not an author (a pub). */
+  author: z.string().nullable(),
 });
 
 /** One member as group/members shows it. */

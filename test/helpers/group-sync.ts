@@ -43,6 +43,8 @@ export interface SyncMember {
   readonly dialer: RoutedDialer;
   readonly links: PipeLinks;
   readonly store: RecordStore;
+  /** The notifications the member's groups service appended (group/didChange, ...). */
+  readonly journal: MemoryJournal;
   pubs: GroupPubs | null;
 }
 
@@ -102,7 +104,8 @@ export async function makeSyncMember(dir: string, name: string, init: GroupSyncI
   const dialer = new RoutedDialer();
   let self: SyncMember | null = null;
   const links = new PipeLinks(() => self!);
-  const m: SyncMember = { name, identity, keys, certificate, groups, sync, dialer, links, store, pubs: null };
+  const journal = new MemoryJournal();
+  const m: SyncMember = { name, identity, keys, certificate, groups, sync, dialer, links, store, journal, pubs: null };
   self = m;
   await m.groups.open({
     store,
@@ -111,7 +114,7 @@ export async function makeSyncMember(dir: string, name: string, init: GroupSyncI
     identityKey: identity.publicKey,
     keys,
     certificate,
-    journal: new MemoryJournal(),
+    journal,
     peers: NO_PEERS,
   });
   if (withPubs) await pubsOnline(m);

@@ -1,7 +1,10 @@
 /**
  * Group sync between real `snug daemon` processes (direct transport): contacts in one group whose
  * only pub (a test pub in this process) dies for good; a member who was locked meanwhile gets
- * every message it missed from the other over their peer link once it unlocks.
+ * every message it missed from the other over their peer link once it unlocks. And what the local
+ * API shows of a gap: two daemons that are not contacts yet, the pub withholding a run of one
+ * member's entries from the other; group/list counts the gap, message/list shows it in place,
+ * group/didChange tells it; once they become contacts, peer sync fills it and all three say so.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -10,6 +13,7 @@ import { ready } from '../../../protocol/crypto.js';
 import { callOnce, logLines } from '../../helpers/daemon.js';
 import { PEER_PASSPHRASE, peerArgs, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
 import { HostilePub } from '../../helpers/hostile-pub.js';
+import type { ApiClient } from '../../../daemon/api/client.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
 
 async function groupTexts(p: Peer, groupId: string): Promise<string[]> {
@@ -70,5 +74,71 @@ describe('group sync between two daemons (direct transport)', function () {
       throw new Error(`${String(err)}; alice: ${events(alice).join(' ')}; bob: ${events(bob).join(' ')}`);
     });
     assert.deepEqual(got, sent);
+  });
+});
+
+describe('gaps in the local API between two daemons (direct transport, hostile pub)', function () {
+  this.timeout(150_000);
+  let dir: string;
+  let alice: Peer;
+  let bob: Peer;
+  let pub: HostilePub | null = null;
+  let events: ApiClient | null = null;
+
+  before(async () => {
+    await ready();
+    dir = await makeTempDir('group-sync-gaps-api');
+    const args = peerArgs(join(dir, 'peers'));
+    [alice, bob] = await Promise.all([startPeer(dir, 'alice', args), startPeer(dir, 'bob', args)]);
+  });
+  after(async () => {
+    await events?.close().catch(() => undefined);
+    await pub?.close().catch(() => undefined);
+    await Promise.all([alice?.daemon.kill(), bob?.daemon.kill()]);
+    await removeDir(dir);
+  });
+
+  it('counts, shows and tells a gap the pub makes until peer sync fills it', async () => {
+    pub = await HostilePub.start();
+    let withholding = false;
+    let withheld = 0;
+    const face = await pub.face({ kind: 'withhold', match: () => withholding && ++withheld > 0 });
+    const { groupId } = await callOnce(alice.daemon, (c) => c.call('group/create', { name: 'gaps', pubs: [face.url] }));
+    const { invite } = await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId }));
+    await callOnce(bob.daemon, (c) => c.call('group/join', { invite }));
+    await until('alice sees bob in the group', () => callOnce(alice.daemon, async (c) => (await c.call('group/members', { groupId })).members.length), (n) => n === 2);
+
+    events = await bob.daemon.connect();
+    const told: Array<{ gaps: number | undefined }> = [];
+    events.addEventListener('group/didChange', (e) => {
+      if (e.detail.groupId === groupId) told.push({ gaps: e.detail.group?.gaps });
+    });
+    await events.call('event/subscribe', {});
+    const row = () => callOnce(bob.daemon, async (c) => (await c.call('group/list')).groups.find((g) => g.groupId === groupId)!);
+    const listed = () => callOnce(bob.daemon, async (c) => (await c.call('message/list', { groupId, limit: 500 })).messages.filter((m) => m.kind === 'message' || m.kind === 'gap'));
+
+    await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text: 'before' }));
+    await until('bob reads "before"', listed, (m) => m.length === 1);
+    assert.equal((await row()).gaps, 0);
+    withholding = true;
+    for (const text of ['hidden 1', 'hidden 2']) await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text }));
+    await until('the pub withholds both', async () => withheld, (n) => n === 2);
+    withholding = false;
+    await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text: 'after' }));
+
+    const r = await until('group/list counts the gap', row, (g) => g.gaps === 1);
+    assert.deepEqual([r.evidence, r.equivocators], [0, []]);
+    const items = await listed();
+    assert.deepEqual(items.map((m) => (m.kind === 'gap' ? 'gap' : m.text)), ['before', 'gap', 'after']);
+    assert.equal(items[1]!.author, alice.address);
+    assert.equal(items[1]!.gap!.to - items[1]!.gap!.from, 1);
+    await until('group/didChange tells the gap', async () => told.some((t) => t.gaps === 1), (ok) => ok);
+
+    await callOnce(alice.daemon, (c) => c.call('contact/add', { address: bob.address }));
+    await waitForContact(bob, alice.address, (c) => c?.state === 'incoming');
+    await callOnce(bob.daemon, (c) => c.call('contact/accept', { address: alice.address }));
+    await until('group/list counts no gap', row, (g) => g.gaps === 0);
+    assert.deepEqual((await listed()).map((m) => m.text), ['before', 'hidden 1', 'hidden 2', 'after']);
+    await until('group/didChange tells the gap filled', async () => told.findIndex((t) => t.gaps === 1) !== -1 && told.slice(told.findIndex((t) => t.gaps === 1)).some((t) => t.gaps === 0), (ok) => ok);
   });
 });
