@@ -12,8 +12,7 @@
  *   cursor order, each run queued meanwhile (up to saveEveryBlobs) at once when the sink takes runs
  *   (PubBlobSink.blobsReceived), else one at a time; the cursor is saved whenever the queue drains
  *   (and every page-worth).
- * While catching up, each FETCH's blobs go to the sink as one run the same way, the next run
- *   handed while the sink may still be handling the one before (never more than two).
+ * While catching up, each FETCH's blobs go to the sink as one run the same way.
  * Any failure (dial, a reply that fails the client's checks, garbage, a timeout, an idle link,
  * the sink rejecting) drops the connection: queued blobs are dropped with it (they are read
  * again from the saved cursor), the state becomes `failing` with the error's code, and the
@@ -194,43 +193,20 @@ export class PubSubscription {
   async #handleRun(run: readonly PubBlob[]): Promise<void> {
     const fresh = run.filter((b) => b.cursor > this.#cursor); // the rest: read before (the rounded-down part)
     if (fresh.length === 0) return;
-    if (this.#d.sink.blobsReceived === undefined || fresh.length === 1) {
+    const sink = this.#d.sink;
+    if (sink.blobsReceived === undefined || fresh.length === 1) {
       for (const blob of fresh) await this.#handle({ kind: 'blob', blob });
       return;
     }
-    await this.#sinkRun(fresh);
-    this.#cursor = fresh[fresh.length - 1]!.cursor;
-  }
-
-  /** Calls the sink's blobsReceived with a run (it has one), turning its failure into SINK_FAILED. */
-  async #sinkRun(fresh: readonly PubBlob[]): Promise<void> {
     try {
-      await this.#d.sink.blobsReceived!(
+      await sink.blobsReceived(
         this.address,
         fresh.map((b) => b.blob),
       );
     } catch (err) {
       throw new GroupPubsError(GroupPubsErrorCode.SINK_FAILED, 'the sink failed to handle what the pub sent', { cause: err });
     }
-  }
-
-  /**
-   * Catching up, to a sink that takes runs: hands `run` to the sink now, while the run before
-   * (`previous`) may still be being handled (so the sink checks this run while the last one is
-   * written), and moves the cursor past it only once it and every run before it were handled.
-   * Other sinks: one blob at a time after `previous`.
-   */
-  #pipelineRun(run: readonly PubBlob[], after: bigint, previous: Promise<void>): Promise<void> {
-    const fresh = run.filter((b) => b.cursor > after);
-    if (fresh.length === 0) return previous;
-    if (this.#d.sink.blobsReceived === undefined || fresh.length === 1) return previous.then(() => this.#handleRun(fresh));
-    const handled = this.#sinkRun(fresh);
-    handled.catch(() => {}); // awaited below, after the runs before it
-    return previous
-      .then(() => handled)
-      .then(() => {
-        this.#cursor = fresh[fresh.length - 1]!.cursor;
-      });
+    this.#cursor = fresh[fresh.length - 1]!.cursor;
   }
 
   /** Calls the sink, turning its failure into SINK_FAILED. */
@@ -255,11 +231,7 @@ export class PubSubscription {
    * Each FETCH asks up to `catchupFetchBlobs` (the pub streams them as several pages); the blobs
    * are copied as they arrive up to `catchupBufferBytes` (the rest of that answer is dropped and
    * asked again by the next FETCH), so a pub of large blobs cannot make a catch-up hold more.
-   * The next FETCH is sent before the sink is handed the current one's blobs, and a sink that
-   * takes runs is handed each FETCH's blobs while it may still be handling the run before
-   * (#pipelineRun: at most two runs with it, so it can check one while it writes the other;
-   * the cursor moves past a run only once it and every run before it are handled). So a
-   * catch-up holds at most three answers' buffers: two with the sink and one being fetched.
+   * The next FETCH is sent before the sink is handed the current one's blobs.
    */
   async #catchUp(client: PubClient): Promise<bigint> {
     const c = this.#d.config;
@@ -285,48 +257,29 @@ export class PubSubscription {
     };
     let pending = fetch(cursorSince(this.#cursor, c.cursorRoundBlobs));
     let first = true;
-    /** The run handed to the sink last: settles once it and every run before it are handled. */
-    let previous: Promise<void> = Promise.resolve();
-    /** The last cursor handed to the sink. */
-    let handedUpTo = this.#cursor;
-    try {
-      for (;;) {
-        const { summary, blobs, truncated } = await pending;
-        if (first && summary.head < this.#cursor) {
-          // The pub's log ends before where we were: it lost or replaced its store. Read it all again.
-          this.#d.log('pub-cursor-reset', { level: 'warn' });
-          this.#cursor = 0n;
-          handedUpTo = 0n;
-          await this.#save();
-          pending = fetch(0n);
-          first = false;
-          continue;
-        }
-        first = false;
-        const more = summary.more || truncated;
-        if (more) pending = fetch(truncated ? blobs[blobs.length - 1]!.cursor : summary.next);
-        if (summary.pruned) {
-          await previous;
-          await this.#handle({ kind: 'pruned', start: summary.start, head: summary.head });
-        }
-        if (signal.aborted) throw aborted();
-        // at most two runs with the sink: this one, and the one before until it is handled
-        const run = this.#pipelineRun(blobs, handedUpTo, previous);
-        run.catch(() => {}); // awaited on the next turn, or below
-        if (blobs.length > 0 && blobs[blobs.length - 1]!.cursor > handedUpTo) handedUpTo = blobs[blobs.length - 1]!.cursor;
-        await previous;
+    for (;;) {
+      const { summary, blobs, truncated } = await pending;
+      if (first && summary.head < this.#cursor) {
+        // The pub's log ends before where we were: it lost or replaced its store. Read it all again.
+        this.#d.log('pub-cursor-reset', { level: 'warn' });
+        this.#cursor = 0n;
         await this.#save();
-        previous = run;
-        if (!more) {
-          await previous;
-          await this.#save();
-          // Nothing stored between the last blob handled and `next` (an empty last page may say so).
-          if (summary.next > this.#cursor) this.#cursor = summary.next;
-          return this.#cursor;
-        }
+        pending = fetch(0n);
+        first = false;
+        continue;
       }
-    } finally {
-      await previous.catch(() => {}); // a run still with the sink finishes before the link ends
+      first = false;
+      const more = summary.more || truncated;
+      if (more) pending = fetch(truncated ? blobs[blobs.length - 1]!.cursor : summary.next);
+      if (summary.pruned) await this.#handle({ kind: 'pruned', start: summary.start, head: summary.head });
+      if (signal.aborted) throw aborted();
+      await this.#handleRun(blobs);
+      await this.#save();
+      if (!more) {
+        // Nothing stored between the last blob handled and `next` (an empty last page may say so).
+        if (summary.next > this.#cursor) this.#cursor = summary.next;
+        return this.#cursor;
+      }
     }
   }
 
