@@ -119,8 +119,8 @@ describe('snug daemon under socket fuzzing', function () {
           for (const p of m.params) if (p.required || rng.chance(0.5)) params[p.name] = VALID[p.name];
           const wrong = rng.pick(WRONG[String(target.schema['type'])]!);
           params[target.name] = wrong;
-          // a string that is not an address (an invite) is the -32602 variant ERR_BAD_ADDRESS (ERR_BAD_INVITE) (CONTRACT.md)
-          const variant = target.name === 'address' ? 'ERR_BAD_ADDRESS' : target.name === 'invite' ? 'ERR_BAD_INVITE' : null;
+          // a string that is not an address (address, group/leave's successor; an invite) is the -32602 variant ERR_BAD_ADDRESS (ERR_BAD_INVITE) (CONTRACT.md)
+          const variant = target.name === 'address' || target.name === 'successor' ? 'ERR_BAD_ADDRESS' : target.name === 'invite' ? 'ERR_BAD_INVITE' : null;
           exp.byId.set(id, variant !== null && typeof wrong === 'string' ? variant : 'ERR_INVALID_PARAMS');
           return JSON.stringify(req(m.name, params));
         }
