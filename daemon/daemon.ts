@@ -27,6 +27,7 @@ import { MembershipParticipant } from './groups/membership/participant.js';
 import { MembershipService } from './groups/membership/service.js';
 import { GroupsService } from './groups/service.js';
 import { GroupsParticipant } from './services/groups.js';
+import { groupSyncHandlers } from './group-sync/handlers.js';
 import { GroupSync } from './group-sync/service.js';
 import { GroupSyncParticipant } from './services/group-sync.js';
 import { ContactsService } from './contacts/service.js';
@@ -95,7 +96,8 @@ export class Daemon {
       const peersOnline = new ContactsParticipant({ contacts, network, log });
       const groups = new GroupsService({ log }, { development: dev.enabled });
       const groupsOnline = new GroupsParticipant({ groups, contacts, network, log });
-      const syncOnline = new GroupSyncParticipant({ sync: new GroupSync({ groups, log }), contacts, groupsOnline });
+      const sync = new GroupSync({ groups, log });
+      const syncOnline = new GroupSyncParticipant({ sync, contacts, groupsOnline });
       const membership = new MembershipService({ groups, log });
       const session = new SessionService(
         {
@@ -109,6 +111,7 @@ export class Daemon {
       api.handleAll(contactHandlers({ contacts, profile }));
       api.handleAll(groupHandlers({ groups, contacts, profile }));
       api.handleAll(membershipHandlers({ membership, contacts, profile }));
+      api.handleAll(groupSyncHandlers({ sync, groups, profile }));
       for (const service of [profile, network, session, api]) {
         await service.start();
         this.#started.push(service);

@@ -4,6 +4,8 @@
 export const SYNC_PEERS_NAMESPACE = 'group-sync-peers';
 /** Tamper evidence kept (id: BLAKE2b-256 of its key): protocol/sync/evidence.ts encoding. */
 export const SYNC_EVIDENCE_NAMESPACE = 'group-sync-evidence';
+/** This member's sync settings per group (id: group id [32]): version u8 (0x01) | flags u8 (bit 0: peer sync off). */
+export const SYNC_SETTINGS_NAMESPACE = 'group-sync-settings';
 
 /** How often the log is looked at for changes (new entries from pubs, peers or the user), ms. */
 export const SYNC_POLL_MS = 250;

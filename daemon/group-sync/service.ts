@@ -78,6 +78,7 @@ import {
   SYNC_EVIDENCE_NAMESPACE,
   SYNC_PEERS_NAMESPACE,
   SYNC_POLL_MS,
+  SYNC_SETTINGS_NAMESPACE,
 } from './constants.js';
 import { GroupSyncError, GroupSyncErrorCode } from './errors.js';
 
@@ -131,6 +132,21 @@ export interface SyncReport {
 const evidenceCodec = { what: 'sync evidence', encode: encodeEvidence, decode: decodeEvidence };
 const stateCodec = { what: 'peer sync state', encode: encodePeerSyncState, decode: decodePeerSyncState };
 
+/** This member's own sync settings of one group (group/setSettings). */
+interface SyncSettings {
+  readonly peerSync: boolean;
+}
+const SETTINGS_VERSION = 0x01;
+const SETTINGS_PEER_SYNC_OFF = 0x01;
+const settingsCodec = {
+  what: 'group sync settings',
+  encode: (v: SyncSettings): Uint8Array => Uint8Array.of(SETTINGS_VERSION, v.peerSync ? 0 : SETTINGS_PEER_SYNC_OFF),
+  decode: (b: Uint8Array): SyncSettings => {
+    if (b.length !== 2 || b[0] !== SETTINGS_VERSION || (b[1]! & ~SETTINGS_PEER_SYNC_OFF) !== 0) throw new TypeError('group sync settings');
+    return { peerSync: (b[1]! & SETTINGS_PEER_SYNC_OFF) === 0 };
+  },
+};
+
 interface Meta extends ChainMeta {
   readonly hex: string;
   readonly pubs: readonly string[];
@@ -183,6 +199,9 @@ interface Session {
   readonly o: OpenGroupSync;
   readonly states: Collection<PeerSyncState>;
   readonly evidenceStore: Collection<Evidence>;
+  readonly settings: Collection<SyncSettings>;
+  /** Groups (hex id) whose peer sync this member turned off. */
+  readonly peerSyncOff: Set<string>;
   readonly groups: Map<string, GroupState>;
   readonly peers: Map<OnionAddress, PeerState>;
   readonly stop: AbortController;
@@ -246,6 +265,8 @@ export class GroupSync {
       o,
       states: o.store.collection(SYNC_PEERS_NAMESPACE, stateCodec),
       evidenceStore: o.store.collection(SYNC_EVIDENCE_NAMESPACE, evidenceCodec),
+      settings: o.store.collection(SYNC_SETTINGS_NAMESPACE, settingsCodec),
+      peerSyncOff: new Set(),
       groups: new Map(),
       peers: new Map(),
       stop,
@@ -256,6 +277,7 @@ export class GroupSync {
     s.timer.unref();
     this.#s = s;
     this.#groups.attachSync((groupId) => this.marks(groupId));
+    for await (const { id, value } of s.settings.iterate()) if (!value.peerSync) s.peerSyncOff.add(toHex(id));
     for await (const { value } of s.evidenceStore.iterate()) {
       const g = this.#groupState(s, toHex(value.groupId));
       if (g !== null) {
@@ -402,6 +424,7 @@ export class GroupSync {
   async #startSessions(s: Session, p: PeerState, probation: string | null = null): Promise<void> {
     if (!this.#groups.isOpen) return;
     for (const v of this.#groups.list()) {
+      if (s.peerSyncOff.has(v.groupId)) continue; // this member turned peer sync off for the group
       const member = this.#isMember(v.groupId, p.key);
       const existing = p.sessions.get(v.groupId);
       if (existing !== undefined) {
@@ -422,6 +445,24 @@ export class GroupSync {
       this.#send(s, p, session.start());
       if (member) this.#sendEvidence(s, p, g);
     }
+  }
+
+  /**
+   * group/setSettings: turns this member's peer sync of group `groupId` (hex) on or off, durably.
+   * Off, the group's sessions on links already up end at once and no new ones start (frames of
+   * the group from peers are then dropped quietly); on again, sessions start on every link.
+   */
+  async setPeerSync(groupId: string, on: boolean): Promise<void> {
+    const s = this.#s;
+    if (s === null) throw new GroupSyncError(GroupSyncErrorCode.CLOSED, 'group sync closed');
+    await s.settings.put(fromHex(groupId), { peerSync: on });
+    if (!on) {
+      s.peerSyncOff.add(groupId);
+      for (const p of s.peers.values()) p.sessions.delete(groupId);
+      return;
+    }
+    s.peerSyncOff.delete(groupId);
+    for (const p of s.peers.values()) this.#enqueue(s, p, () => this.#startSessions(s, p));
   }
 
   async #saveStates(s: Session, p: PeerState): Promise<void> {

@@ -260,6 +260,14 @@ export const groupMembers = defineMethod({
   errors: [...GROUP_ERRORS],
 });
 
+export const groupSetSettings = defineMethod({
+  method: 'group/setSettings',
+  summary: "This member's own settings for a group: peerSync (default true) lets members sync this group's log over peer links.",
+  params: z.strictObject({ groupId: GroupId, peerSync: z.boolean().optional() }),
+  result: EmptyResult,
+  errors: [...GROUP_ERRORS],
+});
+
 export const rpcDiscover = defineMethod({
   method: 'rpc.discover',
   summary: 'The OpenRPC document of this API.',
@@ -297,6 +305,7 @@ export const METHODS = {
   [groupJoin.method]: groupJoin,
   [groupList.method]: groupList,
   [groupMembers.method]: groupMembers,
+  [groupSetSettings.method]: groupSetSettings,
   [rpcDiscover.method]: rpcDiscover,
   ...MEMBERSHIP_METHODS,
 } as const;

@@ -74,6 +74,7 @@ export function testHandlers(state: { profile: { name: string; locked: boolean }
     'group/join': locked(state),
     'group/list': async () => ({ groups: [] }),
     'group/members': locked(state),
+    'group/setSettings': locked(state),
     // membership: the real ones are daemon/groups/membership/
     'group/removeMember': locked(state),
     'group/leave': locked(state),

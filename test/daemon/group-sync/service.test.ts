@@ -106,6 +106,21 @@ describe('daemon/group-sync against hostile pubs (direct transport)', function (
     assert.deepEqual(bob.sync.report(groupId).gaps, []);
   });
 
+  it('leaves a gap open while the member has peer sync of the group off (group/setSettings), and fills it once it is on again', async () => {
+    pub = await HostilePub.start();
+    const { alice, bob, groupId } = await group((keys) => ({ kind: 'withhold', match: (b) => /^hidden/.test(textOf(keys(), b) ?? '') }));
+    await bob.sync.setPeerSync(groupId, false);
+    await post(alice, groupId, ['hidden 1', 'hidden 2', 'shown']);
+    await waitUntil(() => heldIds(bob, groupId).length === heldIds(alice, groupId).length - 2, 20_000, 'bob holds what the pub shows him');
+    link(alice, bob);
+    await new Promise((r) => setTimeout(r, 1_500)); // many sync polls: nothing may flow for this group
+    assert.equal(heldIds(bob, groupId).length, heldIds(alice, groupId).length - 2, 'no entry came over the link');
+    assert.equal(bob.sync.report(groupId).gaps.length, 1);
+    await bob.sync.setPeerSync(groupId, true);
+    await identical(alice, bob, groupId);
+    assert.deepEqual(bob.sync.report(groupId).gaps, []);
+  });
+
   for (const mode of [
     { kind: 'drop', share: 0.5 },
     { kind: 'reorder', window: 3 },
