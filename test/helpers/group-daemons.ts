@@ -83,3 +83,19 @@ export async function filesContaining(dir: string, needle: Uint8Array): Promise<
   await walk(dir);
   return found;
 }
+
+/** The texts of a group's messages at a daemon (notices left out), oldest first, up to 500. */
+export async function groupTexts(p: Peer, groupId: string): Promise<string[]> {
+  return callOnce(p.daemon, async (c) => (await c.call('message/list', { groupId, limit: 500 })).messages.filter((m) => m.kind === 'message').map((m) => m.text));
+}
+
+/** Polls `get` until `ok` holds of its value (every 150 ms), or throws naming `what` after `withinMs`. */
+export async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, withinMs = 40_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`${what} never held: ${JSON.stringify(v)}`);
+    await sleep(150);
+  }
+}

@@ -15,8 +15,11 @@ import { GroupsService } from '../../daemon/groups/service.js';
 import type { RecordStore } from '../../daemon/store/store.js';
 import { DirectDialer } from '../../daemon/transport/direct.js';
 import type { DialOptions, Dialer } from '../../daemon/transport/types.js';
-import { toHex } from '../../protocol/bytes.js';
+import { openBlob } from '../../protocol/blob.js';
+import { fromHex, toHex } from '../../protocol/bytes.js';
 import { createCertificate, generateProfileKeys, type Certificate, type ProfileKeys } from '../../protocol/certificate.js';
+import { decodeEntry } from '../../protocol/entry.js';
+import type { EpochKeys } from '../../protocol/group.js';
 import { generateIdentity, type Identity, type OnionAddress } from '../../protocol/identity.js';
 import { decodeFrame, encodeFrame, type PeerFrame } from '../../protocol/peer/wire.js';
 import type { SyncFrame } from '../../protocol/sync/frames.js';
@@ -141,4 +144,21 @@ export async function closeMember(m: SyncMember): Promise<void> {
 /** The ids of the entries a member holds of a group, sorted. */
 export function heldIds(m: SyncMember, groupId: string): string[] {
   return m.groups.chainEntries(groupId).map((e) => toHex(e.id)).sort();
+}
+
+/** A member's keys of the group's first epoch. */
+export function keysOf(m: SyncMember, groupId: string): EpochKeys {
+  return m.groups.epochKeys(groupId, { number: 0, opener: fromHex(groupId) })!;
+}
+
+/** The text inside a group blob, or null (not the group's, or not a text). */
+export function textOf(keys: EpochKeys, blob: Uint8Array): string | null {
+  try {
+    const encoded = openBlob(keys, blob);
+    if (encoded === null) return null;
+    const e = decodeEntry(encoded);
+    return e.content.kind === 'text' ? e.content.text : null;
+  } catch {
+    return null;
+  }
 }

@@ -13,21 +13,8 @@ import { callOnce, logLines } from '../../helpers/daemon.js';
 import { PEER_PASSPHRASE, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
 import { sharedTestNetwork } from '../../helpers/testnet.js';
 import { HostilePub } from '../../helpers/hostile-pub.js';
+import { groupTexts, until } from '../../helpers/group-daemons.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
-
-async function groupTexts(p: Peer, groupId: string): Promise<string[]> {
-  return callOnce(p.daemon, async (c) => (await c.call('message/list', { groupId, limit: 500 })).messages.filter((m) => m.kind === 'message').map((m) => m.text));
-}
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, withinMs = 40_000): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what} never held: ${JSON.stringify(v)}`);
-    await sleep(150);
-  }
-}
 
 async function published(p: Peer, withinMs: number): Promise<void> {
   const deadline = Date.now() + withinMs;

@@ -17,6 +17,7 @@ import { Group, Message, groupDidChange } from '../../../protocol/api/index.js';
 import type { GroupItem } from '../../../daemon/groups/items.js';
 import { HostilePub, type FaceMode } from '../../helpers/hostile-pub.js';
 import { closeMember, FAST_SYNC, heldIds, link, makeSyncMember, type SyncMember } from '../../helpers/group-sync.js';
+import { keysOf, textOf } from '../../helpers/group-sync.js';
 import { waitUntil } from '../../helpers/group-pubs.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -47,21 +48,6 @@ describe('daemon/group-sync in the local API: gaps and evidence (direct transpor
     pub = null;
     await removeDir(dir);
   });
-
-  function keysOf(m: SyncMember, groupId: string): EpochKeys {
-    return m.groups.epochKeys(groupId, { number: 0, opener: fromHex(groupId) })!;
-  }
-
-  function textOf(keys: EpochKeys, blob: Uint8Array): string | null {
-    try {
-      const encoded = openBlob(keys, blob);
-      if (encoded === null) return null;
-      const e = decodeEntry(encoded);
-      return e.content.kind === 'text' ? e.content.text : null;
-    } catch {
-      return null;
-    }
-  }
 
   /** Alice founds a group on the hostile pub (her face honest); Bob reads it through a face in `bobMode`. */
   async function group(bobMode: (keys: () => EpochKeys) => FaceMode): Promise<{ alice: SyncMember; bob: SyncMember; groupId: string }> {

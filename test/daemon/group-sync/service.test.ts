@@ -7,13 +7,14 @@
  * refilled; with the only pub dead, a member gets what it missed from a peer.
  */
 import assert from 'node:assert/strict';
-import { fromHex, toHex } from '../../../protocol/bytes.js';
-import { openBlob, sealBlob } from '../../../protocol/blob.js';
+import { toHex } from '../../../protocol/bytes.js';
+import { sealBlob } from '../../../protocol/blob.js';
 import { ready } from '../../../protocol/crypto.js';
-import { createEntry, decodeEntry, encodeEntry } from '../../../protocol/entry.js';
+import { createEntry, encodeEntry } from '../../../protocol/entry.js';
 import type { EpochKeys } from '../../../protocol/group.js';
 import { blobHashHex, HostilePub, type FaceMode, type HostileFace } from '../../helpers/hostile-pub.js';
 import { closeMember, FAST_SYNC, heldIds, link, makeSyncMember, type SyncMember } from '../../helpers/group-sync.js';
+import { keysOf, textOf } from '../../helpers/group-sync.js';
 import { waitUntil } from '../../helpers/group-pubs.js';
 import { SyncLog } from '../../helpers/sync-log.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
@@ -38,22 +39,6 @@ describe('daemon/group-sync against hostile pubs (direct transport)', function (
     const m = await makeSyncMember(dir, name, init);
     members.push(m);
     return m;
-  }
-
-  function keysOf(m: SyncMember, groupId: string): EpochKeys {
-    return m.groups.epochKeys(groupId, { number: 0, opener: fromHex(groupId) })!;
-  }
-
-  /** The text inside a group blob, or null (not the group's, or not a text). */
-  function textOf(keys: EpochKeys, blob: Uint8Array): string | null {
-    try {
-      const encoded = openBlob(keys, blob);
-      if (encoded === null) return null;
-      const e = decodeEntry(encoded);
-      return e.content.kind === 'text' ? e.content.text : null;
-    } catch {
-      return null;
-    }
   }
 
   /**
