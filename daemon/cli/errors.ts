@@ -10,11 +10,3 @@ export class UsageError extends SnugError {
     this.flag = options.flag;
   }
 }
-
-/** A command that exists in the contract but is not built yet: exit status 1, says so. */
-export class NotBuiltError extends SnugError {
-  constructor(command: string) {
-    super('ERR_NOT_BUILT', `'snug ${command}' is not built yet in this version`);
-    this.name = 'NotBuiltError';
-  }
-}
