@@ -13,6 +13,7 @@ import { UsageError } from './errors.js';
 import { abortOnSignals, type Io } from './io.js';
 import { defaultHome } from './options.js';
 import { torOptionsFrom, withTorOptions, type RawTorArgs } from './tor.js';
+import { loadTui } from './tui.js';
 
 export interface RawDemoArgs extends RawTorArgs {
   readonly home: string;
@@ -31,7 +32,7 @@ export async function demoCommand(args: RawDemoArgs, io: Io): Promise<number> {
   let demo: Awaited<ReturnType<typeof startDemo>> | null = null;
   try {
     demo = await startDemo({ home: explicitHome, torBin, name: args.name, progress: (line) => io.stdout(line) }, { signal: signals.signal });
-    const { runTui } = await import('../../tui/run.js');
+    const { runTui } = await loadTui();
     // SIGTERM/SIGHUP while the UI runs: leave it, so everything below stops
     const ui = runTui({ home: demo.home, socketPath: demo.socketPath, initialKey: demo.initialKey });
     await Promise.race([ui, signals.stopped]);

@@ -45,12 +45,23 @@ export async function startBackgroundDaemon(args: RawDaemonArgs): Promise<void> 
   }
 }
 
+/**
+ * Loads the terminal UI. Ink draws nothing until it exits when it believes it runs in CI
+ * (is-in-ci: CI or CONTINUOUS_INTEGRATION set, read once when ink is first imported), which
+ * would leave a real terminal blank. On a terminal the UI is interactive whatever the
+ * environment says, so for this process those markers are turned off before ink loads.
+ */
+export async function loadTui(): Promise<typeof import('../../tui/run.js')> {
+  if (process.stdout.isTTY) for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = '0';
+  return import('../../tui/run.js');
+}
+
 export async function tuiCommand(args: RawDaemonArgs & { readonly open?: string | undefined }): Promise<number> {
   daemonConfigFrom(args); // the daemon flags are checked before anything starts
   const home = resolve(args.home);
   // something on screen at once: loading the UI's modules takes a moment on a slow machine
   if (process.stdout.isTTY) process.stdout.write('snug: starting the terminal UI…\n');
-  const { runTui } = await import('../../tui/run.js');
+  const { runTui } = await loadTui();
   await runTui({ home, socketPath: join(home, SOCKET_NAME), startDaemon: () => startBackgroundDaemon(args), initialKey: args.open });
   return 0;
 }
