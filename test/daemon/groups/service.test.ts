@@ -15,6 +15,8 @@ import { deriveEpochKeys } from '../../../protocol/group.js';
 import { decodeInvite } from '../../../protocol/invite.js';
 import { fromHex } from '../../../protocol/bytes.js';
 import type { PubServer } from '../../../daemon/pub/server.js';
+import type { GroupPubLinks } from '../../../daemon/group-pubs/types.js';
+import { POST_WINDOW } from '../../../daemon/groups/constants.js';
 import { startLoopbackPub, waitUntil } from '../../helpers/group-pubs.js';
 import { makeMember, offline, reopen, texts, waitForTexts, type TestMember } from '../../helpers/groups.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
@@ -180,6 +182,42 @@ describe('GroupsService', function () {
     assert.equal((await alice.groups.ingest(null, sealBlob(keys, intruder), { kind: 'pub', pub: pubA.address })).status, 'stored');
     assert.ok(!(await texts(alice, groupId)).includes('not a member'));
     assert.ok(!alice.notes.some((n) => n.method === 'message/didReceive'));
+  });
+
+  it('posts a backlog with several posts in flight to each pub, never more than the window, and every entry is delivered', async () => {
+    const alice = await member('alice');
+    const groupId = await alice.groups.create('backlog', [pubA.address, pubB.address]);
+    alice.groups.attachPubs(null);
+    const ids: string[] = [];
+    for (let i = 0; i < 3 * POST_WINDOW; i++) ids.push(await alice.groups.send(groupId, `queued ${i}`));
+    const real = alice.pubs!;
+    const inflight = new Map<string, number>();
+    const most = new Map<string, number>();
+    const counting: GroupPubLinks = {
+      setSubscriptions: (pubs) => real.setSubscriptions(pubs),
+      status: () => real.status(),
+      post: async (groupKey, pub, blob, signal) => {
+        inflight.set(pub, (inflight.get(pub) ?? 0) + 1);
+        most.set(pub, Math.max(most.get(pub) ?? 0, inflight.get(pub)!));
+        try {
+          return await real.post(groupKey, pub, blob, signal);
+        } finally {
+          inflight.set(pub, inflight.get(pub)! - 1);
+        }
+      },
+    };
+    alice.groups.attachPubs(counting);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const items = await alice.groups.listMessages(groupId, { limit: 100 });
+      if (ids.every((id) => items.find((i) => i.id === id)?.status === 'delivered')) break;
+      assert.ok(Date.now() < deadline, 'every queued entry accepted by both pubs');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const pub of [pubA.address, pubB.address]) {
+      assert.ok((most.get(pub) ?? 0) > 1, `posts to ${pub} went one at a time`);
+      assert.ok((most.get(pub) ?? 0) <= POST_WINDOW, `more than ${POST_WINDOW} posts in flight to ${pub}`);
+    }
   });
 
   it('keeps messages flowing through the other pub when one pub is gone for good', async () => {
