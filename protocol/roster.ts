@@ -264,6 +264,24 @@ class MinHeap {
   }
 }
 
+/**
+ * Where a member that joined without history starts its roster (docs/groups.md, "Roster from a
+ * base"): the checkpoint of the epoch it joined, with a certificate for each member it names
+ * (from the invite), and the group's pubs as the invite gave them. It holds no entry of an
+ * earlier epoch (it cannot open them), so the roster starts here instead of at the genesis.
+ */
+export interface RosterBase {
+  /** The epoch the base opens (its opener: the re-key's id) and the one it followed. */
+  readonly epoch: EpochNameLike;
+  readonly previous: EpochNameLike;
+  /**
+   * The checkpoint's members with their certificates, ascending by identity key. The caller has
+   * verified them (consumeInvite does), so a recompute does not verify 1,024 signatures again.
+   */
+  readonly members: readonly { readonly certificate: Certificate; readonly role: Role }[];
+  readonly pubs: readonly string[];
+}
+
 /** The dependencies of an entry: prev (from seq 2), heads, and a join's invite. */
 function dependencies(e: RosterEntry): string[] {
   const deps = new Set<string>();
@@ -278,14 +296,16 @@ function dependencies(e: RosterEntry): string[] {
  * The order the roster applies entries in (see the module comment) and the entries left
  * pending. Duplicate ids count once.
  */
-export function rosterOrder(entries: readonly RosterEntry[]): { order: RosterEntry[]; pending: RosterEntry[] } {
+export function rosterOrder(entries: readonly RosterEntry[], options: { readonly fromBase?: boolean } = {}): { order: RosterEntry[]; pending: RosterEntry[] } {
   const byId = new Map<string, RosterEntry>();
   for (const e of entries) if (!byId.has(toHex(e.id))) byId.set(toHex(e.id), e);
   const waiting = new Map<string, number>();
   const dependents = new Map<string, string[]>();
   const heap = new MinHeap();
   for (const [id, e] of byId) {
-    const deps = dependencies(e);
+    // From a base, a dependency not held is taken to be before the base (an entry of an epoch
+    // the holder cannot open), not waited for.
+    const deps = options.fromBase === true ? dependencies(e).filter((d) => byId.has(d)) : dependencies(e);
     waiting.set(id, deps.length);
     for (const d of deps) {
       let list = dependents.get(d);
@@ -533,15 +553,35 @@ function applyRemove(s: State, e: RosterEntry, a: { removed: readonly Uint8Array
   return null;
 }
 
+/** The roster state at a base: its members (holding its epoch), epoch and pubs. */
+function startFromBase(s: State, base: RosterBase): void {
+  if (base.members.length === 0 || base.members.length > GROUP_MEMBERS_MAX) fail('a base names 1..1,024 members');
+  if (!base.members.some((m) => m.role === 'admin')) fail('a base names an admin');
+  if (base.epoch.number < 1 || base.previous.number !== base.epoch.number - 1) fail('a base opens an epoch after 0 and follows the one before');
+  for (const m of base.members) {
+    if (s.members.has(toHex(m.certificate.identityKey)) || s.signers.has(toHex(m.certificate.signingKey))) fail('a base names a member twice');
+    s.addMember(m.certificate, m.role, base.epoch.opener, true);
+  }
+  s.epochs.length = 0;
+  s.epoch = { number: base.epoch.number, opener: base.epoch.opener.slice() };
+  s.epochs.push(s.epoch);
+  s.previous = { number: base.previous.number, opener: base.previous.opener.slice() };
+  s.pubs = base.pubs.slice();
+}
+
 /**
  * Computes the roster of the group `groupId` from its entries (in any order; duplicates count
  * once). The genesis entry is the one whose id is `groupId`; without it, or when its author is
  * not one of the admins it names, or an admin certificate does not verify, the log has no
  * roster (INVALID_FIELD).
+ *
+ * With `base` (a member that joined without history): the roster starts at the base instead of
+ * the genesis (whose name and settings still count), a dependency the set does not hold does not
+ * hold an entry back, and entries posted in an epoch before the base's are ignored (`stale-epoch`).
  */
-export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry[]): Roster {
+export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry[], base?: RosterBase): Roster {
   if (groupId.length !== 32) fail('a group id is 32 bytes');
-  const { order, pending } = rosterOrder(entries);
+  const { order, pending } = rosterOrder(entries, { fromBase: base !== undefined });
   const genesis = order.find((e) => bytesEqual(e.id, groupId));
   if (genesis === undefined) fail('the log holds no genesis entry of this group');
   const g = genesis.action;
@@ -553,16 +593,26 @@ export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry
   if (!bytesEqual(genesis.author, g.certificate.signingKey)) fail('the genesis author is not its founder certificate\'s signing key');
   if (!verifyCertificate(g.certificate)) fail('the founder certificate does not verify');
   if (!g.admins.some((k) => bytesEqual(k, g.certificate.identityKey))) fail('the founder is not one of the admins');
-  s.addMember(g.certificate, 'admin', genesis.id, true);
-  for (const k of g.admins) if (!bytesEqual(k, g.certificate.identityKey)) s.awaiting.set(toHex(k), k.slice());
+  if (base === undefined) {
+    s.addMember(g.certificate, 'admin', genesis.id, true);
+    for (const k of g.admins) if (!bytesEqual(k, g.certificate.identityKey)) s.awaiting.set(toHex(k), k.slice());
+    s.pubs = g.settings.pubs.slice();
+  } else {
+    startFromBase(s, base);
+  }
   s.name = g.settings.name;
-  s.pubs = g.settings.pubs.slice();
   s.membersMayInvite = g.settings.membersMayInvite;
   s.seen.add(`${toHex(genesis.author)}:1`);
   s.applied.push(genesis.id.slice());
 
   for (const e of order) {
     if (e === genesis) continue;
+    // from a base: an entry of an epoch before it is not the holder's to apply (it cannot have
+    // opened one; should it hold one anyway, the base already says what it came to)
+    if (base !== undefined && e.epoch.number < base.epoch.number) {
+      s.ignored.push({ id: e.id.slice(), reason: IgnoredReason.STALE_EPOCH });
+      continue;
+    }
     const slot = `${toHex(e.author)}:${e.seq}`;
     let reason: IgnoredReason | null;
     if (s.seen.has(slot)) {

@@ -111,6 +111,8 @@ export interface InviteVector {
   checkpoint: string | null;
   current: EpochSecretJson;
   history: EpochSecretJson[];
+  /** Version 3: the encoded certificate of each checkpoint member, in its order. */
+  certificates?: string[];
   name: string;
   pubs: string[];
   bytes: string;

@@ -11,7 +11,7 @@ import { createCheckpoint, encodeCheckpoint, LABEL_CHECKPOINT, type Role } from 
 import { blake2b, ed25519KeyPairFromSeed, labelledSigningInput, ready, signLabelled, x25519KeyPairFromSeed } from '../../protocol/crypto.js';
 import { createKeyPackage, encodeKeyPackage, LABEL_KEY_PACKAGE } from '../../protocol/key-package.js';
 import { computeSummary, diffSummaries, encodeSummary, type Summary, type SummaryInputEntry } from '../../protocol/summary.js';
-import { createCertificate, profileKeysFromSeeds } from '../../protocol/certificate.js';
+import { createCertificate, encodeCertificate, profileKeysFromSeeds } from '../../protocol/certificate.js';
 import { createEntry, createGenesis, decodeEntry, encodeEntry, entryId, type EntryContent } from '../../protocol/entry.js';
 import { deriveEpochKeys, firstEpoch, type EpochKeys, type EpochName } from '../../protocol/group.js';
 import { identityFromSeed } from '../../protocol/identity.js';
@@ -251,7 +251,8 @@ function scenario() {
     { epoch: epoch0, secret: secret0 },
     { epoch: epoch1, secret: secret1 },
   ];
-  return { groupId, genesis: genesis.encoding, encodings, epochs, inv0, inv1, keyPackageBytes, pubA, pubB };
+  const certificates = [ada, bo, cy].map((p) => p.certificate);
+  return { groupId, genesis: genesis.encoding, encodings, epochs, inv0, inv1, keyPackageBytes, pubA, pubB, certificates };
 }
 
 /** The key package inside the committed roster vector's re-key entry. */
@@ -281,6 +282,20 @@ function invites(sc: ReturnType<typeof scenario>): InviteVector[] {
       init: { inviteEntry: sc.inv1, genesis: sc.genesis, checkpoint, current: sc.epochs[1]!, history: [sc.epochs[0]!], name: 'Stammtisch 🍺', pubs: [sc.pubB, sc.pubA] },
     },
     {
+      description: 'epoch 1 without history (version 3): its checkpoint and a certificate for each member it names, one pub',
+      development: false,
+      init: {
+        inviteEntry: sc.inv1,
+        genesis: sc.genesis,
+        checkpoint,
+        current: sc.epochs[1]!,
+        history: [],
+        certificates: checkpoint.members.map((m) => sc.certificates.find((c) => toHex(c.identityKey) === toHex(m.identityKey))!),
+        name: 'the snug',
+        pubs: [sc.pubA],
+      },
+    },
+    {
       description: 'a development pub: decodes only in development mode',
       development: true,
       init: { inviteEntry: sc.inv0, genesis: sc.genesis, checkpoint: null, current: sc.epochs[0]!, history: [], name: 'dev', pubs: ['ws://127.0.0.1:8080', sc.pubA] },
@@ -297,6 +312,7 @@ function invites(sc: ReturnType<typeof scenario>): InviteVector[] {
       checkpoint: init.checkpoint === null ? null : toHex(encodeCheckpoint(init.checkpoint)),
       current: epochJson(init.current),
       history: init.history.map(epochJson),
+      ...((init.certificates ?? []).length > 0 ? { certificates: init.certificates!.map((c) => toHex(encodeCertificate(c))) } : {}),
       name: init.name,
       pubs: [...init.pubs],
       bytes: toHex(encodeInviteBytes(inv, { development })),
@@ -331,7 +347,7 @@ function rosters(sc: ReturnType<typeof scenario>): RosterVector[] {
 async function main(): Promise<void> {
   await ready();
   const sc = scenario();
-  writeVectors('invite', { description: 'invite v2 fields -> binary invite -> pasteable text (snug2...)', vectors: invites(sc) });
+  writeVectors('invite', { description: 'invite v2 and v3 fields -> binary invite -> pasteable text (snug2...)', vectors: invites(sc) });
   writeVectors('roster', { description: 'a log of real entries v2 (with the epoch secrets to verify them) -> the roster every member computes', vectors: rosters(sc) });
   writeVectors('summary', summaries());
   writeVectors('checkpoint', { description: 'roster checkpoint fields + admin signing key -> signed message -> signature -> encoding', vectors: checkpoints() });
