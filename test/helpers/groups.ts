@@ -14,7 +14,10 @@ import { DirectDialer } from '../../daemon/transport/direct.js';
 import { createCertificate, generateProfileKeys, type Certificate, type ProfileKeys } from '../../protocol/certificate.js';
 import { generateIdentity, type Identity, type OnionAddress } from '../../protocol/identity.js';
 import type { Notification } from '../../protocol/api/notifications.js';
+import { isApiError } from '../../protocol/api/errors.js';
+import { PubClient } from '../../daemon/pub-links/client.js';
 import { openRecordStore, waitUntil } from './group-pubs.js';
+import { fetchEverything } from './pub-fixtures.js';
 
 /** Nobody is a contact (the unit tests of groups exercise invites by string). */
 export const NO_PEERS: GroupPeers = {
@@ -35,13 +38,15 @@ export interface TestMember {
   store: RecordStore;
   storeKey: Uint8Array;
   pubs: GroupPubs | null;
+  /** What the groups service is given of contacts (NO_PEERS unless a test passes its own). */
+  peers: GroupPeers;
   /** Every notification appended so far. */
   readonly notes: Notification[];
 }
 
 export const FAST_PUBS = { backoffBaseMs: 50, backoffMaxMs: 500, reconnectDelayMs: 50, powWorkers: 1 } as const;
 
-export async function makeMember(dir: string, name: string, now?: () => number, withPubs = true, init: GroupsInit = {}): Promise<TestMember> {
+export async function makeMember(dir: string, name: string, now?: () => number, withPubs = true, init: GroupsInit = {}, peers: GroupPeers = NO_PEERS): Promise<TestMember> {
   const identity = generateIdentity();
   const keys = generateProfileKeys();
   const certificate = createCertificate(identity, { signingKey: keys.signing.publicKey, dhKey: keys.dh.publicKey }, Date.now());
@@ -50,7 +55,7 @@ export async function makeMember(dir: string, name: string, now?: () => number, 
   const notes: Notification[] = [];
   journal.listen((n) => notes.push(n));
   const groups = new GroupsService({ log: process.env['SNUG_TEST_LOG'] ? (e, f) => process.stderr.write(`${e} ${JSON.stringify(f ?? {})}\n`) : () => {} }, { development: true, ...init, ...(now ? { now } : {}) });
-  const m: TestMember = { name, dir: join(dir, name), identity, keys, certificate, journal, groups, store, storeKey: key, pubs: null, notes };
+  const m: TestMember = { name, dir: join(dir, name), identity, keys, certificate, journal, groups, store, storeKey: key, pubs: null, peers, notes };
   await online(m, withPubs);
   return m;
 }
@@ -65,7 +70,7 @@ export async function online(m: TestMember, withPubs = true): Promise<void> {
     keys: m.keys,
     certificate: m.certificate,
     journal: m.journal,
-    peers: NO_PEERS,
+    peers: m.peers,
     history: pubHistoryReader(new DirectDialer()),
   });
   if (!withPubs) return;
@@ -103,6 +108,27 @@ export async function waitForTexts(m: TestMember, groupId: string, count: number
     if (last.length >= count) return last;
     if (Date.now() > deadline) throw new Error(`${m.name} lists ${last.length} of ${count} messages: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The API error code a promise rejects with (undefined when it resolves; anything else is thrown). */
+export async function apiCodeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (err) {
+    if (isApiError(err)) return err.code;
+    throw err;
+  }
+  return undefined;
+}
+
+/** Every blob a pub holds, fetched as any client (an attacker) would. */
+export async function pubBlobs(address: string): Promise<Uint8Array[]> {
+  const client = await PubClient.connect(new DirectDialer(), address);
+  try {
+    return [...(await fetchEverything(client)).values()];
+  } finally {
+    await client.close();
   }
 }
 
