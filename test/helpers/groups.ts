@@ -38,15 +38,13 @@ export interface TestMember {
   store: RecordStore;
   storeKey: Uint8Array;
   pubs: GroupPubs | null;
-  /** What the groups service is given of contacts (NO_PEERS unless a test passes its own). */
-  peers: GroupPeers;
   /** Every notification appended so far. */
   readonly notes: Notification[];
 }
 
 export const FAST_PUBS = { backoffBaseMs: 50, backoffMaxMs: 500, reconnectDelayMs: 50, powWorkers: 1 } as const;
 
-export async function makeMember(dir: string, name: string, now?: () => number, withPubs = true, init: GroupsInit = {}, peers: GroupPeers = NO_PEERS): Promise<TestMember> {
+export async function makeMember(dir: string, name: string, now?: () => number, withPubs = true, init: GroupsInit = {}): Promise<TestMember> {
   const identity = generateIdentity();
   const keys = generateProfileKeys();
   const certificate = createCertificate(identity, { signingKey: keys.signing.publicKey, dhKey: keys.dh.publicKey }, Date.now());
@@ -55,7 +53,7 @@ export async function makeMember(dir: string, name: string, now?: () => number, 
   const notes: Notification[] = [];
   journal.listen((n) => notes.push(n));
   const groups = new GroupsService({ log: process.env['SNUG_TEST_LOG'] ? (e, f) => process.stderr.write(`${e} ${JSON.stringify(f ?? {})}\n`) : () => {} }, { development: true, ...init, ...(now ? { now } : {}) });
-  const m: TestMember = { name, dir: join(dir, name), identity, keys, certificate, journal, groups, store, storeKey: key, pubs: null, peers, notes };
+  const m: TestMember = { name, dir: join(dir, name), identity, keys, certificate, journal, groups, store, storeKey: key, pubs: null, notes };
   await online(m, withPubs);
   return m;
 }
@@ -70,7 +68,7 @@ export async function online(m: TestMember, withPubs = true): Promise<void> {
     keys: m.keys,
     certificate: m.certificate,
     journal: m.journal,
-    peers: m.peers,
+    peers: NO_PEERS,
     history: pubHistoryReader(new DirectDialer()),
   });
   if (!withPubs) return;

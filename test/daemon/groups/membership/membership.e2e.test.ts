@@ -157,4 +157,19 @@ describe('membership between three daemons through a pub (direct transport, sepa
       assert.equal(m.find((i) => i.id === b1)!.text, '');
     }
   });
+
+  it("hides a blocked contact's group entries for the one who blocked it (contact/block), as hidden by me", async () => {
+    const { id: b1 } = await call(bob, (c) => c.call('message/send', { groupId, text: 'from bob, to be blocked' }));
+    const { id: a1 } = await call(alice, (c) => c.call('message/send', { groupId, text: 'from alice' }));
+    await waitForGroup(alice, groupId, (m) => m.some((i) => i.id === b1 && i.text === 'from bob, to be blocked'), 60_000);
+    await call(alice, (c) => c.call('contact/block', { address: bob.address }));
+    const m = await groupMessages(alice, groupId);
+    assert.deepEqual(m.find((i) => i.id === b1)!.hidden, { by: 'me', admin: null });
+    assert.equal(m.find((i) => i.id === b1)!.text, '');
+    assert.equal(m.find((i) => i.id === a1)!.text, 'from alice');
+    // only for alice: bob's message is there for bob as written
+    const atBob = await waitForGroup(bob, groupId, (items) => items.some((i) => i.id === a1), 60_000);
+    assert.equal(atBob.find((i) => i.id === b1)!.text, 'from bob, to be blocked');
+    assert.equal(atBob.find((i) => i.id === b1)!.hidden, undefined);
+  });
 });
