@@ -124,6 +124,11 @@ export const IgnoredReason = {
   EQUIVOCATION: 'equivocation',
   /** A genesis entry other than the group's own. */
   NOT_GENESIS: 'not-genesis',
+  /**
+   * An entry of an earlier epoch than one its author already posted in (by seq): the epoch was
+   * closed for that author by its own first entry in the later one.
+   */
+  CLOSED_EPOCH: 'closed-epoch',
 } as const;
 export type IgnoredReason = (typeof IgnoredReason)[keyof typeof IgnoredReason];
 
@@ -293,8 +298,77 @@ function dependencies(e: RosterEntry): string[] {
 }
 
 /**
+ * The closing of an epoch by a removal (docs/groups.md, "Closing the old epoch"): a member that
+ * a remove-and-re-key entry R removes has its entries applied before R only when they are in R's
+ * causal past (what R's author had seen: R's prev and heads, transitively). Any other entry of
+ * theirs waits until R has been taken (and is then ignored, its author no longer a member). The
+ * causal past is the per-author frontier R names: for each author, the last entry it accepts.
+ */
+class RemovalCloser {
+  /** identity key hex -> the remove entries naming it. */
+  private readonly removals = new Map<string, RosterEntry[]>();
+  /** signing key hex -> identity key hex, from every certificate in the set. */
+  private readonly identities = new Map<string, string>();
+  private readonly pasts = new Map<string, Set<string>>();
+
+  constructor(private readonly byId: ReadonlyMap<string, RosterEntry>) {
+    for (const e of byId.values()) {
+      const a = e.action;
+      if (a.kind === 'genesis' || a.kind === 'join' || a.kind === 'add') this.identities.set(toHex(a.certificate.signingKey), toHex(a.certificate.identityKey));
+      if (a.kind === 'remove') {
+        for (const k of a.removed) {
+          const key = toHex(k);
+          let list = this.removals.get(key);
+          if (list === undefined) this.removals.set(key, (list = []));
+          list.push(e);
+        }
+      }
+    }
+  }
+
+  get idle(): boolean {
+    return this.removals.size === 0;
+  }
+
+  /** The id of a remove entry not yet taken that `e` must wait for, or null. */
+  waitFor(e: RosterEntry, taken: ReadonlySet<string>): string | null {
+    const identity = this.identities.get(toHex(e.author));
+    if (identity === undefined) return null;
+    const id = toHex(e.id);
+    for (const r of this.removals.get(identity) ?? []) {
+      const rid = toHex(r.id);
+      if (rid === id || taken.has(rid)) continue;
+      if (!this.past(r).has(id)) return rid;
+    }
+    return null;
+  }
+
+  /** The ids in the causal past of `r` (held entries only). */
+  private past(r: RosterEntry): Set<string> {
+    const rid = toHex(r.id);
+    let set = this.pasts.get(rid);
+    if (set !== undefined) return set;
+    set = new Set();
+    const stack = dependencies(r);
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      if (set.has(d)) continue;
+      const e = this.byId.get(d);
+      if (e === undefined) continue;
+      set.add(d);
+      for (const x of dependencies(e)) if (!set.has(x)) stack.push(x);
+    }
+    this.pasts.set(rid, set);
+    return set;
+  }
+}
+
+/**
  * The order the roster applies entries in (see the module comment) and the entries left
- * pending. Duplicate ids count once.
+ * pending. Duplicate ids count once. An entry of a member that a removal names, outside that
+ * removal's causal past, comes after the removal (RemovalCloser); when only such waiting
+ * entries are left (two admins removing each other, or a removal that is itself pending), the
+ * one with the smallest id goes first.
  */
 export function rosterOrder(entries: readonly RosterEntry[], options: { readonly fromBase?: boolean } = {}): { order: RosterEntry[]; pending: RosterEntry[] } {
   const byId = new Map<string, RosterEntry>();
@@ -314,10 +388,39 @@ export function rosterOrder(entries: readonly RosterEntry[], options: { readonly
     }
     if (deps.length === 0) heap.push(id);
   }
+  const closer = new RemovalCloser(byId);
+  const taken = new Set<string>();
+  /** remove entry id -> entries waiting for it to be taken */
+  const deferred = new Map<string, string[]>();
+  const held = new MinHeap();
+  const forced = new Set<string>();
   const order: RosterEntry[] = [];
-  while (heap.size > 0) {
+  for (;;) {
+    if (heap.size === 0) {
+      if (held.size === 0) break;
+      const id = held.pop();
+      if (taken.has(id) || forced.has(id)) continue;
+      forced.add(id);
+      heap.push(id);
+      continue;
+    }
     const id = heap.pop();
-    order.push(byId.get(id)!);
+    if (taken.has(id)) continue;
+    const e = byId.get(id)!;
+    if (!closer.idle && !forced.has(id)) {
+      const r = closer.waitFor(e, taken);
+      if (r !== null) {
+        let list = deferred.get(r);
+        if (list === undefined) deferred.set(r, (list = []));
+        list.push(id);
+        held.push(id);
+        continue;
+      }
+    }
+    taken.add(id);
+    order.push(e);
+    for (const d of deferred.get(id) ?? []) if (!taken.has(d)) heap.push(d);
+    deferred.delete(id);
     for (const d of dependents.get(id) ?? []) {
       const left = waiting.get(d)! - 1;
       waiting.set(d, left);
@@ -605,6 +708,8 @@ export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry
   s.seen.add(`${toHex(genesis.author)}:1`);
   s.applied.push(genesis.id.slice());
 
+  /** author (signing key hex) -> the latest epoch number it posted in, along its chain. */
+  const latestEpoch = new Map<string, number>();
   for (const e of order) {
     if (e === genesis) continue;
     // from a base: an entry of an epoch before it is not the holder's to apply (it cannot have
@@ -614,11 +719,18 @@ export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry
       continue;
     }
     const slot = `${toHex(e.author)}:${e.seq}`;
+    const authorHex = toHex(e.author);
+    const latest = latestEpoch.get(authorHex) ?? 0;
     let reason: IgnoredReason | null;
     if (s.seen.has(slot)) {
       reason = IgnoredReason.EQUIVOCATION;
-      s.equivocators.set(toHex(e.author), e.author.slice());
+      s.equivocators.set(authorHex, e.author.slice());
+    } else if (e.epoch.number < latest) {
+      // an author's entries after its first one in a later epoch may not go back to an older one
+      s.seen.add(slot);
+      reason = IgnoredReason.CLOSED_EPOCH;
     } else {
+      latestEpoch.set(authorHex, e.epoch.number);
       s.seen.add(slot);
       reason = apply(s, e);
     }

@@ -125,6 +125,10 @@ import {
 } from './records.js';
 
 const ZERO = new Uint8Array(32);
+
+function memberByIdentity(roster: Roster, identityKey: Uint8Array) {
+  return roster.members.find((m) => bytesEqual(m.identityKey, identityKey));
+}
 /** The label of the locked-out notice's derived id (over group id and the epoch's opener). */
 const LOCKED_OUT_ITEM_LABEL = 'snug/v2/api-locked-out-item';
 /** Own entries' blob records looked up per getMany on unlock (whether each was sealed). */
@@ -1056,9 +1060,7 @@ export class GroupsService implements PubBlobSink {
 
   async #authorLocked(s: Session, g: GroupState, keys: EpochKeys, content: EntryContent, extra: StoreOperation[] = []): Promise<Held> {
     const now = this.#now();
-    const heads = g.order
-      .tips()
-      .filter((id) => g.entries.get(id)?.own === false)
+    const heads = this.#removedFirst(g, content, g.order.tips().filter((id) => g.entries.get(id)?.own === false))
       .slice(0, HEADS_MAX)
       .map(fromHex);
     let entry: Entry;
@@ -1089,6 +1091,17 @@ export class GroupsService implements PubBlobSink {
       this.#groupChanged(s, g);
     }
     return held;
+  }
+
+  /**
+   * For a removal, the removed members' tips first: what a re-key names in its causal past is
+   * all of theirs that counts (docs/groups.md, "Closing the old epoch"), and heads are limited.
+   */
+  #removedFirst(g: GroupState, content: EntryContent, tips: string[]): string[] {
+    if (content.kind !== 'remove' || content.removed.length === 0 || tips.length <= HEADS_MAX) return tips;
+    const removed = new Set(content.removed.map((k) => toHex(memberByIdentity(g.roster, k)?.certificate.signingKey ?? k)));
+    const theirs = tips.filter((id) => removed.has(toHex(g.entries.get(id)!.roster.author)));
+    return [...theirs, ...tips.filter((id) => !theirs.includes(id))];
   }
 
   /** Our last entry's timestamp (a new one is never older: a clock step back does not reorder us). */

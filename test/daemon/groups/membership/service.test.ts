@@ -6,7 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { fromHex, toHex } from '../../../../protocol/bytes.js';
+import { sealBlob } from '../../../../protocol/blob.js';
 import { ready } from '../../../../protocol/crypto.js';
+import { createEntry, encodeEntry, entryId } from '../../../../protocol/entry.js';
+import { PubClient } from '../../../../daemon/pub-links/client.js';
+import { DirectDialer } from '../../../../daemon/transport/direct.js';
 import { MembershipService } from '../../../../daemon/groups/membership/service.js';
 import type { PubServer } from '../../../../daemon/pub/server.js';
 import { keysFromInvite, readAsAttacker, textsRead } from '../../../helpers/attacker.js';
@@ -92,6 +97,58 @@ describe('MembershipService over real groups services and a pub', function () {
     await new Promise((r) => setTimeout(r, 300));
     const atCarol = carol.groups.list().some((g) => g.groupId === groupId) ? await texts(carol, groupId) : [];
     assert.ok(!atCarol.some((t) => t.startsWith('after')), JSON.stringify(atCarol));
+  });
+
+  it("never shows remaining members what a removed member posts in the old epoch after its removal, with its old keys, straight to the pub", async () => {
+    const alice = await member('alice8');
+    const bob = await member('bob8');
+    const carol = await member('carol8');
+    const groupId = await alice.groups.create('closing', [pub.address]);
+    await bob.groups.join(await alice.groups.exportInvite(groupId, true));
+    const carolInvite = await alice.groups.exportInvite(groupId, true);
+    await carol.groups.join(carolInvite);
+    await waitUntil(() => alice.groups.members(groupId).length === 3 && bob.groups.members(groupId).length === 3, 20_000, 'both joins');
+    await carol.groups.send(groupId, 'before: carol');
+    for (const m of [alice, bob]) await waitForTexts(m, groupId, 1);
+    await alice.membership.removeMember(groupId, carol.identity.address);
+    await waitUntil(() => epochOf(bob, groupId) === 1, 20_000, 'the re-key at bob');
+
+    // carol's chain as the pub shows it to her, and epoch 0's key from her invite
+    const keys = keysFromInvite(carolInvite, { identityKey: carol.identity.publicKey, dh: carol.keys.dh });
+    const seen = readAsAttacker(await pubBlobs(pub.address), keys);
+    const mine = [...seen.entries].filter(([, e]) => e.author.every((b, i) => b === carol.keys.signing.publicKey[i])).sort(([, x], [, y]) => x.seq - y.seq);
+    let [lastId, last] = mine[mine.length - 1]!;
+    const epoch0 = keys.epochs[0]!;
+    const client = await PubClient.connect(new DirectDialer(), pub.address);
+    const posted: string[] = [];
+    try {
+      // as if she had not seen the re-key: each names only her own earlier entry, posted in epoch 0,
+      // and has an id sorting before the re-key's (without the closing rule the roster would take
+      // each of them before the re-key, while carol is still a member)
+      const rekey = toHex(alice.groups.roster(groupId).epoch.opener);
+      for (let i = 0; i < 12; i++) {
+        let entry: ReturnType<typeof createEntry>;
+        let bytes: Uint8Array;
+        let t = Date.now();
+        do {
+          entry = createEntry(epoch0, carol.keys.signing, { seq: last.seq + 1, prev: fromHex(lastId), timestamp: t++, heads: [], content: { kind: 'text', text: `late carol ${i}` } });
+          bytes = encodeEntry(entry);
+        } while (toHex(entryId(bytes)) > rekey);
+        lastId = toHex(entryId(bytes));
+        last = entry;
+        posted.push(lastId);
+        await client.post(sealBlob(epoch0, bytes));
+      }
+    } finally {
+      await client.close();
+    }
+    await alice.groups.send(groupId, 'after: alice');
+    for (const m of [alice, bob]) {
+      await waitUntil(() => posted.every((id) => m.groups.entryInfo(groupId, id) !== null), 20_000, `${m.name} holds carol's late entries`);
+      for (const id of posted) assert.equal(m.groups.entryInfo(groupId, id)!.ignored, true, 'kept, never shown');
+      const shown = await waitForTexts(m, groupId, 2);
+      assert.deepEqual(shown, ['before: carol', 'after: alice']);
+    }
   });
 
   it('hides for all and for me, and shows reactions, edits and deletes both ways', async () => {
