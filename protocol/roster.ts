@@ -8,7 +8,11 @@
  * causal graph (an entry comes after its prev, after each of its heads and, for a join, after
  * the invite entry it cites), taking at each step the ready entry with the smallest id (byte
  * order). An entry whose dependencies are not all held is *pending*: it and everything after it
- * wait until the missing entries arrive (sync fetches them).
+ * wait until the missing entries arrive (sync fetches them). Closing the old epoch: an entry by
+ * a member that a removal names, outside the removal's causal past, comes after the removal
+ * (and is then ignored); an author's entry of an earlier epoch than one it already posted in is
+ * ignored (`closed-epoch`). A member that joined without history computes from a base (the
+ * invite's checkpoint and certificates) instead of the genesis.
  *
  * Authority. Each entry is applied or *ignored* (with a reason) by the rules below; an ignored
  * entry changes nothing, and its author's content should not be shown as the group's.

@@ -218,7 +218,7 @@ export const groupInvite = defineMethod({
     'Invites an accepted contact over the peer link (posting an invite entry); the contact decides whether to join. history (default true): the joiner reads the group\'s past; false: the group is re-keyed first (admins only) and the joiner reads only from the invite on. One use and 7 days unless uses / expiresInMs say otherwise.',
   params: z.strictObject({ groupId: GroupId, address: AddressParam, history: z.boolean().default(true), ...INVITE_LIMITS }),
   result: EmptyResult,
-  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_CONTACT', 'ERR_NOT_ADMIN', ...GROUP_ERRORS],
+  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_CONTACT', 'ERR_NOT_ADMIN', 'ERR_TOO_LONG', ...GROUP_ERRORS],
 });
 
 export const groupInvites = defineMethod({
