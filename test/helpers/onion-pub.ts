@@ -1,10 +1,12 @@
 /**
- * `snug pub` as an onion service on the private Tor network (test/helpers/testnet.ts), and the
- * wait for a daemon's own onion service: what the Tor tests of groups share.
+ * `snug pub` as an onion service on the private Tor network (test/helpers/testnet.ts): what the
+ * Tor tests of groups share (with daemon.ts `published`, the wait for a daemon's onion service).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { callOnce, SNUG_BIN, type DaemonProcess } from './daemon.js';
+import { SNUG_BIN } from './daemon.js';
+
+export { published } from './daemon.js';
 
 const ADDRESS_LINE = /^pub address: ([a-z2-7]{56}\.onion)$/m;
 
@@ -38,14 +40,4 @@ export async function killPub(p: OnionPub | undefined): Promise<void> {
   const closed = new Promise((r) => p.child.once('close', r));
   p.child.kill('SIGKILL');
   await closed;
-}
-
-export async function published(d: DaemonProcess, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const s = await callOnce(d, (c) => c.call('daemon/status'));
-    if (s.tor.onion === 'published') return;
-    if (Date.now() > deadline) throw new Error(`the onion service was not published: ${JSON.stringify(s.tor)}`);
-    await sleep(250);
-  }
 }
