@@ -313,9 +313,18 @@ class RemovalCloser {
   private readonly removals = new Map<string, RosterEntry[]>();
   /** signing key hex -> identity key hex, from every certificate in the set. */
   private readonly identities = new Map<string, string>();
-  private readonly pasts = new Map<string, Set<string>>();
+  /** remove entry id -> its causal past as a bitmap over `index`. */
+  private readonly pasts = new Map<string, Uint8Array>();
+  /** entry id -> its position, and each position's dependencies (held ones) as positions. */
+  private readonly index = new Map<string, number>();
+  private readonly depIndex: number[][] = [];
+  /** Author keys as hex, by array (entries of one author usually share it). */
+  private readonly authorHex = new WeakMap<Uint8Array, string>();
 
-  constructor(private readonly byId: ReadonlyMap<string, RosterEntry>) {
+  constructor(
+    private readonly byId: ReadonlyMap<string, RosterEntry>,
+    private readonly depsOf: ReadonlyMap<string, readonly string[]>,
+  ) {
     for (const e of byId.values()) {
       const a = e.action;
       if (a.kind === 'genesis' || a.kind === 'join' || a.kind === 'add') this.identities.set(toHex(a.certificate.signingKey), toHex(a.certificate.identityKey));
@@ -335,32 +344,42 @@ class RemovalCloser {
   }
 
   /** The id of a remove entry not yet taken that `e` must wait for, or null. */
-  waitFor(e: RosterEntry, taken: ReadonlySet<string>): string | null {
-    const identity = this.identities.get(toHex(e.author));
+  waitFor(id: string, e: RosterEntry, taken: ReadonlySet<string>): string | null {
+    let author = this.authorHex.get(e.author);
+    if (author === undefined) this.authorHex.set(e.author, (author = toHex(e.author)));
+    const identity = this.identities.get(author);
     if (identity === undefined) return null;
-    const id = toHex(e.id);
     for (const r of this.removals.get(identity) ?? []) {
       const rid = toHex(r.id);
       if (rid === id || taken.has(rid)) continue;
-      if (!this.past(r).has(id)) return rid;
+      if (this.past(rid)[this.index.get(id)!] !== 1) return rid;
     }
     return null;
   }
 
-  /** The ids in the causal past of `r` (held entries only). */
-  private past(r: RosterEntry): Set<string> {
-    const rid = toHex(r.id);
+  /** The causal past of remove entry `rid` (held entries only): 1 at the position of each. */
+  private past(rid: string): Uint8Array {
     let set = this.pasts.get(rid);
     if (set !== undefined) return set;
-    set = new Set();
-    const stack = dependencies(r);
+    if (this.index.size === 0) {
+      // positions, built on the first need (a log without removals never pays for them)
+      for (const id of this.byId.keys()) this.index.set(id, this.index.size);
+      for (const id of this.byId.keys()) {
+        const out: number[] = [];
+        for (const d of this.depsOf.get(id) ?? []) {
+          const i = this.index.get(d);
+          if (i !== undefined) out.push(i);
+        }
+        this.depIndex.push(out);
+      }
+    }
+    set = new Uint8Array(this.index.size);
+    const stack = this.depIndex[this.index.get(rid)!]!.slice();
     while (stack.length > 0) {
       const d = stack.pop()!;
-      if (set.has(d)) continue;
-      const e = this.byId.get(d);
-      if (e === undefined) continue;
-      set.add(d);
-      for (const x of dependencies(e)) if (!set.has(x)) stack.push(x);
+      if (set[d] === 1) continue;
+      set[d] = 1;
+      for (const x of this.depIndex[d]!) if (set[x] !== 1) stack.push(x);
     }
     this.pasts.set(rid, set);
     return set;
@@ -380,11 +399,13 @@ export function rosterOrder(entries: readonly RosterEntry[], options: { readonly
   const waiting = new Map<string, number>();
   const dependents = new Map<string, string[]>();
   const heap = new MinHeap();
+  const depsOf = new Map<string, string[]>();
   for (const [id, e] of byId) {
     // From a base, a dependency not held is taken to be before the base (an entry of an epoch
     // the holder cannot open), not waited for.
     const deps = options.fromBase === true ? dependencies(e).filter((d) => byId.has(d)) : dependencies(e);
     waiting.set(id, deps.length);
+    depsOf.set(id, deps);
     for (const d of deps) {
       let list = dependents.get(d);
       if (list === undefined) dependents.set(d, (list = []));
@@ -392,7 +413,7 @@ export function rosterOrder(entries: readonly RosterEntry[], options: { readonly
     }
     if (deps.length === 0) heap.push(id);
   }
-  const closer = new RemovalCloser(byId);
+  const closer = new RemovalCloser(byId, depsOf);
   const taken = new Set<string>();
   /** remove entry id -> entries waiting for it to be taken */
   const deferred = new Map<string, string[]>();
@@ -412,7 +433,7 @@ export function rosterOrder(entries: readonly RosterEntry[], options: { readonly
     if (taken.has(id)) continue;
     const e = byId.get(id)!;
     if (!closer.idle && !forced.has(id)) {
-      const r = closer.waitFor(e, taken);
+      const r = closer.waitFor(id, e, taken);
       if (r !== null) {
         let list = deferred.get(r);
         if (list === undefined) deferred.set(r, (list = []));
