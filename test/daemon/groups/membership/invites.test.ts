@@ -132,7 +132,13 @@ describe('invites: history, expiry and uses, locked out', function () {
     const fay = await member('fay5');
     const gus = await member('gus5');
     const groupId = await alice.groups.create('uses', [pub.address]);
+    const made = Date.now();
     const invite = await alice.groups.exportInvite(groupId, true);
+    const open = alice.groups.roster(groupId).invites;
+    assert.equal(open.length, 1);
+    assert.equal(open[0]!.usesLeft, 1, 'one use by default');
+    const week = 7 * 24 * 60 * 60 * 1000;
+    assert.ok(open[0]!.expires >= made + week && open[0]!.expires <= Date.now() + week, 'expires after 7 days by default');
     await fay.groups.join(invite);
     await gus.groups.join(invite);
     // the two joins are concurrent: the roster's order decides which one used the invite
