@@ -160,4 +160,24 @@ describe('membership between three daemons through a pub (direct transport, sepa
     assert.equal(atBob.find((i) => i.id === b1)!.text, 'from bob, to be blocked');
     assert.equal(atBob.find((i) => i.id === b1)!.hidden, undefined);
   });
+
+  it('invites without history over the API: the group is re-keyed first and the joiner lists nothing from before its invite', async () => {
+    const dave = await startPeer(dir, 'dave', peerArgs(join(dir, 'peers')));
+    try {
+      const before = (await call(alice, (c) => c.call('group/list'))).groups.find((g) => g.groupId === groupId)!.epoch;
+      await assert.rejects(call(bob, (c) => c.call('group/exportInvite', { groupId, history: false })), (e: unknown) => isApiError(e, 'ERR_NOT_ADMIN'));
+      const { invite } = await call(alice, (c) => c.call('group/exportInvite', { groupId, history: false }));
+      assert.equal((await call(alice, (c) => c.call('group/list'))).groups.find((g) => g.groupId === groupId)!.epoch, before + 1);
+      await call(dave, (c) => c.call('group/join', { invite }));
+      await call(alice, (c) => c.call('message/send', { groupId, text: 'welcome, dave' }));
+      const atDave = await waitForTexts(dave, groupId, ['welcome, dave'], 60_000);
+      assert.deepEqual(messageTexts(atDave), ['welcome, dave'], 'nothing from before the invite');
+      const g = (await call(dave, (c) => c.call('group/list'))).groups.find((x) => x.groupId === groupId)!;
+      assert.equal(g.members, 3, 'alice, bob and dave, from the checkpoint on');
+      assert.equal(g.lockedOut, false);
+      assert.equal(g.joinRefused, null);
+    } finally {
+      await dave.daemon.kill();
+    }
+  });
 });
