@@ -39,6 +39,7 @@ import { consumeGenesis, entryId } from './entry.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { EPOCH_SECRET_BYTES } from './key-package.js';
 import { isDevelopmentPubAddress, PUB_ADDRESS_MAX_BYTES, readPubList, writePubList } from './pub-address.js';
+import type { RosterBase } from './roster.js';
 
 /** Version byte of the binary invite without member certificates. */
 export const INVITE_VERSION = 0x02;
@@ -304,4 +305,21 @@ export function consumeInvite(text: string, options: InviteOptions = {}): Invite
   const invite = decodeInvite(text, options);
   verifyInvite(invite);
   return invite;
+}
+
+/**
+ * Where the roster of a member joining with `invite` starts (docs/groups.md, "Roster from a
+ * base"): for a version 3 invite, its checkpoint's members with their certificates, the epoch it
+ * opens and the one it followed, and the invite's pubs; null for an invite that needs no base
+ * (it carries history, or is of epoch 0: the joiner replays the log from the genesis).
+ */
+export function inviteRosterBase(invite: Invite): RosterBase | null {
+  const cp = invite.checkpoint;
+  if (cp === null || invite.certificates.length === 0) return null;
+  return {
+    epoch: invite.current.epoch,
+    previous: cp.previous,
+    members: cp.members.map((m, i) => ({ certificate: invite.certificates[i]!, role: m.role })),
+    pubs: invite.pubs,
+  };
 }

@@ -324,7 +324,10 @@ class RemovalCloser {
   constructor(
     private readonly byId: ReadonlyMap<string, RosterEntry>,
     private readonly depsOf: ReadonlyMap<string, readonly string[]>,
+    /** Certificates known besides the entries' (a base's members). */
+    certificates: readonly Certificate[] = [],
   ) {
+    for (const c of certificates) this.identities.set(toHex(c.signingKey), toHex(c.identityKey));
     for (const e of byId.values()) {
       const a = e.action;
       if (a.kind === 'genesis' || a.kind === 'join' || a.kind === 'add') this.identities.set(toHex(a.certificate.signingKey), toHex(a.certificate.identityKey));
@@ -393,7 +396,7 @@ class RemovalCloser {
  * entries are left (two admins removing each other, or a removal that is itself pending), the
  * one with the smallest id goes first.
  */
-export function rosterOrder(entries: readonly RosterEntry[], options: { readonly fromBase?: boolean } = {}): { order: RosterEntry[]; pending: RosterEntry[] } {
+export function rosterOrder(entries: readonly RosterEntry[], options: { readonly fromBase?: boolean; readonly certificates?: readonly Certificate[] } = {}): { order: RosterEntry[]; pending: RosterEntry[] } {
   const byId = new Map<string, RosterEntry>();
   for (const e of entries) if (!byId.has(toHex(e.id))) byId.set(toHex(e.id), e);
   const waiting = new Map<string, number>();
@@ -413,7 +416,7 @@ export function rosterOrder(entries: readonly RosterEntry[], options: { readonly
     }
     if (deps.length === 0) heap.push(id);
   }
-  const closer = new RemovalCloser(byId, depsOf);
+  const closer = new RemovalCloser(byId, depsOf, options.certificates);
   const taken = new Set<string>();
   /** remove entry id -> entries waiting for it to be taken */
   const deferred = new Map<string, string[]>();
@@ -709,7 +712,7 @@ function startFromBase(s: State, base: RosterBase): void {
  */
 export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry[], base?: RosterBase): Roster {
   if (groupId.length !== 32) fail('a group id is 32 bytes');
-  const { order, pending } = rosterOrder(entries, { fromBase: base !== undefined });
+  const { order, pending } = rosterOrder(entries, base === undefined ? {} : { fromBase: true, certificates: base.members.map((m) => m.certificate) });
   const genesis = order.find((e) => bytesEqual(e.id, groupId));
   if (genesis === undefined) fail('the log holds no genesis entry of this group');
   const g = genesis.action;

@@ -137,3 +137,15 @@ export interface RosterVector {
     pending: string[];
   };
 }
+
+/** A roster computed from a base (docs/groups.md, "Roster from a base"). */
+export interface RosterBaseVector {
+  description: string;
+  groupId: string;
+  /** The version 3 invite text whose checkpoint and certificates are the base. */
+  invite: string;
+  epochs: EpochSecretJson[];
+  /** Encoded entries v2 the member holds, in the order they were made. */
+  entries: string[];
+  expected: RosterVector['expected'];
+}

@@ -9,25 +9,15 @@
  * written in the same synced batch as the group record when the group is joined; read on unlock.
  */
 import type { Invite } from '../../../protocol/invite.js';
-import { decodeInviteBytes, encodeInviteBytes } from '../../../protocol/invite.js';
-import type { RosterBase } from '../../../protocol/roster.js';
+import { decodeInviteBytes, encodeInviteBytes, inviteRosterBase } from '../../../protocol/invite.js';
 import type { RecordCodec } from '../../store/store.js';
 
 /** The store namespace of roster bases. */
 export const GROUP_BASE_NAMESPACE = 'group-base';
 const BASE_RECORD_VERSION = 0x01;
 
-/** The base an invite gives, or null when it needs none (it carries history, or is of epoch 0). */
-export function rosterBaseOf(invite: Invite): RosterBase | null {
-  const cp = invite.checkpoint;
-  if (cp === null || invite.certificates.length === 0) return null;
-  return {
-    epoch: invite.current.epoch,
-    previous: cp.previous,
-    members: cp.members.map((m, i) => ({ certificate: invite.certificates[i]!, role: m.role })),
-    pubs: invite.pubs,
-  };
-}
+/** The base an invite gives, or null when it needs none (protocol/invite.ts inviteRosterBase). */
+export const rosterBaseOf = inviteRosterBase;
 
 /** The stored base record: the invite it came from (verified when it was joined). */
 export const baseRecordCodec: RecordCodec<Invite> = {
