@@ -1593,12 +1593,17 @@ export class GroupsService implements PubBlobSink {
         if (this.#memberSelf(s, g).role !== 'admin') throw new ApiError('ERR_NOT_ADMIN', 'only an admin can invite without history (it re-keys the group)');
         const keys = g.keys.get(epochKey(g.roster.epoch));
         if (keys === undefined) throw new ApiError('ERR_NOT_FOUND', 'no key for the group\'s current epoch');
+        // members locked out of the current epoch hold only the one before it: as the duty
+        // re-key does, the re-key is posted under that epoch too, so they can read it
+        const previous = g.roster.lockedOut.length > 0 ? g.roster.epochs[g.roster.epochs.length - 2] : undefined;
         const rk = buildRekey(g.roster, { signer: s.o.keys.signing, removed: [] });
+        let rekey: Held;
         try {
-          await this.#authorLocked(s, g, keys, rk.content);
+          rekey = await this.#authorLocked(s, g, keys, rk.content);
         } finally {
           wipe(rk.secret);
         }
+        if (previous !== undefined) await this.repostUnder(g.hex, rekey.hex, previous);
       }
       const keys = g.keys.get(epochKey(g.roster.epoch));
       if (keys === undefined) throw new ApiError('ERR_NOT_FOUND', 'no key for the group\'s current epoch');

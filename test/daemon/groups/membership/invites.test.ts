@@ -183,4 +183,22 @@ describe('invites: history, expiry and uses, locked out', function () {
     await alice.groups.send(groupId, 'now everyone reads');
     assert.deepEqual(await waitForTexts(jo, groupId, 1), ['now everyone reads']);
   });
+
+  it('seals the fresh epoch of an invite without history to a member locked out meanwhile, who reads it from the epoch it holds', async () => {
+    const alice = await member('alice7');
+    const kim = await member('kim7');
+    const lee = await member('lee7');
+    const groupId = await alice.groups.create('fresh epoch', [pub.address]);
+    const invite = await alice.groups.exportInvite(groupId, true);
+    const rk = buildRekey(alice.groups.roster(groupId), { signer: alice.keys.signing, removed: [] });
+    await alice.groups.author(groupId, rk.content);
+    await kim.groups.join(invite);
+    await waitUntil(() => groupOf(kim, groupId)?.lockedOut === true, 20_000, 'kim locked out');
+    await waitUntil(() => alice.groups.roster(groupId).lockedOut.length === 1, 20_000, 'kim admitted locked out at alice');
+    await lee.groups.join(await alice.groups.exportInvite(groupId, false));
+    await waitUntil(() => groupOf(kim, groupId)?.lockedOut === false, 20_000, 'kim holds the fresh epoch');
+    await alice.groups.send(groupId, 'hello both');
+    assert.deepEqual(await waitForTexts(kim, groupId, 1), ['hello both']);
+    assert.deepEqual(await waitForTexts(lee, groupId, 1), ['hello both']);
+  });
 });
