@@ -791,7 +791,7 @@ export class GroupsService implements PubBlobSink {
     return { accepted: h.pubs.filter((p) => pubs.includes(p)).length, total: pubs.length };
   }
 
-  #item(s: Session, g: GroupState, h: Held, entry: Entry): GroupItem | null {
+  #item(s: Session, g: GroupState, h: Held, entry: Entry, blocked?: ReadonlySet<string>): GroupItem | null {
     const key = g.order.key(h.hex);
     if (h.own && entry.content.kind === 'join' && g.ignored.has(h.hex)) {
       // our own join, refused by the roster (the invite expired, was used up, ...): said in place
@@ -810,7 +810,7 @@ export class GroupsService implements PubBlobSink {
             hideApplied: (id) => appliedOf(g.roster).has(id),
             counts: (id) => !g.ignored.has(id),
             hiddenForMe: g.hiddenForMe,
-            blockedAuthors: this.#blockedAuthors(s, g),
+            blockedAuthors: blocked ?? this.#blockedAuthors(s, g),
             me: s.signingHex,
           })
         : null,
@@ -915,6 +915,7 @@ export class GroupsService implements PubBlobSink {
     let after = o.after;
     const gaps = this.#gapNotices(g);
     const lockedOut = this.#standing(s, g).lockedOut ? this.#lockedOutItem(s, g) : null;
+    const blocked = this.#blockedAuthors(s, g);
     const openerHex = toHex(g.roster.epoch.opener);
     let lockedShown = false;
     // items not shown (invites, ...) are skipped: read on until the page is full or the log ends
@@ -940,7 +941,7 @@ export class GroupsService implements PubBlobSink {
         const h = g.entries.get(id);
         const r = byId.get(id);
         if (h === undefined || r === undefined) continue;
-        const item = this.#item(s, g, h, decodeEntry(r.entry));
+        const item = this.#item(s, g, h, decodeEntry(r.entry), blocked);
         if (item !== null) items.push(item);
         for (const gap of gaps.get(`after:${id}`) ?? []) items.push(buildNoticeItem(id, gap, item?.ts ?? g.order.key(id)?.ts ?? 0));
         if (lockedOut !== null && id === openerHex) {
