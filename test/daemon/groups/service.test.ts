@@ -57,7 +57,7 @@ describe('GroupsService', function () {
     const alice = await member('alice');
     const bob = await member('bob');
     const groupId = await alice.groups.create('pub crawl', [pubA.address, pubB.address]);
-    const invite = await alice.groups.exportInvite(groupId, false);
+    const invite = await alice.groups.exportInvite(groupId, true);
     assert.equal(await bob.groups.join(invite), groupId);
     return { alice, bob, groupId };
   }
@@ -171,7 +171,7 @@ describe('GroupsService', function () {
     const foreign = encodeEntry(createEntry(other, stranger, { seq: 1, timestamp: Date.now(), content: { kind: 'text', text: 'wrong group' } }));
     assert.deepEqual(await alice.groups.ingest(null, sealBlob(other, foreign), { kind: 'pub', pub: pubA.address }), { status: 'foreign' });
     // sealed under the group's own blob key (the invite carries it), signed for another binding
-    const inv = decodeInvite(await alice.groups.exportInvite(groupId, false), { development: true });
+    const inv = decodeInvite(await alice.groups.exportInvite(groupId, true), { development: true });
     const keys = deriveEpochKeys(inv.current.secret, fromHex(groupId), inv.current.epoch);
     const forged = encodeEntry(createEntry({ ...keys, binding: randomBytes(32) }, stranger, { seq: 1, timestamp: Date.now(), content: { kind: 'text', text: 'forged' } }));
     assert.deepEqual(await alice.groups.ingest(null, sealBlob(keys, forged), { kind: 'pub', pub: pubA.address }), { status: 'invalid' });
@@ -244,18 +244,18 @@ describe('GroupsService', function () {
     const carol = await makeMember(dir, 'carol', undefined, true, { unopenedMax: 0 });
     members.push(carol);
     const g1 = await alice.groups.create('first', [pubA.address]);
-    await carol.groups.join(await alice.groups.exportInvite(g1, false));
+    await carol.groups.join(await alice.groups.exportInvite(g1, true));
     await alice.groups.send(g1, 'in the first group');
     await waitForTexts(carol, g1, 1); // carol's subscription to pub a has read past all of this
     const bob = await member('bob');
     const g2 = await alice.groups.create('second', [pubA.address]);
-    await bob.groups.join(await alice.groups.exportInvite(g2, false));
+    await bob.groups.join(await alice.groups.exportInvite(g2, true));
     await waitUntil(() => alice.groups.members(g2).length === 2, 20_000, 'bob in the second group');
     await alice.groups.send(g2, 'before carol came');
     await bob.groups.send(g2, 'me too');
     await waitForTexts(alice, g2, 2);
     await new Promise((r) => setTimeout(r, 300)); // carol's cursor moves past the second group's blobs
-    await carol.groups.join(await alice.groups.exportInvite(g2, false));
+    await carol.groups.join(await alice.groups.exportInvite(g2, true));
     assert.deepEqual((await waitForTexts(carol, g2, 2)).sort(), ['before carol came', 'me too']);
     await waitUntil(() => carol.groups.members(g2).length === 3, 20_000, 'every member known to carol');
   });
@@ -286,7 +286,7 @@ describe('GroupsService', function () {
     await assert.rejects(alice.groups.send('ab'.repeat(32), 'hi'), (e: unknown) => isApiError(e, 'ERR_NOT_FOUND'));
     await assert.rejects(alice.groups.join('snug2aaaaaaaaaaaaaaaaaaaa'), (e: unknown) => isApiError(e, 'ERR_BAD_INVITE'));
     const groupId = await alice.groups.create('g', [pubA.address]);
-    const invite = await alice.groups.exportInvite(groupId, false);
+    const invite = await alice.groups.exportInvite(groupId, true);
     const flipped = invite.slice(0, 40) + (invite[40] === 'a' ? 'b' : 'a') + invite.slice(41);
     await assert.rejects(alice.groups.join(flipped), (e: unknown) => isApiError(e, 'ERR_BAD_INVITE'));
   });
