@@ -57,7 +57,7 @@ import { GroupPubsError, GroupPubsErrorCode, errorCode } from './errors.js';
 import { PowSolver } from './pow.js';
 import { PostingLinks } from './posting.js';
 import { PubSubscription, type SubscriptionConfig } from './subscription.js';
-import type { GroupPubLinks, PubBlobSink, PubLinkStatus } from './types.js';
+import type { GroupPubLinks, PostOptions, PubBlobSink, PubLinkStatus } from './types.js';
 
 export interface GroupPubsComponents {
   /** How pubs are dialled: NetworkService.pubDialer() (tor for onions; direct in development). */
@@ -239,15 +239,15 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
     return [...this.#subscriptions.values()].map((s) => s.status);
   }
 
-  post(groupKey: string, pub: string, blob: Uint8Array, signal?: AbortSignal): Promise<PostResult> {
-    const p = this.#post(groupKey, pub, blob, signal);
+  post(groupKey: string, pub: string, blob: Uint8Array, signal?: AbortSignal, options?: PostOptions): Promise<PostResult> {
+    const p = this.#post(groupKey, pub, blob, signal, options?.jitter ?? true);
     this.#posts.add(p);
     const forget = () => this.#posts.delete(p);
     p.then(forget, forget);
     return p;
   }
 
-  async #post(groupKey: string, pub: string, blob: Uint8Array, callerSignal: AbortSignal | undefined): Promise<PostResult> {
+  async #post(groupKey: string, pub: string, blob: Uint8Array, callerSignal: AbortSignal | undefined, jitter: boolean): Promise<PostResult> {
     const op = callerSignal ? AbortSignal.any([callerSignal, this.#stop.signal]) : this.#stop.signal;
     const gaveUp = () => (this.#stop.signal.aborted ? stopped() : new GroupPubsError(GroupPubsErrorCode.ABORTED, 'the post was aborted'));
     if (op.aborted) throw gaveUp();
@@ -255,7 +255,7 @@ export class GroupPubs extends TypedEventTarget<GroupPubsEvents> implements Grou
     const hash = blobHash(blob);
     /** Nonces found for this blob, by the pub's PoW context and difficulty (they survive reconnects). */
     const nonces = new Map<string, bigint>();
-    if (this.#postJitterMs > 0) await pause(Math.floor(this.#random() * this.#postJitterMs), op);
+    if (jitter && this.#postJitterMs > 0) await pause(Math.floor(this.#random() * this.#postJitterMs), op);
     let failures = 0;
     for (;;) {
       if (op.aborted) throw gaveUp();

@@ -45,6 +45,11 @@ export interface PubBlobSink {
   pruned(pub: string, info: { readonly start: bigint; readonly head: bigint }): Promise<void>;
 }
 
+export interface PostOptions {
+  /** Wait the post jitter before the first try (default true). */
+  readonly jitter?: boolean;
+}
+
 /** What the groups service calls; implemented by GroupPubs. */
 export interface GroupPubLinks {
   /** The pubs to hold one subscription each to (the union over all groups); replaces the set. */
@@ -55,9 +60,11 @@ export interface GroupPubLinks {
    * different groups never share a connection, nor with the subscription; a group's posting
    * connection to a pub is replaced by one on a fresh circuit every few minutes (with jitter).
    * Rejects only when `signal` aborts or GroupPubs stops.
-   * `groupKey` is an opaque per-group string (never sent anywhere).
+   * `groupKey` is an opaque per-group string (never sent anywhere). The first try waits the
+   * post jitter unless `options.jitter` is false (the groups service's posts after the first of
+   * a run: the run's start already waited).
    */
-  post(groupKey: string, pub: string, blob: Uint8Array, signal?: AbortSignal): Promise<{ readonly cursor: bigint; readonly duplicate: boolean }>;
+  post(groupKey: string, pub: string, blob: Uint8Array, signal?: AbortSignal, options?: PostOptions): Promise<{ readonly cursor: bigint; readonly duplicate: boolean }>;
   /** Every subscribed pub's state. */
   status(): PubLinkStatus[];
 }

@@ -47,9 +47,3 @@ export const UNOPENED_BLOBS_MAX = 512;
  * REKEY_TAKEOVER_MS per admin that does not).
  */
 export const EXPOSED_HOLD_MAX_MS = 120_000;
-/**
- * Posts of one (group, pub) in flight at once. The pub serves a connection's requests in order
- * and reads at most its MAX_INFLIGHT (16) at a time; 8 keeps a backlog moving at the pub's post
- * rate limit rather than at one post per jitter plus round trip.
- */
-export const POST_WINDOW = 8;

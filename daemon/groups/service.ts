@@ -41,8 +41,8 @@
  *
  * Sending (author): the entry is written to the outbox before the answer; each (group, pub) has
  * one poster that posts our entries in seq order through GroupPubLinks.post (proof of work off
- * the event loop, retried until accepted), up to POST_WINDOW in flight, sealing each as it
- * enters the window, so entries are sealed in seq order. An entry is sealed into its blob when it is first
+ * the event loop, retried until accepted), one after another (only the first of a run waits
+ * the post jitter), so a pub receives our chain in order. An entry is sealed into its blob when it is first
  * posted, not when it is queued: at that moment, an entry of an epoch that is no longer current
  * and that no pub has accepted is made again under the current epoch (same seq and prev, so the
  * chain holds; its id changes: message/didChange with newId), and so is every later own entry
@@ -106,7 +106,6 @@ import {
   RECEIVED_INVITES_MAX,
   UNOPENED_BLOBS_MAX,
   EXPOSED_HOLD_MAX_MS,
-  POST_WINDOW,
 } from './constants.js';
 import { buildItem, buildNoticeItem, countsAsUnread, NO_SYNC_MARKS, ownStatus, type GapNotice, type GroupItem, type SyncMarks } from './items.js';
 import { isViewContent, MessageFold } from '../../protocol/message-view.js';
@@ -1149,11 +1148,11 @@ export class GroupsService implements PubBlobSink {
   }
 
   /**
-   * Our first entry (by seq) that `pub` has not accepted and that is not in `skip` (posts in
-   * flight), or null. The scan starts at the pub's low-water mark (postedBelow), which it moves
-   * past every entry the pub accepted, so a long chain is not walked from its start each time.
+   * Our first entry (by seq) that `pub` has not accepted, or null. The scan starts at the pub's
+   * low-water mark (postedBelow), which it moves past every entry the pub accepted (never past
+   * one not held), so a long chain is not walked from its start each time.
    */
-  #nextFor(s: Session, g: GroupState, pub: string, skip?: ReadonlyMap<string, unknown>): Held | null {
+  #nextFor(s: Session, g: GroupState, pub: string): Held | null {
     const chain = g.chains.get(s.signingHex);
     if (chain === undefined) return null;
     let from = g.postedBelow.get(pub) ?? 1;
@@ -1165,7 +1164,7 @@ export class GroupsService implements PubBlobSink {
     g.postedBelow.set(pub, from);
     for (let seq = from; seq <= g.record.ownSeq; seq++) {
       const h = g.entries.get(chain.get(seq) ?? '');
-      if (h !== undefined && h.own && !h.pubs.includes(pub) && skip?.has(h.hex) !== true) return h;
+      if (h !== undefined && h.own && !h.pubs.includes(pub)) return h;
     }
     return null;
   }
@@ -1187,53 +1186,40 @@ export class GroupsService implements PubBlobSink {
   }
 
   /**
-   * Posts our entries to `pub` in seq order, up to POST_WINDOW at once (each post pays its own
-   * jitter and proof of work; posted one after another, a backlog would move at one post per
-   * jitter plus round trip). Entries are sealed in seq order as they enter the window. Ends when
-   * nothing is left to post, an entry is held back, or a post or a seal failed (after the posts
-   * in flight settle); #kick starts it again.
+   * Posts our entries to `pub` one after another in seq order, so a pub (and every reader of
+   * it) receives a member's chain in order. Only the first post of a run pays GroupPubs' post
+   * jitter: it keeps the run's start apart from whatever prompted it and the pubs' copies
+   * apart from each other; the rest follow at the pace of proof of work and round trip (with a
+   * jitter each, a backlog moved at about 6 posts a second on loopback). Ends when nothing is
+   * left to post, an entry is held back, or a post or a seal failed; #kick starts it again.
    */
   async #poster(s: Session, g: GroupState, pub: string): Promise<void> {
     const signal = s.stop.signal;
-    const inflight = new Map<string, Promise<void>>();
-    let failed = false;
-    try {
-      while (!failed && !signal.aborted && s.pubLinks !== null && g.roster.pubs.includes(pub) && !g.record.gone) {
-        const next = this.#nextFor(s, g, pub, inflight);
-        if (next === null || inflight.size >= POST_WINDOW) {
-          if (inflight.size === 0) return;
-          await Promise.race(inflight.values());
-          continue;
-        }
-        const hold = this.#holdFor(g, next);
-        if (hold > 0) {
-          setTimeout(() => this.#kick(s, g), hold + 10).unref();
-          return;
-        }
-        let blob: Uint8Array | null;
-        try {
-          blob = await this.#sealed(s, g, next);
-        } catch (err) {
-          warn(this.#log, 'group-seal-failed', err);
-          return;
-        }
-        if (blob === null) continue; // re-made: look again
-        const links = s.pubLinks;
-        const hex = next.hex;
-        const post = (async () => {
-          try {
-            await links.post(g.hex, pub, blob, signal);
-          } catch (err) {
-            if (!signal.aborted) warn(this.#log, 'group-post-failed', err);
-            failed = true;
-            return;
-          }
-          await this.#accepted(s, g, hex, pub).catch((err: unknown) => warn(this.#log, 'group-write-failed', err));
-        })().finally(() => inflight.delete(hex));
-        inflight.set(hex, post);
+    let first = true;
+    while (!signal.aborted && s.pubLinks !== null && g.roster.pubs.includes(pub) && !g.record.gone) {
+      const next = this.#nextFor(s, g, pub);
+      if (next === null) return;
+      const hold = this.#holdFor(g, next);
+      if (hold > 0) {
+        setTimeout(() => this.#kick(s, g), hold + 10).unref();
+        return;
       }
-    } finally {
-      await Promise.allSettled([...inflight.values()]);
+      let blob: Uint8Array | null;
+      try {
+        blob = await this.#sealed(s, g, next);
+      } catch (err) {
+        warn(this.#log, 'group-seal-failed', err);
+        return;
+      }
+      if (blob === null) continue; // re-made: look again
+      try {
+        await s.pubLinks.post(g.hex, pub, blob, signal, { jitter: first });
+      } catch (err) {
+        if (!signal.aborted) warn(this.#log, 'group-post-failed', err);
+        return;
+      }
+      first = false;
+      await this.#accepted(s, g, next.hex, pub).catch((err: unknown) => warn(this.#log, 'group-write-failed', err));
     }
   }
 

@@ -16,7 +16,6 @@ import { decodeInvite } from '../../../protocol/invite.js';
 import { fromHex } from '../../../protocol/bytes.js';
 import type { PubServer } from '../../../daemon/pub/server.js';
 import type { GroupPubLinks } from '../../../daemon/group-pubs/types.js';
-import { POST_WINDOW } from '../../../daemon/groups/constants.js';
 import { startLoopbackPub, waitUntil } from '../../helpers/group-pubs.js';
 import { makeMember, offline, reopen, texts, waitForTexts, type TestMember } from '../../helpers/groups.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
@@ -184,29 +183,31 @@ describe('GroupsService', function () {
     assert.ok(!alice.notes.some((n) => n.method === 'message/didReceive'));
   });
 
-  it('posts a backlog with several posts in flight to each pub, never more than the window, and every entry is delivered', async () => {
+  it('posts a backlog to each pub one at a time in seq order, only the first post of the run waiting the jitter, and delivers every entry', async () => {
     const alice = await member('alice');
     const groupId = await alice.groups.create('backlog', [pubA.address, pubB.address]);
     alice.groups.attachPubs(null);
     const ids: string[] = [];
-    for (let i = 0; i < 3 * POST_WINDOW; i++) ids.push(await alice.groups.send(groupId, `queued ${i}`));
+    for (let i = 0; i < 24; i++) ids.push(await alice.groups.send(groupId, `queued ${i}`));
     const real = alice.pubs!;
     const inflight = new Map<string, number>();
-    const most = new Map<string, number>();
-    const counting: GroupPubLinks = {
+    const posts = new Map<string, Array<{ blob: string; jitter: boolean }>>();
+    let most = 0;
+    const recording: GroupPubLinks = {
       setSubscriptions: (pubs) => real.setSubscriptions(pubs),
       status: () => real.status(),
-      post: async (groupKey, pub, blob, signal) => {
+      post: async (groupKey, pub, blob, signal, options) => {
         inflight.set(pub, (inflight.get(pub) ?? 0) + 1);
-        most.set(pub, Math.max(most.get(pub) ?? 0, inflight.get(pub)!));
+        most = Math.max(most, inflight.get(pub)!);
+        posts.set(pub, [...(posts.get(pub) ?? []), { blob: Buffer.from(blob).toString('hex'), jitter: options?.jitter ?? true }]);
         try {
-          return await real.post(groupKey, pub, blob, signal);
+          return await real.post(groupKey, pub, blob, signal, options);
         } finally {
           inflight.set(pub, inflight.get(pub)! - 1);
         }
       },
     };
-    alice.groups.attachPubs(counting);
+    alice.groups.attachPubs(recording);
     const deadline = Date.now() + 30_000;
     for (;;) {
       const items = await alice.groups.listMessages(groupId, { limit: 100 });
@@ -214,9 +215,12 @@ describe('GroupsService', function () {
       assert.ok(Date.now() < deadline, 'every queued entry accepted by both pubs');
       await new Promise((r) => setTimeout(r, 50));
     }
+    assert.equal(most, 1, 'one post at a time per pub');
+    const blobs = await Promise.all(ids.map(async (id) => Buffer.from((await alice.groups.entryBlob(groupId, fromHex(id)))!).toString('hex')));
     for (const pub of [pubA.address, pubB.address]) {
-      assert.ok((most.get(pub) ?? 0) > 1, `posts to ${pub} went one at a time`);
-      assert.ok((most.get(pub) ?? 0) <= POST_WINDOW, `more than ${POST_WINDOW} posts in flight to ${pub}`);
+      const mine = (posts.get(pub) ?? []).filter((p) => blobs.includes(p.blob));
+      assert.deepEqual(mine.map((p) => blobs.indexOf(p.blob)), ids.map((_, i) => i), `seq order at ${pub}`);
+      assert.ok((posts.get(pub) ?? []).filter((p) => p.jitter).length <= 1, `one jittered post per run at ${pub}`);
     }
   });
 
