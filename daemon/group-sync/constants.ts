@@ -31,3 +31,5 @@ export const MEMBER_DIAL_BACKOFF_MS = 2_000;
 export const MEMBER_DIAL_BACKOFF_MAX_MS = 5 * 60_000;
 /** Time the dialler of a member link waits for the listener's SYNC_LINK answer (ms). */
 export const MEMBER_ANSWER_TIMEOUT_MS = 30_000;
+/** A group none of whose pubs has been live for this long (ms) counts as having no pub: its member links are dialled even without gaps. */
+export const MEMBER_PUB_DEAD_MS = 5_000;

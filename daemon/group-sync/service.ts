@@ -51,6 +51,8 @@
  */
 import { bytesEqual, compareBytes, fromHex, toHex } from '../../protocol/bytes.js';
 import { decodeEntry, entryId } from '../../protocol/entry.js';
+import { sealBlob } from '../../protocol/blob.js';
+import { consumeKeyPackage } from '../../protocol/key-package.js';
 import { labelledHash } from '../../protocol/crypto.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { onionAddressFromPublicKey, publicKeyFromOnionAddress, type OnionAddress } from '../../protocol/identity.js';
@@ -85,6 +87,7 @@ import {
   MEMBER_DIAL_BACKOFF_MS,
   MEMBER_DIALS_PER_GROUP,
   MEMBER_LINKS_PER_GROUP,
+  MEMBER_PUB_DEAD_MS,
   PEER_QUEUE_MAX,
   REPAIR_ATTEMPTS_MAX,
   REPAIR_JITTER_MAX_MS,
@@ -197,6 +200,8 @@ interface GroupState {
   /** What the API shows, as of the last poll (or evidence kept), and what it was computed from. */
   marks: SyncMarks;
   marksOf: string;
+  /** When a pub link of the group was last seen live (or the state was made): member links are dialled once it is long ago. */
+  pubLiveAt: number;
 }
 
 interface RepairState {
@@ -236,7 +241,13 @@ interface MemberPeer {
   ready: boolean;
   /** The notes' summary of the proven epochs, and what it was computed from. */
   view: { readonly of: string; readonly summary: Summary } | null;
+  /** SYNC_KEY_WANTs answered on this link (at most MEMBER_KEY_WANTS_MAX). */
+  keyWants: number;
 }
+
+/** Key requests answered per member link; epochs asked for per (link, epoch set). */
+const MEMBER_KEY_WANTS_MAX = 64;
+const KEY_WANTS_PER_ASK = 4;
 
 /** The most proofs kept per member link (a peer widening it again and again ends it). */
 const MEMBER_PROOFS_KEPT_MAX = 4 * SYNC_LINK_PROOFS_MAX;
@@ -395,6 +406,7 @@ export class GroupSync {
       lastMarks: markSignature(NO_SYNC_MARKS),
       marks: NO_SYNC_MARKS,
       marksOf: '',
+      pubLiveAt: this.#now(),
     };
     s.groups.set(hex, g);
     return g;
@@ -617,6 +629,12 @@ export class GroupSync {
     }
     for (const want of actions.wants) this.#send(s, p, session.answer(want.requestId, await this.#answer(g, want.want, p.member)));
     for (const ev of actions.evidence) this.#received(s, g, ev);
+    if (p.member !== null) for (const kw of actions.keyWants) this.#send(s, p, await this.#keyPackages(s, g, p, kw.epochNumber));
+    for (const kp of actions.keyPackages) {
+      if (!bytesEqual(kp.recipient, s.o.identityKey)) continue;
+      const r = await this.#groups.ingest(hex, kp.blob, { kind: 'peer', address: p.address });
+      this.#log('group-sync-key-package', { level: 'debug', status: r.status });
+    }
     for (const u of actions.unfillable) this.#log('group-sync-unfillable', { level: 'info', kind: u.kind, attempts: u.attempts });
     this.#send(s, p, actions.send);
     if (p.member === null && (whole.type === 'sync-notes' || whole.type === 'sync-resync' || whole.type === 'sync-end')) {
@@ -732,7 +750,7 @@ export class GroupSync {
   }
 
   #newMemberPeer(s: Session, link: MemberLink, hex: string, key: Uint8Array, ready: boolean): PeerState {
-    const member: MemberPeer = { link, hex, proven: new Set(), proofs: [], sent: '', ready, view: null };
+    const member: MemberPeer = { link, hex, proven: new Set(), proofs: [], sent: '', ready, view: null, keyWants: 0 };
     const p: PeerState = { address: link.address, key, name: `m:${link.address}`, member, sessions: new Map(), assembler: new SyncPartAssembler(), evidenceSent: new Set(), queue: Promise.resolve(), waiting: 0 };
     s.members.set(link, p);
     return p;
@@ -779,6 +797,60 @@ export class GroupSync {
     const session = new SyncSession(g.groupId, p.name, newPeerSyncState(g.groupId), g.planner, this.#memberView(g, mp));
     p.sessions.set(mp.hex, session);
     this.#send(s, p, session.start());
+    this.#send(s, p, this.#keyWants(g));
+  }
+
+  /**
+   * SYNC_KEY_WANTs for the epochs I may lack the key of: those of my roster whose secret I do not
+   * hold (a re-key not sealed to me: I was locked out), and the one after the newest I know of.
+   */
+  #keyWants(g: GroupState): SyncFrame[] {
+    let epochs;
+    try {
+      epochs = this.#groups.roster(g.hex).epochs;
+    } catch {
+      return [];
+    }
+    const numbers = new Set<number>();
+    for (const e of epochs) if (this.#groups.epochKeys(g.hex, e) === null) numbers.add(e.number);
+    numbers.add(Math.max(0, ...epochs.map((e) => e.number)) + 1);
+    return [...numbers]
+      .sort((a, b) => a - b)
+      .slice(0, KEY_WANTS_PER_ASK)
+      .filter((n) => n >= 1)
+      .map((epochNumber) => ({ type: 'sync-key-want' as const, groupId: g.groupId, epochNumber }));
+  }
+
+  /**
+   * The answer to a member's SYNC_KEY_WANT for epoch `number`: for each re-key of my roster opening
+   * an epoch of that number that the member has not proved, whose key package has a slot for it,
+   * the re-key entry sealed again under the newest epoch it did prove (so it opens it: on its key
+   * package alone when the entry's own epoch is one it lacks), as SYNC_KEY_PACKAGE.
+   */
+  async #keyPackages(s: Session, g: GroupState, p: PeerState, number: number): Promise<SyncFrame[]> {
+    const mp = p.member!;
+    if (mp.keyWants >= MEMBER_KEY_WANTS_MAX) return [];
+    mp.keyWants++;
+    const seal = this.#heldEpochs(g.hex)
+      .filter((k) => mp.proven.has(epochName(k.epoch)))
+      .sort((a, b) => b.epoch.number - a.epoch.number)[0];
+    if (seal === undefined) return [];
+    const out: SyncFrame[] = [];
+    for (const e of this.#groups.roster(g.hex).epochs) {
+      if (e.number !== number || mp.proven.has(epochName(e))) continue;
+      const encoding = await this.#groups.entryEncoding(g.hex, e.opener);
+      if (encoding === null) continue;
+      try {
+        const entry = decodeEntry(encoding);
+        if (entry.content.kind !== 'remove') continue;
+        const pkg = consumeKeyPackage(entry.content.keyPackage, g.groupId);
+        if (!pkg.checkpoint.members.some((m) => bytesEqual(m.identityKey, p.key))) continue;
+        out.push(...syncFrames({ type: 'sync-key-package', groupId: g.groupId, recipient: p.key, epochNumber: e.number, opener: e.opener, blob: sealBlob(seal, encoding) }));
+      } catch (err) {
+        if (!isProtocolError(err)) throw err;
+      }
+    }
+    return out;
   }
 
   #memberClosed(s: Session, p: PeerState): void {
@@ -805,7 +877,9 @@ export class GroupSync {
     const dialer = s.o.members ?? null;
     if (dialer === null || s.peerSyncOff.has(g.hex)) return;
     const gaps = this.#fresh(g).gaps;
-    if (gaps.authors.length === 0 && gaps.missingIds.length === 0 && pubLinks.some((l) => l.state === 'live')) return;
+    const now = this.#now();
+    if (pubLinks.some((l) => l.state === 'live')) g.pubLiveAt = now;
+    if (gaps.authors.length === 0 && gaps.missingIds.length === 0 && now - g.pubLiveAt < MEMBER_PUB_DEAD_MS) return;
     if (this.#heldEpochs(g.hex).length === 0) return;
     const linked = this.#membersOf(s, g.hex);
     let mine = linked.filter((p) => p.member!.link.dialledByUs).length + [...s.dialing].filter((k) => k.startsWith(`${g.hex}:`)).length;
@@ -815,7 +889,6 @@ export class GroupSync {
     } catch {
       return;
     }
-    const now = this.#now();
     for (const m of members) {
       if (mine >= MEMBER_DIALS_PER_GROUP || linked.length >= MEMBER_LINKS_PER_GROUP) break;
       if (bytesEqual(m.identityKey, s.o.identityKey)) continue;
@@ -879,6 +952,8 @@ export class GroupSync {
       this.#enqueue(s, p, async () => {
         const frame = this.#proofsFrame(s, mp.hex, mp.link.handshakeHash, p.key);
         if (frame !== null) this.#send(s, p, [frame]);
+        const g = this.#groupState(s, mp.hex);
+        if (g !== null) this.#send(s, p, this.#keyWants(g));
         const before = mp.proven.size;
         for (const e of this.#provenBy(s, mp.hex, mp.proofs, mp.link.handshakeHash, p.key)) mp.proven.add(e);
         if (mp.proven.size !== before) this.#send(s, p, p.sessions.get(mp.hex)?.changed() ?? []);
