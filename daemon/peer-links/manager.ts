@@ -245,7 +245,12 @@ export class LinkManager {
       conn.close();
       throw Object.assign(new Error('stopped or full'), { code: PeerLinkErrorCode.CLOSED });
     }
-    conn.send(first(conn.handshakeHash));
+    try {
+      conn.send(first(conn.handshakeHash));
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
     return this.#adoptMember(conn, true, sink);
   }
 
