@@ -30,7 +30,7 @@ function count(p: Peer, event: string): number {
 function events(p: Peer): string {
   return logLines(p.daemon)
     .map((l) => String(l['event']))
-    .filter((e) => /member|sync-link|group-sync-session/.test(e))
+    .filter((e) => /member|sync-link|key-package|group-sync-session/.test(e))
     .join(' ');
 }
 
@@ -108,6 +108,11 @@ describe('member links between daemons that are not contacts (direct transport)'
     });
     assert.ok(got.includes('alice 1'));
     assert.deepEqual(await memberAddresses(bob, groupId), [alice.address, bob.address].sort());
+    // alice answered bob's key request with the re-key, sealed again for him: a key package he took
+    assert.ok(
+      logLines(bob.daemon).some((l) => l['event'] === 'group-sync-key-package' && (l['status'] === 'stored' || l['status'] === 'duplicate')),
+      events(bob),
+    );
 
     // carol can read nothing of the new epoch: no member serves it to her
     const carolSees = (await groupIds(carol)).includes(groupId) ? await groupTexts(carol, groupId) : [];
