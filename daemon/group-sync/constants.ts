@@ -33,3 +33,5 @@ export const MEMBER_DIAL_BACKOFF_MAX_MS = 5 * 60_000;
 export const MEMBER_ANSWER_TIMEOUT_MS = 30_000;
 /** A group none of whose pubs has been live for this long (ms) counts as having no pub: its member links are dialled even without gaps. */
 export const MEMBER_PUB_DEAD_MS = 5_000;
+/** A member link I dialled closes once the group has had no open gap and a live pub for this long (ms). */
+export const MEMBER_IDLE_CLOSE_MS = 60_000;

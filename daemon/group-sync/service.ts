@@ -87,6 +87,7 @@ import {
   MEMBER_DIAL_BACKOFF_MS,
   MEMBER_DIALS_PER_GROUP,
   MEMBER_LINKS_PER_GROUP,
+  MEMBER_IDLE_CLOSE_MS,
   MEMBER_PUB_DEAD_MS,
   PEER_QUEUE_MAX,
   REPAIR_ATTEMPTS_MAX,
@@ -202,6 +203,8 @@ interface GroupState {
   marksOf: string;
   /** When a pub link of the group was last seen live (or the state was made): member links are dialled once it is long ago. */
   pubLiveAt: number;
+  /** When member links of the group were last needed (open gaps or no live pub): links I dialled close MEMBER_IDLE_CLOSE_MS after. */
+  membersNeededAt: number;
 }
 
 interface RepairState {
@@ -407,6 +410,7 @@ export class GroupSync {
       marks: NO_SYNC_MARKS,
       marksOf: '',
       pubLiveAt: this.#now(),
+      membersNeededAt: 0,
     };
     s.groups.set(hex, g);
     return g;
@@ -460,6 +464,18 @@ export class GroupSync {
         return mp.view.summary;
       },
     };
+  }
+
+  /** The members of the group's roster other than me (none when the roster is not to be had). */
+  #others(s: Session, hex: string): { readonly identityKey: Uint8Array; readonly address: OnionAddress }[] {
+    try {
+      return this.#groups
+        .roster(hex)
+        .members.filter((m) => !bytesEqual(m.identityKey, s.o.identityKey))
+        .map((m) => ({ identityKey: m.identityKey, address: onionAddressFromPublicKey(m.identityKey) }));
+    } catch {
+      return [];
+    }
   }
 
   /** Members of the group other than me, by identity key (hex). */
@@ -880,24 +896,17 @@ export class GroupSync {
     const now = this.#now();
     if (pubLinks.some((l) => l.state === 'live')) g.pubLiveAt = now;
     if (gaps.authors.length === 0 && gaps.missingIds.length === 0 && now - g.pubLiveAt < MEMBER_PUB_DEAD_MS) return;
+    g.membersNeededAt = now;
     if (this.#heldEpochs(g.hex).length === 0) return;
     const linked = this.#membersOf(s, g.hex);
     let mine = linked.filter((p) => p.member!.link.dialledByUs).length + [...s.dialing].filter((k) => k.startsWith(`${g.hex}:`)).length;
-    let members;
-    try {
-      members = this.#groups.roster(g.hex).members;
-    } catch {
-      return;
-    }
-    for (const m of members) {
+    for (const { identityKey, address } of this.#others(s, g.hex)) {
       if (mine >= MEMBER_DIALS_PER_GROUP || linked.length >= MEMBER_LINKS_PER_GROUP) break;
-      if (bytesEqual(m.identityKey, s.o.identityKey)) continue;
-      const address = onionAddressFromPublicKey(m.identityKey);
       if (s.o.links.isAccepted?.(address) ?? true) continue; // a contact: sync runs on its own link
       const key = `${g.hex}:${address}`;
       if (s.dialing.has(key) || linked.some((p) => p.address === address) || (s.dialBackoff.get(key)?.notBefore ?? 0) > now) continue;
       mine++;
-      void this.#dialMember(s, dialer, g.hex, address, m.identityKey);
+      void this.#dialMember(s, dialer, g.hex, address, identityKey);
     }
   }
 
@@ -933,8 +942,9 @@ export class GroupSync {
 
   /**
    * Each poll: member links of a group whose peer sync is off, that I left, or whose peer left the
-   * roster close; when I hold new epochs of the group, I prove them on the link (widening it), and
-   * the peer's proofs are checked again against my new keys.
+   * roster close, and so do those I dialled once they were not needed for MEMBER_IDLE_CLOSE_MS;
+   * when I hold new epochs of the group, I prove them on the link (widening it), and the peer's
+   * proofs are checked again against my new keys.
    */
   #tendMemberLinks(s: Session): void {
     const listed = new Set(this.#groups.list().map((v) => v.groupId));
@@ -942,6 +952,12 @@ export class GroupSync {
       const mp = p.member!;
       if (!listed.has(mp.hex) || s.peerSyncOff.has(mp.hex) || !this.#isMember(mp.hex, p.key)) {
         mp.link.close();
+        continue;
+      }
+      const g = this.#groupState(s, mp.hex);
+      const session = p.sessions.get(mp.hex);
+      if (mp.link.dialledByUs && g !== null && this.#now() - g.membersNeededAt > MEMBER_IDLE_CLOSE_MS && session?.requesting !== true) {
+        mp.link.close(); // no gap left and a pub live again: the link I dialled has done its work
         continue;
       }
       if (!mp.ready) continue;
@@ -1061,17 +1077,7 @@ export class GroupSync {
       // Links that came up before group sync was attached (unlock brings the links up first),
       // or whose change was missed: any member whose contact link is up gets its sessions.
       for (const v of this.#groups.list()) {
-        let members;
-        try {
-          members = this.#groups.roster(v.groupId).members;
-        } catch {
-          continue;
-        }
-        for (const m of members) {
-          if (bytesEqual(m.identityKey, s.o.identityKey)) continue;
-          const address = onionAddressFromPublicKey(m.identityKey);
-          if (!s.peers.has(address) && s.o.links.isOnline(address)) this.linkChanged(address, true);
-        }
+        for (const { address } of this.#others(s, v.groupId)) if (!s.peers.has(address) && s.o.links.isOnline(address)) this.linkChanged(address, true);
       }
     } catch (err) {
       this.#warn('group-sync-tick-failed', err);
