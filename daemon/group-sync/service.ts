@@ -246,6 +246,9 @@ interface MemberPeer {
   view: { readonly of: string; readonly summary: Summary } | null;
   /** SYNC_KEY_WANTs answered on this link (at most MEMBER_KEY_WANTS_MAX). */
   keyWants: number;
+  /** Ids (hex) of the roster's re-keys whose key package names the peer, and the roster epochs they were found in. */
+  readonly rekeys: Set<string>;
+  rekeysOf: string;
 }
 
 /** Key requests answered per member link; epochs asked for per (link, epoch set). */
@@ -459,8 +462,8 @@ export class GroupSync {
       ...full,
       summary: () => {
         this.#fresh(g);
-        const of = `${g.version}:${[...mp.proven].sort().join(',')}`;
-        if (mp.view?.of !== of) mp.view = { of, summary: computeSummary(g.groupId, g.metas.filter((m) => mp.proven.has(epochName(m.epoch)))) };
+        const of = `${g.version}:${[...mp.proven].sort().join(',')}:${mp.rekeys.size}`;
+        if (mp.view?.of !== of) mp.view = { of, summary: computeSummary(g.groupId, g.metas.filter((m) => this.#mayShow(mp, m))) };
         return mp.view.summary;
       },
     };
@@ -667,7 +670,7 @@ export class GroupSync {
     const ids: string[] = [];
     const seen = new Set<string>();
     const add = (m: Meta) => {
-      if (member !== null && !member.proven.has(epochName(m.epoch))) return;
+      if (member !== null && !this.#mayShow(member, m)) return;
       if (!seen.has(m.hex) && ids.length < ANSWER_BLOBS_MAX) (seen.add(m.hex), ids.push(m.hex));
     };
     let seqs = 0;
@@ -681,10 +684,75 @@ export class GroupSync {
     }
     const blobs: Uint8Array[] = [];
     for (const hex of ids) {
+      const m = g.byId.get(hex)!;
+      if (member !== null && !member.proven.has(epochName(m.epoch))) {
+        // a re-key sealed to the peer, posted in an epoch it lacks: sealed again under one it holds
+        const seal = this.#newestProven(g.hex, member);
+        const encoding = seal === undefined ? null : await this.#groups.entryEncoding(g.hex, m.id);
+        if (seal !== undefined && encoding !== null) blobs.push(sealBlob(seal, encoding));
+        continue;
+      }
       const b = await this.#groups.syncBlob(g.hex, fromHex(hex));
       if (b !== null) blobs.push(b);
     }
     return blobs;
+  }
+
+  /** The roster's epochs of a group, as one string (to tell when they change). */
+  #rosterEpochs(hex: string): string {
+    try {
+      return this.#groups.roster(hex).epochs.map(epochName).join(',');
+    } catch {
+      return '';
+    }
+  }
+
+  /** What a member link may show of an entry: one of an epoch the peer proved, or a re-key sealed to it. */
+  #mayShow(mp: MemberPeer, m: Meta): boolean {
+    return mp.proven.has(epochName(m.epoch)) || mp.rekeys.has(m.hex);
+  }
+
+  /** The keys of the newest epoch the member link's peer proved. */
+  #newestProven(hex: string, mp: MemberPeer): EpochKeys | undefined {
+    return this.#heldEpochs(hex)
+      .filter((k) => mp.proven.has(epochName(k.epoch)))
+      .sort((a, b) => b.epoch.number - a.epoch.number)[0];
+  }
+
+  /**
+   * The re-keys of the roster whose key package names the member link's peer (rechecked when the
+   * roster's epochs change): they count as shown to it whatever their epoch, so its chain of
+   * their author stays whole and it can open the epochs they open.
+   */
+  async #refreshRekeys(g: GroupState, p: PeerState): Promise<boolean> {
+    const mp = p.member!;
+    let epochs;
+    try {
+      epochs = this.#groups.roster(g.hex).epochs;
+    } catch {
+      return false;
+    }
+    const of = this.#rosterEpochs(g.hex);
+    if (of === mp.rekeysOf) return false;
+    mp.rekeysOf = of;
+    for (const e of epochs) {
+      if (e.number < 1 || mp.rekeys.has(toHex(e.opener))) continue;
+      const encoding = await this.#groups.entryEncoding(g.hex, e.opener);
+      if (encoding === null) {
+        mp.rekeysOf = ''; // not held yet: look again later
+        continue;
+      }
+      try {
+        const entry = decodeEntry(encoding);
+        if (entry.content.kind !== 'remove') continue;
+        const pkg = consumeKeyPackage(entry.content.keyPackage, g.groupId);
+        if (pkg.checkpoint.members.some((m) => bytesEqual(m.identityKey, p.key))) mp.rekeys.add(toHex(e.opener));
+      } catch (err) {
+        if (!isProtocolError(err)) throw err;
+      }
+    }
+    mp.view = null;
+    return true;
   }
 
   // ---------------------------------------------------------------- member links
@@ -766,7 +834,7 @@ export class GroupSync {
   }
 
   #newMemberPeer(s: Session, link: MemberLink, hex: string, key: Uint8Array, ready: boolean): PeerState {
-    const member: MemberPeer = { link, hex, proven: new Set(), proofs: [], sent: '', ready, view: null, keyWants: 0 };
+    const member: MemberPeer = { link, hex, proven: new Set(), proofs: [], sent: '', ready, view: null, keyWants: 0, rekeys: new Set(), rekeysOf: '' };
     const p: PeerState = { address: link.address, key, name: `m:${link.address}`, member, sessions: new Map(), assembler: new SyncPartAssembler(), evidenceSent: new Set(), queue: Promise.resolve(), waiting: 0 };
     s.members.set(link, p);
     return p;
@@ -804,12 +872,17 @@ export class GroupSync {
       return this.#startMemberSession(s, p);
     }
     if (mp.proven.size !== before) this.#send(s, p, p.sessions.get(mp.hex)?.changed() ?? []);
+    // the peer gained an epoch: perhaps one whose key I lack, so ask again
+    const g = this.#groupState(s, mp.hex);
+    if (g !== null) this.#send(s, p, this.#keyWants(g));
   }
 
-  #startMemberSession(s: Session, p: PeerState): void {
+  async #startMemberSession(s: Session, p: PeerState): Promise<void> {
     const mp = p.member!;
     const g = this.#groupState(s, mp.hex);
     if (g === null || p.sessions.has(mp.hex)) return;
+    await this.#refreshRekeys(g, p);
+    if (p.sessions.has(mp.hex)) return;
     const session = new SyncSession(g.groupId, p.name, newPeerSyncState(g.groupId), g.planner, this.#memberView(g, mp));
     p.sessions.set(mp.hex, session);
     this.#send(s, p, session.start());
@@ -961,6 +1034,11 @@ export class GroupSync {
         continue;
       }
       if (!mp.ready) continue;
+      if (g !== null && session !== undefined && this.#rosterEpochs(mp.hex) !== mp.rekeysOf) {
+        this.#enqueue(s, p, async () => {
+          if (await this.#refreshRekeys(g, p)) this.#send(s, p, session.changed());
+        });
+      }
       const keys = this.#heldEpochs(mp.hex);
       const sig = epochSignature(keys);
       if (sig === mp.sent) continue;

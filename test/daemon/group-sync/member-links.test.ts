@@ -5,7 +5,9 @@
  * other's gaps; a member that missed a re-key gets the new epoch's key (the re-key entry) and then
  * the new epoch's entries; the removed member is refused and gets nothing of the new epoch; a
  * stranger probing with made-up proofs is dropped with no answer; peer sync off means no member
- * link is dialled or accepted.
+ * link is dialled or accepted; a member locked out of a re-key (its join raced it) gets the
+ * duty re-key that includes it as a key package from a member, its pubs dead, and reads the
+ * epoch it opens.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -17,7 +19,7 @@ import { PeerConnection } from '../../../daemon/peer-links/connection.js';
 import { ownPeerFor } from '../../../daemon/peer-links/secure.js';
 import { isPeerLinkError, PeerLinkErrorCode } from '../../../daemon/peer-links/errors.js';
 import { callOnce, logLines } from '../../helpers/daemon.js';
-import { PEER_PASSPHRASE, peerArgs, startPeer, type Peer } from '../../helpers/contacts.js';
+import { PEER_PASSPHRASE, peerArgs, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
 import { HostilePub } from '../../helpers/hostile-pub.js';
 import { groupTexts, until } from '../../helpers/group-daemons.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
@@ -187,5 +189,86 @@ describe('member links refused (direct transport)', function () {
 
     await callOnce(erin.daemon, (c) => c.call('group/setSettings', { groupId, peerSync: true }));
     await until('erin reads it once peer sync is on', () => groupTexts(erin, groupId), (t) => t.includes('while erin is off'));
+  });
+});
+
+describe('key packages over a member link (direct transport)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let alice: Peer;
+  let bob: Peer;
+  let carol: Peer;
+  let xavier: Peer;
+  let pub: HostilePub | null = null;
+
+  before(async () => {
+    await ready();
+    dir = await makeTempDir('group-sync-member-keys');
+    const args = peerArgs(join(dir, 'peers'));
+    [alice, bob, carol, xavier] = await Promise.all([startPeer(dir, 'alice', args), startPeer(dir, 'bob', args), startPeer(dir, 'carol', args), startPeer(dir, 'xavier', args)]);
+  });
+  after(async () => {
+    await pub?.close().catch(() => undefined);
+    await Promise.all([alice, bob, carol, xavier].map((p) => p?.daemon.kill()));
+    await removeDir(dir);
+  });
+
+  it('gives a member locked out of a re-key the re-key that includes it as a key package from a member who is not a contact, the pubs dead', async () => {
+    pub = await HostilePub.start();
+    let withholding = false;
+    const face = await pub.face({ kind: 'withhold', match: () => withholding });
+    const { groupId } = await callOnce(alice.daemon, (c) => c.call('group/create', { name: 'locked out', pubs: [face.url] }));
+    for (const p of [bob, xavier]) {
+      const { invite } = await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId }));
+      await callOnce(p.daemon, (c) => c.call('group/join', { invite }));
+    }
+    const three = [alice.address, bob.address, xavier.address].sort().join();
+    for (const p of [alice, bob]) await until(`${p.name} sees three members`, async () => (await memberAddresses(p, groupId)).join(), (m) => m === three);
+
+    // carol joins with an open invite, and her join reaches nobody before alice re-keys
+    const before = pub.base.length;
+    const { invite } = await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId }));
+    await pub.waitForBase(before + 1); // the invite entry, posted by alice
+    withholding = true;
+    const base = pub.base.length;
+    await callOnce(carol.daemon, (c) => c.call('group/join', { invite }));
+    await pub.waitForBase(base + 1);
+    withholding = false;
+    await callOnce(alice.daemon, (c) => c.call('group/removeMember', { groupId, address: xavier.address }));
+    const two = [alice.address, bob.address].sort().join();
+    await until('bob sees xavier removed', async () => (await memberAddresses(bob, groupId)).join(), (m) => m === two, 90_000).catch(async (err: unknown) => {
+      const row = async (p: Peer) => JSON.stringify((await callOnce(p.daemon, async (c) => (await c.call('group/list')).groups))[0]);
+      const kinds = async (p: Peer) => (await callOnce(p.daemon, async (c) => (await c.call('message/list', { groupId, limit: 100 })).messages.map((m) => m.kind))).join();
+      const names = (await memberAddresses(alice, groupId)).map((a) => [alice, bob, carol, xavier].find((p) => p.address === a)?.name).join();
+      throw new Error(`${String(err)}; alice lists ${names}; ${await row(alice)} ${await kinds(alice)}; bob ${await row(bob)} ${await kinds(bob)}; base ${pub!.base.length}, left ${face.left.length}; bob: ${JSON.stringify(logLines(bob.daemon).filter((l) => /refused|key-package|member/.test(String(l['event']))))}`);
+    });
+    await pub.close();
+    pub = null;
+
+    // alice learns carol's join from her as a contact: carol is a member locked out of epoch 1,
+    // and alice's duty re-key (epoch 2) seals to her; its repost under epoch 0 goes to a dead pub
+    await callOnce(carol.daemon, (c) => c.call('contact/add', { address: alice.address }));
+    await waitForContact(alice, carol.address, (c) => c?.state === 'incoming');
+    await callOnce(alice.daemon, (c) => c.call('contact/accept', { address: carol.address }));
+    await until('alice re-keys to carol', async () => count(alice, 'membership-duty-rekey'), (n) => n >= 1).catch((err: unknown) => {
+      throw new Error(`${String(err)}; alice: ${events(alice)}`);
+    });
+    await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text: 'in epoch 2' }));
+    // bob gets it all from alice over a member link; then alice is gone
+    await until('bob reads epoch 2', () => groupTexts(bob, groupId), (t) => t.includes('in epoch 2')).catch((err: unknown) => {
+      throw new Error(`${String(err)}; alice: ${events(alice)}; bob: ${events(bob)}`);
+    });
+    await callOnce(alice.daemon, (c) => c.call('profile/lock'));
+
+    const got = await until('carol reads epoch 2', () => groupTexts(carol, groupId), (t) => t.includes('in epoch 2')).catch(async (err: unknown) => {
+      const row = await callOnce(carol.daemon, async (c) => (await c.call('group/list')).groups);
+      const items = await callOnce(carol.daemon, async (c) => (await c.call('message/list', { groupId, limit: 100 })).messages.map((m) => m.kind));
+      const detail = logLines(carol.daemon).filter((l) => /key-package|rekey|epoch/.test(String(l['event'])));
+      throw new Error(`${String(err)}; carol: ${JSON.stringify(row)} ${JSON.stringify(items)} ${JSON.stringify(detail)} members ${(await memberAddresses(carol, groupId)).length}`);
+    });
+    assert.ok(got.includes('in epoch 2'));
+    // bob sealed the re-key again under the epoch carol holds: as a key package (and in answer to
+    // her request for alice's chain, whichever came first); alice's own copy is of epoch 1
+    assert.ok(logLines(carol.daemon).some((l) => l['event'] === 'group-sync-key-package' && (l['status'] === 'stored' || l['status'] === 'duplicate')), events(carol));
   });
 });
