@@ -825,12 +825,18 @@ export class GroupSync {
     if (answer === null) return null;
     const p = this.#newMemberPeer(s, link, hex, key, true);
     for (const e of proven) p.member!.proven.add(e);
-    p.member!.proofs.push(...first.proofs);
+    this.#keepProofs(p.member!, first.proofs);
     p.member!.sent = epochSignature(this.#heldEpochs(hex));
     link.send(answer);
     this.#log('group-sync-member-link', { level: 'debug', dialled: false, epochs: proven.length });
     this.#enqueue(s, p, async () => this.#startMemberSession(s, p));
     return this.#memberSink(s, p);
+  }
+
+  /** Keeps the proofs not kept yet (a side proves all its epochs each time); false past the limit. */
+  #keepProofs(mp: MemberPeer, proofs: readonly Uint8Array[]): boolean {
+    for (const proof of proofs) if (!mp.proofs.some((q) => bytesEqual(q, proof))) mp.proofs.push(proof);
+    return mp.proofs.length <= MEMBER_PROOFS_KEPT_MAX;
   }
 
   #newMemberPeer(s: Session, link: MemberLink, hex: string, key: Uint8Array, ready: boolean): PeerState {
@@ -859,8 +865,7 @@ export class GroupSync {
   /** A SYNC_LINK on a member link: the dialler's answer, or either side widening the link. */
   async #memberProofs(s: Session, p: PeerState, frame: SyncLinkFrame): Promise<void> {
     const mp = p.member!;
-    mp.proofs.push(...frame.proofs);
-    if (mp.proofs.length > MEMBER_PROOFS_KEPT_MAX) return mp.link.close();
+    if (!this.#keepProofs(mp, frame.proofs)) return mp.link.close();
     const before = mp.proven.size;
     for (const e of this.#provenBy(s, mp.hex, mp.proofs, mp.link.handshakeHash, p.key)) mp.proven.add(e);
     if (!mp.ready) {
