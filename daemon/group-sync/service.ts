@@ -22,8 +22,9 @@
  *   contacts, over links of their own (the link manager's dialMember / MemberLinkHandler). One
  *   is accepted only from a member of the group's current roster whose SYNC_LINK proves, for
  *   this link, one or more epochs whose secret I hold (protocol/sync/link.ts); it carries that
- *   group's sync only, its notes and answers limited to entries of the epochs the peer proved
- *   (its state is per link, never stored); anything else ends it quietly. Both sides prove
+ *   group's sync only, its notes and answers limited to entries of the epochs the peer proved and
+ *   re-keys sealed to it (its state is per link, never stored); anything else ends it quietly;
+ *   key requests are answered with re-keys sealed again under an epoch the peer holds. Both sides prove
  *   again when they gain an epoch (a missed re-key arrives over the link), widening it. With
  *   peer sync of the group on, a member dials up to MEMBER_DIALS_PER_GROUP members who are not
  *   contacts while the group has open gaps or no live pub; off, its member links close.
@@ -234,7 +235,7 @@ interface MemberPeer {
   readonly link: MemberLink;
   /** The one group the link carries. */
   readonly hex: string;
-  /** The epochs (epochName) the peer proved on this link: the only ones its notes and answers show. */
+  /** The epochs (epochName) the peer proved on this link: its notes and answers show their entries (and `rekeys`). */
   readonly proven: Set<string>;
   /** Every proof the peer sent on this link, checked again when my keys change. */
   readonly proofs: Uint8Array[];
@@ -455,7 +456,7 @@ export class GroupSync {
     };
   }
 
-  /** What a member link's session shows of the log: notes of the epochs the peer proved only. */
+  /** What a member link's session shows of the log: notes of the entries it may show (#mayShow) only. */
   #memberView(g: GroupState, mp: MemberPeer): SyncLogView {
     const full = this.#view(g);
     return {
