@@ -739,10 +739,7 @@ export class GroupSync {
     for (const e of epochs) {
       if (e.number < 1 || mp.rekeys.has(toHex(e.opener))) continue;
       const encoding = await this.#groups.entryEncoding(g.hex, e.opener);
-      if (encoding === null) {
-        mp.rekeysOf = ''; // not held yet: look again later
-        continue;
-      }
+      if (encoding === null) continue; // the roster applied it, so it is held
       try {
         const entry = decodeEntry(encoding);
         if (entry.content.kind !== 'remove') continue;
@@ -1042,7 +1039,8 @@ export class GroupSync {
       if (!mp.ready) continue;
       if (g !== null && session !== undefined && this.#rosterEpochs(mp.hex) !== mp.rekeysOf) {
         this.#enqueue(s, p, async () => {
-          if (await this.#refreshRekeys(g, p)) this.#send(s, p, session.changed());
+          // the roster's epochs changed: what I show may have grown, and I may lack a new key
+          if (await this.#refreshRekeys(g, p)) this.#send(s, p, [...session.changed(), ...this.#keyWants(g)]);
         });
       }
       const keys = this.#heldEpochs(mp.hex);

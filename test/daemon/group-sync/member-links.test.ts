@@ -130,6 +130,8 @@ describe('member links refused (direct transport)', function () {
   let erin: Peer;
   let pub: HostilePub | null = null;
   let groupId: string;
+  let withholding = false;
+  let withheld = 0;
 
   before(async () => {
     await ready();
@@ -138,7 +140,7 @@ describe('member links refused (direct transport)', function () {
     const args = peerArgs(peerDir);
     [dave, erin] = await Promise.all([startPeer(dir, 'dave', args), startPeer(dir, 'erin', args)]);
     pub = await HostilePub.start();
-    const face = await pub.face();
+    const face = await pub.face({ kind: 'withhold', match: () => withholding && ++withheld > 0 });
     ({ groupId } = await callOnce(dave.daemon, (c) => c.call('group/create', { name: 'quiet', pubs: [face.url] })));
     const { invite } = await callOnce(dave.daemon, (c) => c.call('group/exportInvite', { groupId }));
     await callOnce(erin.daemon, (c) => c.call('group/join', { invite }));
@@ -163,6 +165,21 @@ describe('member links refused (direct transport)', function () {
       return { frame: conn.lastFrameBytes === null ? null : 'bytes', closed: true };
     }
   }
+
+  it('fills a gap the pub makes from a member who is not a contact, the pub alive', async () => {
+    await callOnce(dave.daemon, (c) => c.call('message/send', { groupId, text: 'seen' }));
+    await until('erin reads "seen"', () => groupTexts(erin, groupId), (t) => t.includes('seen'));
+    withholding = true;
+    for (const text of ['withheld 1', 'withheld 2']) await callOnce(dave.daemon, (c) => c.call('message/send', { groupId, text }));
+    await until('the pub withholds both', async () => withheld, (n) => n === 2);
+    withholding = false;
+    await callOnce(dave.daemon, (c) => c.call('message/send', { groupId, text: 'after' }));
+    const got = await until('erin reads every message', () => groupTexts(erin, groupId), (t) => t.length === 4).catch((err: unknown) => {
+      throw new Error(`${String(err)}; dave: ${events(dave)}; erin: ${events(erin)}`);
+    });
+    assert.deepEqual([...got].sort(), ['after', 'seen', 'withheld 1', 'withheld 2']);
+    assert.ok(count(erin, 'group-sync-member-link') >= 1);
+  });
 
   it('drops a stranger probing with made-up proofs without an answer, exactly as a frame it does not take', async () => {
     const before = count(dave, 'group-sync-member-refused');
