@@ -97,7 +97,7 @@ export class Daemon {
       const groups = new GroupsService({ log }, { development: dev.enabled });
       const groupsOnline = new GroupsParticipant({ groups, contacts, network, log });
       const sync = new GroupSync({ groups, log });
-      const syncOnline = new GroupSyncParticipant({ sync, contacts, groupsOnline });
+      const syncOnline = new GroupSyncParticipant({ sync, contacts, groupsOnline, peersOnline });
       const membership = new MembershipService({ groups, log });
       const session = new SessionService(
         {

@@ -22,3 +22,16 @@ export const REPAIR_QUEUE_MAX = 4_096;
 export const PEER_QUEUE_MAX = 4_096;
 /** How often each live (group, pub) is probed for a lost store (ms): one re-post of a blob it served. */
 export const REPAIR_PROBE_MS = 60_000;
+/** Member links (docs/peer-protocol.md "Member links") this member dials per group at most. */
+export const MEMBER_DIALS_PER_GROUP = 2;
+/** Member links one group may have up at once, both directions together (more are dropped). */
+export const MEMBER_LINKS_PER_GROUP = 4;
+/** After a failed member dial, the same member is not dialled again for this long, doubling to MEMBER_DIAL_BACKOFF_MAX_MS. */
+export const MEMBER_DIAL_BACKOFF_MS = 2_000;
+export const MEMBER_DIAL_BACKOFF_MAX_MS = 5 * 60_000;
+/** Time the dialler of a member link waits for the listener's SYNC_LINK answer (ms). */
+export const MEMBER_ANSWER_TIMEOUT_MS = 30_000;
+/** A group none of whose pubs has been live for this long (ms) counts as having no pub: its member links are dialled even without gaps. */
+export const MEMBER_PUB_DEAD_MS = 5_000;
+/** A member link I dialled closes once the group has had no open gap and a live pub for this long (ms). */
+export const MEMBER_IDLE_CLOSE_MS = 60_000;

@@ -18,6 +18,16 @@
  *   every session sends notes of what moved and asks for what it lacks.
  * - Back-fill is bounded (protocol/sync/backfill.ts); claims nobody could fill are kept per
  *   group (`report`) and logged.
+ * - Member links (docs/peer-protocol.md "Member links"): with members of a group who are not
+ *   contacts, over links of their own (the link manager's dialMember / MemberLinkHandler). One
+ *   is accepted only from a member of the group's current roster whose SYNC_LINK proves, for
+ *   this link, one or more epochs whose secret I hold (protocol/sync/link.ts); it carries that
+ *   group's sync only, its notes and answers limited to entries of the epochs the peer proved and
+ *   re-keys sealed to it (its state is per link, never stored); anything else ends it quietly;
+ *   key requests are answered with re-keys sealed again under an epoch the peer holds. Both sides prove
+ *   again when they gain an epoch (a missed re-key arrives over the link), widening it. With
+ *   peer sync of the group on, a member dials up to MEMBER_DIALS_PER_GROUP members who are not
+ *   contacts while the group has open gaps or no live pub; off, its member links close.
  *
  * Tamper evidence: forks and broken links found in the chain metadata become equivocation and
  * broken-chain evidence (protocol/sync/evidence.ts) built from the stored entries, kept durably
@@ -42,6 +52,8 @@
  */
 import { bytesEqual, compareBytes, fromHex, toHex } from '../../protocol/bytes.js';
 import { decodeEntry, entryId } from '../../protocol/entry.js';
+import { sealBlob } from '../../protocol/blob.js';
+import { consumeKeyPackage } from '../../protocol/key-package.js';
 import { labelledHash } from '../../protocol/crypto.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { onionAddressFromPublicKey, publicKeyFromOnionAddress, type OnionAddress } from '../../protocol/identity.js';
@@ -58,16 +70,26 @@ import {
   verifyEvidence,
   type Evidence,
 } from '../../protocol/sync/evidence.js';
-import { SyncPartAssembler, syncFrames, type SyncFrame } from '../../protocol/sync/frames.js';
+import { SyncPartAssembler, syncFrames, type SyncFrame, type SyncLinkFrame } from '../../protocol/sync/frames.js';
 import { findGaps, type ChainMeta, type GapReport } from '../../protocol/sync/gaps.js';
 import { decodePeerSyncState, encodePeerSyncState, newPeerSyncState, type PeerSyncState } from '../../protocol/sync/notes.js';
 import { groupOf, SyncSession, type SyncLogView } from '../../protocol/sync/session.js';
+import { createSyncLinkProofs, matchSyncLinkProofs, syncLinkKey, SYNC_LINK_PROOFS_MAX } from '../../protocol/sync/link.js';
+import type { EpochKeys } from '../../protocol/group.js';
+import type { MemberLink, MemberLinkDialer, MemberLinkHandler, MemberLinkSink } from '../peer-links/members.js';
 import type { GroupPubLinks } from '../group-pubs/types.js';
 import { NO_SYNC_MARKS, type SyncMarks } from '../groups/items.js';
 import type { GroupsService } from '../groups/service.js';
 import type { Log } from '../log.js';
 import type { Collection, RecordStore } from '../store/store.js';
 import {
+  MEMBER_ANSWER_TIMEOUT_MS,
+  MEMBER_DIAL_BACKOFF_MAX_MS,
+  MEMBER_DIAL_BACKOFF_MS,
+  MEMBER_DIALS_PER_GROUP,
+  MEMBER_LINKS_PER_GROUP,
+  MEMBER_IDLE_CLOSE_MS,
+  MEMBER_PUB_DEAD_MS,
   PEER_QUEUE_MAX,
   REPAIR_ATTEMPTS_MAX,
   REPAIR_JITTER_MAX_MS,
@@ -86,6 +108,8 @@ import { GroupSyncError, GroupSyncErrorCode } from './errors.js';
 export interface SyncLinks {
   /** True while an accepted contact's link is up. */
   isOnline(address: OnionAddress): boolean;
+  /** True for an accepted contact (sync runs on its link; no member link is dialled to it). None: every address counts as one. */
+  isAccepted?(address: OnionAddress): boolean;
   /** Sends a frame on the contact's link; false when none is up. */
   sendFrame(address: OnionAddress, frame: PeerFrame): boolean;
 }
@@ -112,6 +136,8 @@ export interface OpenGroupSync {
   readonly links: SyncLinks;
   /** Where repairs are posted; null: no repair. */
   readonly pubs: GroupPubLinks | null;
+  /** Dials member links (the link manager); none: no member link is dialled. */
+  readonly members?: MemberLinkDialer | null;
 }
 
 /** What `report` says of one group. */
@@ -149,6 +175,7 @@ const settingsCodec = {
 
 interface Meta extends ChainMeta {
   readonly hex: string;
+  readonly epoch: { readonly number: number; readonly opener: Uint8Array };
   readonly pubs: readonly string[];
   readonly arrival: number;
   readonly own: boolean;
@@ -175,6 +202,10 @@ interface GroupState {
   /** What the API shows, as of the last poll (or evidence kept), and what it was computed from. */
   marks: SyncMarks;
   marksOf: string;
+  /** When a pub link of the group was last seen live (or the state was made): member links are dialled once it is long ago. */
+  pubLiveAt: number;
+  /** When member links of the group were last needed (open gaps or no live pub): links I dialled close MEMBER_IDLE_CLOSE_MS after. */
+  membersNeededAt: number;
 }
 
 interface RepairState {
@@ -188,11 +219,52 @@ interface RepairState {
 interface PeerState {
   readonly address: OnionAddress;
   readonly key: Uint8Array;
+  /** The planner's name of the peer (contacts: the address; member links: `m:` and the address). */
+  readonly name: string;
+  /** null: a contact's link; otherwise a member link and what it may carry. */
+  readonly member: MemberPeer | null;
   readonly sessions: Map<string, SyncSession>;
   readonly assembler: SyncPartAssembler;
   readonly evidenceSent: Set<string>;
   queue: Promise<void>;
   waiting: number;
+}
+
+/** A member link's peer (docs/peer-protocol.md "Member links"). */
+interface MemberPeer {
+  readonly link: MemberLink;
+  /** The one group the link carries. */
+  readonly hex: string;
+  /** The epochs (epochName) the peer proved on this link: its notes and answers show their entries (and `rekeys`). */
+  readonly proven: Set<string>;
+  /** Every proof the peer sent on this link, checked again when my keys change. */
+  readonly proofs: Uint8Array[];
+  /** My epochs (epochSignature) as last proved on this link. */
+  sent: string;
+  /** False until the dialler has the listener's answer. */
+  ready: boolean;
+  /** The notes' summary of the proven epochs, and what it was computed from. */
+  view: { readonly of: string; readonly summary: Summary } | null;
+  /** SYNC_KEY_WANTs answered on this link (at most MEMBER_KEY_WANTS_MAX). */
+  keyWants: number;
+  /** Ids (hex) of the roster's re-keys whose key package names the peer, and the roster epochs they were found in. */
+  readonly rekeys: Set<string>;
+  rekeysOf: string;
+}
+
+/** Key requests answered per member link; epochs asked for per (link, epoch set). */
+const MEMBER_KEY_WANTS_MAX = 64;
+const KEY_WANTS_PER_ASK = 4;
+
+/** The most proofs kept per member link (a peer widening it again and again ends it). */
+const MEMBER_PROOFS_KEPT_MAX = 4 * SYNC_LINK_PROOFS_MAX;
+
+function epochName(e: { readonly number: number; readonly opener: Uint8Array }): string {
+  return `${e.number}:${toHex(e.opener)}`;
+}
+
+function epochSignature(keys: readonly EpochKeys[]): string {
+  return keys.map((k) => epochName(k.epoch)).sort().join(',');
 }
 
 interface Session {
@@ -204,6 +276,12 @@ interface Session {
   readonly peerSyncOff: Set<string>;
   readonly groups: Map<string, GroupState>;
   readonly peers: Map<OnionAddress, PeerState>;
+  /** Member links up (docs/peer-protocol.md "Member links"). */
+  readonly members: Map<MemberLink, PeerState>;
+  /** Member dials in flight, and failed members' backoff, by `groupHex:address`. */
+  readonly dialing: Set<string>;
+  readonly dialBackoff: Map<string, { failures: number; notBefore: number }>;
+  readonly ownAddress: OnionAddress;
   readonly stop: AbortController;
   readonly timer: NodeJS.Timeout;
   lastCount: number;
@@ -269,6 +347,10 @@ export class GroupSync {
       peerSyncOff: new Set(),
       groups: new Map(),
       peers: new Map(),
+      members: new Map(),
+      dialing: new Set(),
+      dialBackoff: new Map(),
+      ownAddress: onionAddressFromPublicKey(o.identityKey),
       stop,
       timer: setInterval(() => void this.#tick(), this.#pollMs),
       lastCount: -1,
@@ -300,6 +382,11 @@ export class GroupSync {
       await this.#saveStates(s, p).catch(() => undefined);
     }
     s.peers.clear();
+    for (const p of s.members.values()) {
+      p.member!.link.close();
+      for (const session of p.sessions.values()) session.close();
+    }
+    s.members.clear();
   }
 
   // ---------------------------------------------------------------- the log, per group
@@ -326,6 +413,8 @@ export class GroupSync {
       lastMarks: markSignature(NO_SYNC_MARKS),
       marks: NO_SYNC_MARKS,
       marksOf: '',
+      pubLiveAt: this.#now(),
+      membersNeededAt: 0,
     };
     s.groups.set(hex, g);
     return g;
@@ -367,6 +456,32 @@ export class GroupSync {
     };
   }
 
+  /** What a member link's session shows of the log: notes of the entries it may show (#mayShow) only. */
+  #memberView(g: GroupState, mp: MemberPeer): SyncLogView {
+    const full = this.#view(g);
+    return {
+      ...full,
+      summary: () => {
+        this.#fresh(g);
+        const of = `${g.version}:${[...mp.proven].sort().join(',')}:${mp.rekeys.size}`;
+        if (mp.view?.of !== of) mp.view = { of, summary: computeSummary(g.groupId, g.metas.filter((m) => this.#mayShow(mp, m))) };
+        return mp.view.summary;
+      },
+    };
+  }
+
+  /** The members of the group's roster other than me (none when the roster is not to be had). */
+  #others(s: Session, hex: string): { readonly identityKey: Uint8Array; readonly address: OnionAddress }[] {
+    try {
+      return this.#groups
+        .roster(hex)
+        .members.filter((m) => !bytesEqual(m.identityKey, s.o.identityKey))
+        .map((m) => ({ identityKey: m.identityKey, address: onionAddressFromPublicKey(m.identityKey) }));
+    } catch {
+      return [];
+    }
+  }
+
   /** Members of the group other than me, by identity key (hex). */
   #isMember(hex: string, identityKey: Uint8Array): boolean {
     try {
@@ -400,7 +515,7 @@ export class GroupSync {
       return;
     }
     if (existing !== undefined) s.peers.delete(address);
-    const p: PeerState = { address, key, sessions: new Map(), assembler: new SyncPartAssembler(), evidenceSent: new Set(), queue: Promise.resolve(), waiting: 0 };
+    const p: PeerState = { address, key, name: address, member: null, sessions: new Map(), assembler: new SyncPartAssembler(), evidenceSent: new Set(), queue: Promise.resolve(), waiting: 0 };
     s.peers.set(address, p);
     this.#enqueue(s, p, () => this.#startSessions(s, p));
   }
@@ -408,7 +523,7 @@ export class GroupSync {
   #enqueue(s: Session, p: PeerState, op: () => Promise<void>): void {
     p.waiting++;
     p.queue = p.queue
-      .then(() => (this.#s === s && s.peers.get(p.address) === p ? op() : undefined))
+      .then(() => (this.#s === s && (p.member === null ? s.peers.get(p.address) === p : s.members.get(p.member.link) === p) ? op() : undefined))
       .catch((err: unknown) => this.#warn('group-sync-frame-failed', err))
       .finally(() => {
         p.waiting--;
@@ -459,6 +574,7 @@ export class GroupSync {
     if (!on) {
       s.peerSyncOff.add(groupId);
       for (const p of s.peers.values()) p.sessions.delete(groupId);
+      for (const p of s.members.values()) if (p.member!.hex === groupId) p.member!.link.close();
       return;
     }
     s.peerSyncOff.delete(groupId);
@@ -466,10 +582,15 @@ export class GroupSync {
   }
 
   async #saveStates(s: Session, p: PeerState): Promise<void> {
+    if (p.member !== null) return; // a member link's state is its own, never stored
     for (const session of p.sessions.values()) await s.states.put(stateId(p.key, session.groupId), session.state);
   }
 
   #send(s: Session, p: PeerState, frames: readonly SyncFrame[]): void {
+    if (p.member !== null) {
+      for (const f of frames) if (!p.member.link.send(f)) return;
+      return;
+    }
     for (const f of frames) if (!s.o.links.sendFrame(p.address, f)) return;
   }
 
@@ -493,6 +614,7 @@ export class GroupSync {
   }
 
   async #handle(s: Session, p: PeerState, frame: SyncFrame): Promise<void> {
+    if (p.member !== null && !p.member.ready) return;
     let whole: SyncFrame | null = frame;
     if (frame.type === 'sync-part') {
       try {
@@ -503,9 +625,10 @@ export class GroupSync {
       }
       if (whole === null) return;
     }
-    if (whole.type === 'sync-part') return;
+    if (whole.type === 'sync-part' || whole.type === 'sync-link') return;
     const hex = toHex(groupOf(whole));
     let session = p.sessions.get(hex);
+    if (session === undefined && p.member !== null) return; // a member link carries its one group only
     if (session === undefined) {
       await this.#startSessions(s, p, hex); // a group shared since the link came up, or on probation
       session = p.sessions.get(hex);
@@ -524,21 +647,31 @@ export class GroupSync {
       const r = await this.#groups.ingest(hex, blob, { kind: 'peer', address: p.address });
       if (r.status === 'invalid' || r.status === 'foreign') this.#log('group-sync-blob-refused', { level: 'debug' });
     }
-    for (const want of actions.wants) this.#send(s, p, session.answer(want.requestId, await this.#answer(g, want.want)));
+    for (const want of actions.wants) this.#send(s, p, session.answer(want.requestId, await this.#answer(g, want.want, p.member)));
     for (const ev of actions.evidence) this.#received(s, g, ev);
+    if (p.member !== null) for (const kw of actions.keyWants) this.#send(s, p, await this.#keyPackages(s, g, p, kw.epochNumber));
+    for (const kp of actions.keyPackages) {
+      if (!bytesEqual(kp.recipient, s.o.identityKey)) continue;
+      const r = await this.#groups.ingest(hex, kp.blob, { kind: 'peer', address: p.address });
+      this.#log('group-sync-key-package', { level: 'debug', status: r.status });
+    }
     for (const u of actions.unfillable) this.#log('group-sync-unfillable', { level: 'info', kind: u.kind, attempts: u.attempts });
     this.#send(s, p, actions.send);
-    if (whole.type === 'sync-notes' || whole.type === 'sync-resync' || whole.type === 'sync-end') {
+    if (p.member === null && (whole.type === 'sync-notes' || whole.type === 'sync-resync' || whole.type === 'sync-end')) {
       await s.states.put(stateId(p.key, session.groupId), session.state);
     }
   }
 
-  /** The original blobs answering a peer's request (at most ANSWER_BLOBS_MAX, each once). */
-  async #answer(g: GroupState, want: Want): Promise<Uint8Array[]> {
+  /**
+   * The original blobs answering a peer's request (at most ANSWER_BLOBS_MAX, each once); on a
+   * member link only entries of the epochs the peer proved.
+   */
+  async #answer(g: GroupState, want: Want, member: MemberPeer | null = null): Promise<Uint8Array[]> {
     this.#fresh(g);
     const ids: string[] = [];
     const seen = new Set<string>();
     const add = (m: Meta) => {
+      if (member !== null && !this.#mayShow(member, m)) return;
       if (!seen.has(m.hex) && ids.length < ANSWER_BLOBS_MAX) (seen.add(m.hex), ids.push(m.hex));
     };
     let seqs = 0;
@@ -552,10 +685,378 @@ export class GroupSync {
     }
     const blobs: Uint8Array[] = [];
     for (const hex of ids) {
+      const m = g.byId.get(hex)!;
+      if (member !== null && !member.proven.has(epochName(m.epoch))) {
+        // a re-key sealed to the peer, posted in an epoch it lacks: sealed again under one it holds
+        const seal = this.#newestProven(g.hex, member);
+        const encoding = seal === undefined ? null : await this.#groups.entryEncoding(g.hex, m.id);
+        if (seal !== undefined && encoding !== null) blobs.push(sealBlob(seal, encoding));
+        continue;
+      }
       const b = await this.#groups.syncBlob(g.hex, fromHex(hex));
       if (b !== null) blobs.push(b);
     }
     return blobs;
+  }
+
+  /** The roster's epochs of a group, as one string (to tell when they change). */
+  #rosterEpochs(hex: string): string {
+    try {
+      return this.#groups.roster(hex).epochs.map(epochName).join(',');
+    } catch {
+      return '';
+    }
+  }
+
+  /** What a member link may show of an entry: one of an epoch the peer proved, or a re-key sealed to it. */
+  #mayShow(mp: MemberPeer, m: Meta): boolean {
+    return mp.proven.has(epochName(m.epoch)) || mp.rekeys.has(m.hex);
+  }
+
+  /** The keys of the newest epoch the member link's peer proved. */
+  #newestProven(hex: string, mp: MemberPeer): EpochKeys | undefined {
+    return this.#heldEpochs(hex)
+      .filter((k) => mp.proven.has(epochName(k.epoch)))
+      .sort((a, b) => b.epoch.number - a.epoch.number)[0];
+  }
+
+  /**
+   * The re-keys of the roster whose key package names the member link's peer (rechecked when the
+   * roster's epochs change): they count as shown to it whatever their epoch, so its chain of
+   * their author stays whole and it can open the epochs they open.
+   */
+  async #refreshRekeys(g: GroupState, p: PeerState): Promise<boolean> {
+    const mp = p.member!;
+    let epochs;
+    try {
+      epochs = this.#groups.roster(g.hex).epochs;
+    } catch {
+      return false;
+    }
+    const of = this.#rosterEpochs(g.hex);
+    if (of === mp.rekeysOf) return false;
+    mp.rekeysOf = of;
+    for (const e of epochs) {
+      if (e.number < 1 || mp.rekeys.has(toHex(e.opener))) continue;
+      const encoding = await this.#groups.entryEncoding(g.hex, e.opener);
+      if (encoding === null) continue; // the roster applied it, so it is held
+      try {
+        const entry = decodeEntry(encoding);
+        if (entry.content.kind !== 'remove') continue;
+        const pkg = consumeKeyPackage(entry.content.keyPackage, g.groupId);
+        if (pkg.checkpoint.members.some((m) => bytesEqual(m.identityKey, p.key))) mp.rekeys.add(toHex(e.opener));
+      } catch (err) {
+        if (!isProtocolError(err)) throw err;
+      }
+    }
+    mp.view = null;
+    return true;
+  }
+
+  // ---------------------------------------------------------------- member links
+
+  /** Where the link manager hands incoming member links (attach with LinkManager.attachMembers). */
+  readonly memberLinks: MemberLinkHandler = { incoming: (link, first) => this.#memberIncoming(link, first) };
+
+  /** The keys of every epoch of the group whose secret I hold. */
+  #heldEpochs(hex: string): EpochKeys[] {
+    try {
+      return this.#groups.roster(hex).epochs.map((e) => this.#groups.epochKeys(hex, e)).filter((k): k is EpochKeys => k !== null);
+    } catch {
+      return [];
+    }
+  }
+
+  /** My SYNC_LINK for a link: proofs of my (newest) epochs of the group, or null when I hold none. */
+  #proofsFrame(s: Session, hex: string, handshakeHash: Uint8Array, peerKey: Uint8Array): SyncLinkFrame | null {
+    const keys = this.#heldEpochs(hex);
+    if (keys.length === 0) return null;
+    return { type: 'sync-link', proofs: createSyncLinkProofs(keys, { handshakeHash, prover: s.o.identityKey, verifier: peerKey }) };
+  }
+
+  /** The epochs of `hex` I hold that `proofs` prove for this link (the peer as prover). */
+  #provenBy(s: Session, hex: string, proofs: readonly Uint8Array[], handshakeHash: Uint8Array, peerKey: Uint8Array): string[] {
+    const candidates = this.#heldEpochs(hex).map((k) => ({ linkKey: syncLinkKey(k), name: epochName(k.epoch) }));
+    return matchSyncLinkProofs(proofs, candidates, { handshakeHash, prover: peerKey, verifier: s.o.identityKey }).map((c) => c.name);
+  }
+
+  #membersOf(s: Session, hex: string): PeerState[] {
+    return [...s.members.values()].filter((p) => p.member!.hex === hex);
+  }
+
+  /**
+   * An incoming member link: kept only from a member of a group's current roster (peer sync on)
+   * whose proofs prove, for this link, at least one epoch of that group I hold, and of exactly one
+   * group; within the group's limit. Otherwise null: the link manager drops it with no answer.
+   */
+  #memberIncoming(link: MemberLink, first: SyncLinkFrame): MemberLinkSink | null {
+    const s = this.#s;
+    if (s === null || !this.#groups.isOpen) return null;
+    let key: Uint8Array;
+    try {
+      key = publicKeyFromOnionAddress(link.address);
+    } catch {
+      return null;
+    }
+    const found: { hex: string; proven: string[] }[] = [];
+    for (const v of this.#groups.list()) {
+      if (s.peerSyncOff.has(v.groupId) || !this.#isMember(v.groupId, key)) continue;
+      const proven = this.#provenBy(s, v.groupId, first.proofs, link.handshakeHash, key);
+      if (proven.length > 0) found.push({ hex: v.groupId, proven });
+    }
+    if (found.length !== 1) {
+      this.#log('group-sync-member-refused', { level: 'debug' });
+      return null;
+    }
+    const { hex, proven } = found[0]!;
+    const others = this.#membersOf(s, hex);
+    // one link per (member, group): of two dialled at once, the one the lower address dialled
+    const same = others.find((p) => p.address === link.address);
+    if (same !== undefined) {
+      if (same.member!.link.dialledByUs && s.ownAddress < link.address) return null;
+      same.member!.link.close();
+    } else if (others.length >= MEMBER_LINKS_PER_GROUP) {
+      this.#log('group-sync-member-full', { level: 'debug' });
+      return null;
+    }
+    const answer = this.#proofsFrame(s, hex, link.handshakeHash, key);
+    if (answer === null) return null;
+    const p = this.#newMemberPeer(s, link, hex, key, true);
+    for (const e of proven) p.member!.proven.add(e);
+    this.#keepProofs(p.member!, first.proofs);
+    p.member!.sent = epochSignature(this.#heldEpochs(hex));
+    link.send(answer);
+    this.#log('group-sync-member-link', { level: 'debug', dialled: false, epochs: proven.length });
+    this.#enqueue(s, p, async () => this.#startMemberSession(s, p));
+    return this.#memberSink(s, p);
+  }
+
+  /** Keeps the proofs not kept yet (a side proves all its epochs each time); false past the limit. */
+  #keepProofs(mp: MemberPeer, proofs: readonly Uint8Array[]): boolean {
+    for (const proof of proofs) if (!mp.proofs.some((q) => bytesEqual(q, proof))) mp.proofs.push(proof);
+    return mp.proofs.length <= MEMBER_PROOFS_KEPT_MAX;
+  }
+
+  #newMemberPeer(s: Session, link: MemberLink, hex: string, key: Uint8Array, ready: boolean): PeerState {
+    const member: MemberPeer = { link, hex, proven: new Set(), proofs: [], sent: '', ready, view: null, keyWants: 0, rekeys: new Set(), rekeysOf: '' };
+    const p: PeerState = { address: link.address, key, name: `m:${link.address}`, member, sessions: new Map(), assembler: new SyncPartAssembler(), evidenceSent: new Set(), queue: Promise.resolve(), waiting: 0 };
+    s.members.set(link, p);
+    return p;
+  }
+
+  #memberSink(s: Session, p: PeerState): MemberLinkSink {
+    return {
+      frame: (frame) => {
+        if (this.#s !== s || s.members.get(p.member!.link) !== p) return;
+        if (p.waiting >= PEER_QUEUE_MAX) {
+          this.#log('group-sync-overrun', { level: 'warn' });
+          return;
+        }
+        if (frame.type === 'sync-link') this.#enqueue(s, p, async () => this.#memberProofs(s, p, frame));
+        else if (!p.member!.ready) p.member!.link.close(); // nothing but the answer before the answer
+        else this.#enqueue(s, p, () => this.#handle(s, p, frame));
+      },
+      closed: () => this.#memberClosed(s, p),
+    };
+  }
+
+  /** A SYNC_LINK on a member link: the dialler's answer, or either side widening the link. */
+  async #memberProofs(s: Session, p: PeerState, frame: SyncLinkFrame): Promise<void> {
+    const mp = p.member!;
+    if (!this.#keepProofs(mp, frame.proofs)) return mp.link.close();
+    const before = mp.proven.size;
+    for (const e of this.#provenBy(s, mp.hex, mp.proofs, mp.link.handshakeHash, p.key)) mp.proven.add(e);
+    if (!mp.ready) {
+      if (mp.proven.size === 0) return mp.link.close(); // the listener proved nothing I hold
+      mp.ready = true;
+      mp.sent = epochSignature(this.#heldEpochs(mp.hex));
+      s.dialBackoff.delete(`${mp.hex}:${p.address}`);
+      this.#log('group-sync-member-link', { level: 'debug', dialled: true, epochs: mp.proven.size });
+      return this.#startMemberSession(s, p);
+    }
+    if (mp.proven.size !== before) this.#send(s, p, p.sessions.get(mp.hex)?.changed() ?? []);
+    // the peer gained an epoch: perhaps one whose key I lack, so ask again
+    const g = this.#groupState(s, mp.hex);
+    if (g !== null) this.#send(s, p, this.#keyWants(g));
+  }
+
+  async #startMemberSession(s: Session, p: PeerState): Promise<void> {
+    const mp = p.member!;
+    const g = this.#groupState(s, mp.hex);
+    if (g === null || p.sessions.has(mp.hex)) return;
+    await this.#refreshRekeys(g, p);
+    if (p.sessions.has(mp.hex)) return;
+    const session = new SyncSession(g.groupId, p.name, newPeerSyncState(g.groupId), g.planner, this.#memberView(g, mp));
+    p.sessions.set(mp.hex, session);
+    this.#send(s, p, session.start());
+    this.#send(s, p, this.#keyWants(g));
+  }
+
+  /**
+   * SYNC_KEY_WANTs for the epochs I may lack the key of: those of my roster whose secret I do not
+   * hold (a re-key not sealed to me: I was locked out), and the one after the newest I know of.
+   */
+  #keyWants(g: GroupState): SyncFrame[] {
+    let epochs;
+    try {
+      epochs = this.#groups.roster(g.hex).epochs;
+    } catch {
+      return [];
+    }
+    const numbers = new Set<number>();
+    for (const e of epochs) if (this.#groups.epochKeys(g.hex, e) === null) numbers.add(e.number);
+    numbers.add(Math.max(0, ...epochs.map((e) => e.number)) + 1);
+    return [...numbers]
+      .sort((a, b) => a - b)
+      .slice(0, KEY_WANTS_PER_ASK)
+      .filter((n) => n >= 1)
+      .map((epochNumber) => ({ type: 'sync-key-want' as const, groupId: g.groupId, epochNumber }));
+  }
+
+  /**
+   * The answer to a member's SYNC_KEY_WANT for epoch `number`: for each re-key of my roster opening
+   * an epoch of that number that the member has not proved, whose key package has a slot for it,
+   * the re-key entry sealed again under the newest epoch it did prove (so it opens it: on its key
+   * package alone when the entry's own epoch is one it lacks), as SYNC_KEY_PACKAGE.
+   */
+  async #keyPackages(s: Session, g: GroupState, p: PeerState, number: number): Promise<SyncFrame[]> {
+    const mp = p.member!;
+    if (mp.keyWants >= MEMBER_KEY_WANTS_MAX) return [];
+    mp.keyWants++;
+    const seal = this.#heldEpochs(g.hex)
+      .filter((k) => mp.proven.has(epochName(k.epoch)))
+      .sort((a, b) => b.epoch.number - a.epoch.number)[0];
+    if (seal === undefined) return [];
+    const out: SyncFrame[] = [];
+    for (const e of this.#groups.roster(g.hex).epochs) {
+      if (e.number !== number || mp.proven.has(epochName(e))) continue;
+      const encoding = await this.#groups.entryEncoding(g.hex, e.opener);
+      if (encoding === null) continue;
+      try {
+        const entry = decodeEntry(encoding);
+        if (entry.content.kind !== 'remove') continue;
+        const pkg = consumeKeyPackage(entry.content.keyPackage, g.groupId);
+        if (!pkg.checkpoint.members.some((m) => bytesEqual(m.identityKey, p.key))) continue;
+        out.push(...syncFrames({ type: 'sync-key-package', groupId: g.groupId, recipient: p.key, epochNumber: e.number, opener: e.opener, blob: sealBlob(seal, encoding) }));
+      } catch (err) {
+        if (!isProtocolError(err)) throw err;
+      }
+    }
+    return out;
+  }
+
+  #memberClosed(s: Session, p: PeerState): void {
+    const mp = p.member!;
+    if (s.members.get(mp.link) === p) s.members.delete(mp.link);
+    if (mp.link.dialledByUs && !mp.ready) this.#dialFailed(s, `${mp.hex}:${p.address}`);
+    void p.queue.then(() => {
+      for (const session of p.sessions.values()) session.close();
+    });
+  }
+
+  #dialFailed(s: Session, key: string): void {
+    const b = s.dialBackoff.get(key) ?? { failures: 0, notBefore: 0 };
+    b.failures += 1;
+    b.notBefore = this.#now() + Math.min(MEMBER_DIAL_BACKOFF_MAX_MS, MEMBER_DIAL_BACKOFF_MS * 2 ** Math.min(b.failures - 1, 20)) * (0.5 + Math.random() / 2);
+    s.dialBackoff.set(key, b);
+  }
+
+  /**
+   * With peer sync of the group on and open gaps or no live pub: dials members of the roster who
+   * are not contacts, up to MEMBER_DIALS_PER_GROUP links dialled by me per group.
+   */
+  #dialMembers(s: Session, g: GroupState, pubLinks: readonly { address: string; state: string }[]): void {
+    const dialer = s.o.members ?? null;
+    if (dialer === null || s.peerSyncOff.has(g.hex)) return;
+    const gaps = this.#fresh(g).gaps;
+    const now = this.#now();
+    if (pubLinks.some((l) => l.state === 'live')) g.pubLiveAt = now;
+    if (gaps.authors.length === 0 && gaps.missingIds.length === 0 && now - g.pubLiveAt < MEMBER_PUB_DEAD_MS) return;
+    g.membersNeededAt = now;
+    if (this.#heldEpochs(g.hex).length === 0) return;
+    const linked = this.#membersOf(s, g.hex);
+    let mine = linked.filter((p) => p.member!.link.dialledByUs).length + [...s.dialing].filter((k) => k.startsWith(`${g.hex}:`)).length;
+    for (const { identityKey, address } of this.#others(s, g.hex)) {
+      if (mine >= MEMBER_DIALS_PER_GROUP || linked.length >= MEMBER_LINKS_PER_GROUP) break;
+      if (s.o.links.isAccepted?.(address) ?? true) continue; // a contact: sync runs on its own link
+      const key = `${g.hex}:${address}`;
+      if (s.dialing.has(key) || linked.some((p) => p.address === address) || (s.dialBackoff.get(key)?.notBefore ?? 0) > now) continue;
+      mine++;
+      void this.#dialMember(s, dialer, g.hex, address, identityKey);
+    }
+  }
+
+  async #dialMember(s: Session, dialer: MemberLinkDialer, hex: string, address: OnionAddress, peerKey: Uint8Array): Promise<void> {
+    const key = `${hex}:${address}`;
+    s.dialing.add(key);
+    try {
+      let peer: PeerState | null = null;
+      const link = await dialer.dialMember(
+        address,
+        (handshakeHash) => {
+          const frame = this.#proofsFrame(s, hex, handshakeHash, peerKey);
+          if (frame === null) throw new GroupSyncError(GroupSyncErrorCode.CLOSED, 'no epoch of the group is held');
+          return frame;
+        },
+        (l) => {
+          peer = this.#newMemberPeer(s, l, hex, peerKey, false);
+          return this.#memberSink(s, peer);
+        },
+      );
+      const timer = setTimeout(() => {
+        if (peer !== null && !(peer as PeerState).member!.ready) link.close();
+      }, MEMBER_ANSWER_TIMEOUT_MS);
+      timer.unref();
+      if (this.#s !== s) link.close();
+    } catch (err) {
+      this.#log('group-sync-member-dial-failed', { level: 'debug', code: String((err as { code?: unknown }).code ?? 'ERR_UNKNOWN') });
+      if (this.#s === s) this.#dialFailed(s, key);
+    } finally {
+      s.dialing.delete(key);
+    }
+  }
+
+  /**
+   * Each poll: member links of a group whose peer sync is off, that I left, or whose peer left the
+   * roster close, and so do those I dialled once they were not needed for MEMBER_IDLE_CLOSE_MS;
+   * when I hold new epochs of the group, I prove them on the link (widening it), and the peer's
+   * proofs are checked again against my new keys.
+   */
+  #tendMemberLinks(s: Session): void {
+    const listed = new Set(this.#groups.list().map((v) => v.groupId));
+    for (const p of [...s.members.values()]) {
+      const mp = p.member!;
+      if (!listed.has(mp.hex) || s.peerSyncOff.has(mp.hex) || !this.#isMember(mp.hex, p.key)) {
+        mp.link.close();
+        continue;
+      }
+      const g = this.#groupState(s, mp.hex);
+      const session = p.sessions.get(mp.hex);
+      if (mp.link.dialledByUs && g !== null && this.#now() - g.membersNeededAt > MEMBER_IDLE_CLOSE_MS && session?.requesting !== true) {
+        mp.link.close(); // no gap left and a pub live again: the link I dialled has done its work
+        continue;
+      }
+      if (!mp.ready) continue;
+      if (g !== null && session !== undefined && this.#rosterEpochs(mp.hex) !== mp.rekeysOf) {
+        this.#enqueue(s, p, async () => {
+          // the roster's epochs changed: what I show may have grown, and I may lack a new key
+          if (await this.#refreshRekeys(g, p)) this.#send(s, p, [...session.changed(), ...this.#keyWants(g)]);
+        });
+      }
+      const keys = this.#heldEpochs(mp.hex);
+      const sig = epochSignature(keys);
+      if (sig === mp.sent) continue;
+      mp.sent = sig;
+      this.#enqueue(s, p, async () => {
+        const frame = this.#proofsFrame(s, mp.hex, mp.link.handshakeHash, p.key);
+        if (frame !== null) this.#send(s, p, [frame]);
+        const g = this.#groupState(s, mp.hex);
+        if (g !== null) this.#send(s, p, this.#keyWants(g));
+        const before = mp.proven.size;
+        for (const e of this.#provenBy(s, mp.hex, mp.proofs, mp.link.handshakeHash, p.key)) mp.proven.add(e);
+        if (mp.proven.size !== before) this.#send(s, p, p.sessions.get(mp.hex)?.changed() ?? []);
+      });
+    }
   }
 
   // ---------------------------------------------------------------- evidence
@@ -644,29 +1145,21 @@ export class GroupSync {
         if (g === null) continue;
         if (changed) {
           await this.#scanEvidence(s, g);
-          for (const p of s.peers.values()) {
+          for (const p of [...s.peers.values(), ...s.members.values()]) {
             const session = p.sessions.get(g.hex);
             if (session !== undefined) this.#enqueue(s, p, async () => this.#send(s, p, session.changed()));
           }
         }
         this.#scheduleRepair(s, g, v.pubLinks);
         this.#tellMarks(g);
+        this.#dialMembers(s, g, v.pubLinks);
       }
+      this.#tendMemberLinks(s);
       if (changed) for (const p of s.peers.values()) this.#enqueue(s, p, () => this.#startSessions(s, p));
       // Links that came up before group sync was attached (unlock brings the links up first),
       // or whose change was missed: any member whose contact link is up gets its sessions.
       for (const v of this.#groups.list()) {
-        let members;
-        try {
-          members = this.#groups.roster(v.groupId).members;
-        } catch {
-          continue;
-        }
-        for (const m of members) {
-          if (bytesEqual(m.identityKey, s.o.identityKey)) continue;
-          const address = onionAddressFromPublicKey(m.identityKey);
-          if (!s.peers.has(address) && s.o.links.isOnline(address)) this.linkChanged(address, true);
-        }
+        for (const { address } of this.#others(s, v.groupId)) if (!s.peers.has(address) && s.o.links.isOnline(address)) this.linkChanged(address, true);
       }
     } catch (err) {
       this.#warn('group-sync-tick-failed', err);

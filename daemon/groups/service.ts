@@ -749,7 +749,7 @@ export class GroupsService implements PubBlobSink {
    * The chain metadata of every entry held (gap finding and sync notes): id, author, seq, prev,
    * heads, the pubs it was seen on (ours: accepted by), when it arrived, and whether it is ours.
    */
-  chainEntries(groupId: string): Array<{ id: Uint8Array; author: Uint8Array; seq: number; prev: Uint8Array; heads: readonly Uint8Array[]; pubs: readonly string[]; arrival: number; own: boolean }> {
+  chainEntries(groupId: string): Array<{ id: Uint8Array; author: Uint8Array; seq: number; prev: Uint8Array; heads: readonly Uint8Array[]; pubs: readonly string[]; arrival: number; own: boolean; epoch: RosterEntry['epoch'] }> {
     const s = this.#require();
     return [...this.#group(s, groupId).entries.values()].map((h) => ({
       id: h.id,
@@ -760,6 +760,7 @@ export class GroupsService implements PubBlobSink {
       pubs: [...h.pubs],
       arrival: h.arrival,
       own: h.own,
+      epoch: h.roster.epoch,
     }));
   }
 

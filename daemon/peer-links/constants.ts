@@ -52,3 +52,11 @@ export const REQUEST_TOTAL_PERIOD_MS = 60_000;
 export const REQUEST_MAX_ADDRESSES = 4_096;
 /** The file, in the development peer directory, that names a daemon's listener: `<address>.url`. */
 export const DEV_PEER_URL_SUFFIX = '.url';
+/** Member sync links (docs/peer-protocol.md, "Member links") up at once, both directions together. */
+export const MEMBER_LINKS_MAX = 16;
+/** Member link openings one address may make: a burst of this many, refilled per period. */
+export const MEMBER_OPEN_PER_ADDRESS_BURST = 6;
+export const MEMBER_OPEN_PER_ADDRESS_PERIOD_MS = 60_000;
+/** Member link openings from everyone together. */
+export const MEMBER_OPEN_TOTAL_BURST = 60;
+export const MEMBER_OPEN_TOTAL_PERIOD_MS = 60_000;

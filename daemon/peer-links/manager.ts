@@ -22,6 +22,11 @@
  * (they had asked too, or accepted already: linked); a 'link' target sends CONTACT_ACCEPT and
  * expects it back.
  *
+ * Member sync links (members.ts): an incoming connection whose first frame is SYNC_LINK goes,
+ * rate-limited per address and in total and bounded in number, to the member link handler (group
+ * sync), which keeps it or has it dropped quietly; `dialMember` opens one the other way. A
+ * member link carries sync frames, PING/PONG and BYE only; any other frame ends it quietly.
+ *
  * One link per contact pair: when two links to the same peer are up (both dialled at once),
  * both sides keep the one dialled by the lower of the two addresses (the same rule computed on
  * both sides) and close the other. A kept link is pinged when idle and closed when silent too
@@ -44,6 +49,11 @@ import {
   FIRST_FRAME_TIMEOUT_MS,
   HANDSHAKE_TIMEOUT_MS,
   IDLE_TIMEOUT_MS,
+  MEMBER_LINKS_MAX,
+  MEMBER_OPEN_PER_ADDRESS_BURST,
+  MEMBER_OPEN_PER_ADDRESS_PERIOD_MS,
+  MEMBER_OPEN_TOTAL_BURST,
+  MEMBER_OPEN_TOTAL_PERIOD_MS,
   PING_INTERVAL_MS,
   RECONNECT_DELAY_MS,
   REQUEST_MAX_ADDRESSES,
@@ -59,7 +69,8 @@ import { RequestLimiter, type RequestLimitInit } from './rate-limit.js';
 import { randomBytes } from '../../protocol/crypto.js';
 import { ByeReason, CONTACT_MESSAGE_MAX_BYTES, CONTACT_NAME_MAX_BYTES, CONTACT_POW_DIFFICULTY, PING_TOKEN_BYTES } from '../../protocol/peer/wire.js';
 import { type OwnPeer, type PeerFrame, createPricedRequest, requestPriced, uniformReply } from './secure.js';
-import { isSyncFrame } from '../../protocol/sync/frames.js';
+import { isSyncFrame, type SyncLinkFrame } from '../../protocol/sync/frames.js';
+import type { MemberLink, MemberLinkHandler, MemberLinkSink } from './members.js';
 
 const debug = debugFactory('snug:daemon:peer-links');
 
@@ -84,6 +95,8 @@ export interface LinkManagerInit {
   readonly requestLimits?: Partial<RequestLimitInit>;
   /** Leading zero bits of the proof of work on contact requests (both what we send and require). */
   readonly powBits?: number;
+  /** Member links up at once (MEMBER_LINKS_MAX). */
+  readonly memberLinksMax?: number;
 }
 
 interface Peer {
@@ -129,6 +142,9 @@ export class LinkManager {
   readonly #own: OwnPeer;
   readonly #cfg: Required<Omit<LinkManagerInit, 'own' | 'requestLimits'>>;
   readonly #limiter: RequestLimiter;
+  readonly #memberLimiter: RequestLimiter;
+  #members: MemberLinkHandler | null = null;
+  readonly #memberLinks = new Set<PeerConnection>();
   readonly #peers = new Map<OnionAddress, Peer>();
   readonly #incoming = new Set<PeerConnection>();
   #controller: AbortController | null = null;
@@ -154,7 +170,15 @@ export class LinkManager {
       pingIntervalMs: init.pingIntervalMs ?? PING_INTERVAL_MS,
       idleTimeoutMs: init.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
       powBits: init.powBits ?? CONTACT_POW_DIFFICULTY,
+      memberLinksMax: init.memberLinksMax ?? MEMBER_LINKS_MAX,
     };
+    this.#memberLimiter = new RequestLimiter({
+      perAddressBurst: MEMBER_OPEN_PER_ADDRESS_BURST,
+      perAddressPeriodMs: MEMBER_OPEN_PER_ADDRESS_PERIOD_MS,
+      totalBurst: MEMBER_OPEN_TOTAL_BURST,
+      totalPeriodMs: MEMBER_OPEN_TOTAL_PERIOD_MS,
+      maxAddresses: REQUEST_MAX_ADDRESSES,
+    });
     this.#limiter = new RequestLimiter({
       perAddressBurst: REQUEST_PER_ADDRESS_BURST,
       perAddressPeriodMs: REQUEST_PER_ADDRESS_PERIOD_MS,
@@ -188,9 +212,81 @@ export class LinkManager {
     if (this.#keepalive) clearInterval(this.#keepalive);
     this.#timer = this.#keepalive = null;
     for (const c of this.#incoming) c.fail(PeerLinkErrorCode.CLOSED, 'stopping');
+    for (const c of this.#memberLinks) c.close();
     for (const p of this.#peers.values()) p.link?.close();
     await Promise.allSettled([...this.#dials]);
     this.#peers.clear();
+  }
+
+  /** Where incoming member links go (group sync while unlocked; null: they are dropped). */
+  attachMembers(handler: MemberLinkHandler | null): void {
+    this.#members = handler;
+  }
+
+  /** Member links up now. */
+  get memberLinkCount(): number {
+    return this.#memberLinks.size;
+  }
+
+  /** Dials a member link (members.ts MemberLinkDialer). */
+  async dialMember(address: OnionAddress, first: (handshakeHash: Uint8Array) => SyncLinkFrame, sink: (link: MemberLink) => MemberLinkSink): Promise<MemberLink> {
+    const signal = this.#controller?.signal;
+    if (!signal || signal.aborted) throw Object.assign(new Error('the link manager is stopped'), { code: PeerLinkErrorCode.CLOSED });
+    if (this.#memberLinks.size >= this.#cfg.memberLinksMax) throw Object.assign(new Error('too many member links'), { code: PeerLinkErrorCode.RATE_LIMITED });
+    const ws = await this.#dialer.dial(address, { signal, timeoutMs: this.#cfg.dialTimeoutMs, isolationKey: `member:${address}` });
+    let conn: PeerConnection;
+    try {
+      conn = await PeerConnection.initiate(ws, this.#own, address, HANDSHAKE_TIMEOUT_MS);
+    } catch (err) {
+      ws.terminate();
+      throw err;
+    }
+    if (signal.aborted || this.#memberLinks.size >= this.#cfg.memberLinksMax) {
+      conn.close();
+      throw Object.assign(new Error('stopped or full'), { code: PeerLinkErrorCode.CLOSED });
+    }
+    try {
+      conn.send(first(conn.handshakeHash));
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+    return this.#adoptMember(conn, true, sink);
+  }
+
+  #adoptMember(conn: PeerConnection, ours: boolean, sinkOf: (link: MemberLink) => MemberLinkSink | null): MemberLink {
+    const link: MemberLink = {
+      address: conn.remoteAddress,
+      handshakeHash: conn.handshakeHash,
+      dialledByUs: ours,
+      send: (frame) => {
+        if (conn.closed) return false;
+        conn.send(frame);
+        return true;
+      },
+      close: () => conn.close(),
+      get closed() {
+        return conn.closed;
+      },
+    };
+    const sink = sinkOf(link);
+    if (sink === null) {
+      conn.fail(PeerLinkErrorCode.UNEXPECTED, 'a member link the handler refused');
+      return link;
+    }
+    this.#memberLinks.add(conn);
+    conn.addEventListener('close', () => {
+      this.#memberLinks.delete(conn);
+      sink.closed();
+    });
+    conn.stream((frame) => {
+      if (isSyncFrame(frame)) return sink.frame(frame);
+      if (frame.type === 'ping') return conn.send({ type: 'pong', token: frame.token });
+      if (frame.type === 'pong' || frame.type === 'hello') return;
+      if (frame.type === 'bye') return conn.close();
+      conn.fail(PeerLinkErrorCode.UNEXPECTED, `a ${frame.type} frame on a member link`);
+    });
+    return link;
   }
 
   isOnline(address: OnionAddress): boolean {
@@ -378,6 +474,17 @@ export class LinkManager {
       await this.#policy.requestReceived(remote, { name: first.name === '' ? null : first.name, message: first.message === '' ? null : first.message }, conn.remoteCertificate);
       return;
     }
+    if (first.type === 'sync-link') {
+      // a member link (members.ts): the handler decides; refused, over a limit or without a
+      // handler, the connection is dropped with no answer, the same in every case
+      const handler = this.#members;
+      if (handler === null || this.#memberLinks.size >= this.#cfg.memberLinksMax || !this.#memberLimiter.take(remote)) {
+        return conn.fail(PeerLinkErrorCode.UNEXPECTED, 'a member link not taken');
+      }
+      this.#incoming.delete(conn);
+      this.#adoptMember(conn, false, (link) => handler.incoming(link, first));
+      return;
+    }
     if (first.type === 'contact-accept') {
       if (await this.#policy.acceptReceived(remote)) {
         conn.send({ type: 'contact-accept', name: '' });
@@ -461,6 +568,10 @@ export class LinkManager {
 
   #tick(): void {
     const now = Date.now();
+    for (const link of this.#memberLinks) {
+      if (now - link.lastReceived > this.#cfg.idleTimeoutMs) link.fail(PeerLinkErrorCode.TIMEOUT, 'a silent member link');
+      else if (now - link.lastSent > this.#cfg.pingIntervalMs) link.send({ type: 'ping', token: randomBytes(PING_TOKEN_BYTES) });
+    }
     for (const p of this.#peers.values()) {
       const link = p.link;
       if (link === null) continue;

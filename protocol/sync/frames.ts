@@ -15,9 +15,11 @@
  *   0x47 SYNC_KEY_PACKAGE  groupId [32] | recipient [32] | epochNumber u32 | opener [32] |
  *                          u32 len | blob: the blob of the remove-and-re-key entry that opened the
  *                          epoch, whose key package has a slot for recipient (an identity key)
+ *   0x48 SYNC_LINK         version u8 | count u8 (1..16) | proof [32] * count: the proofs that open
+ *                          (and later widen) a member link (protocol/sync/link.ts); names no group
  *   0x4f SYNC_PART         digest [32] | total u32 | offset u32 | chunk: one piece of a sync
  *                          message too large for one frame (see below)
- *   0x48..0x4e, 0x50..0x7f reserved (ERR_INVALID_FIELD)
+ *   0x49..0x4e, 0x50..0x7f reserved (ERR_INVALID_FIELD)
  *
  * A sync message whose body is larger than one frame holds (SYNC_FRAME_BODY_MAX_BYTES: notes of
  * many authors, a blob of 65,536 or 131,072 bytes, evidence of two large entries) travels as
@@ -36,6 +38,7 @@ import { EPOCH_NUMBER_MAX } from '../group.js';
 import { WANT_IDS_MAX, WANT_RANGES_MAX, WANT_SEQS_MAX, type Want, type WantRange } from './backfill.js';
 import { decodeEvidence, encodeEvidence, EVIDENCE_MAX_BYTES, type Evidence } from './evidence.js';
 import { decodeNotes, encodeNotes, NOTES_MAX_BYTES, type Notes } from './notes.js';
+import { decodeSyncLinkBody, encodeSyncLinkBody } from './link.js';
 
 export const SyncFrameType = {
   NOTES: 0x40,
@@ -46,6 +49,7 @@ export const SyncFrameType = {
   EVIDENCE: 0x45,
   KEY_WANT: 0x46,
   KEY_PACKAGE: 0x47,
+  LINK: 0x48,
   PART: 0x4f,
 } as const;
 export type SyncFrameType = (typeof SyncFrameType)[keyof typeof SyncFrameType];
@@ -109,6 +113,11 @@ export interface SyncKeyPackageFrame {
   /** The blob of the remove-and-re-key entry (sealed under the epoch before). */
   readonly blob: Uint8Array;
 }
+/** The proofs that open a member link, or widen it to more epochs (protocol/sync/link.ts). */
+export interface SyncLinkFrame {
+  readonly type: 'sync-link';
+  readonly proofs: readonly Uint8Array[];
+}
 export interface SyncPartFrame {
   readonly type: 'sync-part';
   readonly digest: Uint8Array;
@@ -125,6 +134,7 @@ export type SyncFrame =
   | SyncEvidenceFrame
   | SyncKeyWantFrame
   | SyncKeyPackageFrame
+  | SyncLinkFrame
   | SyncPartFrame;
 export type SyncFrameKind = SyncFrame['type'];
 
@@ -137,6 +147,7 @@ const TYPE_OF: Readonly<Record<SyncFrameKind, SyncFrameType>> = {
   'sync-evidence': SyncFrameType.EVIDENCE,
   'sync-key-want': SyncFrameType.KEY_WANT,
   'sync-key-package': SyncFrameType.KEY_PACKAGE,
+  'sync-link': SyncFrameType.LINK,
   'sync-part': SyncFrameType.PART,
 };
 
@@ -242,6 +253,9 @@ export function encodeSyncBody(frame: SyncFrame): { readonly type: SyncFrameType
       checkBlobShape(frame.blob);
       w.fixed(frame.groupId, HASH_BYTES).fixed(frame.recipient, HASH_BYTES).u32(frame.epochNumber).fixed(frame.opener, HASH_BYTES).bytes32(frame.blob, BLOB_SIZE_MAX);
       break;
+    case 'sync-link':
+      w.raw(encodeSyncLinkBody(frame.proofs));
+      break;
     case 'sync-part':
       checkPart(frame);
       w.fixed(frame.digest, HASH_BYTES).u32(frame.total).u32(frame.offset).raw(frame.chunk);
@@ -326,6 +340,8 @@ export function decodeSyncBody(type: number, body: Uint8Array): SyncFrame {
       frame = { type: 'sync-key-package', groupId, recipient, epochNumber, opener, blob };
       break;
     }
+    case SyncFrameType.LINK:
+      return { type: 'sync-link', proofs: decodeSyncLinkBody(body) };
     case SyncFrameType.PART: {
       const digest = r.fixed(HASH_BYTES, 'digest');
       const total = r.u32('total');

@@ -169,6 +169,7 @@ export class SyncSession {
       const whole = this.assembler.push(frame);
       return whole === null ? out : this.receive(whole);
     }
+    if (frame.type === 'sync-link') throw new ProtocolError(ProtocolErrorCode.INVALID_FIELD, 'link proofs are the link\'s, not a session\'s');
     if (!bytesEqual(groupOf(frame), this.groupId)) throw new ProtocolError(ProtocolErrorCode.INVALID_FIELD, 'a sync frame of another group');
     switch (frame.type) {
       case 'sync-notes': {
@@ -217,7 +218,7 @@ export class SyncSession {
 }
 
 /** The group a (non-part) sync frame is about. */
-export function groupOf(frame: Exclude<SyncFrame, { type: 'sync-part' }>): Uint8Array {
+export function groupOf(frame: Exclude<SyncFrame, { type: 'sync-part' | 'sync-link' }>): Uint8Array {
   switch (frame.type) {
     case 'sync-notes':
       return frame.notes.groupId;

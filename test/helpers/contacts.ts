@@ -54,3 +54,14 @@ export async function waitForContact(p: Peer, address: string, ok: (c: ContactIt
     await sleep(100);
   }
 }
+
+/** Polls daemon/status until the daemon's onion service is published (Tor tests). */
+export async function waitForOnion(p: Peer, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const st = await callOnce(p.daemon, (c) => c.call('daemon/status'));
+    if (st.tor.onion === 'published') return;
+    if (Date.now() > deadline) throw new Error(`the onion service was not published: ${JSON.stringify(st.tor)}`);
+    await sleep(250);
+  }
+}

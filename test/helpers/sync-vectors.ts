@@ -33,6 +33,7 @@ export type SyncFrameJson =
   | { type: 'sync-evidence'; evidence: EvidenceJson }
   | { type: 'sync-key-want'; groupId: string; epochNumber: number }
   | { type: 'sync-key-package'; groupId: string; recipient: string; epochNumber: number; opener: string; blob: string }
+  | { type: 'sync-link'; proofs: string[] }
   | { type: 'sync-part'; digest: string; total: number; offset: number; chunk: string };
 
 export interface SyncFrameVector {
@@ -154,6 +155,8 @@ export function syncFrameToJson(f: SyncFrame): SyncFrameJson {
       return { type: f.type, groupId: toHex(f.groupId), epochNumber: f.epochNumber };
     case 'sync-key-package':
       return { type: f.type, groupId: toHex(f.groupId), recipient: toHex(f.recipient), epochNumber: f.epochNumber, opener: toHex(f.opener), blob: toHex(f.blob) };
+    case 'sync-link':
+      return { type: f.type, proofs: f.proofs.map(toHex) };
     case 'sync-part':
       return { type: f.type, digest: toHex(f.digest), total: f.total, offset: f.offset, chunk: toHex(f.chunk) };
   }
@@ -176,6 +179,8 @@ export function syncFrameFromJson(j: SyncFrameJson): SyncFrame {
       return { type: j.type, groupId: fromHex(j.groupId), epochNumber: j.epochNumber };
     case 'sync-key-package':
       return { type: j.type, groupId: fromHex(j.groupId), recipient: fromHex(j.recipient), epochNumber: j.epochNumber, opener: fromHex(j.opener), blob: fromHex(j.blob) };
+    case 'sync-link':
+      return { type: j.type, proofs: j.proofs.map(fromHex) };
     case 'sync-part':
       return { type: j.type, digest: fromHex(j.digest), total: j.total, offset: j.offset, chunk: fromHex(j.chunk) };
   }

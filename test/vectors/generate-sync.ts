@@ -184,7 +184,7 @@ const invalid: InvalidVector[] = [
   { description: 'equivocation evidence of one entry twice', encoding: '0145' + hexOf(new ByteWriter().u8(1).u8(1).fixed(log.groupId, 32).bytes32(a1.encoding, 1 << 20).bytes32(a1.encoding, 1 << 20)), code: 'ERR_INVALID_FIELD' },
   { description: 'equivocation evidence out of id order', encoding: '0145' + hexOf(new ByteWriter().u8(1).u8(1).fixed(log.groupId, 32).bytes32(encodeEvidenceOrder()[1], 1 << 20).bytes32(encodeEvidenceOrder()[0], 1 << 20)), code: 'ERR_NON_CANONICAL' },
   { description: 'a part of a message that fits one frame', encoding: '014f' + '00'.repeat(32) + '00000100' + '00000000' + '00'.repeat(256), code: 'ERR_INVALID_FIELD' },
-  { description: 'reserved sync type 0x48', encoding: '0148', code: 'ERR_INVALID_FIELD' },
+  { description: 'reserved sync type 0x49', encoding: '0149', code: 'ERR_INVALID_FIELD' },
   { description: 'reserved sync type 0x7f', encoding: '017f', code: 'ERR_INVALID_FIELD' },
 ];
 

@@ -3,8 +3,10 @@
  * only pub (a test pub in this process) dies for good; a member who was locked meanwhile gets
  * every message it missed from the other over their peer link once it unlocks. And what the local
  * API shows of a gap: two daemons that are not contacts yet, the pub withholding a run of one
- * member's entries from the other; group/list counts the gap, message/list shows it in place,
- * group/didChange tells it; once they become contacts, peer sync fills it and all three say so.
+ * member's entries from the other, and the member's peer sync off (else a member link, with no
+ * contact needed, would fill the gap at once); group/list counts the gap, message/list shows it in
+ * place, group/didChange tells it; once they become contacts and peer sync is on, peer sync fills
+ * it and all three say so.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -103,6 +105,7 @@ describe('gaps in the local API between two daemons (direct transport, hostile p
     const row = () => callOnce(bob.daemon, async (c) => (await c.call('group/list')).groups.find((g) => g.groupId === groupId)!);
     const listed = () => callOnce(bob.daemon, async (c) => (await c.call('message/list', { groupId, limit: 500 })).messages.filter((m) => m.kind === 'message' || m.kind === 'gap'));
 
+    await callOnce(bob.daemon, (c) => c.call('group/setSettings', { groupId, peerSync: false }));
     await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text: 'before' }));
     await until('bob reads "before"', listed, (m) => m.length === 1);
     assert.equal((await row()).gaps, 0);
@@ -123,6 +126,7 @@ describe('gaps in the local API between two daemons (direct transport, hostile p
     await callOnce(alice.daemon, (c) => c.call('contact/add', { address: bob.address }));
     await waitForContact(bob, alice.address, (c) => c?.state === 'incoming');
     await callOnce(bob.daemon, (c) => c.call('contact/accept', { address: alice.address }));
+    await callOnce(bob.daemon, (c) => c.call('group/setSettings', { groupId, peerSync: true }));
     await until('group/list counts no gap', row, (g) => g.gaps === 0);
     assert.deepEqual((await listed()).map((m) => m.text), ['before', 'hidden 1', 'hidden 2', 'after']);
     await until('group/didChange tells the gap filled', async () => told.findIndex((t) => t.gaps === 1) !== -1 && told.slice(told.findIndex((t) => t.gaps === 1)).some((t) => t.gaps === 0), (ok) => ok);

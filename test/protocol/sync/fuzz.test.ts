@@ -13,6 +13,7 @@ import { decodeEvidence, encodeEvidence } from '../../../protocol/sync/evidence.
 import { SyncPartAssembler, type SyncPartFrame } from '../../../protocol/sync/frames.js';
 import { decodePeerSyncState, encodePeerSyncState } from '../../../protocol/sync/notes.js';
 import type { SyncVectors } from '../../helpers/sync-vectors.js';
+import type { SyncLinkVectors } from '../../helpers/sync-link-vectors.js';
 import { Prng } from '../../helpers/pub-fixtures.js';
 import { readVectors } from '../../helpers/vectors.js';
 
@@ -77,6 +78,12 @@ describe('protocol/sync fuzz (mutated vectors)', function () {
   it(`decodes ${RUNS} mutated sync frames canonically or fails with a ProtocolError`, () => {
     const frames = [...v.frames.map((f) => f.encoding), ...v.invalid.map((i) => i.encoding)].map(fromHex).filter((b) => b.length < 20_000);
     check('frames', frames, (b) => encodeFrame(decodeFrame(b)), 0x5ec0_0001);
+  });
+
+  it(`decodes ${RUNS} mutated SYNC_LINK frames canonically or fails with a ProtocolError`, () => {
+    const l = readVectors<SyncLinkVectors>('sync-link');
+    const frames = [l.diallerFrame, l.listenerFrame, ...l.invalid.map((i) => i.encoding)].map(fromHex);
+    check('link frames', frames, (b) => encodeFrame(decodeFrame(b)), 0x5ec0_0048);
   });
 
   it(`decodes ${RUNS} mutated evidence and per-peer states canonically or fails with a ProtocolError`, () => {

@@ -1,0 +1,291 @@
+/**
+ * Member links between real `snug daemon` processes (direct transport, real LevelDB): members of a
+ * group who are not contacts sync over links of their own (docs/peer-protocol.md "Member links"),
+ * opened by proofs of an epoch secret bound to the link. With the only pub dead they fill each
+ * other's gaps; a member that missed a re-key gets the new epoch's key (the re-key entry) and then
+ * the new epoch's entries; the removed member is refused and gets nothing of the new epoch; a
+ * stranger probing with made-up proofs is dropped with no answer; peer sync off means no member
+ * link is dialled or accepted; a member locked out of a re-key (its join raced it) gets the
+ * duty re-key that includes it as a key package from a member, its pubs dead, and reads the
+ * epoch it opens.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ready, randomBytes } from '../../../protocol/crypto.js';
+import { compareBytes } from '../../../protocol/bytes.js';
+import { generateIdentity, type OnionAddress } from '../../../protocol/identity.js';
+import { DevPeerDirectory } from '../../../daemon/peer-links/dev-directory.js';
+import { PeerConnection } from '../../../daemon/peer-links/connection.js';
+import { ownPeerFor } from '../../../daemon/peer-links/secure.js';
+import { isPeerLinkError, PeerLinkErrorCode } from '../../../daemon/peer-links/errors.js';
+import { callOnce, logLines } from '../../helpers/daemon.js';
+import { PEER_PASSPHRASE, peerArgs, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
+import { HostilePub } from '../../helpers/hostile-pub.js';
+import { groupTexts, until } from '../../helpers/group-daemons.js';
+import { makeTempDir, removeDir } from '../../helpers/temp.js';
+
+/** How many times `event` is in the daemon's log so far. */
+function count(p: Peer, event: string): number {
+  return logLines(p.daemon).filter((l) => l['event'] === event).length;
+}
+
+function events(p: Peer): string {
+  return logLines(p.daemon)
+    .map((l) => String(l['event']))
+    .filter((e) => /member|sync-link|key-package|group-sync-session/.test(e))
+    .join(' ');
+}
+
+async function memberAddresses(p: Peer, groupId: string): Promise<string[]> {
+  return callOnce(p.daemon, async (c) => (await c.call('group/members', { groupId })).members.map((m) => m.address).sort());
+}
+
+async function groupIds(p: Peer): Promise<string[]> {
+  return callOnce(p.daemon, async (c) => (await c.call('group/list')).groups.map((g) => g.groupId));
+}
+
+describe('member links between daemons that are not contacts (direct transport)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let alice: Peer;
+  let bob: Peer;
+  let carol: Peer;
+  let pub: HostilePub | null = null;
+  let groupId: string;
+
+  before(async () => {
+    await ready();
+    dir = await makeTempDir('group-sync-member-links');
+    const args = peerArgs(join(dir, 'peers'));
+    [alice, bob, carol] = await Promise.all([startPeer(dir, 'alice', args), startPeer(dir, 'bob', args), startPeer(dir, 'carol', args)]);
+    pub = await HostilePub.start();
+    const face = await pub.face();
+    ({ groupId } = await callOnce(alice.daemon, (c) => c.call('group/create', { name: 'no contacts here', pubs: [face.url] })));
+    for (const p of [bob, carol]) {
+      const { invite } = await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId }));
+      await callOnce(p.daemon, (c) => c.call('group/join', { invite }));
+    }
+    const everyone = [alice.address, bob.address, carol.address].sort();
+    for (const p of [alice, bob, carol]) await until(`${p.name} sees all three`, () => memberAddresses(p, groupId), (m) => m.join() === everyone.join());
+  });
+  after(async () => {
+    await pub?.close().catch(() => undefined);
+    await Promise.all([alice?.daemon.kill(), bob?.daemon.kill(), carol?.daemon.kill()]);
+    await removeDir(dir);
+  });
+
+  it('fills the gaps of members who are not contacts from each other once the only pub is dead', async () => {
+    for (const p of [alice, bob, carol]) assert.deepEqual(await callOnce(p.daemon, async (c) => (await c.call('contact/list')).contacts), []);
+    await callOnce(bob.daemon, (c) => c.call('profile/lock'));
+    await pub!.close();
+    pub = null;
+    await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text: 'alice 1' }));
+    await callOnce(carol.daemon, (c) => c.call('message/send', { groupId, text: 'carol 1' }));
+    await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text: 'alice 2' }));
+    await callOnce(bob.daemon, (c) => c.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
+    await callOnce(bob.daemon, (c) => c.call('message/send', { groupId, text: 'bob 1' }));
+
+    const all = ['alice 1', 'alice 2', 'bob 1', 'carol 1'];
+    for (const p of [alice, bob, carol]) {
+      const got = await until(`${p.name} lists every message`, () => groupTexts(p, groupId), (t) => t.length >= all.length).catch((err: unknown) => {
+        throw new Error(`${String(err)}; alice: ${events(alice)}; bob: ${events(bob)}; carol: ${events(carol)}`);
+      });
+      assert.deepEqual([...got].sort(), all, p.name);
+    }
+    assert.ok(count(bob, 'group-sync-member-link') >= 1);
+  });
+
+  it('gives a member that missed a re-key the new epoch from a member, and the removed member nothing of it', async () => {
+    await callOnce(bob.daemon, (c) => c.call('profile/lock'));
+    const refusedBefore = count(alice, 'group-sync-member-refused');
+    await callOnce(alice.daemon, (c) => c.call('group/removeMember', { groupId, address: carol.address }));
+    await until('alice no longer lists carol', () => memberAddresses(alice, groupId), (m) => !m.includes(carol.address));
+    await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text: 'after the re-key' }));
+    // carol (her pub dead too) keeps dialling alice with the epoch she holds: alice refuses her
+    await until('alice refuses carol a member link', async () => count(alice, 'group-sync-member-refused'), (n) => n > refusedBefore);
+
+    await callOnce(bob.daemon, (c) => c.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
+    const got = await until('bob reads the new epoch', () => groupTexts(bob, groupId), (t) => t.includes('after the re-key')).catch((err: unknown) => {
+      throw new Error(`${String(err)}; alice: ${events(alice)}; bob: ${events(bob)}`);
+    });
+    assert.ok(got.includes('alice 1'));
+    assert.deepEqual(await memberAddresses(bob, groupId), [alice.address, bob.address].sort());
+    // alice answered bob's key request with the re-key, sealed again for him: a key package he took
+    assert.ok(
+      logLines(bob.daemon).some((l) => l['event'] === 'group-sync-key-package' && (l['status'] === 'stored' || l['status'] === 'duplicate')),
+      events(bob),
+    );
+
+    // carol can read nothing of the new epoch: no member serves it to her
+    const carolSees = (await groupIds(carol)).includes(groupId) ? await groupTexts(carol, groupId) : [];
+    assert.equal(carolSees.includes('after the re-key'), false);
+  });
+});
+
+describe('member links refused (direct transport)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let peerDir: string;
+  let dave: Peer;
+  let erin: Peer;
+  let pub: HostilePub | null = null;
+  let groupId: string;
+  let withholding = false;
+  let withheld = 0;
+
+  before(async () => {
+    await ready();
+    dir = await makeTempDir('group-sync-member-refused');
+    peerDir = join(dir, 'peers');
+    const args = peerArgs(peerDir);
+    [dave, erin] = await Promise.all([startPeer(dir, 'dave', args), startPeer(dir, 'erin', args)]);
+    pub = await HostilePub.start();
+    const face = await pub.face({ kind: 'withhold', match: () => withholding && ++withheld > 0 });
+    ({ groupId } = await callOnce(dave.daemon, (c) => c.call('group/create', { name: 'quiet', pubs: [face.url] })));
+    const { invite } = await callOnce(dave.daemon, (c) => c.call('group/exportInvite', { groupId }));
+    await callOnce(erin.daemon, (c) => c.call('group/join', { invite }));
+    for (const p of [dave, erin]) await until(`${p.name} sees both`, () => memberAddresses(p, groupId), (m) => m.length === 2);
+  });
+  after(async () => {
+    await pub?.close().catch(() => undefined);
+    await Promise.all([dave?.daemon.kill(), erin?.daemon.kill()]);
+    await removeDir(dir);
+  });
+
+  /** A stranger's handshake with `target`, then `first` as its first frame: what comes back. */
+  async function probe(target: string, first: Parameters<PeerConnection['send']>[0]): Promise<{ frame: string | null; closed: boolean }> {
+    const ws = await new DevPeerDirectory(peerDir).dialer().dial(target);
+    const conn = await PeerConnection.initiate(ws, ownPeerFor(generateIdentity()), target as OnionAddress);
+    conn.send(first);
+    try {
+      const answer = await conn.next(10_000);
+      return { frame: answer.type, closed: conn.closed };
+    } catch (err) {
+      if (!isPeerLinkError(err, PeerLinkErrorCode.CLOSED)) throw err;
+      return { frame: conn.lastFrameBytes === null ? null : 'bytes', closed: true };
+    }
+  }
+
+  it('fills a gap the pub makes from a member who is not a contact, the pub alive', async () => {
+    await callOnce(dave.daemon, (c) => c.call('message/send', { groupId, text: 'seen' }));
+    await until('erin reads "seen"', () => groupTexts(erin, groupId), (t) => t.includes('seen'));
+    withholding = true;
+    for (const text of ['withheld 1', 'withheld 2']) await callOnce(dave.daemon, (c) => c.call('message/send', { groupId, text }));
+    await until('the pub withholds both', async () => withheld, (n) => n === 2);
+    withholding = false;
+    await callOnce(dave.daemon, (c) => c.call('message/send', { groupId, text: 'after' }));
+    const got = await until('erin reads every message', () => groupTexts(erin, groupId), (t) => t.length === 4).catch((err: unknown) => {
+      throw new Error(`${String(err)}; dave: ${events(dave)}; erin: ${events(erin)}`);
+    });
+    assert.deepEqual([...got].sort(), ['after', 'seen', 'withheld 1', 'withheld 2']);
+    assert.ok(count(erin, 'group-sync-member-link') >= 1);
+  });
+
+  it('drops a stranger probing with made-up proofs without an answer, exactly as a frame it does not take', async () => {
+    const before = count(dave, 'group-sync-member-refused');
+    const proofs = Array.from({ length: 16 }, () => randomBytes(32)).sort(compareBytes);
+    const probed = await probe(dave.address, { type: 'sync-link', proofs });
+    assert.deepEqual(probed, { frame: null, closed: true });
+    assert.deepEqual(await probe(dave.address, { type: 'ack', entryId: randomBytes(32) }), probed);
+    await until('dave refused the probe', async () => count(dave, 'group-sync-member-refused'), (n) => n === before + 1);
+  });
+
+  it('neither dials nor accepts a member link for a group whose peer sync is off, and syncs once it is on', async () => {
+    await callOnce(erin.daemon, (c) => c.call('group/setSettings', { groupId, peerSync: false }));
+    const refusedBefore = count(erin, 'group-sync-member-refused');
+    const linksBefore = count(erin, 'group-sync-member-link');
+    await pub!.close();
+    pub = null;
+    await callOnce(dave.daemon, (c) => c.call('message/send', { groupId, text: 'while erin is off' }));
+    // dave, his only pub dead, dials erin: she refuses
+    await until('erin refuses dave a member link', async () => count(erin, 'group-sync-member-refused'), (n) => n > refusedBefore).catch((err: unknown) => {
+      throw new Error(`${String(err)}; dave: ${events(dave)}; erin: ${events(erin)}`);
+    });
+    assert.equal((await groupTexts(erin, groupId)).includes('while erin is off'), false);
+    assert.equal(count(erin, 'group-sync-member-link'), linksBefore);
+
+    await callOnce(erin.daemon, (c) => c.call('group/setSettings', { groupId, peerSync: true }));
+    await until('erin reads it once peer sync is on', () => groupTexts(erin, groupId), (t) => t.includes('while erin is off'));
+  });
+});
+
+describe('key packages over a member link (direct transport)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let alice: Peer;
+  let bob: Peer;
+  let carol: Peer;
+  let xavier: Peer;
+  let pub: HostilePub | null = null;
+
+  before(async () => {
+    await ready();
+    dir = await makeTempDir('group-sync-member-keys');
+    const args = peerArgs(join(dir, 'peers'));
+    [alice, bob, carol, xavier] = await Promise.all([startPeer(dir, 'alice', args), startPeer(dir, 'bob', args), startPeer(dir, 'carol', args), startPeer(dir, 'xavier', args)]);
+  });
+  after(async () => {
+    await pub?.close().catch(() => undefined);
+    await Promise.all([alice, bob, carol, xavier].map((p) => p?.daemon.kill()));
+    await removeDir(dir);
+  });
+
+  it('gives a member locked out of a re-key the re-key that includes it as a key package from a member who is not a contact, the pubs dead', async () => {
+    pub = await HostilePub.start();
+    let withholding = false;
+    const face = await pub.face({ kind: 'withhold', match: () => withholding });
+    const { groupId } = await callOnce(alice.daemon, (c) => c.call('group/create', { name: 'locked out', pubs: [face.url] }));
+    for (const p of [bob, xavier]) {
+      const { invite } = await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId }));
+      await callOnce(p.daemon, (c) => c.call('group/join', { invite }));
+    }
+    const three = [alice.address, bob.address, xavier.address].sort().join();
+    for (const p of [alice, bob]) await until(`${p.name} sees three members`, async () => (await memberAddresses(p, groupId)).join(), (m) => m === three);
+
+    // carol joins with an open invite, and her join reaches nobody before alice re-keys
+    const before = pub.base.length;
+    const { invite } = await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId }));
+    await pub.waitForBase(before + 1); // the invite entry, posted by alice
+    withholding = true;
+    const base = pub.base.length;
+    await callOnce(carol.daemon, (c) => c.call('group/join', { invite }));
+    await pub.waitForBase(base + 1);
+    withholding = false;
+    await callOnce(alice.daemon, (c) => c.call('group/removeMember', { groupId, address: xavier.address }));
+    const two = [alice.address, bob.address].sort().join();
+    await until('bob sees xavier removed', async () => (await memberAddresses(bob, groupId)).join(), (m) => m === two, 90_000).catch(async (err: unknown) => {
+      const row = async (p: Peer) => JSON.stringify((await callOnce(p.daemon, async (c) => (await c.call('group/list')).groups))[0]);
+      const kinds = async (p: Peer) => (await callOnce(p.daemon, async (c) => (await c.call('message/list', { groupId, limit: 100 })).messages.map((m) => m.kind))).join();
+      const names = (await memberAddresses(alice, groupId)).map((a) => [alice, bob, carol, xavier].find((p) => p.address === a)?.name).join();
+      throw new Error(`${String(err)}; alice lists ${names}; ${await row(alice)} ${await kinds(alice)}; bob ${await row(bob)} ${await kinds(bob)}; base ${pub!.base.length}, left ${face.left.length}; bob: ${JSON.stringify(logLines(bob.daemon).filter((l) => /refused|key-package|member/.test(String(l['event']))))}`);
+    });
+    await pub.close();
+    pub = null;
+
+    // alice learns carol's join from her as a contact: carol is a member locked out of epoch 1,
+    // and alice's duty re-key (epoch 2) seals to her; its repost under epoch 0 goes to a dead pub
+    await callOnce(carol.daemon, (c) => c.call('contact/add', { address: alice.address }));
+    await waitForContact(alice, carol.address, (c) => c?.state === 'incoming');
+    await callOnce(alice.daemon, (c) => c.call('contact/accept', { address: carol.address }));
+    await until('alice re-keys to carol', async () => count(alice, 'membership-duty-rekey'), (n) => n >= 1).catch((err: unknown) => {
+      throw new Error(`${String(err)}; alice: ${events(alice)}`);
+    });
+    await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text: 'in epoch 2' }));
+    // bob gets it all from alice over a member link; then alice is gone
+    await until('bob reads epoch 2', () => groupTexts(bob, groupId), (t) => t.includes('in epoch 2')).catch((err: unknown) => {
+      throw new Error(`${String(err)}; alice: ${events(alice)}; bob: ${events(bob)}`);
+    });
+    await callOnce(alice.daemon, (c) => c.call('profile/lock'));
+
+    const got = await until('carol reads epoch 2', () => groupTexts(carol, groupId), (t) => t.includes('in epoch 2')).catch(async (err: unknown) => {
+      const row = await callOnce(carol.daemon, async (c) => (await c.call('group/list')).groups);
+      const items = await callOnce(carol.daemon, async (c) => (await c.call('message/list', { groupId, limit: 100 })).messages.map((m) => m.kind));
+      const detail = logLines(carol.daemon).filter((l) => /key-package|rekey|epoch/.test(String(l['event'])));
+      throw new Error(`${String(err)}; carol: ${JSON.stringify(row)} ${JSON.stringify(items)} ${JSON.stringify(detail)} members ${(await memberAddresses(carol, groupId)).length}`);
+    });
+    assert.ok(got.includes('in epoch 2'));
+    // bob sealed the re-key again under the epoch carol holds: as a key package (and in answer to
+    // her request for alice's chain, whichever came first); alice's own copy is of epoch 1
+    assert.ok(logLines(carol.daemon).some((l) => l['event'] === 'group-sync-key-package' && (l['status'] === 'stored' || l['status'] === 'duplicate')), events(carol));
+  });
+});
