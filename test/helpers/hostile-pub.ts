@@ -18,7 +18,8 @@
  *                             byte is below share × 256: the same blobs on every face)
  *   withhold {hashes, match}  leaves out the blobs with these hashes (hex of protocol/blob.ts
  *                             blobHash), or that `match` picks (the test's choice of a set);
- *                             `face.withhold(hash)` adds more
+ *                             `face.withhold(hash)` adds more; `face.forget(hashes)` stops
+                             serving blobs served before
  *   half {part}               serves the base's blobs of even (part 0) or odd (part 1) position
  *   reorder {window}          serves each `window` blobs in reverse (a partial window after
  *                             `flushMs` without a new blob), with fresh cursors in serving order,
@@ -117,6 +118,17 @@ export class HostileFace {
   /** Withholds one more blob (by blobHashHex) from now on. */
   withhold(hash: string): void {
     this.withheld.add(hash);
+  }
+
+  /**
+   * Stops serving blobs it served before (by blobHashHex): they leave this face's view, cursors
+   * of the rest unchanged, so a member reading from its saved cursor never gets them (a pub
+   * that withholds after the fact; the bench seeds two members' logs differently this way).
+   */
+  forget(hashes: ReadonlySet<string>): void {
+    const served = [...this.subscribers].map((s) => ({ s, last: s.next > 0 ? this.view[s.next - 1]!.cursor : 0n }));
+    for (let i = this.view.length - 1; i >= 0; i--) if (hashes.has(blobHashHex(this.view[i]!.blob))) this.view.splice(i, 1);
+    for (const { s, last } of served) s.next = this.firstAfter(last);
   }
 
   /** Connections open now. */
