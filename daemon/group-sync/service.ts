@@ -20,9 +20,13 @@
  *   group (`report`) and logged.
  *
  * Tamper evidence: forks and broken links found in the chain metadata become equivocation and
- * broken-chain evidence (protocol/sync/evidence.ts) built from the stored entries, kept durably
- * in SYNC_EVIDENCE_NAMESPACE, passed once to every peer of the group; evidence a peer passes is
- * kept when the group's keys verify it, and passed on.
+ * broken-chain evidence (protocol/sync/evidence.ts) built from the stored entries; blobs the
+ * ingest refused after they opened under a group key become foreign-entry evidence
+ * (`refusedBlob`, foreign-entry.ts; from pubs through pub-evidence.ts refusalSink, from peers
+ * here); what the pub links saw of a pub's cursors becomes pub-order evidence (`pubFault`,
+ * pub-evidence.ts watchPubOrder). All are kept durably in SYNC_EVIDENCE_NAMESPACE; all but
+ * pub-order (an observation no key confirms) are passed once to every peer of the group;
+ * evidence a peer passes is kept when the group's keys verify it, and passed on.
  *
  * In the local API (through GroupsService.attachSync / syncChanged): each poll, and whenever
  * evidence is kept, a group's marks (open gap ranges, cited ids not held, claims given up, evidence count,
@@ -51,6 +55,7 @@ import { ANSWER_BLOBS_MAX, BackfillPlanner, WANT_SEQS_MAX, type UnfillableClaim,
 import {
   createBrokenChainEvidence,
   createEquivocationEvidence,
+  createPubOrderEvidence,
   decodeEvidence,
   encodeEvidence,
   evidenceKey,
@@ -62,12 +67,15 @@ import { SyncPartAssembler, syncFrames, type SyncFrame } from '../../protocol/sy
 import { findGaps, type ChainMeta, type GapReport } from '../../protocol/sync/gaps.js';
 import { decodePeerSyncState, encodePeerSyncState, newPeerSyncState, type PeerSyncState } from '../../protocol/sync/notes.js';
 import { groupOf, SyncSession, type SyncLogView } from '../../protocol/sync/session.js';
+import type { PubOrderObservation } from '../../protocol/sync/pub-watch.js';
 import type { GroupPubLinks } from '../group-pubs/types.js';
 import { NO_SYNC_MARKS, type SyncMarks } from '../groups/items.js';
 import type { GroupsService } from '../groups/service.js';
 import type { Log } from '../log.js';
 import type { Collection, RecordStore } from '../store/store.js';
+import { findForeignEntry } from './foreign-entry.js';
 import {
+  FOREIGN_EVIDENCE_MAX,
   PEER_QUEUE_MAX,
   REPAIR_ATTEMPTS_MAX,
   REPAIR_JITTER_MAX_MS,
@@ -523,6 +531,7 @@ export class GroupSync {
     for (const blob of actions.ingest) {
       const r = await this.#groups.ingest(hex, blob, { kind: 'peer', address: p.address });
       if (r.status === 'invalid' || r.status === 'foreign') this.#log('group-sync-blob-refused', { level: 'debug' });
+      if (r.status === 'invalid') this.refusedBlob(blob, { groupId: hex }); // evidence hook (foreign-entry.ts)
     }
     for (const want of actions.wants) this.#send(s, p, session.answer(want.requestId, await this.#answer(g, want.want)));
     for (const ev of actions.evidence) this.#received(s, g, ev);
@@ -564,6 +573,7 @@ export class GroupSync {
   #received(s: Session, g: GroupState, ev: Evidence): void {
     const key = evidenceKey(ev);
     if (g.evidence.has(key)) return;
+    if (ev.kind === 'pub-order') return; // another member's own observation: no key can confirm it
     try {
       const check = verifyEvidence(ev, (epoch) => this.#groups.epochKeys(g.hex, epoch));
       if (!check.verified) return;
@@ -603,9 +613,56 @@ export class GroupSync {
 
   #sendEvidence(s: Session, p: PeerState, g: GroupState): void {
     for (const [key, ev] of g.evidence) {
-      if (p.evidenceSent.has(key)) continue;
+      if (p.evidenceSent.has(key) || ev.kind === 'pub-order') continue; // pub order stays mine (not provable)
       p.evidenceSent.add(key);
       this.#send(s, p, syncFrames({ type: 'sync-evidence', evidence: ev }));
+    }
+  }
+
+  /**
+   * A blob the groups service refused as invalid, from a pub (pub-evidence.ts refusalSink: any
+   * group on that pub) or a peer (that group): kept as foreign-entry evidence when it opens under
+   * one of the group's epoch keys and holds no entry of that epoch (foreign-entry.ts), at most
+   * FOREIGN_EVIDENCE_MAX per (group, epoch).
+   */
+  refusedBlob(blob: Uint8Array, where: { readonly pub: string } | { readonly groupId: string }): void {
+    const s = this.#s;
+    if (s === null || !this.#groups.isOpen) return;
+    const candidates = 'groupId' in where ? [where.groupId] : this.#groups.list().filter((v) => v.pubs.includes(where.pub)).map((v) => v.groupId);
+    const ev = findForeignEntry(
+      { epochsOf: (hex) => this.#groups.roster(hex).epochs, epochKeys: (hex, epoch) => this.#groups.epochKeys(hex, epoch) },
+      candidates,
+      blob,
+    );
+    if (ev === null) return;
+    const g = this.#groupState(s, toHex(ev.groupId));
+    if (g === null) return;
+    const sameEpoch = [...g.evidence.values()].filter((x) => x.kind === 'foreign-entry' && x.epoch.number === ev.epoch.number && bytesEqual(x.epoch.opener, ev.epoch.opener));
+    if (sameEpoch.length >= FOREIGN_EVIDENCE_MAX) return;
+    void this.#keep(s, g, ev).catch((err: unknown) => this.#warn('group-sync-evidence-failed', err));
+  }
+
+  /**
+   * A pub-order fault the pub links saw (pub-evidence.ts watchPubOrder): pub-order evidence in
+   * every group that uses the pub, one per (group, pub, fault). It is this member's own
+   * observation (no key can confirm it): shown and kept, never passed to peers.
+   */
+  pubFault(observation: PubOrderObservation): void {
+    const s = this.#s;
+    if (s === null || !this.#groups.isOpen) return;
+    for (const v of this.#groups.list()) {
+      if (!v.pubs.includes(observation.pub)) continue;
+      const g = this.#groupState(s, v.groupId);
+      if (g === null) continue;
+      if ([...g.evidence.values()].some((x) => x.kind === 'pub-order' && x.pub === observation.pub && x.fault === observation.fault)) continue;
+      let ev: Evidence;
+      try {
+        ev = createPubOrderEvidence({ groupId: g.groupId, pub: observation.pub, fault: observation.fault, first: observation.first, second: observation.second });
+      } catch (err) {
+        this.#warn('group-sync-evidence-failed', err); // an address a record cannot carry
+        continue;
+      }
+      void this.#keep(s, g, ev).catch((err: unknown) => this.#warn('group-sync-evidence-failed', err));
     }
   }
 

@@ -8,6 +8,7 @@
 import type { NotificationJournal } from '../api/journal.js';
 import type { ContactsService } from '../contacts/service.js';
 import { GroupPubs, type GroupPubsInit } from '../group-pubs/group-pubs.js';
+import { pubLinksWithEvidence, type PubEvidenceTarget } from '../group-sync/pub-evidence.js';
 import { pubHistoryReader } from './pub-history.js';
 import type { GroupsService } from '../groups/service.js';
 import type { Log } from '../log.js';
@@ -20,6 +21,8 @@ export interface GroupsParticipantComponents {
   readonly contacts: ContactsService;
   readonly network: NetworkService;
   readonly log: Log;
+  /** Where the pub links' tamper evidence goes (group sync: daemon/group-sync/pub-evidence.ts). */
+  readonly evidence?: PubEvidenceTarget;
 }
 
 export class GroupsParticipant implements SessionParticipant {
@@ -50,7 +53,8 @@ export class GroupsParticipant implements SessionParticipant {
       peers: contacts,
       history: pubHistoryReader(network.pubDialer()),
     });
-    const pubs = new GroupPubs({ dialer: network.pubDialer(), log, sink: groups, store: profile.store }, this.#init);
+    const { dialer, sink } = pubLinksWithEvidence(network.pubDialer(), groups, this.#c.evidence ?? null, log);
+    const pubs = new GroupPubs({ dialer, log, sink, store: profile.store }, this.#init);
     pubs.addEventListener('change', (e) => groups.pubChanged(e.detail));
     await pubs.start();
     this.#pubs = pubs;
