@@ -528,11 +528,12 @@ export class GroupSync {
       this.#log('group-sync-refused', { level: 'debug', code: err.code });
       return;
     }
-    for (const blob of actions.ingest) {
-      const r = await this.#groups.ingest(hex, blob, { kind: 'peer', address: p.address });
+    // one run (one synced batch) per frame's blobs, each verified on its own
+    const results = actions.ingest.length === 0 ? [] : await this.#groups.ingestRun(hex, actions.ingest, { kind: 'peer', address: p.address });
+    results.forEach((r, i) => {
       if (r.status === 'invalid' || r.status === 'foreign') this.#log('group-sync-blob-refused', { level: 'debug' });
-      if (r.status === 'invalid') this.refusedBlob(blob, { groupId: hex }); // evidence hook (foreign-entry.ts)
-    }
+      if (r.status === 'invalid') this.refusedBlob(actions.ingest[i]!, { groupId: hex }); // evidence hook (foreign-entry.ts)
+    });
     for (const want of actions.wants) this.#send(s, p, session.answer(want.requestId, await this.#answer(g, want.want)));
     for (const ev of actions.evidence) this.#received(s, g, ev);
     for (const u of actions.unfillable) this.#log('group-sync-unfillable', { level: 'info', kind: u.kind, attempts: u.attempts });

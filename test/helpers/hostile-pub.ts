@@ -235,6 +235,11 @@ export class HostileFace {
   }
 
   private accept(ws: WebSocket): void {
+    if (this.pub.restarting) {
+      // while the store is being replaced: a hello now would name the old store's PoW context
+      ws.terminate();
+      return;
+    }
     this.sockets.add(ws);
     ws.on('error', () => {});
     let poster: Promise<PubClient> | null = null;
@@ -265,7 +270,14 @@ export class HostileFace {
             ws.send(encodePostAck(requestId, BigInt(this.pub.base.length + 1), false));
             break;
           }
-          poster ??= this.pub.upstreamClient();
+          if (poster === null) {
+            // a connection made while the upstream restarts (wipe) fails: the next post tries again
+            const p = this.pub.upstreamClient();
+            poster = p;
+            p.catch(() => {
+              if (poster === p) poster = null;
+            });
+          }
           void poster
             .then((c) => c.post(blob.slice(), { nonce }))
             .then(
@@ -345,6 +357,8 @@ export class HostilePub {
   /** Blobs (hash hex) whose first post was acknowledged and dropped. */
   readonly lost = new Set<string>();
   private generation = 0;
+  /** True while wipe() replaces the store (faces cut every connection that comes in meanwhile). */
+  restarting = false;
   private waiters: (() => void)[] = [];
 
   private constructor(init: HostilePubInit) {
@@ -420,10 +434,15 @@ export class HostilePub {
   /** Loses the whole store: cuts every connection, and starts again empty. */
   async wipe(): Promise<void> {
     this.generation++;
-    for (const f of this.faces) f.reset();
-    this.base.length = 0;
-    await this.stopUpstream();
-    await this.startUpstream();
+    this.restarting = true;
+    try {
+      for (const f of this.faces) f.reset();
+      this.base.length = 0;
+      await this.stopUpstream();
+      await this.startUpstream();
+    } finally {
+      this.restarting = false;
+    }
   }
 
   private async stopUpstream(): Promise<void> {
