@@ -33,11 +33,14 @@
  * Prints figures; never asserts (it does check that the logs became identical and says so).
  *
  * Sizes: SNUG_BENCH_SYNC_AUTHORS (10), SNUG_BENCH_SYNC_PER_AUTHOR (1,000), SNUG_BENCH_SYNC_DIFFER
- * (100 per author); SNUG_BENCH_SYNC_TRANSPORTS (direct,tor).
+ * (100 per author); SNUG_BENCH_SYNC_TRANSPORTS (direct,tor). SNUG_BENCH_SYNC_CPU_PROF=DIR restarts
+ * both daemons after seeding under `node --cpu-prof`, writing their profiles to DIR at the end.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import type { ApiClient } from '../daemon/api/client.js';
+import { spawn } from 'node:child_process';
+import { ApiClient } from '../daemon/api/client.js';
+import { SOCKET_NAME } from '../daemon/api/constants.js';
 import { DevPeerDirectory } from '../daemon/peer-links/dev-directory.js';
 import type { TorService } from '../daemon/tor/service.js';
 import { torDialer } from '../daemon/transport/tor.js';
@@ -49,7 +52,7 @@ import { deriveEpochKeys } from '../protocol/group.js';
 import { generateIdentity } from '../protocol/identity.js';
 import { decodeInvite, inviteGroupId } from '../protocol/invite.js';
 import { PEER_PASSPHRASE, type Peer } from '../test/helpers/contacts.js';
-import { FAST_DAEMON_ARGS, callOnce, startDaemon, type DaemonProcess } from '../test/helpers/daemon.js';
+import { FAST_DAEMON_ARGS, SNUG_BIN, callOnce, startDaemon, waitUntilServing, type DaemonProcess } from '../test/helpers/daemon.js';
 import { blobHashHex, HostilePub } from '../test/helpers/hostile-pub.js';
 import { makeTempDir, removeDir } from '../test/helpers/temp.js';
 import { bulkDownload, openWs, startEchoServer } from './baseline.js';
@@ -68,6 +71,8 @@ const PER_AUTHOR = size('SNUG_BENCH_SYNC_PER_AUTHOR', 1000);
 const DIFFER = size('SNUG_BENCH_SYNC_DIFFER', 100);
 /** Blobs injected into the pub at once while seeding. */
 const SEED_RUN = 500;
+/** A directory: after seeding, both daemons restart under `node --cpu-prof` writing there (see bench/README.md). */
+const CPU_PROF_DIR = process.env['SNUG_BENCH_SYNC_CPU_PROF'];
 const TRANSPORTS = (process.env['SNUG_BENCH_SYNC_TRANSPORTS'] ?? 'direct,tor').split(',').filter((t) => t !== '');
 
 async function until<T>(what: string, withinMs: number, probe: () => Promise<T | undefined>, everyMs = 100): Promise<T> {
@@ -167,6 +172,30 @@ class BenchAuthor {
     }
     return this.#next({ kind: 'text', text: `entry ${this.#seq} of a bench author, about as long as a line of chat is` });
   }
+}
+
+/** `snug daemon` as spawnDaemon starts it, with node flags (--cpu-prof is not allowed in NODE_OPTIONS). */
+async function startProfiled(home: string, args: readonly string[], nodeFlags: readonly string[]): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, SNUG_BIN, 'daemon', '--home', home, '--log-format', 'json', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBUG: '' } });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-100_000)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, at: Date.now() })));
+  const socketPath = join(home, SOCKET_NAME);
+  const d: DaemonProcess = {
+    child,
+    home,
+    socketPath,
+    stderr: () => stderr,
+    stdout: () => '',
+    exited,
+    connect: () => ApiClient.connect(socketPath),
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  await waitUntilServing(d, 30_000);
+  return d;
 }
 
 async function startPeer(dir: string, name: string, args: readonly string[], daemons: DaemonProcess[]): Promise<Peer> {
@@ -383,6 +412,18 @@ async function runOne(transport: string): Promise<void> {
     await callOnce(alice.daemon, (c) => c.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
     await unreadReaches(alice, groupId, commonTexts + onlyA.length, 120_000);
     const seedMs = nowMs() - tSeed;
+    if (CPU_PROF_DIR !== undefined) {
+      // the profiles then cover unlock, the link and the sync, not the seeding
+      for (const p of [alice, bob]) {
+        await callOnce(p.daemon, (c) => c.call('daemon/shutdown'));
+        await p.daemon.exited;
+        p.daemon = await startProfiled(p.home, setup.args(p.name as 'alice' | 'bob'), ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${p.name}-${transport}.cpuprofile`]);
+        daemons.push(p.daemon);
+        await callOnce(p.daemon, (c) => c.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
+      }
+      if (transport === 'tor') await Promise.all([waitPublished(alice), waitPublished(bob)]);
+      await Promise.all([unreadReaches(alice, groupId, commonTexts + onlyA.length, 120_000), unreadReaches(bob, groupId, commonTexts + onlyB.length, 120_000)]);
+    }
 
     const counter = await setup.link(alice, bob);
     await callOnce(alice.daemon, (c) => c.call('contact/add', { address: bob.address }));
@@ -412,6 +453,13 @@ async function runOne(transport: string): Promise<void> {
     figure('  bare transfer of the missing bytes', fmt(bare.ms, 0), 'ms', `(one bulk download of ${missingBytes} bytes over the same transport; ${bare.counted} bytes counted the same way)`);
     figure('  sync bytes / bare transfer bytes', fmt(sent / bare.counted, 3), 'x', '(both counted the same way: the protocol\'s own overhead)');
     figure('  converge / bare transfer time', fmt(convergeMs / bare.ms, 1), 'x');
+    if (CPU_PROF_DIR !== undefined) {
+      for (const p of [alice, bob]) {
+        await callOnce(p.daemon, (c) => c.call('daemon/shutdown'));
+        await p.daemon.exited;
+      }
+      note(`cpu profiles of both daemons (unlock, link, sync) in ${CPU_PROF_DIR}`);
+    }
   } finally {
     await pub?.close().catch(() => undefined);
     await Promise.all(daemons.map((d) => d.kill()));

@@ -12,7 +12,8 @@
  *   on probation: it reveals nothing and asks only for what the contact's notes name, so its
  *   join can arrive this way; once the roster names it, the session is promoted.
  * - Frames from a peer are handled one at a time, in arrival order (parts reassembled per link);
- *   blobs go through `groups.ingest(groupId, blob, {kind: 'peer'})` before the next frame, so
+ *   a frame's blobs go through `groups.ingestRun(groupId, blobs, {kind: 'peer'})` (one synced
+ *   batch, each blob verified on its own) before the next frame, so
  *   nothing corrupt is stored (what does not verify is dropped there).
  * - The log is looked at every SYNC_POLL_MS: when it changed (from a pub, a peer or the user),
  *   every session sends notes of what moved and asks for what it lacks.
