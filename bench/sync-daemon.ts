@@ -53,6 +53,7 @@ import { generateIdentity } from '../protocol/identity.js';
 import { decodeInvite, inviteGroupId } from '../protocol/invite.js';
 import { PEER_PASSPHRASE, type Peer } from '../test/helpers/contacts.js';
 import { FAST_DAEMON_ARGS, SNUG_BIN, callOnce, startDaemon, waitUntilServing, type DaemonProcess } from '../test/helpers/daemon.js';
+import { groupMessages } from '../test/helpers/group-daemons.js';
 import { blobHashHex, HostilePub } from '../test/helpers/hostile-pub.js';
 import { makeTempDir, removeDir } from '../test/helpers/temp.js';
 import { bulkDownload, openWs, startEchoServer } from './baseline.js';
@@ -226,18 +227,9 @@ async function unreadReaches(p: Peer, groupId: string, target: number, withinMs:
   }
 }
 
-/** Every item id of the group at `p` (message/list paged back). */
+/** Every message id of the group at `p`, sorted (message/list paged back). */
 async function itemIds(p: Peer, groupId: string): Promise<string[]> {
-  return callOnce(p.daemon, async (c) => {
-    let out: string[] = [];
-    let before: string | undefined;
-    for (;;) {
-      const page = (await c.call('message/list', { groupId, limit: 500, ...(before !== undefined ? { before } : {}) })).messages;
-      out = [...page.filter((m) => m.kind === 'message').map((m) => m.id), ...out];
-      if (page.length < 500) return out.sort();
-      before = page[0]!.id;
-    }
-  });
+  return (await groupMessages(p, groupId)).filter((m) => m.kind === 'message').map((m) => m.id).sort();
 }
 
 interface Counter {
