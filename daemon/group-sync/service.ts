@@ -837,6 +837,7 @@ export class GroupSync {
       unfillable,
       evidence: g.evidence.size,
       equivocators: this.#equivocators(g),
+      evidenceAt: this.#evidenceAt(g),
     };
     g.marksOf = of;
     return g.marks;
@@ -858,6 +859,21 @@ export class GroupSync {
       }
     }
     this.#groups.syncChanged(g.hex, ev === undefined ? undefined : { kind: ev.kind, authorKey });
+  }
+
+  /** Where evidence about an author falls in the log (message/list's evidence items). */
+  #evidenceAt(g: GroupState): { kind: string; author: string; seq: number }[] {
+    const out: { kind: string; author: string; seq: number }[] = [];
+    for (const ev of g.evidence.values()) {
+      if (ev.kind !== 'equivocation' && ev.kind !== 'broken-chain') continue;
+      try {
+        const subject = evidenceSubject(ev);
+        if (subject.kind === 'author') out.push({ kind: ev.kind, author: toHex(subject.author), seq: subject.seq });
+      } catch {
+        // kept evidence decoded once; nothing to place
+      }
+    }
+    return out.sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : a.seq - b.seq));
   }
 
   #equivocators(g: GroupState): string[] {
