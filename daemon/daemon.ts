@@ -95,8 +95,8 @@ export class Daemon {
       const contacts = new ContactsService({ log });
       const peersOnline = new ContactsParticipant({ contacts, network, log });
       const groups = new GroupsService({ log }, { development: dev.enabled });
+      const groupsOnline = new GroupsParticipant({ groups, contacts, network, log });
       const sync = new GroupSync({ groups, log });
-      const groupsOnline = new GroupsParticipant({ groups, contacts, network, log, evidence: sync });
       const syncOnline = new GroupSyncParticipant({ sync, contacts, groupsOnline });
       const membership = new MembershipService({ groups, log });
       const session = new SessionService(

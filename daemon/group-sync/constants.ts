@@ -22,7 +22,3 @@ export const REPAIR_QUEUE_MAX = 4_096;
 export const PEER_QUEUE_MAX = 4_096;
 /** How often each live (group, pub) is probed for a lost store (ms): one re-post of a blob it served. */
 export const REPAIR_PROBE_MS = 60_000;
-/** Blob hashes remembered per pub to see one blob served at two cursors (pub-evidence.ts); about 150 bytes each. */
-export const PUB_WATCH_BLOBS = 10_000;
-/** Foreign-entry evidence kept per (group, epoch): later ones prove nothing more and would only fill the store. */
-export const FOREIGN_EVIDENCE_MAX = 8;

@@ -15,6 +15,9 @@ import { isProtocolError } from '../../protocol/errors.js';
 import type { EpochKeys, EpochName } from '../../protocol/group.js';
 import { createForeignEntryEvidence, verifyEvidence, type ForeignEntryEvidence } from '../../protocol/sync/evidence.js';
 
+/** Foreign-entry evidence kept per (group, epoch): later ones prove nothing more and would only fill the store. */
+export const FOREIGN_EVIDENCE_MAX = 8;
+
 /** What the detector reads of the groups service. */
 export interface ForeignEntryKeys {
   /** The epochs the group's roster names (epoch 0 first). */

@@ -27,7 +27,9 @@ import type { GroupsService, IngestSource } from '../groups/service.js';
 import type { Log } from '../log.js';
 import { isStoreError } from '../store/errors.js';
 import type { Dialer } from '../transport/types.js';
-import { PUB_WATCH_BLOBS } from './constants.js';
+
+/** Blob hashes remembered per pub to see one blob served at two cursors; about 150 bytes each. */
+export const PUB_WATCH_BLOBS = 10_000;
 
 function parts(data: RawData): Uint8Array[] {
   if (Array.isArray(data)) return data;

@@ -68,15 +68,12 @@ import { SyncPartAssembler, syncFrames, type SyncFrame } from '../../protocol/sy
 import { findGaps, type ChainMeta, type GapReport } from '../../protocol/sync/gaps.js';
 import { decodePeerSyncState, encodePeerSyncState, newPeerSyncState, type PeerSyncState } from '../../protocol/sync/notes.js';
 import { groupOf, SyncSession, type SyncLogView } from '../../protocol/sync/session.js';
-import type { PubOrderObservation } from '../../protocol/sync/pub-watch.js';
 import type { GroupPubLinks } from '../group-pubs/types.js';
 import { NO_SYNC_MARKS, type SyncMarks } from '../groups/items.js';
 import type { GroupsService } from '../groups/service.js';
 import type { Log } from '../log.js';
 import type { Collection, RecordStore } from '../store/store.js';
-import { findForeignEntry } from './foreign-entry.js';
 import {
-  FOREIGN_EVIDENCE_MAX,
   PEER_QUEUE_MAX,
   REPAIR_ATTEMPTS_MAX,
   REPAIR_JITTER_MAX_MS,
@@ -90,6 +87,8 @@ import {
   SYNC_SETTINGS_NAMESPACE,
 } from './constants.js';
 import { GroupSyncError, GroupSyncErrorCode } from './errors.js';
+import { FOREIGN_EVIDENCE_MAX, findForeignEntry } from './foreign-entry.js';
+import type { PubOrderObservation } from '../../protocol/sync/pub-watch.js';
 
 /** What group sync needs of the peer links (the contacts service in the daemon). */
 export interface SyncLinks {

@@ -102,7 +102,8 @@ import {
   UNOPENED_BLOBS_MAX,
   EXPOSED_HOLD_MAX_MS,
 } from './constants.js';
-import { buildItem, buildNoticeItem, countsAsUnread, NO_SYNC_MARKS, ownStatus, type EvidenceNotice, type GapNotice, type GroupItem, type SyncMarks } from './items.js';
+import { buildItem, buildNoticeItem, countsAsUnread, NO_SYNC_MARKS, ownStatus, type GapNotice, type GroupItem, type SyncMarks } from './items.js';
+import type { EvidenceNotice } from './items.js';
 import { isViewContent, MessageFold } from '../../protocol/message-view.js';
 import { openRekeyByPackage } from '../../protocol/rekey.js';
 import { CausalOrder } from './order.js';

@@ -21,18 +21,25 @@ export interface GroupsParticipantComponents {
   readonly contacts: ContactsService;
   readonly network: NetworkService;
   readonly log: Log;
-  /** Where the pub links' tamper evidence goes (group sync: daemon/group-sync/pub-evidence.ts). */
-  readonly evidence?: PubEvidenceTarget;
 }
 
 export class GroupsParticipant implements SessionParticipant {
   readonly #c: GroupsParticipantComponents;
   readonly #init: GroupPubsInit;
   #pubs: GroupPubs | null = null;
+  #evidence: PubEvidenceTarget | null = null;
 
   constructor(components: GroupsParticipantComponents, init: GroupPubsInit = {}) {
     this.#c = components;
     this.#init = init;
+  }
+
+  /**
+   * Where the pub links' tamper evidence goes (group sync: daemon/group-sync/pub-evidence.ts);
+   * set before the first unlock (services/group-sync.ts does).
+   */
+  attachEvidence(target: PubEvidenceTarget | null): void {
+    this.#evidence = target;
   }
 
   /** The pub links while unlocked (group sync posts its repairs through them). */
@@ -53,7 +60,7 @@ export class GroupsParticipant implements SessionParticipant {
       peers: contacts,
       history: pubHistoryReader(network.pubDialer()),
     });
-    const { dialer, sink } = pubLinksWithEvidence(network.pubDialer(), groups, this.#c.evidence ?? null, log);
+    const { dialer, sink } = pubLinksWithEvidence(network.pubDialer(), groups, this.#evidence, log);
     const pubs = new GroupPubs({ dialer, log, sink, store: profile.store }, this.#init);
     pubs.addEventListener('change', (e) => groups.pubChanged(e.detail));
     await pubs.start();
