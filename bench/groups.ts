@@ -69,7 +69,7 @@ export async function runGroupsBench(): Promise<void> {
     // no pub links: nothing is posted, nothing dialled
     const m = await makeMember(dir, 'founder', undefined, false);
     const groupId = await m.groups.create('bench', [PUB]);
-    const inv = decodeInvite(await m.groups.exportInvite(groupId, false), { development: true });
+    const inv = decodeInvite(await m.groups.exportInvite(groupId, true, { uses: 0 }), { development: true });
     const gid = Buffer.from(groupId, 'hex');
     const keys = deriveEpochKeys(inv.current.secret, gid, inv.current.epoch);
     await m.groups.close();

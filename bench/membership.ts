@@ -86,8 +86,11 @@ export async function runMembershipBench(): Promise<void> {
       log.join(n, invite);
       names.push(n);
     } else if (k === 3 && log.entries.length % 7 === 0) {
+      // each re-key removes one member, who keeps posting (ignored): the closing rule's work
       const r = computeRoster(log.groupId, log.entries);
-      const re = buildRekey(r, { signer: log.who('ada').profile.signing });
+      const candidates = r.members.filter((m) => !m.identityKey.every((x, i) => x === log.who('ada').identity.publicKey[i]));
+      const victim = candidates.length > 0 ? [lr.pick(candidates).identityKey] : [];
+      const re = buildRekey(r, { signer: log.who('ada').profile.signing, removed: victim });
       const rid = log.post('ada', re.content, { epoch: r.epoch });
       log.epoch = { number: r.epoch.number + 1, opener: rid };
       invite = log.invite('ada'); // a re-key closes the open invites

@@ -357,7 +357,8 @@ async function runOne(transport: string): Promise<void> {
     const face = await pub.face();
     const { groupId } = await callOnce(alice.daemon, (c) => c.call('group/create', { name: 'sync bench', pubs: [face.url] }));
     await callOnce(alice.daemon, (c) => c.call('group/setSettings', { groupId, peerSync: false }));
-    const { invite } = await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId }));
+    // one invite string for bob and the AUTHORS members (uses 0: any number of joins)
+    const { invite } = await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId, uses: 0 }));
     await callOnce(bob.daemon, (c) => c.call('group/join', { invite }));
     await callOnce(bob.daemon, (c) => c.call('group/setSettings', { groupId, peerSync: false }));
 

@@ -32,15 +32,22 @@
 import { base32Decode, base32Encode } from './base32.js';
 import { ByteReader, ByteWriter, bytesEqual, compareBytes, isAllZero, isWellFormedText, utf8Decode, utf8Encode } from './bytes.js';
 import { checkpointBytes, encodeCheckpoint, GROUP_MEMBERS_MAX, readCheckpoint, verifyCheckpoint, type Checkpoint, type EpochNameLike } from './checkpoint.js';
+import { CERTIFICATE_BYTES, decodeCertificate, encodeCertificate, verifyCertificate, type Certificate } from './certificate.js';
 import { labelledHash } from './crypto.js';
 import { BLOB_SIZE_STANDARD, entryCapacity, GROUP_NAME_MAX_BYTES, GROUP_PUBS_MAX } from './constants.js';
 import { consumeGenesis, entryId } from './entry.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { EPOCH_SECRET_BYTES } from './key-package.js';
 import { isDevelopmentPubAddress, PUB_ADDRESS_MAX_BYTES, readPubList, writePubList } from './pub-address.js';
+import type { RosterBase } from './roster.js';
 
-/** Version byte of the binary invite. */
+/** Version byte of the binary invite without member certificates. */
 export const INVITE_VERSION = 0x02;
+/**
+ * Version byte of the binary invite with member certificates (an invite without history to an
+ * epoch after 0: the joiner starts its roster from the checkpoint, docs/groups.md section 4).
+ */
+export const INVITE_VERSION_CERTIFIED = 0x03;
 /** The fixed prefix of an invite's text form. */
 export const INVITE_TEXT_PREFIX = 'snug2';
 /** Hash label of the invite checksum. */
@@ -56,10 +63,14 @@ export const INVITE_PUBS_MAX = GROUP_PUBS_MAX;
 /** Bytes of one epoch with its secret: number u32, opener [32], secret [32]. */
 const EPOCH_WITH_SECRET_BYTES = 4 + 32 + EPOCH_SECRET_BYTES;
 
-/** The largest binary invite: 57,210 bytes (a group of 1,024 with 256 earlier epochs). */
+/**
+ * The largest binary invite: 212,864 bytes (a group of 1,024 with its 1,024 certificates; one
+ * with 256 earlier epochs and no certificates is at most 57,210). A version 2 invite has no
+ * certificate count (2 bytes fewer).
+ */
 export const INVITE_MAX_BYTES =
   1 + 32 + 2 + INVITE_GENESIS_MAX_BYTES + 1 + checkpointBytes(GROUP_MEMBERS_MAX) + EPOCH_WITH_SECRET_BYTES +
-  2 + INVITE_HISTORY_MAX * EPOCH_WITH_SECRET_BYTES + 1 + GROUP_NAME_MAX_BYTES + 1 + INVITE_PUBS_MAX * PUB_ADDRESS_MAX_BYTES + INVITE_CHECKSUM_BYTES;
+  2 + 2 + GROUP_MEMBERS_MAX * CERTIFICATE_BYTES + 1 + GROUP_NAME_MAX_BYTES + 1 + INVITE_PUBS_MAX * PUB_ADDRESS_MAX_BYTES + INVITE_CHECKSUM_BYTES;
 /** The longest invite text: 91,541 characters. */
 export const INVITE_TEXT_MAX_CHARS = INVITE_TEXT_PREFIX.length + Math.ceil((INVITE_MAX_BYTES * 8) / 5);
 
@@ -81,14 +92,19 @@ export interface Invite {
   readonly current: EpochSecret;
   /** Earlier epochs and their secrets (empty unless the invite includes history), ascending. */
   readonly history: readonly EpochSecret[];
+  /**
+   * Version 3: a certificate for each member the checkpoint names, in its order (an invite
+   * without history to an epoch after 0; the joiner's roster starts there). Empty in version 2.
+   */
+  readonly certificates: readonly Certificate[];
   /** The group's name, 1..128 UTF-8 bytes. */
   readonly name: string;
   /** Pub addresses in canonical text form, in order of preference. */
   readonly pubs: readonly string[];
 }
 
-/** What the inviter chooses; the version is filled in. */
-export type InviteInit = Omit<Invite, 'version'>;
+/** What the inviter chooses; the version is filled in (3 with certificates, else 2). */
+export type InviteInit = Omit<Invite, 'version' | 'certificates'> & { readonly certificates?: readonly Certificate[] };
 
 export interface InviteOptions {
   /** Accept (or write) the loopback development pub form "ws://127.0.0.1:PORT". Default false. */
@@ -114,6 +130,7 @@ export function inviteGroupId(invite: Pick<Invite, 'genesis'>): Uint8Array {
 
 /** Checks every field and their agreement (no signatures); returns the group id. */
 function checkInvite(inv: InviteInit, options: InviteOptions): Uint8Array {
+  const certificates = inv.certificates ?? [];
   if (inv.inviteEntry.length !== 32 || isAllZero(inv.inviteEntry)) fail(ProtocolErrorCode.INVALID_FIELD, 'an invite entry id is 32 bytes, not zero');
   if (inv.genesis.length < 1 || inv.genesis.length > INVITE_GENESIS_MAX_BYTES) fail(ProtocolErrorCode.INVALID_FIELD, `a genesis entry is 1..${INVITE_GENESIS_MAX_BYTES} bytes`);
   const groupId = inviteGroupId(inv);
@@ -133,6 +150,13 @@ function checkInvite(inv: InviteInit, options: InviteOptions): Uint8Array {
     if (h.secret.length !== EPOCH_SECRET_BYTES) fail(ProtocolErrorCode.BAD_KEY, 'an epoch secret is 32 bytes');
     if (h.epoch.number >= epoch.number) fail(ProtocolErrorCode.INVALID_FIELD, 'history holds only epochs before the one to join');
     if (i > 0 && compareEpochs(inv.history[i - 1]!.epoch, h.epoch) >= 0) fail(ProtocolErrorCode.NON_CANONICAL, 'history must be strictly ascending');
+  }
+  if (certificates.length > 0) {
+    if (inv.checkpoint === null || inv.history.length > 0) fail(ProtocolErrorCode.INVALID_FIELD, 'certificates come only with a checkpoint and no history');
+    if (certificates.length !== inv.checkpoint.members.length) fail(ProtocolErrorCode.INVALID_FIELD, 'one certificate for each checkpoint member');
+    certificates.forEach((c, i) => {
+      if (!bytesEqual(c.identityKey, inv.checkpoint!.members[i]!.identityKey)) fail(ProtocolErrorCode.INVALID_FIELD, 'certificate i is of checkpoint member i');
+    });
   }
   if (!isWellFormedText(inv.name)) fail(ProtocolErrorCode.INVALID_FIELD, 'group name has a lone surrogate');
   const name = utf8Encode(inv.name);
@@ -155,19 +179,22 @@ function checkEpoch(epoch: EpochNameLike, groupId: Uint8Array): void {
 function verifyInvite(inv: InviteInit): void {
   consumeGenesis(inv.genesis, inviteGroupId(inv));
   if (inv.checkpoint !== null && !verifyCheckpoint(inv.checkpoint)) fail(ProtocolErrorCode.UNAUTHENTIC, 'checkpoint signature does not verify');
+  for (const c of inv.certificates ?? []) if (!verifyCertificate(c)) fail(ProtocolErrorCode.UNAUTHENTIC, 'a member certificate does not verify');
 }
 
 /** Builds an invite, checking it and its signatures (the development option as for decoding). */
 export function createInvite(init: InviteInit, options: InviteOptions = {}): Invite {
   checkInvite(init, options);
   verifyInvite(init);
+  const certificates = init.certificates ?? [];
   return {
-    version: INVITE_VERSION,
+    version: certificates.length > 0 ? INVITE_VERSION_CERTIFIED : INVITE_VERSION,
     inviteEntry: init.inviteEntry.slice(),
     genesis: init.genesis.slice(),
     checkpoint: init.checkpoint,
     current: { epoch: { number: init.current.epoch.number, opener: init.current.epoch.opener.slice() }, secret: init.current.secret.slice() },
     history: init.history.map((h) => ({ epoch: { number: h.epoch.number, opener: h.epoch.opener.slice() }, secret: h.secret.slice() })),
+    certificates: certificates.slice(),
     name: init.name,
     pubs: init.pubs.slice(),
   };
@@ -185,15 +212,20 @@ function readEpochSecret(r: ByteReader): EpochSecret {
 
 /** The binary form of an invite, checksum included. */
 export function encodeInviteBytes(invite: Invite, options: InviteOptions = {}): Uint8Array {
-  if (invite.version !== INVITE_VERSION) fail(ProtocolErrorCode.UNSUPPORTED_VERSION, `invite version ${invite.version}`);
+  const certified = invite.certificates.length > 0;
+  if (invite.version !== (certified ? INVITE_VERSION_CERTIFIED : INVITE_VERSION)) fail(ProtocolErrorCode.UNSUPPORTED_VERSION, `invite version ${invite.version}`);
   checkInvite(invite, options);
   const w = new ByteWriter(1024);
-  w.u8(INVITE_VERSION).fixed(invite.inviteEntry, 32).bytes16(invite.genesis, INVITE_GENESIS_MAX_BYTES);
+  w.u8(invite.version).fixed(invite.inviteEntry, 32).bytes16(invite.genesis, INVITE_GENESIS_MAX_BYTES);
   if (invite.checkpoint === null) w.u8(0);
   else w.u8(1).raw(encodeCheckpoint(invite.checkpoint));
   writeEpochSecret(w, invite.current);
   w.u16(invite.history.length);
   for (const h of invite.history) writeEpochSecret(w, h);
+  if (certified) {
+    w.u16(invite.certificates.length);
+    for (const c of invite.certificates) w.raw(encodeCertificate(c));
+  }
   w.bytes8(utf8Encode(invite.name), GROUP_NAME_MAX_BYTES);
   writePubList(w, invite.pubs, INVITE_PUBS_MAX);
   const body = w.finish();
@@ -212,7 +244,7 @@ export function decodeInviteBytes(bytes: Uint8Array, options: InviteOptions = {}
   if (!bytesEqual(checksum(body), bytes.subarray(body.length))) fail(ProtocolErrorCode.BAD_CHECKSUM, 'invite checksum does not match');
   const r = new ByteReader(body);
   const version = r.u8('invite version');
-  if (version !== INVITE_VERSION) fail(ProtocolErrorCode.UNSUPPORTED_VERSION, `invite version ${version}`);
+  if (version !== INVITE_VERSION && version !== INVITE_VERSION_CERTIFIED) fail(ProtocolErrorCode.UNSUPPORTED_VERSION, `invite version ${version}`);
   const inviteEntry = r.fixed(32, 'invite entry id');
   const genesis = r.bytes16(INVITE_GENESIS_MAX_BYTES, 'genesis');
   const flag = r.u8('checkpoint flag');
@@ -224,12 +256,19 @@ export function decodeInviteBytes(bytes: Uint8Array, options: InviteOptions = {}
   if (r.remaining < count * EPOCH_WITH_SECRET_BYTES) fail(ProtocolErrorCode.TRUNCATED, 'invite ends inside its history');
   const history: EpochSecret[] = [];
   for (let i = 0; i < count; i++) history.push(readEpochSecret(r));
+  const certificates: Certificate[] = [];
+  if (version === INVITE_VERSION_CERTIFIED) {
+    const n = r.u16('certificate count');
+    if (n < 1 || n > GROUP_MEMBERS_MAX) fail(ProtocolErrorCode.INVALID_FIELD, `a version 3 invite carries 1..${GROUP_MEMBERS_MAX} certificates`);
+    if (r.remaining < n * CERTIFICATE_BYTES) fail(ProtocolErrorCode.TRUNCATED, 'invite ends inside its certificates');
+    for (let i = 0; i < n; i++) certificates.push(decodeCertificate(r.fixed(CERTIFICATE_BYTES, 'certificate')));
+  }
   const nameBytes = r.bytes8(GROUP_NAME_MAX_BYTES, 'group name');
   if (nameBytes.length === 0) fail(ProtocolErrorCode.INVALID_FIELD, 'empty group name');
   const name = utf8Decode(nameBytes, 'group name');
   const pubs = readPubList(r, INVITE_PUBS_MAX);
   r.end('invite');
-  const invite: Invite = { version, inviteEntry, genesis, checkpoint, current, history, name, pubs };
+  const invite: Invite = { version, inviteEntry, genesis, checkpoint, current, history, certificates, name, pubs };
   checkInvite(invite, options);
   return invite;
 }
@@ -266,4 +305,21 @@ export function consumeInvite(text: string, options: InviteOptions = {}): Invite
   const invite = decodeInvite(text, options);
   verifyInvite(invite);
   return invite;
+}
+
+/**
+ * Where the roster of a member joining with `invite` starts (docs/groups.md, "Roster from a
+ * base"): for a version 3 invite, its checkpoint's members with their certificates, the epoch it
+ * opens and the one it followed, and the invite's pubs; null for an invite that needs no base
+ * (it carries history, or is of epoch 0: the joiner replays the log from the genesis).
+ */
+export function inviteRosterBase(invite: Invite): RosterBase | null {
+  const cp = invite.checkpoint;
+  if (cp === null || invite.certificates.length === 0) return null;
+  return {
+    epoch: invite.current.epoch,
+    previous: cp.previous,
+    members: cp.members.map((m, i) => ({ certificate: invite.certificates[i]!, role: m.role })),
+    pubs: invite.pubs,
+  };
 }

@@ -8,7 +8,11 @@
  * causal graph (an entry comes after its prev, after each of its heads and, for a join, after
  * the invite entry it cites), taking at each step the ready entry with the smallest id (byte
  * order). An entry whose dependencies are not all held is *pending*: it and everything after it
- * wait until the missing entries arrive (sync fetches them).
+ * wait until the missing entries arrive (sync fetches them). Closing the old epoch: an entry by
+ * a member that a removal names, outside the removal's causal past, comes after the removal
+ * (and is then ignored); an author's entry of an earlier epoch than one it already posted in is
+ * ignored (`closed-epoch`). A member that joined without history computes from a base (the
+ * invite's checkpoint and certificates) instead of the genesis.
  *
  * Authority. Each entry is applied or *ignored* (with a reason) by the rules below; an ignored
  * entry changes nothing, and its author's content should not be shown as the group's.
@@ -124,6 +128,11 @@ export const IgnoredReason = {
   EQUIVOCATION: 'equivocation',
   /** A genesis entry other than the group's own. */
   NOT_GENESIS: 'not-genesis',
+  /**
+   * An entry of an earlier epoch than one its author already posted in (by seq): the epoch was
+   * closed for that author by its own first entry in the later one.
+   */
+  CLOSED_EPOCH: 'closed-epoch',
 } as const;
 export type IgnoredReason = (typeof IgnoredReason)[keyof typeof IgnoredReason];
 
@@ -264,6 +273,24 @@ class MinHeap {
   }
 }
 
+/**
+ * Where a member that joined without history starts its roster (docs/groups.md, "Roster from a
+ * base"): the checkpoint of the epoch it joined, with a certificate for each member it names
+ * (from the invite), and the group's pubs as the invite gave them. It holds no entry of an
+ * earlier epoch (it cannot open them), so the roster starts here instead of at the genesis.
+ */
+export interface RosterBase {
+  /** The epoch the base opens (its opener: the re-key's id) and the one it followed. */
+  readonly epoch: EpochNameLike;
+  readonly previous: EpochNameLike;
+  /**
+   * The checkpoint's members with their certificates, ascending by identity key. The caller has
+   * verified them (consumeInvite does), so a recompute does not verify 1,024 signatures again.
+   */
+  readonly members: readonly { readonly certificate: Certificate; readonly role: Role }[];
+  readonly pubs: readonly string[];
+}
+
 /** The dependencies of an entry: prev (from seq 2), heads, and a join's invite. */
 function dependencies(e: RosterEntry): string[] {
   const deps = new Set<string>();
@@ -275,18 +302,113 @@ function dependencies(e: RosterEntry): string[] {
 }
 
 /**
- * The order the roster applies entries in (see the module comment) and the entries left
- * pending. Duplicate ids count once.
+ * The closing of an epoch by a removal (docs/groups.md, "Closing the old epoch"): a member that
+ * a remove-and-re-key entry R removes has its entries applied before R only when they are in R's
+ * causal past (what R's author had seen: R's prev and heads, transitively). Any other entry of
+ * theirs waits until R has been taken (and is then ignored, its author no longer a member). The
+ * causal past is the per-author frontier R names: for each author, the last entry it accepts.
  */
-export function rosterOrder(entries: readonly RosterEntry[]): { order: RosterEntry[]; pending: RosterEntry[] } {
+class RemovalCloser {
+  /** identity key hex -> the remove entries naming it. */
+  private readonly removals = new Map<string, RosterEntry[]>();
+  /** signing key hex -> identity key hex, from every certificate in the set. */
+  private readonly identities = new Map<string, string>();
+  /** remove entry id -> its causal past as a bitmap over `index`. */
+  private readonly pasts = new Map<string, Uint8Array>();
+  /** entry id -> its position, and each position's dependencies (held ones) as positions. */
+  private readonly index = new Map<string, number>();
+  private readonly depIndex: number[][] = [];
+  /** Author keys as hex, by array (entries of one author usually share it). */
+  private readonly authorHex = new WeakMap<Uint8Array, string>();
+
+  constructor(
+    private readonly byId: ReadonlyMap<string, RosterEntry>,
+    private readonly depsOf: ReadonlyMap<string, readonly string[]>,
+    /** Certificates known besides the entries' (a base's members). */
+    certificates: readonly Certificate[] = [],
+  ) {
+    for (const c of certificates) this.identities.set(toHex(c.signingKey), toHex(c.identityKey));
+    for (const e of byId.values()) {
+      const a = e.action;
+      if (a.kind === 'genesis' || a.kind === 'join' || a.kind === 'add') this.identities.set(toHex(a.certificate.signingKey), toHex(a.certificate.identityKey));
+      if (a.kind === 'remove') {
+        for (const k of a.removed) {
+          const key = toHex(k);
+          let list = this.removals.get(key);
+          if (list === undefined) this.removals.set(key, (list = []));
+          list.push(e);
+        }
+      }
+    }
+  }
+
+  get idle(): boolean {
+    return this.removals.size === 0;
+  }
+
+  /** The id of a remove entry not yet taken that `e` must wait for, or null. */
+  waitFor(id: string, e: RosterEntry, taken: ReadonlySet<string>): string | null {
+    let author = this.authorHex.get(e.author);
+    if (author === undefined) this.authorHex.set(e.author, (author = toHex(e.author)));
+    const identity = this.identities.get(author);
+    if (identity === undefined) return null;
+    for (const r of this.removals.get(identity) ?? []) {
+      const rid = toHex(r.id);
+      if (rid === id || taken.has(rid)) continue;
+      if (this.past(rid)[this.index.get(id)!] !== 1) return rid;
+    }
+    return null;
+  }
+
+  /** The causal past of remove entry `rid` (held entries only): 1 at the position of each. */
+  private past(rid: string): Uint8Array {
+    let set = this.pasts.get(rid);
+    if (set !== undefined) return set;
+    if (this.index.size === 0) {
+      // positions, built on the first need (a log without removals never pays for them)
+      for (const id of this.byId.keys()) this.index.set(id, this.index.size);
+      for (const id of this.byId.keys()) {
+        const out: number[] = [];
+        for (const d of this.depsOf.get(id) ?? []) {
+          const i = this.index.get(d);
+          if (i !== undefined) out.push(i);
+        }
+        this.depIndex.push(out);
+      }
+    }
+    set = new Uint8Array(this.index.size);
+    const stack = this.depIndex[this.index.get(rid)!]!.slice();
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      if (set[d] === 1) continue;
+      set[d] = 1;
+      for (const x of this.depIndex[d]!) if (set[x] !== 1) stack.push(x);
+    }
+    this.pasts.set(rid, set);
+    return set;
+  }
+}
+
+/**
+ * The order the roster applies entries in (see the module comment) and the entries left
+ * pending. Duplicate ids count once. An entry of a member that a removal names, outside that
+ * removal's causal past, comes after the removal (RemovalCloser); when only such waiting
+ * entries are left (two admins removing each other, or a removal that is itself pending), the
+ * one with the smallest id goes first.
+ */
+export function rosterOrder(entries: readonly RosterEntry[], options: { readonly fromBase?: boolean; readonly certificates?: readonly Certificate[] } = {}): { order: RosterEntry[]; pending: RosterEntry[] } {
   const byId = new Map<string, RosterEntry>();
   for (const e of entries) if (!byId.has(toHex(e.id))) byId.set(toHex(e.id), e);
   const waiting = new Map<string, number>();
   const dependents = new Map<string, string[]>();
   const heap = new MinHeap();
+  const depsOf = new Map<string, string[]>();
   for (const [id, e] of byId) {
-    const deps = dependencies(e);
+    // From a base, a dependency not held is taken to be before the base (an entry of an epoch
+    // the holder cannot open), not waited for.
+    const deps = options.fromBase === true ? dependencies(e).filter((d) => byId.has(d)) : dependencies(e);
     waiting.set(id, deps.length);
+    depsOf.set(id, deps);
     for (const d of deps) {
       let list = dependents.get(d);
       if (list === undefined) dependents.set(d, (list = []));
@@ -294,10 +416,39 @@ export function rosterOrder(entries: readonly RosterEntry[]): { order: RosterEnt
     }
     if (deps.length === 0) heap.push(id);
   }
+  const closer = new RemovalCloser(byId, depsOf, options.certificates);
+  const taken = new Set<string>();
+  /** remove entry id -> entries waiting for it to be taken */
+  const deferred = new Map<string, string[]>();
+  const held = new MinHeap();
+  const forced = new Set<string>();
   const order: RosterEntry[] = [];
-  while (heap.size > 0) {
+  for (;;) {
+    if (heap.size === 0) {
+      if (held.size === 0) break;
+      const id = held.pop();
+      if (taken.has(id) || forced.has(id)) continue;
+      forced.add(id);
+      heap.push(id);
+      continue;
+    }
     const id = heap.pop();
-    order.push(byId.get(id)!);
+    if (taken.has(id)) continue;
+    const e = byId.get(id)!;
+    if (!closer.idle && !forced.has(id)) {
+      const r = closer.waitFor(id, e, taken);
+      if (r !== null) {
+        let list = deferred.get(r);
+        if (list === undefined) deferred.set(r, (list = []));
+        list.push(id);
+        held.push(id);
+        continue;
+      }
+    }
+    taken.add(id);
+    order.push(e);
+    for (const d of deferred.get(id) ?? []) if (!taken.has(d)) heap.push(d);
+    deferred.delete(id);
     for (const d of dependents.get(id) ?? []) {
       const left = waiting.get(d)! - 1;
       waiting.set(d, left);
@@ -533,15 +684,35 @@ function applyRemove(s: State, e: RosterEntry, a: { removed: readonly Uint8Array
   return null;
 }
 
+/** The roster state at a base: its members (holding its epoch), epoch and pubs. */
+function startFromBase(s: State, base: RosterBase): void {
+  if (base.members.length === 0 || base.members.length > GROUP_MEMBERS_MAX) fail('a base names 1..1,024 members');
+  if (!base.members.some((m) => m.role === 'admin')) fail('a base names an admin');
+  if (base.epoch.number < 1 || base.previous.number !== base.epoch.number - 1) fail('a base opens an epoch after 0 and follows the one before');
+  for (const m of base.members) {
+    if (s.members.has(toHex(m.certificate.identityKey)) || s.signers.has(toHex(m.certificate.signingKey))) fail('a base names a member twice');
+    s.addMember(m.certificate, m.role, base.epoch.opener, true);
+  }
+  s.epochs.length = 0;
+  s.epoch = { number: base.epoch.number, opener: base.epoch.opener.slice() };
+  s.epochs.push(s.epoch);
+  s.previous = { number: base.previous.number, opener: base.previous.opener.slice() };
+  s.pubs = base.pubs.slice();
+}
+
 /**
  * Computes the roster of the group `groupId` from its entries (in any order; duplicates count
  * once). The genesis entry is the one whose id is `groupId`; without it, or when its author is
  * not one of the admins it names, or an admin certificate does not verify, the log has no
  * roster (INVALID_FIELD).
+ *
+ * With `base` (a member that joined without history): the roster starts at the base instead of
+ * the genesis (whose name and settings still count), a dependency the set does not hold does not
+ * hold an entry back, and entries posted in an epoch before the base's are ignored (`stale-epoch`).
  */
-export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry[]): Roster {
+export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry[], base?: RosterBase): Roster {
   if (groupId.length !== 32) fail('a group id is 32 bytes');
-  const { order, pending } = rosterOrder(entries);
+  const { order, pending } = rosterOrder(entries, base === undefined ? {} : { fromBase: true, certificates: base.members.map((m) => m.certificate) });
   const genesis = order.find((e) => bytesEqual(e.id, groupId));
   if (genesis === undefined) fail('the log holds no genesis entry of this group');
   const g = genesis.action;
@@ -553,22 +724,41 @@ export function computeRoster(groupId: Uint8Array, entries: readonly RosterEntry
   if (!bytesEqual(genesis.author, g.certificate.signingKey)) fail('the genesis author is not its founder certificate\'s signing key');
   if (!verifyCertificate(g.certificate)) fail('the founder certificate does not verify');
   if (!g.admins.some((k) => bytesEqual(k, g.certificate.identityKey))) fail('the founder is not one of the admins');
-  s.addMember(g.certificate, 'admin', genesis.id, true);
-  for (const k of g.admins) if (!bytesEqual(k, g.certificate.identityKey)) s.awaiting.set(toHex(k), k.slice());
+  if (base === undefined) {
+    s.addMember(g.certificate, 'admin', genesis.id, true);
+    for (const k of g.admins) if (!bytesEqual(k, g.certificate.identityKey)) s.awaiting.set(toHex(k), k.slice());
+    s.pubs = g.settings.pubs.slice();
+  } else {
+    startFromBase(s, base);
+  }
   s.name = g.settings.name;
-  s.pubs = g.settings.pubs.slice();
   s.membersMayInvite = g.settings.membersMayInvite;
   s.seen.add(`${toHex(genesis.author)}:1`);
   s.applied.push(genesis.id.slice());
 
+  /** author (signing key hex) -> the latest epoch number it posted in, along its chain. */
+  const latestEpoch = new Map<string, number>();
   for (const e of order) {
     if (e === genesis) continue;
+    // from a base: an entry of an epoch before it is not the holder's to apply (it cannot have
+    // opened one; should it hold one anyway, the base already says what it came to)
+    if (base !== undefined && e.epoch.number < base.epoch.number) {
+      s.ignored.push({ id: e.id.slice(), reason: IgnoredReason.STALE_EPOCH });
+      continue;
+    }
     const slot = `${toHex(e.author)}:${e.seq}`;
+    const authorHex = toHex(e.author);
+    const latest = latestEpoch.get(authorHex) ?? 0;
     let reason: IgnoredReason | null;
     if (s.seen.has(slot)) {
       reason = IgnoredReason.EQUIVOCATION;
-      s.equivocators.set(toHex(e.author), e.author.slice());
+      s.equivocators.set(authorHex, e.author.slice());
+    } else if (e.epoch.number < latest) {
+      // an author's entries after its first one in a later epoch may not go back to an older one
+      s.seen.add(slot);
+      reason = IgnoredReason.CLOSED_EPOCH;
     } else {
+      latestEpoch.set(authorHex, e.epoch.number);
       s.seen.add(slot);
       reason = apply(s, e);
     }

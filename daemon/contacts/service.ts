@@ -201,6 +201,13 @@ export class ContactsService implements PeerPolicy {
     return this.#session?.records.get(address)?.state === 'accepted';
   }
 
+  /** The addresses of blocked contacts (groups show their entries as hidden by me). */
+  blocked(): ReadonlySet<OnionAddress> {
+    const out = new Set<OnionAddress>();
+    for (const [address, r] of this.#session?.records ?? []) if (r.state === 'blocked') out.add(address);
+    return out;
+  }
+
   /** True while an accepted contact's link is up. */
   isOnline(address: OnionAddress): boolean {
     return this.isAccepted(address) && (this.#links?.isOnline(address) ?? false);

@@ -23,6 +23,20 @@ export const RECEIVED_INVITES_MAX = 1_000;
 export const HEADS_MAX = 16;
 /** A peer invite's single use: the invite entry admits one join. */
 export const PEER_INVITE_USES = 1;
+/**
+ * An exported invite string's default uses: one. The string is a secret that reads the group
+ * and may be pasted anywhere; one join per string means a copy that leaks (a chat log, a
+ * clipboard) admits nobody once its person has joined, and a second join with it is refused
+ * where everyone sees it. Exporting is cheap: one string per person. `uses` asks for more.
+ */
+export const EXPORT_INVITE_USES = 1;
+/**
+ * Invites expire after 7 days by default (peer and exported): long enough for a person who is
+ * offline for a few days, short enough that a forgotten string stops admitting. `expiresInMs`
+ * sets another time. (Expiry is the joiner's own claim in its join's timestamp: see
+ * docs/groups.md, "Expiry and uses are advisory".)
+ */
+export const INVITE_EXPIRES_DEFAULT_MS = 7 * 24 * 60 * 60 * 1000;
 /** Blobs that opened under no key we held, kept to try again after a re-key gives a new epoch. */
 export const UNOPENED_BLOBS_MAX = 512;
 
@@ -33,3 +47,9 @@ export const UNOPENED_BLOBS_MAX = 512;
  * REKEY_TAKEOVER_MS per admin that does not).
  */
 export const EXPOSED_HOLD_MAX_MS = 120_000;
+/**
+ * Posts of one (group, pub) in flight at once. The pub serves a connection's requests in order
+ * and reads at most its MAX_INFLIGHT (16) at a time; 8 keeps a backlog moving at the pub's post
+ * rate limit rather than at one post per jitter plus round trip.
+ */
+export const POST_WINDOW = 8;

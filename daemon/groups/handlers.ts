@@ -25,7 +25,7 @@ export function groupHandlers(c: GroupHandlerComponents): Handlers {
     'group/create': async (p) => ({ groupId: await (await groups()).create(p.name, p.pubs) }),
     'group/invite': async (p) => {
       const address = checkAddress(p.address);
-      await (await groups()).invitePeer(p.groupId, address, p.history);
+      await (await groups()).invitePeer(p.groupId, address, p.history, limitsOf(p));
       return {};
     },
     'group/invites': async () => ({ invites: (await groups()).invites() }),
@@ -33,7 +33,7 @@ export function groupHandlers(c: GroupHandlerComponents): Handlers {
       await (await groups()).decline(p.invite);
       return {};
     },
-    'group/exportInvite': async (p) => ({ invite: await (await groups()).exportInvite(p.groupId, p.history) }),
+    'group/exportInvite': async (p) => ({ invite: await (await groups()).exportInvite(p.groupId, p.history, limitsOf(p)) }),
     'group/join': async (p) => ({ groupId: await (await groups()).join(p.invite) }),
     'group/list': async () => ({ groups: (await groups()).list() }),
     'group/members': async (p) => ({ members: (await groups()).members(p.groupId) }),
@@ -53,4 +53,9 @@ export function groupHandlers(c: GroupHandlerComponents): Handlers {
       return {};
     },
   };
+}
+
+/** The invite limits a request gave (the groups service fills in the defaults). */
+function limitsOf(p: { readonly expiresInMs?: number | undefined; readonly uses?: number | undefined }): { expiresInMs?: number; uses?: number } {
+  return { ...(p.expiresInMs !== undefined ? { expiresInMs: p.expiresInMs } : {}), ...(p.uses !== undefined ? { uses: p.uses } : {}) };
 }

@@ -41,12 +41,13 @@
  *
  * Sending (author): the entry is written to the outbox before the answer; each (group, pub) has
  * one poster that posts our entries in seq order through GroupPubLinks.post (proof of work off
- * the event loop, retried until accepted). An entry is sealed into its blob when it is first
+ * the event loop, retried until accepted), up to POST_WINDOW in flight, sealing each as it
+ * enters the window, so entries are sealed in seq order. An entry is sealed into its blob when it is first
  * posted, not when it is queued: at that moment, an entry of an epoch that is no longer current
  * and that no pub has accepted is made again under the current epoch (same seq and prev, so the
  * chain holds; its id changes: message/didChange with newId), and so is every later own entry
- * still unsealed. Posting in seq order per pub keeps "accepted by" monotone down the chain, so a
- * re-made entry never follows one a pub holds. The window that remains: an entry made and
+ * still unsealed. Sealing in seq order keeps every sealed entry ahead of every unsealed one in
+ * the chain, so a re-made entry never precedes one a pub may hold. The window that remains: an entry made and
  * posted before this daemon learned of the re-key (documented in docs/daemon.md).
  *
  * Receiving: GroupPubs hands each fetched page / run of live blobs to `blobsReceived`
@@ -61,7 +62,7 @@ import { toHex, fromHex, bytesEqual, isAllZero, compareBytes } from '../../proto
 import { checkBlobShape, openBlob, sealBlob } from '../../protocol/blob.js';
 import type { Certificate, ProfileKeys } from '../../protocol/certificate.js';
 import type { Checkpoint } from '../../protocol/checkpoint.js';
-import { randomBytes, wipe } from '../../protocol/crypto.js';
+import { labelledHash, randomBytes, wipe } from '../../protocol/crypto.js';
 import { INVITE_ID_BYTES } from '../../protocol/constants.js';
 import {
   consumeGroupEntry,
@@ -80,9 +81,11 @@ import { type OnionAddress, onionAddressFromPublicKey, publicKeyFromOnionAddress
 import { consumeInvite, consumeInviteBytes, createInvite, decodeInvite, decodeInviteBytes, encodeInvite, encodeInviteBytes, inviteGroupId, type EpochSecret, type Invite } from '../../protocol/invite.js';
 import { consumeKeyPackage, openKeyPackage } from '../../protocol/key-package.js';
 import { blobSizeFor } from '../../protocol/padding.js';
-import { computeRoster, rosterEntryOf, type Roster, type RosterEntry } from '../../protocol/roster.js';
+import { computeRoster, rosterEntryOf, type Roster, type RosterBase, type RosterEntry } from '../../protocol/roster.js';
+import { buildRekey } from '../../protocol/rekey.js';
+import { baseRecordCodec, GROUP_BASE_NAMESPACE, rosterBaseOf } from './membership/base.js';
 import { parsePubAddress, isDevelopmentPubAddress } from '../../protocol/pub-address.js';
-import type { PeerFrame } from '../../protocol/peer/wire.js';
+import { GROUP_INVITE_FRAME_MAX_BYTES, type PeerFrame } from '../../protocol/peer/wire.js';
 import type { NotificationJournal } from '../api/journal.js';
 import type { GroupPubLinks, PubBlobSink, PubLinkStatus } from '../group-pubs/types.js';
 import type { PubHistoryReader } from './history.js';
@@ -98,9 +101,12 @@ import {
   HEADS_MAX,
   INVITE_RESEND_INTERVAL_MS,
   PEER_INVITE_USES,
+  EXPORT_INVITE_USES,
+  INVITE_EXPIRES_DEFAULT_MS,
   RECEIVED_INVITES_MAX,
   UNOPENED_BLOBS_MAX,
   EXPOSED_HOLD_MAX_MS,
+  POST_WINDOW,
 } from './constants.js';
 import { buildItem, buildNoticeItem, countsAsUnread, NO_SYNC_MARKS, ownStatus, type GapNotice, type GroupItem, type SyncMarks } from './items.js';
 import type { EvidenceNotice } from './items.js';
@@ -122,8 +128,22 @@ import {
 } from './records.js';
 
 const ZERO = new Uint8Array(32);
+
+function memberByIdentity(roster: Roster, identityKey: Uint8Array) {
+  return roster.members.find((m) => bytesEqual(m.identityKey, identityKey));
+}
+/** The label of the locked-out notice's derived id (over group id and the epoch's opener). */
+const LOCKED_OUT_ITEM_LABEL = 'snug/v2/api-locked-out-item';
 /** Own entries' blob records looked up per getMany on unlock (whether each was sealed). */
 const OWN_BLOB_LOOKUP_BATCH = 256;
+
+/** What an inviter chooses for one invite (defaults in ./constants.ts). */
+interface InviteChoice {
+  readonly history: boolean;
+  readonly expiresInMs: number;
+  /** 0: any number of joins. */
+  readonly uses: number;
+}
 
 /** Where a blob came from. */
 export type IngestSource = { readonly kind: 'pub'; readonly pub: string } | { readonly kind: 'peer'; readonly address: OnionAddress } | { readonly kind: 'local' };
@@ -148,6 +168,8 @@ export interface GroupPeers {
   petname(address: OnionAddress): string | null;
   isAccepted(address: OnionAddress): boolean;
   isOnline(address: OnionAddress): boolean;
+  /** The addresses this profile blocked (their group entries show as hidden by me); none when absent. */
+  blocked?(): ReadonlySet<OnionAddress>;
   /** Sends a frame on the contact's link; false when none is up. */
   sendFrame(address: OnionAddress, frame: PeerFrame): boolean;
 }
@@ -210,6 +232,8 @@ interface GroupState {
   unread: number;
   /** Per-pub posting loops running. */
   readonly posters: Map<string, Promise<void>>;
+  /** Per pub: every own entry with a lower seq is accepted by it (where a poster's scan starts). */
+  readonly postedBelow: Map<string, number>;
   /** Blobs of own sealed entries not yet accepted everywhere (a cache of the blob records). */
   readonly outboxBlobs: Map<string, Uint8Array>;
   /** Shared copies: author keys, epochs and pub addresses by their text (memory on large logs). */
@@ -221,6 +245,8 @@ interface GroupState {
   readonly view: MessageFold;
   /** Ids this member hid for itself (set by the membership service, which stores them). */
   hiddenForMe: ReadonlySet<string>;
+  /** Joined without history: where the roster starts (membership/base.ts); null: at the genesis. */
+  base: RosterBase | null;
 }
 
 interface Session {
@@ -232,6 +258,8 @@ interface Session {
   readonly notices: Collection<NoticeRecord>;
   readonly invitesIn: Collection<PeerInviteRecord>;
   readonly invitesOut: Collection<PeerInviteRecord>;
+  /** Roster bases of groups joined without history (membership/base.ts). */
+  readonly bases: Collection<Invite>;
   readonly received: Map<string, PeerInviteRecord>;
   readonly sent: Map<string, PeerInviteRecord>;
   readonly stop: AbortController;
@@ -346,6 +374,7 @@ export class GroupsService implements PubBlobSink {
       notices: store.collection(GROUP_NOTICES_NAMESPACE, noticeRecordCodec),
       invitesIn: store.collection(GROUP_INVITES_IN_NAMESPACE, peerInviteRecordCodec),
       invitesOut: store.collection(GROUP_INVITES_OUT_NAMESPACE, peerInviteRecordCodec),
+      bases: store.collection(GROUP_BASE_NAMESPACE, baseRecordCodec),
       received: new Map(),
       sent: new Map(),
       stop: new AbortController(),
@@ -361,6 +390,10 @@ export class GroupsService implements PubBlobSink {
     for await (const { value } of s.collection.iterate()) {
       const g = this.#newState(value);
       s.groups.set(g.hex, g);
+    }
+    for await (const { id, value } of s.bases.iterate()) {
+      const g = s.groups.get(toHex(id));
+      if (g !== undefined) g.base = rosterBaseOf(value);
     }
     // whether an own entry's blob is stored (sealed) is looked up for own entries only, after
     // the load: reading every blob record (5 KiB each, decrypted) to learn ids cost most of
@@ -489,6 +522,7 @@ export class GroupsService implements PubBlobSink {
       awaited: new Set(),
       unread: 0,
       posters: new Map(),
+      postedBelow: new Map(),
       outboxBlobs: new Map(),
       internKeys: new Map(),
       internEpochs: new Map(),
@@ -496,6 +530,7 @@ export class GroupsService implements PubBlobSink {
       queue: Promise.resolve(),
       view: new MessageFold(),
       hiddenForMe: new Set(),
+      base: null,
     };
   }
 
@@ -531,7 +566,7 @@ export class GroupsService implements PubBlobSink {
   /** Recomputes the roster of `g` from every entry held (and the epochs it opened). */
   #recompute(s: Session, g: GroupState): void {
     const entries = [...g.entries.values()].map((h) => h.roster);
-    g.roster = computeRoster(g.groupId, entries);
+    g.roster = computeRoster(g.groupId, entries, g.base ?? undefined);
     g.ignored = new Set(g.roster.ignored.map((i) => toHex(i.id)));
     g.awaited = new Set();
     for (const id of g.roster.pending) {
@@ -566,8 +601,34 @@ export class GroupsService implements PubBlobSink {
     return { member: pendingJoin && !g.record.gone, role: 'member' };
   }
 
+  /**
+   * Where we stand in a group beyond membership: `lockedOut` while we are a member without the
+   * key of the epoch in use (a join that raced a re-key, until an admin re-keys to us), and
+   * `joinRefused` the roster's reason when our join was refused and we are no member.
+   */
+  #standing(s: Session, g: GroupState): { lockedOut: boolean; joinRefused: string | null } {
+    const member = g.roster.members.some((m) => bytesEqual(m.identityKey, s.o.identityKey));
+    let joinRefused: string | null = null;
+    if (!member) {
+      for (const h of g.entries.values()) {
+        if (!h.own || h.roster.action.kind !== 'join' || !g.ignored.has(h.hex)) continue;
+        joinRefused = g.roster.ignored.find((i) => toHex(i.id) === h.hex)?.reason ?? 'refused';
+      }
+    }
+    const lockedOut = (member || this.#memberSelf(s, g).member) && !g.keys.has(epochKey(g.roster.epoch));
+    return { lockedOut, joinRefused };
+  }
+
+  /** The in-place notice that we hold no key of the epoch in use: after the entry that opened it. */
+  #lockedOutItem(s: Session, g: GroupState): GroupItem {
+    const id = toHex(labelledHash(LOCKED_OUT_ITEM_LABEL, [g.groupId, g.roster.epoch.opener]));
+    const ts = g.order.key(toHex(g.roster.epoch.opener))?.ts ?? this.#now();
+    return { id, kind: 'locked-out', author: null, ts, text: `no key for epoch ${g.roster.epoch.number}: waiting for an admin to re-key to us`, status: 'received' };
+  }
+
   #view(s: Session, g: GroupState) {
     const self = this.#memberSelf(s, g);
+    const standing = this.#standing(s, g);
     const pubs = [...g.roster.pubs];
     return {
       groupId: g.hex,
@@ -581,6 +642,8 @@ export class GroupsService implements PubBlobSink {
       unread: g.unread,
       role: self.role,
       epoch: g.roster.epoch.number,
+      lockedOut: standing.lockedOut,
+      joinRefused: standing.joinRefused,
       ...this.#syncFields(g),
     };
   }
@@ -740,8 +803,13 @@ export class GroupsService implements PubBlobSink {
     return { accepted: h.pubs.filter((p) => pubs.includes(p)).length, total: pubs.length };
   }
 
-  #item(s: Session, g: GroupState, h: Held, entry: Entry): GroupItem | null {
+  #item(s: Session, g: GroupState, h: Held, entry: Entry, blocked?: ReadonlySet<string>): GroupItem | null {
     const key = g.order.key(h.hex);
+    if (h.own && entry.content.kind === 'join' && g.ignored.has(h.hex)) {
+      // our own join, refused by the roster (the invite expired, was used up, ...): said in place
+      const reason = g.roster.ignored.find((i) => toHex(i.id) === h.hex)?.reason ?? 'refused';
+      return { id: h.hex, kind: 'join-refused', author: s.o.address, ts: key?.ts ?? entry.timestamp, text: reason, status: ownStatus(this.#pubCounts(g, h)), pubs: this.#pubCounts(g, h) };
+    }
     return buildItem(entry, {
       id: h.hex,
       ts: key?.ts ?? entry.timestamp,
@@ -754,11 +822,21 @@ export class GroupsService implements PubBlobSink {
             hideApplied: (id) => appliedOf(g.roster).has(id),
             counts: (id) => !g.ignored.has(id),
             hiddenForMe: g.hiddenForMe,
+            blockedAuthors: blocked ?? this.#blockedAuthors(s, g),
             me: s.signingHex,
           })
         : null,
       addressOf: (authorHex) => g.authors.get(authorHex) ?? null,
     });
+  }
+
+  /** The author keys (hex) of the group's members this profile blocked as contacts. */
+  #blockedAuthors(s: Session, g: GroupState): ReadonlySet<string> {
+    const blocked = s.o.peers.blocked?.();
+    const out = new Set<string>();
+    if (blocked === undefined || blocked.size === 0) return out;
+    for (const [key, address] of g.authors) if (blocked.has(address)) out.add(key);
+    return out;
   }
 
   /**
@@ -848,6 +926,10 @@ export class GroupsService implements PubBlobSink {
     let before = o.before;
     let after = o.after;
     const gaps = this.#gapNotices(g);
+    const lockedOut = this.#standing(s, g).lockedOut ? this.#lockedOutItem(s, g) : null;
+    const blocked = this.#blockedAuthors(s, g);
+    const openerHex = toHex(g.roster.epoch.opener);
+    let lockedShown = false;
     // items not shown (invites, ...) are skipped: read on until the page is full or the log ends
     for (let rounds = 0; out.length < o.limit && rounds < 64; rounds++) {
       const want = o.limit - out.length;
@@ -871,9 +953,13 @@ export class GroupsService implements PubBlobSink {
         const h = g.entries.get(id);
         const r = byId.get(id);
         if (h === undefined || r === undefined) continue;
-        const item = this.#item(s, g, h, decodeEntry(r.entry));
+        const item = this.#item(s, g, h, decodeEntry(r.entry), blocked);
         if (item !== null) items.push(item);
         for (const gap of gaps.get(`after:${id}`) ?? []) items.push(buildNoticeItem(id, gap, item?.ts ?? g.order.key(id)?.ts ?? 0));
+        if (lockedOut !== null && id === openerHex) {
+          items.push(lockedOut);
+          lockedShown = true;
+        }
       }
       if (after !== undefined) {
         out.push(...items.slice(0, want));
@@ -884,6 +970,8 @@ export class GroupsService implements PubBlobSink {
       }
       if (ids.length < want + 8) break;
     }
+    // the opener of the epoch we lack is not held: the notice closes the newest page
+    if (lockedOut !== null && !lockedShown && o.before === undefined && !g.order.has(openerHex)) out.push(lockedOut);
     return out;
   }
 
@@ -985,9 +1073,7 @@ export class GroupsService implements PubBlobSink {
 
   async #authorLocked(s: Session, g: GroupState, keys: EpochKeys, content: EntryContent, extra: StoreOperation[] = []): Promise<Held> {
     const now = this.#now();
-    const heads = g.order
-      .tips()
-      .filter((id) => g.entries.get(id)?.own === false)
+    const heads = this.#removedFirst(g, content, g.order.tips().filter((id) => g.entries.get(id)?.own === false))
       .slice(0, HEADS_MAX)
       .map(fromHex);
     let entry: Entry;
@@ -1018,6 +1104,17 @@ export class GroupsService implements PubBlobSink {
       this.#groupChanged(s, g);
     }
     return held;
+  }
+
+  /**
+   * For a removal, the removed members' tips first: what a re-key names in its causal past is
+   * all of theirs that counts (docs/groups.md, "Closing the old epoch"), and heads are limited.
+   */
+  #removedFirst(g: GroupState, content: EntryContent, tips: string[]): string[] {
+    if (content.kind !== 'remove' || content.removed.length === 0 || tips.length <= HEADS_MAX) return tips;
+    const removed = new Set(content.removed.map((k) => toHex(memberByIdentity(g.roster, k)?.certificate.signingKey ?? k)));
+    const theirs = tips.filter((id) => removed.has(toHex(g.entries.get(id)!.roster.author)));
+    return [...theirs, ...tips.filter((id) => !theirs.includes(id))];
   }
 
   /** Our last entry's timestamp (a new one is never older: a clock step back does not reorder us). */
@@ -1058,13 +1155,24 @@ export class GroupsService implements PubBlobSink {
     }
   }
 
-  /** Our first entry (by seq) that `pub` has not accepted, or null. */
-  #nextFor(s: Session, g: GroupState, pub: string): Held | null {
+  /**
+   * Our first entry (by seq) that `pub` has not accepted and that is not in `skip` (posts in
+   * flight), or null. The scan starts at the pub's low-water mark (postedBelow), which it moves
+   * past every entry the pub accepted, so a long chain is not walked from its start each time.
+   */
+  #nextFor(s: Session, g: GroupState, pub: string, skip?: ReadonlyMap<string, unknown>): Held | null {
     const chain = g.chains.get(s.signingHex);
     if (chain === undefined) return null;
-    for (let seq = 1; seq <= g.record.ownSeq; seq++) {
+    let from = g.postedBelow.get(pub) ?? 1;
+    for (;;) {
+      const h = g.entries.get(chain.get(from) ?? '');
+      if (h === undefined || !h.own || !h.pubs.includes(pub)) break;
+      from += 1;
+    }
+    g.postedBelow.set(pub, from);
+    for (let seq = from; seq <= g.record.ownSeq; seq++) {
       const h = g.entries.get(chain.get(seq) ?? '');
-      if (h !== undefined && h.own && !h.pubs.includes(pub)) return h;
+      if (h !== undefined && h.own && !h.pubs.includes(pub) && skip?.has(h.hex) !== true) return h;
     }
     return null;
   }
@@ -1085,31 +1193,54 @@ export class GroupsService implements PubBlobSink {
     return Math.max(0, h.arrival + EXPOSED_HOLD_MAX_MS - this.#now());
   }
 
+  /**
+   * Posts our entries to `pub` in seq order, up to POST_WINDOW at once (each post pays its own
+   * jitter and proof of work; posted one after another, a backlog would move at one post per
+   * jitter plus round trip). Entries are sealed in seq order as they enter the window. Ends when
+   * nothing is left to post, an entry is held back, or a post or a seal failed (after the posts
+   * in flight settle); #kick starts it again.
+   */
   async #poster(s: Session, g: GroupState, pub: string): Promise<void> {
     const signal = s.stop.signal;
-    while (!signal.aborted && s.pubLinks !== null && g.roster.pubs.includes(pub) && !g.record.gone) {
-      const next = this.#nextFor(s, g, pub);
-      if (next === null) return;
-      const hold = this.#holdFor(g, next);
-      if (hold > 0) {
-        setTimeout(() => this.#kick(s, g), hold + 10).unref();
-        return;
+    const inflight = new Map<string, Promise<void>>();
+    let failed = false;
+    try {
+      while (!failed && !signal.aborted && s.pubLinks !== null && g.roster.pubs.includes(pub) && !g.record.gone) {
+        const next = this.#nextFor(s, g, pub, inflight);
+        if (next === null || inflight.size >= POST_WINDOW) {
+          if (inflight.size === 0) return;
+          await Promise.race(inflight.values());
+          continue;
+        }
+        const hold = this.#holdFor(g, next);
+        if (hold > 0) {
+          setTimeout(() => this.#kick(s, g), hold + 10).unref();
+          return;
+        }
+        let blob: Uint8Array | null;
+        try {
+          blob = await this.#sealed(s, g, next);
+        } catch (err) {
+          warn(this.#log, 'group-seal-failed', err);
+          return;
+        }
+        if (blob === null) continue; // re-made: look again
+        const links = s.pubLinks;
+        const hex = next.hex;
+        const post = (async () => {
+          try {
+            await links.post(g.hex, pub, blob, signal);
+          } catch (err) {
+            if (!signal.aborted) warn(this.#log, 'group-post-failed', err);
+            failed = true;
+            return;
+          }
+          await this.#accepted(s, g, hex, pub).catch((err: unknown) => warn(this.#log, 'group-write-failed', err));
+        })().finally(() => inflight.delete(hex));
+        inflight.set(hex, post);
       }
-      let blob: Uint8Array | null;
-      try {
-        blob = await this.#sealed(s, g, next);
-      } catch (err) {
-        warn(this.#log, 'group-seal-failed', err);
-        return;
-      }
-      if (blob === null) continue; // re-made: look again
-      try {
-        await s.pubLinks.post(g.hex, pub, blob, signal);
-      } catch (err) {
-        if (!signal.aborted) warn(this.#log, 'group-post-failed', err);
-        return;
-      }
-      await this.#accepted(s, g, next.hex, pub).catch((err: unknown) => warn(this.#log, 'group-write-failed', err));
+    } finally {
+      await Promise.allSettled([...inflight.values()]);
     }
   }
 
@@ -1495,27 +1626,56 @@ export class GroupsService implements PubBlobSink {
     return consumeKeyPackage(opener.roster.action.keyPackage, g.groupId).checkpoint;
   }
 
-  /** Posts an invite entry and builds the invite that carries it. */
-  async #makeInvite(s: Session, g: GroupState, history: boolean, uses: number): Promise<Invite> {
+  /**
+   * Posts an invite entry and builds the invite that carries it. With history, the invite holds
+   * every epoch secret we have (up to 256 earlier ones). Without, we first re-key the group to
+   * its members as they are (a plain remove-and-re-key: admins only, ERR_NOT_ADMIN otherwise),
+   * post the invite entry in that fresh epoch and give only its secret, with the checkpoint's
+   * member certificates, so the joiner reads nothing from before and starts its roster there.
+   */
+  async #makeInvite(s: Session, g: GroupState, o: InviteChoice): Promise<Invite> {
     return this.#serial(g, async () => {
       this.#mayInvite(s, g);
+      if (!o.history) {
+        if (this.#memberSelf(s, g).role !== 'admin') throw new ApiError('ERR_NOT_ADMIN', 'only an admin can invite without history (it re-keys the group)');
+        const keys = g.keys.get(epochKey(g.roster.epoch));
+        if (keys === undefined) throw new ApiError('ERR_NOT_FOUND', 'no key for the group\'s current epoch');
+        // members locked out of the current epoch hold only the one before it: as the duty
+        // re-key does, the re-key is posted under that epoch too, so they can read it
+        const previous = g.roster.lockedOut.length > 0 ? g.roster.epochs[g.roster.epochs.length - 2] : undefined;
+        const rk = buildRekey(g.roster, { signer: s.o.keys.signing, removed: [] });
+        let rekey: Held;
+        try {
+          rekey = await this.#authorLocked(s, g, keys, rk.content);
+        } finally {
+          wipe(rk.secret);
+        }
+        if (previous !== undefined) await this.repostUnder(g.hex, rekey.hex, previous);
+      }
       const keys = g.keys.get(epochKey(g.roster.epoch));
       if (keys === undefined) throw new ApiError('ERR_NOT_FOUND', 'no key for the group\'s current epoch');
-      const held = await this.#authorLocked(s, g, keys, { kind: 'invite', inviteId: randomBytes(INVITE_ID_BYTES), includesHistory: history, expires: 0, uses });
+      const expires = this.#now() + o.expiresInMs;
+      const held = await this.#authorLocked(s, g, keys, { kind: 'invite', inviteId: randomBytes(INVITE_ID_BYTES), includesHistory: o.history, expires, uses: o.uses });
       this.#kick(s, g);
-      const earlier: EpochSecret[] = history
+      const earlier: EpochSecret[] = o.history
         ? g.record.epochs
             .filter((e) => e.number < keys.epoch.number)
             .map((e) => ({ epoch: { number: e.number, opener: e.opener }, secret: e.secret }))
             .slice(-256)
         : [];
+      const checkpoint = this.#checkpoint(g);
+      // without history the joiner starts its roster at the checkpoint: it needs each member's certificate
+      const certificates = o.history || checkpoint === null
+        ? []
+        : checkpoint.members.map((m) => g.roster.members.find((x) => bytesEqual(x.identityKey, m.identityKey))!.certificate);
       return createInvite(
         {
           inviteEntry: held.id,
           genesis: g.record.genesis,
-          checkpoint: this.#checkpoint(g),
+          checkpoint,
           current: { epoch: keys.epoch, secret: keys.secret },
           history: earlier,
+          certificates,
           name: g.roster.name,
           pubs: g.roster.pubs,
         },
@@ -1524,11 +1684,12 @@ export class GroupsService implements PubBlobSink {
     });
   }
 
-  /** group/exportInvite: an invite entry (any number of uses) and its string. */
-  async exportInvite(groupId: string, history: boolean): Promise<string> {
+  /** group/exportInvite: an invite entry (one use and 7 days unless asked otherwise) and its string. */
+  async exportInvite(groupId: string, history: boolean, options: { readonly expiresInMs?: number; readonly uses?: number } = {}): Promise<string> {
     const s = this.#require();
     const g = this.#group(s, groupId);
-    return encodeInvite(await this.#makeInvite(s, g, history, 0), { development: this.#development });
+    const choice = { history, expiresInMs: options.expiresInMs ?? INVITE_EXPIRES_DEFAULT_MS, uses: options.uses ?? EXPORT_INVITE_USES };
+    return encodeInvite(await this.#makeInvite(s, g, choice), { development: this.#development });
   }
 
   #parseInvite(text: string): Invite {
@@ -1569,8 +1730,15 @@ export class GroupsService implements PubBlobSink {
       if (existing === undefined) {
         const genesisEntry = decodeEntry(invite.genesis);
         const rec: EntryRecord = { own: false, arrival: now, pubs: [], entry: invite.genesis };
-        await s.o.store.batch([s.collection.putOp(groupId, record), s.entries.putOp(groupScopedId(groupId, groupId), rec)]);
+        // without history the roster starts at the invite's checkpoint (membership/base.ts)
+        const base = rosterBaseOf(invite);
+        await s.o.store.batch([
+          s.collection.putOp(groupId, record),
+          s.entries.putOp(groupScopedId(groupId, groupId), rec),
+          ...(base !== null ? [s.bases.putOp(groupId, invite)] : []),
+        ]);
         g = this.#newState(record);
+        g.base = base;
         s.groups.set(hex, g);
         this.#index(s, g, genesisEntry, groupId, rec, false);
         this.#recompute(s, g);
@@ -1612,12 +1780,14 @@ export class GroupsService implements PubBlobSink {
   }
 
   /** group/invite: an invite entry (one use) for an accepted contact, sent over the peer link. */
-  async invitePeer(groupId: string, address: OnionAddress, history: boolean): Promise<void> {
+  async invitePeer(groupId: string, address: OnionAddress, history: boolean, options: { readonly expiresInMs?: number; readonly uses?: number } = {}): Promise<void> {
     const s = this.#require();
     const g = this.#group(s, groupId);
     if (!s.o.peers.isAccepted(address)) throw new ApiError('ERR_NOT_CONTACT');
-    const invite = await this.#makeInvite(s, g, history, PEER_INVITE_USES);
+    const invite = await this.#makeInvite(s, g, { history, expiresInMs: options.expiresInMs ?? INVITE_EXPIRES_DEFAULT_MS, uses: options.uses ?? PEER_INVITE_USES });
     const bytes = encodeInviteBytes(invite, { development: this.#development });
+    // a history-less invite to a large group (its certificates) may not fit one peer frame
+    if (bytes.length > GROUP_INVITE_FRAME_MAX_BYTES) throw new ApiError('ERR_TOO_LONG', 'the invite does not fit a peer frame: export it as a string');
     const record: PeerInviteRecord = { peer: publicKeyOf(address), at: this.#now(), invite: bytes };
     await s.invitesOut.put(invite.inviteEntry, record);
     s.sent.set(toHex(invite.inviteEntry), record);

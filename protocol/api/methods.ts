@@ -204,12 +204,21 @@ export const groupCreate = defineMethod({
   errors: ['ERR_BAD_ADDRESS', 'ERR_LOCKED', 'ERR_NO_PROFILE'],
 });
 
+/** Invite expiry and uses (extensions of group/invite and group/exportInvite; defaults in docs/local-api.md). */
+const INVITE_LIMITS = {
+  /** ms from now until the invite admits no join: 1 minute..365 days; default 7 days. */
+  expiresInMs: z.number().int().min(60_000).max(365 * 24 * 60 * 60 * 1000).optional(),
+  /** Joins it admits, 1..1,000,000, or 0 for any number; default 1. */
+  uses: z.number().int().min(0).max(1_000_000).optional(),
+};
+
 export const groupInvite = defineMethod({
   method: 'group/invite',
-  summary: 'Invites an accepted contact over the peer link (posting an invite entry); the contact decides whether to join.',
-  params: z.strictObject({ groupId: GroupId, address: AddressParam, history: z.boolean().default(false) }),
+  summary:
+    'Invites an accepted contact over the peer link (posting an invite entry); the contact decides whether to join. history (default true): the joiner reads the group\'s past; false: the group is re-keyed first (admins only) and the joiner reads only from the invite on. One use and 7 days unless uses / expiresInMs say otherwise.',
+  params: z.strictObject({ groupId: GroupId, address: AddressParam, history: z.boolean().default(true), ...INVITE_LIMITS }),
   result: EmptyResult,
-  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_CONTACT', 'ERR_NOT_ADMIN', ...GROUP_ERRORS],
+  errors: ['ERR_BAD_ADDRESS', 'ERR_NOT_CONTACT', 'ERR_NOT_ADMIN', 'ERR_TOO_LONG', ...GROUP_ERRORS],
 });
 
 export const groupInvites = defineMethod({
@@ -230,8 +239,9 @@ export const groupDecline = defineMethod({
 
 export const groupExportInvite = defineMethod({
   method: 'group/exportInvite',
-  summary: 'Posts an invite entry and answers the pasteable invite string (a secret: it reads the group).',
-  params: z.strictObject({ groupId: GroupId, history: z.boolean().default(false) }),
+  summary:
+    'Posts an invite entry and answers the pasteable invite string (a secret: it reads the group). history (default true): the joiner reads the group\'s past; false: the group is re-keyed first (admins only) and the joiner reads only from the invite on. One use and 7 days unless uses / expiresInMs say otherwise.',
+  params: z.strictObject({ groupId: GroupId, history: z.boolean().default(true), ...INVITE_LIMITS }),
   result: z.object({ invite: z.string() }),
   errors: ['ERR_NOT_ADMIN', ...GROUP_ERRORS],
 });

@@ -180,7 +180,7 @@ export const PubAddressParam = z.string().refine((v) => ONION_ADDRESS_RE.test(v)
 });
 
 /** The longest invite text (protocol/invite.ts INVITE_TEXT_MAX_CHARS; a test keeps the two equal). */
-export const INVITE_TEXT_MAX_CHARS = 91_548;
+export const INVITE_TEXT_MAX_CHARS = 340_588;
 const INVITE_RE = /^snug2[a-z2-7]+$/;
 /**
  * An invite string as a param: "snug2" and base32, surrounding whitespace trimmed. Any other form
@@ -226,6 +226,11 @@ export const Group = z.object({
   role: Role,
   /** The current key epoch's number. */
   epoch: z.int().min(0),
+  // --- membership (issue 14) ---
+  /** We are a member without the key of the epoch in use (a `locked-out` item in message/list says so) until an admin re-keys to us. */
+  lockedOut: z.boolean().optional(),
+  /** Our join was refused (`invite-expired`, `invite-used-up`, `no-invite`, ...; a `join-refused` item in message/list): we are not a member. */
+  joinRefused: z.string().nullable().optional(),
   // --- group sync (issue 13; always present from this daemon) ---
   /** Open gaps: missing ranges of authors' sequence numbers (each a `gap` item in message/list). */
   gaps: z.int().min(0).optional(),

@@ -115,3 +115,14 @@ export function logLines(d: DaemonProcess): Array<Record<string, unknown>> {
   }
   return out;
 }
+
+/** Waits until the daemon's own onion service is published (the Tor tests). */
+export async function published(d: DaemonProcess, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const s = await callOnce(d, (c) => c.call('daemon/status'));
+    if (s.tor.onion === 'published') return;
+    if (Date.now() > deadline) throw new Error(`the onion service was not published: ${JSON.stringify(s.tor)}`);
+    await sleep(250);
+  }
+}

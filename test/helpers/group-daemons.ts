@@ -8,8 +8,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResultOutput } from '../../protocol/api/descriptor.js';
 import type { Methods } from '../../protocol/api/methods.js';
+import { isApiError } from '../../protocol/api/errors.js';
+import { PROFILE_DIR } from '../../daemon/daemon.js';
+import { DEVELOPMENT_KDF } from '../../daemon/profile/constants.js';
+import { ProfileService } from '../../daemon/profile/profile.js';
+import { keysFromInvite, readAsAttacker, type WhatItReads } from './attacker.js';
 import { callOnce } from './daemon.js';
-import type { Peer } from './contacts.js';
+import { PEER_PASSPHRASE, type Peer } from './contacts.js';
 
 export type GroupItem = ResultOutput<Methods['message/list']>['messages'][number];
 
@@ -97,5 +102,31 @@ export async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) =
     if (ok(v)) return v;
     if (Date.now() > deadline) throw new Error(`${what} never held: ${JSON.stringify(v)}`);
     await sleep(150);
+  }
+}
+
+/** What `p`'s daemon lists of a group, or nothing when the group is gone for it (ERR_NOT_FOUND). */
+export async function groupMessagesIfAny(p: Peer, groupId: string): Promise<GroupItem[]> {
+  return groupMessages(p, groupId).catch((err: unknown) => {
+    if (isApiError(err, 'ERR_NOT_FOUND')) return [];
+    throw err;
+  });
+}
+
+/**
+ * `p` as an attacker: its daemon shut down, its profile unlocked from disk, it trial-decrypts
+ * `blobs()` with every key it had (the invite's, and every key package its profile's X25519 key
+ * opens; test/helpers/attacker.ts). The profile is locked (its keys wiped) only afterwards.
+ */
+export async function readAsStoppedPeer(p: Peer, invite: string, blobs: () => Promise<Uint8Array[]>): Promise<WhatItReads & { readonly blobs: number }> {
+  await callOnce(p.daemon, (c) => c.call('daemon/shutdown'));
+  await p.daemon.exited;
+  const profile = new ProfileService({}, { dir: join(p.home, PROFILE_DIR), kdf: DEVELOPMENT_KDF });
+  const me = await profile.unlock(PEER_PASSPHRASE);
+  try {
+    const all = await blobs();
+    return { ...readAsAttacker(all, keysFromInvite(invite, { identityKey: me.identity.publicKey, dh: me.keys.dh })), blobs: all.length };
+  } finally {
+    await profile.lock();
   }
 }

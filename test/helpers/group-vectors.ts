@@ -111,6 +111,8 @@ export interface InviteVector {
   checkpoint: string | null;
   current: EpochSecretJson;
   history: EpochSecretJson[];
+  /** Version 3: the encoded certificate of each checkpoint member, in its order. */
+  certificates?: string[];
   name: string;
   pubs: string[];
   bytes: string;
@@ -134,4 +136,16 @@ export interface RosterVector {
     ignored: { id: string; reason: string }[];
     pending: string[];
   };
+}
+
+/** A roster computed from a base (docs/groups.md, "Roster from a base"). */
+export interface RosterBaseVector {
+  description: string;
+  groupId: string;
+  /** The version 3 invite text whose checkpoint and certificates are the base. */
+  invite: string;
+  epochs: EpochSecretJson[];
+  /** Encoded entries v2 the member holds, in the order they were made. */
+  entries: string[];
+  expected: RosterVector['expected'];
 }

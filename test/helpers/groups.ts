@@ -14,7 +14,10 @@ import { DirectDialer } from '../../daemon/transport/direct.js';
 import { createCertificate, generateProfileKeys, type Certificate, type ProfileKeys } from '../../protocol/certificate.js';
 import { generateIdentity, type Identity, type OnionAddress } from '../../protocol/identity.js';
 import type { Notification } from '../../protocol/api/notifications.js';
+import { isApiError } from '../../protocol/api/errors.js';
+import { PubClient } from '../../daemon/pub-links/client.js';
 import { openRecordStore, waitUntil } from './group-pubs.js';
+import { fetchEverything } from './pub-fixtures.js';
 
 /** Nobody is a contact (the unit tests of groups exercise invites by string). */
 export const NO_PEERS: GroupPeers = {
@@ -103,6 +106,27 @@ export async function waitForTexts(m: TestMember, groupId: string, count: number
     if (last.length >= count) return last;
     if (Date.now() > deadline) throw new Error(`${m.name} lists ${last.length} of ${count} messages: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The API error code a promise rejects with (undefined when it resolves; anything else is thrown). */
+export async function apiCodeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (err) {
+    if (isApiError(err)) return err.code;
+    throw err;
+  }
+  return undefined;
+}
+
+/** Every blob a pub holds, fetched as any client (an attacker) would. */
+export async function pubBlobs(address: string): Promise<Uint8Array[]> {
+  const client = await PubClient.connect(new DirectDialer(), address);
+  try {
+    return [...(await fetchEverything(client)).values()];
+  } finally {
+    await client.close();
   }
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { base32Encode } from '../../protocol/base32.js';
 import { fromHex, toHex } from '../../protocol/bytes.js';
+import { decodeCertificate, encodeCertificate } from '../../protocol/certificate.js';
 import { createCheckpoint, decodeCheckpoint, encodeCheckpoint } from '../../protocol/checkpoint.js';
 import { ed25519KeyPairFromSeed, labelledHash, ready } from '../../protocol/crypto.js';
 import { ProtocolErrorCode } from '../../protocol/errors.js';
@@ -33,6 +34,7 @@ function initOf(v: InviteVector): InviteInit {
     checkpoint: v.checkpoint === null ? null : decodeCheckpoint(fromHex(v.checkpoint)),
     current: epochOf(v.current),
     history: v.history.map(epochOf),
+    certificates: (v.certificates ?? []).map((c) => decodeCertificate(fromHex(c))),
     name: v.name,
     pubs: v.pubs,
   };
@@ -71,6 +73,8 @@ describe('protocol/invite', () => {
         assert.deepEqual(inv.history.map((h) => ({ number: h.epoch.number, opener: toHex(h.epoch.opener), secret: toHex(h.secret) })), v.history);
         assert.equal(inv.name, v.name);
         assert.deepEqual(inv.pubs, v.pubs);
+        assert.deepEqual(inv.certificates.map((c) => toHex(encodeCertificate(c))), v.certificates ?? []);
+        assert.equal(inv.version, v.certificates === undefined ? 2 : 3);
       }
     });
 
@@ -126,9 +130,26 @@ describe('protocol/invite', () => {
       assert.equal(codeOf(() => decodeInvite('snug2' + 'a'.repeat(INVITE_TEXT_MAX_CHARS))), ProtocolErrorCode.OVERSIZED);
     });
 
+    it('carries certificates (version 3) only with a checkpoint and no history, one per checkpoint member in its order, each verified', () => {
+      const v3 = initOf(vectors.find((v) => v.certificates !== undefined)!);
+      const certs = v3.certificates!;
+      assert.ok(certs.length >= 2);
+      assert.equal(createInvite(v3).version, 3);
+      assert.equal(codeOf(() => createInvite({ ...v3, history: epoch1.history })), ProtocolErrorCode.INVALID_FIELD);
+      assert.equal(codeOf(() => createInvite({ ...v3, certificates: certs.slice(1) })), ProtocolErrorCode.INVALID_FIELD);
+      assert.equal(codeOf(() => createInvite({ ...v3, certificates: [...certs].reverse() })), ProtocolErrorCode.INVALID_FIELD);
+      // a certificate whose signature does not verify: decodes, and a joiner refuses it
+      const forged = certs.map((c, i) => (i === 0 ? { ...c, signature: Uint8Array.from(c.signature, (b, j) => (j === 0 ? b ^ 1 : b)) } : c));
+      const good = createInvite(v3);
+      const text = encodeInvite({ ...good, certificates: forged });
+      assert.equal(decodeInvite(text).certificates.length, certs.length);
+      assert.equal(codeOf(() => consumeInvite(text)), ProtocolErrorCode.UNAUTHENTIC);
+      assert.equal(codeOf(() => encodeInviteBytes({ ...good, version: 2 })), ProtocolErrorCode.UNSUPPORTED_VERSION);
+    });
+
     it('rejects an unknown version even with a valid checksum', () => {
       const bytes = encodeInviteBytes(createInvite(epoch0));
-      for (const version of [1, 3]) {
+      for (const version of [1, 4]) {
         const forged = rechecksummed(bytes, (b) => {
           b[0] = version;
           return b;

@@ -6,22 +6,23 @@
  * the files and never regenerate them.
  */
 import { existsSync } from 'node:fs';
-import { fromHex, toHex, utf8Encode } from '../../protocol/bytes.js';
+import { compareBytes, fromHex, toHex, utf8Encode } from '../../protocol/bytes.js';
 import { createCheckpoint, encodeCheckpoint, LABEL_CHECKPOINT, type Role } from '../../protocol/checkpoint.js';
 import { blake2b, ed25519KeyPairFromSeed, labelledSigningInput, ready, signLabelled, x25519KeyPairFromSeed } from '../../protocol/crypto.js';
 import { createKeyPackage, encodeKeyPackage, LABEL_KEY_PACKAGE } from '../../protocol/key-package.js';
 import { computeSummary, diffSummaries, encodeSummary, type Summary, type SummaryInputEntry } from '../../protocol/summary.js';
-import { createCertificate, profileKeysFromSeeds } from '../../protocol/certificate.js';
+import { createCertificate, encodeCertificate, profileKeysFromSeeds } from '../../protocol/certificate.js';
 import { createEntry, createGenesis, decodeEntry, encodeEntry, entryId, type EntryContent } from '../../protocol/entry.js';
 import { deriveEpochKeys, firstEpoch, type EpochKeys, type EpochName } from '../../protocol/group.js';
 import { identityFromSeed } from '../../protocol/identity.js';
-import { createInvite, encodeInvite, encodeInviteBytes, type EpochSecret, type InviteInit } from '../../protocol/invite.js';
+import { consumeInvite, createInvite, encodeInvite, encodeInviteBytes, inviteRosterBase, type EpochSecret, type InviteInit } from '../../protocol/invite.js';
 import { decodeKeyPackage } from '../../protocol/key-package.js';
 import { computeRoster, rosterEntryOf } from '../../protocol/roster.js';
 import type {
   CheckpointVector,
   EpochSecretJson,
   InviteVector,
+  RosterBaseVector,
   RosterVector,
   KeyPackageVector,
   SeqRangeJson,
@@ -244,6 +245,18 @@ function scenario() {
   const rk = post(ada, keys0, [tb], { kind: 'remove', removed: [bo.identity.publicKey], keyPackage: keyPackageBytes });
   const epoch1: EpochName = { number: 1, opener: rk };
   const keys1 = deriveEpochKeys(secret1, groupId, epoch1);
+  // bo, removed, posts in epoch 0 as if it had not seen the re-key (naming only its own earlier
+  // entry), with an id that sorts before the re-key's: closing the old epoch ignores it anyway
+  for (let t = time + 1; ; t++) {
+    const chain = chains.get(bo)!;
+    const entry = createEntry(keys0, bo.profile.signing, { seq: chain.seq + 1, prev: chain.prev, timestamp: t, heads: [], content: { kind: 'text', text: 'bo, removed, not naming the re-key' } });
+    const encoding = encodeEntry(entry);
+    const id = entryId(encoding);
+    if (compareBytes(id, rk) >= 0) continue;
+    chains.set(bo, { seq: chain.seq + 1, prev: id });
+    encodings.push(encoding);
+    break;
+  }
   post(bo, keys0, [rk], { kind: 'text', text: 'bo, removed, still posting in epoch 0' });
   const tc = post(cy, keys1, [rk], { kind: 'text', text: 'epoch 1' });
   const inv1 = post(ada, keys1, [tc], { kind: 'invite', inviteId: fixed('invite 1', 16), includesHistory: true, expires: 1_798_761_600_000, uses: 1 });
@@ -251,7 +264,8 @@ function scenario() {
     { epoch: epoch0, secret: secret0 },
     { epoch: epoch1, secret: secret1 },
   ];
-  return { groupId, genesis: genesis.encoding, encodings, epochs, inv0, inv1, keyPackageBytes, pubA, pubB };
+  const certificates = [ada, bo, cy].map((p) => p.certificate);
+  return { groupId, genesis: genesis.encoding, encodings, epochs, inv0, inv1, keyPackageBytes, pubA, pubB, certificates };
 }
 
 /** The key package inside the committed roster vector's re-key entry. */
@@ -281,6 +295,20 @@ function invites(sc: ReturnType<typeof scenario>): InviteVector[] {
       init: { inviteEntry: sc.inv1, genesis: sc.genesis, checkpoint, current: sc.epochs[1]!, history: [sc.epochs[0]!], name: 'Stammtisch 🍺', pubs: [sc.pubB, sc.pubA] },
     },
     {
+      description: 'epoch 1 without history (version 3): its checkpoint and a certificate for each member it names, one pub',
+      development: false,
+      init: {
+        inviteEntry: sc.inv1,
+        genesis: sc.genesis,
+        checkpoint,
+        current: sc.epochs[1]!,
+        history: [],
+        certificates: checkpoint.members.map((m) => sc.certificates.find((c) => toHex(c.identityKey) === toHex(m.identityKey))!),
+        name: 'the snug',
+        pubs: [sc.pubA],
+      },
+    },
+    {
       description: 'a development pub: decodes only in development mode',
       development: true,
       init: { inviteEntry: sc.inv0, genesis: sc.genesis, checkpoint: null, current: sc.epochs[0]!, history: [], name: 'dev', pubs: ['ws://127.0.0.1:8080', sc.pubA] },
@@ -297,6 +325,7 @@ function invites(sc: ReturnType<typeof scenario>): InviteVector[] {
       checkpoint: init.checkpoint === null ? null : toHex(encodeCheckpoint(init.checkpoint)),
       current: epochJson(init.current),
       history: init.history.map(epochJson),
+      ...((init.certificates ?? []).length > 0 ? { certificates: init.certificates!.map((c) => toHex(encodeCertificate(c))) } : {}),
       name: init.name,
       pubs: [...init.pubs],
       bytes: toHex(encodeInviteBytes(inv, { development })),
@@ -305,12 +334,46 @@ function invites(sc: ReturnType<typeof scenario>): InviteVector[] {
   });
 }
 
+/**
+ * A member that joined with the version 3 invite (epoch 1, no history): its roster from the
+ * base that invite gives, over what it holds: the genesis, the epoch 1 entries, and (to show the
+ * rule) an entry of epoch 0 it could not have opened, ignored as stale.
+ */
+function rosterBases(sc: ReturnType<typeof scenario>, inviteVectors: InviteVector[]): RosterBaseVector[] {
+  const v3 = inviteVectors.find((v) => v.certificates !== undefined)!;
+  const invite = consumeInvite(v3.text);
+  const base = inviteRosterBase(invite)!;
+  const decoded = sc.encodings.map((bytes) => ({ bytes, entry: decodeEntry(bytes) }));
+  const held = decoded.filter(({ entry }) => entry.content.kind === 'genesis' || entry.epoch.number === 1 || (entry.content.kind === 'text' && entry.content.text === 'bo, removed, still posting in epoch 0'));
+  const entries = held.map(({ bytes, entry }) => rosterEntryOf(entry, entryId(bytes)));
+  const r = computeRoster(sc.groupId, entries, base);
+  return [
+    {
+      description: 'a member joined with the version 3 invite of epoch 1 (no history): the roster from its base over the genesis, the entries of epoch 1, and one entry of epoch 0 (stale: before the base)',
+      groupId: toHex(sc.groupId),
+      invite: v3.text,
+      epochs: sc.epochs.map(epochJson),
+      entries: held.map(({ bytes }) => toHex(bytes)),
+      expected: {
+        name: r.name,
+        pubs: [...r.pubs],
+        membersMayInvite: r.membersMayInvite,
+        epoch: { number: r.epoch.number, opener: toHex(r.epoch.opener) },
+        members: r.members.map((m) => ({ identityKey: toHex(m.identityKey), role: m.role })),
+        applied: r.applied.map(toHex),
+        ignored: r.ignored.map((i) => ({ id: toHex(i.id), reason: i.reason })),
+        pending: r.pending.map(toHex),
+      },
+    },
+  ];
+}
+
 function rosters(sc: ReturnType<typeof scenario>): RosterVector[] {
   const entries = sc.encodings.map((bytes) => rosterEntryOf(decodeEntry(bytes), entryId(bytes)));
   const r = computeRoster(sc.groupId, entries);
   return [
     {
-      description: 'found, invite, two joins, a role change, a removal with re-key, a removed member posting in the old epoch, an invite in the new epoch',
+      description: 'found, invite, two joins, a role change, a removal with re-key, the removed member posting in the old epoch (once not naming the re-key, with an id below its id; once naming it), an invite in the new epoch',
       groupId: toHex(sc.groupId),
       epochs: sc.epochs.map(epochJson),
       entries: sc.encodings.map(toHex),
@@ -331,7 +394,9 @@ function rosters(sc: ReturnType<typeof scenario>): RosterVector[] {
 async function main(): Promise<void> {
   await ready();
   const sc = scenario();
-  writeVectors('invite', { description: 'invite v2 fields -> binary invite -> pasteable text (snug2...)', vectors: invites(sc) });
+  const inviteVectors = invites(sc);
+  writeVectors('invite', { description: 'invite v2 and v3 fields -> binary invite -> pasteable text (snug2...)', vectors: inviteVectors });
+  writeVectors('roster-base', { description: 'a version 3 invite (its roster base) and the entries a member joined with it holds -> its roster', vectors: rosterBases(sc, inviteVectors) });
   writeVectors('roster', { description: 'a log of real entries v2 (with the epoch secrets to verify them) -> the roster every member computes', vectors: rosters(sc) });
   writeVectors('summary', summaries());
   writeVectors('checkpoint', { description: 'roster checkpoint fields + admin signing key -> signed message -> signature -> encoding', vectors: checkpoints() });

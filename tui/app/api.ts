@@ -17,6 +17,11 @@ const GroupSchema = z.object({
   members: z.int().min(0).default(0),
   role: z.string().default('member'),
   pubs: z.array(z.string()).default([]),
+  gaps: z.int().min(0).default(0),
+  missing: z.int().min(0).default(0),
+  unfillable: z.int().min(0).default(0),
+  evidence: z.int().min(0).default(0),
+  equivocators: z.array(z.string()).default([]),
 });
 const InviteSchema = z.object({ from: z.string(), name: z.string(), invite: z.string() });
 const ItemSchema = Message.extend({

@@ -35,7 +35,7 @@ import { describeError, type DaemonLink } from '../link/daemon-link.js';
 import { theme } from '../theme.js';
 import { editMessage, listContacts, listGroups, listInvites, listMessages, markRead, METHOD_LIST, parseContact, parseGroup, parseInvite, parseItem, sendMessage } from './api.js';
 import { appReducer, initialAppState, openSwitcher, torStalled, type AppAction, type AppState } from './state.js';
-import { contactKey, groupKey, targetOf, type ConversationKey, type Item } from '../model/types.js';
+import { contactKey, groupIntegrity, groupKey, targetOf, type ConversationKey, type Item } from '../model/types.js';
 
 export interface AppProps {
   readonly link: DaemonLink;
@@ -553,10 +553,12 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
 
   let title = 'snug';
   let subtitle = '';
+  let warning: string | null = null;
   if (selected?.kind === 'group') {
     const g = state.sidebar.groups.find((x) => groupKey(x.groupId) === selected.key);
     title = selected.title;
     subtitle = g ? `${g.members} member${g.members === 1 ? '' : 's'} · ${g.role} · ${g.pubs.length} pub${g.pubs.length === 1 ? '' : 's'}` : '';
+    warning = g ? groupIntegrity(g) : null;
   } else if (selected?.kind === 'contact') {
     const c = state.sidebar.contacts.find((x) => contactKey(x.address) === selected.key);
     title = selected.title;
@@ -577,7 +579,7 @@ export function App({ link, home, initialKey, size: fallbackSize, now = Date.now
   if (state.overlay?.kind === 'help') centre = <OverlayView title="Keys and commands" lines={helpLines()} height={mainHeight} width={convWidth + 1} />;
   else if (state.overlay?.kind === 'text') centre = <OverlayView title={state.overlay.title} lines={state.overlay.lines} qr={state.overlay.qr} height={mainHeight} width={convWidth + 1} />;
   else if (switcher) centre = <SwitcherView state={switcher} matches={matches} height={mainHeight} />;
-  else centre = <ConversationView title={title} subtitle={subtitle} state={conv} lines={shown} height={mainHeight} panel={panel} />;
+  else centre = <ConversationView title={title} subtitle={subtitle} warning={warning} state={conv} lines={shown} height={mainHeight} panel={panel} />;
 
   return (
     <Box flexDirection="column" height={size.rows - 1} width={size.columns}>

@@ -42,6 +42,31 @@ export interface GroupRow {
   readonly members: number;
   readonly role: string;
   readonly pubs: readonly string[];
+  /** Open gaps in authors' chains (group sync: each also a `gap` item in place). */
+  readonly gaps: number;
+  /** Entries cited by held entries and not held. */
+  readonly missing: number;
+  /** Claims no peer could fill (given up, recorded against their authors). */
+  readonly unfillable: number;
+  /** Tamper evidence kept (equivocation, broken chain, ...). */
+  readonly evidence: number;
+  /** Members the evidence names (addresses). */
+  readonly equivocators: readonly string[];
+}
+
+/**
+ * What the UI says of a group's log when it is not whole or someone tampered with it, or null
+ * when all is well: a pub that censors or a member that forks its chain is never silent.
+ */
+export function groupIntegrity(g: GroupRow): string | null {
+  const parts: string[] = [];
+  const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+  if (g.gaps > 0) parts.push(n(g.gaps, 'gap', 'gaps'));
+  if (g.missing > 0) parts.push(n(g.missing, 'missing entry', 'missing entries'));
+  if (g.unfillable > 0) parts.push(n(g.unfillable, 'claim nobody could fill', 'claims nobody could fill'));
+  if (g.evidence > 0) parts.push(n(g.evidence, 'piece of tamper evidence', 'pieces of tamper evidence'));
+  if (g.equivocators.length > 0) parts.push(`forked by ${g.equivocators.map((a) => (a.length > 16 ? `${a.slice(0, 16)}…` : a)).join(', ')}`);
+  return parts.length === 0 ? null : parts.join(' · ');
 }
 
 /** A group invite received and not yet answered (group/invites, group/didInvite). */

@@ -9,19 +9,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
-import { callOnce, type DaemonProcess } from '../../helpers/daemon.js';
+import { callOnce, published } from '../../helpers/daemon.js';
 import { PEER_PASSPHRASE, contacts, restartPeer, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
 import { sharedTestNetwork } from '../../helpers/testnet.js';
-
-async function published(d: DaemonProcess, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const s = await callOnce(d, (c) => c.call('daemon/status'));
-    if (s.tor.onion === 'published') return;
-    if (Date.now() > deadline) throw new Error(`the onion service was not published: ${JSON.stringify(s.tor)}`);
-    await sleep(250);
-  }
-}
 
 describe('contacts between two daemons on a private Tor network', function () {
   this.timeout(300_000);

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
-import { callOnce, startDaemon, type DaemonProcess } from '../../helpers/daemon.js';
+import { callOnce, published, startDaemon, type DaemonProcess } from '../../helpers/daemon.js';
 import { PEER_PASSPHRASE, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
 import { sharedTestNetwork } from '../../helpers/testnet.js';
 
@@ -16,16 +16,6 @@ import { sharedTestNetwork } from '../../helpers/testnet.js';
 const KILL_ROUNDS = Number(process.env['SNUG_TOR_KILL_ROUNDS'] ?? 3);
 /** The most messages a round sends, so that every round fits in one message/list (at most 500). */
 const PER_ROUND_MAX = 120;
-
-async function published(d: DaemonProcess, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const s = await callOnce(d, (c) => c.call('daemon/status'));
-    if (s.tor.onion === 'published') return;
-    if (Date.now() > deadline) throw new Error(`the onion service was not published: ${JSON.stringify(s.tor)}`);
-    await sleep(250);
-  }
-}
 
 async function messages(p: Peer, address: string) {
   return callOnce(p.daemon, async (c) => (await c.call('message/list', { address, limit: 500 })).messages);

@@ -61,7 +61,7 @@ describe('daemon/group-sync evidence from refused blobs and the pub links (direc
     members.push(bob);
     bob.dialer.routes.set(honest.url, bobFace.url);
     const groupId = await alice.groups.create('evidence', [honest.url]);
-    await bob.groups.join(await alice.groups.exportInvite(groupId, false));
+    await bob.groups.join(await alice.groups.exportInvite(groupId, true));
     if (waitJoin) await waitUntil(() => alice.groups.roster(groupId).members.length === 2, 20_000, "alice sees bob's join");
     return { alice, bob, groupId };
   }

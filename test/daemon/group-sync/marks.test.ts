@@ -62,7 +62,7 @@ describe('daemon/group-sync in the local API: gaps and evidence (direct transpor
     bob.dialer.routes.set(honest.url, bobFace.url);
     const groupId = await alice.groups.create('marks', [honest.url]);
     keys = keysOf(alice, groupId);
-    await bob.groups.join(await alice.groups.exportInvite(groupId, false));
+    await bob.groups.join(await alice.groups.exportInvite(groupId, true));
     await waitUntil(() => alice.groups.roster(groupId).members.length === 2, 20_000, "alice sees bob's join");
     return { alice, bob, groupId };
   }
@@ -211,7 +211,7 @@ describe('daemon/group-sync in the local API: gaps and evidence (direct transpor
     hideJoin = true; // carol's join (seq 1 of her chain) never reaches bob from the pub
     const carol = await makeSyncMember(dir, 'carol', FAST_SYNC);
     members.push(carol);
-    await carol.groups.join(await alice.groups.exportInvite(groupId, false));
+    await carol.groups.join(await alice.groups.exportInvite(groupId, true));
     await waitUntil(() => alice.groups.roster(groupId).members.length === 3, 20_000, "alice sees carol's join");
     await carol.groups.send(groupId, 'from carol');
     const carols = (m: SyncMember) => m.groups.chainEntries(groupId).filter((e) => toHex(e.author) === toHex(carol.keys.signing.publicKey));

@@ -58,7 +58,7 @@ describe('daemon/group-sync against hostile pubs (direct transport)', function (
     bob.dialer.routes.set(honest.url, bobFace.url);
     const groupId = await alice.groups.create('hostile', [honest.url]);
     keys = keysOf(alice, groupId);
-    await bob.groups.join(await alice.groups.exportInvite(groupId, false));
+    await bob.groups.join(await alice.groups.exportInvite(groupId, true));
     if (waitJoin) await waitUntil(() => alice.groups.roster(groupId).members.length === 2, 20_000, "alice sees bob's join");
     return { alice, bob, groupId, bobFace };
   }
@@ -208,7 +208,7 @@ describe('daemon/group-sync against hostile pubs (direct transport)', function (
     await waitUntil(() => repaired() >= wanted.length, 10_000, 'the repairs counted');
     // a member who joins now reads every message from the refilled pub alone.
     const carol = await member('carol');
-    await carol.groups.join(await alice.groups.exportInvite(groupId, false));
+    await carol.groups.join(await alice.groups.exportInvite(groupId, true));
     await waitUntil(() => heldIds(carol, groupId).length >= 1 + wanted.length, 20_000, 'carol reads the refilled pub');
   });
 

@@ -8,61 +8,17 @@
  * groups.e2e.test.ts and groups.crash.test.ts.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { utf8Encode } from '../../../protocol/bytes.js';
-import { callOnce, spawnDaemon, waitUntilServing, SNUG_BIN, type DaemonProcess } from '../../helpers/daemon.js';
+import { callOnce, spawnDaemon, waitUntilServing } from '../../helpers/daemon.js';
 import { PEER_PASSPHRASE, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
 import { filesContaining, groupMessages, waitForGroup, waitForTexts } from '../../helpers/group-daemons.js';
+import { killPub, published, startOnionPub, type OnionPub } from '../../helpers/onion-pub.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
 import { sharedTestNetwork } from '../../helpers/testnet.js';
 
 const KILL_ROUNDS = Number(process.env['SNUG_TOR_KILL_ROUNDS'] ?? 3);
-const ADDRESS_LINE = /^pub address: ([a-z2-7]{56}\.onion)$/m;
-
-interface OnionPub {
-  readonly child: ChildProcess;
-  readonly home: string;
-  address: string;
-  stdout: string;
-  stderr: string;
-}
-
-async function startOnionPub(home: string, torrc: string): Promise<OnionPub> {
-  const child = spawn(process.execPath, [SNUG_BIN, 'pub', '--home', home, '--tor-config', torrc, '--pow-difficulty', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: OnionPub = { child, home, address: '', stdout: '', stderr: '' };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (p.stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (p.stderr = (p.stderr + d).slice(-4000)));
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    const m = ADDRESS_LINE.exec(p.stdout);
-    if (m) {
-      p.address = m[1]!;
-      return p;
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no 'pub address:' line; stderr: ${p.stderr}`);
-    await sleep(200);
-  }
-}
-
-async function killPub(p: OnionPub | undefined): Promise<void> {
-  if (p === undefined || p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const closed = new Promise((r) => p.child.once('close', r));
-  p.child.kill('SIGKILL');
-  await closed;
-}
-
-async function published(d: DaemonProcess, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const s = await callOnce(d, (c) => c.call('daemon/status'));
-    if (s.tor.onion === 'published') return;
-    if (Date.now() > deadline) throw new Error(`the onion service was not published: ${JSON.stringify(s.tor)}`);
-    await sleep(250);
-  }
-}
-
 describe('groups over a private Tor network: three daemons, two onion pubs', function () {
   this.timeout(900_000);
   let dir: string;

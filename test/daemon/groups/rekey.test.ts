@@ -39,7 +39,7 @@ describe('GroupsService re-key and the outbox', function () {
     const bob = await makeMember(dir, 'bob');
     members.push(alice, bob);
     const groupId = await alice.groups.create('rekey', [pub.address]);
-    await bob.groups.join(await alice.groups.exportInvite(groupId, false));
+    await bob.groups.join(await alice.groups.exportInvite(groupId, true));
     await waitUntil(() => alice.groups.members(groupId).length === 2, 20_000, 'the join at alice');
     // bob writes while his pub links are down: the entry waits in his outbox, under epoch 0
     await offline(bob);

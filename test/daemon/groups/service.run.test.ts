@@ -72,7 +72,7 @@ describe('GroupsService: a run of blobs (blobsReceived)', function () {
     dir = await makeTempDir('groups-run');
     m = await makeMember(dir, 'alice', undefined, false);
     groupId = await m.groups.create('runs', [PUB_A, PUB_B]);
-    const inv = decodeInvite(await m.groups.exportInvite(groupId, false), { development: true });
+    const inv = decodeInvite(await m.groups.exportInvite(groupId, true), { development: true });
     bob = new Writer(deriveEpochKeys(inv.current.secret, fromHex(groupId), inv.current.epoch), inv.inviteEntry);
     spy();
   });

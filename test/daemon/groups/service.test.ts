@@ -15,6 +15,8 @@ import { deriveEpochKeys } from '../../../protocol/group.js';
 import { decodeInvite } from '../../../protocol/invite.js';
 import { fromHex } from '../../../protocol/bytes.js';
 import type { PubServer } from '../../../daemon/pub/server.js';
+import type { GroupPubLinks } from '../../../daemon/group-pubs/types.js';
+import { POST_WINDOW } from '../../../daemon/groups/constants.js';
 import { startLoopbackPub, waitUntil } from '../../helpers/group-pubs.js';
 import { makeMember, offline, reopen, texts, waitForTexts, type TestMember } from '../../helpers/groups.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
@@ -55,7 +57,7 @@ describe('GroupsService', function () {
     const alice = await member('alice');
     const bob = await member('bob');
     const groupId = await alice.groups.create('pub crawl', [pubA.address, pubB.address]);
-    const invite = await alice.groups.exportInvite(groupId, false);
+    const invite = await alice.groups.exportInvite(groupId, true);
     assert.equal(await bob.groups.join(invite), groupId);
     return { alice, bob, groupId };
   }
@@ -169,7 +171,7 @@ describe('GroupsService', function () {
     const foreign = encodeEntry(createEntry(other, stranger, { seq: 1, timestamp: Date.now(), content: { kind: 'text', text: 'wrong group' } }));
     assert.deepEqual(await alice.groups.ingest(null, sealBlob(other, foreign), { kind: 'pub', pub: pubA.address }), { status: 'foreign' });
     // sealed under the group's own blob key (the invite carries it), signed for another binding
-    const inv = decodeInvite(await alice.groups.exportInvite(groupId, false), { development: true });
+    const inv = decodeInvite(await alice.groups.exportInvite(groupId, true), { development: true });
     const keys = deriveEpochKeys(inv.current.secret, fromHex(groupId), inv.current.epoch);
     const forged = encodeEntry(createEntry({ ...keys, binding: randomBytes(32) }, stranger, { seq: 1, timestamp: Date.now(), content: { kind: 'text', text: 'forged' } }));
     assert.deepEqual(await alice.groups.ingest(null, sealBlob(keys, forged), { kind: 'pub', pub: pubA.address }), { status: 'invalid' });
@@ -180,6 +182,42 @@ describe('GroupsService', function () {
     assert.equal((await alice.groups.ingest(null, sealBlob(keys, intruder), { kind: 'pub', pub: pubA.address })).status, 'stored');
     assert.ok(!(await texts(alice, groupId)).includes('not a member'));
     assert.ok(!alice.notes.some((n) => n.method === 'message/didReceive'));
+  });
+
+  it('posts a backlog with several posts in flight to each pub, never more than the window, and every entry is delivered', async () => {
+    const alice = await member('alice');
+    const groupId = await alice.groups.create('backlog', [pubA.address, pubB.address]);
+    alice.groups.attachPubs(null);
+    const ids: string[] = [];
+    for (let i = 0; i < 3 * POST_WINDOW; i++) ids.push(await alice.groups.send(groupId, `queued ${i}`));
+    const real = alice.pubs!;
+    const inflight = new Map<string, number>();
+    const most = new Map<string, number>();
+    const counting: GroupPubLinks = {
+      setSubscriptions: (pubs) => real.setSubscriptions(pubs),
+      status: () => real.status(),
+      post: async (groupKey, pub, blob, signal) => {
+        inflight.set(pub, (inflight.get(pub) ?? 0) + 1);
+        most.set(pub, Math.max(most.get(pub) ?? 0, inflight.get(pub)!));
+        try {
+          return await real.post(groupKey, pub, blob, signal);
+        } finally {
+          inflight.set(pub, inflight.get(pub)! - 1);
+        }
+      },
+    };
+    alice.groups.attachPubs(counting);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const items = await alice.groups.listMessages(groupId, { limit: 100 });
+      if (ids.every((id) => items.find((i) => i.id === id)?.status === 'delivered')) break;
+      assert.ok(Date.now() < deadline, 'every queued entry accepted by both pubs');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const pub of [pubA.address, pubB.address]) {
+      assert.ok((most.get(pub) ?? 0) > 1, `posts to ${pub} went one at a time`);
+      assert.ok((most.get(pub) ?? 0) <= POST_WINDOW, `more than ${POST_WINDOW} posts in flight to ${pub}`);
+    }
   });
 
   it('keeps messages flowing through the other pub when one pub is gone for good', async () => {
@@ -206,18 +244,18 @@ describe('GroupsService', function () {
     const carol = await makeMember(dir, 'carol', undefined, true, { unopenedMax: 0 });
     members.push(carol);
     const g1 = await alice.groups.create('first', [pubA.address]);
-    await carol.groups.join(await alice.groups.exportInvite(g1, false));
+    await carol.groups.join(await alice.groups.exportInvite(g1, true));
     await alice.groups.send(g1, 'in the first group');
     await waitForTexts(carol, g1, 1); // carol's subscription to pub a has read past all of this
     const bob = await member('bob');
     const g2 = await alice.groups.create('second', [pubA.address]);
-    await bob.groups.join(await alice.groups.exportInvite(g2, false));
+    await bob.groups.join(await alice.groups.exportInvite(g2, true));
     await waitUntil(() => alice.groups.members(g2).length === 2, 20_000, 'bob in the second group');
     await alice.groups.send(g2, 'before carol came');
     await bob.groups.send(g2, 'me too');
     await waitForTexts(alice, g2, 2);
     await new Promise((r) => setTimeout(r, 300)); // carol's cursor moves past the second group's blobs
-    await carol.groups.join(await alice.groups.exportInvite(g2, false));
+    await carol.groups.join(await alice.groups.exportInvite(g2, true));
     assert.deepEqual((await waitForTexts(carol, g2, 2)).sort(), ['before carol came', 'me too']);
     await waitUntil(() => carol.groups.members(g2).length === 3, 20_000, 'every member known to carol');
   });
@@ -248,7 +286,7 @@ describe('GroupsService', function () {
     await assert.rejects(alice.groups.send('ab'.repeat(32), 'hi'), (e: unknown) => isApiError(e, 'ERR_NOT_FOUND'));
     await assert.rejects(alice.groups.join('snug2aaaaaaaaaaaaaaaaaaaa'), (e: unknown) => isApiError(e, 'ERR_BAD_INVITE'));
     const groupId = await alice.groups.create('g', [pubA.address]);
-    const invite = await alice.groups.exportInvite(groupId, false);
+    const invite = await alice.groups.exportInvite(groupId, true);
     const flipped = invite.slice(0, 40) + (invite[40] === 'a' ? 'b' : 'a') + invite.slice(41);
     await assert.rejects(alice.groups.join(flipped), (e: unknown) => isApiError(e, 'ERR_BAD_INVITE'));
   });

@@ -27,6 +27,8 @@ const LineView = memo(function LineView({ line, selected }: { readonly line: Lin
 export interface ConversationViewProps {
   readonly title: string;
   readonly subtitle: string;
+  /** What is wrong with the group's log (gaps, tamper evidence), shown in the header; none: null. */
+  readonly warning?: string | null | undefined;
   readonly state: ConversationState | undefined;
   readonly lines: readonly Line[];
   readonly height: number;
@@ -39,7 +41,7 @@ function itemIdOf(line: Line): string {
   return line.key.slice(0, line.key.lastIndexOf(':'));
 }
 
-export function ConversationView({ title, subtitle, state, lines, height, panel }: ConversationViewProps) {
+export function ConversationView({ title, subtitle, warning, state, lines, height, panel }: ConversationViewProps) {
   const body = Math.max(1, height - 1);
   let top: string | null = null;
   if (state?.loading === 'older') top = '… loading older messages';
@@ -52,6 +54,7 @@ export function ConversationView({ title, subtitle, state, lines, height, panel 
       <Text wrap="truncate">
         <Text bold color={theme.accent}>{title}</Text>
         <Text color={theme.dim}> {subtitle}</Text>
+        {warning ? <Text color={theme.warn}> ! {warning}</Text> : null}
         {state && state.scroll > 0 ? <Text color={theme.warn}> (scrolled up: PgDn)</Text> : null}
       </Text>
       {panel ? (

@@ -8,7 +8,7 @@ function mark(e: SidebarEntry): string {
   if (e.pending === 'incoming') return theme.request;
   if (e.pending === 'outgoing') return '…';
   if (e.pending === 'blocked') return '×';
-  if (e.kind === 'group') return ' ';
+  if (e.kind === 'group') return e.warning === true ? '!' : ' ';
   return e.online ? theme.online : theme.offline;
 }
 
@@ -34,7 +34,7 @@ export function Sidebar({ state, height }: { readonly state: SidebarState; reado
         const title = e.title.length > room ? e.title.slice(0, Math.max(1, room - 1)) + '…' : e.title;
         return (
           <Text key={e.key} inverse={selected} wrap="truncate">
-            <Text color={theme.dim}>{num}</Text> <Text color={e.online ? theme.own : undefined}>{mark(e)}</Text> <Text bold={e.unread > 0}>{title}</Text>
+            <Text color={theme.dim}>{num}</Text> <Text color={e.warning === true ? theme.warn : e.online ? theme.own : undefined}>{mark(e)}</Text> <Text bold={e.unread > 0}>{title}</Text>
             <Text color={theme.warn}>{suffix(e)}</Text>
             <Text color={theme.accent} bold>{unread}</Text>
           </Text>

@@ -4,7 +4,7 @@
  * selected, and moving the selection (Alt+1..9, Ctrl+Up/Down, Alt+A for the next unread).
  * The rows come from the daemon (contact/list, group/list, group/invites and their events).
  */
-import { contactKey, groupKey, type ContactRow, type ConversationKey, type GroupRow, type InviteRow } from '../../model/types.js';
+import { contactKey, groupIntegrity, groupKey, type ContactRow, type ConversationKey, type GroupRow, type InviteRow } from '../../model/types.js';
 
 export type EntryKind = 'group' | 'contact' | 'invite';
 
@@ -19,6 +19,8 @@ export interface SidebarEntry {
   readonly pending: 'incoming' | 'outgoing' | 'blocked' | 'invite' | null;
   /** When something last happened here (ms), for "the most recently active". */
   readonly lastActive: number;
+  /** Groups: the log has gaps or tamper evidence (model/types.ts groupIntegrity). */
+  readonly warning?: boolean;
 }
 
 export interface SidebarState {
@@ -62,7 +64,7 @@ export function entriesOf(s: SidebarState): SidebarEntry[] {
   }
   for (const g of s.groups) {
     const key = groupKey(g.groupId);
-    out.push({ key, kind: 'group', title: `#${g.name}`, unread: g.unread, online: false, pending: null, lastActive: s.activity[key] ?? 0 });
+    out.push({ key, kind: 'group', title: `#${g.name}`, unread: g.unread, online: false, pending: null, lastActive: s.activity[key] ?? 0, warning: groupIntegrity(g) !== null });
   }
   const rank = (c: ContactRow) => (c.state === 'incoming' ? 0 : c.state === 'blocked' ? 2 : 1);
   const contacts = [...s.contacts].sort((a, b) => rank(a) - rank(b));

@@ -11,15 +11,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { isApiError } from '../../../../protocol/api/errors.js';
 import { ready } from '../../../../protocol/crypto.js';
-import { PROFILE_DIR } from '../../../../daemon/daemon.js';
-import { DEVELOPMENT_KDF } from '../../../../daemon/profile/constants.js';
-import { ProfileService } from '../../../../daemon/profile/profile.js';
 import { PubClient } from '../../../../daemon/pub-links/client.js';
 import { DirectDialer } from '../../../../daemon/transport/direct.js';
-import { keysFromInvite, readAsAttacker, textsRead } from '../../../helpers/attacker.js';
+import { textsRead } from '../../../helpers/attacker.js';
 import { callOnce } from '../../../helpers/daemon.js';
-import { PEER_PASSPHRASE, peerArgs, startPeer, waitForContact, type Peer } from '../../../helpers/contacts.js';
-import { groupMessages, messageTexts, waitForGroup, waitForTexts } from '../../../helpers/group-daemons.js';
+import { peerArgs, startPeer, waitForContact, type Peer } from '../../../helpers/contacts.js';
+import { groupMessages, groupMessagesIfAny, messageTexts, readAsStoppedPeer, waitForGroup, waitForTexts } from '../../../helpers/group-daemons.js';
 import { fetchEverything, spawnTestPub, type PubChild } from '../../../helpers/pub-fixtures.js';
 import { makeTempDir, removeDir } from '../../../helpers/temp.js';
 
@@ -75,30 +72,21 @@ describe('membership between three daemons through a pub (direct transport, sepa
 
     // through carol's own daemon: nothing after (the group is gone, or shows only what came before)
     await new Promise((r) => setTimeout(r, 1_000));
-    const atCarol = await groupMessages(carol, groupId).catch((err: unknown) => {
-      if (isApiError(err, 'ERR_NOT_FOUND')) return [];
-      throw err;
-    });
+    const atCarol = await groupMessagesIfAny(carol, groupId);
     assert.ok(!messageTexts(atCarol).some((t) => t.startsWith('after')), JSON.stringify(messageTexts(atCarol)));
 
     // as an attacker: every blob of the pub, every key carol had
-    await call(carol, (c) => c.call('daemon/shutdown'));
-    await carol.daemon.exited;
-    const profile = new ProfileService({}, { dir: join(carol.home, PROFILE_DIR), kdf: DEVELOPMENT_KDF });
-    const me = await profile.unlock(PEER_PASSPHRASE);
-    const keys = keysFromInvite(carolInvite, { identityKey: me.identity.publicKey, dh: me.keys.dh });
-    const client = await PubClient.connect(new DirectDialer(), pub.address);
-    let blobs: Uint8Array[];
-    try {
-      blobs = [...(await fetchEverything(client)).values()];
-    } finally {
-      await client.close();
-    }
-    const got = readAsAttacker(blobs, keys);
-    await profile.lock();
+    const got = await readAsStoppedPeer(carol, carolInvite, async () => {
+      const client = await PubClient.connect(new DirectDialer(), pub.address);
+      try {
+        return [...(await fetchEverything(client)).values()];
+      } finally {
+        await client.close();
+      }
+    });
     assert.deepEqual(textsRead(got), ['before: bob', 'before: carol']);
     assert.equal(got.epochs.length, 1, 'no key package after the removal opens for carol');
-    assert.ok(blobs.length >= 8, `the pub holds every entry (${blobs.length} blobs)`);
+    assert.ok(got.blobs >= 8, `the pub holds every entry (${got.blobs} blobs)`);
   });
 
   it('moderates over the API: hide for all, react, edit and delete, own messages only', async () => {
@@ -155,6 +143,41 @@ describe('membership between three daemons through a pub (direct transport, sepa
       assert.equal(m.find((i) => i.id === a1)!.edited, true);
       assert.deepEqual(m.find((i) => i.id === a1)!.reactions, [{ reaction: '👍', count: 1, mine: p === bob }]);
       assert.equal(m.find((i) => i.id === b1)!.text, '');
+    }
+  });
+
+  it("hides a blocked contact's group entries for the one who blocked it (contact/block), as hidden by me", async () => {
+    const { id: b1 } = await call(bob, (c) => c.call('message/send', { groupId, text: 'from bob, to be blocked' }));
+    const { id: a1 } = await call(alice, (c) => c.call('message/send', { groupId, text: 'from alice' }));
+    await waitForGroup(alice, groupId, (m) => m.some((i) => i.id === b1 && i.text === 'from bob, to be blocked'), 60_000);
+    await call(alice, (c) => c.call('contact/block', { address: bob.address }));
+    const m = await groupMessages(alice, groupId);
+    assert.deepEqual(m.find((i) => i.id === b1)!.hidden, { by: 'me', admin: null });
+    assert.equal(m.find((i) => i.id === b1)!.text, '');
+    assert.equal(m.find((i) => i.id === a1)!.text, 'from alice');
+    // only for alice: bob's message is there for bob as written
+    const atBob = await waitForGroup(bob, groupId, (items) => items.some((i) => i.id === a1), 60_000);
+    assert.equal(atBob.find((i) => i.id === b1)!.text, 'from bob, to be blocked');
+    assert.equal(atBob.find((i) => i.id === b1)!.hidden, undefined);
+  });
+
+  it('invites without history over the API: the group is re-keyed first and the joiner lists nothing from before its invite', async () => {
+    const dave = await startPeer(dir, 'dave', peerArgs(join(dir, 'peers')));
+    try {
+      const before = (await call(alice, (c) => c.call('group/list'))).groups.find((g) => g.groupId === groupId)!.epoch;
+      await assert.rejects(call(bob, (c) => c.call('group/exportInvite', { groupId, history: false })), (e: unknown) => isApiError(e, 'ERR_NOT_ADMIN'));
+      const { invite } = await call(alice, (c) => c.call('group/exportInvite', { groupId, history: false }));
+      assert.equal((await call(alice, (c) => c.call('group/list'))).groups.find((g) => g.groupId === groupId)!.epoch, before + 1);
+      await call(dave, (c) => c.call('group/join', { invite }));
+      await call(alice, (c) => c.call('message/send', { groupId, text: 'welcome, dave' }));
+      const atDave = await waitForTexts(dave, groupId, ['welcome, dave'], 60_000);
+      assert.deepEqual(messageTexts(atDave), ['welcome, dave'], 'nothing from before the invite');
+      const g = (await call(dave, (c) => c.call('group/list'))).groups.find((x) => x.groupId === groupId)!;
+      assert.equal(g.members, 3, 'alice, bob and dave, from the checkpoint on');
+      assert.equal(g.lockedOut, false);
+      assert.equal(g.joinRefused, null);
+    } finally {
+      await dave.daemon.kill();
     }
   });
 });

@@ -6,31 +6,23 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { isApiError } from '../../../../protocol/api/errors.js';
+import { fromHex, toHex } from '../../../../protocol/bytes.js';
+import { sealBlob } from '../../../../protocol/blob.js';
 import { ready } from '../../../../protocol/crypto.js';
-import { MembershipService } from '../../../../daemon/groups/membership/service.js';
+import { createEntry, encodeEntry, entryId } from '../../../../protocol/entry.js';
 import { PubClient } from '../../../../daemon/pub-links/client.js';
-import type { PubServer } from '../../../../daemon/pub/server.js';
 import { DirectDialer } from '../../../../daemon/transport/direct.js';
+import { MembershipService } from '../../../../daemon/groups/membership/service.js';
+import type { PubServer } from '../../../../daemon/pub/server.js';
 import { keysFromInvite, readAsAttacker, textsRead } from '../../../helpers/attacker.js';
 import { startLoopbackPub, waitUntil } from '../../../helpers/group-pubs.js';
-import { makeMember, offline, reopen, texts, waitForTexts, type TestMember } from '../../../helpers/groups.js';
-import { fetchEverything } from '../../../helpers/pub-fixtures.js';
+import { apiCodeOf, makeMember, offline, pubBlobs, reopen, texts, waitForTexts, type TestMember } from '../../../helpers/groups.js';
 import { makeTempDir, removeDir } from '../../../helpers/temp.js';
 
 interface Member extends TestMember {
   readonly membership: MembershipService;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    if (isApiError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 describe('MembershipService over real groups services and a pub', function () {
   this.timeout(90_000);
@@ -47,14 +39,6 @@ describe('MembershipService over real groups services and a pub', function () {
     return out;
   }
 
-  async function pubBlobs(): Promise<Uint8Array[]> {
-    const client = await PubClient.connect(new DirectDialer(), pub.address);
-    try {
-      return [...(await fetchEverything(client)).values()];
-    } finally {
-      await client.close();
-    }
-  }
 
   const epochOf = (m: Member, g: string) => m.groups.roster(g).epoch.number;
   /** Until `m`'s own roster has `m` (its join waits there for the invite entry it cites). */
@@ -79,8 +63,8 @@ describe('MembershipService over real groups services and a pub', function () {
     const bob = await member('bob');
     const carol = await member('carol');
     const groupId = await alice.groups.create('removal', [pub.address]);
-    await bob.groups.join(await alice.groups.exportInvite(groupId, false));
-    const carolInvite = await alice.groups.exportInvite(groupId, false);
+    await bob.groups.join(await alice.groups.exportInvite(groupId, true));
+    const carolInvite = await alice.groups.exportInvite(groupId, true);
     await carol.groups.join(carolInvite);
     await waitUntil(() => alice.groups.members(groupId).length === 3, 20_000, 'both joins at alice');
     await carol.groups.send(groupId, 'before: carol');
@@ -89,8 +73,8 @@ describe('MembershipService over real groups services and a pub', function () {
     for (const m of [alice, bob, carol]) await waitForTexts(m, groupId, 2);
     await waitUntil(() => bob.groups.members(groupId).length === 3, 20_000, 'carol a member at bob');
 
-    assert.equal(await codeOf(bob.membership.removeMember(groupId, carol.identity.address)), 'ERR_NOT_ADMIN');
-    assert.equal(await codeOf(alice.membership.removeMember(groupId, alice.identity.address)), 'ERR_LAST_ADMIN');
+    assert.equal(await apiCodeOf(bob.membership.removeMember(groupId, carol.identity.address)), 'ERR_NOT_ADMIN');
+    assert.equal(await apiCodeOf(alice.membership.removeMember(groupId, alice.identity.address)), 'ERR_LAST_ADMIN');
     await alice.membership.removeMember(groupId, carol.identity.address);
     assert.equal(epochOf(alice, groupId), 1);
     await waitUntil(() => epochOf(bob, groupId) === 1, 20_000, 'the re-key at bob');
@@ -102,7 +86,7 @@ describe('MembershipService over real groups services and a pub', function () {
 
     // carol, removed, keeps fetching from the pub with every key it had
     await waitUntil(() => pub.server.stats().blobs >= 9, 20_000, 'everything on the pub');
-    const blobs = await pubBlobs();
+    const blobs = await pubBlobs(pub.address);
     const got = readAsAttacker(blobs, keysFromInvite(carolInvite, { identityKey: carol.identity.publicKey, dh: carol.keys.dh }));
     assert.deepEqual(textsRead(got), ['before: bob', 'before: carol']);
     assert.equal(got.epochs.length, 1, 'carol opens no epoch after epoch 0');
@@ -115,11 +99,63 @@ describe('MembershipService over real groups services and a pub', function () {
     assert.ok(!atCarol.some((t) => t.startsWith('after')), JSON.stringify(atCarol));
   });
 
+  it("never shows remaining members what a removed member posts in the old epoch after its removal, with its old keys, straight to the pub", async () => {
+    const alice = await member('alice8');
+    const bob = await member('bob8');
+    const carol = await member('carol8');
+    const groupId = await alice.groups.create('closing', [pub.address]);
+    await bob.groups.join(await alice.groups.exportInvite(groupId, true));
+    const carolInvite = await alice.groups.exportInvite(groupId, true);
+    await carol.groups.join(carolInvite);
+    await waitUntil(() => alice.groups.members(groupId).length === 3 && bob.groups.members(groupId).length === 3, 20_000, 'both joins');
+    await carol.groups.send(groupId, 'before: carol');
+    for (const m of [alice, bob]) await waitForTexts(m, groupId, 1);
+    await alice.membership.removeMember(groupId, carol.identity.address);
+    await waitUntil(() => epochOf(bob, groupId) === 1, 20_000, 'the re-key at bob');
+
+    // carol's chain as the pub shows it to her, and epoch 0's key from her invite
+    const keys = keysFromInvite(carolInvite, { identityKey: carol.identity.publicKey, dh: carol.keys.dh });
+    const seen = readAsAttacker(await pubBlobs(pub.address), keys);
+    const mine = [...seen.entries].filter(([, e]) => e.author.every((b, i) => b === carol.keys.signing.publicKey[i])).sort(([, x], [, y]) => x.seq - y.seq);
+    let [lastId, last] = mine[mine.length - 1]!;
+    const epoch0 = keys.epochs[0]!;
+    const client = await PubClient.connect(new DirectDialer(), pub.address);
+    const posted: string[] = [];
+    try {
+      // as if she had not seen the re-key: each names only her own earlier entry, posted in epoch 0,
+      // and has an id sorting before the re-key's (without the closing rule the roster would take
+      // each of them before the re-key, while carol is still a member)
+      const rekey = toHex(alice.groups.roster(groupId).epoch.opener);
+      for (let i = 0; i < 12; i++) {
+        let entry: ReturnType<typeof createEntry>;
+        let bytes: Uint8Array;
+        let t = Date.now();
+        do {
+          entry = createEntry(epoch0, carol.keys.signing, { seq: last.seq + 1, prev: fromHex(lastId), timestamp: t++, heads: [], content: { kind: 'text', text: `late carol ${i}` } });
+          bytes = encodeEntry(entry);
+        } while (toHex(entryId(bytes)) > rekey);
+        lastId = toHex(entryId(bytes));
+        last = entry;
+        posted.push(lastId);
+        await client.post(sealBlob(epoch0, bytes));
+      }
+    } finally {
+      await client.close();
+    }
+    await alice.groups.send(groupId, 'after: alice');
+    for (const m of [alice, bob]) {
+      await waitUntil(() => posted.every((id) => m.groups.entryInfo(groupId, id) !== null), 20_000, `${m.name} holds carol's late entries`);
+      for (const id of posted) assert.equal(m.groups.entryInfo(groupId, id)!.ignored, true, 'kept, never shown');
+      const shown = await waitForTexts(m, groupId, 2);
+      assert.deepEqual(shown, ['before: carol', 'after: alice']);
+    }
+  });
+
   it('hides for all and for me, and shows reactions, edits and deletes both ways', async () => {
     const alice = await member('alice2');
     const bob = await member('bob2');
     const groupId = await alice.groups.create('moderation', [pub.address]);
-    await bob.groups.join(await alice.groups.exportInvite(groupId, false));
+    await bob.groups.join(await alice.groups.exportInvite(groupId, true));
     await waitUntil(() => alice.groups.members(groupId).length === 2, 20_000, 'the join');
     await joined(bob, groupId);
     const a1 = await alice.groups.send(groupId, 'typo hre');
@@ -129,10 +165,10 @@ describe('MembershipService over real groups services and a pub', function () {
     await waitForTexts(alice, groupId, 4);
     await waitForTexts(bob, groupId, 4);
 
-    assert.equal(await codeOf(bob.membership.edit(groupId, a1, 'bob rewrites alice')), 'ERR_NOT_AUTHOR');
-    assert.equal(await codeOf(alice.membership.delete(groupId, b2)), 'ERR_NOT_AUTHOR');
-    assert.equal(await codeOf(bob.membership.hide(groupId, a1, true)), 'ERR_NOT_ADMIN');
-    assert.equal(await codeOf(alice.membership.react(groupId, 'ab'.repeat(32), '👍')), 'ERR_NOT_FOUND');
+    assert.equal(await apiCodeOf(bob.membership.edit(groupId, a1, 'bob rewrites alice')), 'ERR_NOT_AUTHOR');
+    assert.equal(await apiCodeOf(alice.membership.delete(groupId, b2)), 'ERR_NOT_AUTHOR');
+    assert.equal(await apiCodeOf(bob.membership.hide(groupId, a1, true)), 'ERR_NOT_ADMIN');
+    assert.equal(await apiCodeOf(alice.membership.react(groupId, 'ab'.repeat(32), '👍')), 'ERR_NOT_FOUND');
     await alice.membership.edit(groupId, a1, 'typo here');
     await alice.membership.hide(groupId, b1, true);
     await alice.membership.react(groupId, b2, '👍');
@@ -188,7 +224,7 @@ describe('MembershipService over real groups services and a pub', function () {
     const groupId = await alice.groups.create('race', [pub.address]);
     const invites: Record<string, string> = {};
     for (const m of [bob, carol, dee]) {
-      invites[m.name] = await alice.groups.exportInvite(groupId, false);
+      invites[m.name] = await alice.groups.exportInvite(groupId, true);
       await m.groups.join(invites[m.name]!);
     }
     await waitUntil(() => alice.groups.members(groupId).length === 4, 20_000, 'three joins at alice');
@@ -220,7 +256,7 @@ describe('MembershipService over real groups services and a pub', function () {
     await alice.groups.send(groupId, 'after the race');
     await waitForTexts(bob, groupId, 1);
     await waitUntil(() => pub.server.stats().blobs > 0, 1);
-    const blobs = await pubBlobs();
+    const blobs = await pubBlobs(pub.address);
     for (const victim of [carol, dee]) {
       const got = readAsAttacker(blobs, keysFromInvite(invites[victim.name]!, { identityKey: victim.identity.publicKey, dh: victim.keys.dh }));
       assert.ok(!textsRead(got).includes('after the race'), `${victim.name} reads nothing of the settled epoch`);
@@ -233,9 +269,9 @@ describe('MembershipService over real groups services and a pub', function () {
     const bob = await member('bob5');
     const dave = await member('dave5');
     const groupId = await alice.groups.create('join race', [pub.address]);
-    await bob.groups.join(await alice.groups.exportInvite(groupId, false));
+    await bob.groups.join(await alice.groups.exportInvite(groupId, true));
     await waitUntil(() => alice.groups.members(groupId).length === 2, 20_000, 'bob at alice');
-    const daveInvite = await alice.groups.exportInvite(groupId, false);
+    const daveInvite = await alice.groups.exportInvite(groupId, true);
     // alice re-keys off the pubs while dave joins: she has not seen his join
     await alice.membership.close();
     await offline(alice);
@@ -262,8 +298,8 @@ describe('MembershipService over real groups services and a pub', function () {
     const bob = await member('bob3');
     const carol = await member('carol3');
     const groupId = await alice.groups.create('leave', [pub.address]);
-    await bob.groups.join(await alice.groups.exportInvite(groupId, false));
-    const carolInvite = await alice.groups.exportInvite(groupId, false);
+    await bob.groups.join(await alice.groups.exportInvite(groupId, true));
+    const carolInvite = await alice.groups.exportInvite(groupId, true);
     await carol.groups.join(carolInvite);
     await waitUntil(() => alice.groups.members(groupId).length === 3 && bob.groups.members(groupId).length === 3, 20_000, 'both joins');
     await joined(carol, groupId);
@@ -274,12 +310,12 @@ describe('MembershipService over real groups services and a pub', function () {
     await bob.groups.send(groupId, 'said while carol still held the key');
     await waitUntil(() => epochOf(alice, groupId) === 1 && epochOf(bob, groupId) === 1, 20_000, 'the duty re-key after the leave');
     await waitForTexts(alice, groupId, 1);
-    const leaverReads = textsRead(readAsAttacker(await pubBlobs(), keysFromInvite(carolInvite, { identityKey: carol.identity.publicKey, dh: carol.keys.dh })));
+    const leaverReads = textsRead(readAsAttacker(await pubBlobs(pub.address), keysFromInvite(carolInvite, { identityKey: carol.identity.publicKey, dh: carol.keys.dh })));
     if (exposedAtSend) assert.deepEqual(leaverReads, [], 'held while exposed: the leaver reads nothing of it');
     const r = alice.groups.roster(groupId);
     assert.equal(r.members.length, 2);
     assert.deepEqual(r.exposed, []);
-    assert.equal(await codeOf(alice.membership.leave(groupId)), 'ERR_LAST_ADMIN');
+    assert.equal(await apiCodeOf(alice.membership.leave(groupId)), 'ERR_LAST_ADMIN');
     await alice.membership.leave(groupId, bob.identity.address);
     await waitUntil(() => bob.groups.roster(groupId).admins.length === 1 && bob.groups.roster(groupId).members.length === 1, 20_000, 'alice gone, bob the admin');
     // the duty falls to bob, now the only admin, and he re-keys without alice

@@ -10,7 +10,7 @@ function contact(address: string, over: Partial<ContactRow> = {}): ContactRow {
   return { address, name: null, state: 'accepted', online: false, unread: 0, proposedName: null, message: null, ...over };
 }
 function group(groupId: string, name: string, over: Partial<GroupRow> = {}): GroupRow {
-  return { groupId, name, unread: 0, members: 2, role: 'admin', pubs: [], ...over };
+  return { groupId, name, unread: 0, members: 2, role: 'admin', pubs: [], gaps: 0, missing: 0, unfillable: 0, evidence: 0, equivocators: [], ...over };
 }
 function run(...actions: SidebarAction[]): SidebarState {
   return actions.reduce(sidebarReducer, initialSidebarState);
@@ -25,6 +25,11 @@ describe('tui sidebar state', () => {
     );
     assert.deepEqual(entriesOf(s).map((e) => e.title), ['club', '#team', '~bob', 'alice']);
     assert.deepEqual(entriesOf(s).map((e) => e.pending), ['invite', null, 'incoming', null]);
+  });
+
+  it('marks a group whose log has gaps or tamper evidence, and not a whole one', () => {
+    const s = run({ type: 'groups', groups: [group('g1', 'whole'), group('g2', 'gappy', { gaps: 1 }), group('g3', 'forked', { evidence: 1, equivocators: [A] })] });
+    assert.deepEqual(entriesOf(s).map((e) => [e.title, e.warning]), [['#whole', false], ['#gappy', true], ['#forked', true]]);
   });
 
   it('selects the first row when nothing is selected and keeps the selection while rows change', () => {
