@@ -530,10 +530,10 @@ export class GroupSync {
     }
     // one run (one synced batch) per frame's blobs, each verified on its own
     const results = actions.ingest.length === 0 ? [] : await this.#groups.ingestRun(hex, actions.ingest, { kind: 'peer', address: p.address });
-    results.forEach((r, i) => {
-      if (r.status === 'invalid' || r.status === 'foreign') this.#log('group-sync-blob-refused', { level: 'debug' });
+    for (const [i, r] of results.entries()) {
       if (r.status === 'invalid') this.refusedBlob(actions.ingest[i]!, { groupId: hex }); // evidence hook (foreign-entry.ts)
-    });
+      if (r.status === 'invalid' || r.status === 'foreign') this.#log('group-sync-blob-refused', { level: 'debug' });
+    }
     for (const want of actions.wants) this.#send(s, p, session.answer(want.requestId, await this.#answer(g, want.want)));
     for (const ev of actions.evidence) this.#received(s, g, ev);
     for (const u of actions.unfillable) this.#log('group-sync-unfillable', { level: 'info', kind: u.kind, attempts: u.attempts });
