@@ -5,8 +5,6 @@
  * API shows of a gap: two daemons that are not contacts yet, the pub withholding a run of one
  * member's entries from the other; group/list counts the gap, message/list shows it in place,
  * group/didChange tells it; once they become contacts, peer sync fills it and all three say so.
- * And the daemon's own wiring of tamper evidence (services/groups.ts): a pub serving each blob
- * at two cursors is counted once in group/list, told in group/didChange, and kept across a lock.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -131,6 +129,11 @@ describe('gaps in the local API between two daemons (direct transport, hostile p
   });
 });
 
+/**
+ * The daemon's own wiring of tamper evidence (services/groups.ts, services/group-sync.ts): a pub
+ * serving each blob at two cursors is counted once in group/list, told in group/didChange, and
+ * kept across a lock.
+ */
 describe('tamper evidence in a daemon (direct transport, hostile pub)', function () {
   this.timeout(60_000);
   let dir: string;
