@@ -10,7 +10,9 @@
  *   dedupes identical blobs) becomes an observation for `onFault`. A connection starts a new
  *   order when it is first served (PAGE or SUBSCRIBED); a pub whose hello names another
  *   proof-of-work context, or whose head went below a cursor it served, has a new store (lost or
- *   replaced): what it served before is forgotten, so its blobs posted again are no repeat.
+ *   replaced): what it served before is forgotten, so its blobs posted again are no repeat; nor
+ *   is a blob at a new cursor whose first cursor is below the pub's start (it was pruned, and a
+ *   member posted it again: repair after a "pruned" answer).
  *   At most PUB_WATCH_BLOBS blob hashes per pub are remembered.
  * - `refusalSink(groups, onRefused, log)`: the groups service as GroupPubs' sink (the same
  *   ingestRun and error handling as GroupsService.blobsReceived), which hands every blob the
@@ -40,15 +42,17 @@ function parts(data: RawData): Uint8Array[] {
 /** A Dialer whose pub connections are watched for pub-order faults (see above). */
 export function watchPubOrder(inner: Dialer, onFault: (observation: PubOrderObservation) => void, capacity = PUB_WATCH_BLOBS): Dialer {
   const watch = new PubOrderWatch(capacity);
-  const pubs = new Map<string, { context: string | null; highest: bigint }>();
+  const pubs = new Map<string, { context: string | null; highest: bigint; start: bigint }>();
   const pubState = (pub: string) => {
     let p = pubs.get(pub);
-    if (p === undefined) pubs.set(pub, (p = { context: null, highest: 0n }));
+    if (p === undefined) pubs.set(pub, (p = { context: null, highest: 0n, start: 0n }));
     return p;
   };
   const newStore = (pub: string) => {
     watch.forget(pub);
-    pubState(pub).highest = 0n;
+    const p = pubState(pub);
+    p.highest = 0n;
+    p.start = 0n;
   };
   return {
     kind: inner.kind,
@@ -64,10 +68,13 @@ export function watchPubOrder(inner: Dialer, onFault: (observation: PubOrderObse
         const p = pubState(address);
         if (cursor > p.highest) p.highest = cursor;
         const fault = watch.observe(address, cursor, blob);
-        if (fault !== null) onFault(fault);
+        // a blob the pub pruned (below its start) and a member posted again is no repeat
+        if (fault !== null && !(fault.fault === 'repeated' && fault.first.cursor < p.start)) onFault(fault);
       };
-      const head = (h: bigint) => {
+      const bounds = (start: bigint, h: bigint) => {
         if (h < pubState(address).highest) newStore(address);
+        const p = pubState(address);
+        if (start > p.start) p.start = start;
       };
       ws.on('message', (data: RawData, isBinary: boolean) => {
         if (!isBinary) return;
@@ -88,12 +95,12 @@ export function watchPubOrder(inner: Dialer, onFault: (observation: PubOrderObse
             }
             case PubFrameType.PAGE:
               startServing();
-              head(frame.head);
+              bounds(frame.start, frame.head);
               for (const e of frame.blobs) seen(e.cursor, e.blob);
               break;
             case PubFrameType.SUBSCRIBED:
               startServing();
-              head(frame.head);
+              bounds(frame.start, frame.head);
               break;
             case PubFrameType.BLOB:
               startServing();
