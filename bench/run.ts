@@ -24,6 +24,9 @@
  *               (what the first post after a rotation pays), over loopback and an onion pub
  *   sync        the sync protocol in one process: bytes sent beside the missing blobs' bytes for
  *               10,000 entries differing by 1,000; notes for 1,000 authors with 10 changed
+ *   sync-daemon two snug daemons syncing one group (10,000 entries, logs differing by 1,000) over the
+ *               direct transport and a private Tor network: bytes on the link beside the missing
+ *               blobs' bytes, time to converge beside a bare transfer of the same bytes
  *   tui         the terminal UI opening a 10,000-message conversation: first frame (in process and
  *               the real `snug tui` in tmux), keystroke to echo, the UI process's RSS
  */
@@ -43,6 +46,7 @@ const GROUPS: Record<string, () => Promise<void>> = {
   'group-pubs': async () => (await import('./group-pubs.js')).runGroupPubsBench(),
   'pub-profile': async () => (await import('./pub-profile.js')).runPubProfile(),
   sync: async () => (await import('./sync.js')).runSyncBench(),
+  'sync-daemon': async () => (await import('./sync-daemon.js')).runSyncDaemonBench(),
   tui: async () => (await import('./tui.js')).runTuiBench(),
 };
 const ALL = ['pub', 'tor', 'pub-tor', 'pub-memory', 'api'];

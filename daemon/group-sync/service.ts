@@ -12,7 +12,8 @@
  *   on probation: it reveals nothing and asks only for what the contact's notes name, so its
  *   join can arrive this way; once the roster names it, the session is promoted.
  * - Frames from a peer are handled one at a time, in arrival order (parts reassembled per link);
- *   blobs go through `groups.ingest(groupId, blob, {kind: 'peer'})` before the next frame, so
+ *   a frame's blobs go through `groups.ingestRun(groupId, blobs, {kind: 'peer'})` (one synced
+ *   batch, each blob verified on its own) before the next frame, so
  *   nothing corrupt is stored (what does not verify is dropped there).
  * - The log is looked at every SYNC_POLL_MS: when it changed (from a pub, a peer or the user),
  *   every session sends notes of what moved and asks for what it lacks.
@@ -30,9 +31,13 @@
  *   contacts while the group has open gaps or no live pub; off, its member links close.
  *
  * Tamper evidence: forks and broken links found in the chain metadata become equivocation and
- * broken-chain evidence (protocol/sync/evidence.ts) built from the stored entries, kept durably
- * in SYNC_EVIDENCE_NAMESPACE, passed once to every peer of the group; evidence a peer passes is
- * kept when the group's keys verify it, and passed on.
+ * broken-chain evidence (protocol/sync/evidence.ts) built from the stored entries; blobs the
+ * ingest refused after they opened under a group key become foreign-entry evidence
+ * (`refusedBlob`, foreign-entry.ts; from pubs through pub-evidence.ts refusalSink, from peers
+ * here); what the pub links saw of a pub's cursors becomes pub-order evidence (`pubFault`,
+ * pub-evidence.ts watchPubOrder). All are kept durably in SYNC_EVIDENCE_NAMESPACE; all but
+ * pub-order (an observation no key confirms) are passed once to every peer of the group;
+ * evidence a peer passes is kept when the group's keys verify it, and passed on.
  *
  * In the local API (through GroupsService.attachSync / syncChanged): each poll, and whenever
  * evidence is kept, a group's marks (open gap ranges, cited ids not held, claims given up, evidence count,
@@ -63,6 +68,7 @@ import { ANSWER_BLOBS_MAX, BackfillPlanner, WANT_SEQS_MAX, type UnfillableClaim,
 import {
   createBrokenChainEvidence,
   createEquivocationEvidence,
+  createPubOrderEvidence,
   decodeEvidence,
   encodeEvidence,
   evidenceKey,
@@ -103,6 +109,8 @@ import {
   SYNC_SETTINGS_NAMESPACE,
 } from './constants.js';
 import { GroupSyncError, GroupSyncErrorCode } from './errors.js';
+import { FOREIGN_EVIDENCE_MAX, findForeignEntry } from './foreign-entry.js';
+import type { PubOrderObservation } from '../../protocol/sync/pub-watch.js';
 
 /** What group sync needs of the peer links (the contacts service in the daemon). */
 export interface SyncLinks {
@@ -643,8 +651,10 @@ export class GroupSync {
       this.#log('group-sync-refused', { level: 'debug', code: err.code });
       return;
     }
-    for (const blob of actions.ingest) {
-      const r = await this.#groups.ingest(hex, blob, { kind: 'peer', address: p.address });
+    // one run (one synced batch) per frame's blobs, each verified on its own
+    const results = actions.ingest.length === 0 ? [] : await this.#groups.ingestRun(hex, actions.ingest, { kind: 'peer', address: p.address });
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'invalid') this.refusedBlob(actions.ingest[i]!, { groupId: hex }); // evidence hook (foreign-entry.ts)
       if (r.status === 'invalid' || r.status === 'foreign') this.#log('group-sync-blob-refused', { level: 'debug' });
     }
     for (const want of actions.wants) this.#send(s, p, session.answer(want.requestId, await this.#answer(g, want.want, p.member)));
@@ -1065,6 +1075,7 @@ export class GroupSync {
   #received(s: Session, g: GroupState, ev: Evidence): void {
     const key = evidenceKey(ev);
     if (g.evidence.has(key)) return;
+    if (ev.kind === 'pub-order') return; // another member's own observation: no key can confirm it
     try {
       const check = verifyEvidence(ev, (epoch) => this.#groups.epochKeys(g.hex, epoch));
       if (!check.verified) return;
@@ -1104,9 +1115,56 @@ export class GroupSync {
 
   #sendEvidence(s: Session, p: PeerState, g: GroupState): void {
     for (const [key, ev] of g.evidence) {
-      if (p.evidenceSent.has(key)) continue;
+      if (p.evidenceSent.has(key) || ev.kind === 'pub-order') continue; // pub order stays mine (not provable)
       p.evidenceSent.add(key);
       this.#send(s, p, syncFrames({ type: 'sync-evidence', evidence: ev }));
+    }
+  }
+
+  /**
+   * A blob the groups service refused as invalid, from a pub (pub-evidence.ts refusalSink: any
+   * group on that pub) or a peer (that group): kept as foreign-entry evidence when it opens under
+   * one of the group's epoch keys and holds no entry of that epoch (foreign-entry.ts), at most
+   * FOREIGN_EVIDENCE_MAX per (group, epoch).
+   */
+  refusedBlob(blob: Uint8Array, where: { readonly pub: string } | { readonly groupId: string }): void {
+    const s = this.#s;
+    if (s === null || !this.#groups.isOpen) return;
+    const candidates = 'groupId' in where ? [where.groupId] : this.#groups.list().filter((v) => v.pubs.includes(where.pub)).map((v) => v.groupId);
+    const ev = findForeignEntry(
+      { epochsOf: (hex) => this.#groups.roster(hex).epochs, epochKeys: (hex, epoch) => this.#groups.epochKeys(hex, epoch) },
+      candidates,
+      blob,
+    );
+    if (ev === null) return;
+    const g = this.#groupState(s, toHex(ev.groupId));
+    if (g === null) return;
+    const sameEpoch = [...g.evidence.values()].filter((x) => x.kind === 'foreign-entry' && x.epoch.number === ev.epoch.number && bytesEqual(x.epoch.opener, ev.epoch.opener));
+    if (sameEpoch.length >= FOREIGN_EVIDENCE_MAX) return;
+    void this.#keep(s, g, ev).catch((err: unknown) => this.#warn('group-sync-evidence-failed', err));
+  }
+
+  /**
+   * A pub-order fault the pub links saw (pub-evidence.ts watchPubOrder): pub-order evidence in
+   * every group that uses the pub, one per (group, pub, fault). It is this member's own
+   * observation (no key can confirm it): shown and kept, never passed to peers.
+   */
+  pubFault(observation: PubOrderObservation): void {
+    const s = this.#s;
+    if (s === null || !this.#groups.isOpen) return;
+    for (const v of this.#groups.list()) {
+      if (!v.pubs.includes(observation.pub)) continue;
+      const g = this.#groupState(s, v.groupId);
+      if (g === null) continue;
+      if ([...g.evidence.values()].some((x) => x.kind === 'pub-order' && x.pub === observation.pub && x.fault === observation.fault)) continue;
+      let ev: Evidence;
+      try {
+        ev = createPubOrderEvidence({ groupId: g.groupId, pub: observation.pub, fault: observation.fault, first: observation.first, second: observation.second });
+      } catch (err) {
+        this.#warn('group-sync-evidence-failed', err); // an address a record cannot carry
+        continue;
+      }
+      void this.#keep(s, g, ev).catch((err: unknown) => this.#warn('group-sync-evidence-failed', err));
     }
   }
 
@@ -1271,6 +1329,7 @@ export class GroupSync {
       unfillable,
       evidence: g.evidence.size,
       equivocators: this.#equivocators(g),
+      evidenceAt: this.#evidenceAt(g),
     };
     g.marksOf = of;
     return g.marks;
@@ -1292,6 +1351,21 @@ export class GroupSync {
       }
     }
     this.#groups.syncChanged(g.hex, ev === undefined ? undefined : { kind: ev.kind, authorKey });
+  }
+
+  /** Where evidence about an author falls in the log (message/list's evidence items). */
+  #evidenceAt(g: GroupState): { kind: string; author: string; seq: number }[] {
+    const out: { kind: string; author: string; seq: number }[] = [];
+    for (const ev of g.evidence.values()) {
+      if (ev.kind !== 'equivocation' && ev.kind !== 'broken-chain') continue;
+      try {
+        const subject = evidenceSubject(ev);
+        if (subject.kind === 'author') out.push({ kind: ev.kind, author: toHex(subject.author), seq: subject.seq });
+      } catch {
+        // kept evidence decoded once; nothing to place
+      }
+    }
+    return out.sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : a.seq - b.seq));
   }
 
   #equivocators(g: GroupState): string[] {

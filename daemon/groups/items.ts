@@ -19,6 +19,12 @@
  * whether that entry is shown or not; it goes when the range is filled. Its id is derived
  * (GAP_ITEM_LABEL over group id, author key and `from`): stable while the gap is open, not an
  * entry id, so it is not a `before`/`after` position.
+ *
+ * Evidence (group sync's tamper evidence about an author: equivocation, broken chain): an
+ * `evidence` notice by that author (`evidence: {kind}`) stands right after the author's held
+ * entry at the seq it is about, so a reader sees where the fork falls. Its id is derived
+ * (EVIDENCE_ITEM_LABEL over group id, author key, kind and seq), like a gap's. Evidence that names
+ * no author (foreign-entry, pub-order) has no place in the log: it is counted in group/list.
  */
 import type { z } from 'zod';
 import type { Message } from '../../protocol/api/schemas.js';
@@ -113,6 +119,19 @@ export interface GapNotice {
   readonly to: number;
 }
 
+/** Tamper evidence about an author, where message/list shows it. */
+export interface EvidenceNotice {
+  readonly kind: 'evidence';
+  readonly groupId: string;
+  /** protocol/sync/evidence.ts kind: 'equivocation' or 'broken-chain'. */
+  readonly evidence: string;
+  /** The author's signing key, hex. */
+  readonly authorKey: string;
+  readonly author: OnionAddress | null;
+  /** The seq of the author's chain it is about. */
+  readonly seq: number;
+}
+
 /** What group sync tells the groups service of a group (daemon/group-sync/ GroupSync.marks). */
 export interface SyncMarks {
   /** Open gaps: per author (signing key hex), the missing seq ranges. */
@@ -125,15 +144,25 @@ export interface SyncMarks {
   readonly evidence: number;
   /** Authors (signing key hex) the evidence proves equivocated or broke their chain. */
   readonly equivocators: readonly string[];
+  /** Where evidence about an author falls: its kind, the author (signing key hex) and seq. */
+  readonly evidenceAt?: readonly { readonly kind: string; readonly author: string; readonly seq: number }[];
 }
 
-export const NO_SYNC_MARKS: SyncMarks = { gaps: [], missing: 0, unfillable: 0, evidence: 0, equivocators: [] };
+export const NO_SYNC_MARKS: SyncMarks = { gaps: [], missing: 0, unfillable: 0, evidence: 0, equivocators: [], evidenceAt: [] };
 
 /** The label of a gap item's derived id. */
 export const GAP_ITEM_LABEL = 'snug/v2/api-gap-item';
+/** The label of an evidence item's derived id. */
+export const EVIDENCE_ITEM_LABEL = 'snug/v2/api-evidence-item';
 
 /** The item of a notice that is not an entry: a pub's "pruned", or an open gap. */
-export function buildNoticeItem(id: string, notice: NoticeRecord | GapNotice, ts: number): GroupItem {
+export function buildNoticeItem(id: string, notice: NoticeRecord | GapNotice | EvidenceNotice, ts: number): GroupItem {
+  if (notice.kind === 'evidence') {
+    const seq = new Uint8Array(8);
+    new DataView(seq.buffer).setBigUint64(0, BigInt(notice.seq));
+    const evidenceId = toHex(labelledHash(EVIDENCE_ITEM_LABEL, [fromHex(notice.groupId), fromHex(notice.authorKey), new TextEncoder().encode(notice.evidence), seq]));
+    return { id: evidenceId, kind: 'evidence', author: notice.author, ts, text: '', status: 'received', evidence: { kind: notice.evidence } };
+  }
   if (notice.kind === 'gap') {
     const seq = new Uint8Array(8);
     new DataView(seq.buffer).setBigUint64(0, BigInt(notice.from));

@@ -108,6 +108,7 @@ import {
   EXPOSED_HOLD_MAX_MS,
 } from './constants.js';
 import { buildItem, buildNoticeItem, countsAsUnread, NO_SYNC_MARKS, ownStatus, type GapNotice, type GroupItem, type SyncMarks } from './items.js';
+import type { EvidenceNotice } from './items.js';
 import { isViewContent, MessageFold } from '../../protocol/message-view.js';
 import { openRekeyByPackage } from '../../protocol/rekey.js';
 import { CausalOrder } from './order.js';
@@ -674,9 +675,15 @@ export class GroupsService implements PubBlobSink {
     this.#notify(s, 'group/didChange', { groupId: g.hex, group: this.#view(s, g), ...(evidence !== undefined ? { evidence: { kind: evidence.kind, author } } : {}) });
   }
 
-  /** The gap notices of a group, by where they stand: `after:<entry id>` or `before:<entry id>`. */
-  #gapNotices(g: GroupState): Map<string, GapNotice[]> {
-    const out = new Map<string, GapNotice[]>();
+  /** The gap (and evidence: items.ts) notices of a group, by where they stand: `after:<entry id>` or `before:<entry id>`. */
+  #gapNotices(g: GroupState): Map<string, Array<GapNotice | EvidenceNotice>> {
+    const out = new Map<string, Array<GapNotice | EvidenceNotice>>();
+    for (const ev of this.#syncMarks(g).evidenceAt ?? []) {
+      const id = g.chains.get(ev.author)?.get(ev.seq);
+      if (id === undefined) continue;
+      const notice: EvidenceNotice = { kind: 'evidence', groupId: g.hex, evidence: ev.kind, authorKey: ev.author, author: g.authors.get(ev.author) ?? null, seq: ev.seq };
+      out.set(`after:${id}`, [...(out.get(`after:${id}`) ?? []), notice]);
+    }
     for (const gap of this.#syncMarks(g).gaps) {
       const chain = g.chains.get(gap.author);
       if (chain === undefined) continue;

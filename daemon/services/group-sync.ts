@@ -26,6 +26,7 @@ export class GroupSyncParticipant implements SessionParticipant {
   readonly #c: GroupSyncParticipantComponents;
 
   constructor(components: GroupSyncParticipantComponents) {
+    components.groupsOnline.attachEvidence(components.sync); // what the pub links see of the pubs: tamper evidence
     this.#c = components;
   }
 

@@ -8,6 +8,7 @@
 import type { NotificationJournal } from '../api/journal.js';
 import type { ContactsService } from '../contacts/service.js';
 import { GroupPubs, type GroupPubsInit } from '../group-pubs/group-pubs.js';
+import { pubLinksWithEvidence, type PubEvidenceTarget } from '../group-sync/pub-evidence.js';
 import { pubHistoryReader } from './pub-history.js';
 import type { GroupsService } from '../groups/service.js';
 import type { Log } from '../log.js';
@@ -26,10 +27,19 @@ export class GroupsParticipant implements SessionParticipant {
   readonly #c: GroupsParticipantComponents;
   readonly #init: GroupPubsInit;
   #pubs: GroupPubs | null = null;
+  #evidence: PubEvidenceTarget | null = null;
 
   constructor(components: GroupsParticipantComponents, init: GroupPubsInit = {}) {
     this.#c = components;
     this.#init = init;
+  }
+
+  /**
+   * Where the pub links' tamper evidence goes (group sync: daemon/group-sync/pub-evidence.ts);
+   * set before the first unlock (services/group-sync.ts does).
+   */
+  attachEvidence(target: PubEvidenceTarget | null): void {
+    this.#evidence = target;
   }
 
   /** The pub links while unlocked (group sync posts its repairs through them). */
@@ -50,7 +60,8 @@ export class GroupsParticipant implements SessionParticipant {
       peers: contacts,
       history: pubHistoryReader(network.pubDialer()),
     });
-    const pubs = new GroupPubs({ dialer: network.pubDialer(), log, sink: groups, store: profile.store }, this.#init);
+    const { dialer, sink } = pubLinksWithEvidence(network.pubDialer(), groups, this.#evidence, log);
+    const pubs = new GroupPubs({ dialer, log, sink, store: profile.store }, this.#init);
     pubs.addEventListener('change', (e) => groups.pubChanged(e.detail));
     await pubs.start();
     this.#pubs = pubs;

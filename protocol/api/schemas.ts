@@ -120,7 +120,7 @@ export const PubCounts = z.object({ accepted: z.int().min(0), total: z.int().min
 /**
  * One item of a conversation as message/list and message/didReceive show it: a message
  * (`kind` 'message') or, in groups, a notice in its place (`kind` 'joined', 'pruned', 'left',
- * 'removed', 'gap', ...; later kinds may be added, so a client shows an unknown kind as a
+ * 'removed', 'gap', 'evidence', ...; later kinds may be added, so a client shows an unknown kind as a
  * notice). `author` is null for a notice no member wrote (a pub's "pruned").
  */
 export const Message = z.object({
@@ -142,6 +142,8 @@ export const Message = z.object({
    * goes once they arrive. Its `id` is not an entry id (not a before/after position).
    */
   gap: z.object({ from: z.int().min(1), to: z.int().min(1) }).optional(),
+  /** An `evidence` notice (group sync's tamper evidence about its author, right after the entry it is about): the evidence's kind ('equivocation', 'broken-chain'). */
+  evidence: z.object({ kind: z.string() }).optional(),
   // --- the message view (protocol/message-view.ts; daemon/groups/membership) ---
   /** Its author edited it: `text` is the latest edit's. */
   edited: z.boolean().optional(),

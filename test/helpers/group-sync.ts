@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { WebSocket } from 'ws';
 import { MemoryJournal } from '../../daemon/api/journal.js';
 import { GroupPubs } from '../../daemon/group-pubs/group-pubs.js';
+import { pubLinksWithEvidence } from '../../daemon/group-sync/pub-evidence.js';
 import { GroupSync, type GroupSyncInit, type SyncLinks } from '../../daemon/group-sync/service.js';
 import { GroupsService } from '../../daemon/groups/service.js';
 import type { RecordStore } from '../../daemon/store/store.js';
@@ -127,7 +128,9 @@ export async function makeSyncMember(dir: string, name: string, init: GroupSyncI
 
 /** Starts the member's pub links (GroupPubs) through its routed dialer. */
 export async function pubsOnline(m: SyncMember): Promise<void> {
-  const pubs = new GroupPubs({ dialer: m.dialer, log: () => {}, sink: m.groups, store: m.store }, FAST_PUBS);
+  // the pub links as the daemon wires them (services/groups.ts): watched for tamper evidence
+  const { dialer, sink } = pubLinksWithEvidence(m.dialer, m.groups, m.sync, () => {});
+  const pubs = new GroupPubs({ dialer, log: () => {}, sink, store: m.store }, FAST_PUBS);
   pubs.addEventListener('change', (e) => m.groups.pubChanged(e.detail));
   await pubs.start();
   m.pubs = pubs;

@@ -84,6 +84,27 @@ describe('test/helpers/hostile-pub (through the real pub client)', function () {
     assert.deepEqual(fromB, posted().filter((h) => !hidden.includes(h)));
   });
 
+  it('stops serving blobs it served before once told to forget them, by fetch and to a live subscriber, other cursors unchanged', async () => {
+    const face = await pub.face();
+    const live = await client(face);
+    const pushed: PubBlob[] = [];
+    await live.subscribe(0n, (b) => pushed.push(b));
+    const first = entries.slice(0, 6);
+    const poster = await client(await pub.face());
+    for (const e of first) await poster.post(e.blob);
+    await pub.waitForBase(first.length);
+    const before = await fetchEverything(await client(face));
+    const forgotten = new Set(hashes(first.slice(0, 3).map((e) => e.blob)));
+    face.forget(forgotten);
+    for (const e of entries.slice(6)) await poster.post(e.blob);
+    await pub.waitForBase(entries.length);
+    const after = await fetchEverything(await client(face));
+    assert.deepEqual(hashes([...after.values()]), posted().filter((h) => !forgotten.has(h)));
+    for (const [cursor, blob] of after) if (before.has(cursor)) assert.equal(blobHashHex(before.get(cursor)!), blobHashHex(blob));
+    while (pushed.length < entries.length) await new Promise((r) => setTimeout(r, 20)); // pushed before and after
+    assert.deepEqual(hashes(pushed.map((b) => b.blob)), posted(), 'a subscriber gets each blob once, nothing forgotten again');
+  });
+
   it('reorders the blobs under cursors the client accepts', async () => {
     const got = hashes(await served({ kind: 'reorder', window: 4 }));
     assert.deepEqual([...got].sort(), [...posted()].sort());

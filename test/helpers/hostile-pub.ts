@@ -18,7 +18,8 @@
  *                             byte is below share × 256: the same blobs on every face)
  *   withhold {hashes, match}  leaves out the blobs with these hashes (hex of protocol/blob.ts
  *                             blobHash), or that `match` picks (the test's choice of a set);
- *                             `face.withhold(hash)` adds more
+ *                             `face.withhold(hash)` adds more; `face.forget(hashes)` stops
+                             serving blobs served before
  *   half {part}               serves the base's blobs of even (part 0) or odd (part 1) position
  *   reorder {window}          serves each `window` blobs in reverse (a partial window after
  *                             `flushMs` without a new blob), with fresh cursors in serving order,
@@ -117,6 +118,17 @@ export class HostileFace {
   /** Withholds one more blob (by blobHashHex) from now on. */
   withhold(hash: string): void {
     this.withheld.add(hash);
+  }
+
+  /**
+   * Stops serving blobs it served before (by blobHashHex): they leave this face's view, cursors
+   * of the rest unchanged, so a member reading from its saved cursor never gets them (a pub
+   * that withholds after the fact; the bench seeds two members' logs differently this way).
+   */
+  forget(hashes: ReadonlySet<string>): void {
+    const served = [...this.subscribers].map((s) => ({ s, last: s.next > 0 ? this.view[s.next - 1]!.cursor : 0n }));
+    for (let i = this.view.length - 1; i >= 0; i--) if (hashes.has(blobHashHex(this.view[i]!.blob))) this.view.splice(i, 1);
+    for (const { s, last } of served) s.next = this.firstAfter(last);
   }
 
   /** Connections open now. */
@@ -223,6 +235,11 @@ export class HostileFace {
   }
 
   private accept(ws: WebSocket): void {
+    if (this.pub.restarting) {
+      // while the store is being replaced: a hello now would name the old store's PoW context
+      ws.terminate();
+      return;
+    }
     this.sockets.add(ws);
     ws.on('error', () => {});
     let poster: Promise<PubClient> | null = null;
@@ -253,7 +270,14 @@ export class HostileFace {
             ws.send(encodePostAck(requestId, BigInt(this.pub.base.length + 1), false));
             break;
           }
-          poster ??= this.pub.upstreamClient();
+          if (poster === null) {
+            // a connection made while the upstream restarts (wipe) fails: the next post tries again
+            const p = this.pub.upstreamClient();
+            poster = p;
+            p.catch(() => {
+              if (poster === p) poster = null;
+            });
+          }
           void poster
             .then((c) => c.post(blob.slice(), { nonce }))
             .then(
@@ -333,6 +357,8 @@ export class HostilePub {
   /** Blobs (hash hex) whose first post was acknowledged and dropped. */
   readonly lost = new Set<string>();
   private generation = 0;
+  /** True while wipe() replaces the store (faces cut every connection that comes in meanwhile). */
+  restarting = false;
   private waiters: (() => void)[] = [];
 
   private constructor(init: HostilePubInit) {
@@ -408,10 +434,15 @@ export class HostilePub {
   /** Loses the whole store: cuts every connection, and starts again empty. */
   async wipe(): Promise<void> {
     this.generation++;
-    for (const f of this.faces) f.reset();
-    this.base.length = 0;
-    await this.stopUpstream();
-    await this.startUpstream();
+    this.restarting = true;
+    try {
+      for (const f of this.faces) f.reset();
+      this.base.length = 0;
+      await this.stopUpstream();
+      await this.startUpstream();
+    } finally {
+      this.restarting = false;
+    }
   }
 
   private async stopUpstream(): Promise<void> {

@@ -132,3 +132,54 @@ describe('gaps in the local API between two daemons (direct transport, hostile p
     await until('group/didChange tells the gap filled', async () => told.findIndex((t) => t.gaps === 1) !== -1 && told.slice(told.findIndex((t) => t.gaps === 1)).some((t) => t.gaps === 0), (ok) => ok);
   });
 });
+
+/**
+ * The daemon's own wiring of tamper evidence (services/groups.ts, services/group-sync.ts): a pub
+ * serving each blob at two cursors is counted once in group/list, told in group/didChange, and
+ * kept across a lock.
+ */
+describe('tamper evidence in a daemon (direct transport, hostile pub)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let alice: Peer;
+  let pub: HostilePub | null = null;
+  let events: ApiClient | null = null;
+
+  before(async () => {
+    await ready();
+    dir = await makeTempDir('group-sync-evidence-daemon');
+    alice = await startPeer(dir, 'alice', peerArgs(join(dir, 'peers')));
+  });
+  after(async () => {
+    await events?.close().catch(() => undefined);
+    await pub?.close().catch(() => undefined);
+    await alice?.daemon.kill();
+    await removeDir(dir);
+  });
+
+  it('counts in group/list and tells in group/didChange the pub-order evidence of a pub that serves each blob at two cursors, once, and keeps it across a lock', async () => {
+    pub = await HostilePub.start();
+    const face = await pub.face({ kind: 'duplicate' });
+    const { groupId } = await callOnce(alice.daemon, (c) => c.call('group/create', { name: 'twice', pubs: [face.url] }));
+    events = await alice.daemon.connect();
+    const told: Array<{ kind: string; author: string | null }> = [];
+    events.addEventListener('group/didChange', (e) => {
+      if (e.detail.groupId === groupId && e.detail.evidence !== undefined) told.push(e.detail.evidence);
+    });
+    await events.call('event/subscribe', {});
+    const row = () => callOnce(alice.daemon, async (c) => (await c.call('group/list')).groups.find((g) => g.groupId === groupId)!);
+    for (const text of ['one', 'two', 'three']) await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text }));
+    await until('group/list counts the evidence', row, (g) => g.evidence === 1);
+    await until('group/didChange tells it', async () => told.length, (n) => n >= 1);
+    assert.deepEqual(told[0], { kind: 'pub-order', author: null });
+    assert.deepEqual(await groupTexts(alice, groupId), ['one', 'two', 'three'], 'each message shown once');
+    await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text: 'four' })); // more repeats: still one record
+    await until('alice reads "four"', () => groupTexts(alice, groupId), (t) => t.length === 4);
+    assert.deepEqual([(await row()).evidence, told.length], [1, 1]);
+    await callOnce(alice.daemon, (c) => c.call('profile/lock'));
+    await pub.close();
+    pub = null;
+    await callOnce(alice.daemon, (c) => c.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
+    await until('group/list still counts it after unlock', row, (g) => g.evidence === 1, 20_000);
+  });
+});

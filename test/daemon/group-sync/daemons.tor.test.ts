@@ -3,8 +3,10 @@
  * (test/helpers/testnet.ts): each daemon with its own tor and onion service, linked as contacts,
  * in one group whose only pub (a loopback test pub in this process, reached directly as
  * development allows) dies for good; a member who was locked meanwhile gets every message it
- * missed from the other over their onion peer link once it unlocks. The same over the direct
- * transport is daemons.test.ts.
+ * missed from the other over their onion peer link once it unlocks; and one hostile mode: the pub
+ * withholds one member's entries from the other, whose group/list counts the gap until peer sync
+ * fills it over the onion link. The same over the direct transport is daemons.test.ts and
+ * service.test.ts.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,6 +43,10 @@ describe('group sync between two daemons over a private Tor network', function (
     const args = ['--dev', '--dev-kdf', 'fast', '--tor-config', torrc];
     [alice, bob] = await Promise.all([startPeer(dir, 'alice', args), startPeer(dir, 'bob', args)]);
     await Promise.all([published(alice, 120_000), published(bob, 120_000)]);
+    await callOnce(alice.daemon, (c) => c.call('contact/add', { address: bob.address }));
+    await waitForContact(bob, alice.address, (c) => c?.state === 'incoming', 120_000);
+    await callOnce(bob.daemon, (c) => c.call('contact/accept', { address: alice.address }));
+    await waitForContact(alice, bob.address, (c) => c?.state === 'accepted' && c.online, 120_000);
   });
   after(async () => {
     await pub?.close().catch(() => undefined);
@@ -49,11 +55,6 @@ describe('group sync between two daemons over a private Tor network', function (
   });
 
   it('gives a member who was offline every message it missed from a peer when the only pub is dead for good', async () => {
-    await callOnce(alice.daemon, (c) => c.call('contact/add', { address: bob.address }));
-    await waitForContact(bob, alice.address, (c) => c?.state === 'incoming', 120_000);
-    await callOnce(bob.daemon, (c) => c.call('contact/accept', { address: alice.address }));
-    await waitForContact(alice, bob.address, (c) => c?.state === 'accepted' && c.online, 120_000);
-
     pub = await HostilePub.start();
     const face = await pub.face();
     const { groupId } = await callOnce(alice.daemon, (c) => c.call('group/create', { name: 'dead pub', pubs: [face.url] }));
@@ -73,5 +74,33 @@ describe('group sync between two daemons over a private Tor network', function (
       throw new Error(`${String(err)}; alice: ${events(alice).join(' ')}; bob: ${events(bob).join(' ')}`);
     });
     assert.deepEqual(got, sent);
+  });
+  it('reports the gap a pub makes by withholding one member\'s entries from the other, shows nothing corrupt, and fills it over the onion peer link', async () => {
+    pub = await HostilePub.start();
+    let withholding = false;
+    let withheld = 0;
+    const face = await pub.face({ kind: 'withhold', match: () => withholding && ++withheld > 0 });
+    const { groupId } = await callOnce(alice.daemon, (c) => c.call('group/create', { name: 'withheld', pubs: [face.url] }));
+    const { invite } = await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId }));
+    await callOnce(bob.daemon, (c) => c.call('group/join', { invite }));
+    // bob's peer sync of the group is off while the pub makes the gap (the link would fill it at once)
+    await callOnce(bob.daemon, (c) => c.call('group/setSettings', { groupId, peerSync: false }));
+    await until('alice sees bob in the group', () => callOnce(alice.daemon, async (c) => (await c.call('group/members', { groupId })).members.length), (n) => n === 2, 60_000);
+    const row = () => callOnce(bob.daemon, async (c) => (await c.call('group/list')).groups.find((g) => g.groupId === groupId)!);
+
+    await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text: 'before' }));
+    await until('bob reads "before"', () => groupTexts(bob, groupId), (t) => t.length === 1, 60_000);
+    withholding = true;
+    for (const text of ['hidden 1', 'hidden 2']) await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text }));
+    await until('the pub withholds both', async () => withheld, (n) => n === 2, 60_000);
+    withholding = false;
+    await callOnce(alice.daemon, (c) => c.call('message/send', { groupId, text: 'after' }));
+    await until('group/list counts the gap', row, (g) => g.gaps === 1, 60_000);
+    assert.deepEqual(await groupTexts(bob, groupId), ['before', 'after']);
+
+    await callOnce(bob.daemon, (c) => c.call('group/setSettings', { groupId, peerSync: true }));
+    await until('group/list counts no gap', row, (g) => g.gaps === 0, 180_000);
+    assert.deepEqual(await groupTexts(bob, groupId), ['before', 'hidden 1', 'hidden 2', 'after']);
+    assert.deepEqual([(await row()).evidence, (await row()).equivocators], [0, []]);
   });
 });

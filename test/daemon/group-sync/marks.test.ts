@@ -134,7 +134,7 @@ describe('daemon/group-sync in the local API: gaps and evidence (direct transpor
     await until(async () => (await didChanges(bob, groupId)).slice(toldBefore).some((p) => p.group?.gaps === 0), 5_000, 'group/didChange told the gap filled');
   });
 
-  it('marks an equivocating member in group/list and tells the evidence, its kind and author, in group/didChange at both members', async () => {
+  it('marks an equivocating member in group/list, tells the evidence, its kind and author, in group/didChange, and shows it in message/list where the fork falls, at both members', async () => {
     const { alice, bob, groupId } = await group((k) => ({ kind: 'withhold', match: (b) => textOf(k(), b) === 'a lie' }));
     await bob.groups.send(groupId, 'the truth');
     const atFork = (m: SyncMember) => m.groups.chainEntries(groupId).filter((e) => toHex(e.author) === toHex(bob.keys.signing.publicKey) && e.seq === 2).length;
@@ -154,12 +154,26 @@ describe('daemon/group-sync in the local API: gaps and evidence (direct transpor
     assert.deepEqual(told.evidence, { kind: 'equivocation', author: bob.identity.address });
     assert.deepEqual(told.group?.equivocators, [bob.identity.address]);
     assert.deepEqual([row(bob, groupId).evidence, row(bob, groupId).equivocators], [0, []], 'the pub never showed bob the fork');
+    // message/list shows where the fork falls: an evidence item by bob right after his entry at the forked seq
+    const shownAt = async (m: SyncMember) => {
+      const list = await items(m, groupId);
+      const i = list.findIndex((x) => x.kind === 'evidence');
+      return { list, i };
+    };
+    const atAlice = await shownAt(alice);
+    assert.equal(atAlice.list.filter((x) => x.kind === 'evidence').length, 1);
+    assert.deepEqual([atAlice.list[atAlice.i]!.author, atAlice.list[atAlice.i]!.evidence], [bob.identity.address, { kind: 'equivocation' }]);
+    const before = atAlice.list[atAlice.i - 1]!;
+    assert.ok(before.author === bob.identity.address && ['the truth', 'a lie'].includes(before.text), 'right after one of the two entries at the forked seq');
+    assert.deepEqual((await shownAt(bob)).i, -1);
 
     // passed to the peer, who checks it and marks bob too
     link(alice, bob);
     await waitUntil(() => row(bob, groupId).evidence === 1, 20_000, 'bob keeps the evidence alice passed on');
     assert.deepEqual(row(bob, groupId).equivocators, [bob.identity.address]);
     await until(async () => (await didChanges(bob, groupId)).some((p) => p.evidence?.kind === 'equivocation' && p.evidence.author === bob.identity.address), 5_000, 'bob tells the evidence');
+    await until(async () => (await shownAt(bob)).i !== -1, 5_000, 'bob shows where the fork falls');
+    assert.deepEqual((await shownAt(bob)).list[(await shownAt(bob)).i]!.id, atAlice.list[atAlice.i]!.id, 'one id for the same evidence at both');
   });
 
   it('counts a gap nobody can fill as unfillable in group/list once back-fill gives up, and keeps counting the gap', async () => {

@@ -2,9 +2,13 @@
  * GroupSync against hostile pubs over the direct transport: members with real stores, the real
  * groups service and the real GroupPubs, each reading the group's pub through its own face of a
  * hostile pub (test/helpers/hostile-pub.ts); their peer link carries every frame through the
- * real peer-frame codec (test/helpers/group-sync.ts). In every mode: nothing corrupt is stored,
- * the gaps are reported, and once the members meet their logs become identical; a wiped pub is
- * refilled; with the only pub dead, a member gets what it missed from a peer.
+ * real peer-frame codec (test/helpers/group-sync.ts). In every mode: nothing corrupt is stored
+ * (every entry held is one its author wrote) or shown (message/list lists only texts written,
+ * each once), the gaps reported are exactly the seqs a member can know it lacks, and once the
+ * members meet their logs become identical with no gap left; a wiped pub is refilled; with the
+ * only pub dead, a member gets what it missed from a peer. Modes: withhold (one author's blobs
+ * from one member), drop, reorder, duplicate, replay, corrupt, inject + half (two members served
+ * different halves), wipe, losePosts. The evidence some modes give is evidence.test.ts's.
  */
 import assert from 'node:assert/strict';
 import { toHex } from '../../../protocol/bytes.js';
@@ -69,6 +73,35 @@ describe('daemon/group-sync against hostile pubs (direct transport)', function (
     for (const id of heldIds(m, groupId)) assert.ok(known.has(id), `${m.name} holds an entry nobody wrote`);
   }
 
+  /** What `m` shows in message/list is only texts that were written (`written`), each once. */
+  async function nothingCorruptShown(m: SyncMember, groupId: string, written: readonly string[]): Promise<void> {
+    const known = new Set(written);
+    const shown = (await m.groups.listMessages(groupId, { limit: 500 })).filter((i) => i.kind === 'message').map((i) => (i as { text: string }).text);
+    assert.equal(new Set(shown).size, shown.length, `${m.name} shows a message twice`);
+    for (const t of shown) assert.ok(known.has(t), `${m.name} shows a message nobody wrote`);
+  }
+
+  /**
+   * The gaps `m` reports are exactly the seqs it lacks of `truth`'s chains below the highest seq
+   * it holds of each author (what it can know it lacks); none when nothing was held back.
+   */
+  function gapsReported(m: SyncMember, truth: SyncMember, groupId: string): number {
+    const held = new Map<string, Set<number>>();
+    for (const e of m.groups.chainEntries(groupId)) {
+      const a = toHex(e.author);
+      if (!held.has(a)) held.set(a, new Set());
+      held.get(a)!.add(e.seq);
+    }
+    const expected: string[] = [];
+    for (const e of truth.groups.chainEntries(groupId)) {
+      const seqs = held.get(toHex(e.author));
+      if (seqs !== undefined && !seqs.has(e.seq) && e.seq < Math.max(...seqs)) expected.push(`${toHex(e.author)}:${e.seq}`);
+    }
+    const reported = m.sync.report(groupId).gaps.flatMap((g) => Array.from({ length: g.to - g.from + 1 }, (_, i) => `${g.author}:${g.from + i}`));
+    assert.deepEqual(reported.sort(), expected.sort(), `${m.name} reports the gaps it can know of`);
+    return reported.length;
+  }
+
   async function identical(a: SyncMember, b: SyncMember, groupId: string): Promise<void> {
     try {
       await waitUntil(() => heldIds(a, groupId).join() === heldIds(b, groupId).join(), 30_000, 'identical logs');
@@ -113,20 +146,25 @@ describe('daemon/group-sync against hostile pubs (direct transport)', function (
     { kind: 'replay', every: 2 },
     { kind: 'corrupt', share: 0.5 },
   ] as const) {
-    it(`stores nothing corrupt and converges with a peer when the pub's mode is ${mode.kind}`, async () => {
+    it(`stores and shows nothing corrupt, reports its gaps and converges with a peer when the pub's mode is ${mode.kind}`, async () => {
       pub = await HostilePub.start();
       const { alice, bob, groupId } = await group(() => mode);
-      await post(alice, groupId, ['one', 'two', 'three', 'four', 'five', 'six']);
+      const texts = ['one', 'two', 'three', 'four', 'five', 'six'];
+      await post(alice, groupId, texts);
       await pub.waitForBase(1 + 6 + 1); // genesis is not posted; bob's join and alice's six
       await new Promise((r) => setTimeout(r, 500));
       nothingCorrupt(bob, alice, groupId);
+      await nothingCorruptShown(bob, groupId, texts);
+      gapsReported(bob, alice, groupId);
       link(alice, bob);
       await identical(alice, bob, groupId);
       nothingCorrupt(bob, alice, groupId);
+      await nothingCorruptShown(bob, groupId, texts);
+      assert.deepEqual(bob.sync.report(groupId).gaps, []);
     });
   }
 
-  it('ignores blobs of another group the pub injects, and two members served different halves converge', async () => {
+  it('ignores blobs of another group the pub injects, and two members served different halves show nothing corrupt, report their gaps and converge', async () => {
     pub = await HostilePub.start();
     const halves = await pub.face({ kind: 'half', part: 1 });
     const { alice, bob, groupId } = await group(() => ({ kind: 'half', part: 0 }));
@@ -137,8 +175,17 @@ describe('daemon/group-sync against hostile pubs (direct transport)', function (
     await post(bob, groupId, ['b1', 'b2', 'b3']);
     await new Promise((r) => setTimeout(r, 1_000));
     nothingCorrupt(bob, alice, groupId);
+    const written = ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'];
+    for (const [m, other] of [[alice, bob], [bob, alice]] as const) {
+      await nothingCorruptShown(m, groupId, written);
+      gapsReported(m, other, groupId); // against the other's own chain, which it holds whole
+    }
+    // each was served every other blob of the other's chain: gaps in both
+    assert.ok(alice.sync.report(groupId).gaps.length + bob.sync.report(groupId).gaps.length > 0, 'the halves leave gaps');
     link(alice, bob);
     await identical(alice, bob, groupId);
+    await nothingCorruptShown(bob, groupId, written);
+    assert.deepEqual([alice.sync.report(groupId).gaps, bob.sync.report(groupId).gaps], [[], []]);
     const kinds = alice.groups.chainEntries(groupId).length;
     assert.ok(kinds >= 1 + 1 + 6, `${kinds} entries`); // genesis, bob's join, six texts (and any entry re-made on the way)
   });
