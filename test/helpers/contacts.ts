@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResultOutput } from '../../protocol/api/descriptor.js';
 import type { Methods } from '../../protocol/api/methods.js';
-import { FAST_DAEMON_ARGS, callOnce, startDaemon, type DaemonProcess } from './daemon.js';
+import { FAST_DAEMON_ARGS, callOnce, published, startDaemon, type DaemonProcess } from './daemon.js';
 
 export type ContactItem = ResultOutput<Methods['contact/list']>['contacts'][number];
 
@@ -55,13 +55,7 @@ export async function waitForContact(p: Peer, address: string, ok: (c: ContactIt
   }
 }
 
-/** Polls daemon/status until the daemon's onion service is published (Tor tests). */
-export async function waitForOnion(p: Peer, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const st = await callOnce(p.daemon, (c) => c.call('daemon/status'));
-    if (st.tor.onion === 'published') return;
-    if (Date.now() > deadline) throw new Error(`the onion service was not published: ${JSON.stringify(st.tor)}`);
-    await sleep(250);
-  }
+/** Polls daemon/status until the peer's onion service is published (Tor tests; daemon.ts `published`). */
+export function waitForOnion(p: Peer, withinMs: number): Promise<void> {
+  return published(p.daemon, withinMs);
 }

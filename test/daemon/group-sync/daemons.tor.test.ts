@@ -9,24 +9,13 @@
  * service.test.ts.
  */
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ready } from '../../../protocol/crypto.js';
 import { callOnce, logLines } from '../../helpers/daemon.js';
-import { PEER_PASSPHRASE, startPeer, waitForContact, type Peer } from '../../helpers/contacts.js';
+import { PEER_PASSPHRASE, startPeer, waitForContact, waitForOnion, type Peer } from '../../helpers/contacts.js';
 import { sharedTestNetwork } from '../../helpers/testnet.js';
 import { HostilePub } from '../../helpers/hostile-pub.js';
 import { groupTexts, until } from '../../helpers/group-daemons.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
-
-async function published(p: Peer, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const st = await callOnce(p.daemon, (c) => c.call('daemon/status'));
-    if (st.tor.onion === 'published') return;
-    if (Date.now() > deadline) throw new Error(`the onion service was not published: ${JSON.stringify(st.tor)}`);
-    await sleep(250);
-  }
-}
 
 describe('group sync between two daemons over a private Tor network', function () {
   this.timeout(420_000);
@@ -42,7 +31,7 @@ describe('group sync between two daemons over a private Tor network', function (
     const torrc = await (await sharedTestNetwork()).clientTorrcFile();
     const args = ['--dev', '--dev-kdf', 'fast', '--tor-config', torrc];
     [alice, bob] = await Promise.all([startPeer(dir, 'alice', args), startPeer(dir, 'bob', args)]);
-    await Promise.all([published(alice, 120_000), published(bob, 120_000)]);
+    await Promise.all([waitForOnion(alice, 120_000), waitForOnion(bob, 120_000)]);
     await callOnce(alice.daemon, (c) => c.call('contact/add', { address: bob.address }));
     await waitForContact(bob, alice.address, (c) => c?.state === 'incoming', 120_000);
     await callOnce(bob.daemon, (c) => c.call('contact/accept', { address: alice.address }));
