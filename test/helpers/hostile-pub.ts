@@ -19,7 +19,8 @@
  *   withhold {hashes, match}  leaves out the blobs with these hashes (hex of protocol/blob.ts
  *                             blobHash), or that `match` picks (the test's choice of a set);
  *                             `face.withhold(hash)` adds more; `face.forget(hashes)` stops
-                             serving blobs served before
+ *                             serving blobs served before; `face.release()` serves what was
+ *                             left out after all, at fresh cursors
  *   half {part}               serves the base's blobs of even (part 0) or odd (part 1) position
  *   reorder {window}          serves each `window` blobs in reverse (a partial window after
  *                             `flushMs` without a new blob), with fresh cursors in serving order,
@@ -129,6 +130,17 @@ export class HostileFace {
     const served = [...this.subscribers].map((s) => ({ s, last: s.next > 0 ? this.view[s.next - 1]!.cursor : 0n }));
     for (let i = this.view.length - 1; i >= 0; i--) if (hashes.has(blobHashHex(this.view[i]!.blob))) this.view.splice(i, 1);
     for (const { s, last } of served) s.next = this.firstAfter(last);
+  }
+
+  /**
+   * Serves, from now on and at fresh cursors, the blobs this face has left out so far (a pub
+   * that withheld blobs for a while and then hands them over after all).
+   */
+  release(): void {
+    const left = this.left.splice(0);
+    for (const b of left) this.withheld.delete(blobHashHex(b));
+    for (const b of left) this.append(b);
+    if (left.length > 0) this.pushLive();
   }
 
   /** Connections open now. */

@@ -15,8 +15,17 @@ import { join } from 'node:path';
 /** Rounds of kill -9 of the sender during a stream of messages (SNUG_KILL_ROUNDS; the issue asks for 20). */
 const KILL_ROUNDS = Number(process.env['SNUG_KILL_ROUNDS'] ?? 20);
 
+/** The whole conversation, oldest first: message/list pages back from the newest, 500 at most at a time. */
 async function messages(p: Peer, address: string) {
-  return callOnce(p.daemon, async (c) => (await c.call('message/list', { address, limit: 500 })).messages);
+  return callOnce(p.daemon, async (c) => {
+    let all: Awaited<ReturnType<typeof c.call<'message/list'>>>['messages'] = [];
+    for (;;) {
+      const before = all[0]?.id;
+      const page = (await c.call('message/list', { address, limit: 500, ...(before !== undefined ? { before } : {}) })).messages;
+      all = [...page, ...all];
+      if (page.length < 500) return all;
+    }
+  });
 }
 
 async function waitForMessages(p: Peer, address: string, ok: (m: Awaited<ReturnType<typeof messages>>) => boolean, withinMs = 20_000) {
