@@ -209,6 +209,13 @@ interface GroupState {
   unread: number;
   /** Per-pub posting loops running. */
   readonly posters: Map<string, Promise<void>>;
+  /**
+   * Per pub, the seq from which #nextFor looks for our next entry to post: every own entry
+   * below it is accepted by that pub (or not held). Moves forward as the pub accepts; moves back
+   * when an own entry below it is indexed (a re-made or re-read one), so a poster's scan is
+   * incremental instead of from seq 1 on every post (quadratic in our chain's length).
+   */
+  readonly postFrom: Map<string, number>;
   /** Blobs of own sealed entries not yet accepted everywhere (a cache of the blob records). */
   readonly outboxBlobs: Map<string, Uint8Array>;
   /** Shared copies: author keys, epochs and pub addresses by their text (memory on large logs). */
@@ -488,6 +495,7 @@ export class GroupsService implements PubBlobSink {
       awaited: new Set(),
       unread: 0,
       posters: new Map(),
+      postFrom: new Map(),
       outboxBlobs: new Map(),
       internKeys: new Map(),
       internEpochs: new Map(),
@@ -511,6 +519,7 @@ export class GroupsService implements PubBlobSink {
     const pubs = rec.pubs.map((p) => g.internPubs.get(p) ?? (g.internPubs.set(p, p), p));
     const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs, sealed };
     g.entries.set(hex, held);
+    if (rec.own) for (const [pub, from] of g.postFrom) if (entry.seq < from) g.postFrom.set(pub, entry.seq);
     let chain = g.chains.get(authorHex);
     if (chain === undefined) g.chains.set(authorHex, (chain = new Map()));
     if (!chain.has(entry.seq)) chain.set(entry.seq, hex);
@@ -1051,14 +1060,19 @@ export class GroupsService implements PubBlobSink {
     }
   }
 
-  /** Our first entry (by seq) that `pub` has not accepted, or null. */
+  /** Our first entry (by seq) that `pub` has not accepted, or null; scans from g.postFrom on. */
   #nextFor(s: Session, g: GroupState, pub: string): Held | null {
     const chain = g.chains.get(s.signingHex);
     if (chain === undefined) return null;
-    for (let seq = 1; seq <= g.record.ownSeq; seq++) {
+    let seq = g.postFrom.get(pub) ?? 1;
+    for (; seq <= g.record.ownSeq; seq++) {
       const h = g.entries.get(chain.get(seq) ?? '');
-      if (h !== undefined && h.own && !h.pubs.includes(pub)) return h;
+      if (h !== undefined && h.own && !h.pubs.includes(pub)) {
+        g.postFrom.set(pub, seq);
+        return h;
+      }
     }
+    g.postFrom.set(pub, seq);
     return null;
   }
 
