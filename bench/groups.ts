@@ -13,6 +13,7 @@
  *   CATCHUP_FETCH_BLOBS as GroupPubs hands a catch-up's pages (blobsReceived: one synced batch
  *   a run), messages/s, beside the ed25519 verify rate measured in the same run.
  */
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sealBlob } from '../protocol/blob.js';
 import { toHex } from '../protocol/bytes.js';
@@ -29,6 +30,8 @@ import { BLOB_SIZE_STANDARD } from '../protocol/constants.js';
 import type { StoreOperation } from '../daemon/store/store.js';
 import { makeMember, offline } from '../test/helpers/groups.js';
 import { makeTempDir, removeDir } from '../test/helpers/temp.js';
+import { runCatchupBench } from './groups-catchup.js';
+import { profileWhile, summariseProfile } from './cpuprofile-summary.js';
 import { MiB, figure, fmt, heading, note, nowMs, quantile } from './stats.js';
 
 const ENTRIES_DEFAULT = 100_000;
@@ -36,6 +39,21 @@ const PUB = 'ws://127.0.0.1:9';
 const LIST_CALLS = 500;
 const INGEST_BLOBS = 2_000;
 const BACKLOG_BLOBS = 10_000;
+const CATCHUP_MESSAGES = 10_000;
+const CATCHUP_ROUNDS = 4;
+
+/**
+ * Runs `fn`, under V8's sampling profiler when SNUG_BENCH_GROUP_PROFILE is set (a directory:
+ * the .cpuprofile is kept there), printing the summary by self time.
+ */
+async function profiledIf(name: string, fn: () => Promise<void>): Promise<void> {
+  const dir = process.env['SNUG_BENCH_GROUP_PROFILE'];
+  if (!dir) return fn();
+  const profile = await profileWhile(fn);
+  await writeFile(join(dir, `groups-${name}.cpuprofile`), JSON.stringify(profile));
+  note(`CPU profile of ${name} (sampled every 200 µs; main thread):`);
+  process.stdout.write(summariseProfile(profile, 25).replace(/^/gm, '    '));
+}
 
 function entryCount(): number {
   const raw = process.env['SNUG_BENCH_GROUP_ENTRIES'];
@@ -66,8 +84,14 @@ export async function runGroupsBench(): Promise<void> {
   heading(`groups: a log of ${count.toLocaleString('en-US')} entries (GroupsService in this process, real LevelDB)`);
   const dir = await makeTempDir('bench-groups');
   try {
+    const catchupMessages = Number(process.env['SNUG_BENCH_GROUP_CATCHUP'] ?? CATCHUP_MESSAGES);
+    if (catchupMessages > 0) {
+      note(`catch-up through a pub over the direct transport (loopback PubServer, GroupPubs, GroupsService; a small log), before the fill below`);
+      await runCatchupBench(join(dir, 'catch-up'), catchupMessages, CATCHUP_ROUNDS);
+    }
     // no pub links: nothing is posted, nothing dialled
-    const m = await makeMember(dir, 'founder', undefined, false);
+    const workersEnv = process.env['SNUG_BENCH_GROUP_OPEN_WORKERS'];
+    const m = await makeMember(dir, 'founder', undefined, false, workersEnv !== undefined ? { openWorkers: Number(workersEnv) } : {});
     const groupId = await m.groups.create('bench', [PUB]);
     const inv = decodeInvite(await m.groups.exportInvite(groupId, false), { development: true });
     const gid = Buffer.from(groupId, 'hex');
@@ -182,7 +206,9 @@ export async function runGroupsBench(): Promise<void> {
     const backlog = nextBlobs(BACKLOG_BLOBS, 'catch-up');
     const before2 = m.groups.entryCount;
     const t4 = nowMs();
-    for (let i = 0; i < backlog.length; i += CATCHUP_FETCH_BLOBS) await m.groups.blobsReceived(PUB, backlog.slice(i, i + CATCHUP_FETCH_BLOBS));
+    await profiledIf('backlog', async () => {
+      for (let i = 0; i < backlog.length; i += CATCHUP_FETCH_BLOBS) await m.groups.blobsReceived(PUB, backlog.slice(i, i + CATCHUP_FETCH_BLOBS));
+    });
     const backlogS = (nowMs() - t4) / 1000;
     if (m.groups.entryCount !== before2 + BACKLOG_BLOBS) throw new Error(`the backlog stored ${m.groups.entryCount - before2} of ${BACKLOG_BLOBS}`);
     const msg = randomBytes(200);

@@ -58,13 +58,12 @@
 import { ApiError, isApiError } from '../../protocol/api/errors.js';
 import { isStoreError } from '../store/errors.js';
 import { toHex, fromHex, bytesEqual, isAllZero, compareBytes } from '../../protocol/bytes.js';
-import { checkBlobShape, openBlob, sealBlob } from '../../protocol/blob.js';
+import { sealBlob } from '../../protocol/blob.js';
 import type { Certificate, ProfileKeys } from '../../protocol/certificate.js';
 import type { Checkpoint } from '../../protocol/checkpoint.js';
 import { randomBytes, wipe } from '../../protocol/crypto.js';
 import { INVITE_ID_BYTES } from '../../protocol/constants.js';
 import {
-  consumeGroupEntry,
   createEntry,
   createGenesis,
   decodeEntry,
@@ -101,7 +100,12 @@ import {
   RECEIVED_INVITES_MAX,
   UNOPENED_BLOBS_MAX,
   EXPOSED_HOLD_MAX_MS,
+  OPEN_CHUNK_BLOBS,
+  OPEN_POOL_MIN_RUN,
+  OPEN_WORKERS_DEFAULT,
 } from './constants.js';
+import { keysNewestFirst, openWith } from './open.js';
+import { OpenPool } from './open-pool.js';
 import { buildItem, buildNoticeItem, countsAsUnread, NO_SYNC_MARKS, ownStatus, type GapNotice, type GroupItem, type SyncMarks } from './items.js';
 import { isViewContent, MessageFold } from '../../protocol/message-view.js';
 import { openRekeyByPackage } from '../../protocol/rekey.js';
@@ -136,9 +140,15 @@ interface Opened {
   readonly g: GroupState;
   readonly entry: Entry;
   readonly encoded: Uint8Array;
+  /** The entry's id (entryId of `encoded`). */
+  readonly id: Uint8Array;
   readonly blob: Uint8Array;
   /** Its place in the run. */
   readonly index: number;
+  /** `id` as hex. */
+  readonly hex: string;
+  /** Its records and their store operations, made when it was not held yet (#prepare); else null. */
+  readonly fresh: { readonly rec: EntryRecord; readonly ops: readonly StoreOperation[] } | null;
 }
 
 /** What the groups service needs of the contacts service (petnames, links, invites' transport). */
@@ -161,6 +171,11 @@ export interface GroupsInit {
   readonly development?: boolean;
   /** Blobs that opened under no key kept to try again after a re-key or join (UNOPENED_BLOBS_MAX). */
   readonly unopenedMax?: number;
+  /**
+   * Worker threads that open and verify long runs of received blobs (open-pool.ts); 0: on the
+   * event loop only. Default OPEN_WORKERS_DEFAULT.
+   */
+  readonly openWorkers?: number;
 }
 
 export interface OpenGroups {
@@ -298,6 +313,7 @@ export class GroupsService implements PubBlobSink {
   readonly #now: () => number;
   readonly #development: boolean;
   readonly #unopenedMax: number;
+  readonly #openWorkers: number;
   #s: Session | null = null;
   #globalQueue: Promise<unknown> = Promise.resolve();
 
@@ -306,10 +322,16 @@ export class GroupsService implements PubBlobSink {
     this.#now = init.now ?? Date.now;
     this.#development = init.development ?? false;
     this.#unopenedMax = init.unopenedMax ?? UNOPENED_BLOBS_MAX;
+    this.#openWorkers = init.openWorkers ?? OPEN_WORKERS_DEFAULT;
   }
 
   get isOpen(): boolean {
     return this.#s !== null;
+  }
+
+  /** Open worker threads running now (open-pool.ts; none before the first long run and after close()). */
+  get openThreads(): number {
+    return this.#pool?.threads ?? 0;
   }
 
   #require(): Session {
@@ -440,6 +462,9 @@ export class GroupsService implements PubBlobSink {
       await Promise.allSettled([...g.posters.values()]);
     }
     for (const g of s.groups.values()) for (const k of g.keys.values()) wipe(k.secret);
+    const pool = this.#pool;
+    this.#pool = null;
+    await pool?.close();
   }
 
   /**
@@ -1298,17 +1323,21 @@ export class GroupsService implements PubBlobSink {
     let pending = blobs.map((_, i) => i);
     for (;;) {
       const keysBefore = this.#keyCount(s);
+      const candidates = fixed !== null ? [fixed] : [...s.groups.values()].filter((g) => !g.record.gone && (source.kind !== 'pub' || g.roster.pubs.includes(source.pub)));
       const opened: Opened[] = [];
       const foreign: number[] = [];
-      for (const i of pending) {
-        const o = this.#openOne(s, fixed, blobs[i]!, source);
+      const now = this.#now();
+      await this.#openAll(s, candidates, pending.map((i) => blobs[i]!), (j, o) => {
+        const i = pending[j]!;
         if (o === 'invalid') results[i] = { status: 'invalid' };
         else if (o === 'foreign') foreign.push(i);
-        else opened.push({ ...o, index: i });
-      }
+        else opened.push(this.#prepare(s, o, blobs[i]!, i, source, now));
+      });
+      if (this.#s !== s) throw new ApiError('ERR_LOCKED');
       if (opened.length > 0) await this.#storeRun(s, opened, source, results);
+      else if (foreign.length > 0 && candidates.length > 0) await this.#serialMany(candidates, async () => undefined); // a run stored meanwhile may have given us keys
       pending = foreign;
-      if (foreign.length === 0 || opened.length === 0 || this.#keyCount(s) === keysBefore || this.#s !== s) break;
+      if (foreign.length === 0 || this.#keyCount(s) === keysBefore || this.#s !== s) break;
     }
     if (source.kind === 'pub' && groupId === null && this.#unopenedMax > 0) {
       for (const i of pending) {
@@ -1325,40 +1354,83 @@ export class GroupsService implements PubBlobSink {
     return n;
   }
 
-  /** Trial-decrypts and verifies one blob (no I/O, nothing changed). */
-  #openOne(s: Session, fixed: GroupState | null, blob: Uint8Array, source: IngestSource): Omit<Opened, 'index'> | 'invalid' | 'foreign' {
-    try {
-      checkBlobShape(blob);
-    } catch {
-      return 'invalid';
-    }
-    const candidates = fixed !== null ? [fixed] : [...s.groups.values()].filter((g) => !g.record.gone && (source.kind !== 'pub' || g.roster.pubs.includes(source.pub)));
-    for (const g of candidates) {
-      // the current epoch first, then the others, newest first
-      const keys = [...g.keys.values()].sort((a, b) => b.epoch.number - a.epoch.number);
-      for (const k of keys) {
-        let encoded: Uint8Array | null;
-        try {
-          encoded = openBlob(k, blob);
-        } catch {
-          return 'invalid'; // authentic under our key, yet not canonical: drop it
+  /**
+   * Opens and verifies each blob under the candidates' keys (no I/O, nothing changed): on the
+   * event loop for short runs, in the open workers for runs of OPEN_POOL_MIN_RUN or more (the
+   * same open.ts openWith either way; a failed pool falls back to the event loop for good).
+   */
+  async #openAll(
+    s: Session,
+    candidates: readonly GroupState[],
+    blobs: readonly Uint8Array[],
+    each: (j: number, o: Pick<Opened, 'g' | 'entry' | 'encoded' | 'id'> | 'invalid' | 'foreign') => void,
+  ): Promise<void> {
+    const keys = candidates.map((g) => keysNewestFirst(g.keys.values()));
+    const pool = blobs.length >= OPEN_POOL_MIN_RUN && candidates.length > 0 ? this.#openPool() : null;
+    let done = 0; // blobs handed to `each` so far; the rest is opened here if the pool fails
+    if (pool !== null) {
+      try {
+        for (const chunk of pool.openChunks(keys, blobs, OPEN_CHUNK_BLOBS)) {
+          const outcomes = await chunk;
+          if (this.#s !== s) return;
+          for (const o of outcomes) {
+            if (o.k === 'i') each(done, 'invalid');
+            else if (o.k === 'f') each(done, 'foreign');
+            else if (o.k === 'o') each(done, { g: candidates[o.g]!, entry: decodeEntry(o.encoded), encoded: o.encoded, id: o.entryId });
+            else each(done, this.#refused(s, candidates[o.g]!, o.encoded));
+            done++;
+          }
         }
-        if (encoded === null) continue;
-        let entry: Entry;
-        try {
-          entry = consumeGroupEntry(k, encoded);
-        } catch {
-          // a re-key of an epoch we do not hold, posted again under one we hold for us (we
-          // were locked out of the epoch it was posted in): accepted on its key package
-          const byPackage = this.#rekeyByPackage(s, g, encoded);
-          if (byPackage !== null) return { g, entry: byPackage, encoded, blob };
-          this.#log('group-entry-refused', { level: 'debug' });
-          return 'invalid';
-        }
-        return { g, entry, encoded, blob };
+        return;
+      } catch (err) {
+        warn(this.#log, 'group-open-pool-failed', err);
+        if (this.#pool === pool) this.#pool = null;
+        this.#poolFailed = true;
+        void pool.close();
       }
     }
-    return 'foreign';
+    for (; done < blobs.length; done++) {
+      const o = openWith(keys, blobs[done]!);
+      if (o.kind === 'invalid' || o.kind === 'foreign') each(done, o.kind);
+      else if (o.kind === 'opened') each(done, { g: candidates[o.group]!, entry: o.entry, encoded: o.encoded, id: o.id });
+      else each(done, this.#refused(s, candidates[o.group]!, o.encoded));
+    }
+  }
+
+  /**
+   * An opened blob of a run, with its records made ready (sealed for the store) while the open
+   * workers still open the rest of the run, when its entry is not held yet (#storeRun checks
+   * again under the group's queue and uses them only if it still is not).
+   */
+  #prepare(s: Session, o: Pick<Opened, 'g' | 'entry' | 'encoded' | 'id'>, blob: Uint8Array, index: number, source: IngestSource, now: number): Opened {
+    const hex = toHex(o.id);
+    if (o.g.entries.has(hex)) return { ...o, blob, index, hex, fresh: null };
+    const own = bytesEqual(o.entry.author, s.o.keys.signing.publicKey);
+    const rec: EntryRecord = { own, arrival: now, pubs: source.kind === 'pub' ? [source.pub] : [], entry: o.encoded };
+    const key = groupScopedId(o.g.groupId, o.id);
+    return { ...o, blob, index, hex, fresh: { rec, ops: [s.entries.putOp(key, rec), s.blobs.putOp(key, blob)] } };
+  }
+
+  /**
+   * A blob authentic under one of the group's keys whose entry did not verify under that epoch:
+   * a re-key of an epoch we do not hold, posted again under one we hold for us (we were locked
+   * out of the epoch it was posted in), is accepted on its key package; anything else is invalid.
+   */
+  #refused(s: Session, g: GroupState, encoded: Uint8Array): Pick<Opened, 'g' | 'entry' | 'encoded' | 'id'> | 'invalid' {
+    const byPackage = this.#rekeyByPackage(s, g, encoded);
+    if (byPackage !== null) return { g, entry: byPackage, encoded, id: entryId(encoded) };
+    this.#log('group-entry-refused', { level: 'debug' });
+    return 'invalid';
+  }
+
+  #pool: OpenPool | null = null;
+  #poolFailed = false;
+
+  /** The open workers (started on the first long run; none when configured off or after one failed). */
+  #openPool(): OpenPool | null {
+    if (this.#openWorkers === 0 || this.#poolFailed) return null;
+    if (this.#pool === null || !this.#pool.usable) this.#pool = new OpenPool(this.#openWorkers);
+    return this.#pool;
   }
 
   /** Runs `op` after every earlier operation on each of `gs` (taken at once: no lock order to keep). */
@@ -1382,17 +1454,16 @@ export class GroupsService implements PubBlobSink {
       const now = this.#now();
       for (const o of opened) {
         const g = o.g;
-        const id = entryId(o.encoded);
-        const hex = toHex(id);
+        const id = o.id;
+        const hex = o.hex;
         results[o.index] = { status: 'duplicate', groupId: g.hex, id: hex };
         if (seen.has(g.hex + hex)) continue; // twice in the run: the first one counts
         seen.add(g.hex + hex);
         const held = g.entries.get(hex);
         if (held === undefined) {
-          const own = toHex(o.entry.author) === s.signingHex;
-          const rec: EntryRecord = { own, arrival: now, pubs: source.kind === 'pub' ? [source.pub] : [], entry: o.encoded };
-          ops.push(s.entries.putOp(groupScopedId(g.groupId, id), rec), s.blobs.putOp(groupScopedId(g.groupId, id), o.blob));
-          fresh.push({ o, id, rec });
+          const made = o.fresh ?? this.#prepare(s, o, o.blob, o.index, source, now).fresh!;
+          ops.push(...made.ops);
+          fresh.push({ o, id, rec: made.rec });
           results[o.index] = { status: 'stored', groupId: g.hex, id: hex };
         } else if (source.kind === 'pub' && !held.pubs.includes(source.pub)) {
           const rec = await s.entries.get(groupScopedId(g.groupId, id));
