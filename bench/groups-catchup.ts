@@ -13,7 +13,7 @@
  * (openWorkers 0: everything on the event loop), each printed with its wall time, the process's
  * CPU time (every thread) and the event loop's busy time, per message.
  */
-import { cp } from 'node:fs/promises';
+import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MemoryJournal } from '../daemon/api/journal.js';
@@ -32,9 +32,24 @@ import { decodeInvite } from '../protocol/invite.js';
 import { FAST_PUBS, NO_PEERS, makeMember, offline } from '../test/helpers/groups.js';
 import { openRecordStore, startLoopbackPub } from '../test/helpers/group-pubs.js';
 import { BENCH_LIMITS } from './pow.js';
+import { profileWhile, summariseProfile } from './cpuprofile-summary.js';
 import { figure, fmt, median, note, nowMs } from './stats.js';
 
 const POST_WINDOW = 64;
+
+/**
+ * Runs `fn`, under V8's sampling profiler when SNUG_BENCH_GROUP_PROFILE is set (a directory:
+ * the .cpuprofile is kept there), printing the summary by self time.
+ */
+export async function profiledIf(name: string, fn: () => Promise<void>): Promise<void> {
+  const dir = process.env['SNUG_BENCH_GROUP_PROFILE'];
+  if (!dir) return fn();
+  const profile = await profileWhile(fn);
+  await writeFile(join(dir, `groups-${name}.cpuprofile`), JSON.stringify(profile));
+  note(`CPU profile of ${name} (sampled every 200 µs; main thread):`);
+  process.stdout.write(summariseProfile(profile, 25).replace(/^/gm, '    '));
+}
+
 
 /** ed25519 verifications per second for ~1 s (libsodium, one core, this thread). */
 export function verifyRate(): number {
@@ -109,7 +124,9 @@ export async function runCatchupBench(dir: string, messages: number, rounds: num
       groups.attachPubs(links);
       const target = base + messages + 1;
       const deadline = Date.now() + 600_000;
-      while (groups.entryCount < target && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+      await profiledIf(`catch-up-${r + 1}-${variant}`, async () => {
+        while (groups.entryCount < target && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+      });
       const wall = nowMs() - t1;
       const cpu = process.cpuUsage(cpu0);
       const elu = performance.eventLoopUtilization(elu0);

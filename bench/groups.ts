@@ -13,7 +13,6 @@
  *   CATCHUP_FETCH_BLOBS as GroupPubs hands a catch-up's pages (blobsReceived: one synced batch
  *   a run), messages/s, beside the ed25519 verify rate measured in the same run.
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sealBlob } from '../protocol/blob.js';
 import { toHex } from '../protocol/bytes.js';
@@ -30,8 +29,7 @@ import { BLOB_SIZE_STANDARD } from '../protocol/constants.js';
 import type { StoreOperation } from '../daemon/store/store.js';
 import { makeMember, offline } from '../test/helpers/groups.js';
 import { makeTempDir, removeDir } from '../test/helpers/temp.js';
-import { runCatchupBench } from './groups-catchup.js';
-import { profileWhile, summariseProfile } from './cpuprofile-summary.js';
+import { profiledIf, runCatchupBench } from './groups-catchup.js';
 import { MiB, figure, fmt, heading, note, nowMs, quantile } from './stats.js';
 
 const ENTRIES_DEFAULT = 100_000;
@@ -41,19 +39,6 @@ const INGEST_BLOBS = 2_000;
 const BACKLOG_BLOBS = 10_000;
 const CATCHUP_MESSAGES = 10_000;
 const CATCHUP_ROUNDS = 4;
-
-/**
- * Runs `fn`, under V8's sampling profiler when SNUG_BENCH_GROUP_PROFILE is set (a directory:
- * the .cpuprofile is kept there), printing the summary by self time.
- */
-async function profiledIf(name: string, fn: () => Promise<void>): Promise<void> {
-  const dir = process.env['SNUG_BENCH_GROUP_PROFILE'];
-  if (!dir) return fn();
-  const profile = await profileWhile(fn);
-  await writeFile(join(dir, `groups-${name}.cpuprofile`), JSON.stringify(profile));
-  note(`CPU profile of ${name} (sampled every 200 µs; main thread):`);
-  process.stdout.write(summariseProfile(profile, 25).replace(/^/gm, '    '));
-}
 
 function entryCount(): number {
   const raw = process.env['SNUG_BENCH_GROUP_ENTRIES'];

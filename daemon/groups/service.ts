@@ -1408,7 +1408,7 @@ export class GroupsService implements PubBlobSink {
     const own = bytesEqual(o.entry.author, s.o.keys.signing.publicKey);
     const rec: EntryRecord = { own, arrival: now, pubs: source.kind === 'pub' ? [source.pub] : [], entry: o.encoded };
     const key = groupScopedId(o.g.groupId, o.id);
-    return { ...o, blob, index, hex, fresh: { rec, ops: [s.entries.putOp(key, rec), s.blobs.putOp(key, blob)] } };
+    return { ...o, blob, index, hex, fresh: { rec, ops: s.o.store.seal([s.entries.putOp(key, rec), s.blobs.putOp(key, blob)]) } };
   }
 
   /**

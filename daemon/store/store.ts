@@ -30,7 +30,9 @@ type Db = Level<Uint8Array, Uint8Array>;
 /** One write of a batch, by logical key. */
 export type StoreOperation =
   | { readonly type: 'put'; readonly namespace: string; readonly id: Uint8Array; readonly value: Uint8Array }
-  | { readonly type: 'del'; readonly namespace: string; readonly id: Uint8Array };
+  | { readonly type: 'del'; readonly namespace: string; readonly id: Uint8Array }
+  /** A put already sealed by RecordStore.seal() (its storage key and sealed record), written as is. */
+  | { readonly type: 'sealed'; readonly namespace: string; readonly id: Uint8Array; readonly key: Uint8Array; readonly record: Uint8Array };
 
 export interface StoredRecord {
   readonly id: Uint8Array;
@@ -176,10 +178,25 @@ export class RecordStore {
     await this.batch([{ type: 'del', namespace, id }]);
   }
 
+  /**
+   * The puts of `ops` sealed now (their storage keys and records computed), for a later batch():
+   * a caller can take the CPU of sealing out of the moment it writes. The same records batch()
+   * would seal itself (same format, a fresh nonce each).
+   */
+  seal(ops: readonly StoreOperation[]): StoreOperation[] {
+    this.#check();
+    return ops.map((op) => {
+      if (op.type !== 'put') return op;
+      const key = this.#key(op.namespace, op.id);
+      return { type: 'sealed', namespace: op.namespace, id: op.id, key, record: sealRecord(this.#keys, key, op.id, op.value) };
+    });
+  }
+
   /** Writes all of `ops` atomically in one synced LevelDB batch. */
   async batch(ops: readonly StoreOperation[]): Promise<void> {
     this.#check();
     const level = ops.map((op) => {
+      if (op.type === 'sealed') return { type: 'put' as const, key: op.key, value: op.record };
       const key = this.#key(op.namespace, op.id);
       return op.type === 'put'
         ? { type: 'put' as const, key, value: sealRecord(this.#keys, key, op.id, op.value) }
