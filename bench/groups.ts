@@ -122,7 +122,7 @@ export async function runGroupsBench(): Promise<void> {
     global.gc?.();
     const before = process.memoryUsage();
     const t1 = nowMs();
-    await m.groups.open({
+    await profiledIf('unlock', () => m.groups.open({
       store: m.store,
       address: m.identity.address,
       name: m.name,
@@ -131,7 +131,7 @@ export async function runGroupsBench(): Promise<void> {
       certificate: m.certificate,
       journal: m.journal,
       peers: { petname: () => null, isAccepted: () => false, isOnline: () => false, sendFrame: () => false },
-    });
+    }));
     const openMs = nowMs() - t1;
     global.gc?.();
     const after = process.memoryUsage();

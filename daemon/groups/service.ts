@@ -106,6 +106,7 @@ import {
 } from './constants.js';
 import { keysNewestFirst, openWith } from './open.js';
 import { OpenPool } from './open-pool.js';
+import { IdSlab } from './ids.js';
 import { buildItem, buildNoticeItem, countsAsUnread, NO_SYNC_MARKS, ownStatus, type GapNotice, type GroupItem, type SyncMarks } from './items.js';
 import { isViewContent, MessageFold } from '../../protocol/message-view.js';
 import { openRekeyByPackage } from '../../protocol/rekey.js';
@@ -237,6 +238,12 @@ interface GroupState {
   readonly internKeys: Map<string, Uint8Array>;
   readonly internEpochs: Map<string, RosterEntry['epoch']>;
   readonly internPubs: Map<string, string>;
+  /** Shared lists of pubs an entry was seen on / accepted by (never changed in place: replaced). */
+  readonly internPubLists: Map<string, string[]>;
+  /** Author keys as hex, one string per author (the message view's `author`). */
+  readonly internHex: Map<string, string>;
+  /** Where the index's ids, prevs and heads live (ids.ts). */
+  readonly ids: IdSlab;
   queue: Promise<unknown>;
   /** The message view of the content entries (membership: protocol/message-view.ts). */
   readonly view: MessageFold;
@@ -406,7 +413,7 @@ export class GroupsService implements PubBlobSink {
         if (g === undefined) continue;
         const rec = entryRecordCodec.decode(raw.value);
         const entry = decodeEntry(rec.entry);
-        const id = raw.id.slice(32);
+        const id = raw.id.subarray(32);
         this.#index(s, g, entry, id, rec, false, bulkOf(g));
         if (rec.own) own.push({ g, id });
       } catch {
@@ -434,7 +441,11 @@ export class GroupsService implements PubBlobSink {
       });
     }
     const readMs = this.#now() - started;
-    for (const [g, items] of bulk) g.order.addAll(items);
+    for (const [g, items] of bulk) {
+      // the order's references as the held entries' own id strings (one string per id)
+      for (const it of items) for (let i = 0; i < it.deps.length; i++) it.deps[i] = g.entries.get(it.deps[i]!)?.hex ?? it.deps[i]!;
+      g.order.addAll(items);
+    }
     const orderMs = this.#now() - started - readMs;
     for await (const { id, value } of s.invitesIn.iterate()) s.received.set(toHex(id), value);
     for await (const { id, value } of s.invitesOut.iterate()) s.sent.set(toHex(id), value);
@@ -525,6 +536,9 @@ export class GroupsService implements PubBlobSink {
       internKeys: new Map(),
       internEpochs: new Map(),
       internPubs: new Map(),
+      internPubLists: new Map(),
+      internHex: new Map(),
+      ids: new IdSlab(),
       queue: Promise.resolve(),
       view: new MessageFold(),
       hiddenForMe: new Set(),
@@ -532,16 +546,21 @@ export class GroupsService implements PubBlobSink {
   }
 
   /** Adds a verified entry to the in-memory indexes (not the roster: #recompute). `bulk`: the order later, by addAll. */
-  #index(s: Session, g: GroupState, entry: Entry, id: Uint8Array, rec: EntryRecord, sealed: boolean, bulk?: Array<{ id: string; claimed: number; arrival: number; deps: string[] }>): Held {
-    const hex = toHex(id);
-    // one copy per group of what many entries share (authors, epoch openers, pub addresses)
-    const authorHex = toHex(entry.author);
+  #index(s: Session, g: GroupState, entry: Entry, idBytes: Uint8Array, rec: EntryRecord, sealed: boolean, bulk?: Array<{ id: string; claimed: number; arrival: number; deps: string[] }>): Held {
+    const hex = toHex(idBytes);
+    // one copy per group of what many entries share (authors, epoch openers, pub addresses);
+    // ids, prevs and heads in the group's id slab, a prev or head already held sharing its id
+    const id = g.ids.copy(idBytes);
+    let authorHex = toHex(entry.author);
+    authorHex = g.internHex.get(authorHex) ?? (g.internHex.set(authorHex, authorHex), authorHex);
     const slim = slimRosterEntry(entry, id);
     const sharedAuthor = g.internKeys.get(authorHex) ?? (g.internKeys.set(authorHex, slim.author), slim.author);
     const openerHex = toHex(slim.epoch.opener);
     const sharedEpoch = g.internEpochs.get(openerHex) ?? (g.internEpochs.set(openerHex, slim.epoch), slim.epoch);
-    const roster: RosterEntry = { ...slim, author: sharedAuthor, epoch: sharedEpoch };
-    const pubs = rec.pubs.map((p) => g.internPubs.get(p) ?? (g.internPubs.set(p, p), p));
+    const share = (ref: Uint8Array): Uint8Array => (isAllZero(ref) ? ref : (g.entries.get(toHex(ref))?.id ?? g.ids.copy(ref)));
+    const roster: RosterEntry = { ...slim, author: sharedAuthor, epoch: sharedEpoch, prev: slim.prev === undefined ? slim.prev : share(slim.prev), heads: slim.heads.map(share) };
+    const pubsKey = rec.pubs.join('\n');
+    const pubs = g.internPubLists.get(pubsKey) ?? (g.internPubLists.set(pubsKey, rec.pubs.map((p) => g.internPubs.get(p) ?? (g.internPubs.set(p, p), p))), g.internPubLists.get(pubsKey)!);
     const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs, sealed };
     g.entries.set(hex, held);
     if (rec.own) for (const [pub, from] of g.postFrom) if (entry.seq < from) g.postFrom.set(pub, entry.seq);
@@ -556,7 +575,7 @@ export class GroupsService implements PubBlobSink {
       if (target !== null && target !== hex && bulk === undefined) queueMicrotask(() => void this.#viewChanged(s, g, target));
     }
     if (bulk !== undefined) bulk.push({ id: hex, claimed: entry.timestamp, arrival: rec.arrival, deps: orderDeps(roster) });
-    else g.order.add(hex, entry.timestamp, rec.arrival, orderDeps(roster));
+    else g.order.add(hex, entry.timestamp, rec.arrival, orderDeps(roster).map((d) => g.entries.get(d)?.hex ?? d));
     void s;
     return held;
   }
@@ -564,7 +583,10 @@ export class GroupsService implements PubBlobSink {
   /** Recomputes the roster of `g` from every entry held (and the epochs it opened). */
   #recompute(s: Session, g: GroupState): void {
     const entries = [...g.entries.values()].map((h) => h.roster);
-    g.roster = computeRoster(g.groupId, entries);
+    const roster = computeRoster(g.groupId, entries);
+    // the roster copies the id of every applied entry (one ArrayBuffer each: ~20 MB on a log of
+    // 100,000): keep the index's own ids instead (equal bytes, never written)
+    g.roster = { ...roster, applied: roster.applied.map((id) => g.entries.get(toHex(id))?.id ?? id) };
     g.ignored = new Set(g.roster.ignored.map((i) => toHex(i.id)));
     g.awaited = new Set();
     for (const id of g.roster.pending) {
@@ -1383,6 +1405,7 @@ export class GroupsService implements PubBlobSink {
         }
         return;
       } catch (err) {
+        if (this.#s !== s) throw new ApiError('ERR_LOCKED'); // closed meanwhile: the pool ended with the session
         warn(this.#log, 'group-open-pool-failed', err);
         if (this.#pool === pool) this.#pool = null;
         this.#poolFailed = true;
