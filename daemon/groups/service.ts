@@ -557,8 +557,17 @@ export class GroupsService implements PubBlobSink {
     const sharedAuthor = g.internKeys.get(authorHex) ?? (g.internKeys.set(authorHex, slim.author), slim.author);
     const openerHex = toHex(slim.epoch.opener);
     const sharedEpoch = g.internEpochs.get(openerHex) ?? (g.internEpochs.set(openerHex, slim.epoch), slim.epoch);
-    const share = (ref: Uint8Array): Uint8Array => (isAllZero(ref) ? ref : (g.entries.get(toHex(ref))?.id ?? g.ids.copy(ref)));
-    const roster: RosterEntry = { ...slim, author: sharedAuthor, epoch: sharedEpoch, prev: slim.prev === undefined ? slim.prev : share(slim.prev), heads: slim.heads.map(share) };
+    // the order's references (prev from seq 2, then heads) as hex, each computed once: they
+    // find a held entry to share its id and id string with (else a copy in the slab)
+    const depHex: string[] = [];
+    const share = (ref: Uint8Array): Uint8Array => {
+      const h = toHex(ref);
+      const held = g.entries.get(h);
+      depHex.push(held?.hex ?? h);
+      return held?.id ?? g.ids.copy(ref);
+    };
+    const prev = slim.seq > 1 ? share(slim.prev) : slim.prev;
+    const roster: RosterEntry = { ...slim, author: sharedAuthor, epoch: sharedEpoch, prev, heads: slim.heads.map(share) };
     const pubsKey = rec.pubs.join('\n');
     const pubs = g.internPubLists.get(pubsKey) ?? (g.internPubLists.set(pubsKey, rec.pubs.map((p) => g.internPubs.get(p) ?? (g.internPubs.set(p, p), p))), g.internPubLists.get(pubsKey)!);
     const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs, sealed };
@@ -574,8 +583,8 @@ export class GroupsService implements PubBlobSink {
       // an edit, delete, hide or reaction changes its target's view: tell once the target is held
       if (target !== null && target !== hex && bulk === undefined) queueMicrotask(() => void this.#viewChanged(s, g, target));
     }
-    if (bulk !== undefined) bulk.push({ id: hex, claimed: entry.timestamp, arrival: rec.arrival, deps: orderDeps(roster) });
-    else g.order.add(hex, entry.timestamp, rec.arrival, orderDeps(roster).map((d) => g.entries.get(d)?.hex ?? d));
+    if (bulk !== undefined) bulk.push({ id: hex, claimed: entry.timestamp, arrival: rec.arrival, deps: depHex });
+    else g.order.add(hex, entry.timestamp, rec.arrival, depHex);
     void s;
     return held;
   }
