@@ -1400,26 +1400,37 @@ export class GroupsService implements PubBlobSink {
     const pool = blobs.length >= OPEN_POOL_MIN_RUN && candidates.length > 0 ? this.#openPool() : null;
     let done = 0; // blobs handed to `each` so far; the rest is opened here if the pool fails
     if (pool !== null) {
+      // only the pool's own failures turn it off (what `each` throws goes to the caller)
+      let failure: unknown = null;
+      let chunks: ReturnType<OpenPool['openChunks']> = [];
       try {
-        for (const chunk of pool.openChunks(keys, blobs, OPEN_CHUNK_BLOBS)) {
-          const outcomes = await chunk;
-          if (this.#s !== s) return;
-          for (const o of outcomes) {
-            if (o.k === 'i') each(done, 'invalid');
-            else if (o.k === 'f') each(done, 'foreign');
-            else if (o.k === 'o') each(done, { g: candidates[o.g]!, entry: decodeEntry(o.encoded), encoded: o.encoded, id: o.entryId });
-            else each(done, this.#refused(s, candidates[o.g]!, o.encoded));
-            done++;
-          }
-        }
-        return;
+        chunks = pool.openChunks(keys, blobs, OPEN_CHUNK_BLOBS);
       } catch (err) {
-        if (this.#s !== s) throw new ApiError('ERR_LOCKED'); // closed meanwhile: the pool ended with the session
-        warn(this.#log, 'group-open-pool-failed', err);
-        if (this.#pool === pool) this.#pool = null;
-        this.#poolFailed = true;
-        void pool.close();
+        failure = err; // a pool that ended
       }
+      for (const chunk of chunks) {
+        let outcomes: Awaited<typeof chunk>;
+        try {
+          outcomes = await chunk;
+        } catch (err) {
+          failure = err;
+          break;
+        }
+        if (this.#s !== s) return;
+        for (const o of outcomes) {
+          if (o.k === 'i') each(done, 'invalid');
+          else if (o.k === 'f') each(done, 'foreign');
+          else if (o.k === 'o') each(done, { g: candidates[o.g]!, entry: decodeEntry(o.encoded), encoded: o.encoded, id: o.entryId });
+          else each(done, this.#refused(s, candidates[o.g]!, o.encoded));
+          done++;
+        }
+      }
+      if (failure === null) return;
+      if (this.#s !== s) throw new ApiError('ERR_LOCKED'); // closed meanwhile: the pool ended with the session
+      warn(this.#log, 'group-open-pool-failed', failure);
+      if (this.#pool === pool) this.#pool = null;
+      this.#poolFailed = true;
+      void pool.close();
     }
     for (; done < blobs.length; done++) {
       const o = openWith(keys, blobs[done]!);
