@@ -106,12 +106,14 @@ export async function runCatchupBench(dir: string, messages: number, rounds: num
     note(`backlog: a member in this process posted its join and ${messages.toLocaleString('en-US')} texts to a pub on loopback in ${fmt((nowMs() - t0) / 1000)} s (made, sealed, PoW at the bench difficulty, posted); then ${rounds} rounds, each a copy of the founder's store catching up from cursor 0`);
 
     const rates: Record<string, number[]> = { pool: [], loop: [] };
+    const workersEnv = process.env['SNUG_BENCH_GROUP_OPEN_WORKERS'];
+    const workers = workersEnv !== undefined && Number(workersEnv) > 0 ? Number(workersEnv) : OPEN_WORKERS_DEFAULT;
     for (let r = 0; r < rounds; r++) {
       const variant = r % 2 === 0 ? 'pool' : 'loop';
       const roundDir = join(dir, `round-${r}`);
       await cp(founder.dir, roundDir, { recursive: true });
       const { store } = await openRecordStore(roundDir, founder.storeKey);
-      const groups = new GroupsService({ log: () => {} }, { development: true, openWorkers: variant === 'pool' ? OPEN_WORKERS_DEFAULT : 0 });
+      const groups = new GroupsService({ log: () => {} }, { development: true, openWorkers: variant === 'pool' ? workers : 0 });
       const journal = new MemoryJournal();
       await groups.open({ store, address: founder.identity.address, name: founder.name, identityKey: founder.identity.publicKey, keys: founder.keys, certificate: founder.certificate, journal, peers: NO_PEERS });
       const verifyBefore = verifyRate();
@@ -139,7 +141,7 @@ export async function runCatchupBench(dir: string, messages: number, rounds: num
       if (got < messages + 1) throw new Error(`round ${r} stored ${got} of ${messages + 1}`);
       const rate = (messages + 1) / (wall / 1000);
       rates[variant]!.push(rate / verify);
-      const label = variant === 'pool' ? `open workers (${OPEN_WORKERS_DEFAULT})` : 'event loop only';
+      const label = variant === 'pool' ? `open workers (${workers})` : 'event loop only';
       figure(`round ${r + 1}, ${label}: catch-up`, rate, 'messages/s', `${(rate / verify).toFixed(2)} x the verify rate of ${Math.round(verify).toLocaleString('en-US')}/s (mean of ${Math.round(verifyBefore).toLocaleString('en-US')} just before and ${Math.round(verifyAfter).toLocaleString('en-US')} just after); per message: CPU ${fmt(((cpu.user + cpu.system) / 1000 / (messages + 1)) * 1000)} µs (all threads), event loop busy ${fmt((elu.active / (messages + 1)) * 1000)} µs`);
     }
     if (rates['pool']!.length > 0) figure('catch-up / verify rate, open workers, median (target >= 0.5)', median(rates['pool']!), 'x', rates['pool']!.map((x) => x.toFixed(2)).join(', '));
