@@ -232,6 +232,8 @@ interface GroupState {
    * incremental instead of from seq 1 on every post (quadratic in our chain's length).
    */
   readonly postFrom: Map<string, number>;
+  /** The highest seq of our own remove-and-re-key entries held (0: none): #holdFor, #ownRekeyFrom. */
+  ownRemoveSeq: number;
   /** Blobs of own sealed entries not yet accepted everywhere (a cache of the blob records). */
   readonly outboxBlobs: Map<string, Uint8Array>;
   /** Shared copies: author keys, epochs and pub addresses by their text (memory on large logs). */
@@ -532,6 +534,7 @@ export class GroupsService implements PubBlobSink {
       unread: 0,
       posters: new Map(),
       postFrom: new Map(),
+      ownRemoveSeq: 0,
       outboxBlobs: new Map(),
       internKeys: new Map(),
       internEpochs: new Map(),
@@ -573,6 +576,7 @@ export class GroupsService implements PubBlobSink {
     const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs, sealed };
     g.entries.set(hex, held);
     if (rec.own) for (const [pub, from] of g.postFrom) if (entry.seq < from) g.postFrom.set(pub, entry.seq);
+    if (rec.own && entry.content.kind === 'remove' && entry.seq > g.ownRemoveSeq) g.ownRemoveSeq = entry.seq;
     let chain = g.chains.get(authorHex);
     if (chain === undefined) g.chains.set(authorHex, (chain = new Map()));
     if (!chain.has(entry.seq)) chain.set(entry.seq, hex);
@@ -1141,10 +1145,7 @@ export class GroupsService implements PubBlobSink {
   #holdFor(g: GroupState, h: Held): number {
     if (h.sealed || !isContentKind(h.roster.action.kind) || g.roster.exposed.length === 0) return 0;
     // our own re-key after it goes in seq order after it, and is never held: neither is it
-    const chain = g.chains.get(toHex(h.roster.author));
-    for (let seq = h.roster.seq + 1; chain !== undefined && seq <= g.record.ownSeq; seq++) {
-      if (g.entries.get(chain.get(seq) ?? '')?.roster.action.kind === 'remove') return 0;
-    }
+    if (g.ownRemoveSeq > h.roster.seq && g.ownRemoveSeq <= g.record.ownSeq) return 0;
     return Math.max(0, h.arrival + EXPOSED_HOLD_MAX_MS - this.#now());
   }
 
@@ -1216,9 +1217,8 @@ export class GroupsService implements PubBlobSink {
 
   /** True when one of our entries from `seq` on is a remove-and-re-key. */
   #ownRekeyFrom(s: Session, g: GroupState, seq: number): boolean {
-    const chain = g.chains.get(s.signingHex);
-    for (let i = seq; i <= g.record.ownSeq; i++) if (g.entries.get(chain?.get(i) ?? '')?.roster.action.kind === 'remove') return true;
-    return false;
+    void s;
+    return g.ownRemoveSeq >= seq && g.ownRemoveSeq <= g.record.ownSeq;
   }
 
   /** Re-makes `first` and every later own unsealed entry under the current epoch (same seqs). */
