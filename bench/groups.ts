@@ -29,6 +29,7 @@ import { BLOB_SIZE_STANDARD } from '../protocol/constants.js';
 import type { StoreOperation } from '../daemon/store/store.js';
 import { makeMember, offline } from '../test/helpers/groups.js';
 import { makeTempDir, removeDir } from '../test/helpers/temp.js';
+import { profiledIf, runCatchupBench } from './groups-catchup.js';
 import { MiB, figure, fmt, heading, note, nowMs, quantile } from './stats.js';
 
 const ENTRIES_DEFAULT = 100_000;
@@ -36,6 +37,8 @@ const PUB = 'ws://127.0.0.1:9';
 const LIST_CALLS = 500;
 const INGEST_BLOBS = 2_000;
 const BACKLOG_BLOBS = 10_000;
+const CATCHUP_MESSAGES = 10_000;
+const CATCHUP_ROUNDS = 4;
 
 function entryCount(): number {
   const raw = process.env['SNUG_BENCH_GROUP_ENTRIES'];
@@ -66,8 +69,14 @@ export async function runGroupsBench(): Promise<void> {
   heading(`groups: a log of ${count.toLocaleString('en-US')} entries (GroupsService in this process, real LevelDB)`);
   const dir = await makeTempDir('bench-groups');
   try {
+    const catchupMessages = Number(process.env['SNUG_BENCH_GROUP_CATCHUP'] ?? CATCHUP_MESSAGES);
+    if (catchupMessages > 0) {
+      note(`catch-up through a pub over the direct transport (loopback PubServer, GroupPubs, GroupsService; a small log), before the fill below`);
+      await runCatchupBench(join(dir, 'catch-up'), catchupMessages, CATCHUP_ROUNDS);
+    }
     // no pub links: nothing is posted, nothing dialled
-    const m = await makeMember(dir, 'founder', undefined, false);
+    const workersEnv = process.env['SNUG_BENCH_GROUP_OPEN_WORKERS'];
+    const m = await makeMember(dir, 'founder', undefined, false, workersEnv !== undefined ? { openWorkers: Number(workersEnv) } : {});
     const groupId = await m.groups.create('bench', [PUB]);
     const inv = decodeInvite(await m.groups.exportInvite(groupId, true, { uses: 0 }), { development: true });
     const gid = Buffer.from(groupId, 'hex');
@@ -113,7 +122,7 @@ export async function runGroupsBench(): Promise<void> {
     global.gc?.();
     const before = process.memoryUsage();
     const t1 = nowMs();
-    await m.groups.open({
+    await profiledIf('unlock', () => m.groups.open({
       store: m.store,
       address: m.identity.address,
       name: m.name,
@@ -122,7 +131,7 @@ export async function runGroupsBench(): Promise<void> {
       certificate: m.certificate,
       journal: m.journal,
       peers: { petname: () => null, isAccepted: () => false, isOnline: () => false, sendFrame: () => false },
-    });
+    }));
     const openMs = nowMs() - t1;
     global.gc?.();
     const after = process.memoryUsage();
@@ -182,7 +191,9 @@ export async function runGroupsBench(): Promise<void> {
     const backlog = nextBlobs(BACKLOG_BLOBS, 'catch-up');
     const before2 = m.groups.entryCount;
     const t4 = nowMs();
-    for (let i = 0; i < backlog.length; i += CATCHUP_FETCH_BLOBS) await m.groups.blobsReceived(PUB, backlog.slice(i, i + CATCHUP_FETCH_BLOBS));
+    await profiledIf('backlog', async () => {
+      for (let i = 0; i < backlog.length; i += CATCHUP_FETCH_BLOBS) await m.groups.blobsReceived(PUB, backlog.slice(i, i + CATCHUP_FETCH_BLOBS));
+    });
     const backlogS = (nowMs() - t4) / 1000;
     if (m.groups.entryCount !== before2 + BACKLOG_BLOBS) throw new Error(`the backlog stored ${m.groups.entryCount - before2} of ${BACKLOG_BLOBS}`);
     const msg = randomBytes(200);

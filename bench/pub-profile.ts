@@ -8,7 +8,6 @@
  * group's ingest) runs one alone; the default is fetch,subscribe.
  */
 import { writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { PubClient } from '../daemon/pub-links/client.js';
 import { PubServer } from '../daemon/pub/server.js';
@@ -18,7 +17,7 @@ import { Prng, makeSerialBlob, makeTempDir, removeDir } from '../test/helpers/pu
 import { BENCH_LIMITS } from './pow.js';
 import { BENCH_BLOB_BYTES, connectClients, fetchAll, postAll, subscribeAll } from './pub.js';
 import { MB, figure, heading, note } from './stats.js';
-import { summariseProfile, type Profile } from './cpuprofile-summary.js';
+import { profileWhile, summariseProfile } from './cpuprofile-summary.js';
 
 /** CPU time of this process (pub and client, every thread: LevelDB's too) since `from`. */
 function cpuMs(from: NodeJS.CpuUsage): string {
@@ -28,21 +27,11 @@ function cpuMs(from: NodeJS.CpuUsage): string {
 
 /** Runs `fn` under the CPU profiler; prints the summary and keeps the profile if asked. */
 async function profiled(name: string, fn: () => Promise<void>): Promise<void> {
-  const session = new Session();
-  session.connect();
-  try {
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: 200 });
-    await session.post('Profiler.start');
-    await fn();
-    const { profile } = (await session.post('Profiler.stop')) as { profile: Profile };
-    const dir = process.env['SNUG_BENCH_PROFILE_DIR'];
-    if (dir) await writeFile(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
-    note(`CPU profile of the ${name} passes (sampled every 200 µs):`);
-    process.stdout.write(summariseProfile(profile, 25).replace(/^/gm, '    '));
-  } finally {
-    session.disconnect();
-  }
+  const profile = await profileWhile(fn);
+  const dir = process.env['SNUG_BENCH_PROFILE_DIR'];
+  if (dir) await writeFile(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+  note(`CPU profile of the ${name} passes (sampled every 200 µs):`);
+  process.stdout.write(summariseProfile(profile, 25).replace(/^/gm, '    '));
 }
 
 const BLOBS = 100_000;

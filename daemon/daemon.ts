@@ -50,7 +50,8 @@ export interface DaemonConfig {
    * Development only: `peerDir` (with the direct transport) is the shared directory that maps
    * onion addresses to peers' loopback listeners (daemon/peer-links/dev-directory.ts).
    */
-  readonly dev: { readonly enabled: boolean; readonly kdf: 'default' | 'fast'; readonly peerDir?: string | undefined };
+  /** `postJitter: 'off'`: GroupPubs posts without POST_JITTER_MS's random wait (benchmarks only). */
+  readonly dev: { readonly enabled: boolean; readonly kdf: 'default' | 'fast'; readonly peerDir?: string | undefined; readonly postJitter?: 'off' | undefined };
 }
 
 export interface DaemonComponents {
@@ -72,7 +73,7 @@ export class Daemon {
   readonly shutdownRequested = new Promise<void>((resolve) => (this.#requestShutdown = resolve));
 
   constructor(config: DaemonConfig, components: DaemonComponents) {
-    if ((config.transport === 'direct' || config.dev.kdf === 'fast' || config.dev.peerDir !== undefined) && !config.dev.enabled) {
+    if ((config.transport === 'direct' || config.dev.kdf === 'fast' || config.dev.peerDir !== undefined || config.dev.postJitter === 'off') && !config.dev.enabled) {
       throw new RangeError('the direct transport and the fast KDF are for development mode only');
     }
     this.#config = config;
@@ -95,7 +96,7 @@ export class Daemon {
       const contacts = new ContactsService({ log });
       const peersOnline = new ContactsParticipant({ contacts, network, log });
       const groups = new GroupsService({ log }, { development: dev.enabled });
-      const groupsOnline = new GroupsParticipant({ groups, contacts, network, log });
+      const groupsOnline = new GroupsParticipant({ groups, contacts, network, log }, dev.postJitter === 'off' ? { postJitterMs: 0 } : {});
       const sync = new GroupSync({ groups, log });
       const syncOnline = new GroupSyncParticipant({ sync, contacts, groupsOnline, peersOnline });
       const membership = new MembershipService({ groups, log });

@@ -25,7 +25,8 @@ export function withDaemonOptions<T>(y: Argv<T>) {
     .option('dev', { type: 'boolean', describe: 'development mode: allows --transport direct and --dev-kdf fast (never for real use)' })
     .option('transport', { type: 'string', requiresArg: true, describe: "'tor' (default), or with --dev 'direct': no tor, peers on ws://127.0.0.1" })
     .option('dev-peer-dir', { type: 'string', requiresArg: true, describe: 'with --dev --transport direct: a directory shared by local daemons that maps onion addresses to their loopback listeners' })
-    .option('dev-kdf', { type: 'string', requiresArg: true, describe: "with --dev, 'fast': a low passphrase KDF cost for throwaway homes (default: 'default')" });
+    .option('dev-kdf', { type: 'string', requiresArg: true, describe: "with --dev, 'fast': a low passphrase KDF cost for throwaway homes (default: 'default')" })
+    .option('dev-post-jitter', { type: 'string', requiresArg: true, describe: "with --dev, 'off': group posts go without the random wait before their first try (benchmarks; default: 'on')" });
 }
 
 export interface RawDaemonArgs extends RawTorArgs {
@@ -34,6 +35,7 @@ export interface RawDaemonArgs extends RawTorArgs {
   readonly transport?: string | undefined;
   readonly 'dev-kdf'?: string | undefined;
   readonly 'dev-peer-dir'?: string | undefined;
+  readonly 'dev-post-jitter'?: string | undefined;
   readonly 'log-format'?: string | undefined;
 }
 
@@ -57,7 +59,15 @@ export function daemonConfigFrom(args: RawDaemonArgs): DaemonConfig {
   if (peerDir !== undefined && (!dev || transport !== 'direct')) {
     throw new UsageError('--dev-peer-dir is for development on the direct transport only: add --dev --transport direct', { flag: '--dev-peer-dir' });
   }
-  return { home: resolve(args.home), transport, tor, dev: { enabled: dev, kdf, ...(peerDir !== undefined ? { peerDir: resolve(peerDir) } : {}) } };
+  const jitter = args['dev-post-jitter'] ?? 'on';
+  if (jitter !== 'on' && jitter !== 'off') throw new UsageError(`--dev-post-jitter takes 'on' or 'off', not '${jitter}'`, { flag: '--dev-post-jitter' });
+  if (jitter === 'off' && !dev) throw new UsageError('--dev-post-jitter off is for development only: add --dev', { flag: '--dev-post-jitter' });
+  return {
+    home: resolve(args.home),
+    transport,
+    tor,
+    dev: { enabled: dev, kdf, ...(peerDir !== undefined ? { peerDir: resolve(peerDir) } : {}), ...(jitter === 'off' ? { postJitter: 'off' as const } : {}) },
+  };
 }
 
 /** Runs the daemon until SIGTERM/SIGINT or daemon/shutdown; resolves with the exit status. */

@@ -6,7 +6,10 @@
  * - connecting: dialled, waiting for the hello;
  * - catching-up: FETCHes from `cursorSince(saved cursor)` (rounded down: cursor.ts), one FETCH
  *   ahead while the sink handles the current one's blobs; blobs at or below the saved cursor
- *   (the re-read part) are skipped; the cursor is saved after each FETCH's blobs are handled;
+ *   (the re-read part) are skipped; the cursor is saved after each FETCH's blobs are handled
+ *   (a sink that takes runs is handed the next FETCH's run while it still handles the previous
+ *   one, at most two outstanding; the cursor moves past a run only once it and every run before
+ *   it were handled);
  * - live: SUBSCRIBE from where the fetches ended; pushed blobs queue (at most LIVE_QUEUE_MAX
  *   blobs and LIVE_QUEUE_BYTES, else the link is dropped and catches up again by fetching) and go to the sink in
  *   cursor order, each run queued meanwhile (up to saveEveryBlobs) at once when the sink takes runs
@@ -191,22 +194,32 @@ export class PubSubscription {
    * The cursor moves past the run only once the sink handled all of it.
    */
   async #handleRun(run: readonly PubBlob[]): Promise<void> {
-    const fresh = run.filter((b) => b.cursor > this.#cursor); // the rest: read before (the rounded-down part)
-    if (fresh.length === 0) return;
     const sink = this.#d.sink;
-    if (sink.blobsReceived === undefined || fresh.length === 1) {
-      for (const blob of fresh) await this.#handle({ kind: 'blob', blob });
+    if (sink.blobsReceived === undefined) {
+      for (const blob of run) await this.#handle({ kind: 'blob', blob });
       return;
     }
+    const last = await this.#sinkRun(run);
+    if (last !== null && last > this.#cursor) this.#cursor = last;
+  }
+
+  /**
+   * Hands a run to a sink that takes runs, without moving the cursor: resolves to the cursor of
+   * the run's last blob once the sink handled all of it (null: nothing of it was new), so that a
+   * catch-up can hand the next run while the sink still stores this one and move the cursor in
+   * order. Rejects with SINK_FAILED.
+   */
+  async #sinkRun(run: readonly PubBlob[]): Promise<bigint | null> {
+    const fresh = run.filter((b) => b.cursor > this.#cursor); // the rest: read before (the rounded-down part)
+    if (fresh.length === 0) return null;
     try {
-      await sink.blobsReceived(
-        this.address,
-        fresh.map((b) => b.blob),
-      );
+      const sink = this.#d.sink;
+      if (fresh.length === 1) await sink.blobReceived(this.address, fresh[0]!.blob);
+      else await sink.blobsReceived!(this.address, fresh.map((b) => b.blob));
     } catch (err) {
       throw new GroupPubsError(GroupPubsErrorCode.SINK_FAILED, 'the sink failed to handle what the pub sent', { cause: err });
     }
-    this.#cursor = fresh[fresh.length - 1]!.cursor;
+    return fresh[fresh.length - 1]!.cursor;
   }
 
   /** Calls the sink, turning its failure into SINK_FAILED. */
@@ -257,29 +270,58 @@ export class PubSubscription {
     };
     let pending = fetch(cursorSince(this.#cursor, c.cursorRoundBlobs));
     let first = true;
-    for (;;) {
-      const { summary, blobs, truncated } = await pending;
-      if (first && summary.head < this.#cursor) {
-        // The pub's log ends before where we were: it lost or replaced its store. Read it all again.
-        this.#d.log('pub-cursor-reset', { level: 'warn' });
-        this.#cursor = 0n;
-        await this.#save();
-        pending = fetch(0n);
-        first = false;
-        continue;
-      }
-      first = false;
-      const more = summary.more || truncated;
-      if (more) pending = fetch(truncated ? blobs[blobs.length - 1]!.cursor : summary.next);
-      if (summary.pruned) await this.#handle({ kind: 'pruned', start: summary.start, head: summary.head });
-      if (signal.aborted) throw aborted();
-      await this.#handleRun(blobs);
+    // A sink that takes runs is handed the next run while it still stores the previous one (at
+    // most two outstanding: it opens and verifies one while it writes the other); the cursor
+    // moves past a run, and is saved, only once that run and every one before it were handled.
+    const overlap = this.#d.sink.blobsReceived !== undefined;
+    let previous: Promise<bigint | null> | null = null;
+    const settle = async () => {
+      if (previous === null) return;
+      const p = previous;
+      previous = null;
+      const last = await p;
+      if (last !== null && last > this.#cursor) this.#cursor = last;
       await this.#save();
-      if (!more) {
-        // Nothing stored between the last blob handled and `next` (an empty last page may say so).
-        if (summary.next > this.#cursor) this.#cursor = summary.next;
-        return this.#cursor;
+    };
+    try {
+      for (;;) {
+        const { summary, blobs, truncated } = await pending;
+        if (first && summary.head < this.#cursor) {
+          // The pub's log ends before where we were: it lost or replaced its store. Read it all again.
+          this.#d.log('pub-cursor-reset', { level: 'warn' });
+          this.#cursor = 0n;
+          await this.#save();
+          pending = fetch(0n);
+          first = false;
+          continue;
+        }
+        first = false;
+        const more = summary.more || truncated;
+        if (more) pending = fetch(truncated ? blobs[blobs.length - 1]!.cursor : summary.next);
+        if (summary.pruned) {
+          await settle();
+          await this.#handle({ kind: 'pruned', start: summary.start, head: summary.head });
+        }
+        if (signal.aborted) throw aborted();
+        if (overlap) {
+          const run = this.#sinkRun(blobs);
+          run.catch(() => {}); // settled in order below
+          await settle();
+          previous = run;
+        } else {
+          await this.#handleRun(blobs);
+          await this.#save();
+        }
+        if (!more) {
+          await settle();
+          // Nothing stored between the last blob handled and `next` (an empty last page may say so).
+          if (summary.next > this.#cursor) this.#cursor = summary.next;
+          return this.#cursor;
+        }
       }
+    } finally {
+      // a failure drops the connection: a run still with the sink is waited for, not counted
+      if (previous !== null) await (previous as Promise<bigint | null>).catch(() => null);
     }
   }
 

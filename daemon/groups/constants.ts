@@ -1,4 +1,5 @@
 /** Defaults and store namespaces of the groups service (daemon/groups/). */
+import { availableParallelism } from 'node:os';
 
 /** One record per group (id: the group id [32]): genesis, epochs and their secrets, own chain, read marker. */
 export const GROUPS_NAMESPACE = 'groups';
@@ -39,6 +40,16 @@ export const EXPORT_INVITE_USES = 1;
 export const INVITE_EXPIRES_DEFAULT_MS = 7 * 24 * 60 * 60 * 1000;
 /** Blobs that opened under no key we held, kept to try again after a re-key gives a new epoch. */
 export const UNOPENED_BLOBS_MAX = 512;
+/**
+ * Worker threads that open and verify long runs of received blobs (open-pool.ts): the cores but
+ * one (for the event loop, which seals, stores and indexes while they verify), between 1 and 2.
+ * On the 2-core development machine 1 and 2 gave the same catch-up rates (bench/README.md).
+ */
+export const OPEN_WORKERS_DEFAULT = Math.max(1, Math.min(2, availableParallelism() - 1));
+/** Runs shorter than this are opened on the event loop (a worker's round trip is not worth it). */
+export const OPEN_POOL_MIN_RUN = 32;
+/** A long run goes to the open workers in chunks of this many blobs (the event loop takes each chunk as it is done). */
+export const OPEN_CHUNK_BLOBS = 128;
 
 /**
  * The longest our new content is held back while the current epoch is exposed (a leaver or a

@@ -59,13 +59,12 @@
 import { ApiError, isApiError } from '../../protocol/api/errors.js';
 import { isStoreError } from '../store/errors.js';
 import { toHex, fromHex, bytesEqual, isAllZero, compareBytes } from '../../protocol/bytes.js';
-import { checkBlobShape, openBlob, sealBlob } from '../../protocol/blob.js';
+import { sealBlob } from '../../protocol/blob.js';
 import type { Certificate, ProfileKeys } from '../../protocol/certificate.js';
 import type { Checkpoint } from '../../protocol/checkpoint.js';
 import { labelledHash, randomBytes, wipe } from '../../protocol/crypto.js';
 import { INVITE_ID_BYTES } from '../../protocol/constants.js';
 import {
-  consumeGroupEntry,
   createEntry,
   createGenesis,
   decodeEntry,
@@ -106,7 +105,13 @@ import {
   RECEIVED_INVITES_MAX,
   UNOPENED_BLOBS_MAX,
   EXPOSED_HOLD_MAX_MS,
+  OPEN_CHUNK_BLOBS,
+  OPEN_POOL_MIN_RUN,
+  OPEN_WORKERS_DEFAULT,
 } from './constants.js';
+import { keysNewestFirst, openWith } from './open.js';
+import { OpenPool } from './open-pool.js';
+import { IdSlab } from './ids.js';
 import { buildItem, buildNoticeItem, countsAsUnread, NO_SYNC_MARKS, ownStatus, type GapNotice, type GroupItem, type SyncMarks } from './items.js';
 import type { EvidenceNotice } from './items.js';
 import { isViewContent, MessageFold } from '../../protocol/message-view.js';
@@ -156,9 +161,15 @@ interface Opened {
   readonly g: GroupState;
   readonly entry: Entry;
   readonly encoded: Uint8Array;
+  /** The entry's id (entryId of `encoded`). */
+  readonly id: Uint8Array;
   readonly blob: Uint8Array;
   /** Its place in the run. */
   readonly index: number;
+  /** `id` as hex. */
+  readonly hex: string;
+  /** Its records and their store operations, made when it was not held yet (#prepare); else null. */
+  readonly fresh: { readonly rec: EntryRecord; readonly ops: readonly StoreOperation[] } | null;
 }
 
 /** What the groups service needs of the contacts service (petnames, links, invites' transport). */
@@ -183,6 +194,11 @@ export interface GroupsInit {
   readonly development?: boolean;
   /** Blobs that opened under no key kept to try again after a re-key or join (UNOPENED_BLOBS_MAX). */
   readonly unopenedMax?: number;
+  /**
+   * Worker threads that open and verify long runs of received blobs (open-pool.ts); 0: on the
+   * event loop only. Default OPEN_WORKERS_DEFAULT.
+   */
+  readonly openWorkers?: number;
 }
 
 export interface OpenGroups {
@@ -233,12 +249,20 @@ interface GroupState {
   readonly posters: Map<string, Promise<void>>;
   /** Per pub: every own entry with a lower seq is accepted by it (where a poster's scan starts). */
   readonly postedBelow: Map<string, number>;
+  /** The highest seq of our own remove-and-re-key entries held (0: none): #holdFor, #ownRekeyFrom. */
+  ownRemoveSeq: number;
   /** Blobs of own sealed entries not yet accepted everywhere (a cache of the blob records). */
   readonly outboxBlobs: Map<string, Uint8Array>;
   /** Shared copies: author keys, epochs and pub addresses by their text (memory on large logs). */
   readonly internKeys: Map<string, Uint8Array>;
   readonly internEpochs: Map<string, RosterEntry['epoch']>;
   readonly internPubs: Map<string, string>;
+  /** Shared lists of pubs an entry was seen on / accepted by (never changed in place: replaced). */
+  readonly internPubLists: Map<string, string[]>;
+  /** Author keys as hex, one string per author (the message view's `author`). */
+  readonly internHex: Map<string, string>;
+  /** Where the index's ids, prevs and heads live (ids.ts). */
+  readonly ids: IdSlab;
   queue: Promise<unknown>;
   /** The message view of the content entries (membership: protocol/message-view.ts). */
   readonly view: MessageFold;
@@ -319,6 +343,7 @@ export class GroupsService implements PubBlobSink {
   readonly #now: () => number;
   readonly #development: boolean;
   readonly #unopenedMax: number;
+  readonly #openWorkers: number;
   #s: Session | null = null;
   #globalQueue: Promise<unknown> = Promise.resolve();
 
@@ -327,10 +352,16 @@ export class GroupsService implements PubBlobSink {
     this.#now = init.now ?? Date.now;
     this.#development = init.development ?? false;
     this.#unopenedMax = init.unopenedMax ?? UNOPENED_BLOBS_MAX;
+    this.#openWorkers = init.openWorkers ?? OPEN_WORKERS_DEFAULT;
   }
 
   get isOpen(): boolean {
     return this.#s !== null;
+  }
+
+  /** Open worker threads running now (open-pool.ts; none before the first long run and after close()). */
+  get openThreads(): number {
+    return this.#pool?.threads ?? 0;
   }
 
   #require(): Session {
@@ -410,7 +441,7 @@ export class GroupsService implements PubBlobSink {
         if (g === undefined) continue;
         const rec = entryRecordCodec.decode(raw.value);
         const entry = decodeEntry(rec.entry);
-        const id = raw.id.slice(32);
+        const id = raw.id.subarray(32);
         this.#index(s, g, entry, id, rec, false, bulkOf(g));
         if (rec.own) own.push({ g, id });
       } catch {
@@ -438,7 +469,11 @@ export class GroupsService implements PubBlobSink {
       });
     }
     const readMs = this.#now() - started;
-    for (const [g, items] of bulk) g.order.addAll(items);
+    for (const [g, items] of bulk) {
+      // the order's references as the held entries' own id strings (one string per id)
+      for (const it of items) for (let i = 0; i < it.deps.length; i++) it.deps[i] = g.entries.get(it.deps[i]!)?.hex ?? it.deps[i]!;
+      g.order.addAll(items);
+    }
     const orderMs = this.#now() - started - readMs;
     for await (const { id, value } of s.invitesIn.iterate()) s.received.set(toHex(id), value);
     for await (const { id, value } of s.invitesOut.iterate()) s.sent.set(toHex(id), value);
@@ -466,6 +501,9 @@ export class GroupsService implements PubBlobSink {
       await Promise.allSettled([...g.posters.values()]);
     }
     for (const g of s.groups.values()) for (const k of g.keys.values()) wipe(k.secret);
+    const pool = this.#pool;
+    this.#pool = null;
+    await pool?.close();
   }
 
   /**
@@ -522,10 +560,14 @@ export class GroupsService implements PubBlobSink {
       unread: 0,
       posters: new Map(),
       postedBelow: new Map(),
+      ownRemoveSeq: 0,
       outboxBlobs: new Map(),
       internKeys: new Map(),
       internEpochs: new Map(),
       internPubs: new Map(),
+      internPubLists: new Map(),
+      internHex: new Map(),
+      ids: new IdSlab(),
       queue: Promise.resolve(),
       view: new MessageFold(),
       hiddenForMe: new Set(),
@@ -534,18 +576,34 @@ export class GroupsService implements PubBlobSink {
   }
 
   /** Adds a verified entry to the in-memory indexes (not the roster: #recompute). `bulk`: the order later, by addAll. */
-  #index(s: Session, g: GroupState, entry: Entry, id: Uint8Array, rec: EntryRecord, sealed: boolean, bulk?: Array<{ id: string; claimed: number; arrival: number; deps: string[] }>): Held {
-    const hex = toHex(id);
-    // one copy per group of what many entries share (authors, epoch openers, pub addresses)
-    const authorHex = toHex(entry.author);
+  #index(s: Session, g: GroupState, entry: Entry, idBytes: Uint8Array, rec: EntryRecord, sealed: boolean, bulk?: Array<{ id: string; claimed: number; arrival: number; deps: string[] }>): Held {
+    const hex = toHex(idBytes);
+    // one copy per group of what many entries share (authors, epoch openers, pub addresses);
+    // ids, prevs and heads in the group's id slab, a prev or head already held sharing its id
+    const id = g.ids.copy(idBytes);
+    let authorHex = toHex(entry.author);
+    authorHex = g.internHex.get(authorHex) ?? (g.internHex.set(authorHex, authorHex), authorHex);
     const slim = slimRosterEntry(entry, id);
     const sharedAuthor = g.internKeys.get(authorHex) ?? (g.internKeys.set(authorHex, slim.author), slim.author);
     const openerHex = toHex(slim.epoch.opener);
     const sharedEpoch = g.internEpochs.get(openerHex) ?? (g.internEpochs.set(openerHex, slim.epoch), slim.epoch);
-    const roster: RosterEntry = { ...slim, author: sharedAuthor, epoch: sharedEpoch };
-    const pubs = rec.pubs.map((p) => g.internPubs.get(p) ?? (g.internPubs.set(p, p), p));
+    // the order's references (prev from seq 2, then heads) as hex, each computed once: they
+    // find a held entry to share its id and id string with (else a copy in the slab)
+    const depHex: string[] = [];
+    const share = (ref: Uint8Array): Uint8Array => {
+      const h = toHex(ref);
+      const held = g.entries.get(h);
+      depHex.push(held?.hex ?? h);
+      return held?.id ?? g.ids.copy(ref);
+    };
+    const prev = slim.seq > 1 ? share(slim.prev) : slim.prev;
+    const roster: RosterEntry = { ...slim, author: sharedAuthor, epoch: sharedEpoch, prev, heads: slim.heads.map(share) };
+    const pubsKey = rec.pubs.join('\n');
+    const pubs = g.internPubLists.get(pubsKey) ?? (g.internPubLists.set(pubsKey, rec.pubs.map((p) => g.internPubs.get(p) ?? (g.internPubs.set(p, p), p))), g.internPubLists.get(pubsKey)!);
     const held: Held = { id, hex, roster, own: rec.own, arrival: rec.arrival, pubs, sealed };
     g.entries.set(hex, held);
+    if (rec.own) for (const [pub, below] of g.postedBelow) if (entry.seq < below) g.postedBelow.set(pub, entry.seq);
+    if (rec.own && entry.content.kind === 'remove' && entry.seq > g.ownRemoveSeq) g.ownRemoveSeq = entry.seq;
     let chain = g.chains.get(authorHex);
     if (chain === undefined) g.chains.set(authorHex, (chain = new Map()));
     if (!chain.has(entry.seq)) chain.set(entry.seq, hex);
@@ -556,8 +614,8 @@ export class GroupsService implements PubBlobSink {
       // an edit, delete, hide or reaction changes its target's view: tell once the target is held
       if (target !== null && target !== hex && bulk === undefined) queueMicrotask(() => void this.#viewChanged(s, g, target));
     }
-    if (bulk !== undefined) bulk.push({ id: hex, claimed: entry.timestamp, arrival: rec.arrival, deps: orderDeps(roster) });
-    else g.order.add(hex, entry.timestamp, rec.arrival, orderDeps(roster));
+    if (bulk !== undefined) bulk.push({ id: hex, claimed: entry.timestamp, arrival: rec.arrival, deps: depHex });
+    else g.order.add(hex, entry.timestamp, rec.arrival, depHex);
     void s;
     return held;
   }
@@ -565,7 +623,10 @@ export class GroupsService implements PubBlobSink {
   /** Recomputes the roster of `g` from every entry held (and the epochs it opened). */
   #recompute(s: Session, g: GroupState): void {
     const entries = [...g.entries.values()].map((h) => h.roster);
-    g.roster = computeRoster(g.groupId, entries, g.base ?? undefined);
+    const roster = computeRoster(g.groupId, entries, g.base ?? undefined);
+    // the roster copies the id of every applied entry (one ArrayBuffer each: ~20 MB on a log of
+    // 100,000): keep the index's own ids instead (equal bytes, never written)
+    g.roster = { ...roster, applied: roster.applied.map((id) => g.entries.get(toHex(id))?.id ?? id) };
     g.ignored = new Set(g.roster.ignored.map((i) => toHex(i.id)));
     g.awaited = new Set();
     for (const id of g.roster.pending) {
@@ -1186,10 +1247,7 @@ export class GroupsService implements PubBlobSink {
   #holdFor(g: GroupState, h: Held): number {
     if (h.sealed || !isContentKind(h.roster.action.kind) || g.roster.exposed.length === 0) return 0;
     // our own re-key after it goes in seq order after it, and is never held: neither is it
-    const chain = g.chains.get(toHex(h.roster.author));
-    for (let seq = h.roster.seq + 1; chain !== undefined && seq <= g.record.ownSeq; seq++) {
-      if (g.entries.get(chain.get(seq) ?? '')?.roster.action.kind === 'remove') return 0;
-    }
+    if (g.ownRemoveSeq > h.roster.seq && g.ownRemoveSeq <= g.record.ownSeq) return 0;
     return Math.max(0, h.arrival + EXPOSED_HOLD_MAX_MS - this.#now());
   }
 
@@ -1271,9 +1329,8 @@ export class GroupsService implements PubBlobSink {
 
   /** True when one of our entries from `seq` on is a remove-and-re-key. */
   #ownRekeyFrom(s: Session, g: GroupState, seq: number): boolean {
-    const chain = g.chains.get(s.signingHex);
-    for (let i = seq; i <= g.record.ownSeq; i++) if (g.entries.get(chain?.get(i) ?? '')?.roster.action.kind === 'remove') return true;
-    return false;
+    void s;
+    return g.ownRemoveSeq >= seq && g.ownRemoveSeq <= g.record.ownSeq;
   }
 
   /** Re-makes `first` and every later own unsealed entry under the current epoch (same seqs). */
@@ -1409,17 +1466,21 @@ export class GroupsService implements PubBlobSink {
     let pending = blobs.map((_, i) => i);
     for (;;) {
       const keysBefore = this.#keyCount(s);
+      const candidates = fixed !== null ? [fixed] : [...s.groups.values()].filter((g) => !g.record.gone && (source.kind !== 'pub' || g.roster.pubs.includes(source.pub)));
       const opened: Opened[] = [];
       const foreign: number[] = [];
-      for (const i of pending) {
-        const o = this.#openOne(s, fixed, blobs[i]!, source);
+      const now = this.#now();
+      await this.#openAll(s, candidates, pending.map((i) => blobs[i]!), (j, o) => {
+        const i = pending[j]!;
         if (o === 'invalid') results[i] = { status: 'invalid' };
         else if (o === 'foreign') foreign.push(i);
-        else opened.push({ ...o, index: i });
-      }
+        else opened.push(this.#prepare(s, o, blobs[i]!, i, source, now));
+      });
+      if (this.#s !== s) throw new ApiError('ERR_LOCKED');
       if (opened.length > 0) await this.#storeRun(s, opened, source, results);
+      else if (foreign.length > 0 && candidates.length > 0) await this.#serialMany(candidates, async () => undefined); // a run stored meanwhile may have given us keys
       pending = foreign;
-      if (foreign.length === 0 || opened.length === 0 || this.#keyCount(s) === keysBefore || this.#s !== s) break;
+      if (foreign.length === 0 || this.#keyCount(s) === keysBefore || this.#s !== s) break;
     }
     if (source.kind === 'pub' && groupId === null && this.#unopenedMax > 0) {
       for (const i of pending) {
@@ -1436,40 +1497,95 @@ export class GroupsService implements PubBlobSink {
     return n;
   }
 
-  /** Trial-decrypts and verifies one blob (no I/O, nothing changed). */
-  #openOne(s: Session, fixed: GroupState | null, blob: Uint8Array, source: IngestSource): Omit<Opened, 'index'> | 'invalid' | 'foreign' {
-    try {
-      checkBlobShape(blob);
-    } catch {
-      return 'invalid';
-    }
-    const candidates = fixed !== null ? [fixed] : [...s.groups.values()].filter((g) => !g.record.gone && (source.kind !== 'pub' || g.roster.pubs.includes(source.pub)));
-    for (const g of candidates) {
-      // the current epoch first, then the others, newest first
-      const keys = [...g.keys.values()].sort((a, b) => b.epoch.number - a.epoch.number);
-      for (const k of keys) {
-        let encoded: Uint8Array | null;
-        try {
-          encoded = openBlob(k, blob);
-        } catch {
-          return 'invalid'; // authentic under our key, yet not canonical: drop it
-        }
-        if (encoded === null) continue;
-        let entry: Entry;
-        try {
-          entry = consumeGroupEntry(k, encoded);
-        } catch {
-          // a re-key of an epoch we do not hold, posted again under one we hold for us (we
-          // were locked out of the epoch it was posted in): accepted on its key package
-          const byPackage = this.#rekeyByPackage(s, g, encoded);
-          if (byPackage !== null) return { g, entry: byPackage, encoded, blob };
-          this.#log('group-entry-refused', { level: 'debug' });
-          return 'invalid';
-        }
-        return { g, entry, encoded, blob };
+  /**
+   * Opens and verifies each blob under the candidates' keys (no I/O, nothing changed): on the
+   * event loop for short runs, in the open workers for runs of OPEN_POOL_MIN_RUN or more (the
+   * same open.ts openWith either way; a failed pool falls back to the event loop for good).
+   */
+  async #openAll(
+    s: Session,
+    candidates: readonly GroupState[],
+    blobs: readonly Uint8Array[],
+    each: (j: number, o: Pick<Opened, 'g' | 'entry' | 'encoded' | 'id'> | 'invalid' | 'foreign') => void,
+  ): Promise<void> {
+    const keys = candidates.map((g) => keysNewestFirst(g.keys.values()));
+    const pool = blobs.length >= OPEN_POOL_MIN_RUN && candidates.length > 0 ? this.#openPool() : null;
+    let done = 0; // blobs handed to `each` so far; the rest is opened here if the pool fails
+    if (pool !== null) {
+      // only the pool's own failures turn it off (what `each` throws goes to the caller)
+      let failure: unknown = null;
+      let chunks: ReturnType<OpenPool['openChunks']> = [];
+      try {
+        chunks = pool.openChunks(keys, blobs, OPEN_CHUNK_BLOBS);
+      } catch (err) {
+        failure = err; // a pool that ended
       }
+      for (const chunk of chunks) {
+        let outcomes: Awaited<typeof chunk>;
+        try {
+          outcomes = await chunk;
+        } catch (err) {
+          failure = err;
+          break;
+        }
+        if (this.#s !== s) return;
+        for (const o of outcomes) {
+          if (o.k === 'i') each(done, 'invalid');
+          else if (o.k === 'f') each(done, 'foreign');
+          else if (o.k === 'o') each(done, { g: candidates[o.g]!, entry: decodeEntry(o.encoded), encoded: o.encoded, id: o.entryId });
+          else each(done, this.#refused(s, candidates[o.g]!, o.encoded));
+          done++;
+        }
+      }
+      if (failure === null) return;
+      if (this.#s !== s) throw new ApiError('ERR_LOCKED'); // closed meanwhile: the pool ended with the session
+      warn(this.#log, 'group-open-pool-failed', failure);
+      if (this.#pool === pool) this.#pool = null;
+      this.#poolFailed = true;
+      void pool.close();
     }
-    return 'foreign';
+    for (; done < blobs.length; done++) {
+      const o = openWith(keys, blobs[done]!);
+      if (o.kind === 'invalid' || o.kind === 'foreign') each(done, o.kind);
+      else if (o.kind === 'opened') each(done, { g: candidates[o.group]!, entry: o.entry, encoded: o.encoded, id: o.id });
+      else each(done, this.#refused(s, candidates[o.group]!, o.encoded));
+    }
+  }
+
+  /**
+   * An opened blob of a run, with its records made ready (sealed for the store) while the open
+   * workers still open the rest of the run, when its entry is not held yet (#storeRun checks
+   * again under the group's queue and uses them only if it still is not).
+   */
+  #prepare(s: Session, o: Pick<Opened, 'g' | 'entry' | 'encoded' | 'id'>, blob: Uint8Array, index: number, source: IngestSource, now: number): Opened {
+    const hex = toHex(o.id);
+    if (o.g.entries.has(hex)) return { ...o, blob, index, hex, fresh: null };
+    const own = bytesEqual(o.entry.author, s.o.keys.signing.publicKey);
+    const rec: EntryRecord = { own, arrival: now, pubs: source.kind === 'pub' ? [source.pub] : [], entry: o.encoded };
+    const key = groupScopedId(o.g.groupId, o.id);
+    return { ...o, blob, index, hex, fresh: { rec, ops: s.o.store.seal([s.entries.putOp(key, rec), s.blobs.putOp(key, blob)]) } };
+  }
+
+  /**
+   * A blob authentic under one of the group's keys whose entry did not verify under that epoch:
+   * a re-key of an epoch we do not hold, posted again under one we hold for us (we were locked
+   * out of the epoch it was posted in), is accepted on its key package; anything else is invalid.
+   */
+  #refused(s: Session, g: GroupState, encoded: Uint8Array): Pick<Opened, 'g' | 'entry' | 'encoded' | 'id'> | 'invalid' {
+    const byPackage = this.#rekeyByPackage(s, g, encoded);
+    if (byPackage !== null) return { g, entry: byPackage, encoded, id: entryId(encoded) };
+    this.#log('group-entry-refused', { level: 'debug' });
+    return 'invalid';
+  }
+
+  #pool: OpenPool | null = null;
+  #poolFailed = false;
+
+  /** The open workers (started on the first long run; none when configured off or after one failed). */
+  #openPool(): OpenPool | null {
+    if (this.#openWorkers === 0 || this.#poolFailed) return null;
+    if (this.#pool === null || !this.#pool.usable) this.#pool = new OpenPool(this.#openWorkers);
+    return this.#pool;
   }
 
   /** Runs `op` after every earlier operation on each of `gs` (taken at once: no lock order to keep). */
@@ -1493,17 +1609,16 @@ export class GroupsService implements PubBlobSink {
       const now = this.#now();
       for (const o of opened) {
         const g = o.g;
-        const id = entryId(o.encoded);
-        const hex = toHex(id);
+        const id = o.id;
+        const hex = o.hex;
         results[o.index] = { status: 'duplicate', groupId: g.hex, id: hex };
         if (seen.has(g.hex + hex)) continue; // twice in the run: the first one counts
         seen.add(g.hex + hex);
         const held = g.entries.get(hex);
         if (held === undefined) {
-          const own = toHex(o.entry.author) === s.signingHex;
-          const rec: EntryRecord = { own, arrival: now, pubs: source.kind === 'pub' ? [source.pub] : [], entry: o.encoded };
-          ops.push(s.entries.putOp(groupScopedId(g.groupId, id), rec), s.blobs.putOp(groupScopedId(g.groupId, id), o.blob));
-          fresh.push({ o, id, rec });
+          const made = o.fresh ?? this.#prepare(s, o, o.blob, o.index, source, now).fresh!;
+          ops.push(...made.ops);
+          fresh.push({ o, id, rec: made.rec });
           results[o.index] = { status: 'stored', groupId: g.hex, id: hex };
         } else if (source.kind === 'pub' && !held.pubs.includes(source.pub)) {
           const rec = await s.entries.get(groupScopedId(g.groupId, id));

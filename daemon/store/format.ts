@@ -128,8 +128,9 @@ function associatedData(key: Uint8Array): Uint8Array {
 }
 
 /**
- * Seals `value` as the record `id` stored under `key`. `nonce` is for the test vectors only;
- * callers leave it out and get a fresh random one.
+ * Seals `value` as the record `id` stored under `key`. `nonce`: a fresh random one the caller
+ * drew (RecordStore draws a batch's nonces in one call), or fixed bytes for the test vectors
+ * only; left out, a fresh random one is drawn here.
  */
 export function sealRecord(keys: StoreKeys, key: Uint8Array, id: Uint8Array, value: Uint8Array, nonce?: Uint8Array): Uint8Array {
   checkId(id);

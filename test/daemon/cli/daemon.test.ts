@@ -24,6 +24,13 @@ describe('daemon/cli/daemon: flags to config', () => {
     assert.throws(() => daemonConfigFrom({ home: '/h', transport: 'direct' }), usage('--transport'));
   });
 
+  it('turns the post jitter off only in development mode, and only when asked', () => {
+    assert.deepEqual(daemonConfigFrom({ home: '/h', dev: true, 'dev-post-jitter': 'off' }).dev, { enabled: true, kdf: 'default', postJitter: 'off' });
+    assert.deepEqual(daemonConfigFrom({ home: '/h', dev: true, 'dev-post-jitter': 'on' }).dev, { enabled: true, kdf: 'default' });
+    assert.throws(() => daemonConfigFrom({ home: '/h', 'dev-post-jitter': 'off' }), usage('--dev-post-jitter'));
+    assert.throws(() => daemonConfigFrom({ home: '/h', dev: true, 'dev-post-jitter': 'never' }), usage('--dev-post-jitter'));
+  });
+
   it('refuses --dev-kdf fast without --dev', () => {
     assert.throws(() => daemonConfigFrom({ home: '/h', 'dev-kdf': 'fast' }), usage('--dev-kdf'));
   });

@@ -5,7 +5,7 @@ import { CURSOR_NAMESPACE } from '../../../daemon/group-pubs/constants.js';
 import { cursorCodec } from '../../../daemon/group-pubs/cursor.js';
 import { GroupPubsErrorCode } from '../../../daemon/group-pubs/errors.js';
 import { GroupPubs, type GroupPubsInit } from '../../../daemon/group-pubs/group-pubs.js';
-import type { PubLinkStatus } from '../../../daemon/group-pubs/types.js';
+import type { PubBlobSink, PubLinkStatus } from '../../../daemon/group-pubs/types.js';
 import type { Log } from '../../../daemon/log.js';
 import { PubClient } from '../../../daemon/pub-links/client.js';
 import type { PubServer } from '../../../daemon/pub/server.js';
@@ -206,6 +206,63 @@ describe('daemon/group-pubs/group-pubs', function () {
     await sink.until(() => sink.blobs.length === 40);
     await waitUntil(() => g.status()[0]?.state === 'live', 5_000, 'live');
     assert.ok(sink.from(address).every((b, i) => bytesEqual(b, stored[i]!)));
+  });
+
+  it('hands a catch-up\'s next run to a run-taking sink while it still stores the previous one, and saves the cursor only past runs handled in order', async () => {
+    const { address } = await pub('a');
+    const stored = await fill(address, 40);
+    const sink = new RecordingSink();
+    const held: Array<{ blobs: readonly Uint8Array[]; release: (err?: Error) => void }> = [];
+    let outstanding = 0;
+    let most = 0;
+    const runs: PubBlobSink = sink;
+    runs.blobsReceived = (p: string, blobs: readonly Uint8Array[]) =>
+      new Promise<void>((resolve, reject) => {
+        outstanding += 1;
+        most = Math.max(most, outstanding);
+        held.push({
+          blobs,
+          release: (err) => {
+            outstanding -= 1;
+            if (err !== undefined) return reject(err);
+            for (const b of blobs) sink.blobs.push({ pub: p, blob: b.slice() });
+            resolve();
+          },
+        });
+      });
+    const g = groupPubs(new DirectDialer(), sink, { catchupFetchBlobs: 10 });
+    g.setSubscriptions([address]);
+    await g.start();
+    const savedCursor = () => store.collection(CURSOR_NAMESPACE, cursorCodec).get(utf8.encode(address));
+    // the first two runs are with the sink at once; the cursor has not moved
+    await waitUntil(() => held.length === 2, 5_000, 'two runs handed');
+    assert.equal(outstanding, 2);
+    assert.ok(((await savedCursor()) ?? 0n) === 0n);
+    // the second run handled before the first: still nothing saved past the first
+    held[1]!.release();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(held.length, 2); // no third run while the first is still out
+    assert.ok(((await savedCursor()) ?? 0n) === 0n);
+    // the first one fails: the link fails, and the cursor stays where it was
+    held[0]!.release(new Error('disk full'));
+    await waitUntil(() => g.status()[0]?.lastError === GroupPubsErrorCode.SINK_FAILED, 5_000, 'failing');
+    assert.ok(((await savedCursor()) ?? 0n) === 0n);
+    // from then on every run is handled: everything arrives, in order, and the cursor reaches the end
+    sink.blobs.length = 0;
+    const drain = setInterval(() => {
+      for (const h of held.splice(0)) if (h.blobs.length > 0) h.release();
+    }, 5);
+    try {
+      await waitUntil(() => g.status()[0]?.state === 'live', 10_000, 'live');
+      assert.equal(most, 2);
+      const seen = sink.from(address);
+      // read again from cursor 0: the run handled before the failure comes again (the sink dedupes)
+      const last40 = seen.slice(seen.length - 40);
+      assert.ok(last40.every((b, i) => bytesEqual(b, stored[i]!)));
+      assert.equal(await savedCursor(), 40n);
+    } finally {
+      clearInterval(drain);
+    }
   });
 
   it('posts one blob to two pubs with one down: the other accepts it, and the down one once it comes back', async () => {

@@ -17,6 +17,7 @@ import { decodeInvite } from '../../../protocol/invite.js';
 import { StoreError, StoreErrorCode, isStoreError } from '../../../daemon/store/errors.js';
 import type { StoreOperation } from '../../../daemon/store/store.js';
 import { makeMember, offline, reopen, texts, type TestMember } from '../../helpers/groups.js';
+import { OPEN_POOL_MIN_RUN } from '../../../daemon/groups/constants.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
 
 const PUB_A = 'ws://127.0.0.1:9';
@@ -166,6 +167,45 @@ describe('GroupsService: a run of blobs (blobsReceived)', function () {
     await offline(m);
     await reopen(m, false);
     assert.deepEqual(await texts(m, groupId), ['one', 'two']);
+  });
+
+  it('opens a long run in its open workers with the same outcome, blob by blob, as on the event loop, in one synced batch', async () => {
+    const run: Uint8Array[] = [bob.join()];
+    for (let i = 0; i < 80; i++) run.push(bob.text(`long ${i}`));
+    const garbage = randomBytes(100);
+    const noise = randomBytes(BLOB_SIZE_STANDARD);
+    noise[0] = 0x02;
+    const forged = sealBlob(bob.keys, encodeEntry(createEntry({ ...bob.keys, binding: randomBytes(32) }, bob.signing, { seq: 99, prev: randomBytes(32), timestamp: Date.now(), content: { kind: 'text', text: 'forged' } })));
+    const foreign = sealBlob({ blobKey: randomBytes(32) }, encodeEntry(createEntry(bob.keys, bob.signing, { seq: 98, prev: randomBytes(32), timestamp: Date.now(), content: { kind: 'text', text: 'elsewhere' } })));
+    const mixed = [...run.slice(0, 40), garbage, run[5]!, forged, noise, foreign, ...run.slice(40)];
+    const expected = [...run.slice(0, 40).map(() => 'stored'), 'invalid', 'duplicate', 'invalid', 'foreign', 'foreign', ...run.slice(40).map(() => 'stored')];
+    assert.ok(mixed.length >= OPEN_POOL_MIN_RUN);
+    const before = m.groups.entryCount;
+    const results = await m.groups.ingestRun(null, mixed, { kind: 'pub', pub: PUB_A });
+    assert.ok(m.groups.openThreads > 0, 'opened in the workers');
+    assert.deepEqual(results.map((r) => r.status), expected);
+    assert.equal(batches, 1);
+    assert.equal(m.groups.entryCount, before + 81);
+    assert.equal(received('long 79'), 1);
+    // the same run on a member that opens everything on the event loop
+    const loop = await makeMember(dir, 'carol', undefined, false, { openWorkers: 0 });
+    try {
+      const cg = await loop.groups.create('loop', [PUB_A]);
+      const inv = decodeInvite(await loop.groups.exportInvite(cg, false), { development: true });
+      const w = new Writer(deriveEpochKeys(inv.current.secret, fromHex(cg), inv.current.epoch), inv.inviteEntry);
+      const theirs: Uint8Array[] = [w.join()];
+      for (let i = 0; i < 80; i++) theirs.push(w.text(`long ${i}`));
+      const forged2 = sealBlob(w.keys, encodeEntry(createEntry({ ...w.keys, binding: randomBytes(32) }, w.signing, { seq: 99, prev: randomBytes(32), timestamp: Date.now(), content: { kind: 'text', text: 'forged' } })));
+      const mixed2 = [...theirs.slice(0, 40), garbage, theirs[5]!, forged2, noise, foreign, ...theirs.slice(40)];
+      assert.deepEqual((await loop.groups.ingestRun(null, mixed2, { kind: 'pub', pub: PUB_A })).map((r) => r.status), expected);
+      assert.equal(loop.groups.openThreads, 0);
+    } finally {
+      await offline(loop);
+    }
+    await offline(m);
+    assert.equal(m.groups.openThreads, 0, 'no worker left after close');
+    await reopen(m, false);
+    assert.equal((await texts(m, groupId)).length, 80);
   });
 
   it('keeps the single-blob path: ingest of one blob is a run of one', async () => {

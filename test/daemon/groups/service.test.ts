@@ -16,6 +16,9 @@ import { decodeInvite } from '../../../protocol/invite.js';
 import { fromHex } from '../../../protocol/bytes.js';
 import type { PubServer } from '../../../daemon/pub/server.js';
 import type { GroupPubLinks } from '../../../daemon/group-pubs/types.js';
+import { CURSOR_NAMESPACE } from '../../../daemon/group-pubs/constants.js';
+import { cursorCodec } from '../../../daemon/group-pubs/cursor.js';
+import { GroupPubsErrorCode } from '../../../daemon/group-pubs/errors.js';
 import { startLoopbackPub, waitUntil } from '../../helpers/group-pubs.js';
 import { makeMember, offline, reopen, texts, waitForTexts, type TestMember } from '../../helpers/groups.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
@@ -50,6 +53,13 @@ describe('GroupsService', function () {
     const m = await makeMember(dir, name);
     members.push(m);
     return m;
+  }
+
+  /** The member's saved cursor per pub (GroupPubs' records). */
+  async function cursorsOf(m: TestMember): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const p of [pubA.address, pubB.address]) out[p] = String(await m.store.collection(CURSOR_NAMESPACE, cursorCodec).get(new TextEncoder().encode(p)));
+    return out;
   }
 
   async function pair(): Promise<{ alice: TestMember; bob: TestMember; groupId: string }> {
@@ -283,6 +293,30 @@ describe('GroupsService', function () {
     await offline(alice);
     await reopen(alice);
     assert.equal((await alice.groups.listMessages(g1, { limit: 50 })).filter((i) => i.kind === 'pruned').length, 1);
+  });
+
+  it('refuses a blob that arrives between the groups closing and the pub links stopping (the lock), saves no cursor past it, and reads it again after unlock', async () => {
+    const { alice, bob, groupId } = await pair();
+    await bob.groups.send(groupId, 'before the lock');
+    await waitForTexts(alice, groupId, 1);
+    const head = () => Math.max(pubA.server.stats().blobs, pubB.server.stats().blobs);
+    const blobsBefore = head();
+    // both links have handled and saved everything so far
+    const atHeads = async () => JSON.stringify(await cursorsOf(alice)) === JSON.stringify({ [pubA.address]: String(pubA.server.stats().blobs), [pubB.address]: String(pubB.server.stats().blobs) });
+    for (let i = 0; i < 200 && !(await atHeads()); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(await atHeads(), 'cursors at both heads before the lock');
+    const savedBefore = await cursorsOf(alice);
+    // the lock's order: the groups service closes first; its pub links are still up
+    await alice.groups.close();
+    await bob.groups.send(groupId, 'in the gap');
+    await waitUntil(() => head() > blobsBefore, 20_000, 'the blob on a pub');
+    await waitUntil(() => alice.pubs!.status().some((st) => st.lastError === GroupPubsErrorCode.SINK_FAILED), 20_000, 'a link refused by the closed sink');
+    assert.deepEqual(await cursorsOf(alice), savedBefore, 'no cursor saved past the refused blob');
+    await alice.pubs!.stop();
+    alice.pubs = null;
+    await offline(alice);
+    await reopen(alice);
+    assert.deepEqual(await waitForTexts(alice, groupId, 2), ['before the lock', 'in the gap']);
   });
 
   it('answers ERR_NOT_FOUND for a group it is not in, and ERR_BAD_INVITE for an invite that does not verify', async () => {

@@ -85,6 +85,25 @@ describe('the encrypted record store', () => {
     assert.deepEqual(await store!.get('b', Uint8Array.of(3)), Uint8Array.of(3));
   });
 
+  it('writes puts sealed beforehand (seal) as batch would have, with the other operations, across a reopen', async () => {
+    await store!.put('a', Uint8Array.of(7), Uint8Array.of(7));
+    const sealed = store!.seal([
+      { type: 'put', namespace: 'a', id: Uint8Array.of(1), value: utf8Encode('one') },
+      { type: 'del', namespace: 'a', id: Uint8Array.of(7) },
+    ]);
+    assert.deepEqual(sealed.map((op) => op.type), ['sealed', 'del']);
+    assert.equal(await store!.get('a', Uint8Array.of(1)), undefined, 'nothing written before the batch');
+    await store!.batch([...sealed, { type: 'put', namespace: 'b', id: Uint8Array.of(2), value: utf8Encode('two') }]);
+    await store!.close();
+    store = await RecordStore.open(dir!, dataKey);
+    assert.deepEqual(await store.get('a', Uint8Array.of(1)), utf8Encode('one'));
+    assert.equal(await store.get('a', Uint8Array.of(7)), undefined);
+    assert.deepEqual(await store.get('b', Uint8Array.of(2)), utf8Encode('two'));
+    const seen: string[] = [];
+    for await (const r of store.iterate('a')) seen.push(utf8Decode(r.value));
+    assert.deepEqual(seen, ['one']);
+  });
+
   it('iterates exactly the records of one namespace, with their ids', async () => {
     const want = new Map<string, string>();
     for (let i = 0; i < 50; i++) {
