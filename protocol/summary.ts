@@ -60,6 +60,14 @@ export interface SummaryInputEntry {
   readonly id: Uint8Array;
 }
 
+/**
+ * Where a member that joined without history counts each author's chain from (docs/groups.md,
+ * "Roster from a base"): author (hex of the signing key) to the first seq it holds of the epochs
+ * it can open. Entries below an author's floor are not counted, and the entry at the floor
+ * starts a complete chain as seq 1 does; an author not named starts at 1.
+ */
+export type ChainFloors = ReadonlyMap<string, number>;
+
 /** A run of one author's entries, `from` to `to` inclusive. */
 export interface SeqRange {
   readonly author: Uint8Array;
@@ -148,8 +156,9 @@ export function decodeSummary(bytes: Uint8Array): Summary {
  * seq 1. Where an author equivocated (two entries with one seq, each with a complete chain), the
  * chain that reaches the higher seq wins, and at equal seq the smaller id (byte order), so every
  * holder of the same set computes the same summary. Duplicate entries (same id) count once.
+ * With `floors` (a member that joined without history) an author's chain counts from its floor.
  */
-export function computeSummary(groupId: Uint8Array, entries: readonly SummaryInputEntry[]): Summary {
+export function computeSummary(groupId: Uint8Array, entries: readonly SummaryInputEntry[], floors?: ChainFloors): Summary {
   const byAuthor = new Map<string, SummaryInputEntry[]>();
   for (const e of entries) {
     if (e.id.length !== ID_BYTES || e.prev.length !== ID_BYTES || e.author.length !== ED25519_PUBLIC_KEY_BYTES) {
@@ -163,11 +172,13 @@ export function computeSummary(groupId: Uint8Array, entries: readonly SummaryInp
   const records: SummaryRecord[] = [];
   for (const list of byAuthor.values()) {
     list.sort((a, b) => a.seq - b.seq || compareBytes(a.id, b.id));
-    // Ids (hex) of this author's entries whose chain back to seq 1 is complete, to their seq.
+    // Ids (hex) of this author's entries whose chain back to seq 1 (or to the floor) is complete, to their seq.
     const complete = new Map<string, number>();
     let best: SummaryInputEntry | null = null;
+    const floor = floors?.get(toHex(list[0]!.author)) ?? 1;
     for (const e of list) {
-      const ok = e.seq === 1 ? isAllZero(e.prev) : complete.get(toHex(e.prev)) === e.seq - 1;
+      if (e.seq < floor) continue;
+      const ok = e.seq === 1 ? isAllZero(e.prev) : e.seq === floor || complete.get(toHex(e.prev)) === e.seq - 1;
       if (!ok) continue;
       complete.set(toHex(e.id), e.seq);
       if (best === null || e.seq > best.seq) best = e; // equal seq: the first (smaller id) stays

@@ -200,6 +200,8 @@ interface GroupState {
   bySeq: Map<string, Meta[]>;
   summary: Summary;
   gaps: GapReport;
+  /** Where each author's chain counts from, for a group joined without history (#floors). */
+  floors: Map<string, number> | undefined;
   readonly evidence: Map<string, Evidence>;
   /** Ids of the entries kept evidence carries, with their author. */
   readonly evidenceIds: Map<string, { readonly id: Uint8Array; readonly author: Uint8Array }>;
@@ -414,6 +416,7 @@ export class GroupSync {
       bySeq: new Map(),
       summary: computeSummary(groupId, []),
       gaps: findGaps(groupId, []),
+      floors: undefined,
       evidence: new Map(),
       evidenceIds: new Map(),
       repair: new Map(),
@@ -443,14 +446,50 @@ export class GroupSync {
       if (list === undefined) g.bySeq.set(k, [m]);
       else list.push(m);
     }
-    g.summary = computeSummary(g.groupId, metas);
-    const gaps = findGaps(g.groupId, metas);
+    const based = this.#floors(metas, g.hex);
+    const floors = based?.floors;
+    g.floors = floors;
+    g.summary = computeSummary(g.groupId, metas, floors);
+    let gaps = findGaps(g.groupId, metas, floors);
+    if (based !== undefined) {
+      // an entry of the base's epoch may cite the last entries of the epoch before, which we
+      // cannot open: an id cited only from there is not one we lack
+      const citedFromLater = (m: { citedBy: readonly Uint8Array[] }) => m.citedBy.some((id) => (g.byId.get(toHex(id))?.epoch.number ?? based.base) > based.base);
+      gaps = { ...gaps, missingIds: gaps.missingIds.filter(citedFromLater) };
+    }
     // Entries that evidence names and this log lacks (the other half of a fork shown to
     // someone else) are asked for like any cited id, so both halves reach every member.
     const extra = [...g.evidenceIds.values()].filter((e) => !g.byId.has(toHex(e.id)) && !gaps.missingIds.some((m) => bytesEqual(m.id, e.id)));
     g.gaps = extra.length === 0 ? gaps : { ...gaps, missingIds: [...gaps.missingIds, ...extra.map((e) => ({ id: e.id, citedBy: [], citers: [e.author] }))].sort((x, y) => compareBytes(x.id, y.id)) };
     g.version = version;
     return g;
+  }
+
+  /**
+   * Where each author's chain counts from, for a group we joined without history (docs/groups.md,
+   * "Roster from a base"): the lowest seq we hold of it, the genesis aside. We hold nothing of
+   * the epochs before the base's but the re-keys sealed to us, and cannot tell an author's
+   * entries of those from entries of the base's epoch that reach us later than one after them,
+   * so neither is a gap and our notes claim the chain from there; an author we hold nothing of
+   * opens at 1.
+   * Undefined for a group held from the genesis.
+   */
+  #floors(metas: readonly Meta[], hex: string): { readonly base: number; readonly floors: Map<string, number> } | undefined {
+    let base: number | null;
+    try {
+      base = this.#groups.baseEpoch(hex);
+    } catch {
+      return undefined;
+    }
+    if (base === null) return undefined;
+    const floors = new Map<string, number>();
+    for (const m of metas) {
+      if (m.hex === hex) continue; // the genesis, which the invite gave us
+      const a = toHex(m.author);
+      const f = floors.get(a);
+      if (f === undefined || m.seq < f) floors.set(a, m.seq);
+    }
+    return { base, floors };
   }
 
   #view(g: GroupState): SyncLogView {
@@ -472,10 +511,34 @@ export class GroupSync {
       summary: () => {
         this.#fresh(g);
         const of = `${g.version}:${[...mp.proven].sort().join(',')}:${mp.rekeys.size}`;
-        if (mp.view?.of !== of) mp.view = { of, summary: computeSummary(g.groupId, g.metas.filter((m) => this.#mayShow(mp, m))) };
+        if (mp.view?.of !== of) mp.view = { of, summary: computeSummary(g.groupId, ...this.#shown(g, mp)) };
         return mp.view.summary;
       },
     };
+  }
+
+  /**
+   * The entries a member link may show (#mayShow), and where each author's chain counts from in
+   * what it shows: an author some of whose entries it may not show (of epochs the peer has not
+   * proven: it joined without history) counts from the lowest seq shown, so the notes claim the
+   * chain the peer can open and it asks for the rest of it.
+   */
+  #shown(g: GroupState, mp: MemberPeer): [Meta[], Map<string, number> | undefined] {
+    const shown: Meta[] = [];
+    const hidden = new Set<string>();
+    for (const m of g.metas) {
+      if (this.#mayShow(mp, m)) shown.push(m);
+      else hidden.add(toHex(m.author));
+    }
+    if (hidden.size === 0) return [shown, g.floors];
+    const floors = new Map(g.floors ?? []);
+    const lowest = new Map<string, number>();
+    for (const m of shown) {
+      const a = toHex(m.author);
+      if (hidden.has(a) && m.seq < (lowest.get(a) ?? Infinity)) lowest.set(a, m.seq);
+    }
+    for (const [a, seq] of lowest) floors.set(a, Math.max(seq, floors.get(a) ?? 1));
+    return [shown, floors];
   }
 
   /** The members of the group's roster other than me (none when the roster is not to be had). */

@@ -814,6 +814,16 @@ export class GroupsService implements PubBlobSink {
   // ---- extension points for daemon/group-sync/ (added by the sync branch; additive only) ----
 
   /**
+   * The number of the epoch a group's roster starts from when we joined it without history
+   * (its roster base: docs/groups.md, "Roster from a base"), or null when we hold it from the
+   * genesis (extension point: sync counts each author's chain from what we can open).
+   */
+  baseEpoch(groupId: string): number | null {
+    const s = this.#require();
+    return this.#group(s, groupId).base?.epoch.number ?? null;
+  }
+
+  /**
    * The chain metadata of every entry held (gap finding and sync notes): id, author, seq, prev,
    * heads, the pubs it was seen on (ours: accepted by), when it arrived, and whether it is ours.
    */

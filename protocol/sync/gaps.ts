@@ -14,9 +14,13 @@
  *
  * `contiguous` is the summary's position (protocol/summary.ts computeSummary): the highest seq
  * of a complete chain from 1, following prev links.
+ *
+ * With `floors` (a member that joined without history: protocol/summary.ts ChainFloors) an
+ * author's entries below its floor are left out, and nothing below the floor is missing: the
+ * chain counts from the floor as it otherwise does from 1.
  */
 import { compareBytes, toHex } from '../bytes.js';
-import { computeSummary } from '../summary.js';
+import { computeSummary, type ChainFloors } from '../summary.js';
 
 /** What gap finding needs of each held entry. */
 export interface ChainMeta {
@@ -88,11 +92,11 @@ export function missingCount(a: AuthorGaps): number {
 }
 
 /** The gaps of a held set. Entries with the same id count once. */
-export function findGaps(groupId: Uint8Array, entries: readonly ChainMeta[]): GapReport {
+export function findGaps(groupId: Uint8Array, entries: readonly ChainMeta[], floors?: ChainFloors): GapReport {
   const byId = new Map<string, ChainMeta>();
   for (const e of entries) byId.set(toHex(e.id), e);
-  const unique = [...byId.values()];
-  const summary = computeSummary(groupId, unique);
+  const unique = floors === undefined ? [...byId.values()] : [...byId.values()].filter((e) => e.seq >= (floors.get(toHex(e.author)) ?? 1));
+  const summary = computeSummary(groupId, unique, floors);
   const position = new Map(summary.records.map((r) => [toHex(r.author), r]));
 
   const byAuthor = new Map<string, { author: Uint8Array; bySeq: Map<number, ChainMeta[]> }>();
@@ -111,7 +115,7 @@ export function findGaps(groupId: Uint8Array, entries: readonly ChainMeta[]): Ga
   for (const [key, a] of byAuthor) {
     const seqs = [...a.bySeq.keys()].sort((x, y) => x - y);
     const missing: SeqSpan[] = [];
-    let last = 0;
+    let last = (floors?.get(key) ?? 1) - 1;
     for (const s of seqs) {
       if (s > last + 1) missing.push({ from: last + 1, to: s - 1 });
       last = s;

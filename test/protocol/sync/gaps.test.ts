@@ -27,6 +27,30 @@ describe('protocol/sync/gaps', () => {
     assert.equal(toHex(whole.contiguousId!), toHex(chain[3]!.id));
   });
 
+  it('counts an author\'s chain from its floor for a member that joined without history: nothing below it is missing, the floor entry starts the chain', () => {
+    const log = new SyncLog('floors');
+    const [p, q] = [author('g6'), author('g7')];
+    const chain = Array.from({ length: 8 }, (_, i) => log.post(p, `p${i + 1}`));
+    const q1 = log.post(q, 'q1');
+    // held: p's 4..6 and 8 (of the epochs it can open), and q from 1
+    const held = [chain[3]!, chain[4]!, chain[5]!, chain[7]!, q1].map(metaOf);
+    const floors = new Map([[toHex(p.profile.signing.publicKey), 4]]);
+    const r = findGaps(log.groupId, held, floors);
+    const a = r.authors.find((x) => toHex(x.author) === toHex(p.profile.signing.publicKey))!;
+    assert.deepEqual(a.missing, [{ from: 7, to: 7 }], 'a hole above the floor is still a gap');
+    assert.equal(a.contiguous, 6);
+    assert.equal(toHex(a.contiguousId!), toHex(chain[5]!.id));
+    assert.equal(r.authors.find((x) => toHex(x.author) === toHex(q.profile.signing.publicKey))!.contiguous, 1, 'an author without a floor starts at 1');
+    assert.deepEqual(r.brokenLinks, []);
+    // the same set without floors: the range below is missing and no chain is complete
+    const plain = findGaps(log.groupId, held).authors.find((x) => toHex(x.author) === toHex(p.profile.signing.publicKey))!;
+    assert.deepEqual(plain.missing, [{ from: 1, to: 3 }, { from: 7, to: 7 }]);
+    assert.equal(plain.contiguous, 0);
+    // an entry held below the floor (the genesis, say) is left out of the chain
+    const withLow = findGaps(log.groupId, [chain[0]!, ...[chain[3]!, chain[4]!].map((e) => e)].map(metaOf), floors).authors[0]!;
+    assert.deepEqual([withLow.missing, withLow.contiguous, withLow.held], [[], 5, 2]);
+  });
+
   it('names a claim of seq 2^53-1 as one range, not 2^53 items', () => {
     const log = new SyncLog('huge');
     const p = author('g2');

@@ -176,6 +176,13 @@ describe('membership between three daemons through a pub (direct transport, sepa
       assert.equal(g.members, 3, 'alice, bob and dave, from the checkpoint on');
       assert.equal(g.lockedOut, false);
       assert.equal(g.joinRefused, null);
+      // the chains of the epochs before its invite are not gaps to it: it can never open them
+      await call(bob, (c) => c.call('message/send', { groupId, text: 'hi dave' }));
+      await waitForTexts(dave, groupId, ['welcome, dave', 'hi dave'], 60_000);
+      const after = (await call(dave, (c) => c.call('group/list'))).groups.find((x) => x.groupId === groupId)!;
+      assert.deepEqual([after.gaps, after.missing, after.unfillable, after.evidence], [0, 0, 0, 0]);
+      const kinds = (await call(dave, (c) => c.call('message/list', { groupId, limit: 500 }))).messages.map((m) => m.kind);
+      assert.ok(!kinds.includes('gap'), kinds.join());
     } finally {
       await dave.daemon.kill();
     }
