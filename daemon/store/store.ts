@@ -29,6 +29,9 @@ import {
 type Db = Level<Uint8Array, Uint8Array>;
 
 /** One write of a batch, by logical key. */
+/** Nonces drawn from the system CSPRNG at once for the store's records (4,096 bytes of them). */
+export const NONCE_POOL_NONCES = 170;
+
 export type StoreOperation =
   | { readonly type: 'put'; readonly namespace: string; readonly id: Uint8Array; readonly value: Uint8Array }
   | { readonly type: 'del'; readonly namespace: string; readonly id: Uint8Array }
@@ -196,14 +199,28 @@ export class RecordStore {
   }
 
   /**
-   * Fresh nonces for every put of `ops`, drawn in one call (a call to the system CSPRNG costs
-   * ~4 µs whatever its length: two per received message, when drawn one by one).
+   * Fresh nonces for every put of `ops`. They are cut from a pool of NONCE_POOL_NONCES drawn in
+   * one call to the system CSPRNG (a call costs ~4-8 µs whatever its length: one or two per
+   * received message, when drawn per batch); each part of a pool is handed out once, and a
+   * used-up pool is replaced by a new buffer, never refilled in place. Nonces are not secret
+   * (each record carries its own in the clear); they must only never repeat under one key.
    */
   #nonces(ops: readonly StoreOperation[]): Uint8Array {
     let puts = 0;
     for (const op of ops) if (op.type === 'put') puts++;
-    return randomBytes(puts * XCHACHA_NONCE_BYTES);
+    const bytes = puts * XCHACHA_NONCE_BYTES;
+    if (bytes > NONCE_POOL_NONCES * XCHACHA_NONCE_BYTES) return randomBytes(bytes);
+    if (this.#noncePool.length - this.#nonceAt < bytes) {
+      this.#noncePool = randomBytes(NONCE_POOL_NONCES * XCHACHA_NONCE_BYTES);
+      this.#nonceAt = 0;
+    }
+    const out = this.#noncePool.subarray(this.#nonceAt, this.#nonceAt + bytes);
+    this.#nonceAt += bytes;
+    return out;
   }
+
+  #noncePool: Uint8Array = new Uint8Array(0);
+  #nonceAt = 0;
 
   /** Writes all of `ops` atomically in one synced LevelDB batch. */
   async batch(ops: readonly StoreOperation[]): Promise<void> {

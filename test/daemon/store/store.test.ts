@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { Level } from 'level';
 import { utf8Decode, utf8Encode } from '../../../protocol/bytes.js';
-import { randomBytes, ready } from '../../../protocol/crypto.js';
+import { randomBytes, ready, XCHACHA_NONCE_BYTES } from '../../../protocol/crypto.js';
 import { isStoreError, StoreErrorCode } from '../../../daemon/store/errors.js';
 import { STORAGE_KEY_BYTES, deriveStoreKeys, storageKey } from '../../../daemon/store/format.js';
-import { type RecordCodec, RecordStore } from '../../../daemon/store/store.js';
+import { NONCE_POOL_NONCES, type RecordCodec, RecordStore, type StoreOperation } from '../../../daemon/store/store.js';
 import { makeTempDir, removeDir } from '../../helpers/temp.js';
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
@@ -102,6 +102,25 @@ describe('the encrypted record store', () => {
     const seen: string[] = [];
     for await (const r of store.iterate('a')) seen.push(utf8Decode(r.value));
     assert.deepEqual(seen, ['one']);
+  });
+
+  it('seals every record under a nonce of its own, across many batches and seals and past the nonce pool', async () => {
+    // more puts than NONCE_POOL_NONCES, in batches of 1..7 and one larger than a pool, sealed both ways
+    let n = 0;
+    const put = (): StoreOperation => ({ type: 'put', namespace: 'n', id: Uint8Array.of(n >> 8, n++ & 0xff), value: utf8Encode('v') });
+    for (let i = 0; n < 3 * NONCE_POOL_NONCES; i++) {
+      const ops = Array.from({ length: 1 + (i % 7) }, put);
+      if (i % 2 === 0) await store!.batch(ops);
+      else await store!.batch(store!.seal(ops));
+    }
+    await store!.batch(Array.from({ length: NONCE_POOL_NONCES + 1 }, put));
+    await store!.close();
+    store = undefined;
+    const nonces = (await rawEntries(dir!)).map(([, value]) => Buffer.from(value.subarray(1, 1 + XCHACHA_NONCE_BYTES)).toString('hex'));
+    assert.equal(nonces.length, n);
+    assert.equal(new Set(nonces).size, n, 'no nonce twice');
+    store = await RecordStore.open(dir!, dataKey);
+    assert.deepEqual(await store.get('n', Uint8Array.of(0, 0)), utf8Encode('v'));
   });
 
   it('iterates exactly the records of one namespace, with their ids', async () => {
