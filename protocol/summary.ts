@@ -160,32 +160,49 @@ export function decodeSummary(bytes: Uint8Array): Summary {
  */
 export function computeSummary(groupId: Uint8Array, entries: readonly SummaryInputEntry[], floors?: ChainFloors): Summary {
   const byAuthor = new Map<string, SummaryInputEntry[]>();
+  const authorHex = authorHexer();
   for (const e of entries) {
     if (e.id.length !== ID_BYTES || e.prev.length !== ID_BYTES || e.author.length !== ED25519_PUBLIC_KEY_BYTES) {
       fail(ProtocolErrorCode.INVALID_FIELD, 'a summary input has a malformed author, prev or id');
     }
-    const key = toHex(e.author);
+    const key = authorHex(e.author);
     let list = byAuthor.get(key);
     if (list === undefined) byAuthor.set(key, (list = []));
     list.push(e);
   }
   const records: SummaryRecord[] = [];
-  for (const list of byAuthor.values()) {
+  for (const [key, list] of byAuthor) {
     list.sort((a, b) => a.seq - b.seq || compareBytes(a.id, b.id));
-    // Ids (hex) of this author's entries whose chain back to seq 1 (or to the floor) is complete, to their seq.
-    const complete = new Map<string, number>();
+    // Ids of this author's entries whose chain back to seq 1 (or to the floor) is complete, by seq.
+    const complete = new Map<number, Uint8Array[]>();
     let best: SummaryInputEntry | null = null;
-    const floor = floors?.get(toHex(list[0]!.author)) ?? 1;
+    const floor = floors?.get(key) ?? 1;
     for (const e of list) {
       if (e.seq < floor) continue;
-      const ok = e.seq === 1 ? isAllZero(e.prev) : e.seq === floor || complete.get(toHex(e.prev)) === e.seq - 1;
+      const ok = e.seq === 1 ? isAllZero(e.prev) : e.seq === floor || (complete.get(e.seq - 1)?.some((id) => bytesEqual(id, e.prev)) ?? false);
       if (!ok) continue;
-      complete.set(toHex(e.id), e.seq);
+      const here = complete.get(e.seq);
+      if (here === undefined) complete.set(e.seq, [e.id]);
+      else here.push(e.id);
       if (best === null || e.seq > best.seq) best = e; // equal seq: the first (smaller id) stays
     }
     if (best !== null) records.push({ author: best.author, seq: best.seq, id: best.id });
   }
   return createSummary(groupId, records);
+}
+
+/**
+ * Hex of author keys, remembered per array: a log's entries share one array per author (the
+ * daemon's index does), so a set of 10,000 entries of 10 authors costs 10 conversions, not
+ * 10,000. Arrays not shared are converted each time, with the same result.
+ */
+export function authorHexer(): (author: Uint8Array) => string {
+  const seen = new WeakMap<Uint8Array, string>();
+  return (author) => {
+    let hex = seen.get(author);
+    if (hex === undefined) seen.set(author, (hex = toHex(author)));
+    return hex;
+  };
 }
 
 /**

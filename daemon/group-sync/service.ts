@@ -63,7 +63,7 @@ import { labelledHash } from '../../protocol/crypto.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { onionAddressFromPublicKey, publicKeyFromOnionAddress, type OnionAddress } from '../../protocol/identity.js';
 import type { PeerFrame } from '../../protocol/peer/wire.js';
-import { computeSummary, type Summary } from '../../protocol/summary.js';
+import { authorHexer, computeSummary, createSummary, type Summary } from '../../protocol/summary.js';
 import { ANSWER_BLOBS_MAX, BackfillPlanner, WANT_SEQS_MAX, type UnfillableClaim, type Want } from '../../protocol/sync/backfill.js';
 import {
   createBrokenChainEvidence,
@@ -435,13 +435,13 @@ export class GroupSync {
   #fresh(g: GroupState): GroupState {
     const version = this.#groups.entryCount;
     if (g.version === version) return g;
-    const raw = this.#groups.chainEntries(g.hex);
-    const metas: Meta[] = raw.map((e) => ({ ...e, hex: toHex(e.id) }));
+    const metas: Meta[] = this.#groups.chainEntries(g.hex);
+    const authorHex = authorHexer();
     g.metas = metas;
     g.byId = new Map(metas.map((m) => [m.hex, m]));
     g.bySeq = new Map();
     for (const m of metas) {
-      const k = `${toHex(m.author)}:${m.seq}`;
+      const k = `${authorHex(m.author)}:${m.seq}`;
       const list = g.bySeq.get(k);
       if (list === undefined) g.bySeq.set(k, [m]);
       else list.push(m);
@@ -449,8 +449,12 @@ export class GroupSync {
     const based = this.#floors(metas, g.hex);
     const floors = based?.floors;
     g.floors = floors;
-    g.summary = computeSummary(g.groupId, metas, floors);
     let gaps = findGaps(g.groupId, metas, floors);
+    // the summary is the gaps' contiguous positions (findGaps computes it with the same floors)
+    g.summary = createSummary(
+      g.groupId,
+      gaps.authors.filter((a) => a.contiguousId !== null).map((a) => ({ author: a.author, seq: a.contiguous, id: a.contiguousId! })),
+    );
     if (based !== undefined) {
       // an entry of the base's epoch may cite the last entries of the epoch before, which we
       // cannot open: an id cited only from there is not one we lack

@@ -824,13 +824,14 @@ export class GroupsService implements PubBlobSink {
   }
 
   /**
-   * The chain metadata of every entry held (gap finding and sync notes): id, author, seq, prev,
+   * The chain metadata of every entry held (gap finding and sync notes): id (and its hex), author, seq, prev,
    * heads, the pubs it was seen on (ours: accepted by), when it arrived, and whether it is ours.
    */
-  chainEntries(groupId: string): Array<{ id: Uint8Array; author: Uint8Array; seq: number; prev: Uint8Array; heads: readonly Uint8Array[]; pubs: readonly string[]; arrival: number; own: boolean; epoch: RosterEntry['epoch'] }> {
+  chainEntries(groupId: string): Array<{ id: Uint8Array; hex: string; author: Uint8Array; seq: number; prev: Uint8Array; heads: readonly Uint8Array[]; pubs: readonly string[]; arrival: number; own: boolean; epoch: RosterEntry['epoch'] }> {
     const s = this.#require();
     return [...this.#group(s, groupId).entries.values()].map((h) => ({
       id: h.id,
+      hex: h.hex,
       author: h.roster.author,
       seq: h.roster.seq,
       prev: h.roster.prev,

@@ -19,8 +19,8 @@
  * author's entries below its floor are left out, and nothing below the floor is missing: the
  * chain counts from the floor as it otherwise does from 1.
  */
-import { compareBytes, toHex } from '../bytes.js';
-import { computeSummary, type ChainFloors } from '../summary.js';
+import { bytesEqual, compareBytes, toHex } from '../bytes.js';
+import { authorHexer, computeSummary, type ChainFloors } from '../summary.js';
 
 /** What gap finding needs of each held entry. */
 export interface ChainMeta {
@@ -30,6 +30,8 @@ export interface ChainMeta {
   /** Id of the author's entry seq - 1 (32 zero bytes for seq 1). */
   readonly prev: Uint8Array;
   readonly heads: readonly Uint8Array[];
+  /** Lowercase hex of id, when the caller has it already (it must be toHex(id)). */
+  readonly hex?: string;
 }
 
 export interface SeqSpan {
@@ -94,14 +96,15 @@ export function missingCount(a: AuthorGaps): number {
 /** The gaps of a held set. Entries with the same id count once. */
 export function findGaps(groupId: Uint8Array, entries: readonly ChainMeta[], floors?: ChainFloors): GapReport {
   const byId = new Map<string, ChainMeta>();
-  for (const e of entries) byId.set(toHex(e.id), e);
-  const unique = floors === undefined ? [...byId.values()] : [...byId.values()].filter((e) => e.seq >= (floors.get(toHex(e.author)) ?? 1));
+  const authorHex = authorHexer();
+  for (const e of entries) byId.set(e.hex ?? toHex(e.id), e);
+  const unique = floors === undefined ? [...byId.values()] : [...byId.values()].filter((e) => e.seq >= (floors.get(authorHex(e.author)) ?? 1));
   const summary = computeSummary(groupId, unique, floors);
   const position = new Map(summary.records.map((r) => [toHex(r.author), r]));
 
   const byAuthor = new Map<string, { author: Uint8Array; bySeq: Map<number, ChainMeta[]> }>();
   for (const e of unique) {
-    const key = toHex(e.author);
+    const key = authorHex(e.author);
     let a = byAuthor.get(key);
     if (a === undefined) byAuthor.set(key, (a = { author: e.author, bySeq: new Map() }));
     let list = a.bySeq.get(e.seq);
@@ -124,8 +127,7 @@ export function findGaps(groupId: Uint8Array, entries: readonly ChainMeta[], flo
       const below = a.bySeq.get(s - 1);
       if (s > 1 && below !== undefined) {
         for (const e of here) {
-          const prevHex = toHex(e.prev);
-          if (!below.some((b) => toHex(b.id) === prevHex)) {
+          if (!below.some((b) => bytesEqual(b.id, e.prev))) {
             brokenLinks.push({ author: a.author, seq: s, id: e.id, prev: e.prev, heldPrev: below.map((b) => b.id).sort(compareBytes) });
           }
         }
@@ -156,7 +158,7 @@ export function findGaps(groupId: Uint8Array, entries: readonly ChainMeta[], flo
   };
   for (const e of unique) for (const h of e.heads) cite(h, e);
   // A prev that a broken link names is an entry its author signed and we lack.
-  for (const b of brokenLinks) cite(b.prev, byId.get(toHex(b.id))!);
+  for (const b of brokenLinks) cite(b.prev, byId.get(toHex(b.id))!); // few: evidence
   const missingIds = [...cited.values()].sort((x, y) => compareBytes(x.id, y.id));
   return { authors, missingIds, brokenLinks, forks };
 }
