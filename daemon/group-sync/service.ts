@@ -955,6 +955,7 @@ export class GroupSync {
     // the peer gained an epoch: perhaps one whose key I lack, so ask again
     const g = this.#groupState(s, mp.hex);
     if (g !== null) this.#send(s, p, this.#keyWants(g));
+    if (g !== null && p.sessions.has(mp.hex)) this.#sendEvidence(s, p, g); // of the epochs it just proved
   }
 
   async #startMemberSession(s: Session, p: PeerState): Promise<void> {
@@ -967,6 +968,7 @@ export class GroupSync {
     p.sessions.set(mp.hex, session);
     this.#send(s, p, session.start());
     this.#send(s, p, this.#keyWants(g));
+    this.#sendEvidence(s, p, g);
   }
 
   /**
@@ -1161,7 +1163,7 @@ export class GroupSync {
     await s.evidenceStore.put(labelledHash('snug/v2/sync-evidence-id', [new TextEncoder().encode(key)]), ev);
     this.#log('group-sync-evidence', { level: 'warn', kind: ev.kind });
     this.#tellMarks(g, ev);
-    for (const p of s.peers.values()) {
+    for (const p of [...s.peers.values(), ...s.members.values()]) {
       const session = p.sessions.get(g.hex);
       if (session === undefined) continue;
       this.#enqueue(s, p, async () => {
@@ -1183,8 +1185,24 @@ export class GroupSync {
   #sendEvidence(s: Session, p: PeerState, g: GroupState): void {
     for (const [key, ev] of g.evidence) {
       if (p.evidenceSent.has(key) || ev.kind === 'pub-order') continue; // pub order stays mine (not provable)
+      if (p.member !== null && !this.#mayShowEvidence(p.member, ev)) continue; // of an epoch it has not proven (yet)
       p.evidenceSent.add(key);
       this.#send(s, p, syncFrames({ type: 'sync-evidence', evidence: ev }));
+    }
+  }
+
+  /**
+   * Whether a member link may carry evidence: only when the peer proved every epoch whose
+   * entries (or, for a foreign entry, whose key) it names, as with the entries themselves.
+   */
+  #mayShowEvidence(mp: MemberPeer, ev: Evidence): boolean {
+    try {
+      if (ev.kind === 'foreign-entry') return mp.proven.has(epochName(ev.epoch));
+      if (ev.kind === 'pub-order') return false;
+      const [x, y] = ev.kind === 'equivocation' ? [ev.a, ev.b] : [ev.earlier, ev.later];
+      return [x, y].every((bytes) => mp.proven.has(epochName(decodeEntry(bytes).epoch)));
+    } catch {
+      return false;
     }
   }
 

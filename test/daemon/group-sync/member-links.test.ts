@@ -12,7 +12,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ready, randomBytes } from '../../../protocol/crypto.js';
-import { compareBytes } from '../../../protocol/bytes.js';
+import { compareBytes, toHex } from '../../../protocol/bytes.js';
+import { blobHash, sealBlob } from '../../../protocol/blob.js';
+import { createCertificate, generateProfileKeys } from '../../../protocol/certificate.js';
+import { createEntry, encodeEntry, entryId } from '../../../protocol/entry.js';
+import { deriveEpochKeys } from '../../../protocol/group.js';
+import { decodeInvite, inviteGroupId } from '../../../protocol/invite.js';
 import { generateIdentity, type OnionAddress } from '../../../protocol/identity.js';
 import { DevPeerDirectory } from '../../../daemon/peer-links/dev-directory.js';
 import { PeerConnection } from '../../../daemon/peer-links/connection.js';
@@ -292,5 +297,74 @@ describe('key packages over a member link (direct transport)', function () {
     // carol held epoch 0 only: bob sealed the re-key again under it (as a key package, or as
     // alice's re-post of it under epoch 0 in answer to carol's request for alice's chain)
     assert.ok(count(carol, 'group-sync-member-link') > linksBefore, events(carol));
+  });
+});
+
+/**
+ * A member of the group in this process, on the protocol's own code: it joins with an invite
+ * string and signs entries of its chain as it is told, two with one seq if it likes.
+ */
+function forger(invite: string) {
+  const inv = decodeInvite(invite, { development: true });
+  const keys = deriveEpochKeys(inv.current.secret, inviteGroupId(inv), inv.current.epoch);
+  const signing = generateProfileKeys();
+  const identity = generateIdentity();
+  const make = (seq: number, prev: Uint8Array | null, content: Parameters<typeof createEntry>[2]['content']) => {
+    const bytes = encodeEntry(createEntry(keys, signing.signing, { seq, ...(prev !== null ? { prev } : {}), timestamp: Date.now(), heads: [inv.inviteEntry], content }));
+    return { id: entryId(bytes), blob: sealBlob(keys, bytes) };
+  };
+  const join = make(1, null, { kind: 'join', invite: inv.inviteEntry, certificate: createCertificate(identity, { signingKey: signing.signing.publicKey, dhKey: signing.dh.publicKey }, Date.now()) });
+  return { address: identity.address, join, text: (seq: number, prev: Uint8Array, text: string) => make(seq, prev, { kind: 'text', text }) };
+}
+
+describe('evidence over a member link (direct transport)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let alice: Peer;
+  let bob: Peer;
+  let pub: HostilePub | null = null;
+
+  before(async () => {
+    await ready();
+    dir = await makeTempDir('group-sync-member-evidence');
+    const args = peerArgs(join(dir, 'peers'));
+    [alice, bob] = await Promise.all([startPeer(dir, 'alice', args), startPeer(dir, 'bob', args)]);
+  });
+  after(async () => {
+    await pub?.close().catch(() => undefined);
+    await Promise.all([alice?.daemon.kill(), bob?.daemon.kill()]);
+    await removeDir(dir);
+  });
+
+  it('passes the proof of an equivocation to a member who is not a contact and could not see it from the notes', async () => {
+    pub = await HostilePub.start();
+    const face = await pub.face({ kind: 'withhold' });
+    const { groupId } = await callOnce(alice.daemon, (c) => c.call('group/create', { name: 'a liar among us', pubs: [face.url] }));
+    await callOnce(bob.daemon, async (c) => c.call('group/join', { invite: (await callOnce(alice.daemon, (a) => a.call('group/exportInvite', { groupId }))).invite }));
+    const mallory = forger((await callOnce(alice.daemon, (c) => c.call('group/exportInvite', { groupId }))).invite);
+    // two entries with one seq; the one with the smaller id is what both members' notes name
+    const [x, y] = [mallory.text(2, mallory.join.id, 'to everyone'), mallory.text(2, mallory.join.id, 'to alice only')].sort((a, b) => compareBytes(a.id, b.id));
+    const everyone = [alice.address, bob.address, mallory.address].sort().join();
+    pub.inject([mallory.join.blob, x!.blob]);
+    for (const p of [alice, bob]) await until(`${p.name} sees mallory`, async () => (await memberAddresses(p, groupId)).join(), (m) => m === everyone);
+    for (const p of [alice, bob]) await until(`${p.name} holds mallory's seq 2`, () => groupTexts(p, groupId), (t) => t.length === 1);
+
+    // bob goes offline; alice alone gets the other seq 2, which the pub then forgets and dies
+    await callOnce(bob.daemon, (c) => c.call('profile/lock'));
+    pub.inject([y!.blob]);
+    const row = async (p: Peer) => (await callOnce(p.daemon, async (c) => (await c.call('group/list')).groups)).find((g) => g.groupId === groupId)!;
+    await until('alice holds the equivocation', async () => (await row(alice)).equivocators ?? [], (e) => e.length === 1);
+    face.forget(new Set([toHex(blobHash(y!.blob))]));
+    await pub.close();
+    pub = null;
+    await callOnce(bob.daemon, (c) => c.call('profile/unlock', { passphrase: PEER_PASSPHRASE }));
+    assert.deepEqual(await callOnce(bob.daemon, async (c) => (await c.call('contact/list')).contacts), []);
+
+    // over the member link bob dials (no live pub), alice passes the evidence; he keeps it
+    const got = await until('bob holds the equivocation', () => row(bob), (g) => (g.equivocators ?? []).length === 1 && (g.evidence ?? 0) >= 1).catch((err: unknown) => {
+      throw new Error(`${String(err)}; alice: ${events(alice)}; bob: ${events(bob)}`);
+    });
+    assert.deepEqual(got.equivocators, (await row(alice)).equivocators);
+    assert.ok(count(bob, 'group-sync-member-link') >= 1, events(bob));
   });
 });
