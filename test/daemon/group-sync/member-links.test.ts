@@ -12,13 +12,15 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ready, randomBytes } from '../../../protocol/crypto.js';
+import { createSyncLinkProofs } from '../../../protocol/sync/link.js';
+import { MEMBER_LINKS_PER_GROUP } from '../../../daemon/group-sync/constants.js';
 import { compareBytes, toHex } from '../../../protocol/bytes.js';
 import { blobHash, sealBlob } from '../../../protocol/blob.js';
 import { createCertificate, generateProfileKeys } from '../../../protocol/certificate.js';
 import { createEntry, encodeEntry, entryId } from '../../../protocol/entry.js';
 import { deriveEpochKeys } from '../../../protocol/group.js';
 import { decodeInvite, inviteGroupId } from '../../../protocol/invite.js';
-import { generateIdentity, type OnionAddress } from '../../../protocol/identity.js';
+import { generateIdentity, publicKeyFromOnionAddress, type OnionAddress } from '../../../protocol/identity.js';
 import { DevPeerDirectory } from '../../../daemon/peer-links/dev-directory.js';
 import { PeerConnection } from '../../../daemon/peer-links/connection.js';
 import { ownPeerFor } from '../../../daemon/peer-links/secure.js';
@@ -314,7 +316,7 @@ function forger(invite: string) {
     return { id: entryId(bytes), blob: sealBlob(keys, bytes) };
   };
   const join = make(1, null, { kind: 'join', invite: inv.inviteEntry, certificate: createCertificate(identity, { signingKey: signing.signing.publicKey, dhKey: signing.dh.publicKey }, Date.now()) });
-  return { address: identity.address, join, text: (seq: number, prev: Uint8Array, text: string) => make(seq, prev, { kind: 'text', text }) };
+  return { identity, keys, address: identity.address, join, text: (seq: number, prev: Uint8Array, text: string) => make(seq, prev, { kind: 'text', text }) };
 }
 
 describe('evidence over a member link (direct transport)', function () {
@@ -366,5 +368,70 @@ describe('evidence over a member link (direct transport)', function () {
     });
     assert.deepEqual(got.equivocators, (await row(alice)).equivocators);
     assert.ok(count(bob, 'group-sync-member-link') >= 1, events(bob));
+  });
+});
+
+describe('member link limits at the listener (direct transport)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let peerDir: string;
+  let lynn: Peer;
+  let pub: HostilePub | null = null;
+  const open: PeerConnection[] = [];
+
+  before(async () => {
+    await ready();
+    dir = await makeTempDir('group-sync-member-limits');
+    peerDir = join(dir, 'peers');
+    lynn = await startPeer(dir, 'lynn', peerArgs(peerDir));
+  });
+  after(async () => {
+    for (const c of open) c.close();
+    await pub?.close().catch(() => undefined);
+    await lynn?.daemon.kill();
+    await removeDir(dir);
+  });
+
+  /** A member link from `m` to lynn with proofs of the epoch `m` holds: lynn's answer, or null when she dropped it. */
+  async function dialAs(m: ReturnType<typeof forger>): Promise<{ conn: PeerConnection; answered: boolean }> {
+    const ws = await new DevPeerDirectory(peerDir).dialer().dial(lynn.address);
+    const conn = await PeerConnection.initiate(ws, ownPeerFor(m.identity), lynn.address as OnionAddress);
+    const proofs = createSyncLinkProofs([m.keys], { handshakeHash: conn.handshakeHash, prover: m.identity.publicKey, verifier: publicKeyFromOnionAddress(lynn.address) });
+    conn.send({ type: 'sync-link', proofs });
+    try {
+      for (;;) {
+        const answer = await conn.next(10_000);
+        if (answer.type === 'sync-link') return { conn, answered: true };
+      }
+    } catch (err) {
+      if (!isPeerLinkError(err, PeerLinkErrorCode.CLOSED)) throw err;
+      return { conn, answered: false };
+    }
+  }
+
+  it(`keeps at most ${MEMBER_LINKS_PER_GROUP} member links of one group, one per member, and drops the next without an answer`, async () => {
+    pub = await HostilePub.start();
+    const face = await pub.face();
+    const { groupId } = await callOnce(lynn.daemon, (c) => c.call('group/create', { name: 'limits', pubs: [face.url] }));
+    const members: ReturnType<typeof forger>[] = [];
+    for (let i = 0; i <= MEMBER_LINKS_PER_GROUP; i++) members.push(forger((await callOnce(lynn.daemon, (c) => c.call('group/exportInvite', { groupId }))).invite));
+    pub.inject(members.map((m) => m.join.blob));
+    await until('lynn sees every member', async () => (await memberAddresses(lynn, groupId)).length, (n) => n === MEMBER_LINKS_PER_GROUP + 2);
+
+    for (const m of members.slice(0, MEMBER_LINKS_PER_GROUP)) {
+      const { conn, answered } = await dialAs(m);
+      open.push(conn);
+      assert.equal(answered, true, 'a member within the limit is answered');
+    }
+    const fullBefore = count(lynn, 'group-sync-member-full');
+    const last = await dialAs(members[MEMBER_LINKS_PER_GROUP]!);
+    assert.deepEqual([last.answered, last.conn.closed], [false, true], 'one more is dropped, no answer');
+    await until('lynn logged the full group', async () => count(lynn, 'group-sync-member-full'), (n) => n === fullBefore + 1);
+
+    // a member that dials again replaces its own link (one per member and group), within the limit
+    const again = await dialAs(members[0]!);
+    open.push(again.conn);
+    assert.equal(again.answered, true);
+    await until('the first link of that member is closed', async () => open[0]!.closed, (c) => c);
   });
 });
