@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { ready, randomBytes } from '../../../protocol/crypto.js';
 import { createSyncLinkProofs } from '../../../protocol/sync/link.js';
 import { MEMBER_LINKS_PER_GROUP } from '../../../daemon/group-sync/constants.js';
+import { MEMBER_OPEN_PER_ADDRESS_BURST } from '../../../daemon/peer-links/constants.js';
 import { compareBytes, toHex } from '../../../protocol/bytes.js';
 import { blobHash, sealBlob } from '../../../protocol/blob.js';
 import { createCertificate, generateProfileKeys } from '../../../protocol/certificate.js';
@@ -378,6 +379,7 @@ describe('member link limits at the listener (direct transport)', function () {
   let lynn: Peer;
   let pub: HostilePub | null = null;
   const open: PeerConnection[] = [];
+  const members: ReturnType<typeof forger>[] = [];
 
   before(async () => {
     await ready();
@@ -413,7 +415,6 @@ describe('member link limits at the listener (direct transport)', function () {
     pub = await HostilePub.start();
     const face = await pub.face();
     const { groupId } = await callOnce(lynn.daemon, (c) => c.call('group/create', { name: 'limits', pubs: [face.url] }));
-    const members: ReturnType<typeof forger>[] = [];
     for (let i = 0; i <= MEMBER_LINKS_PER_GROUP; i++) members.push(forger((await callOnce(lynn.daemon, (c) => c.call('group/exportInvite', { groupId }))).invite));
     pub.inject(members.map((m) => m.join.blob));
     await until('lynn sees every member', async () => (await memberAddresses(lynn, groupId)).length, (n) => n === MEMBER_LINKS_PER_GROUP + 2);
@@ -433,5 +434,20 @@ describe('member link limits at the listener (direct transport)', function () {
     open.push(again.conn);
     assert.equal(again.answered, true);
     await until('the first link of that member is closed', async () => open[0]!.closed, (c) => c);
+  });
+
+  it(`takes at most ${MEMBER_OPEN_PER_ADDRESS_BURST} member links a minute from one address, dropping the next without an answer`, async () => {
+    const m = members[1]!; // dialled once above
+    for (let i = 1; i < MEMBER_OPEN_PER_ADDRESS_BURST; i++) {
+      const { conn, answered } = await dialAs(m);
+      open.push(conn);
+      assert.equal(answered, true, `open ${i + 1} of the minute is answered`);
+    }
+    const over = await dialAs(m);
+    assert.deepEqual([over.answered, over.conn.closed], [false, true]);
+    // another member is not held back by it
+    const other = await dialAs(members[2]!);
+    open.push(other.conn);
+    assert.equal(other.answered, true);
   });
 });
