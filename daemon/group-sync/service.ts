@@ -36,8 +36,12 @@
  * (`refusedBlob`, foreign-entry.ts; from pubs through pub-evidence.ts refusalSink, from peers
  * here); what the pub links saw of a pub's cursors becomes pub-order evidence (`pubFault`,
  * pub-evidence.ts watchPubOrder). All are kept durably in SYNC_EVIDENCE_NAMESPACE; all but
- * pub-order (an observation no key confirms) are passed once to every peer of the group;
- * evidence a peer passes is kept when the group's keys verify it, and passed on.
+ * pub-order (an observation no key confirms) are passed once to every peer of the group (on a
+ * member link, only evidence of epochs the peer proved); evidence a peer passes is kept when the
+ * group's keys verify it, and passed on.
+ *
+ * A group joined without history (a roster base) counts each author's chain from a floor, the
+ * lowest seq held of it (#floors): nothing below is a gap, and the notes claim the chain from there.
  *
  * In the local API (through GroupsService.attachSync / syncChanged): each poll, and whenever
  * evidence is kept, a group's marks (open gap ranges, cited ids not held, claims given up, evidence count,
