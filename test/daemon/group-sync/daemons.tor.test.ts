@@ -87,8 +87,13 @@ describe('group sync between two daemons over a private Tor network', function (
     await until('group/list counts the gap', row, (g) => g.gaps === 1, 60_000);
     assert.deepEqual(await groupTexts(bob, groupId), ['before', 'after']);
 
+    // the onion peer link between them is up (it may be coming back from the test before)
+    await waitForContact(bob, alice.address, (c) => c?.online === true, 120_000);
     await callOnce(bob.daemon, (c) => c.call('group/setSettings', { groupId, peerSync: true }));
-    await until('group/list counts no gap', row, (g) => g.gaps === 0, 180_000);
+    await until('group/list counts no gap', row, (g) => g.gaps === 0, 180_000).catch((err: unknown) => {
+      const events = (p: Peer) => logLines(p.daemon).map((l) => String(l['event'])).filter((e) => /sync|link|peer/.test(e)).slice(-40);
+      throw new Error(`${String(err)}; alice: ${events(alice).join(' ')}; bob: ${events(bob).join(' ')}`);
+    });
     assert.deepEqual(await groupTexts(bob, groupId), ['before', 'hidden 1', 'hidden 2', 'after']);
     assert.deepEqual([(await row()).evidence, (await row()).equivocators], [0, []]);
   });
