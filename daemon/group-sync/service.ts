@@ -491,9 +491,10 @@ export class GroupSync {
     }
     if (base === null) return undefined;
     const floors = new Map<string, number>();
+    const authorHex = authorHexer();
     for (const m of metas) {
       if (m.hex === hex) continue; // the genesis, which the invite gave us
-      const a = toHex(m.author);
+      const a = authorHex(m.author);
       const f = floors.get(a);
       if (f === undefined || m.seq < f) floors.set(a, m.seq);
     }
@@ -534,15 +535,16 @@ export class GroupSync {
   #shown(g: GroupState, mp: MemberPeer): [Meta[], Map<string, number> | undefined] {
     const shown: Meta[] = [];
     const hidden = new Set<string>();
+    const authorHex = authorHexer();
     for (const m of g.metas) {
       if (this.#mayShow(mp, m)) shown.push(m);
-      else hidden.add(toHex(m.author));
+      else hidden.add(authorHex(m.author));
     }
     if (hidden.size === 0) return [shown, g.floors];
     const floors = new Map(g.floors ?? []);
     const lowest = new Map<string, number>();
     for (const m of shown) {
-      const a = toHex(m.author);
+      const a = authorHex(m.author);
       if (hidden.has(a) && m.seq < (lowest.get(a) ?? Infinity)) lowest.set(a, m.seq);
     }
     for (const [a, seq] of lowest) floors.set(a, Math.max(seq, floors.get(a) ?? 1));
